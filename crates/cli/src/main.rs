@@ -1,0 +1,182 @@
+//! `vibedata`: the same core as the desktop app, for CI and scripting. Each subcommand calls one
+//! core function and prints either a human summary or, with `--json`, the same DTO the UI gets.
+//!
+//! Exit codes: 0 success, 1 the command ran and found problems (or failed), 2 bad usage.
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vibedata_core::demo::{CloneOutcome, WarehouseOutcome};
+use vibedata_core::observability::{self, Console};
+use vibedata_core::{Paths, Studio, app_status, skills};
+
+#[derive(Parser)]
+#[command(name = "vibedata", version, about = "Vibedata Studio on the command line")]
+struct Cli {
+    /// Print machine-readable JSON instead of a summary.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The demo data domain.
+    Demo {
+        #[command(subcommand)]
+        action: DemoAction,
+    },
+    /// List the registered workspaces with branch and last commit.
+    Workspaces,
+    /// Check a folder of skills (default: the seeded platform skills).
+    Skills {
+        #[command(subcommand)]
+        action: SkillsAction,
+    },
+    /// Where the app keeps its data, and whether the Python tools are ready.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum DemoAction {
+    /// Create the demo domain, or repair what is missing (clone, registration, warehouse).
+    Init,
+}
+
+#[derive(Subcommand)]
+enum SkillsAction {
+    /// Validate every skill folder; exits 1 when any is malformed.
+    Check { dir: Option<PathBuf> },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = match Paths::from_env() {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+    let _logs = observability::init(&paths.log_dir(), Console::Off);
+    match run(cli, paths).await {
+        Ok(code) => code,
+        Err(e) => fail(&*e),
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(1)
+}
+
+fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        human(value);
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
+    let json = cli.json;
+    match cli.command {
+        Command::Demo {
+            action: DemoAction::Init,
+        } => {
+            let studio = Studio::open(paths).await?;
+            let report = studio.ensure_demo().await?;
+            let warehouse = match &report.warehouse {
+                WarehouseOutcome::AlreadyLoaded => "already loaded".to_owned(),
+                WarehouseOutcome::Loaded { rows } => format!(
+                    "loaded ({})",
+                    rows.iter()
+                        .map(|(t, n)| format!("bronze.{t}: {n} rows"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                WarehouseOutcome::NotLoaded { reason } => format!("NOT loaded: {reason}"),
+            };
+            let clone = match report.clone {
+                CloneOutcome::AlreadyThere => "already there",
+                CloneOutcome::ClonedFromOrigin => "cloned again from its origin",
+                CloneOutcome::Created => "created",
+            };
+            let value = serde_json::json!({
+                "workspace": report.workspace.name,
+                "path": report.workspace.path,
+                "clone": clone,
+                "warehouse": warehouse,
+            });
+            print(json, &value, |_| {
+                println!("demo domain {}: {clone}", report.workspace.path.display());
+                println!("warehouse: {warehouse}");
+            })?;
+            Ok(match report.warehouse {
+                WarehouseOutcome::NotLoaded { .. } => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
+        Command::Workspaces => {
+            let list = Studio::open(paths).await?.list_workspaces().await?;
+            print(json, &list, |list| {
+                for ws in list {
+                    let commit = ws
+                        .last_commit
+                        .as_ref()
+                        .map(|c| format!("{} {}", c.short_id(), c.summary))
+                        .unwrap_or_else(|| "(no commits)".into());
+                    println!(
+                        "{:<20} {:<8} {:<12} {}  {}",
+                        ws.name,
+                        format!("{:?}", ws.kind).to_lowercase(),
+                        ws.branch.as_deref().unwrap_or("(detached)"),
+                        ws.path,
+                        commit
+                    );
+                    if let Some(problem) = &ws.problem {
+                        println!("  problem: {problem}");
+                    }
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Skills {
+            action: SkillsAction::Check { dir },
+        } => {
+            let root = dir.unwrap_or(paths.skills_dir);
+            let set = skills::load_dir(&root)?.to_dto(&root);
+            print(json, &set, |set| {
+                for s in &set.skills {
+                    println!("ok    {}", s.name);
+                }
+                for p in &set.problems {
+                    println!("ERROR {}: {}", p.path, p.message);
+                }
+            })?;
+            Ok(if set.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Status => {
+            let status = app_status(&paths).await?;
+            print(json, &status, |s| {
+                println!("version         {}", s.version);
+                println!("data dir        {}", s.data_dir);
+                println!("database        {}", s.database);
+                println!("logs            {}", s.log_dir);
+                println!("workspace root  {}", s.workspace_root);
+                println!("skills          {}", s.skills_dir);
+                match (&s.venv.dbt_version, &s.venv.problem) {
+                    (Some(v), _) => println!("python venv     {} (dbt-core {v})", s.venv.path),
+                    (None, Some(p)) => println!("python venv     {p}"),
+                    (None, None) => println!("python venv     {}", s.venv.path),
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

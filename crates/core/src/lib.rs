@@ -1,0 +1,24 @@
+//! The Vibedata Studio core: everything the product does, as a library with no Tauri dependency.
+//!
+//! It owns the local state (a SQLite store with versioned migrations), the registered workspaces
+//! and their git clones, the demo data domain created on first start, the seeded platform skills,
+//! the Python environment that runs the real engines (dbt, dlt, DuckDB), and observability.
+//! The desktop shell (`src-tauri`) and the CLI (`crates/cli`) are thin adapters over [`Studio`].
+//!
+//! Rules this crate keeps: no Tauri or UI types; blocking work (rusqlite, git2, child processes)
+//! runs on blocking threads behind the async [`Studio`] methods; no secret is written to disk or to
+//! a log line; errors that reach a person say what to do and name the file involved.
+
+pub mod demo;
+pub mod error;
+pub mod observability;
+pub mod paths;
+pub mod skills;
+pub mod store;
+pub mod studio;
+pub mod venv;
+pub mod workspace;
+
+pub use error::{CoreError, Result};
+pub use paths::Paths;
+pub use studio::{Studio, app_status};

@@ -1,0 +1,212 @@
+//! The Python environment that runs the real engines: dbt-core with dbt-duckdb, dlt, and DuckDB.
+//! `scripts/setup.sh` creates it; the app only finds it, checks it, and runs programs from it.
+//! Blocking (child processes): call from a blocking thread.
+
+use crate::{CoreError, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use vibedata_protocol::VenvStatusDto;
+
+#[derive(Debug, Clone)]
+pub struct Venv {
+    root: PathBuf,
+}
+
+/// The outcome of one dbt invocation.
+#[derive(Debug, Clone)]
+pub struct DbtRun {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Loads every `*.csv` of a folder into the `bronze` schema of a DuckDB file. It writes to a
+/// temporary file and renames it into place, so a crash never leaves a half-loaded warehouse.
+const LOAD_BRONZE_PY: &str = r#"
+import json, os, pathlib, sys
+import duckdb
+db, csv_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+tmp = db.with_name(db.name + ".loading")
+tmp.unlink(missing_ok=True)
+con = duckdb.connect(str(tmp))
+con.execute("create schema if not exists bronze")
+counts = {}
+for f in sorted(csv_dir.glob("*.csv")):
+    path = str(f).replace("'", "''")
+    con.execute(f"create or replace table bronze.\"{f.stem}\" as select * from read_csv('{path}', header = true)")
+    counts[f.stem] = con.execute(f"select count(*) from bronze.\"{f.stem}\"").fetchone()[0]
+con.close()
+os.replace(tmp, db)
+print(json.dumps(counts))
+"#;
+
+impl Venv {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn bin(&self, program: &str) -> PathBuf {
+        self.root.join("bin").join(program)
+    }
+
+    /// The installed dbt-core version, after checking the pieces the app needs are there. Reads
+    /// package metadata only (no Python start-up, no network: `dbt --version` asks PyPI).
+    pub fn check(&self) -> Result<String> {
+        let setup_hint = "run scripts/setup.sh (or scripts/run.sh) to create it";
+        if !self.bin("python").exists() {
+            return Err(CoreError::Venv(format!(
+                "The Python venv {} does not exist: {setup_hint}",
+                self.root.display()
+            )));
+        }
+        let site = self.site_packages().ok_or_else(|| {
+            CoreError::Venv(format!(
+                "The Python venv {} has no site-packages: {setup_hint}",
+                self.root.display()
+            ))
+        })?;
+        let version_of = |dist: &str| dist_version(&site, dist);
+        for needed in ["duckdb", "dbt_duckdb", "dlt"] {
+            if version_of(needed).is_none() {
+                return Err(CoreError::Venv(format!(
+                    "The Python venv {} lacks the package {needed}: {setup_hint}",
+                    self.root.display()
+                )));
+            }
+        }
+        if !self.bin("dbt").exists() {
+            return Err(CoreError::Venv(format!(
+                "The Python venv {} has no dbt executable: {setup_hint}",
+                self.root.display()
+            )));
+        }
+        version_of("dbt_core").ok_or_else(|| {
+            CoreError::Venv(format!(
+                "The Python venv {} lacks dbt-core: {setup_hint}",
+                self.root.display()
+            ))
+        })
+    }
+
+    pub fn status(&self) -> VenvStatusDto {
+        let (dbt_version, problem) = match self.check() {
+            Ok(v) => (Some(v), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        VenvStatusDto {
+            path: self.root.to_string_lossy().into_owned(),
+            dbt_version,
+            problem,
+        }
+    }
+
+    /// Loads the CSV files of `csv_dir` into `bronze.<file stem>` tables of the DuckDB file `db`;
+    /// returns the row count of each table.
+    pub fn load_bronze(&self, db: &Path, csv_dir: &Path) -> Result<Vec<(String, u64)>> {
+        self.check()?;
+        let output = self.run(
+            "python",
+            &[
+                "-c".as_ref(),
+                LOAD_BRONZE_PY.as_ref(),
+                db.as_os_str(),
+                csv_dir.as_os_str(),
+            ],
+            None,
+        )?;
+        if !output.status.success() {
+            return Err(CoreError::Venv(format!(
+                "Loading the bronze tables into {} failed: {}",
+                db.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        let counts: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&output.stdout).map_err(|e| {
+                CoreError::Venv(format!("The bronze loader printed something unexpected: {e}"))
+            })?;
+        Ok(counts
+            .into_iter()
+            .map(|(table, n)| (table, n.as_u64().unwrap_or(0)))
+            .collect())
+    }
+
+    /// Runs dbt in `project_dir` with the project's own `profiles.yml`.
+    pub fn dbt(&self, project_dir: &Path, args: &[&str]) -> Result<DbtRun> {
+        self.check()?;
+        let mut all: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        all.extend(["--profiles-dir".as_ref(), ".".as_ref()]);
+        let output = self.run("dbt", &all, Some(project_dir))?;
+        Ok(DbtRun {
+            success: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
+    fn run(
+        &self,
+        program: &str,
+        args: &[&std::ffi::OsStr],
+        cwd: Option<&Path>,
+    ) -> Result<Output> {
+        let mut cmd = Command::new(self.bin(program));
+        cmd.args(args)
+            // Offline-first: no usage pings, no version checks against the internet.
+            .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+            .env("DO_NOT_TRACK", "1")
+            .env("RUNTIME__DLTHUB_TELEMETRY", "false")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env_remove("PYTHONHOME")
+            .env_remove("PYTHONPATH");
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        tracing::debug!(program, "running from the venv");
+        cmd.output()
+            .map_err(|e| CoreError::io(format!("cannot run {}", self.bin(program).display()), e))
+    }
+
+    fn site_packages(&self) -> Option<PathBuf> {
+        std::fs::read_dir(self.root.join("lib"))
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("site-packages"))
+            .find(|p| p.is_dir())
+    }
+}
+
+/// The version in `<dist>-<version>.dist-info` (distribution names use `_`, any case).
+fn dist_version(site: &Path, dist: &str) -> Option<String> {
+    std::fs::read_dir(site).ok()?.filter_map(|e| e.ok()).find_map(|e| {
+        let name = e.file_name().into_string().ok()?;
+        let stem = name.strip_suffix(".dist-info")?;
+        let (pkg, version) = stem.rsplit_once('-')?;
+        pkg.eq_ignore_ascii_case(dist).then(|| version.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_venv_says_how_to_create_it() {
+        let err = Venv::new("/nonexistent/venv").check().unwrap_err();
+        assert!(err.to_string().contains("scripts/setup.sh"), "{err}");
+    }
+
+    #[test]
+    fn versions_come_from_dist_info_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("dbt_core-1.11.2.dist-info")).unwrap();
+        std::fs::create_dir(dir.path().join("dbt_duckdb-1.11.0.dist-info")).unwrap();
+        assert_eq!(dist_version(dir.path(), "dbt_core").as_deref(), Some("1.11.2"));
+        assert_eq!(dist_version(dir.path(), "DBT_DUCKDB").as_deref(), Some("1.11.0"));
+        assert_eq!(dist_version(dir.path(), "dlt"), None);
+    }
+}

@@ -1,0 +1,20 @@
+//! Integration tests of the core: real SQLite files, real git repositories, and the real dbt in
+//! the venv that `scripts/setup.sh` builds (no display, no Tauri).
+
+mod demo;
+mod studio;
+
+use std::path::PathBuf;
+use vibedata_core::Paths;
+
+/// The venv the setup script built (same resolution as the app's).
+pub fn venv() -> PathBuf {
+    Paths::from_env().expect("paths resolve").venv
+}
+
+/// Fresh data dir and workspace root in a temp dir, sharing the real venv.
+pub fn fresh_paths() -> (tempfile::TempDir, Paths) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::under(dir.path(), venv());
+    (dir, paths)
+}

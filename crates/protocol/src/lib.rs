@@ -1,0 +1,15 @@
+//! The types that cross the IPC boundary between the desktop shell (`src-tauri`) and the UI (`ui`).
+//!
+//! This crate owns only plain serde data: no I/O, no logic beyond formatting helpers, and no
+//! dependency that does not build for `wasm32-unknown-unknown`. Both sides import these types, so
+//! a change here is a change to the wire format and the compiler finds every place it touches.
+
+mod error;
+mod skill;
+mod status;
+mod workspace;
+
+pub use error::{ErrorCode, ErrorDto};
+pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
+pub use status::{AppStatusDto, VenvStatusDto};
+pub use workspace::{CommitDto, WorkspaceDto, WorkspaceKind};

@@ -1,0 +1,69 @@
+//! The Vibedata Studio desktop shell. It owns the window, the Tauri runtime and the IPC surface;
+//! everything the app does lives in `vibedata-core`. Commands are thin: take the state, call one
+//! core function, return DTOs from `vibedata-protocol` or an `ErrorDto`.
+//!
+//! Start-up never fails silently: a damaged or too-new database still opens the window, and every
+//! command answers with the error naming the file, which the UI shows.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod state;
+
+use state::AppState;
+use vibedata_core::observability::{self, Console};
+use vibedata_core::{Paths, Studio};
+
+fn main() {
+    let paths = match Paths::from_env() {
+        Ok(paths) => paths,
+        Err(e) => {
+            eprintln!("Vibedata Studio cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    let console = if cfg!(debug_assertions) || std::env::var_os("VIBEDATA_LOG_CONSOLE").is_some() {
+        Console::Human
+    } else {
+        Console::Off
+    };
+    let _logs = match observability::init(&paths.log_dir(), console) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            eprintln!("logging disabled: {e}");
+            None
+        }
+    };
+
+    let studio = tauri::async_runtime::block_on(Studio::open(paths.clone()));
+    if let Err(e) = &studio {
+        tracing::error!(error = %e, "the store could not be opened");
+    }
+    let state = AppState::new(paths, studio);
+    let warm_up = state.studio().ok();
+
+    tauri::Builder::default()
+        .manage(state)
+        .setup(move |_app| {
+            // Create or repair the demo domain while the UI loads; the Domains page waits for it.
+            if let Some(studio) = warm_up {
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = studio.list_workspaces().await {
+                        tracing::error!(error = %e, "preparing the workspaces failed");
+                    }
+                });
+            }
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_status,
+            commands::list_workspaces,
+            commands::list_skills,
+        ])
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the window could not be created");
+            eprintln!("Vibedata Studio could not open its window: {e}");
+            std::process::exit(1);
+        });
+}

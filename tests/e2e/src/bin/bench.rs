@@ -1,0 +1,87 @@
+//! `bench`: measures the desktop app as a person meets it and prints a table.
+//!
+//! - first start: process start → Domains page rendered, on an empty data dir (creates the demo
+//!   domain's git repositories and loads its DuckDB warehouse through Python);
+//! - start: the same on the now-populated data dir (what every later start costs);
+//! - idle memory: summed RSS of the app process and all its WebKit child processes, 3 s after the
+//!   Domains page rendered.
+//!
+//! "Process start" is when the WebDriver session is requested (WebKitWebDriver spawns the app);
+//! the end is the first `data-testid="workspace-row"` in the DOM, polled every 50 ms.
+//! Usage: `bench [RUNS]` with VIBEDATA_APP_BIN set (scripts/bench.sh does it all).
+
+use anyhow::Result;
+use std::time::Duration;
+use vibedata_e2e::{App, Launch};
+
+const RENDER_WAIT: Duration = Duration::from_secs(180);
+
+struct Sample {
+    start_ms: f64,
+    rss_mib: f64,
+    processes: Vec<(u32, String)>,
+}
+
+async fn one(launch: &Launch) -> Result<Sample> {
+    let app = App::launch(launch).await?;
+    app.wait_for("workspace-row", RENDER_WAIT).await?;
+    let start_ms = app.started.elapsed().as_secs_f64() * 1000.0;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let tree = app.processes()?;
+    app.close().await?;
+    Ok(Sample {
+        start_ms,
+        rss_mib: tree.rss_kib as f64 / 1024.0,
+        processes: tree.pids,
+    })
+}
+
+fn stats(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(|a, b| a.total_cmp(b));
+    (values[0], values[values.len() / 2], values[values.len() - 1])
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(5)
+        .max(1);
+    let dir = tempfile::tempdir()?;
+    let launch = Launch::under(dir.path());
+    eprintln!("bench: first start on an empty data dir…");
+    let first = one(&launch).await?;
+    let mut starts = Vec::new();
+    let mut rss = Vec::new();
+    let mut last = Vec::new();
+    for i in 1..=runs {
+        eprintln!("bench: start {i}/{runs}…");
+        let s = one(&launch).await?;
+        starts.push(s.start_ms);
+        rss.push(s.rss_mib);
+        last = s.processes;
+    }
+    let (smin, smed, smax) = stats(&mut starts);
+    let (rmin, rmed, rmax) = stats(&mut rss);
+    println!("| metric | runs | min | median | max |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    println!(
+        "| first start → Domains rendered (creates demo, loads DuckDB) | 1 | {0:.0} ms | {0:.0} ms | {0:.0} ms |",
+        first.start_ms
+    );
+    println!("| start → Domains rendered | {runs} | {smin:.0} ms | {smed:.0} ms | {smax:.0} ms |");
+    println!(
+        "| idle RSS, all app processes | {runs} | {rmin:.0} MiB | {rmed:.0} MiB | {rmax:.0} MiB |"
+    );
+    println!();
+    println!(
+        "processes counted (last run): {}",
+        last.iter()
+            .map(|(pid, name)| format!("{name}[{pid}]"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}

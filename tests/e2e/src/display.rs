@@ -1,0 +1,52 @@
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A private X display (Xvfb) for one app under test; stopped on drop.
+pub struct Xvfb {
+    number: u32,
+    child: Child,
+}
+
+impl Xvfb {
+    pub fn start() -> Result<Self> {
+        // Displays with a lock file are taken (by another test or a real X server).
+        let number = (90..190)
+            .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+            .context("no free X display number between :90 and :189")?;
+        let child = Command::new("Xvfb")
+            .arg(format!(":{number}"))
+            .args(["-screen", "0", "1280x820x24", "-nolisten", "tcp", "-noreset"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start Xvfb (apt package xvfb; scripts/setup.sh installs it)")?;
+        let mut display = Self { number, child };
+        let socket = format!("/tmp/.X11-unix/X{number}");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !Path::new(&socket).exists() {
+            if let Some(status) = display.child.try_wait()? {
+                bail!("Xvfb :{number} exited at start ({status})");
+            }
+            if Instant::now() > deadline {
+                bail!("Xvfb :{number} did not create {socket}");
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        display.number = number;
+        Ok(display)
+    }
+
+    /// The value for `DISPLAY`.
+    pub fn name(&self) -> String {
+        format!(":{}", self.number)
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

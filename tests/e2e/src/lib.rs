@@ -1,0 +1,236 @@
+//! The end-to-end harness: starts the built desktop app the way a person meets it — a real window
+//! in WebKit, on an X display — and drives it through WebDriver (tauri-driver in front of
+//! WebKitWebDriver). Tests find elements by `data-testid`, click, type, wait and take screenshots.
+//!
+//! Environment:
+//! - `VIBEDATA_APP_BIN` — the built `vibedata-studio` binary (scripts/test.sh sets it).
+//! - `VIBEDATA_E2E_ARTIFACTS` — where screenshots go (default: a folder in the temp dir).
+//! - `TAURI_DRIVER` / `WEBKIT_DRIVER` — override the driver binaries.
+//!
+//! Each [`App`] gets its own Xvfb display and driver ports, so tests never share a window.
+
+mod display;
+mod process;
+
+use anyhow::{Context, Result, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+pub use display::Xvfb;
+pub use process::{ProcessTree, app_processes};
+
+/// How long to wait for the UI by default: WebKit's first start under Xvfb on 2 cores is slow.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+
+/// What to start the app with.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The app's data dir (`VIBEDATA_DATA_DIR`): SQLite store and logs.
+    pub data_dir: PathBuf,
+    /// Where the app puts clones (`VIBEDATA_WORKSPACE_ROOT`).
+    pub workspace_root: PathBuf,
+}
+
+impl Launch {
+    /// Everything under one folder, as a fresh user would have it.
+    pub fn under(dir: &Path) -> Self {
+        Self {
+            data_dir: dir.join("data"),
+            workspace_root: dir.join("workspaces"),
+        }
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("studio.sqlite3")
+    }
+}
+
+/// A running app under test. Call [`App::close`] at the end; dropping it also stops everything.
+pub struct App {
+    client: Option<Client>,
+    driver: Child,
+    _display: Xvfb,
+    /// When the WebDriver session (and so the app process) was asked for.
+    pub started: Instant,
+    pub binary: PathBuf,
+}
+
+pub fn app_binary() -> Result<PathBuf> {
+    let path = std::env::var_os("VIBEDATA_APP_BIN").map(PathBuf::from).context(
+        "VIBEDATA_APP_BIN is not set: build the app (scripts/test.sh does) and point it at the \
+         vibedata-studio binary",
+    )?;
+    if !path.is_file() {
+        bail!("VIBEDATA_APP_BIN={} does not exist", path.display());
+    }
+    Ok(path.canonicalize()?)
+}
+
+pub fn artifacts_dir() -> PathBuf {
+    std::env::var_os("VIBEDATA_E2E_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("vibedata-e2e-artifacts"))
+}
+
+impl App {
+    /// Starts a display, tauri-driver and the app, and waits until the UI has mounted.
+    pub async fn launch(launch: &Launch) -> Result<Self> {
+        let binary = app_binary()?;
+        let display = Xvfb::start()?;
+        let port = process::free_port()?;
+        let native_port = process::free_port()?;
+        let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+        let webkit_driver =
+            std::env::var("WEBKIT_DRIVER").unwrap_or_else(|_| "/usr/bin/WebKitWebDriver".into());
+        let mut command = std::process::Command::new(&tauri_driver);
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .args(["--native-driver", &webkit_driver])
+            .env("DISPLAY", display.name())
+            .env("VIBEDATA_DATA_DIR", &launch.data_dir)
+            .env("VIBEDATA_WORKSPACE_ROOT", &launch.workspace_root)
+            // No GPU here: software rendering, no DMA-BUF renderer.
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .stdout(std::process::Stdio::null());
+        let driver = process::spawn_group(&mut command)
+            .with_context(|| format!("cannot start {tauri_driver} (run scripts/setup.sh test)"))?;
+        process::wait_for_port(port, Duration::from_secs(20))
+            .await
+            .context("tauri-driver did not start listening")?;
+
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": binary }),
+        );
+        let started = Instant::now();
+        let client = ClientBuilder::native()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("WebDriver could not start the app")?;
+        let app = Self {
+            client: Some(client),
+            driver,
+            _display: display,
+            started,
+            binary,
+        };
+        app.wait_for("app-frame", DEFAULT_WAIT)
+            .await
+            .context("the UI did not mount")?;
+        Ok(app)
+    }
+
+    pub fn client(&self) -> &Client {
+        self.client.as_ref().expect("the session is open until close()")
+    }
+
+    fn locator(testid: &str) -> String {
+        format!("[data-testid='{testid}']")
+    }
+
+    /// Waits until an element with this `data-testid` exists.
+    pub async fn wait_for(&self, testid: &str, timeout: Duration) -> Result<Element> {
+        let css = Self::locator(testid);
+        self.client()
+            .wait()
+            .at_most(timeout)
+            .every(Duration::from_millis(50))
+            .for_element(Locator::Css(&css))
+            .await
+            .with_context(|| format!("no element [data-testid='{testid}'] within {timeout:?}"))
+    }
+
+    /// Waits until the element's text contains `needle`, and returns the text.
+    pub async fn wait_for_text(&self, testid: &str, needle: &str, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = match self.find(testid).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("[data-testid='{testid}'] never contained {needle:?}; last text: {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn find(&self, testid: &str) -> Result<Element> {
+        Ok(self
+            .client()
+            .find(Locator::Css(&Self::locator(testid)))
+            .await?)
+    }
+
+    pub async fn find_all(&self, testid: &str) -> Result<Vec<Element>> {
+        Ok(self
+            .client()
+            .find_all(Locator::Css(&Self::locator(testid)))
+            .await?)
+    }
+
+    pub async fn click(&self, testid: &str) -> Result<()> {
+        self.wait_for(testid, DEFAULT_WAIT).await?.click().await?;
+        Ok(())
+    }
+
+    pub async fn type_into(&self, testid: &str, text: &str) -> Result<()> {
+        self.wait_for(testid, DEFAULT_WAIT)
+            .await?
+            .send_keys(text)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, testid: &str) -> Result<String> {
+        Ok(self.find(testid).await?.text().await?)
+    }
+
+    /// Saves a PNG of the window as `<artifacts>/<name>.png` and returns its path.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client().screenshot().await?;
+        let dir = artifacts_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// The app's processes (the app and its WebKit children) as the OS sees them now.
+    pub fn processes(&self) -> Result<ProcessTree> {
+        app_processes(self.driver.id(), &self.binary)
+    }
+
+    /// Ends the session (the app exits) and stops the driver and the display.
+    pub async fn close(mut self) -> Result<()> {
+        if let Some(client) = self.client.take() {
+            client.close().await?;
+        }
+        // Wait for the app to be gone, so a restart in the same data dir meets no live process.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.processes().map(|t| !t.pids.is_empty()).unwrap_or(false)
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // The display stops in its own Drop, after the driver and the app are gone.
+        process::kill_group(&mut self.driver);
+    }
+}

@@ -1,0 +1,19 @@
+//! End-to-end tests: the built app in real WebKit under Xvfb, driven through WebDriver.
+//! Run by scripts/test.sh after it builds the UI and the app (it sets VIBEDATA_APP_BIN).
+
+mod domains;
+mod navigation;
+mod store_errors;
+
+use std::time::Duration;
+use vibedata_e2e::{App, Launch};
+
+/// The demo's first start loads its DuckDB warehouse through Python; allow for a slow machine.
+pub const FIRST_START: Duration = Duration::from_secs(120);
+
+pub async fn launch_fresh() -> (tempfile::TempDir, Launch, App) {
+    let dir = tempfile::tempdir().unwrap();
+    let launch = Launch::under(dir.path());
+    let app = App::launch(&launch).await.expect("the app starts and its UI mounts");
+    (dir, launch, app)
+}

@@ -1,0 +1,37 @@
+use crate::{FIRST_START, launch_fresh};
+use vibedata_e2e::DEFAULT_WAIT;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_area_is_reachable_and_unbuilt_areas_say_so() {
+    let (_dir, launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+
+    for area in ["studio", "review", "inbox", "monitor"] {
+        app.click(&format!("nav-{area}")).await.unwrap();
+        app.wait_for(&format!("page-{area}"), DEFAULT_WAIT).await.unwrap();
+        let text = app.text("area-not-built").await.unwrap();
+        assert!(text.contains("Not built yet"), "{area} says plainly it is not built: {text}");
+    }
+
+    app.click("nav-skills").await.unwrap();
+    app.wait_for("skill", DEFAULT_WAIT).await.unwrap();
+    let skills = app.find_all("skill").await.unwrap();
+    assert!(skills.len() >= 3, "the seeded skills are listed");
+    assert!(app.find("skill-problem").await.is_err(), "no seeded skill is malformed");
+
+    app.click("nav-settings").await.unwrap();
+    let status = app
+        .wait_for_text("app-status", "studio.sqlite3", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    assert!(
+        status.contains(&launch.database().display().to_string()),
+        "settings name the database file: {status}"
+    );
+    assert!(status.contains("dbt-core 1.11"), "the venv's dbt is found: {status}");
+    app.screenshot("settings").await.unwrap();
+
+    app.click("nav-domains").await.unwrap();
+    app.wait_for("workspace-row", DEFAULT_WAIT).await.unwrap();
+    app.close().await.unwrap();
+}

@@ -1,0 +1,89 @@
+use crate::pages::{domains::DomainsPage, not_built::NotBuilt, settings::SettingsPage, skills::SkillsPage};
+use leptos::prelude::*;
+
+/// The product's areas (PRODUCT.md §1), in navigation order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    Domains,
+    Studio,
+    Review,
+    Inbox,
+    Monitor,
+    Skills,
+    Settings,
+}
+
+impl Area {
+    pub const ALL: [Area; 7] = [
+        Area::Domains,
+        Area::Studio,
+        Area::Review,
+        Area::Inbox,
+        Area::Monitor,
+        Area::Skills,
+        Area::Settings,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Area::Domains => "Domains",
+            Area::Studio => "Studio",
+            Area::Review => "Review",
+            Area::Inbox => "Inbox",
+            Area::Monitor => "Monitor",
+            Area::Skills => "Skills",
+            Area::Settings => "Settings",
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Area::Domains => "domains",
+            Area::Studio => "studio",
+            Area::Review => "review",
+            Area::Inbox => "inbox",
+            Area::Monitor => "monitor",
+            Area::Skills => "skills",
+            Area::Settings => "settings",
+        }
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let area = RwSignal::new(Area::Domains);
+    let nav = Area::ALL
+        .into_iter()
+        .map(|a| {
+            view! {
+                <button
+                    class="nav-item"
+                    class:active=move || area.get() == a
+                    data-testid=format!("nav-{}", a.slug())
+                    on:click=move |_| area.set(a)
+                >
+                    {a.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="frame" data-testid="app-frame">
+            <nav class="sidebar">
+                <div class="brand">
+                    <img src="/128x128.png" alt="" width="28" height="28" />
+                    <span>"Vibedata Studio"</span>
+                </div>
+                {nav}
+            </nav>
+            <main class="content">
+                {move || match area.get() {
+                    Area::Domains => view! { <DomainsPage /> }.into_any(),
+                    Area::Skills => view! { <SkillsPage /> }.into_any(),
+                    Area::Settings => view! { <SettingsPage /> }.into_any(),
+                    other => view! { <NotBuilt area=other /> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

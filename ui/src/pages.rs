@@ -1,0 +1,4 @@
+pub mod domains;
+pub mod not_built;
+pub mod settings;
+pub mod skills;
