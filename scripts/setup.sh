@@ -83,7 +83,9 @@ step_venv() {
   "$VIBEDATA_VENV/bin/pip" install --quiet --upgrade pip
   "$VIBEDATA_VENV/bin/pip" install --quiet -r "$req"
   echo "$want" >"$stamp"
-  "$VIBEDATA_VENV/bin/dbt" --version | sed 's/^/[setup]   /'
+  # Not `dbt --version`: it asks PyPI for the latest release.
+  "$VIBEDATA_VENV/bin/python" -c 'import importlib.metadata as m
+for p in ("dbt-core", "dbt-duckdb", "dlt", "duckdb"): print("[setup]   ", p, m.version(p))'
 }
 
 mkdir -p "$VIBEDATA_CACHE"

@@ -3,6 +3,7 @@
 //! Blocking (child processes): call from a blocking thread.
 
 use crate::{CoreError, Result};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use vibedata_protocol::VenvStatusDto;
@@ -111,8 +112,8 @@ impl Venv {
         let output = self.run(
             "python",
             &[
-                "-c".as_ref(),
-                LOAD_BRONZE_PY.as_ref(),
+                OsStr::new("-c"),
+                OsStr::new(LOAD_BRONZE_PY),
                 db.as_os_str(),
                 csv_dir.as_os_str(),
             ],
@@ -138,8 +139,8 @@ impl Venv {
     /// Runs dbt in `project_dir` with the project's own `profiles.yml`.
     pub fn dbt(&self, project_dir: &Path, args: &[&str]) -> Result<DbtRun> {
         self.check()?;
-        let mut all: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
-        all.extend(["--profiles-dir".as_ref(), ".".as_ref()]);
+        let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        all.extend([OsStr::new("--profiles-dir"), OsStr::new(".")]);
         let output = self.run("dbt", &all, Some(project_dir))?;
         Ok(DbtRun {
             success: output.status.success(),
@@ -151,7 +152,7 @@ impl Venv {
     fn run(
         &self,
         program: &str,
-        args: &[&std::ffi::OsStr],
+        args: &[&OsStr],
         cwd: Option<&Path>,
     ) -> Result<Output> {
         let mut cmd = Command::new(self.bin(program));

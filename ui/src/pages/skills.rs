@@ -33,8 +33,9 @@ fn SkillList(set: SkillsDto) -> impl IntoView {
                 .skills
                 .into_iter()
                 .map(|s| {
+                    let testid_name = s.name.clone();
                     view! {
-                        <li class="card" data-testid="skill" data-name=s.name.clone()>
+                        <li class="card" data-testid="skill" data-name=testid_name>
                             <h3>{s.name}</h3>
                             <p>{s.description}</p>
                             <p class="muted">{format!("{} lines", s.body_lines)}</p>

@@ -44,8 +44,10 @@ fn the_demo_domain_builds_with_the_real_dbt() {
     );
     // dbt build must not leave the clone dirty: its outputs are ignored by git.
     let repo = git2::Repository::open(&report.workspace.path).unwrap();
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).include_ignored(false);
     let dirty: Vec<String> = repo
-        .statuses(None)
+        .statuses(Some(&mut options))
         .unwrap()
         .iter()
         .filter_map(|s| s.path().map(str::to_owned))
@@ -108,7 +110,6 @@ fn a_deleted_clone_comes_back_from_its_origin_with_pushed_work() {
         .unwrap()
         .push(&["refs/heads/main:refs/heads/main"], None)
         .unwrap();
-    drop(repo);
     std::fs::remove_dir_all(&ws.path).unwrap();
 
     let report = demo::ensure(&paths, &store).unwrap();
