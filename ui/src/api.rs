@@ -3,9 +3,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use vibedata_protocol::{
-    AppStatusDto, ErrorCode, ErrorDto, SkillsDto, WorkspaceDto,
-};
+use vibedata_protocol::{AppStatusDto, ErrorCode, ErrorDto, SkillsDto, WorkspaceDto};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -20,9 +18,8 @@ async fn call<A: Serialize, T: DeserializeOwned>(cmd: &str, args: &A) -> Result<
         .serialize(&serializer)
         .map_err(|e| ErrorDto::new(ErrorCode::Ipc, format!("cannot encode {cmd}: {e}")))?;
     match invoke(cmd, args).await {
-        Ok(value) => serde_wasm_bindgen::from_value(value).map_err(|e| {
-            ErrorDto::new(ErrorCode::Ipc, format!("unexpected reply to {cmd}: {e}"))
-        }),
+        Ok(value) => serde_wasm_bindgen::from_value(value)
+            .map_err(|e| ErrorDto::new(ErrorCode::Ipc, format!("unexpected reply to {cmd}: {e}"))),
         Err(raised) => Err(serde_wasm_bindgen::from_value::<ErrorDto>(raised.clone())
             .unwrap_or_else(|_| {
                 let text = raised

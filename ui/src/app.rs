@@ -1,4 +1,6 @@
-use crate::pages::{domains::DomainsPage, not_built::NotBuilt, settings::SettingsPage, skills::SkillsPage};
+use crate::pages::{
+    domains::DomainsPage, not_built::NotBuilt, settings::SettingsPage, skills::SkillsPage,
+};
 use leptos::prelude::*;
 
 /// The product's areas (PRODUCT.md §1), in navigation order.

@@ -12,7 +12,11 @@ use vibedata_core::observability::{self, Console};
 use vibedata_core::{Paths, Studio, app_status, skills};
 
 #[derive(Parser)]
-#[command(name = "vibedata", version, about = "Vibedata Studio on the command line")]
+#[command(
+    name = "vibedata",
+    version,
+    about = "Vibedata Studio on the command line"
+)]
 struct Cli {
     /// Print machine-readable JSON instead of a summary.
     #[arg(long, global = true)]

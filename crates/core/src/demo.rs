@@ -44,9 +44,13 @@ pub enum CloneOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WarehouseOutcome {
     AlreadyLoaded,
-    Loaded { rows: Vec<(String, u64)> },
+    Loaded {
+        rows: Vec<(String, u64)>,
+    },
     /// The clone is fine but the warehouse could not be loaded (usually: no venv yet).
-    NotLoaded { reason: String },
+    NotLoaded {
+        reason: String,
+    },
 }
 
 /// Makes sure the demo domain exists, is registered, and has its warehouse.
@@ -85,7 +89,12 @@ fn ensure_clone(dir: &Path, origin: &Path) -> Result<CloneOutcome> {
     if git2::Repository::open(dir).is_ok() {
         return Ok(CloneOutcome::AlreadyThere);
     }
-    if dir.exists() && dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
+    if dir.exists()
+        && dir
+            .read_dir()
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
         return Err(CoreError::InvalidInput(format!(
             "{} exists but is not a git repository; move it aside so the demo domain can be \
              created there",
@@ -126,7 +135,10 @@ fn ensure_clone(dir: &Path, origin: &Path) -> Result<CloneOutcome> {
 
 fn origin_has_branch(origin: &Path) -> bool {
     git2::Repository::open_bare(origin)
-        .and_then(|r| r.find_reference(&format!("refs/heads/{BRANCH}")).map(|_| ()))
+        .and_then(|r| {
+            r.find_reference(&format!("refs/heads/{BRANCH}"))
+                .map(|_| ())
+        })
         .is_ok()
 }
 
@@ -147,7 +159,8 @@ fn create_repository(dir: &Path, origin: &Path) -> Result<()> {
     };
     let mut init = git2::RepositoryInitOptions::new();
     init.initial_head(BRANCH);
-    let repo = git2::Repository::init_opts(dir, &init).map_err(git("cannot initialise the demo repository"))?;
+    let repo = git2::Repository::init_opts(dir, &init)
+        .map_err(git("cannot initialise the demo repository"))?;
     let mut index = repo.index().map_err(git("cannot open the index"))?;
     index
         .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
@@ -171,7 +184,9 @@ fn create_repository(dir: &Path, origin: &Path) -> Result<()> {
     if !origin.exists() {
         git2::Repository::init_opts(
             origin,
-            git2::RepositoryInitOptions::new().bare(true).initial_head(BRANCH),
+            git2::RepositoryInitOptions::new()
+                .bare(true)
+                .initial_head(BRANCH),
         )
         .map_err(git("cannot create the demo origin"))?;
     }

@@ -42,7 +42,9 @@ pub fn init(log_dir: &Path, console: Console) -> Result<LogGuard> {
         .filename_suffix("jsonl")
         .max_log_files(KEEP_FILES)
         .build(log_dir)
-        .map_err(|e| CoreError::Internal(format!("cannot open logs in {}: {e}", log_dir.display())))?;
+        .map_err(|e| {
+            CoreError::Internal(format!("cannot open logs in {}: {e}", log_dir.display()))
+        })?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let console_layer = (console == Console::Human).then(|| {
         tracing_subscriber::fmt::layer()

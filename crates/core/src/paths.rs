@@ -27,7 +27,11 @@ pub struct Paths {
 impl Paths {
     /// Reads the environment (see the module docs).
     pub fn from_env() -> Result<Self> {
-        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let platform = dirs::data_dir().map(|d| d.join(APP_DIR));
         let no_home = || {
             CoreError::InvalidInput(
@@ -73,7 +77,13 @@ impl Paths {
 
 /// The repository's `skills/` folder, where the seeded platform skills live.
 pub fn bundled_skills_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../skills")
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // crates/core → the repository root.
+    crate_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(crate_dir)
+        .join("skills")
 }
 
 #[cfg(test)]

@@ -32,7 +32,10 @@ pub enum SkillError {
     #[error("must start with YAML front matter between two '---' lines")]
     NoFrontMatter,
     #[error("front matter is not valid YAML{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
-    Yaml { line: Option<usize>, message: String },
+    Yaml {
+        line: Option<usize>,
+        message: String,
+    },
     #[error("front matter lacks `{0}`")]
     MissingField(&'static str),
     #[error("name '{name}' must equal the folder name '{folder}'")]
@@ -65,7 +68,10 @@ pub struct SkillSet {
 /// skill is a problem in the result.
 pub fn load_dir(root: &Path) -> Result<SkillSet> {
     let entries = std::fs::read_dir(root).map_err(|e| {
-        CoreError::io(format!("cannot read the skills folder {}", root.display()), e)
+        CoreError::io(
+            format!("cannot read the skills folder {}", root.display()),
+            e,
+        )
     })?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
@@ -195,7 +201,8 @@ impl SkillSet {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "---\nname: dbt-testing\ndescription: How to test dbt models.\n---\n# Body\n";
+    const GOOD: &str =
+        "---\nname: dbt-testing\ndescription: How to test dbt models.\n---\n# Body\n";
 
     #[test]
     fn a_valid_skill_parses() {
@@ -213,7 +220,15 @@ mod tests {
 
     #[test]
     fn names_follow_the_convention() {
-        for bad in ["", "Upper", "-lead", "trail-", "dou--ble", "sp ace", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "Upper",
+            "-lead",
+            "trail-",
+            "dou--ble",
+            "sp ace",
+            &"a".repeat(65),
+        ] {
             assert!(!valid_name(bad), "{bad:?} must be refused");
         }
         assert!(valid_name("duckdb-spark-dialect"));
@@ -221,8 +236,14 @@ mod tests {
 
     #[test]
     fn missing_front_matter_and_fields_are_named() {
-        assert_eq!(parse("x", "# no front matter").unwrap_err(), SkillError::NoFrontMatter);
-        assert_eq!(parse("x", "---\nname: x\n").unwrap_err(), SkillError::NoFrontMatter);
+        assert_eq!(
+            parse("x", "# no front matter").unwrap_err(),
+            SkillError::NoFrontMatter
+        );
+        assert_eq!(
+            parse("x", "---\nname: x\n").unwrap_err(),
+            SkillError::NoFrontMatter
+        );
         assert_eq!(
             parse("x", "---\nname: x\n---\n").unwrap_err(),
             SkillError::MissingField("description")

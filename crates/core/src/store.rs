@@ -132,7 +132,9 @@ mod tests {
 
     #[test]
     fn migrations_are_valid_and_counted() {
-        migrations().validate().expect("migrations must apply to an empty database");
+        migrations()
+            .validate()
+            .expect("migrations must apply to an empty database");
         assert_eq!(
             migrations_len(),
             SCHEMA_VERSION,
@@ -212,7 +214,9 @@ mod tests {
             .unwrap();
             let mut insert = conn.prepare("INSERT INTO t VALUES (?1)").unwrap();
             for i in 0..2000 {
-                insert.execute([format!("row {i:05} {}", "x".repeat(40))]).unwrap();
+                insert
+                    .execute([format!("row {i:05} {}", "x".repeat(40))])
+                    .unwrap();
             }
         }
         // Overwrite the middle of the file, past the header and schema page.

@@ -128,7 +128,9 @@ impl Venv {
         }
         let counts: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&output.stdout).map_err(|e| {
-                CoreError::Venv(format!("The bronze loader printed something unexpected: {e}"))
+                CoreError::Venv(format!(
+                    "The bronze loader printed something unexpected: {e}"
+                ))
             })?;
         Ok(counts
             .into_iter()
@@ -149,12 +151,7 @@ impl Venv {
         })
     }
 
-    fn run(
-        &self,
-        program: &str,
-        args: &[&OsStr],
-        cwd: Option<&Path>,
-    ) -> Result<Output> {
+    fn run(&self, program: &str, args: &[&OsStr], cwd: Option<&Path>) -> Result<Output> {
         let mut cmd = Command::new(self.bin(program));
         cmd.args(args)
             // Offline-first: no usage pings, no version checks against the internet.
@@ -183,12 +180,15 @@ impl Venv {
 
 /// The version in `<dist>-<version>.dist-info` (distribution names use `_`, any case).
 fn dist_version(site: &Path, dist: &str) -> Option<String> {
-    std::fs::read_dir(site).ok()?.filter_map(|e| e.ok()).find_map(|e| {
-        let name = e.file_name().into_string().ok()?;
-        let stem = name.strip_suffix(".dist-info")?;
-        let (pkg, version) = stem.rsplit_once('-')?;
-        pkg.eq_ignore_ascii_case(dist).then(|| version.to_owned())
-    })
+    std::fs::read_dir(site)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .find_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(".dist-info")?;
+            let (pkg, version) = stem.rsplit_once('-')?;
+            pkg.eq_ignore_ascii_case(dist).then(|| version.to_owned())
+        })
 }
 
 #[cfg(test)]
@@ -206,8 +206,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("dbt_core-1.11.2.dist-info")).unwrap();
         std::fs::create_dir(dir.path().join("dbt_duckdb-1.11.0.dist-info")).unwrap();
-        assert_eq!(dist_version(dir.path(), "dbt_core").as_deref(), Some("1.11.2"));
-        assert_eq!(dist_version(dir.path(), "DBT_DUCKDB").as_deref(), Some("1.11.0"));
+        assert_eq!(
+            dist_version(dir.path(), "dbt_core").as_deref(),
+            Some("1.11.2")
+        );
+        assert_eq!(
+            dist_version(dir.path(), "DBT_DUCKDB").as_deref(),
+            Some("1.11.0")
+        );
         assert_eq!(dist_version(dir.path(), "dlt"), None);
     }
 }

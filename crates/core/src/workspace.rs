@@ -85,7 +85,14 @@ pub fn register(store: &Store, new: NewWorkspace) -> Result<Workspace> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, path = excluded.path,
                  origin_url = excluded.origin_url, is_demo = excluded.is_demo",
-            params![id, new.name, kind_str(new.kind), path, new.origin_url, new.is_demo],
+            params![
+                id,
+                new.name,
+                kind_str(new.kind),
+                path,
+                new.origin_url,
+                new.is_demo
+            ],
         )
     })?;
     tracing::info!(workspace_id = %id, name = %new.name, "workspace registered");
@@ -151,15 +158,22 @@ pub fn read_head(path: &Path) -> Result<(Option<String>, Option<CommitDto>)> {
             path.display()
         )));
     }
-    let repo = git2::Repository::open(path)
-        .map_err(|e| CoreError::git(format!("cannot open the repository at {}", path.display()), e))?;
+    let repo = git2::Repository::open(path).map_err(|e| {
+        CoreError::git(
+            format!("cannot open the repository at {}", path.display()),
+            e,
+        )
+    })?;
     let head = match repo.head() {
         Ok(head) => head,
         // A repository with no commit yet has an unborn HEAD: not an error.
         Err(e) if e.code() == git2::ErrorCode::UnbornBranch => return Ok((None, None)),
         Err(e) => return Err(CoreError::git("cannot read HEAD", e)),
     };
-    let branch = head.is_branch().then(|| head.shorthand().map(str::to_owned)).flatten();
+    let branch = head
+        .is_branch()
+        .then(|| head.shorthand().map(str::to_owned))
+        .flatten();
     let commit = head
         .peel_to_commit()
         .map_err(|e| CoreError::git("HEAD does not point at a commit", e))?;
@@ -200,8 +214,9 @@ mod tests {
         let mut index = repo.index().unwrap();
         index.add_path(Path::new("a.txt")).unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(1_700_000_000, 0))
-            .unwrap();
+        let sig =
+            git2::Signature::new("Ada", "ada@example.com", &git2::Time::new(1_700_000_000, 0))
+                .unwrap();
         repo.commit(Some("HEAD"), &sig, &sig, "first commit\n\nbody", &tree, &[])
             .unwrap()
     }

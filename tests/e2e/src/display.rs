@@ -17,7 +17,14 @@ impl Xvfb {
             .context("no free X display number between :90 and :189")?;
         let child = Command::new("Xvfb")
             .arg(format!(":{number}"))
-            .args(["-screen", "0", "1280x820x24", "-nolisten", "tcp", "-noreset"])
+            .args([
+                "-screen",
+                "0",
+                "1280x820x24",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -38,6 +45,23 @@ impl Xvfb {
         Ok(display)
     }
 
+    /// Writes a PNG of the whole screen (ImageMagick's `import`).
+    pub fn screenshot(&self, path: &Path) -> Result<()> {
+        let status = Command::new("import")
+            .args(["-display", &self.name(), "-window", "root"])
+            .arg(path)
+            .stdout(Stdio::null())
+            .status()
+            .context("cannot run ImageMagick's import (apt package imagemagick)")?;
+        if !status.success() {
+            bail!(
+                "import could not capture display {} ({status})",
+                self.name()
+            );
+        }
+        Ok(())
+    }
+
     /// The value for `DISPLAY`.
     pub fn name(&self) -> String {
         format!(":{}", self.number)
@@ -46,6 +70,17 @@ impl Xvfb {
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        // TERM, not KILL: Xvfb then removes its lock file and socket for the next test.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

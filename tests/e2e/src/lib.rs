@@ -16,7 +16,6 @@ use anyhow::{Context, Result, bail};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 pub use display::Xvfb;
@@ -48,21 +47,24 @@ impl Launch {
     }
 }
 
-/// A running app under test. Call [`App::close`] at the end; dropping it also stops everything.
+/// A running app under test. Call [`App::close`] at the end; dropping it also stops everything
+/// (fields drop in order: the driver's process group with the app, then the display).
 pub struct App {
     client: Option<Client>,
-    driver: Child,
-    _display: Xvfb,
+    driver: process::Group,
+    display: Xvfb,
     /// When the WebDriver session (and so the app process) was asked for.
     pub started: Instant,
     pub binary: PathBuf,
 }
 
 pub fn app_binary() -> Result<PathBuf> {
-    let path = std::env::var_os("VIBEDATA_APP_BIN").map(PathBuf::from).context(
-        "VIBEDATA_APP_BIN is not set: build the app (scripts/test.sh does) and point it at the \
+    let path = std::env::var_os("VIBEDATA_APP_BIN")
+        .map(PathBuf::from)
+        .context(
+            "VIBEDATA_APP_BIN is not set: build the app (scripts/test.sh does) and point it at the \
          vibedata-studio binary",
-    )?;
+        )?;
     if !path.is_file() {
         bail!("VIBEDATA_APP_BIN={} does not exist", path.display());
     }
@@ -97,11 +99,14 @@ impl App {
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
             .stdout(std::process::Stdio::null());
-        let driver = process::spawn_group(&mut command)
+        let driver = process::Group::spawn(&mut command)
             .with_context(|| format!("cannot start {tauri_driver} (run scripts/setup.sh test)"))?;
-        process::wait_for_port(port, Duration::from_secs(20))
-            .await
-            .context("tauri-driver did not start listening")?;
+        // tauri-driver accepts connections before the native driver behind it is listening.
+        for p in [port, native_port] {
+            process::wait_for_port(p, Duration::from_secs(20))
+                .await
+                .context("the WebDriver servers did not start listening")?;
+        }
 
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
@@ -109,27 +114,38 @@ impl App {
             "tauri:options".into(),
             serde_json::json!({ "application": binary }),
         );
+        eprintln!(
+            "[e2e] display {}, tauri-driver :{port}, app {}",
+            display.name(),
+            binary.display()
+        );
         let started = Instant::now();
-        let client = ClientBuilder::native()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
+        let url = format!("http://127.0.0.1:{port}");
+        let mut builder = ClientBuilder::native();
+        builder.capabilities(caps);
+        let client = tokio::time::timeout(DEFAULT_WAIT, builder.connect(&url))
             .await
+            .context("WebDriver did not start the app in time")?
             .context("WebDriver could not start the app")?;
+        eprintln!("[e2e] session open after {:?}", started.elapsed());
         let app = Self {
             client: Some(client),
             driver,
-            _display: display,
+            display,
             started,
             binary,
         };
-        app.wait_for("app-frame", DEFAULT_WAIT)
-            .await
-            .context("the UI did not mount")?;
+        if let Err(e) = app.wait_for("app-frame", DEFAULT_WAIT).await {
+            let shot = app.screenshot("launch-failure").await;
+            return Err(e).context(format!("the UI did not mount (screenshot: {shot:?})"));
+        }
         Ok(app)
     }
 
     pub fn client(&self) -> &Client {
-        self.client.as_ref().expect("the session is open until close()")
+        self.client
+            .as_ref()
+            .expect("the session is open until close()")
     }
 
     fn locator(testid: &str) -> String {
@@ -149,7 +165,12 @@ impl App {
     }
 
     /// Waits until the element's text contains `needle`, and returns the text.
-    pub async fn wait_for_text(&self, testid: &str, needle: &str, timeout: Duration) -> Result<String> {
+    pub async fn wait_for_text(
+        &self,
+        testid: &str,
+        needle: &str,
+        timeout: Duration,
+    ) -> Result<String> {
         let deadline = Instant::now() + timeout;
         loop {
             let text = match self.find(testid).await {
@@ -197,13 +218,15 @@ impl App {
         Ok(self.find(testid).await?.text().await?)
     }
 
-    /// Saves a PNG of the window as `<artifacts>/<name>.png` and returns its path.
+    /// Saves a PNG of the app's display as `<artifacts>/<name>.png` and returns its path.
+    ///
+    /// Taken from the X display (what a person would see), not through WebDriver: WebKitWebDriver's
+    /// screenshot command never answers under Xvfb without a GPU.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        let png = self.client().screenshot().await?;
         let dir = artifacts_dir();
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png)?;
+        self.display.screenshot(&path)?;
         Ok(path)
     }
 
@@ -215,22 +238,20 @@ impl App {
     /// Ends the session (the app exits) and stops the driver and the display.
     pub async fn close(mut self) -> Result<()> {
         if let Some(client) = self.client.take() {
-            client.close().await?;
+            tokio::time::timeout(Duration::from_secs(30), client.close())
+                .await
+                .context("closing the WebDriver session timed out")??;
         }
         // Wait for the app to be gone, so a restart in the same data dir meets no live process.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.processes().map(|t| !t.pids.is_empty()).unwrap_or(false)
+        while self
+            .processes()
+            .map(|t| !t.pids.is_empty())
+            .unwrap_or(false)
             && Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Ok(())
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        // The display stops in its own Drop, after the driver and the app are gone.
-        process::kill_group(&mut self.driver);
     }
 }

@@ -24,28 +24,38 @@ pub async fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
     }
 }
 
-/// Spawns a process as the leader of a new process group, so it and everything it starts (the
-/// native driver, the app, WebKit's helpers) can be stopped together.
-pub fn spawn_group(command: &mut Command) -> std::io::Result<Child> {
-    command.process_group(0).spawn()
+/// A process started as the leader of a new process group, so it and everything it starts (the
+/// native driver, the app, WebKit's helpers) stop together when this is dropped: TERM, a grace
+/// period, then KILL.
+pub struct Group(Child);
+
+impl Group {
+    pub fn spawn(command: &mut Command) -> std::io::Result<Self> {
+        command.process_group(0).spawn().map(Group)
+    }
+
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
 }
 
-/// Stops a process group: TERM, a grace period, then KILL.
-pub fn kill_group(leader: &mut Child) {
-    let group = format!("-{}", leader.id());
-    let signal = |sig: &str| {
-        let _ = Command::new("kill").args([sig, "--", &group]).status();
-    };
-    signal("-TERM");
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = leader.try_wait() {
-            break;
+impl Drop for Group {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let signal = |sig: &str| {
+            let _ = Command::new("kill").args([sig, "--", &group]).status();
+        };
+        signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        signal("-KILL");
+        let _ = self.0.wait();
     }
-    signal("-KILL");
-    let _ = leader.wait();
 }
 
 /// A set of processes and their summed resident memory.
@@ -69,7 +79,11 @@ fn read_proc() -> HashMap<u32, ProcInfo> {
         return all;
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {

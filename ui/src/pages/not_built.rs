@@ -5,9 +5,15 @@ use leptos::prelude::*;
 #[component]
 pub fn NotBuilt(area: Area) -> impl IntoView {
     let what = match area {
-        Area::Studio => "Turn an intent into tested dbt models with the Requirements, Build and Validation agents.",
-        Area::Review => "Review a feature branch: code diff, lineage impact, contract breaks and a data diff.",
-        Area::Inbox => "Work production incidents raised as GitHub issues, with triage, diagnosis and remediation agents.",
+        Area::Studio => {
+            "Turn an intent into tested dbt models with the Requirements, Build and Validation agents."
+        }
+        Area::Review => {
+            "Review a feature branch: code diff, lineage impact, contract breaks and a data diff."
+        }
+        Area::Inbox => {
+            "Work production incidents raised as GitHub issues, with triage, diagnosis and remediation agents."
+        }
         Area::Monitor => "Signals from dbt and dlt runs, anomaly checks and the alert engine.",
         _ => "",
     };

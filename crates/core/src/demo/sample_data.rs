@@ -17,15 +17,43 @@ const SEED: u64 = 0x5eed_c0de;
 const LOADED_AT: &str = "2026-01-15 06:00:00";
 
 const PREFIXES: &[&str] = &[
-    "Northwind", "Contoso", "Fabrikam", "Tailspin", "Litware", "Adventure", "Proseware", "Wingtip",
-    "Coho", "Lucerne", "Margie", "Alpine", "Blue Yonder", "Humongous", "Trey", "Wide World",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin",
+    "Litware",
+    "Adventure",
+    "Proseware",
+    "Wingtip",
+    "Coho",
+    "Lucerne",
+    "Margie",
+    "Alpine",
+    "Blue Yonder",
+    "Humongous",
+    "Trey",
+    "Wide World",
 ];
 const SUFFIXES: &[&str] = &[
-    "Traders", "Systems", "Labs", "Logistics", "Health", "Capital", "Foods", "Energy", "Works",
+    "Traders",
+    "Systems",
+    "Labs",
+    "Logistics",
+    "Health",
+    "Capital",
+    "Foods",
+    "Energy",
+    "Works",
     "Learning",
 ];
 const INDUSTRIES: &[&str] = &[
-    "Software", "Retail", "Manufacturing", "Healthcare", "Finance", "Logistics", "Energy",
+    "Software",
+    "Retail",
+    "Manufacturing",
+    "Healthcare",
+    "Finance",
+    "Logistics",
+    "Energy",
     "Education",
 ];
 const COUNTRIES: &[&str] = &["us", "gb", "de", "fr", "nl", "se", "es", "it", "ca", "au"];
@@ -38,16 +66,31 @@ const LAST: &[&str] = &[
     "Backus", "Perlman", "Torvalds", "Wilson", "Berners", "Lamarr", "Ritchie",
 ];
 const TITLES: &[&str] = &[
-    "Head of Data", "Data Engineer", "Analyst", "CFO", "VP Sales", "Procurement Lead", "CTO",
+    "Head of Data",
+    "Data Engineer",
+    "Analyst",
+    "CFO",
+    "VP Sales",
+    "Procurement Lead",
+    "CTO",
 ];
 const STAGES: &[&str] = &[
-    "PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION", "CLOSED_WON", "CLOSED_LOST",
+    "PROSPECTING",
+    "QUALIFICATION",
+    "PROPOSAL",
+    "NEGOTIATION",
+    "CLOSED_WON",
+    "CLOSED_LOST",
 ];
 
 /// The three bronze tables, in load order.
 pub fn generate() -> Vec<BronzeTable> {
     let mut rng = fastrand::Rng::with_seed(SEED);
-    vec![accounts(&mut rng), contacts(&mut rng), opportunities(&mut rng)]
+    vec![
+        accounts(&mut rng),
+        contacts(&mut rng),
+        opportunities(&mut rng),
+    ]
 }
 
 fn pick<'a>(rng: &mut fastrand::Rng, items: &[&'a str]) -> &'a str {
@@ -160,7 +203,12 @@ mod tests {
             let mut lines = table.csv.lines();
             let width = lines.next().unwrap().split(',').count();
             for (n, line) in lines.enumerate() {
-                assert_eq!(line.split(',').count(), width, "{} row {n}: {line}", table.name);
+                assert_eq!(
+                    line.split(',').count(),
+                    width,
+                    "{} row {n}: {line}",
+                    table.name
+                );
             }
         }
     }

@@ -78,11 +78,15 @@ fn the_demo_commit_is_the_same_on_every_machine_and_pushed_to_origin() {
         let ws = demo::ensure(paths, &store).unwrap().workspace;
         let (branch, commit) = workspace::read_head(&ws.path).unwrap();
         assert_eq!(branch.as_deref(), Some("main"));
-        let origin = git2::Repository::open_bare(paths.workspace_root.join("demo-crm-origin.git"))
-            .unwrap();
+        let origin =
+            git2::Repository::open_bare(paths.workspace_root.join("demo-crm-origin.git")).unwrap();
         let pushed = origin.refname_to_id("refs/heads/main").unwrap();
         let commit = commit.unwrap();
-        assert_eq!(pushed.to_string(), commit.id, "the origin has the demo commit");
+        assert_eq!(
+            pushed.to_string(),
+            commit.id,
+            "the origin has the demo commit"
+        );
         commit.id
     };
     assert_eq!(head(&paths_a), head(&paths_b));
@@ -129,7 +133,10 @@ fn a_foreign_folder_in_the_way_is_never_overwritten() {
     let store = Store::open(&paths.database()).unwrap();
     let err = demo::ensure(&paths, &store).unwrap_err();
     assert!(err.to_string().contains("move it aside"), "{err}");
-    assert_eq!(std::fs::read_to_string(target.join("mine.txt")).unwrap(), "keep me");
+    assert_eq!(
+        std::fs::read_to_string(target.join("mine.txt")).unwrap(),
+        "keep me"
+    );
 }
 
 #[test]

@@ -14,14 +14,28 @@ async fn listing_workspaces_creates_the_demo_once_even_when_asked_concurrently()
     assert_eq!(demo.name, "demo-crm");
     assert_eq!(demo.branch.as_deref(), Some("main"));
     assert!(demo.last_commit.is_some());
-    assert_eq!(demo.problem, None, "the demo is healthy: {:?}", demo.problem);
+    assert_eq!(
+        demo.problem, None,
+        "the demo is healthy: {:?}",
+        demo.problem
+    );
 }
 
 #[tokio::test]
 async fn state_survives_a_restart_in_the_same_sqlite_file() {
     let (_dir, paths) = fresh_paths();
-    let first = Studio::open(paths.clone()).await.unwrap().list_workspaces().await.unwrap();
-    let again = Studio::open(paths).await.unwrap().list_workspaces().await.unwrap();
+    let first = Studio::open(paths.clone())
+        .await
+        .unwrap()
+        .list_workspaces()
+        .await
+        .unwrap();
+    let again = Studio::open(paths)
+        .await
+        .unwrap()
+        .list_workspaces()
+        .await
+        .unwrap();
     assert_eq!(first[0].id, again[0].id);
 }
 
@@ -37,7 +51,10 @@ async fn a_corrupt_database_becomes_a_boundary_error_naming_the_file() {
     assert!(matches!(err, CoreError::StoreCorrupt { .. }));
     let dto: ErrorDto = err.into();
     assert_eq!(dto.code, ErrorCode::StoreCorrupt);
-    assert!(dto.message.contains(&paths.database().display().to_string()));
+    assert!(
+        dto.message
+            .contains(&paths.database().display().to_string())
+    );
     // Status still answers, so the UI can explain where things are.
     let status = app_status(&paths).await.unwrap();
     assert_eq!(status.database, paths.database().display().to_string());

@@ -38,7 +38,11 @@ async fn one(launch: &Launch) -> Result<Sample> {
 
 fn stats(values: &mut [f64]) -> (f64, f64, f64) {
     values.sort_by(|a, b| a.total_cmp(b));
-    (values[0], values[values.len() / 2], values[values.len() - 1])
+    (
+        values[0],
+        values[values.len() / 2],
+        values[values.len() - 1],
+    )
 }
 
 #[tokio::main]

@@ -12,7 +12,10 @@ async fn the_domains_page_shows_the_demo_domain_on_first_start() {
     );
     assert_eq!(app.text("workspace-branch").await.unwrap(), "main");
     let commit = app.text("workspace-commit").await.unwrap();
-    assert!(commit.contains("Demo CRM domain"), "last commit shown: {commit}");
+    assert!(
+        commit.contains("Demo CRM domain"),
+        "last commit shown: {commit}"
+    );
     let path = app.text("workspace-path").await.unwrap();
     assert!(
         path.starts_with(&launch.workspace_root.display().to_string()),
@@ -24,7 +27,10 @@ async fn the_domains_page_shows_the_demo_domain_on_first_start() {
         app.text("workspace-problem").await.ok()
     );
     let shot = app.screenshot("domains-demo").await.unwrap();
-    assert!(std::fs::metadata(&shot).unwrap().len() > 1000, "a real screenshot");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 1000,
+        "a real screenshot"
+    );
     app.close().await.unwrap();
 }
 
@@ -40,7 +46,11 @@ async fn closing_and_reopening_keeps_state_in_the_same_sqlite_file() {
         .unwrap();
     app.close().await.unwrap();
     let db = launch.database();
-    assert!(db.is_file(), "the store is a file in the data dir: {}", db.display());
+    assert!(
+        db.is_file(),
+        "the store is a file in the data dir: {}",
+        db.display()
+    );
     let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&db).unwrap());
 
     let app = App::launch(&launch).await.unwrap();
@@ -51,7 +61,10 @@ async fn closing_and_reopening_keeps_state_in_the_same_sqlite_file() {
         .attr("data-id")
         .await
         .unwrap();
-    assert_eq!(id, again, "the same workspace record comes back after a restart");
+    assert_eq!(
+        id, again,
+        "the same workspace record comes back after a restart"
+    );
     assert_eq!(
         inode,
         std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&db).unwrap()),

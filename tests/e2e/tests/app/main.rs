@@ -14,6 +14,8 @@ pub const FIRST_START: Duration = Duration::from_secs(120);
 pub async fn launch_fresh() -> (tempfile::TempDir, Launch, App) {
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch::under(dir.path());
-    let app = App::launch(&launch).await.expect("the app starts and its UI mounts");
+    let app = App::launch(&launch)
+        .await
+        .expect("the app starts and its UI mounts");
     (dir, launch, app)
 }

@@ -8,16 +8,24 @@ async fn every_area_is_reachable_and_unbuilt_areas_say_so() {
 
     for area in ["studio", "review", "inbox", "monitor"] {
         app.click(&format!("nav-{area}")).await.unwrap();
-        app.wait_for(&format!("page-{area}"), DEFAULT_WAIT).await.unwrap();
+        app.wait_for(&format!("page-{area}"), DEFAULT_WAIT)
+            .await
+            .unwrap();
         let text = app.text("area-not-built").await.unwrap();
-        assert!(text.contains("Not built yet"), "{area} says plainly it is not built: {text}");
+        assert!(
+            text.contains("Not built yet"),
+            "{area} says plainly it is not built: {text}"
+        );
     }
 
     app.click("nav-skills").await.unwrap();
     app.wait_for("skill", DEFAULT_WAIT).await.unwrap();
     let skills = app.find_all("skill").await.unwrap();
     assert!(skills.len() >= 3, "the seeded skills are listed");
-    assert!(app.find("skill-problem").await.is_err(), "no seeded skill is malformed");
+    assert!(
+        app.find("skill-problem").await.is_err(),
+        "no seeded skill is malformed"
+    );
 
     app.click("nav-settings").await.unwrap();
     let status = app
@@ -28,7 +36,10 @@ async fn every_area_is_reachable_and_unbuilt_areas_say_so() {
         status.contains(&launch.database().display().to_string()),
         "settings name the database file: {status}"
     );
-    assert!(status.contains("dbt-core 1.11"), "the venv's dbt is found: {status}");
+    assert!(
+        status.contains("dbt-core 1.11"),
+        "the venv's dbt is found: {status}"
+    );
     app.screenshot("settings").await.unwrap();
 
     app.click("nav-domains").await.unwrap();

@@ -1,6 +1,8 @@
 use vibedata_e2e::{App, DEFAULT_WAIT, Launch};
 
-async fn launch_with_database(bytes: impl FnOnce(&std::path::Path)) -> (tempfile::TempDir, Launch, App) {
+async fn launch_with_database(
+    bytes: impl FnOnce(&std::path::Path),
+) -> (tempfile::TempDir, Launch, App) {
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch::under(dir.path());
     std::fs::create_dir_all(&launch.data_dir).unwrap();
@@ -22,7 +24,13 @@ async fn a_corrupt_database_is_explained_with_its_file_name_and_left_untouched()
         message.contains(&launch.database().display().to_string()),
         "the message names the file: {message}"
     );
-    let code = app.find("error").await.unwrap().attr("data-code").await.unwrap();
+    let code = app
+        .find("error")
+        .await
+        .unwrap()
+        .attr("data-code")
+        .await
+        .unwrap();
     assert_eq!(code.as_deref(), Some("StoreCorrupt"));
     app.screenshot("store-corrupt").await.unwrap();
     app.close().await.unwrap();
@@ -44,7 +52,13 @@ async fn a_database_from_a_newer_version_is_refused_with_a_clear_message() {
         .wait_for_text("error-message", "newer", DEFAULT_WAIT)
         .await
         .unwrap();
-    assert!(message.contains(&launch.database().display().to_string()), "{message}");
-    assert!(message.contains("999"), "the message says which version it found: {message}");
+    assert!(
+        message.contains(&launch.database().display().to_string()),
+        "{message}"
+    );
+    assert!(
+        message.contains("999"),
+        "the message says which version it found: {message}"
+    );
     app.close().await.unwrap();
 }
