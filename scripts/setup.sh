@@ -58,7 +58,8 @@ step_wasm_target() {
 # cargo_tool <binary> <crate> <version> [--locked]
 cargo_tool() {
   local bin="$1" crate="$2" version="$3" locked="${4:-}"
-  if command -v "$bin" >/dev/null && "$bin" --version 2>/dev/null | grep -qF "$version"; then
+  # `cargo install --list` knows each tool's version (tauri-driver has no --version flag).
+  if command -v "$bin" >/dev/null && cargo install --list | grep -qxF "$crate v$version:"; then
     say "$crate $version: present"
     return
   fi
