@@ -7,5 +7,5 @@ cd "$VIBEDATA_ROOT"
 bash scripts/setup.sh test
 bash scripts/build-ui.sh
 echo "[bench] release build: cargo build --release -p vibedata-studio -p vibedata-e2e"
-cargo build --release -p vibedata-studio -p vibedata-e2e --bin bench
+cargo build --release -p vibedata-studio -p vibedata-e2e --bins
 VIBEDATA_APP_BIN="$CARGO_TARGET_DIR/release/vibedata-studio" "$CARGO_TARGET_DIR/release/bench" "${1:-5}"

@@ -39,11 +39,19 @@ step_apt() {
     return
   fi
   say "system packages: installing ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
+apt_updated=""
+apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 step_wasm_target() {
@@ -77,6 +85,10 @@ step_venv() {
     && "$VIBEDATA_VENV/bin/python" -c 'import duckdb, dlt' 2>/dev/null; then
     say "python venv with dbt: present at $VIBEDATA_VENV"
     return
+  fi
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    say "python3 lacks venv/ensurepip: installing Debian's python3-venv"
+    apt_install python3-venv
   fi
   say "python venv with dbt-core, dbt-duckdb, dlt: creating at $VIBEDATA_VENV"
   rm -rf "$VIBEDATA_VENV"

@@ -31,14 +31,6 @@ impl Studio {
         })
     }
 
-    pub fn paths(&self) -> &Paths {
-        &self.paths
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Creates or repairs the demo domain now (see [`demo::ensure`]).
     pub async fn ensure_demo(&self) -> Result<DemoReport> {
         let (paths, store) = (self.paths.clone(), self.store.clone());

@@ -46,10 +46,6 @@ impl Venv {
         Self { root: root.into() }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     pub fn bin(&self, program: &str) -> PathBuf {
         self.root.join("bin").join(program)
     }

@@ -7,9 +7,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
 use vibedata_protocol::{CommitDto, WorkspaceDto, WorkspaceKind};
 
-/// Where a workspace keeps its local data (DuckDB warehouse); git ignores it.
-pub const LOCAL_DATA_DIR: &str = ".vibedata/local";
-/// The local DuckDB file of a workspace, relative to its root.
+/// The local DuckDB file of a workspace, relative to its root (`.vibedata/local/` is git-ignored).
 pub const WAREHOUSE_FILE: &str = ".vibedata/local/warehouse.duckdb";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
