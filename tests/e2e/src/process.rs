@@ -63,8 +63,11 @@ impl Drop for Group {
 pub struct ProcessTree {
     /// Process id and command name of each.
     pub pids: Vec<(u32, String)>,
-    /// Sum of VmRSS over all of them, in KiB.
+    /// Sum of VmRSS over all of them, in KiB (counts shared libraries once per process).
     pub rss_kib: u64,
+    /// Sum of PSS (proportional set size) over all of them, in KiB: shared pages split between
+    /// the processes that map them, so the sum does not double-count.
+    pub pss_kib: u64,
 }
 
 struct ProcInfo {
@@ -109,6 +112,19 @@ fn read_proc() -> HashMap<u32, ProcInfo> {
     all
 }
 
+fn pss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|l| {
+                l.strip_prefix("Pss:")
+                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|n| n.parse().ok())
+            })
+        })
+        .unwrap_or(0)
+}
+
 /// The app's processes: every process running `binary` below `root` (the driver), plus all their
 /// descendants (WebKit's web and network processes).
 pub fn app_processes(root: u32, binary: &Path) -> Result<ProcessTree> {
@@ -145,6 +161,7 @@ pub fn app_processes(root: u32, binary: &Path) -> Result<ProcessTree> {
     for pid in pids {
         if let Some(info) = all.get(&pid) {
             tree.rss_kib += info.rss_kib;
+            tree.pss_kib += pss_kib(pid);
             tree.pids.push((pid, info.name.clone()));
         }
     }

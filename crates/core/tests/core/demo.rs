@@ -157,3 +157,20 @@ fn without_a_venv_the_clone_is_made_and_the_warehouse_problem_explained() {
         "the Domains page explains the missing warehouse"
     );
 }
+
+#[test]
+fn a_deleted_warehouse_is_reloaded_from_the_committed_sample() {
+    let (_dir, paths) = fresh_paths();
+    require_venv(&Venv::new(&paths.venv));
+    let store = Store::open(&paths.database()).unwrap();
+    let ws = demo::ensure(&paths, &store).unwrap().workspace;
+    std::fs::remove_file(ws.warehouse()).unwrap();
+    let report = demo::ensure(&paths, &store).unwrap();
+    assert_eq!(report.clone, CloneOutcome::AlreadyThere);
+    assert!(
+        matches!(report.warehouse, WarehouseOutcome::Loaded { .. }),
+        "{:?}",
+        report.warehouse
+    );
+    assert!(ws.warehouse().is_file());
+}

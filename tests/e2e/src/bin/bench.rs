@@ -3,8 +3,8 @@
 //! - first start: process start → Domains page rendered, on an empty data dir (creates the demo
 //!   domain's git repositories and loads its DuckDB warehouse through Python);
 //! - start: the same on the now-populated data dir (what every later start costs);
-//! - idle memory: summed RSS of the app process and all its WebKit child processes, 3 s after the
-//!   Domains page rendered.
+//! - idle memory: summed RSS (and PSS, which does not count shared libraries twice) of the app
+//!   process and all its WebKit child processes, 3 s after the Domains page rendered.
 //!
 //! "Process start" is when the WebDriver session is requested (WebKitWebDriver spawns the app);
 //! the end is the first `data-testid="workspace-row"` in the DOM, polled every 50 ms.
@@ -19,6 +19,7 @@ const RENDER_WAIT: Duration = Duration::from_secs(180);
 struct Sample {
     start_ms: f64,
     rss_mib: f64,
+    pss_mib: f64,
     processes: Vec<(u32, String)>,
 }
 
@@ -32,6 +33,7 @@ async fn one(launch: &Launch) -> Result<Sample> {
     Ok(Sample {
         start_ms,
         rss_mib: tree.rss_kib as f64 / 1024.0,
+        pss_mib: tree.pss_kib as f64 / 1024.0,
         processes: tree.pids,
     })
 }
@@ -59,16 +61,19 @@ async fn main() -> Result<()> {
     let first = one(&launch).await?;
     let mut starts = Vec::new();
     let mut rss = Vec::new();
+    let mut pss = Vec::new();
     let mut last = Vec::new();
     for i in 1..=runs {
         eprintln!("bench: start {i}/{runs}…");
         let s = one(&launch).await?;
         starts.push(s.start_ms);
         rss.push(s.rss_mib);
+        pss.push(s.pss_mib);
         last = s.processes;
     }
     let (smin, smed, smax) = stats(&mut starts);
     let (rmin, rmed, rmax) = stats(&mut rss);
+    let (pmin, pmed, pmax) = stats(&mut pss);
     println!("| metric | runs | min | median | max |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     println!(
@@ -78,6 +83,9 @@ async fn main() -> Result<()> {
     println!("| start → Domains rendered | {runs} | {smin:.0} ms | {smed:.0} ms | {smax:.0} ms |");
     println!(
         "| idle RSS, all app processes | {runs} | {rmin:.0} MiB | {rmed:.0} MiB | {rmax:.0} MiB |"
+    );
+    println!(
+        "| idle PSS, all app processes | {runs} | {pmin:.0} MiB | {pmed:.0} MiB | {pmax:.0} MiB |"
     );
     println!();
     println!(
