@@ -28,9 +28,9 @@ tests() { "$@" 2>&1 | tee -a "$results"; }
 step "unit and integration tests (core, protocol, cli, shell)" \
   tests cargo test --workspace --exclude vibedata-ui --exclude vibedata-e2e
 step "desktop app build" cargo build -p vibedata-studio
+export VIBEDATA_APP_BIN="$CARGO_TARGET_DIR/debug/vibedata-studio"
+export VIBEDATA_E2E_ARTIFACTS="$VIBEDATA_ROOT/target/e2e-artifacts"
 step "end-to-end tests (real WebKit under Xvfb)" \
-  env VIBEDATA_APP_BIN="$CARGO_TARGET_DIR/debug/vibedata-studio" \
-  VIBEDATA_E2E_ARTIFACTS="$VIBEDATA_ROOT/target/e2e-artifacts" \
   tests cargo test -p vibedata-e2e -- --test-threads=1
 step "clippy (native)" cargo clippy --workspace --exclude vibedata-ui --all-targets -- -D warnings
 step "clippy (UI, wasm32)" cargo clippy -p vibedata-ui --target wasm32-unknown-unknown -- -D warnings
