@@ -1,7 +1,8 @@
 //! The Vibedata Studio core: everything the product does, as a library with no Tauri dependency.
 //!
 //! It owns the local state (a SQLite store with versioned migrations), the registered workspaces
-//! and their git clones, the demo data domain created on first start, the seeded platform skills,
+//! and git operations on their clones (clone with progress, intent branches, commit, push), the
+//! demo data domain created on first start, the seeded platform skills,
 //! the Python environment that runs the real engines (dbt, dlt, DuckDB), and observability.
 //! The desktop shell (`src-tauri`) and the CLI (`crates/cli`) are thin adapters over [`Studio`].
 //!
@@ -11,6 +12,7 @@
 
 pub mod demo;
 pub mod error;
+pub mod git;
 pub mod observability;
 pub mod paths;
 pub mod skills;

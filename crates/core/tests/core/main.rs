@@ -2,6 +2,7 @@
 //! the venv that `scripts/setup.sh` builds (no display, no Tauri).
 
 mod demo;
+mod git;
 mod studio;
 
 use std::path::PathBuf;

@@ -1,0 +1,317 @@
+//! Git operations on workspace clones: clone with progress, branches, the intent branch
+//! `intent/<slug>`, commit, push, and the stale `index.lock` check. Blocking (git2): call from a
+//! blocking thread. Remotes are file:// (or a path) for now; https with the user's token comes
+//! with GitHub sign-in.
+
+use crate::{CoreError, Result};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// Transfer progress of a clone or fetch, as git reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransferProgress {
+    pub received_objects: usize,
+    pub total_objects: usize,
+    pub indexed_deltas: usize,
+    pub total_deltas: usize,
+    pub received_bytes: usize,
+}
+
+/// Who commits: the configured user identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branch {
+    pub name: String,
+    pub is_head: bool,
+    pub upstream: Option<String>,
+}
+
+pub const INTENT_PREFIX: &str = "intent/";
+
+fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> CoreError {
+    let context = context.into();
+    move |e| CoreError::git(context, e)
+}
+
+/// Clones `url` into `dest`, reporting transfer progress. It clones into a scratch folder beside
+/// `dest` and renames it into place, so an interrupted clone leaves nothing half-made at `dest`.
+pub fn clone(url: &str, dest: &Path, mut progress: impl FnMut(TransferProgress)) -> Result<()> {
+    if dest.exists() {
+        return Err(CoreError::InvalidInput(format!(
+            "{} already exists; choose another folder",
+            dest.display()
+        )));
+    }
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "clone".into());
+    let partial = parent.join(format!(".{name}.partial"));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)
+            .map_err(|e| CoreError::io(format!("cannot remove {}", partial.display()), e))?;
+    }
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.transfer_progress(|p| {
+        progress(TransferProgress {
+            received_objects: p.received_objects(),
+            total_objects: p.total_objects(),
+            indexed_deltas: p.indexed_deltas(),
+            total_deltas: p.total_deltas(),
+            received_bytes: p.received_bytes(),
+        });
+        true
+    });
+    let mut fetch = git2::FetchOptions::new();
+    fetch.remote_callbacks(callbacks);
+    git2::build::RepoBuilder::new()
+        .fetch_options(fetch)
+        .clone(url, &partial)
+        .map_err(git(format!("cannot clone {url}")))?;
+    std::fs::rename(&partial, dest).map_err(|e| {
+        CoreError::io(
+            format!("cannot move {} to {}", partial.display(), dest.display()),
+            e,
+        )
+    })
+}
+
+fn open(path: &Path) -> Result<git2::Repository> {
+    git2::Repository::open(path).map_err(git(format!(
+        "cannot open the repository at {}",
+        path.display()
+    )))
+}
+
+/// Local branches, the checked-out one marked.
+pub fn branches(path: &Path) -> Result<Vec<Branch>> {
+    let repo = open(path)?;
+    let mut out = Vec::new();
+    for entry in repo
+        .branches(Some(git2::BranchType::Local))
+        .map_err(git("cannot list branches"))?
+    {
+        let (branch, _) = entry.map_err(git("cannot read a branch"))?;
+        let name = branch
+            .name()
+            .map_err(git("cannot read a branch name"))?
+            .unwrap_or_default()
+            .to_owned();
+        let upstream = branch
+            .upstream()
+            .ok()
+            .and_then(|u| u.name().ok().flatten().map(str::to_owned));
+        out.push(Branch {
+            is_head: branch.is_head(),
+            name,
+            upstream,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The branch intents start from: what `origin/HEAD` points at, else `main`, else `master`.
+pub fn default_branch(path: &Path) -> Result<String> {
+    let repo = open(path)?;
+    if let Ok(head) = repo.find_reference("refs/remotes/origin/HEAD")
+        && let Some(target) = head.symbolic_target()
+        && let Some(name) = target.strip_prefix("refs/remotes/origin/")
+    {
+        return Ok(name.to_owned());
+    }
+    for candidate in ["main", "master"] {
+        if repo.find_branch(candidate, git2::BranchType::Local).is_ok() {
+            return Ok(candidate.to_owned());
+        }
+    }
+    Err(CoreError::NotFound(format!(
+        "{} has no main or master branch and no origin/HEAD",
+        path.display()
+    )))
+}
+
+/// Creates `intent/<slug>` from the default branch and checks it out. Refuses a dirty working
+/// tree (the person's edits would be carried onto the intent) and a slug that is not kebab-case.
+pub fn create_intent_branch(path: &Path, slug: &str) -> Result<String> {
+    let valid = !slug.is_empty()
+        && slug.len() <= 80
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if !valid {
+        return Err(CoreError::InvalidInput(format!(
+            "'{slug}' is not a valid intent slug: use 1–80 of a-z, 0-9 and '-'"
+        )));
+    }
+    check_index_lock(path)?;
+    let repo = open(path)?;
+    if is_dirty(&repo)? {
+        return Err(CoreError::InvalidInput(format!(
+            "{} has uncommitted changes; commit or stash them before starting an intent",
+            path.display()
+        )));
+    }
+    let base = default_branch(path)?;
+    let name = format!("{INTENT_PREFIX}{slug}");
+    let base_commit = repo
+        .find_branch(&base, git2::BranchType::Local)
+        .and_then(|b| b.get().peel_to_commit())
+        .map_err(git(format!("cannot read branch {base}")))?;
+    repo.branch(&name, &base_commit, false)
+        .map_err(git(format!("cannot create {name}")))?;
+    checkout(&repo, &name)?;
+    Ok(name)
+}
+
+fn checkout(repo: &git2::Repository, branch: &str) -> Result<()> {
+    let refname = format!("refs/heads/{branch}");
+    let tree = repo
+        .revparse_single(&refname)
+        .map_err(git(format!("cannot find {branch}")))?;
+    repo.checkout_tree(&tree, Some(git2::build::CheckoutBuilder::new().safe()))
+        .map_err(git(format!("cannot check out {branch}")))?;
+    repo.set_head(&refname)
+        .map_err(git(format!("cannot switch HEAD to {branch}")))
+}
+
+fn is_dirty(repo: &git2::Repository) -> Result<bool> {
+    let mut options = git2::StatusOptions::new();
+    options.include_untracked(true).include_ignored(false);
+    Ok(!repo
+        .statuses(Some(&mut options))
+        .map_err(git("cannot read the status"))?
+        .is_empty())
+}
+
+/// Stages every change (additions, edits, deletions; ignored files stay out) and commits it on
+/// the current branch as `author`. Returns the new commit's id.
+pub fn commit_all(path: &Path, message: &str, author: &Identity) -> Result<String> {
+    check_index_lock(path)?;
+    let repo = open(path)?;
+    let mut index = repo.index().map_err(git("cannot open the index"))?;
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .map_err(git("cannot stage changes"))?;
+    index
+        .update_all(["*"], None)
+        .map_err(git("cannot stage deletions"))?;
+    index.write().map_err(git("cannot write the index"))?;
+    let tree = repo
+        .find_tree(index.write_tree().map_err(git("cannot write the tree"))?)
+        .map_err(git("cannot read the tree"))?;
+    let signature = git2::Signature::now(&author.name, &author.email)
+        .map_err(git("the configured identity is not valid for git"))?;
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    if let Some(parent) = &parent
+        && parent.tree_id() == tree.id()
+    {
+        return Err(CoreError::InvalidInput("there is nothing to commit".into()));
+    }
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    let oid = repo
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .map_err(git("cannot commit"))?;
+    Ok(oid.to_string())
+}
+
+/// Pushes `branch` to `origin` and makes `origin/<branch>` its upstream.
+pub fn push(path: &Path, branch: &str) -> Result<()> {
+    let repo = open(path)?;
+    let mut remote = repo
+        .find_remote("origin")
+        .map_err(git("the clone has no origin remote"))?;
+    let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
+    let mut rejected: Option<String> = None;
+    {
+        let mut callbacks = git2::RemoteCallbacks::new();
+        callbacks.push_update_reference(|_, status| {
+            rejected = status.map(str::to_owned);
+            Ok(())
+        });
+        let mut options = git2::PushOptions::new();
+        options.remote_callbacks(callbacks);
+        remote
+            .push(&[refspec.as_str()], Some(&mut options))
+            .map_err(git(format!("cannot push {branch}")))?;
+    }
+    if let Some(reason) = rejected {
+        return Err(CoreError::InvalidInput(format!(
+            "origin refused {branch}: {reason} (fetch and integrate its changes first)"
+        )));
+    }
+    repo.find_branch(branch, git2::BranchType::Local)
+        .and_then(|mut b| b.set_upstream(Some(&format!("origin/{branch}"))))
+        .map_err(git(format!("cannot track origin/{branch}")))
+}
+
+/// Fails with an explanation when `.git/index.lock` exists. The lock is never deleted here: a git
+/// process may be holding it. The message says how old it is and whether any process has it open.
+pub fn check_index_lock(path: &Path) -> Result<()> {
+    let lock = path.join(".git").join("index.lock");
+    let Ok(meta) = std::fs::metadata(&lock) else {
+        return Ok(());
+    };
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .map(|d| format!("{} s old", d.as_secs()))
+        .unwrap_or_else(|| "of unknown age".into());
+    let holders = lock_holders(&lock);
+    let advice = if holders.is_empty() {
+        "No running process has it open, so it is probably left over from a crash: once you are \
+         sure no git command is running in this clone, delete it."
+            .to_owned()
+    } else {
+        format!(
+            "Processes {holders:?} have it open: wait for them to finish (a git command is \
+             running in this clone)."
+        )
+    };
+    Err(CoreError::Git {
+        context: format!(
+            "{} is locked by {} ({age}). {advice}",
+            path.display(),
+            lock.display()
+        ),
+        source: git2::Error::from_str("index.lock exists"),
+    })
+}
+
+/// The ids of processes with `file` open (Linux: /proc/<pid>/fd).
+fn lock_holders(file: &Path) -> Vec<u32> {
+    let target: PathBuf = file.canonicalize().unwrap_or_else(|_| file.to_owned());
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|p| p.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .map(|fds| {
+                    fds.flatten()
+                        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == target))
+                })
+                .unwrap_or(false)
+        })
+        .collect()
+}
