@@ -101,34 +101,33 @@ fn ensure_clone(dir: &Path, origin: &Path) -> Result<CloneOutcome> {
             dir.display()
         )));
     }
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
-    // Build in a scratch folder and rename into place, so a crash never leaves half a demo.
-    let partial = parent.join(format!(".{DEMO_NAME}.partial"));
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial)
-            .map_err(|e| CoreError::io(format!("cannot remove {}", partial.display()), e))?;
-    }
-    let outcome = if origin_has_branch(origin) {
-        git2::Repository::clone(&file_url(origin), &partial)
-            .map_err(|e| CoreError::git(format!("cannot clone {}", origin.display()), e))?;
-        CloneOutcome::ClonedFromOrigin
-    } else {
-        create_repository(&partial, origin)?;
-        CloneOutcome::Created
-    };
     if dir.exists() {
-        // An empty folder was there; rename cannot replace it.
+        // An empty folder is in the way; a clone or rename cannot replace it.
         std::fs::remove_dir(dir)
             .map_err(|e| CoreError::io(format!("cannot replace {}", dir.display()), e))?;
     }
-    std::fs::rename(&partial, dir).map_err(|e| {
-        CoreError::io(
-            format!("cannot move {} to {}", partial.display(), dir.display()),
-            e,
-        )
-    })?;
+    let outcome = if origin_has_branch(origin) {
+        crate::git::clone(&file_url(origin), dir, |_| {})?;
+        CloneOutcome::ClonedFromOrigin
+    } else {
+        let parent = dir.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
+        // Build in a scratch folder and rename into place, so a crash never leaves half a demo.
+        let partial = parent.join(format!(".{DEMO_NAME}.partial"));
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial)
+                .map_err(|e| CoreError::io(format!("cannot remove {}", partial.display()), e))?;
+        }
+        create_repository(&partial, origin)?;
+        std::fs::rename(&partial, dir).map_err(|e| {
+            CoreError::io(
+                format!("cannot move {} to {}", partial.display(), dir.display()),
+                e,
+            )
+        })?;
+        CloneOutcome::Created
+    };
     tracing::info!(path = %dir.display(), ?outcome, "demo domain clone ready");
     Ok(outcome)
 }
@@ -190,19 +189,9 @@ fn create_repository(dir: &Path, origin: &Path) -> Result<()> {
         )
         .map_err(git("cannot create the demo origin"))?;
     }
-    let mut remote = repo
-        .remote("origin", &file_url(origin))
+    repo.remote("origin", &file_url(origin))
         .map_err(git("cannot add the origin remote"))?;
-    let refspec = format!("refs/heads/{BRANCH}:refs/heads/{BRANCH}");
-    remote
-        .push(&[refspec.as_str()], None)
-        .map_err(git("cannot push the demo to its origin"))?;
-    remote
-        .fetch(&[BRANCH], None, None)
-        .map_err(git("cannot fetch the demo origin"))?;
-    repo.find_branch(BRANCH, git2::BranchType::Local)
-        .and_then(|mut b| b.set_upstream(Some(&format!("origin/{BRANCH}"))))
-        .map_err(git("cannot track origin/main"))?;
+    crate::git::push(dir, BRANCH)?;
     Ok(())
 }
 
