@@ -8,6 +8,7 @@
 
 pub mod sample_data;
 
+use crate::git::git;
 use crate::store::Store;
 use crate::venv::Venv;
 use crate::workspace::{self, NewWorkspace, Workspace};
@@ -152,10 +153,6 @@ fn create_repository(dir: &Path, origin: &Path) -> Result<()> {
             .map_err(|e| CoreError::io(format!("cannot write {}", file.display()), e))?;
     }
 
-    let git = |context: &str| {
-        let context = context.to_owned();
-        move |e| CoreError::git(context, e)
-    };
     let mut init = git2::RepositoryInitOptions::new();
     init.initial_head(BRANCH);
     let repo = git2::Repository::init_opts(dir, &init)

@@ -33,7 +33,8 @@ pub struct Branch {
 
 pub const INTENT_PREFIX: &str = "intent/";
 
-fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> CoreError {
+/// Maps a git2 error to [`CoreError::Git`] with what we were doing.
+pub(crate) fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> CoreError {
     let context = context.into();
     move |e| CoreError::git(context, e)
 }
