@@ -1,0 +1,140 @@
+//! `dbt-index-bench [SIZES…] [--venv DIR] [--no-dbt]`: generates synthetic dbt projects of each
+//! size (default 1000 5000 10000 models) and, in one run, times the native index (full load,
+//! incremental re-index of one changed model) against the venv's `dbt parse` on the same
+//! project, with peak memory of each, checks that both agree, and prints a table.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use vibedata_dbt_index::{Index, agreement, synthetic};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(pos) = args.iter().position(|a| a == "--measure-load") {
+        // Child mode: one full load in a fresh process, for its peak memory.
+        let dir = PathBuf::from(&args[pos + 1]);
+        let start = Instant::now();
+        let index = Index::load(&dir);
+        let elapsed = start.elapsed();
+        println!("{} {} {}", elapsed.as_secs_f64(), peak_rss_kib(), index.nodes().len());
+        return;
+    }
+    let no_dbt = args.iter().any(|a| a == "--no-dbt");
+    let venv = args
+        .iter()
+        .position(|a| a == "--venv")
+        .map(|i| PathBuf::from(&args[i + 1]))
+        .or_else(|| std::env::var_os("VIBEDATA_VENV").map(PathBuf::from));
+    let sizes: Vec<usize> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| a.parse::<usize>().is_ok() && (*i == 0 || args[i - 1] != "--venv"))
+        .map(|(_, a)| a.parse().unwrap_or(0))
+        .collect();
+    let sizes = if sizes.is_empty() { vec![1000, 5000, 10000] } else { sizes };
+    let dbt = venv.as_ref().map(|v| v.join("bin/dbt")).filter(|d| d.is_file() && !no_dbt);
+    let python = venv.as_ref().map(|v| v.join("bin/python")).filter(|p| p.is_file());
+    let me = std::env::current_exe().expect("own path");
+
+    println!("| models | files | nodes | native load | native peak RSS | incremental (1 file) | dbt parse | dbt peak RSS | speed-up | agree |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    for size in sizes {
+        let dir = tempfile::Builder::new().prefix("dbt-index-bench-").tempdir().expect("temp dir");
+        eprintln!("generating a {size}-model project…");
+        synthetic::write_synthetic(dir.path(), size, 42).expect("generate project");
+        // Warm the page cache once so both tools read from memory.
+        let _ = Index::load(dir.path());
+        let mut loads = Vec::new();
+        let mut peak_kib = 0;
+        let mut node_count = 0;
+        for _ in 0..3 {
+            let out = Command::new(&me).arg("--measure-load").arg(dir.path()).output().expect("run child");
+            let text = String::from_utf8_lossy(&out.stdout);
+            let parts: Vec<&str> = text.split_whitespace().collect();
+            loads.push(Duration::from_secs_f64(parts.first().and_then(|s| s.parse().ok()).unwrap_or(0.0)));
+            peak_kib = peak_kib.max(parts.get(1).and_then(|s| s.parse().ok()).unwrap_or(0));
+            node_count = parts.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
+        }
+        let native = median(&mut loads);
+        let mut index = Index::load(dir.path());
+        let files = index.files().count();
+        let target = dir.path().join("models/marts/g000/fct_0.sql");
+        let mut updates = Vec::new();
+        for i in 0..7 {
+            let mut text = std::fs::read_to_string(&target).expect("read model");
+            text.push_str(&format!("-- edit {i}\n"));
+            std::fs::write(&target, text).expect("write model");
+            let start = Instant::now();
+            index.update(std::slice::from_ref(&target));
+            updates.push(start.elapsed());
+        }
+        let incremental = median(&mut updates);
+        let (dbt_time, dbt_peak, agree) = match (&dbt, &python) {
+            (Some(dbt), Some(python)) => {
+                eprintln!("running dbt parse on {size} models…");
+                let (t, peak) = run_dbt_parse(python, dbt, dir.path());
+                let manifest: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(dir.path().join("target/manifest.json")).unwrap_or_default()).unwrap_or_default();
+                let diffs = agreement::diff_against_manifest(&index, &manifest);
+                for d in diffs.iter().take(5) {
+                    eprintln!("  differs: {d}");
+                }
+                let agree = if diffs.is_empty() { "yes".to_string() } else { format!("no ({} differences)", diffs.len()) };
+                (Some(t), Some(peak), agree)
+            }
+            _ => (None, None, "not checked".to_string()),
+        };
+        println!(
+            "| {size} | {files} | {node_count} | {} | {:.0} MiB | {} | {} | {} | {} | {agree} |",
+            ms(native),
+            peak_kib as f64 / 1024.0,
+            ms(incremental),
+            dbt_time.map_or("—".into(), |t: Duration| format!("{:.1} s", t.as_secs_f64())),
+            dbt_peak.map_or("—".into(), |p: u64| format!("{:.0} MiB", p as f64 / 1024.0)),
+            dbt_time.map_or("—".into(), |t| format!("{:.0}×", t.as_secs_f64() / native.as_secs_f64())),
+        );
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// `VmHWM` of this process in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0)))
+        .unwrap_or(0)
+}
+
+/// Runs `dbt parse --no-partial-parse` under a Python wrapper that reports the child's wall time
+/// and peak RSS (KiB) from `getrusage`.
+fn run_dbt_parse(python: &Path, dbt: &Path, project: &Path) -> (Duration, u64) {
+    let script = "import resource, subprocess, sys, time\nt = time.perf_counter()\nr = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\nprint(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)\n";
+    let out = Command::new(python)
+        .args(["-c", script])
+        .arg(dbt)
+        .args(["parse", "--no-partial-parse", "--profiles-dir", "."])
+        .current_dir(project)
+        .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        .env("DO_NOT_TRACK", "1")
+        .output()
+        .expect("run dbt parse");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    if parts.get(2) != Some(&"0") {
+        eprintln!("dbt parse failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    (
+        Duration::from_secs_f64(parts.first().and_then(|s| s.parse().ok()).unwrap_or(0.0)),
+        parts.get(1).and_then(|s| s.parse().ok()).unwrap_or(0),
+    )
+}

@@ -1,0 +1,257 @@
+//! Finding a project's files (per resource path, symlinks followed, loops reported) and reading
+//! each into facts. A file that cannot be read, is not UTF-8 or is too large becomes a problem;
+//! it never stops the rest of the project from loading.
+
+use std::path::{Path, PathBuf};
+
+use crate::jinja::{self, Extracted};
+use crate::problem::Problem;
+use crate::project::Project;
+use crate::yaml::{self, YamlFacts};
+
+/// Files larger than this are not read (dbt would not cope either); the problem names the size.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    ModelSql,
+    ModelPython,
+    Seed,
+    Snapshot,
+    SingularTest,
+    Analysis,
+    Yaml,
+}
+
+/// What one file contributes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Facts {
+    Sql(SqlFacts),
+    Yaml(YamlFacts),
+    /// Seeds contribute a node by their name alone; unreadable files contribute nothing else.
+    Empty,
+}
+
+/// What a SQL or Python file declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlFacts {
+    pub calls: Extracted,
+    /// Output columns of the final `select`, when readable without rendering.
+    pub output_columns: Option<Vec<String>>,
+}
+
+/// One file of a project and what it declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceFile {
+    /// Index of the owning project in the index's project list.
+    pub project: usize,
+    pub kind: FileKind,
+    /// Relative to the indexed root, `/` separators.
+    pub rel: String,
+    /// Relative to the owning project (dbt's `original_file_path`).
+    pub original: String,
+    /// The resource folder it was found under (`models`), for folder-level summaries.
+    pub resource_dir: String,
+    pub facts: Facts,
+    pub problems: Vec<Problem>,
+}
+
+/// A file found on disk, not yet read.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub project: usize,
+    pub kind: FileKind,
+    pub path: PathBuf,
+    pub rel: String,
+    pub original: String,
+    pub resource_dir: String,
+}
+
+/// Which kind a file under a resource folder is, if any.
+fn kind_for(category: Category, original: &str, resource_dir: &str) -> Option<FileKind> {
+    let ext = original.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    if ext == "yml" || ext == "yaml" {
+        return Some(FileKind::Yaml);
+    }
+    match (category, ext.as_str()) {
+        (Category::Models, "sql") => Some(FileKind::ModelSql),
+        (Category::Models, "py") => Some(FileKind::ModelPython),
+        (Category::Seeds, "csv") => Some(FileKind::Seed),
+        (Category::Snapshots, "sql") => Some(FileKind::Snapshot),
+        (Category::Tests, "sql") if !original.starts_with(&format!("{resource_dir}/generic/")) => Some(FileKind::SingularTest),
+        (Category::Analyses, "sql") => Some(FileKind::Analysis),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Models,
+    Seeds,
+    Snapshots,
+    Tests,
+    Analyses,
+    Macros,
+}
+
+/// Lists the files of `project` (index `idx`), reporting unreadable folders and symlink loops.
+pub fn discover(idx: usize, project: &Project, found: &mut Vec<Found>, problems: &mut Vec<Problem>) {
+    let groups = [
+        (Category::Models, &project.model_paths),
+        (Category::Seeds, &project.seed_paths),
+        (Category::Snapshots, &project.snapshot_paths),
+        (Category::Tests, &project.test_paths),
+        (Category::Analyses, &project.analysis_paths),
+        (Category::Macros, &project.macro_paths),
+    ];
+    let install = project.dir.join(&project.packages_install_path);
+    for (category, dirs) in groups {
+        for dir in dirs {
+            let base = project.dir.join(dir);
+            if !base.is_dir() {
+                continue;
+            }
+            let walker = walkdir::WalkDir::new(&base).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() == 0 || !(name.starts_with('.') || e.path() == install || name == "target" || name == "dbt_packages")
+            });
+            for entry in walker {
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        let path = e.path().map(|p| rel_to(&project.dir, p)).unwrap_or_default();
+                        let file = project.rel(&path);
+                        let message = if e.loop_ancestor().is_some() {
+                            "symbolic link loop; this folder is skipped".to_string()
+                        } else {
+                            format!("cannot read: {e}")
+                        };
+                        problems.push(Problem::warning("file_unreadable", &file, 0, message));
+                        continue;
+                    }
+                };
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let original = rel_to(&project.dir, entry.path());
+                let Some(kind) = kind_for(category, &original, dir) else { continue };
+                found.push(Found {
+                    project: idx,
+                    kind,
+                    path: entry.path().to_path_buf(),
+                    rel: project.rel(&original),
+                    original,
+                    resource_dir: dir.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// `path` relative to `base`, with `/` separators.
+pub fn rel_to(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Reads and parses one file.
+pub fn read(found: &Found, project_name: &str) -> SourceFile {
+    let mut problems = Vec::new();
+    let facts = match read_text(&found.path, &found.rel, found.kind != FileKind::Seed) {
+        Err(problem) => {
+            problems.push(problem);
+            Facts::Empty
+        }
+        Ok(None) => Facts::Empty,
+        Ok(Some(text)) => parse_text(found.kind, &text, project_name, &found.rel, &mut problems),
+    };
+    SourceFile {
+        project: found.project,
+        kind: found.kind,
+        rel: found.rel.clone(),
+        original: found.original.clone(),
+        resource_dir: found.resource_dir.clone(),
+        facts,
+        problems,
+    }
+}
+
+/// Parses a file's text according to its kind.
+pub fn parse_text(kind: FileKind, text: &str, project_name: &str, rel: &str, problems: &mut Vec<Problem>) -> Facts {
+    match kind {
+        FileKind::Yaml => {
+            let mut facts = yaml::parse(text, project_name, rel);
+            problems.append(&mut facts.problems);
+            Facts::Yaml(facts)
+        }
+        FileKind::Seed => Facts::Empty,
+        FileKind::ModelPython => Facts::Sql(SqlFacts { calls: jinja::extract_python(text), output_columns: None }),
+        _ => {
+            let ex = jinja::extract_sql(text);
+            if let Some(line) = ex.unterminated {
+                problems.push(Problem::error("jinja_unterminated", rel, line, "a Jinja block opened here is never closed"));
+            }
+            for (call, line) in &ex.dynamic {
+                problems.push(Problem::warning(
+                    "dynamic_reference",
+                    rel,
+                    *line,
+                    format!("`{call}()` with non-literal arguments cannot be resolved without rendering; lineage may be incomplete"),
+                ));
+            }
+            let output_columns = if kind == FileKind::ModelSql { crate::sql_columns::output_columns(text) } else { None };
+            Facts::Sql(SqlFacts { calls: ex, output_columns })
+        }
+    }
+}
+
+/// The file's text; `Ok(None)` when the content is not needed.
+fn read_text(path: &Path, rel: &str, needed: bool) -> Result<Option<String>, Problem> {
+    if !needed {
+        return Ok(None);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| Problem::error("file_unreadable", rel, 0, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Problem::error(
+            "file_too_large",
+            rel,
+            0,
+            format!("{} MiB is over the {} MiB limit; the file is not indexed", meta.len() / (1024 * 1024), MAX_FILE_BYTES / (1024 * 1024)),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Problem::error("file_unreadable", rel, 0, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map(Some).map_err(|e| {
+        let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = before.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+        Problem::error("file_not_utf8", rel, line, "the file is not valid UTF-8; it is not indexed")
+    })
+}
+
+/// Classifies one path of `project` (relative to the project, `/` separators) the way
+/// [`discover`] would, for incremental updates.
+pub fn classify(idx: usize, project: &Project, original: &str, path: PathBuf) -> Option<Found> {
+    let groups = [
+        (Category::Models, &project.model_paths),
+        (Category::Seeds, &project.seed_paths),
+        (Category::Snapshots, &project.snapshot_paths),
+        (Category::Tests, &project.test_paths),
+        (Category::Analyses, &project.analysis_paths),
+        (Category::Macros, &project.macro_paths),
+    ];
+    for (category, dirs) in groups {
+        for dir in dirs {
+            if original.starts_with(&format!("{dir}/")) && !original.split('/').any(|part| part.starts_with('.')) {
+                let kind = kind_for(category, original, dir)?;
+                return Some(Found {
+                    project: idx,
+                    kind,
+                    path,
+                    rel: project.rel(original),
+                    original: original.to_string(),
+                    resource_dir: dir.clone(),
+                });
+            }
+        }
+    }
+    None
+}

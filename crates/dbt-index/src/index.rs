@@ -1,0 +1,211 @@
+//! The index of one dbt project folder: its projects (root + installed packages), every file's
+//! facts, and the linked graph. Loading reads files in parallel; an update re-reads only the
+//! changed files and re-links.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::coverage::{Coverage, coverage};
+use crate::files::{self, Found, SourceFile};
+use crate::link::{Graph, link};
+use crate::node::{Node, ResourceType};
+use crate::problem::{Problem, Severity};
+use crate::project::Project;
+
+/// A loaded project index.
+#[derive(Debug, Clone)]
+pub struct Index {
+    root: PathBuf,
+    projects: Vec<Project>,
+    files: BTreeMap<String, SourceFile>,
+    load_problems: Vec<Problem>,
+    graph: Graph,
+    coverage: Coverage,
+}
+
+/// What an [`Index::update`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateOutcome {
+    /// The project files changed shape (dbt_project.yml, packages, folders): everything was reloaded.
+    pub reloaded: bool,
+    /// Files re-read (or removed).
+    pub files: usize,
+}
+
+impl Index {
+    /// Loads the dbt project at `root`. Never fails: anything wrong is a [`Problem`].
+    pub fn load(root: &Path) -> Index {
+        let mut index = Index {
+            root: root.to_path_buf(),
+            projects: Vec::new(),
+            files: BTreeMap::new(),
+            load_problems: Vec::new(),
+            graph: Graph::default(),
+            coverage: Coverage::default(),
+        };
+        index.reload();
+        index
+    }
+
+    fn reload(&mut self) {
+        self.projects.clear();
+        self.files.clear();
+        self.load_problems.clear();
+        match Project::load(&self.root, "") {
+            Ok(root) => self.projects.push(root),
+            Err(problem) => {
+                self.load_problems.push(problem);
+                self.graph = Graph::default();
+                self.coverage = Coverage::default();
+                return;
+            }
+        }
+        self.load_packages();
+        let mut found = Vec::new();
+        for (i, project) in self.projects.iter().enumerate() {
+            files::discover(i, project, &mut found, &mut self.load_problems);
+        }
+        let names: Vec<String> = self.projects.iter().map(|p| p.name.clone()).collect();
+        let read: Vec<SourceFile> = found.par_iter().map(|f| files::read(f, &names[f.project])).collect();
+        for file in read {
+            self.files.entry(file.rel.clone()).or_insert(file);
+        }
+        self.relink();
+    }
+
+    /// Installed packages: every folder of the install path holding a `dbt_project.yml`.
+    fn load_packages(&mut self) {
+        let install = self.projects[0].packages_install_path.clone();
+        let dir = self.root.join(&install);
+        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("dbt_project.yml").is_file()).collect();
+        dirs.sort();
+        for pkg_dir in dirs {
+            let rel = files::rel_to(&self.root, &pkg_dir);
+            match Project::load(&pkg_dir, &rel) {
+                Ok(p) if self.projects.iter().any(|q| q.name == p.name) => self.load_problems.push(Problem::error(
+                    "duplicate_package",
+                    &p.rel("dbt_project.yml"),
+                    1,
+                    format!("package `{}` is installed twice", p.name),
+                )),
+                Ok(p) => self.projects.push(p),
+                Err(problem) => self.load_problems.push(problem),
+            }
+        }
+    }
+
+    fn relink(&mut self) {
+        let files: Vec<&SourceFile> = self.files.values().collect();
+        self.graph = link(&self.projects, &files);
+        let root = self.projects.first().map(|p| p.name.as_str()).unwrap_or("");
+        self.coverage = coverage(self.graph.nodes.values(), root);
+    }
+
+    /// Re-indexes after the files at `changed` (absolute or root-relative paths) were created,
+    /// modified or removed.
+    pub fn update(&mut self, changed: &[PathBuf]) -> UpdateOutcome {
+        let mut reread = 0;
+        for path in changed {
+            let abs = if path.is_absolute() { path.clone() } else { self.root.join(path) };
+            let rel = files::rel_to(&self.root, &abs);
+            if self.projects.is_empty() || needs_reload(&rel, &abs, &self.projects) {
+                self.reload();
+                return UpdateOutcome { reloaded: true, files: self.files.len() };
+            }
+            let Some((idx, project)) = self.owner(&rel) else { continue };
+            let original = rel.strip_prefix(&format!("{}/", project.rel_dir)).unwrap_or(&rel).to_string();
+            let found: Option<Found> = files::classify(idx, project, &original, abs.clone());
+            let Some(found) = found else { continue };
+            reread += 1;
+            if abs.is_file() {
+                let file = files::read(&found, &project.name.clone());
+                self.files.insert(found.rel.clone(), file);
+            } else {
+                self.files.remove(&found.rel);
+            }
+        }
+        if reread > 0 {
+            self.relink();
+        }
+        UpdateOutcome { reloaded: false, files: reread }
+    }
+
+    /// The project owning a root-relative path: the package whose folder holds it, else the root.
+    fn owner(&self, rel: &str) -> Option<(usize, &Project)> {
+        self.projects
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(_, p)| rel.starts_with(&format!("{}/", p.rel_dir)))
+            .or_else(|| self.projects.first().map(|p| (0, p)))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The root project's name (`None` when `dbt_project.yml` could not be read).
+    pub fn project_name(&self) -> Option<&str> {
+        self.projects.first().map(|p| p.name.as_str())
+    }
+
+    /// Installed package names (not the root project).
+    pub fn packages(&self) -> Vec<&str> {
+        self.projects.iter().skip(1).map(|p| p.name.as_str()).collect()
+    }
+
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    pub fn nodes(&self) -> &BTreeMap<String, Node> {
+        &self.graph.nodes
+    }
+
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
+    }
+
+    /// Indexed files, relative to the root (`/` separators), sorted.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// Every problem (project, files, links), errors first, then by file and line.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut all: Vec<Problem> = self.load_problems.clone();
+        for file in self.files.values() {
+            all.extend(file.problems.iter().cloned());
+        }
+        all.extend(self.graph.problems.iter().cloned());
+        all.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file.cmp(&b.file)).then(a.line.cmp(&b.line)).then(a.code.cmp(b.code)));
+        all.dedup();
+        all
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.problems().iter().filter(|p| p.severity == Severity::Error).count()
+    }
+
+    /// Number of nodes per resource type.
+    pub fn counts(&self) -> BTreeMap<ResourceType, usize> {
+        let mut counts = BTreeMap::new();
+        for node in self.graph.nodes.values() {
+            *counts.entry(node.resource_type).or_default() += 1;
+        }
+        counts
+    }
+}
+
+/// Whether a change at `rel` alters the project's shape, so only a full reload is right.
+fn needs_reload(rel: &str, abs: &Path, projects: &[Project]) -> bool {
+    if rel.ends_with("dbt_project.yml") || abs.is_dir() {
+        return true;
+    }
+    let install = &projects[0].packages_install_path;
+    // A change directly inside the install folder (a package added/removed) reshapes the project.
+    rel.strip_prefix(&format!("{install}/")).is_some_and(|rest| !rest.contains('/'))
+}

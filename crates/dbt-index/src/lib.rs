@@ -1,0 +1,30 @@
+//! Native dbt project index: reads a dbt project (and its installed packages) without Python and
+//! produces what `dbt parse` would — nodes with dbt's `unique_id`s (generic tests included),
+//! `parent_map`/`child_map` — plus column documentation/test coverage, contract status and
+//! problems located by file and line.
+//!
+//! It owns parsing and linking only: no git, no SQLite, no Tauri, no file watching (the core
+//! watches and calls [`Index::update`]). It must never panic on bad input; everything wrong with
+//! a project is a [`Problem`]. Agreement with dbt is checked by the core's integration tests,
+//! which run the real `dbt parse` on fixture projects and compare node for node.
+
+pub mod agreement;
+pub mod coverage;
+pub mod files;
+pub mod index;
+pub mod jinja;
+pub mod link;
+pub mod manifest;
+pub mod node;
+pub mod problem;
+pub mod project;
+pub mod sql_columns;
+pub mod synthetic;
+pub mod test_ids;
+pub mod yaml;
+
+pub use coverage::{Counts, Coverage};
+pub use index::{Index, UpdateOutcome};
+pub use manifest::to_manifest_json;
+pub use node::{Column, Node, ResourceType, TestInfo};
+pub use problem::{Problem, Severity};

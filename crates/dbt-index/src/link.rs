@@ -1,0 +1,730 @@
+//! Linking: turns every file's facts into dbt's nodes, resolves `ref()`/`source()` the way dbt
+//! does (package search order, model versions, disabled nodes), attaches tests, builds
+//! `parent_map`/`child_map`, and finds unknown references, duplicates, cycles and tests on
+//! columns the SQL does not produce.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{Map, Value as Json};
+
+use crate::files::{Facts, FileKind, SourceFile};
+use crate::jinja::{RefCall, SourceCall};
+use crate::node::{Node, ResourceType, TestInfo};
+use crate::problem::Problem;
+use crate::project::{ConfigTree, Project, contract_enforced, is_enabled};
+use crate::yaml::{EntitySpec, Patch, PatchKind, TestTarget, VersionSpec};
+
+/// The linked project graph.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    /// Every enabled node, by `unique_id`.
+    pub nodes: BTreeMap<String, Node>,
+    /// dbt's `parent_map`: every node → its parents, sorted.
+    pub parent_map: BTreeMap<String, Vec<String>>,
+    /// dbt's `child_map`: every node → its children, sorted.
+    pub child_map: BTreeMap<String, Vec<String>>,
+    /// Link-time problems (file problems are kept with the files).
+    pub problems: Vec<Problem>,
+}
+
+struct Linker<'a> {
+    projects: &'a [Project],
+    graph: Graph,
+    /// Refable nodes: name → [(package, version, unique_id)], in insertion order.
+    refable: HashMap<String, Vec<(String, Option<String>, String)>>,
+    /// Latest version per (package, name) of versioned models.
+    latest: HashMap<(String, String), String>,
+    disabled: HashSet<(String, String)>,
+    sources: HashMap<(String, String), Vec<(String, String)>>,
+}
+
+/// Links the files of `projects` (the root project first) into a graph.
+pub fn link(projects: &[Project], files: &[&SourceFile]) -> Graph {
+    let mut l = Linker {
+        projects,
+        graph: Graph::default(),
+        refable: HashMap::new(),
+        latest: HashMap::new(),
+        disabled: HashSet::new(),
+        sources: HashMap::new(),
+    };
+    let patches = l.collect_patches(files);
+    let mut pending: Vec<(String, Vec<RefCall>, Vec<SourceCall>, String)> = Vec::new();
+    l.sql_nodes(files, &patches, &mut pending);
+    l.hooks();
+    l.unpatched(&patches);
+    l.source_nodes(files);
+    for (uid, refs, sources, file) in pending {
+        l.resolve_into(&uid, &refs, &sources, &file);
+    }
+    l.generic_tests(files);
+    l.yaml_entities(files);
+    l.column_checks(files);
+    l.edges();
+    l.cycles();
+    l.graph
+}
+
+impl<'a> Linker<'a> {
+    fn root_name(&self) -> &str {
+        &self.projects[0].name
+    }
+
+    fn collect_patches<'f>(&mut self, files: &[&'f SourceFile]) -> HashMap<(usize, PatchKind, String), (&'f Patch, &'f SourceFile)> {
+        let mut patches = HashMap::new();
+        for file in files {
+            let Facts::Yaml(y) = &file.facts else { continue };
+            for patch in &y.patches {
+                let key = (file.project, patch.kind, patch.name.clone());
+                if let Some((_, first)) = patches.get(&key) {
+                    let first: &&SourceFile = first;
+                    self.graph.problems.push(Problem::error(
+                        "duplicate_patch",
+                        &file.rel,
+                        patch.line,
+                        format!("`{}` is already described in {}", patch.name, first.rel),
+                    ));
+                    continue;
+                }
+                patches.insert(key, (patch, *file));
+            }
+        }
+        patches
+    }
+
+    fn config_for(&self, project: usize, tree: ConfigTree, fqn: &[String]) -> Map<String, Json> {
+        let fqn: Vec<&str> = fqn.iter().map(String::as_str).collect();
+        let mut config = Map::new();
+        self.projects[project].apply_config(tree, &fqn, &mut config);
+        if project != 0 {
+            self.projects[0].apply_config(tree, &fqn, &mut config);
+        }
+        config
+    }
+
+    fn sql_nodes(
+        &mut self,
+        files: &[&SourceFile],
+        patches: &HashMap<(usize, PatchKind, String), (&Patch, &SourceFile)>,
+        pending: &mut Vec<(String, Vec<RefCall>, Vec<SourceCall>, String)>,
+    ) {
+        // (project, file stem) → the versioned model and version it defines.
+        let mut versions: HashMap<(usize, &str), (&Patch, &VersionSpec)> = HashMap::new();
+        for ((project, kind, _), (patch, _)) in patches {
+            if *kind == PatchKind::Model {
+                for v in &patch.versions {
+                    versions.insert((*project, v.defined_in.as_str()), (patch, v));
+                }
+            }
+        }
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for file in files {
+            let (rtype, tree, patch_kind) = match file.kind {
+                FileKind::ModelSql | FileKind::ModelPython => (ResourceType::Model, ConfigTree::Models, Some(PatchKind::Model)),
+                FileKind::Seed => (ResourceType::Seed, ConfigTree::Seeds, Some(PatchKind::Seed)),
+                FileKind::Snapshot => (ResourceType::Snapshot, ConfigTree::Snapshots, Some(PatchKind::Snapshot)),
+                FileKind::Analysis => (ResourceType::Analysis, ConfigTree::Analyses, Some(PatchKind::Analysis)),
+                FileKind::SingularTest => (ResourceType::Test, ConfigTree::Tests, None),
+                FileKind::Yaml => continue,
+            };
+            let project = &self.projects[file.project];
+            let stem = file.original.rsplit('/').next().unwrap_or(&file.original);
+            let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
+            let calls = match &file.facts {
+                Facts::Sql(sql) => Some(&sql.calls),
+                _ => None,
+            };
+            // Snapshots are named by their block; other files by their stem.
+            let names: Vec<(String, u32)> = if rtype == ResourceType::Snapshot {
+                calls.map(|c| c.blocks.iter().filter(|b| b.kind == "snapshot").map(|b| (b.name.clone(), b.line)).collect()).unwrap_or_default()
+            } else {
+                vec![(stem.to_string(), 1)]
+            };
+            for (name, line) in names {
+                let mut version: Option<&VersionSpec> = None;
+                let mut node_name = name.clone();
+                let mut patch = patch_kind.and_then(|k| patches.get(&(file.project, k, name.clone())).map(|(p, _)| *p));
+                if rtype == ResourceType::Model
+                    && let Some((vp, vs)) = versions.get(&(file.project, name.as_str()))
+                {
+                    node_name = vp.name.clone();
+                    version = Some(vs);
+                    patch = Some(vp);
+                }
+                let unique_id = match version {
+                    Some(v) => format!("model.{}.{}.v{}", project.name, node_name, v.v),
+                    None => format!("{}.{}.{}", rtype.as_str(), project.name, node_name),
+                };
+                let mut fqn = vec![project.name.clone()];
+                let inner = file.original.strip_prefix(&format!("{}/", file.resource_dir)).unwrap_or(&file.original);
+                fqn.extend(inner.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev().map(str::to_string));
+                fqn.push(node_name.clone());
+                if let Some(v) = version {
+                    fqn.push(format!("v{}", v.v));
+                }
+                let mut config = self.config_for(file.project, tree, &fqn);
+                if let Some(p) = patch {
+                    config.extend(p.config.clone());
+                }
+                if let Some(v) = version {
+                    config.extend(v.config.clone());
+                }
+                if let Some(c) = calls {
+                    config.extend(c.config.clone());
+                }
+                if !is_enabled(&config) {
+                    self.disabled.insert((project.name.clone(), node_name.clone()));
+                    continue;
+                }
+                if let Some(first) = seen.get(&unique_id) {
+                    self.graph.problems.push(Problem::error(
+                        "duplicate_name",
+                        &file.rel,
+                        line,
+                        format!("`{node_name}` is also defined in {first}; dbt requires unique names within a package"),
+                    ));
+                    continue;
+                }
+                if rtype.is_refable() {
+                    let dup = self.refable.get(&node_name).and_then(|entries| {
+                        entries.iter().find(|(pkg, v, _)| pkg == &project.name && v.as_deref() == version.map(|v| v.v.as_str()))
+                    });
+                    if let Some((_, _, other)) = dup {
+                        let other_file = self.graph.nodes.get(other).map(|n| n.file.clone()).unwrap_or_default();
+                        self.graph.problems.push(Problem::error(
+                            "duplicate_name",
+                            &file.rel,
+                            line,
+                            format!("`{node_name}` is also defined in {other_file}; dbt requires unique names within a package"),
+                        ));
+                        continue;
+                    }
+                }
+                seen.insert(unique_id.clone(), file.rel.clone());
+                let mut node = Node::new(rtype, unique_id.clone(), &project.name, &node_name, file.rel.clone(), file.original.clone());
+                node.line = line;
+                node.fqn = fqn;
+                node.contract_enforced = contract_enforced(&config);
+                node.materialized = config.get("materialized").and_then(Json::as_str).map(str::to_string);
+                if let Some(p) = patch {
+                    node.description = p.description.clone();
+                    node.columns = version.map_or_else(|| p.columns.clone(), |v| v.columns.clone());
+                }
+                if rtype == ResourceType::Test {
+                    node.test = Some(TestInfo { test_name: None, namespace: None, column_name: None, attached_node: None, kwargs: Json::Null });
+                }
+                if rtype == ResourceType::Model
+                    && let (Some(v), Some(p)) = (version, patch)
+                {
+                    node.version = Some(v.v.clone());
+                    let key = (project.name.clone(), node_name.clone());
+                    let latest = p.latest_version.clone().unwrap_or_else(|| max_version(&p.versions));
+                    if latest == v.v {
+                        self.latest.insert(key, unique_id.clone());
+                    }
+                }
+                if rtype.is_refable() {
+                    self.refable.entry(node_name.clone()).or_default().push((
+                        project.name.clone(),
+                        node.version.clone(),
+                        unique_id.clone(),
+                    ));
+                }
+                if let Some(c) = calls {
+                    pending.push((unique_id.clone(), c.refs.clone(), c.sources.clone(), file.rel.clone()));
+                }
+                self.graph.nodes.insert(unique_id, node);
+            }
+        }
+    }
+
+    fn hooks(&mut self) {
+        for project in self.projects {
+            for (kind, count) in [("on-run-start", project.on_run_start), ("on-run-end", project.on_run_end)] {
+                for i in 0..count {
+                    let name = format!("{}-{kind}-{i}", project.name);
+                    let uid = format!("operation.{}.{name}", project.name);
+                    let mut node =
+                        Node::new(ResourceType::Operation, uid.clone(), &project.name, &name, project.rel("dbt_project.yml"), "./dbt_project.yml".into());
+                    node.fqn = vec![project.name.clone(), "hooks".into(), name.clone()];
+                    self.graph.nodes.insert(uid, node);
+                }
+            }
+        }
+    }
+
+    /// YAML entries describing a model/seed/snapshot that no file defines.
+    fn unpatched(&mut self, patches: &HashMap<(usize, PatchKind, String), (&Patch, &SourceFile)>) {
+        let mut missing: Vec<Problem> = Vec::new();
+        for ((project, kind, name), (patch, file)) in patches {
+            let pkg = &self.projects[*project].name;
+            let exists = match kind {
+                PatchKind::Model => self.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
+                PatchKind::Seed | PatchKind::Snapshot => self.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
+                PatchKind::Analysis => self.graph.nodes.contains_key(&format!("analysis.{pkg}.{name}")),
+            };
+            if !exists && !self.disabled.contains(&(pkg.clone(), name.clone())) {
+                let what = match kind {
+                    PatchKind::Model => "model",
+                    PatchKind::Seed => "seed",
+                    PatchKind::Snapshot => "snapshot",
+                    PatchKind::Analysis => "analysis",
+                };
+                missing.push(Problem::warning(
+                    "patch_without_node",
+                    &file.rel,
+                    patch.line,
+                    format!("`{name}` is described here but no {what} file defines it; its tests are ignored"),
+                ));
+            }
+        }
+        missing.sort();
+        self.graph.problems.extend(missing);
+    }
+
+    fn source_nodes(&mut self, files: &[&SourceFile]) {
+        for file in files {
+            let Facts::Yaml(y) = &file.facts else { continue };
+            let pkg = self.projects[file.project].name.clone();
+            for s in &y.sources {
+                if !s.enabled {
+                    continue;
+                }
+                let uid = format!("source.{pkg}.{}.{}", s.source, s.table);
+                if let Some(other) = self.graph.nodes.get(&uid) {
+                    self.graph.problems.push(Problem::error(
+                        "duplicate_name",
+                        &file.rel,
+                        s.line,
+                        format!("source `{}.{}` is also defined in {}", s.source, s.table, other.file),
+                    ));
+                    continue;
+                }
+                let mut node = Node::new(ResourceType::Source, uid.clone(), &pkg, &s.table, file.rel.clone(), file.original.clone());
+                node.line = s.line;
+                node.description = s.description.clone();
+                node.columns = s.columns.clone();
+                node.source = Some((s.source.clone(), s.table.clone()));
+                node.freshness = s.freshness;
+                node.fqn = vec![pkg.clone(), s.source.clone(), s.table.clone()];
+                self.sources.entry((s.source.clone(), s.table.clone())).or_default().push((pkg.clone(), uid.clone()));
+                self.graph.nodes.insert(uid, node);
+            }
+        }
+    }
+
+    /// dbt's `_packages_to_search`.
+    fn candidates(&self, target_package: Option<&str>, node_package: &str) -> Vec<Option<String>> {
+        let root = self.root_name().to_string();
+        match target_package {
+            Some(p) => vec![Some(p.to_string())],
+            None if node_package == root => vec![Some(root), None],
+            None => vec![Some(root), Some(node_package.to_string()), None],
+        }
+    }
+
+    fn resolve_ref(&self, call: &RefCall, node_package: &str) -> Result<String, String> {
+        for pkg in self.candidates(call.package.as_deref(), node_package) {
+            let Some(entries) = self.refable.get(&call.name) else { break };
+            let found = entries.iter().find(|(p, v, _)| {
+                pkg.as_ref().is_none_or(|pkg| pkg == p)
+                    && match (&call.version, v) {
+                        (Some(want), Some(have)) => versions_equal(want, have),
+                        (Some(_), None) => false,
+                        (None, _) => true,
+                    }
+            });
+            if let Some((p, v, uid)) = found {
+                if call.version.is_none() && v.is_some() {
+                    return Ok(self.latest.get(&(p.clone(), call.name.clone())).cloned().unwrap_or_else(|| uid.clone()));
+                }
+                return Ok(uid.clone());
+            }
+        }
+        let shown = match (&call.package, &call.version) {
+            (Some(p), _) => format!("ref('{p}', '{}')", call.name),
+            (None, Some(v)) => format!("ref('{}', v={v})", call.name),
+            (None, None) => format!("ref('{}')", call.name),
+        };
+        if self.disabled.iter().any(|(_, n)| n == &call.name) {
+            Err(format!("`{shown}` points at a disabled node"))
+        } else {
+            Err(format!("`{shown}` does not match any model, seed or snapshot"))
+        }
+    }
+
+    fn resolve_source(&self, call: &SourceCall, node_package: &str) -> Option<String> {
+        let entries = self.sources.get(&(call.source.clone(), call.table.clone()))?;
+        for pkg in self.candidates(None, node_package) {
+            if let Some((_, uid)) = entries.iter().find(|(p, _)| pkg.as_ref().is_none_or(|pkg| pkg == p)) {
+                return Some(uid.clone());
+            }
+        }
+        None
+    }
+
+    /// Resolves refs and sources into `uid`'s parents, reporting what does not resolve.
+    fn resolve_into(&mut self, uid: &str, refs: &[RefCall], sources: &[SourceCall], file: &str) {
+        let Some(package) = self.graph.nodes.get(uid).map(|n| n.package_name.clone()) else { return };
+        let mut parents = Vec::new();
+        for call in refs {
+            match self.resolve_ref(call, &package) {
+                Ok(parent) => parents.push(parent),
+                Err(message) => self.graph.problems.push(Problem::error("unknown_ref", file, call.line, message)),
+            }
+        }
+        for call in sources {
+            match self.resolve_source(call, &package) {
+                Some(parent) => parents.push(parent),
+                None => self.graph.problems.push(Problem::error(
+                    "unknown_source",
+                    file,
+                    call.line,
+                    format!("`source('{}', '{}')` does not match any source table", call.source, call.table),
+                )),
+            }
+        }
+        if let Some(node) = self.graph.nodes.get_mut(uid) {
+            for p in parents {
+                node.add_parent(&p);
+            }
+        }
+    }
+
+    fn generic_tests(&mut self, files: &[&SourceFile]) {
+        for file in files {
+            let Facts::Yaml(y) = &file.facts else { continue };
+            let pkg = self.projects[file.project].name.clone();
+            for spec in &y.tests {
+                if !spec.enabled {
+                    continue;
+                }
+                let attached = match &spec.target {
+                    TestTarget::Node { kind, name, version } => {
+                        let prefix = match kind {
+                            PatchKind::Model => "model",
+                            PatchKind::Seed => "seed",
+                            PatchKind::Snapshot => "snapshot",
+                            PatchKind::Analysis => "analysis",
+                        };
+                        let uid = match version {
+                            Some(v) => format!("{prefix}.{pkg}.{name}.v{v}"),
+                            None => format!("{prefix}.{pkg}.{name}"),
+                        };
+                        if !self.graph.nodes.contains_key(&uid) {
+                            continue;
+                        }
+                        Some(uid)
+                    }
+                    TestTarget::Source { source, table } => {
+                        if !self.graph.nodes.contains_key(&format!("source.{pkg}.{source}.{table}")) {
+                            continue;
+                        }
+                        None
+                    }
+                };
+                if let Some(other) = self.graph.nodes.get(&spec.unique_id) {
+                    self.graph.problems.push(Problem::error(
+                        "duplicate_name",
+                        &file.rel,
+                        spec.line,
+                        format!("test `{}` is defined twice (also in {}); give one a `name:`", spec.name, other.file),
+                    ));
+                    continue;
+                }
+                let mut node = Node::new(ResourceType::Test, spec.unique_id.clone(), &pkg, &spec.name, file.rel.clone(), file.original.clone());
+                node.line = spec.line;
+                node.test = Some(TestInfo {
+                    test_name: Some(spec.test_name.clone()),
+                    namespace: spec.namespace.clone(),
+                    column_name: spec.column.clone(),
+                    attached_node: attached.clone(),
+                    kwargs: spec.kwargs.clone(),
+                });
+                self.graph.nodes.insert(spec.unique_id.clone(), node);
+                self.resolve_into(&spec.unique_id, &spec.refs, &spec.sources, &file.rel);
+                // The tested node (or source) is always a parent, as dbt adds it for every test.
+                let target_parent = match &spec.target {
+                    TestTarget::Source { source, table } => Some(format!("source.{pkg}.{source}.{table}")),
+                    TestTarget::Node { .. } => attached.clone(),
+                };
+                let target_node = target_parent.clone();
+                if let (Some(parent), Some(node)) = (target_parent, self.graph.nodes.get_mut(&spec.unique_id))
+                    && !node.depends_on.contains(&parent)
+                {
+                    node.depends_on.insert(0, parent);
+                }
+                if let (Some(column), Some(target)) = (&spec.column, target_node)
+                    && let Some(target) = self.graph.nodes.get_mut(&target)
+                    && let Some(c) = target.columns.iter_mut().find(|c| &c.name == column)
+                {
+                    c.tests.push(spec.unique_id.clone());
+                }
+            }
+        }
+    }
+
+    fn yaml_entities(&mut self, files: &[&SourceFile]) {
+        // Semantic models first: metrics resolve measures against them.
+        let mut measure_owner: HashMap<String, String> = HashMap::new();
+        for file in files {
+            let Facts::Yaml(y) = &file.facts else { continue };
+            let pkg = self.projects[file.project].name.clone();
+            for e in y.semantic_models.iter().filter(|e| e.enabled) {
+                let uid = self.entity_node(ResourceType::SemanticModel, &pkg, e, file);
+                for m in &e.defines {
+                    measure_owner.entry(m.clone()).or_insert(uid.clone());
+                }
+            }
+            for e in y.exposures.iter().filter(|e| e.enabled) {
+                self.entity_node(ResourceType::Exposure, &pkg, e, file);
+            }
+        }
+        let mut metric_ids: HashMap<String, String> = HashMap::new();
+        let mut metrics = Vec::new();
+        for file in files {
+            let Facts::Yaml(y) = &file.facts else { continue };
+            let pkg = self.projects[file.project].name.clone();
+            for e in y.metrics.iter().filter(|e| e.enabled) {
+                let uid = self.entity_node(ResourceType::Metric, &pkg, e, file);
+                metric_ids.insert(e.name.clone(), uid.clone());
+                metrics.push((uid, e, file.rel.clone()));
+            }
+        }
+        for (uid, e, rel) in metrics {
+            let mut parents = Vec::new();
+            for m in &e.measures {
+                match measure_owner.get(m) {
+                    Some(owner) => parents.push(owner.clone()),
+                    None => self.graph.problems.push(Problem::error(
+                        "unknown_measure",
+                        &rel,
+                        e.line,
+                        format!("metric `{}` uses measure `{m}`, which no semantic model defines", e.name),
+                    )),
+                }
+            }
+            for m in &e.metrics {
+                match metric_ids.get(m) {
+                    Some(id) => parents.push(id.clone()),
+                    None => self.graph.problems.push(Problem::error(
+                        "unknown_metric",
+                        &rel,
+                        e.line,
+                        format!("metric `{}` is derived from `{m}`, which is not defined", e.name),
+                    )),
+                }
+            }
+            if let Some(node) = self.graph.nodes.get_mut(&uid) {
+                for p in parents {
+                    node.add_parent(&p);
+                }
+            }
+        }
+        for file in files {
+            let Facts::Yaml(y) = &file.facts else { continue };
+            let pkg = self.projects[file.project].name.clone();
+            for e in y.unit_tests.iter().filter(|e| e.enabled) {
+                let Some(model) = e.defines.first() else { continue };
+                let call = RefCall { package: Some(pkg.clone()), name: model.clone(), version: None, line: e.line };
+                let tested = self.resolve_ref(&call, &pkg);
+                if self.disabled.contains(&(pkg.clone(), model.clone())) {
+                    continue;
+                }
+                let uid = format!("unit_test.{pkg}.{model}.{}", e.name);
+                let mut node = Node::new(ResourceType::UnitTest, uid.clone(), &pkg, &e.name, file.rel.clone(), file.original.clone());
+                node.line = e.line;
+                node.description = e.description.clone();
+                match tested {
+                    Ok(parent) => node.add_parent(&parent),
+                    Err(_) => self.graph.problems.push(Problem::error(
+                        "unknown_ref",
+                        &file.rel,
+                        e.line,
+                        format!("unit test `{}` tests model `{model}`, which does not exist", e.name),
+                    )),
+                }
+                self.graph.nodes.insert(uid, node);
+            }
+        }
+    }
+
+    fn entity_node(&mut self, rtype: ResourceType, pkg: &str, e: &EntitySpec, file: &SourceFile) -> String {
+        let uid = format!("{}.{pkg}.{}", rtype.as_str(), e.name);
+        let mut node = Node::new(rtype, uid.clone(), pkg, &e.name, file.rel.clone(), file.original.clone());
+        node.line = e.line;
+        node.description = e.description.clone();
+        node.fqn = vec![pkg.to_string(), e.name.clone()];
+        if self.graph.nodes.contains_key(&uid) {
+            self.graph.problems.push(Problem::error("duplicate_name", &file.rel, e.line, format!("`{}` is defined twice", e.name)));
+            return uid;
+        }
+        self.graph.nodes.insert(uid.clone(), node);
+        self.resolve_into(&uid, &e.refs, &e.sources, &file.rel);
+        uid
+    }
+
+    /// Column tests on columns the model's SQL does not produce.
+    fn column_checks(&mut self, files: &[&SourceFile]) {
+        let mut outputs: HashMap<&str, &Vec<String>> = HashMap::new();
+        for file in files {
+            if let Facts::Sql(sql) = &file.facts
+                && let Some(cols) = &sql.output_columns
+            {
+                outputs.insert(file.rel.as_str(), cols);
+            }
+        }
+        let mut problems = Vec::new();
+        for node in self.graph.nodes.values() {
+            let Some(TestInfo { column_name: Some(column), attached_node: Some(target), .. }) = &node.test else { continue };
+            let Some(target) = self.graph.nodes.get(target) else { continue };
+            let Some(columns) = outputs.get(target.file.as_str()) else { continue };
+            let wanted = column.trim_matches('"').to_ascii_lowercase();
+            if !columns.contains(&wanted) {
+                problems.push(Problem::warning(
+                    "test_on_missing_column",
+                    &node.file,
+                    node.line,
+                    format!("test `{}` is on column `{column}`, which {} does not select", node.name, target.file),
+                ));
+            }
+        }
+        problems.sort();
+        problems.dedup();
+        self.graph.problems.extend(problems);
+    }
+
+    fn edges(&mut self) {
+        let mut children: BTreeMap<String, Vec<String>> = self.graph.nodes.keys().map(|k| (k.clone(), Vec::new())).collect();
+        for (uid, node) in &self.graph.nodes {
+            let mut parents = node.depends_on.clone();
+            parents.sort();
+            for p in &parents {
+                if let Some(list) = children.get_mut(p) {
+                    list.push(uid.clone());
+                }
+            }
+            self.graph.parent_map.insert(uid.clone(), parents);
+        }
+        for list in children.values_mut() {
+            list.sort();
+        }
+        self.graph.child_map = children;
+    }
+
+    /// Tarjan's strongly connected components over parent edges; each cycle is one problem.
+    fn cycles(&mut self) {
+        let ids: Vec<&String> = self.graph.parent_map.keys().collect();
+        let index_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let adjacency: Vec<Vec<usize>> = ids
+            .iter()
+            .map(|id| self.graph.parent_map[*id].iter().filter_map(|p| index_of.get(p.as_str()).copied()).collect())
+            .collect();
+        let mut problems = Vec::new();
+        for component in strongly_connected(&adjacency) {
+            let is_cycle = component.len() > 1 || adjacency[component[0]].contains(&component[0]);
+            if !is_cycle {
+                continue;
+            }
+            let mut members: Vec<&str> = component.iter().map(|i| ids[*i].as_str()).collect();
+            members.sort();
+            let first = &self.graph.nodes[members[0]];
+            problems.push(Problem::error(
+                "cycle",
+                &first.file,
+                first.line,
+                format!("dependency cycle: {}", members.iter().map(|m| m.rsplit('.').next().unwrap_or(m)).collect::<Vec<_>>().join(" → ")),
+            ));
+        }
+        self.graph.problems.extend(problems);
+    }
+}
+
+/// Iterative Tarjan (no recursion, so a 10k-deep chain cannot overflow the stack).
+fn strongly_connected(adj: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let n = adj.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for start in 0..n {
+        if index[start] != usize::MAX {
+            continue;
+        }
+        let mut work: Vec<(usize, usize)> = vec![(start, 0)];
+        while let Some(&mut (v, ref mut edge)) = work.last_mut() {
+            if *edge == 0 && index[v] == usize::MAX {
+                index[v] = next;
+                low[v] = next;
+                next += 1;
+                stack.push(v);
+                on_stack[v] = true;
+            }
+            if let Some(&w) = adj[v].get(*edge) {
+                *edge += 1;
+                if index[w] == usize::MAX {
+                    work.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+                continue;
+            }
+            work.pop();
+            if let Some(&(parent, _)) = work.last() {
+                low[parent] = low[parent].min(low[v]);
+            }
+            if low[v] == index[v] {
+                let mut component = Vec::new();
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    component.push(w);
+                    if w == v {
+                        break;
+                    }
+                }
+                out.push(component);
+            }
+        }
+    }
+    out
+}
+
+fn versions_equal(a: &str, b: &str) -> bool {
+    a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if x == y)
+}
+
+fn max_version(versions: &[VersionSpec]) -> String {
+    versions
+        .iter()
+        .map(|v| v.v.clone())
+        .max_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+            _ => a.cmp(b),
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strongly_connected;
+
+    #[test]
+    fn finds_cycles_and_self_loops_only() {
+        // 0 → 1 → 2 → 0 is a cycle; 3 → 3 is a self-loop; 4 → 0 is not part of a cycle.
+        let adj = vec![vec![1], vec![2], vec![0], vec![3], vec![0]];
+        let mut comps: Vec<Vec<usize>> = strongly_connected(&adj).into_iter().map(|mut c| {
+            c.sort();
+            c
+        }).collect();
+        comps.sort();
+        assert_eq!(comps, vec![vec![0, 1, 2], vec![3], vec![4]]);
+    }
+
+    #[test]
+    fn deep_chains_do_not_overflow() {
+        let adj: Vec<Vec<usize>> = (0..200_000).map(|i| if i == 0 { vec![] } else { vec![i - 1] }).collect();
+        assert_eq!(strongly_connected(&adj).len(), 200_000);
+    }
+}

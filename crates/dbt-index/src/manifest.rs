@@ -1,0 +1,90 @@
+//! The index as JSON in the shape of dbt's `manifest.json`: `nodes`, `sources`, `exposures`,
+//! `metrics`, `semantic_models` and `unit_tests` keyed by `unique_id`, plus `parent_map` and
+//! `child_map` exactly as dbt writes them — so the output diffs directly against dbt's own. Our
+//! additions (`problems`, `coverage`, each node's `file`/`line`) are extra keys dbt does not have.
+
+use serde_json::{Map, Value as Json, json};
+
+use crate::index::Index;
+use crate::node::Node;
+
+/// The full index as manifest-shaped JSON.
+pub fn to_manifest_json(index: &Index) -> Json {
+    let mut sections: Map<String, Json> = ["nodes", "sources", "exposures", "metrics", "semantic_models", "unit_tests"]
+        .iter()
+        .map(|s| ((*s).to_string(), Json::Object(Map::new())))
+        .collect();
+    for node in index.nodes().values() {
+        if let Some(Json::Object(section)) = sections.get_mut(node.resource_type.manifest_section()) {
+            section.insert(node.unique_id.clone(), node_json(node));
+        }
+    }
+    let mut out = Map::new();
+    out.insert(
+        "metadata".into(),
+        json!({
+            "generator": "vibedata-dbt-index",
+            "project_name": index.project_name(),
+            "packages": index.packages(),
+        }),
+    );
+    out.extend(sections);
+    out.insert("parent_map".into(), serde_json::to_value(&index.graph().parent_map).unwrap_or_default());
+    out.insert("child_map".into(), serde_json::to_value(&index.graph().child_map).unwrap_or_default());
+    out.insert("problems".into(), serde_json::to_value(index.problems()).unwrap_or_default());
+    out.insert("coverage".into(), serde_json::to_value(index.coverage()).unwrap_or_default());
+    Json::Object(out)
+}
+
+fn node_json(node: &Node) -> Json {
+    let columns: Map<String, Json> = node
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                json!({
+                    "name": c.name,
+                    "description": c.description,
+                    "data_type": c.data_type,
+                    "constraints": c.constraints.iter().map(|t| json!({"type": t})).collect::<Vec<_>>(),
+                }),
+            )
+        })
+        .collect();
+    let mut v = json!({
+        "unique_id": node.unique_id,
+        "resource_type": node.resource_type.as_str(),
+        "package_name": node.package_name,
+        "name": node.name,
+        "original_file_path": node.original_file_path,
+        "fqn": node.fqn,
+        "description": node.description,
+        "columns": columns,
+        "config": {
+            "enabled": true,
+            "materialized": node.materialized,
+            "contract": {"enforced": node.contract_enforced},
+        },
+        "depends_on": {"nodes": node.depends_on},
+        "file": node.file,
+        "line": node.line,
+    });
+    let obj = v.as_object_mut().expect("a json object");
+    if let Some(version) = &node.version {
+        obj.insert("version".into(), json!(version));
+    }
+    if let Some((source, table)) = &node.source {
+        obj.insert("source_name".into(), json!(source));
+        obj.insert("identifier".into(), json!(table));
+        obj.insert("freshness_configured".into(), json!(node.freshness));
+    }
+    if let Some(test) = &node.test {
+        if let Some(name) = &test.test_name {
+            obj.insert("test_metadata".into(), json!({"name": name, "namespace": test.namespace, "kwargs": test.kwargs}));
+        }
+        obj.insert("column_name".into(), json!(test.column_name));
+        obj.insert("attached_node".into(), json!(test.attached_node));
+    }
+    v
+}
