@@ -1,4 +1,4 @@
-//! `dbt-index-bench [SIZES…] [--venv DIR] [--no-dbt]`: generates synthetic dbt projects of each
+//! `dbt-index-bench [SIZES…] [--venv DIR] [--no-dbt]` (or `--write DIR tour|N` to only generate): generates synthetic dbt projects of each
 //! size (default 1000 5000 10000 models) and, in one run, times the native index (full load,
 //! incremental re-index of one changed model) against the venv's `dbt parse` on the same
 //! project, with peak memory of each, checks that both agree, and prints a table.
@@ -18,6 +18,17 @@ fn main() {
         let index = Index::load(&dir);
         let elapsed = start.elapsed();
         println!("{} {} {}", elapsed.as_secs_f64(), peak_rss_kib(), index.nodes().len());
+        return;
+    }
+    if let Some(pos) = args.iter().position(|a| a == "--write") {
+        // Writes one generated project and exits: `--write DIR tour` or `--write DIR <models>`.
+        let dir = PathBuf::from(&args[pos + 1]);
+        let what = args.get(pos + 2).map(String::as_str).unwrap_or("tour");
+        let result = match what.parse::<usize>() {
+            Ok(n) => synthetic::write_synthetic(&dir, n, 42),
+            Err(_) => synthetic::write_feature_tour(&dir),
+        };
+        result.expect("write project");
         return;
     }
     let no_dbt = args.iter().any(|a| a == "--no-dbt");
