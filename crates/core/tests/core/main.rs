@@ -3,6 +3,7 @@
 
 mod demo;
 mod git;
+mod index_agreement;
 mod studio;
 
 use std::path::PathBuf;

@@ -1,0 +1,57 @@
+//! The native index agrees with the real `dbt parse`: same `unique_id`s in every manifest section,
+//! same `parent_map` and `child_map`, and per node the same type, name, package, file, version,
+//! contract, columns and test attachment.
+
+use std::path::Path;
+
+use crate::fresh_paths;
+use vibedata_core::dbt_index::{Index, agreement, synthetic};
+use vibedata_core::demo;
+use vibedata_core::store::Store;
+use vibedata_core::venv::Venv;
+
+fn assert_agrees(venv: &Venv, project: &Path) {
+    let run = venv.dbt(project, &["parse", "--no-partial-parse"]).unwrap();
+    assert!(run.success, "dbt parse must succeed on the fixture {}:\n{}\n{}", project.display(), run.stdout, run.stderr);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(project.join("target/manifest.json")).unwrap()).unwrap();
+    let index = Index::load(project);
+    assert!(index.problems().is_empty(), "a project dbt parses cleanly has no index problems: {:#?}", index.problems());
+    let diffs = agreement::diff_against_manifest(&index, &manifest);
+    assert!(diffs.is_empty(), "the index must equal dbt's manifest node for node:\n{}", diffs.join("\n"));
+    let dbt_nodes = manifest["nodes"].as_object().unwrap().len();
+    assert!(dbt_nodes > 0 && index.nodes().len() >= dbt_nodes, "the comparison covered dbt's {dbt_nodes} nodes");
+}
+
+fn venv() -> Venv {
+    let venv = Venv::new(crate::venv());
+    if let Err(e) = venv.check() {
+        panic!("these tests run the real dbt: {e}");
+    }
+    venv
+}
+
+#[test]
+fn the_demo_domain_agrees_with_dbt_parse() {
+    let (_dir, paths) = fresh_paths();
+    let store = Store::open(&paths.database()).unwrap();
+    let report = demo::ensure(&paths, &store).unwrap();
+    assert_agrees(&venv(), &report.workspace.path);
+}
+
+#[test]
+fn the_feature_tour_agrees_with_dbt_parse() {
+    // Package refs and tests, model versions (defined_in, include/exclude), custom test names,
+    // `arguments:`, source tests and freshness, seeds, snapshots, analyses, singular and unit
+    // tests, exposures, semantic models, simple and ratio metrics, a disabled model.
+    let dir = tempfile::tempdir().unwrap();
+    synthetic::write_feature_tour(dir.path()).unwrap();
+    assert_agrees(&venv(), dir.path());
+}
+
+#[test]
+fn a_generated_project_agrees_with_dbt_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    synthetic::write_synthetic(dir.path(), 150, 11).unwrap();
+    assert_agrees(&venv(), dir.path());
+}
