@@ -1,7 +1,17 @@
 fn main() {
     // Declaring the app's commands makes each one need an explicit permission in
     // capabilities/default.json: a command nobody granted cannot be invoked from the webview.
-    let commands = &["app_status", "list_workspaces", "list_skills"];
+    let commands = &[
+        "app_status",
+        "list_workspaces",
+        "list_skills",
+        "open_domain",
+        "domain_summary",
+        "search_nodes",
+        "node_detail",
+        "lineage",
+        "domain_file",
+    ];
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(commands)),

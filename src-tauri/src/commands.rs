@@ -3,7 +3,11 @@
 
 use crate::state::AppState;
 use tauri::State;
-use vibedata_protocol::{AppStatusDto, ErrorDto, SkillsDto, WorkspaceDto};
+use tauri::ipc::Channel;
+use vibedata_protocol::{
+    AppStatusDto, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
+    SkillsDto, WorkspaceDto,
+};
 
 #[tauri::command]
 pub async fn app_status(state: State<'_, AppState>) -> Result<AppStatusDto, ErrorDto> {
@@ -18,4 +22,53 @@ pub async fn list_workspaces(state: State<'_, AppState>) -> Result<Vec<Workspace
 #[tauri::command]
 pub async fn list_skills(state: State<'_, AppState>) -> Result<SkillsDto, ErrorDto> {
     Ok(state.studio()?.skills().await?)
+}
+
+/// Loads (once) and watches a workspace's dbt project; `on_change` receives each new revision.
+#[tauri::command]
+pub async fn open_domain(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    on_change: Channel<IndexChangedDto>,
+) -> Result<IndexSummaryDto, ErrorDto> {
+    let forward = move |event: IndexChangedDto| on_change.send(event).is_ok();
+    Ok(state.studio()?.open_domain(&workspace_id, forward).await?)
+}
+
+#[tauri::command]
+pub async fn domain_summary(state: State<'_, AppState>, workspace_id: String) -> Result<IndexSummaryDto, ErrorDto> {
+    Ok(state.studio()?.domain_summary(&workspace_id).await?)
+}
+
+#[tauri::command]
+pub async fn search_nodes(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    query: String,
+) -> Result<Vec<NodeRowDto>, ErrorDto> {
+    Ok(state.studio()?.search_nodes(&workspace_id, query).await?)
+}
+
+#[tauri::command]
+pub async fn node_detail(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    unique_id: String,
+) -> Result<NodeDetailDto, ErrorDto> {
+    Ok(state.studio()?.node_detail(&workspace_id, unique_id).await?)
+}
+
+#[tauri::command]
+pub async fn lineage(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    unique_id: String,
+    depth: u32,
+) -> Result<LineageDto, ErrorDto> {
+    Ok(state.studio()?.lineage(&workspace_id, unique_id, depth).await?)
+}
+
+#[tauri::command]
+pub async fn domain_file(state: State<'_, AppState>, workspace_id: String, path: String) -> Result<FileDto, ErrorDto> {
+    Ok(state.studio()?.domain_file(&workspace_id, path).await?)
 }

@@ -59,6 +59,12 @@ fn main() {
             commands::app_status,
             commands::list_workspaces,
             commands::list_skills,
+            commands::open_domain,
+            commands::domain_summary,
+            commands::search_nodes,
+            commands::node_detail,
+            commands::lineage,
+            commands::domain_file,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

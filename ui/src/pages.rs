@@ -1,3 +1,4 @@
+pub mod domain;
 pub mod domains;
 pub mod not_built;
 pub mod settings;

@@ -11,6 +11,7 @@
 //! a log line; errors that reach a person say what to do and name the file involved.
 
 pub mod demo;
+pub mod domain;
 pub mod error;
 pub mod git;
 pub mod observability;

@@ -7,15 +7,23 @@ use crate::error::blocking;
 use crate::store::Store;
 use crate::venv::Venv;
 use crate::{Paths, Result, skills, workspace};
+use crate::domain::OpenDomain;
+use crate::CoreError;
+use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::OnceCell;
-use vibedata_protocol::{AppStatusDto, SkillsDto, WorkspaceDto};
+use tokio::sync::{Mutex, OnceCell, broadcast};
+use vibedata_protocol::{
+    AppStatusDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto, SkillsDto,
+    WorkspaceDto,
+};
 
 pub struct Studio {
     paths: Paths,
     store: Arc<Store>,
     /// Set once the demo domain has been made sure of in this process (a failure is retried).
     demo_ready: OnceCell<()>,
+    /// Workspaces whose dbt index is loaded and watched, by workspace id.
+    domains: Mutex<HashMap<String, Arc<OpenDomain>>>,
 }
 
 impl Studio {
@@ -28,6 +36,7 @@ impl Studio {
             paths,
             store: Arc::new(store),
             demo_ready: OnceCell::new(),
+            domains: Mutex::new(HashMap::new()),
         })
     }
 
@@ -59,6 +68,76 @@ impl Studio {
                 .collect())
         })
         .await
+    }
+
+    /// The open domain for a workspace, loading its index (and starting its watcher) on first use.
+    async fn domain(&self, workspace_id: &str) -> Result<Arc<OpenDomain>> {
+        let mut open = self.domains.lock().await;
+        if let Some(domain) = open.get(workspace_id) {
+            return Ok(domain.clone());
+        }
+        let (store, id) = (self.store.clone(), workspace_id.to_owned());
+        let domain = blocking(move || {
+            let ws = workspace::find_by_id(&store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}; it may have been removed")))?;
+            Ok(Arc::new(OpenDomain::open(ws)))
+        })
+        .await?;
+        open.insert(workspace_id.to_owned(), domain.clone());
+        Ok(domain)
+    }
+
+    /// Opens a workspace's dbt project: its index summary now, and `on_change` called with each
+    /// revision the file watcher applies, until it returns false.
+    pub async fn open_domain(
+        &self,
+        workspace_id: &str,
+        on_change: impl Fn(IndexChangedDto) -> bool + Send + 'static,
+    ) -> Result<IndexSummaryDto> {
+        let domain = self.domain(workspace_id).await?;
+        let mut changes = domain.subscribe();
+        let id = workspace_id.to_owned();
+        tokio::spawn(async move {
+            loop {
+                match changes.recv().await {
+                    Ok(revision) => {
+                        if !on_change(IndexChangedDto { workspace_id: id.clone(), revision }) {
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        blocking(move || Ok(domain.summary())).await
+    }
+
+    /// The index summary as it is now.
+    pub async fn domain_summary(&self, workspace_id: &str) -> Result<IndexSummaryDto> {
+        let domain = self.domain(workspace_id).await?;
+        blocking(move || Ok(domain.summary())).await
+    }
+
+    /// Nodes matching `query` (see [`OpenDomain::search`]).
+    pub async fn search_nodes(&self, workspace_id: &str, query: String) -> Result<Vec<NodeRowDto>> {
+        let domain = self.domain(workspace_id).await?;
+        blocking(move || Ok(domain.search(&query, 60))).await
+    }
+
+    pub async fn node_detail(&self, workspace_id: &str, unique_id: String) -> Result<NodeDetailDto> {
+        let domain = self.domain(workspace_id).await?;
+        blocking(move || domain.node(&unique_id)).await
+    }
+
+    pub async fn lineage(&self, workspace_id: &str, unique_id: String, depth: u32) -> Result<LineageDto> {
+        let domain = self.domain(workspace_id).await?;
+        blocking(move || domain.lineage(&unique_id, depth.clamp(1, 10), 120)).await
+    }
+
+    pub async fn domain_file(&self, workspace_id: &str, path: String) -> Result<FileDto> {
+        let domain = self.domain(workspace_id).await?;
+        blocking(move || domain.file(&path)).await
     }
 
     /// The seeded platform skills, validated.

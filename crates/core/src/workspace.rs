@@ -98,6 +98,17 @@ pub fn register(store: &Store, new: NewWorkspace) -> Result<Workspace> {
         .ok_or_else(|| CoreError::Internal("a registered workspace vanished".into()))
 }
 
+pub fn find_by_id(store: &Store, id: &str) -> Result<Option<Workspace>> {
+    store.with(|c| {
+        c.query_row(
+            &format!("SELECT {COLUMNS} FROM workspaces WHERE id = ?1"),
+            [id],
+            Workspace::from_row,
+        )
+        .optional()
+    })
+}
+
 pub fn find_by_name(store: &Store, name: &str) -> Result<Option<Workspace>> {
     store.with(|c| {
         c.query_row(

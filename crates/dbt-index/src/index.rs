@@ -99,7 +99,9 @@ impl Index {
 
     fn relink(&mut self) {
         let files: Vec<&SourceFile> = self.files.values().collect();
-        self.graph = link(&self.projects, &files);
+        let old = std::mem::replace(&mut self.graph, link(&self.projects, &files));
+        // Freeing a large graph takes a while; nobody needs to wait for it.
+        std::thread::spawn(move || drop(old));
         let root = self.projects.first().map(|p| p.name.as_str()).unwrap_or("");
         self.coverage = coverage(self.graph.nodes.values(), root);
     }
@@ -108,10 +110,11 @@ impl Index {
     /// modified or removed.
     pub fn update(&mut self, changed: &[PathBuf]) -> UpdateOutcome {
         let mut reread = 0;
+        let mut full_link = false;
         for path in changed {
             let abs = if path.is_absolute() { path.clone() } else { self.root.join(path) };
             let rel = files::rel_to(&self.root, &abs);
-            if self.projects.is_empty() || needs_reload(&rel, &abs, &self.projects) {
+            if self.projects.is_empty() || needs_reload(&rel, &self.projects) || self.is_resource_dir(&rel, &abs) {
                 self.reload();
                 return UpdateOutcome { reloaded: true, files: self.files.len() };
             }
@@ -120,17 +123,37 @@ impl Index {
             let found: Option<Found> = files::classify(idx, project, &original, abs.clone());
             let Some(found) = found else { continue };
             reread += 1;
-            if abs.is_file() {
-                let file = files::read(&found, &project.name.clone());
-                self.files.insert(found.rel.clone(), file);
-            } else {
-                self.files.remove(&found.rel);
+            if !abs.is_file() {
+                full_link |= self.files.remove(&found.rel).is_some();
+                continue;
+            }
+            let file = files::read(&found, &project.name.clone());
+            let old = self.files.insert(found.rel.clone(), file);
+            if !full_link {
+                // A change to a file already indexed is re-linked in place when it can be.
+                full_link = match (old, self.files.get(&found.rel)) {
+                    (Some(old), Some(new)) => !crate::link::relink_file(&mut self.graph, &old, new),
+                    _ => true,
+                };
             }
         }
-        if reread > 0 {
+        if full_link {
             self.relink();
         }
         UpdateOutcome { reloaded: false, files: reread }
+    }
+
+    /// A folder inside a resource path (created, moved or removed as a whole).
+    fn is_resource_dir(&self, rel: &str, abs: &Path) -> bool {
+        if !abs.is_dir() {
+            return false;
+        }
+        let Some((_, project)) = self.owner(rel) else { return false };
+        let original = rel.strip_prefix(&format!("{}/", project.rel_dir)).unwrap_or(rel);
+        [&project.model_paths, &project.seed_paths, &project.snapshot_paths, &project.test_paths, &project.analysis_paths, &project.macro_paths]
+            .iter()
+            .flat_map(|dirs| dirs.iter())
+            .any(|dir| original == dir || original.starts_with(&format!("{dir}/")))
     }
 
     /// The project owning a root-relative path: the package whose folder holds it, else the root.
@@ -201,8 +224,8 @@ impl Index {
 }
 
 /// Whether a change at `rel` alters the project's shape, so only a full reload is right.
-fn needs_reload(rel: &str, abs: &Path, projects: &[Project]) -> bool {
-    if rel.ends_with("dbt_project.yml") || abs.is_dir() {
+fn needs_reload(rel: &str, projects: &[Project]) -> bool {
+    if rel.ends_with("dbt_project.yml") {
         return true;
     }
     let install = &projects[0].packages_install_path;

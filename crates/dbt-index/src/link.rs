@@ -25,11 +25,13 @@ pub struct Graph {
     pub child_map: BTreeMap<String, Vec<String>>,
     /// Link-time problems (file problems are kept with the files).
     pub problems: Vec<Problem>,
+    /// Name tables for resolving `ref()`/`source()`, kept for incremental re-linking.
+    lookups: Lookups,
 }
 
-struct Linker<'a> {
-    projects: &'a [Project],
-    graph: Graph,
+#[derive(Debug, Clone, Default)]
+struct Lookups {
+    root: String,
     /// Refable nodes: name → [(package, version, unique_id)], in insertion order.
     refable: HashMap<String, Vec<(String, Option<String>, String)>>,
     /// Latest version per (package, name) of versioned models.
@@ -38,16 +40,95 @@ struct Linker<'a> {
     sources: HashMap<(String, String), Vec<(String, String)>>,
 }
 
+struct Linker<'a> {
+    projects: &'a [Project],
+    graph: Graph,
+    /// Nodes while linking (hashing beats ordered lookups here); sorted into the graph at the end.
+    nodes: HashMap<String, Node>,
+}
+
+impl Lookups {
+    /// Resolves calls made from a node of `package` in `file`: the parents found, and a problem
+    /// for each call that does not resolve.
+    fn resolve_all(&self, refs: &[RefCall], sources: &[SourceCall], package: &str, file: &str) -> (Vec<String>, Vec<Problem>) {
+        let mut parents = Vec::new();
+        let mut problems = Vec::new();
+        for call in refs {
+            match self.resolve_ref(call, package) {
+                Ok(parent) => parents.push(parent),
+                Err(message) => problems.push(Problem::error("unknown_ref", file, call.line, message)),
+            }
+        }
+        for call in sources {
+            match self.resolve_source(call, package) {
+                Some(parent) => parents.push(parent),
+                None => problems.push(Problem::error(
+                    "unknown_source",
+                    file,
+                    call.line,
+                    format!("`source('{}', '{}')` does not match any source table", call.source, call.table),
+                )),
+            }
+        }
+        (parents, problems)
+    }
+
+    /// dbt's `_packages_to_search`.
+    /// `None` in the list means "any package".
+    fn candidates<'s>(&'s self, target_package: Option<&'s str>, node_package: &'s str) -> Vec<Option<&'s str>> {
+        match target_package {
+            Some(p) => vec![Some(p)],
+            None if node_package == self.root => vec![Some(self.root.as_str()), None],
+            None => vec![Some(self.root.as_str()), Some(node_package), None],
+        }
+    }
+
+    fn resolve_ref(&self, call: &RefCall, node_package: &str) -> Result<String, String> {
+        for pkg in self.candidates(call.package.as_deref(), node_package) {
+            let Some(entries) = self.refable.get(&call.name) else { break };
+            let found = entries.iter().find(|(p, v, _)| {
+                pkg.is_none_or(|pkg| pkg == p)
+                    && match (&call.version, v) {
+                        (Some(want), Some(have)) => versions_equal(want, have),
+                        (Some(_), None) => false,
+                        (None, _) => true,
+                    }
+            });
+            if let Some((p, v, uid)) = found {
+                if call.version.is_none() && v.is_some() {
+                    return Ok(self.latest.get(&(p.clone(), call.name.clone())).cloned().unwrap_or_else(|| uid.clone()));
+                }
+                return Ok(uid.clone());
+            }
+        }
+        let shown = match (&call.package, &call.version) {
+            (Some(p), _) => format!("ref('{p}', '{}')", call.name),
+            (None, Some(v)) => format!("ref('{}', v={v})", call.name),
+            (None, None) => format!("ref('{}')", call.name),
+        };
+        if self.disabled.iter().any(|(_, n)| n == &call.name) {
+            Err(format!("`{shown}` points at a disabled node"))
+        } else {
+            Err(format!("`{shown}` does not match any model, seed or snapshot"))
+        }
+    }
+
+    fn resolve_source(&self, call: &SourceCall, node_package: &str) -> Option<String> {
+        let entries = self.sources.get(&(call.source.clone(), call.table.clone()))?;
+        for pkg in self.candidates(None, node_package) {
+            if let Some((_, uid)) = entries.iter().find(|(p, _)| pkg.is_none_or(|pkg| pkg == p)) {
+                return Some(uid.clone());
+            }
+        }
+        None
+    }
+
+}
+
 /// Links the files of `projects` (the root project first) into a graph.
 pub fn link(projects: &[Project], files: &[&SourceFile]) -> Graph {
-    let mut l = Linker {
-        projects,
-        graph: Graph::default(),
-        refable: HashMap::new(),
-        latest: HashMap::new(),
-        disabled: HashSet::new(),
-        sources: HashMap::new(),
-    };
+    let mut l = Linker { projects, graph: Graph::default(), nodes: HashMap::new() };
+    l.graph.lookups.root = projects[0].name.clone();
     let patches = l.collect_patches(files);
     let mut pending: Vec<(String, Vec<RefCall>, Vec<SourceCall>, String)> = Vec::new();
     l.sql_nodes(files, &patches, &mut pending);
@@ -59,17 +140,17 @@ pub fn link(projects: &[Project], files: &[&SourceFile]) -> Graph {
     }
     l.generic_tests(files);
     l.yaml_entities(files);
-    l.column_checks(files);
+    let mut sorted: Vec<(String, Node)> = l.nodes.drain().collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    l.graph.nodes = sorted.into_iter().collect();
+    let column_problems = column_checks(&l.graph, files.iter().copied());
+    l.graph.problems.extend(column_problems);
     l.edges();
     l.cycles();
     l.graph
 }
 
 impl<'a> Linker<'a> {
-    fn root_name(&self) -> &str {
-        &self.projects[0].name
-    }
-
     fn collect_patches<'f>(&mut self, files: &[&'f SourceFile]) -> HashMap<(usize, PatchKind, String), (&'f Patch, &'f SourceFile)> {
         let mut patches = HashMap::new();
         for file in files {
@@ -173,7 +254,7 @@ impl<'a> Linker<'a> {
                     config.extend(c.config.clone());
                 }
                 if !is_enabled(&config) {
-                    self.disabled.insert((project.name.clone(), node_name.clone()));
+                    self.graph.lookups.disabled.insert((project.name.clone(), node_name.clone()));
                     continue;
                 }
                 if let Some(first) = seen.get(&unique_id) {
@@ -186,11 +267,11 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 if rtype.is_refable() {
-                    let dup = self.refable.get(&node_name).and_then(|entries| {
+                    let dup = self.graph.lookups.refable.get(&node_name).and_then(|entries| {
                         entries.iter().find(|(pkg, v, _)| pkg == &project.name && v.as_deref() == version.map(|v| v.v.as_str()))
                     });
                     if let Some((_, _, other)) = dup {
-                        let other_file = self.graph.nodes.get(other).map(|n| n.file.clone()).unwrap_or_default();
+                        let other_file = self.nodes.get(other).map(|n| n.file.clone()).unwrap_or_default();
                         self.graph.problems.push(Problem::error(
                             "duplicate_name",
                             &file.rel,
@@ -220,11 +301,11 @@ impl<'a> Linker<'a> {
                     let key = (project.name.clone(), node_name.clone());
                     let latest = p.latest_version.clone().unwrap_or_else(|| max_version(&p.versions));
                     if latest == v.v {
-                        self.latest.insert(key, unique_id.clone());
+                        self.graph.lookups.latest.insert(key, unique_id.clone());
                     }
                 }
                 if rtype.is_refable() {
-                    self.refable.entry(node_name.clone()).or_default().push((
+                    self.graph.lookups.refable.entry(node_name.clone()).or_default().push((
                         project.name.clone(),
                         node.version.clone(),
                         unique_id.clone(),
@@ -233,7 +314,7 @@ impl<'a> Linker<'a> {
                 if let Some(c) = calls {
                     pending.push((unique_id.clone(), c.refs.clone(), c.sources.clone(), file.rel.clone()));
                 }
-                self.graph.nodes.insert(unique_id, node);
+                self.nodes.insert(unique_id, node);
             }
         }
     }
@@ -247,7 +328,7 @@ impl<'a> Linker<'a> {
                     let mut node =
                         Node::new(ResourceType::Operation, uid.clone(), &project.name, &name, project.rel("dbt_project.yml"), "./dbt_project.yml".into());
                     node.fqn = vec![project.name.clone(), "hooks".into(), name.clone()];
-                    self.graph.nodes.insert(uid, node);
+                    self.nodes.insert(uid, node);
                 }
             }
         }
@@ -259,11 +340,11 @@ impl<'a> Linker<'a> {
         for ((project, kind, name), (patch, file)) in patches {
             let pkg = &self.projects[*project].name;
             let exists = match kind {
-                PatchKind::Model => self.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
-                PatchKind::Seed | PatchKind::Snapshot => self.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
-                PatchKind::Analysis => self.graph.nodes.contains_key(&format!("analysis.{pkg}.{name}")),
+                PatchKind::Model => self.graph.lookups.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
+                PatchKind::Seed | PatchKind::Snapshot => self.graph.lookups.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
+                PatchKind::Analysis => self.nodes.contains_key(&format!("analysis.{pkg}.{name}")),
             };
-            if !exists && !self.disabled.contains(&(pkg.clone(), name.clone())) {
+            if !exists && !self.graph.lookups.disabled.contains(&(pkg.clone(), name.clone())) {
                 let what = match kind {
                     PatchKind::Model => "model",
                     PatchKind::Seed => "seed",
@@ -291,7 +372,7 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 let uid = format!("source.{pkg}.{}.{}", s.source, s.table);
-                if let Some(other) = self.graph.nodes.get(&uid) {
+                if let Some(other) = self.nodes.get(&uid) {
                     self.graph.problems.push(Problem::error(
                         "duplicate_name",
                         &file.rel,
@@ -307,84 +388,18 @@ impl<'a> Linker<'a> {
                 node.source = Some((s.source.clone(), s.table.clone()));
                 node.freshness = s.freshness;
                 node.fqn = vec![pkg.clone(), s.source.clone(), s.table.clone()];
-                self.sources.entry((s.source.clone(), s.table.clone())).or_default().push((pkg.clone(), uid.clone()));
-                self.graph.nodes.insert(uid, node);
+                self.graph.lookups.sources.entry((s.source.clone(), s.table.clone())).or_default().push((pkg.clone(), uid.clone()));
+                self.nodes.insert(uid, node);
             }
         }
-    }
-
-    /// dbt's `_packages_to_search`.
-    fn candidates(&self, target_package: Option<&str>, node_package: &str) -> Vec<Option<String>> {
-        let root = self.root_name().to_string();
-        match target_package {
-            Some(p) => vec![Some(p.to_string())],
-            None if node_package == root => vec![Some(root), None],
-            None => vec![Some(root), Some(node_package.to_string()), None],
-        }
-    }
-
-    fn resolve_ref(&self, call: &RefCall, node_package: &str) -> Result<String, String> {
-        for pkg in self.candidates(call.package.as_deref(), node_package) {
-            let Some(entries) = self.refable.get(&call.name) else { break };
-            let found = entries.iter().find(|(p, v, _)| {
-                pkg.as_ref().is_none_or(|pkg| pkg == p)
-                    && match (&call.version, v) {
-                        (Some(want), Some(have)) => versions_equal(want, have),
-                        (Some(_), None) => false,
-                        (None, _) => true,
-                    }
-            });
-            if let Some((p, v, uid)) = found {
-                if call.version.is_none() && v.is_some() {
-                    return Ok(self.latest.get(&(p.clone(), call.name.clone())).cloned().unwrap_or_else(|| uid.clone()));
-                }
-                return Ok(uid.clone());
-            }
-        }
-        let shown = match (&call.package, &call.version) {
-            (Some(p), _) => format!("ref('{p}', '{}')", call.name),
-            (None, Some(v)) => format!("ref('{}', v={v})", call.name),
-            (None, None) => format!("ref('{}')", call.name),
-        };
-        if self.disabled.iter().any(|(_, n)| n == &call.name) {
-            Err(format!("`{shown}` points at a disabled node"))
-        } else {
-            Err(format!("`{shown}` does not match any model, seed or snapshot"))
-        }
-    }
-
-    fn resolve_source(&self, call: &SourceCall, node_package: &str) -> Option<String> {
-        let entries = self.sources.get(&(call.source.clone(), call.table.clone()))?;
-        for pkg in self.candidates(None, node_package) {
-            if let Some((_, uid)) = entries.iter().find(|(p, _)| pkg.as_ref().is_none_or(|pkg| pkg == p)) {
-                return Some(uid.clone());
-            }
-        }
-        None
     }
 
     /// Resolves refs and sources into `uid`'s parents, reporting what does not resolve.
     fn resolve_into(&mut self, uid: &str, refs: &[RefCall], sources: &[SourceCall], file: &str) {
-        let Some(package) = self.graph.nodes.get(uid).map(|n| n.package_name.clone()) else { return };
-        let mut parents = Vec::new();
-        for call in refs {
-            match self.resolve_ref(call, &package) {
-                Ok(parent) => parents.push(parent),
-                Err(message) => self.graph.problems.push(Problem::error("unknown_ref", file, call.line, message)),
-            }
-        }
-        for call in sources {
-            match self.resolve_source(call, &package) {
-                Some(parent) => parents.push(parent),
-                None => self.graph.problems.push(Problem::error(
-                    "unknown_source",
-                    file,
-                    call.line,
-                    format!("`source('{}', '{}')` does not match any source table", call.source, call.table),
-                )),
-            }
-        }
-        if let Some(node) = self.graph.nodes.get_mut(uid) {
+        let Some(package) = self.nodes.get(uid).map(|n| n.package_name.clone()) else { return };
+        let (parents, problems) = self.graph.lookups.resolve_all(refs, sources, &package, file);
+        self.graph.problems.extend(problems);
+        if let Some(node) = self.nodes.get_mut(uid) {
             for p in parents {
                 node.add_parent(&p);
             }
@@ -411,19 +426,19 @@ impl<'a> Linker<'a> {
                             Some(v) => format!("{prefix}.{pkg}.{name}.v{v}"),
                             None => format!("{prefix}.{pkg}.{name}"),
                         };
-                        if !self.graph.nodes.contains_key(&uid) {
+                        if !self.nodes.contains_key(&uid) {
                             continue;
                         }
                         Some(uid)
                     }
                     TestTarget::Source { source, table } => {
-                        if !self.graph.nodes.contains_key(&format!("source.{pkg}.{source}.{table}")) {
+                        if !self.nodes.contains_key(&format!("source.{pkg}.{source}.{table}")) {
                             continue;
                         }
                         None
                     }
                 };
-                if let Some(other) = self.graph.nodes.get(&spec.unique_id) {
+                if let Some(other) = self.nodes.get(&spec.unique_id) {
                     self.graph.problems.push(Problem::error(
                         "duplicate_name",
                         &file.rel,
@@ -441,7 +456,7 @@ impl<'a> Linker<'a> {
                     attached_node: attached.clone(),
                     kwargs: spec.kwargs.clone(),
                 });
-                self.graph.nodes.insert(spec.unique_id.clone(), node);
+                self.nodes.insert(spec.unique_id.clone(), node);
                 self.resolve_into(&spec.unique_id, &spec.refs, &spec.sources, &file.rel);
                 // The tested node (or source) is always a parent, as dbt adds it for every test.
                 let target_parent = match &spec.target {
@@ -449,13 +464,13 @@ impl<'a> Linker<'a> {
                     TestTarget::Node { .. } => attached.clone(),
                 };
                 let target_node = target_parent.clone();
-                if let (Some(parent), Some(node)) = (target_parent, self.graph.nodes.get_mut(&spec.unique_id))
+                if let (Some(parent), Some(node)) = (target_parent, self.nodes.get_mut(&spec.unique_id))
                     && !node.depends_on.contains(&parent)
                 {
                     node.depends_on.insert(0, parent);
                 }
                 if let (Some(column), Some(target)) = (&spec.column, target_node)
-                    && let Some(target) = self.graph.nodes.get_mut(&target)
+                    && let Some(target) = self.nodes.get_mut(&target)
                     && let Some(c) = target.columns.iter_mut().find(|c| &c.name == column)
                 {
                     c.tests.push(spec.unique_id.clone());
@@ -515,7 +530,7 @@ impl<'a> Linker<'a> {
                     )),
                 }
             }
-            if let Some(node) = self.graph.nodes.get_mut(&uid) {
+            if let Some(node) = self.nodes.get_mut(&uid) {
                 for p in parents {
                     node.add_parent(&p);
                 }
@@ -527,8 +542,8 @@ impl<'a> Linker<'a> {
             for e in y.unit_tests.iter().filter(|e| e.enabled) {
                 let Some(model) = e.defines.first() else { continue };
                 let call = RefCall { package: Some(pkg.clone()), name: model.clone(), version: None, line: e.line };
-                let tested = self.resolve_ref(&call, &pkg);
-                if self.disabled.contains(&(pkg.clone(), model.clone())) {
+                let tested = self.graph.lookups.resolve_ref(&call, &pkg);
+                if self.graph.lookups.disabled.contains(&(pkg.clone(), model.clone())) {
                     continue;
                 }
                 let uid = format!("unit_test.{pkg}.{model}.{}", e.name);
@@ -544,7 +559,7 @@ impl<'a> Linker<'a> {
                         format!("unit test `{}` tests model `{model}`, which does not exist", e.name),
                     )),
                 }
-                self.graph.nodes.insert(uid, node);
+                self.nodes.insert(uid, node);
             }
         }
     }
@@ -555,43 +570,13 @@ impl<'a> Linker<'a> {
         node.line = e.line;
         node.description = e.description.clone();
         node.fqn = vec![pkg.to_string(), e.name.clone()];
-        if self.graph.nodes.contains_key(&uid) {
+        if self.nodes.contains_key(&uid) {
             self.graph.problems.push(Problem::error("duplicate_name", &file.rel, e.line, format!("`{}` is defined twice", e.name)));
             return uid;
         }
-        self.graph.nodes.insert(uid.clone(), node);
+        self.nodes.insert(uid.clone(), node);
         self.resolve_into(&uid, &e.refs, &e.sources, &file.rel);
         uid
-    }
-
-    /// Column tests on columns the model's SQL does not produce.
-    fn column_checks(&mut self, files: &[&SourceFile]) {
-        let mut outputs: HashMap<&str, &Vec<String>> = HashMap::new();
-        for file in files {
-            if let Facts::Sql(sql) = &file.facts
-                && let Some(cols) = &sql.output_columns
-            {
-                outputs.insert(file.rel.as_str(), cols);
-            }
-        }
-        let mut problems = Vec::new();
-        for node in self.graph.nodes.values() {
-            let Some(TestInfo { column_name: Some(column), attached_node: Some(target), .. }) = &node.test else { continue };
-            let Some(target) = self.graph.nodes.get(target) else { continue };
-            let Some(columns) = outputs.get(target.file.as_str()) else { continue };
-            let wanted = column.trim_matches('"').to_ascii_lowercase();
-            if !columns.contains(&wanted) {
-                problems.push(Problem::warning(
-                    "test_on_missing_column",
-                    &node.file,
-                    node.line,
-                    format!("test `{}` is on column `{column}`, which {} does not select", node.name, target.file),
-                ));
-            }
-        }
-        problems.sort();
-        problems.dedup();
-        self.graph.problems.extend(problems);
     }
 
     fn edges(&mut self) {
@@ -638,6 +623,58 @@ impl<'a> Linker<'a> {
         }
         self.graph.problems.extend(problems);
     }
+}
+
+/// Column tests on columns the model's SQL does not produce.
+fn column_checks<'f>(graph: &Graph, files: impl Iterator<Item = &'f SourceFile>) -> Vec<Problem> {
+    let mut outputs: HashMap<&str, &Vec<String>> = HashMap::new();
+    for file in files {
+        if let Facts::Sql(sql) = &file.facts
+            && let Some(cols) = &sql.output_columns
+        {
+            outputs.insert(file.rel.as_str(), cols);
+        }
+    }
+    let mut problems: Vec<Problem> = graph
+        .nodes
+        .values()
+        .filter_map(|test| {
+            let target = attached_column_target(graph, test)?;
+            let columns = outputs.get(target.file.as_str())?;
+            if columns.contains(&column_key(test)) {
+                return None;
+            }
+            missing_column_problem(graph, test).map(|(_, p)| p)
+        })
+        .collect();
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+/// The node a column test is attached to.
+fn attached_column_target<'g>(graph: &'g Graph, test: &Node) -> Option<&'g Node> {
+    match &test.test {
+        Some(TestInfo { column_name: Some(_), attached_node: Some(target), .. }) => graph.nodes.get(target),
+        _ => None,
+    }
+}
+
+/// For a column test on a node: that node and the problem to report if the column is missing.
+fn missing_column_problem<'g>(graph: &'g Graph, test: &Node) -> Option<(&'g Node, Problem)> {
+    let Some(TestInfo { column_name: Some(column), attached_node: Some(target), .. }) = &test.test else { return None };
+    let target = graph.nodes.get(target)?;
+    let problem = Problem::warning(
+        "test_on_missing_column",
+        &test.file,
+        test.line,
+        format!("test `{}` is on column `{column}`, which {} does not select", test.name, target.file),
+    );
+    Some((target, problem))
+}
+
+fn column_key(test: &Node) -> String {
+    test.test.as_ref().and_then(|t| t.column_name.as_deref()).unwrap_or_default().trim_matches('"').to_ascii_lowercase()
 }
 
 /// Iterative Tarjan (no recursion, so a 10k-deep chain cannot overflow the stack).
@@ -727,4 +764,99 @@ mod tests {
         let adj: Vec<Vec<usize>> = (0..200_000).map(|i| if i == 0 { vec![] } else { vec![i - 1] }).collect();
         assert_eq!(strongly_connected(&adj).len(), 200_000);
     }
+}
+
+/// Re-links after one SQL or Python file changed without changing which nodes it defines or
+/// their config (the common edit): its nodes' parents, the edges, and the unknown-reference and
+/// column problems are updated in place. Returns false, changing nothing, when the edit needs a
+/// full link instead (different blocks or config, a cycle now or before).
+pub(crate) fn relink_file(graph: &mut Graph, old: &SourceFile, new: &SourceFile) -> bool {
+    let (Facts::Sql(old_sql), Facts::Sql(new_sql)) = (&old.facts, &new.facts) else { return false };
+    if old.kind != new.kind
+        || old_sql.calls.config != new_sql.calls.config
+        || old_sql.calls.blocks != new_sql.calls.blocks
+        || graph.problems.iter().any(|p| p.code == "cycle")
+    {
+        return false;
+    }
+    let uids: Vec<(String, String)> = graph
+        .nodes
+        .values()
+        .filter(|n| {
+            n.file == new.rel
+                && matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis | ResourceType::Test)
+                && n.test.as_ref().is_none_or(|t| t.test_name.is_none())
+        })
+        .map(|n| (n.unique_id.clone(), n.package_name.clone()))
+        .collect();
+    if uids.is_empty() {
+        return false;
+    }
+    let mut updates = Vec::new();
+    let mut problems = Vec::new();
+    for (uid, package) in &uids {
+        let (mut parents, mut found) = graph.lookups.resolve_all(&new_sql.calls.refs, &new_sql.calls.sources, package, &new.rel);
+        let mut seen = HashSet::new();
+        parents.retain(|p| seen.insert(p.clone()));
+        if parents.iter().any(|p| reaches(&graph.parent_map, p, uid)) {
+            return false;
+        }
+        problems.append(&mut found);
+        updates.push((uid.clone(), parents));
+    }
+    for (uid, parents) in updates {
+        let mut sorted = parents.clone();
+        sorted.sort();
+        let old_parents = graph.parent_map.insert(uid.clone(), sorted.clone()).unwrap_or_default();
+        for p in old_parents.iter().filter(|p| !sorted.contains(p)) {
+            if let Some(children) = graph.child_map.get_mut(p) {
+                children.retain(|c| c != &uid);
+            }
+        }
+        for p in sorted.iter().filter(|p| !old_parents.contains(p)) {
+            if let Some(children) = graph.child_map.get_mut(p)
+                && let Err(at) = children.binary_search(&uid)
+            {
+                children.insert(at, uid.clone());
+            }
+        }
+        if let Some(node) = graph.nodes.get_mut(&uid) {
+            node.depends_on = parents;
+        }
+    }
+    // Column tests on this file's nodes: drop their old verdicts, judge them on the new SQL.
+    let mut possible = Vec::new();
+    let mut missing = Vec::new();
+    for (uid, _) in &uids {
+        for child in graph.child_map.get(uid).into_iter().flatten() {
+            let Some(test) = graph.nodes.get(child) else { continue };
+            if let Some((_, problem)) = missing_column_problem(graph, test) {
+                if let Some(columns) = &new_sql.output_columns
+                    && !columns.contains(&column_key(test))
+                {
+                    missing.push(problem.clone());
+                }
+                possible.push(problem);
+            }
+        }
+    }
+    graph.problems.retain(|p| !(possible.contains(p) || (p.file == new.rel && matches!(p.code, "unknown_ref" | "unknown_source"))));
+    graph.problems.extend(problems);
+    graph.problems.extend(missing);
+    true
+}
+
+/// Whether `target` is an ancestor of (or is) `from`, following parent edges.
+fn reaches(parent_map: &BTreeMap<String, Vec<String>>, from: &str, target: &str) -> bool {
+    let mut stack = vec![from];
+    let mut seen: HashSet<&str> = HashSet::new();
+    while let Some(id) = stack.pop() {
+        if id == target {
+            return true;
+        }
+        if seen.insert(id) {
+            stack.extend(parent_map.get(id).into_iter().flatten().map(String::as_str));
+        }
+    }
+    false
 }

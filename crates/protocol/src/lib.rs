@@ -4,11 +4,16 @@
 //! dependency that does not build for `wasm32-unknown-unknown`. Both sides import these types, so
 //! a change here is a change to the wire format and the compiler finds every place it touches.
 
+mod domain;
 mod error;
 mod skill;
 mod status;
 mod workspace;
 
+pub use domain::{
+    ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, LineageEdgeDto,
+    LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,
+};
 pub use error::{ErrorCode, ErrorDto};
 pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
 pub use status::{AppStatusDto, VenvStatusDto};

@@ -1,4 +1,5 @@
 use crate::api;
+use crate::pages::domain::DomainView;
 use crate::view_helpers::{error_panel, loading};
 use leptos::prelude::*;
 use vibedata_protocol::{WorkspaceDto, WorkspaceKind};
@@ -7,6 +8,18 @@ use vibedata_protocol::{WorkspaceDto, WorkspaceKind};
 #[component]
 pub fn DomainsPage() -> impl IntoView {
     let workspaces = LocalResource::new(api::list_workspaces);
+    // The workspace whose dbt project is open, as (id, name).
+    let opened = RwSignal::new(None::<(String, String)>);
+    provide_context(opened);
+    move || match opened.get() {
+        Some((id, name)) => {
+            view! { <DomainView workspace_id=id workspace_name=name on_close=Callback::new(move |_| opened.set(None)) /> }.into_any()
+        }
+        None => workspace_list(workspaces).into_any(),
+    }
+}
+
+fn workspace_list(workspaces: LocalResource<Result<Vec<WorkspaceDto>, vibedata_protocol::ErrorDto>>) -> impl IntoView {
     view! {
         <section data-testid="page-domains">
             <header class="page-header">
@@ -66,10 +79,23 @@ fn WorkspaceRow(ws: WorkspaceDto) -> impl IntoView {
             </span>
         }
     });
+    let opened = use_context::<RwSignal<Option<(String, String)>>>();
+    let target = (ws.id.clone(), ws.name.clone());
     view! {
         <tr data-testid="workspace-row" data-name=ws.name.clone() data-id=ws.id.clone()>
             <td>
-                <strong data-testid="workspace-name">{ws.name.clone()}</strong>
+                <button
+                    class="link workspace-open"
+                    data-testid="workspace-open"
+                    title="Open the dbt project"
+                    on:click=move |_| {
+                        if let Some(o) = opened {
+                            o.set(Some(target.clone()));
+                        }
+                    }
+                >
+                    <strong data-testid="workspace-name">{ws.name.clone()}</strong>
+                </button>
                 {ws
                     .problem
                     .clone()

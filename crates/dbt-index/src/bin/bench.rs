@@ -1,6 +1,6 @@
 //! `dbt-index-bench [SIZES…] [--venv DIR] [--no-dbt]` (or `--write DIR tour|N` to only generate): generates synthetic dbt projects of each
 //! size (default 1000 5000 10000 models) and, in one run, times the native index (full load,
-//! incremental re-index of one changed model) against the venv's `dbt parse` on the same
+//! re-index of one changed SQL file and of one changed YAML file) against the venv's `dbt parse` on the same
 //! project, with peak memory of each, checks that both agree, and prints a table.
 
 use std::path::{Path, PathBuf};
@@ -48,8 +48,8 @@ fn main() {
     let python = venv.as_ref().map(|v| v.join("bin/python")).filter(|p| p.is_file());
     let me = std::env::current_exe().expect("own path");
 
-    println!("| models | files | nodes | native load | native peak RSS | incremental (1 file) | dbt parse | dbt peak RSS | speed-up | agree |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("| models | files | nodes | native load | native peak RSS | re-index 1 SQL file | re-index 1 YAML file | dbt parse | dbt peak RSS | speed-up | agree |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for size in sizes {
         let dir = tempfile::Builder::new().prefix("dbt-index-bench-").tempdir().expect("temp dir");
         eprintln!("generating a {size}-model project…");
@@ -81,6 +81,18 @@ fn main() {
             updates.push(start.elapsed());
         }
         let incremental = median(&mut updates);
+        // A YAML edit re-links the whole project (see the README).
+        let yaml = dir.path().join("models/marts/g000/_fct_g000__models.yml");
+        let mut yaml_updates = Vec::new();
+        for i in 0..5 {
+            let mut text = std::fs::read_to_string(&yaml).expect("read yaml");
+            text.push_str(&format!("# edit {i}\n"));
+            std::fs::write(&yaml, text).expect("write yaml");
+            let start = Instant::now();
+            index.update(std::slice::from_ref(&yaml));
+            yaml_updates.push(start.elapsed());
+        }
+        let yaml_incremental = median(&mut yaml_updates);
         let (dbt_time, dbt_peak, agree) = match (&dbt, &python) {
             (Some(dbt), Some(python)) => {
                 eprintln!("running dbt parse on {size} models…");
@@ -97,10 +109,11 @@ fn main() {
             _ => (None, None, "not checked".to_string()),
         };
         println!(
-            "| {size} | {files} | {node_count} | {} | {:.0} MiB | {} | {} | {} | {} | {agree} |",
+            "| {size} | {files} | {node_count} | {} | {:.0} MiB | {} | {} | {} | {} | {} | {agree} |",
             ms(native),
             peak_kib as f64 / 1024.0,
             ms(incremental),
+            ms(yaml_incremental),
             dbt_time.map_or("—".into(), |t: Duration| format!("{:.1} s", t.as_secs_f64())),
             dbt_peak.map_or("—".into(), |p: u64| format!("{:.0} MiB", p as f64 / 1024.0)),
             dbt_time.map_or("—".into(), |t| format!("{:.0}×", t.as_secs_f64() / native.as_secs_f64())),
