@@ -5,8 +5,8 @@ use crate::state::AppState;
 use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::{
-    AppStatusDto, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
-    SkillsDto, WorkspaceDto,
+    AppStatusDto, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto,
+    NodeRowDto, SkillsDto, WorkspaceDto,
 };
 
 #[tauri::command]
@@ -36,7 +36,10 @@ pub async fn open_domain(
 }
 
 #[tauri::command]
-pub async fn domain_summary(state: State<'_, AppState>, workspace_id: String) -> Result<IndexSummaryDto, ErrorDto> {
+pub async fn domain_summary(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<IndexSummaryDto, ErrorDto> {
     Ok(state.studio()?.domain_summary(&workspace_id).await?)
 }
 
@@ -55,7 +58,10 @@ pub async fn node_detail(
     workspace_id: String,
     unique_id: String,
 ) -> Result<NodeDetailDto, ErrorDto> {
-    Ok(state.studio()?.node_detail(&workspace_id, unique_id).await?)
+    Ok(state
+        .studio()?
+        .node_detail(&workspace_id, unique_id)
+        .await?)
 }
 
 #[tauri::command]
@@ -65,10 +71,17 @@ pub async fn lineage(
     unique_id: String,
     depth: u32,
 ) -> Result<LineageDto, ErrorDto> {
-    Ok(state.studio()?.lineage(&workspace_id, unique_id, depth).await?)
+    Ok(state
+        .studio()?
+        .lineage(&workspace_id, unique_id, depth)
+        .await?)
 }
 
 #[tauri::command]
-pub async fn domain_file(state: State<'_, AppState>, workspace_id: String, path: String) -> Result<FileDto, ErrorDto> {
+pub async fn domain_file(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    path: String,
+) -> Result<FileDto, ErrorDto> {
     Ok(state.studio()?.domain_file(&workspace_id, path).await?)
 }

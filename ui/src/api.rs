@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vibedata_protocol::{
-    AppStatusDto, ErrorCode, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
-    SkillsDto, WorkspaceDto,
+    AppStatusDto, ErrorCode, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto,
+    NodeDetailDto, NodeRowDto, SkillsDto, WorkspaceDto,
 };
 use wasm_bindgen::prelude::*;
 
@@ -71,7 +71,10 @@ struct Workspace<'a> {
 }
 
 /// Opens a workspace's dbt index; `on_change` runs on every revision the file watcher applies.
-pub async fn open_domain(workspace_id: &str, on_change: impl Fn(IndexChangedDto) + 'static) -> Result<IndexSummaryDto, ErrorDto> {
+pub async fn open_domain(
+    workspace_id: &str,
+    on_change: impl Fn(IndexChangedDto) + 'static,
+) -> Result<IndexSummaryDto, ErrorDto> {
     let channel = TauriChannel::new();
     let handler = Closure::<dyn Fn(JsValue)>::new(move |message: JsValue| {
         if let Ok(event) = serde_wasm_bindgen::from_value::<IndexChangedDto>(message) {
@@ -82,7 +85,8 @@ pub async fn open_domain(workspace_id: &str, on_change: impl Fn(IndexChangedDto)
     // The channel lives as long as the window: the shell may send at any time.
     handler.forget();
     let args = js_sys::Object::new();
-    let set = |key: &str, value: &JsValue| js_sys::Reflect::set(&args, &JsValue::from_str(key), value);
+    let set =
+        |key: &str, value: &JsValue| js_sys::Reflect::set(&args, &JsValue::from_str(key), value);
     set("workspaceId", &JsValue::from_str(workspace_id))
         .and_then(|_| set("onChange", &channel))
         .map_err(|_| ErrorDto::new(ErrorCode::Ipc, "cannot build the open_domain call"))?;
@@ -101,7 +105,14 @@ struct Search<'a> {
 }
 
 pub async fn search_nodes(workspace_id: &str, query: &str) -> Result<Vec<NodeRowDto>, ErrorDto> {
-    call("search_nodes", &Search { workspace_id, query }).await
+    call(
+        "search_nodes",
+        &Search {
+            workspace_id,
+            query,
+        },
+    )
+    .await
 }
 
 #[derive(Serialize)]
@@ -112,7 +123,14 @@ struct NodeArgs<'a> {
 }
 
 pub async fn node_detail(workspace_id: &str, unique_id: &str) -> Result<NodeDetailDto, ErrorDto> {
-    call("node_detail", &NodeArgs { workspace_id, unique_id }).await
+    call(
+        "node_detail",
+        &NodeArgs {
+            workspace_id,
+            unique_id,
+        },
+    )
+    .await
 }
 
 #[derive(Serialize)]
@@ -123,8 +141,20 @@ struct LineageArgs<'a> {
     depth: u32,
 }
 
-pub async fn lineage(workspace_id: &str, unique_id: &str, depth: u32) -> Result<LineageDto, ErrorDto> {
-    call("lineage", &LineageArgs { workspace_id, unique_id, depth }).await
+pub async fn lineage(
+    workspace_id: &str,
+    unique_id: &str,
+    depth: u32,
+) -> Result<LineageDto, ErrorDto> {
+    call(
+        "lineage",
+        &LineageArgs {
+            workspace_id,
+            unique_id,
+            depth,
+        },
+    )
+    .await
 }
 
 #[derive(Serialize)]

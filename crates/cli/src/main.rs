@@ -202,32 +202,52 @@ async fn index(json: bool, path: PathBuf, compare: Option<PathBuf>) -> anyhow::R
     }
     let index = tokio::task::spawn_blocking(move || Index::load(&path)).await?;
     if let Some(manifest) = compare {
-        let text = std::fs::read(&manifest).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", manifest.display()))?;
+        let text = std::fs::read(&manifest)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", manifest.display()))?;
         let dbt: serde_json::Value = serde_json::from_slice(&text)?;
         let diffs = agreement::diff_against_manifest(&index, &dbt);
         print(json, &diffs, |diffs| {
             for d in diffs {
                 println!("{d}");
             }
-            println!("{} nodes compared; {} differences", index.nodes().len(), diffs.len());
+            println!(
+                "{} nodes compared; {} differences",
+                index.nodes().len(),
+                diffs.len()
+            );
         })?;
-        return Ok(if diffs.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        return Ok(if diffs.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let problems = index.problems();
     if json {
-        println!("{}", serde_json::to_string_pretty(&to_manifest_json(&index))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&to_manifest_json(&index))?
+        );
     } else {
         let packages = index.packages();
         println!(
             "project {} ({} files; packages: {})",
             index.project_name().unwrap_or("?"),
             index.files().count(),
-            if packages.is_empty() { "none".to_string() } else { packages.join(", ") }
+            if packages.is_empty() {
+                "none".to_string()
+            } else {
+                packages.join(", ")
+            }
         );
         let counts = index.counts();
         println!(
             "{}",
-            counts.iter().map(|(t, n)| format!("{} {n}", t.as_str().replace('_', " "))).collect::<Vec<_>>().join(" · ")
+            counts
+                .iter()
+                .map(|(t, n)| format!("{} {n}", t.as_str().replace('_', " ")))
+                .collect::<Vec<_>>()
+                .join(" · ")
         );
         let c = &index.coverage().total;
         println!(
@@ -242,12 +262,29 @@ async fn index(json: bool, path: PathBuf, compare: Option<PathBuf>) -> anyhow::R
             c.contracted_models,
             c.models
         );
-        let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
-        println!("problems: {errors} errors, {} warnings", problems.len() - errors);
+        let errors = problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count();
+        println!(
+            "problems: {errors} errors, {} warnings",
+            problems.len() - errors
+        );
         for p in &problems {
-            let severity = if p.severity == Severity::Error { "error" } else { "warning" };
-            println!("  {severity:<7} {}:{}  {}  {}", p.file, p.line, p.code, p.message);
+            let severity = if p.severity == Severity::Error {
+                "error"
+            } else {
+                "warning"
+            };
+            println!(
+                "  {severity:<7} {}:{}  {}  {}",
+                p.file, p.line, p.code, p.message
+            );
         }
     }
-    Ok(if problems.iter().any(|p| p.severity == Severity::Error) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if problems.iter().any(|p| p.severity == Severity::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -15,8 +15,8 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 use tokio::sync::broadcast;
 use vibedata_dbt_index::{Index, Node, Problem, ResourceType, Severity};
 use vibedata_protocol::{
-    ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, LineageEdgeDto, LineageNodeDto,
-    NodeDetailDto, NodeRowDto, ProblemDto,
+    ColumnDto, CountDto, CoverageDto, FileDto, IndexSummaryDto, LineageDto, LineageEdgeDto,
+    LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,
 };
 
 use crate::workspace::Workspace;
@@ -25,7 +25,14 @@ use crate::{CoreError, Result};
 /// How long the watcher waits for a burst of writes to settle before re-indexing.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);
 /// Folders whose changes never affect the index.
-const IGNORED: &[&str] = &[".git", "target", "logs", ".vibedata", "node_modules", "__pycache__"];
+const IGNORED: &[&str] = &[
+    ".git",
+    "target",
+    "logs",
+    ".vibedata",
+    "node_modules",
+    "__pycache__",
+];
 /// Largest file `read_file` returns.
 const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -48,11 +55,19 @@ impl OpenDomain {
     pub fn open(workspace: Workspace) -> OpenDomain {
         let index = Index::load(&workspace.path);
         let (changes, _) = broadcast::channel(16);
-        let shared = Arc::new(Shared { index: RwLock::new(index), revision: AtomicU64::new(0), changes });
+        let shared = Arc::new(Shared {
+            index: RwLock::new(index),
+            revision: AtomicU64::new(0),
+            changes,
+        });
         let watcher = watch(&workspace.path, shared.clone())
             .inspect_err(|e| tracing::warn!(workspace = %workspace.name, error = %e, "file watching unavailable"))
             .ok();
-        OpenDomain { workspace, shared, _watcher: watcher }
+        OpenDomain {
+            workspace,
+            shared,
+            _watcher: watcher,
+        }
     }
 
     pub fn revision(&self) -> u64 {
@@ -65,7 +80,11 @@ impl OpenDomain {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Index) -> T) -> T {
-        let guard = self.shared.index.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self
+            .shared
+            .index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&guard)
     }
 
@@ -83,9 +102,20 @@ impl OpenDomain {
                 revision,
                 project_name: index.project_name().map(str::to_string),
                 packages: index.packages().into_iter().map(str::to_string).collect(),
-                counts: index.counts().into_iter().map(|(k, count)| CountDto { kind: k.as_str().to_string(), count }).collect(),
+                counts: index
+                    .counts()
+                    .into_iter()
+                    .map(|(k, count)| CountDto {
+                        kind: k.as_str().to_string(),
+                        count,
+                    })
+                    .collect(),
                 coverage: coverage_dto("", &cov.total),
-                folders: cov.folders.iter().map(|(f, c)| coverage_dto(f, c)).collect(),
+                folders: cov
+                    .folders
+                    .iter()
+                    .map(|(f, c)| coverage_dto(f, c))
+                    .collect(),
                 problems: index.problems().iter().map(problem_dto).collect(),
                 files: index.files().map(str::to_string).collect(),
             }
@@ -103,7 +133,11 @@ impl OpenDomain {
                 .filter_map(|n| {
                     let name = n.name.to_lowercase();
                     let rank = if q.is_empty() {
-                        if n.resource_type == ResourceType::Test { return None } else { 3 }
+                        if n.resource_type == ResourceType::Test {
+                            return None;
+                        } else {
+                            3
+                        }
                     } else if name == q {
                         0
                     } else if name.starts_with(&q) {
@@ -116,24 +150,51 @@ impl OpenDomain {
                     Some((rank, kind_rank(n.resource_type), n))
                 })
                 .collect();
-            hits.sort_by(|a, b| (a.0, a.1, &a.2.name, &a.2.unique_id).cmp(&(b.0, b.1, &b.2.name, &b.2.unique_id)));
-            hits.into_iter().take(limit).map(|(_, _, n)| row(n)).collect()
+            hits.sort_by(|a, b| {
+                (a.0, a.1, &a.2.name, &a.2.unique_id).cmp(&(b.0, b.1, &b.2.name, &b.2.unique_id))
+            });
+            hits.into_iter()
+                .take(limit)
+                .map(|(_, _, n)| row(n))
+                .collect()
         })
     }
 
     pub fn node(&self, unique_id: &str) -> Result<NodeDetailDto> {
         let root = self.workspace.path.clone();
         self.read(|index| {
-            let node = index.nodes().get(unique_id).ok_or_else(|| not_found(unique_id))?;
+            let node = index
+                .nodes()
+                .get(unique_id)
+                .ok_or_else(|| not_found(unique_id))?;
             let graph = index.graph();
-            let rows = |ids: Option<&Vec<String>>, keep: &dyn Fn(&Node) -> bool| -> Vec<NodeRowDto> {
-                ids.into_iter().flatten().filter_map(|id| index.nodes().get(id)).filter(|n| keep(n)).map(row).collect()
+            let rows =
+                |ids: Option<&Vec<String>>, keep: &dyn Fn(&Node) -> bool| -> Vec<NodeRowDto> {
+                    ids.into_iter()
+                        .flatten()
+                        .filter_map(|id| index.nodes().get(id))
+                        .filter(|n| keep(n))
+                        .map(row)
+                        .collect()
+                };
+            let is_test =
+                |n: &Node| matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest);
+            let code = matches!(
+                node.resource_type,
+                ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis
+            ) || (node.resource_type == ResourceType::Test
+                && node.test.as_ref().is_some_and(|t| t.test_name.is_none()));
+            let code = if code {
+                std::fs::read_to_string(root.join(&node.file)).ok()
+            } else {
+                None
             };
-            let is_test = |n: &Node| matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest);
-            let code = matches!(node.resource_type, ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis)
-                || (node.resource_type == ResourceType::Test && node.test.as_ref().is_some_and(|t| t.test_name.is_none()));
-            let code = if code { std::fs::read_to_string(root.join(&node.file)).ok() } else { None };
-            let test_name = |id: &String| index.nodes().get(id).map_or_else(|| id.clone(), |t| t.name.clone());
+            let test_name = |id: &String| {
+                index
+                    .nodes()
+                    .get(id)
+                    .map_or_else(|| id.clone(), |t| t.name.clone())
+            };
             Ok(NodeDetailDto {
                 node: row(node),
                 description: node.description.clone(),
@@ -154,7 +215,12 @@ impl OpenDomain {
                 parents: rows(graph.parent_map.get(unique_id), &|n| !is_test(n)),
                 children: rows(graph.child_map.get(unique_id), &|n| !is_test(n)),
                 tests: rows(graph.child_map.get(unique_id), &is_test),
-                problems: index.problems().iter().filter(|p| p.file == node.file).map(problem_dto).collect(),
+                problems: index
+                    .problems()
+                    .iter()
+                    .filter(|p| p.file == node.file)
+                    .map(problem_dto)
+                    .collect(),
             })
         })
     }
@@ -163,7 +229,10 @@ impl OpenDomain {
     /// `max_nodes` nodes; tests, hooks and analyses are not drawn.
     pub fn lineage(&self, unique_id: &str, depth: u32, max_nodes: usize) -> Result<LineageDto> {
         self.read(|index| {
-            let focus = index.nodes().get(unique_id).ok_or_else(|| not_found(unique_id))?;
+            let focus = index
+                .nodes()
+                .get(unique_id)
+                .ok_or_else(|| not_found(unique_id))?;
             let graph = index.graph();
             let mut rank: HashMap<&str, i32> = HashMap::from([(focus.unique_id.as_str(), 0)]);
             let mut truncated = false;
@@ -172,7 +241,9 @@ impl OpenDomain {
                 let mut seen: HashSet<&str> = HashSet::from([focus.unique_id.as_str()]);
                 while let Some((id, d)) = queue.pop_front() {
                     for next in map.get(id).into_iter().flatten() {
-                        let Some(n) = index.nodes().get(next) else { continue };
+                        let Some(n) = index.nodes().get(next) else {
+                            continue;
+                        };
                         if !n.resource_type.is_lineage() || !seen.insert(next.as_str()) {
                             continue;
                         }
@@ -186,7 +257,9 @@ impl OpenDomain {
                 }
             }
             let mut placed: Vec<(&str, i32)> = rank.iter().map(|(id, r)| (*id, *r)).collect();
-            placed.sort_by(|a, b| (a.1, &index.nodes()[a.0].name).cmp(&(b.1, &index.nodes()[b.0].name)));
+            placed.sort_by(|a, b| {
+                (a.1, &index.nodes()[a.0].name).cmp(&(b.1, &index.nodes()[b.0].name))
+            });
             let mut order: HashMap<i32, u32> = HashMap::new();
             let nodes = placed
                 .iter()
@@ -194,102 +267,165 @@ impl OpenDomain {
                     let n = &index.nodes()[*id];
                     let o = order.entry(*r).or_insert(0);
                     *o += 1;
-                    LineageNodeDto { unique_id: n.unique_id.clone(), name: n.name.clone(), kind: n.resource_type.as_str().into(), rank: *r, order: *o - 1 }
+                    LineageNodeDto {
+                        unique_id: n.unique_id.clone(),
+                        name: n.name.clone(),
+                        kind: n.resource_type.as_str().into(),
+                        rank: *r,
+                        order: *o - 1,
+                    }
                 })
                 .collect();
             let mut edges = Vec::new();
             for (id, _) in &placed {
                 for parent in graph.parent_map.get(*id).into_iter().flatten() {
                     if rank.contains_key(parent.as_str()) {
-                        edges.push(LineageEdgeDto { from: parent.clone(), to: (*id).to_string() });
+                        edges.push(LineageEdgeDto {
+                            from: parent.clone(),
+                            to: (*id).to_string(),
+                        });
                     }
                 }
             }
-            Ok(LineageDto { focus: focus.unique_id.clone(), nodes, edges, truncated })
+            Ok(LineageDto {
+                focus: focus.unique_id.clone(),
+                nodes,
+                edges,
+                truncated,
+            })
         })
     }
 
     /// A file of the workspace (`path` relative to it); paths leaving the workspace are refused.
     pub fn file(&self, path: &str) -> Result<FileDto> {
         let full = confined(&self.workspace.path, path)?;
-        let meta = std::fs::metadata(&full).map_err(|e| CoreError::io(format!("cannot read {path}"), e))?;
+        let meta = std::fs::metadata(&full)
+            .map_err(|e| CoreError::io(format!("cannot read {path}"), e))?;
         if meta.len() > MAX_FILE_BYTES {
-            return Err(CoreError::InvalidInput(format!("{path} is {} MiB; files over 4 MiB are not shown", meta.len() / (1024 * 1024))));
+            return Err(CoreError::InvalidInput(format!(
+                "{path} is {} MiB; files over 4 MiB are not shown",
+                meta.len() / (1024 * 1024)
+            )));
         }
-        let bytes = std::fs::read(&full).map_err(|e| CoreError::io(format!("cannot read {path}"), e))?;
+        let bytes =
+            std::fs::read(&full).map_err(|e| CoreError::io(format!("cannot read {path}"), e))?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         Ok(self.read(|index| FileDto {
             path: path.to_string(),
             text,
-            nodes: index.nodes().values().filter(|n| n.file == path).map(row).collect(),
-            problems: index.problems().iter().filter(|p| p.file == path).map(problem_dto).collect(),
+            nodes: index
+                .nodes()
+                .values()
+                .filter(|n| n.file == path)
+                .map(row)
+                .collect(),
+            problems: index
+                .problems()
+                .iter()
+                .filter(|p| p.file == path)
+                .map(problem_dto)
+                .collect(),
         }))
     }
 }
 
-fn watch(root: &Path, shared: Arc<Shared>) -> std::result::Result<Debouncer<RecommendedWatcher, RecommendedCache>, String> {
+fn watch(
+    root: &Path,
+    shared: Arc<Shared>,
+) -> std::result::Result<Debouncer<RecommendedWatcher, RecommendedCache>, String> {
     let root_owned = root.to_path_buf();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| match result {
-        Ok(events) => {
-            let mut paths: Vec<PathBuf> = events
-                .iter()
-                .flat_map(|e| e.paths.iter())
-                .filter(|p| !ignored(&root_owned, p))
-                .cloned()
-                .collect();
-            paths.sort();
-            paths.dedup();
-            if !paths.is_empty() {
-                apply(&shared, &paths);
-            }
-        }
-        Err(errors) => {
-            for e in errors {
-                tracing::warn!(error = %e, "file watcher error");
-            }
-        }
-    })
-    .map_err(|e| e.to_string())?;
-    debouncer.watch(root, RecursiveMode::Recursive).map_err(|e| e.to_string())?;
+    let mut debouncer =
+        new_debouncer(
+            DEBOUNCE,
+            None,
+            move |result: DebounceEventResult| match result {
+                Ok(events) => {
+                    let mut paths: Vec<PathBuf> = events
+                        .iter()
+                        .flat_map(|e| e.paths.iter())
+                        .filter(|p| !ignored(&root_owned, p))
+                        .cloned()
+                        .collect();
+                    paths.sort();
+                    paths.dedup();
+                    if !paths.is_empty() {
+                        apply(&shared, &paths);
+                    }
+                }
+                Err(errors) => {
+                    for e in errors {
+                        tracing::warn!(error = %e, "file watcher error");
+                    }
+                }
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    debouncer
+        .watch(root, RecursiveMode::Recursive)
+        .map_err(|e| e.to_string())?;
     Ok(debouncer)
 }
 
 fn apply(shared: &Shared, paths: &[PathBuf]) -> u64 {
     let outcome = {
-        let mut index = shared.index.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut index = shared
+            .index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         index.update(paths)
     };
     if !outcome.reloaded && outcome.files == 0 {
         return shared.revision.load(Ordering::SeqCst);
     }
     let revision = shared.revision.fetch_add(1, Ordering::SeqCst) + 1;
-    tracing::debug!(revision, files = outcome.files, reloaded = outcome.reloaded, "index updated");
+    tracing::debug!(
+        revision,
+        files = outcome.files,
+        reloaded = outcome.reloaded,
+        "index updated"
+    );
     let _ = shared.changes.send(revision);
     revision
 }
 
 fn ignored(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().any(|c| matches!(c, Component::Normal(name) if IGNORED.iter().any(|i| name == *i)))
+    rel.components()
+        .any(|c| matches!(c, Component::Normal(name) if IGNORED.iter().any(|i| name == *i)))
 }
 
 /// Resolves `rel` inside `root`: no absolute paths, no `..`, and the real path (symlinks
 /// resolved) must stay inside the real root.
 pub fn confined(root: &Path, rel: &str) -> Result<PathBuf> {
     let candidate = Path::new(rel);
-    if rel.is_empty() || candidate.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(CoreError::InvalidInput(format!("`{rel}` is not a path inside the workspace")));
+    if rel.is_empty()
+        || candidate
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "`{rel}` is not a path inside the workspace"
+        )));
     }
-    let real_root = root.canonicalize().map_err(|e| CoreError::io(format!("cannot open {}", root.display()), e))?;
-    let real = root.join(candidate).canonicalize().map_err(|e| CoreError::io(format!("cannot read {rel}"), e))?;
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| CoreError::io(format!("cannot open {}", root.display()), e))?;
+    let real = root
+        .join(candidate)
+        .canonicalize()
+        .map_err(|e| CoreError::io(format!("cannot read {rel}"), e))?;
     if !real.starts_with(&real_root) {
-        return Err(CoreError::InvalidInput(format!("`{rel}` leads outside the workspace")));
+        return Err(CoreError::InvalidInput(format!(
+            "`{rel}` leads outside the workspace"
+        )));
     }
     Ok(real)
 }
 
 fn not_found(unique_id: &str) -> CoreError {
-    CoreError::NotFound(format!("`{unique_id}` is not in the project's index (it may have just been removed)"))
+    CoreError::NotFound(format!(
+        "`{unique_id}` is not in the project's index (it may have just been removed)"
+    ))
 }
 
 fn kind_rank(t: ResourceType) -> u8 {
@@ -357,7 +493,13 @@ mod tests {
         std::fs::write(root.join("models/a.sql"), "select 1").unwrap();
         std::os::unix::fs::symlink("/etc", root.join("models/escape")).unwrap();
         assert!(confined(&root, "models/a.sql").is_ok());
-        for bad in ["../x", "/etc/passwd", "models/../../x", "models/escape/passwd", ""] {
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "models/../../x",
+            "models/escape/passwd",
+            "",
+        ] {
             assert!(confined(&root, bad).is_err(), "{bad} must be refused");
         }
     }

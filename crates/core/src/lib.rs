@@ -23,7 +23,7 @@ pub mod venv;
 pub mod workspace;
 
 pub use error::{CoreError, Result};
-/// The native dbt project index, re-exported for the shell and the CLI.
-pub use vibedata_dbt_index as dbt_index;
 pub use paths::Paths;
 pub use studio::{Studio, app_status};
+/// The native dbt project index, re-exported for the shell and the CLI.
+pub use vibedata_dbt_index as dbt_index;

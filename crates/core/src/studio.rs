@@ -2,19 +2,19 @@
 //! method here; every method is async and moves blocking work (SQLite, git, child processes) onto
 //! blocking threads of the caller's tokio runtime.
 
+use crate::CoreError;
 use crate::demo::{self, DemoReport};
+use crate::domain::OpenDomain;
 use crate::error::blocking;
 use crate::store::Store;
 use crate::venv::Venv;
 use crate::{Paths, Result, skills, workspace};
-use crate::domain::OpenDomain;
-use crate::CoreError;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OnceCell, broadcast};
 use vibedata_protocol::{
-    AppStatusDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto, SkillsDto,
-    WorkspaceDto,
+    AppStatusDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
+    SkillsDto, WorkspaceDto,
 };
 
 pub struct Studio {
@@ -78,8 +78,11 @@ impl Studio {
         }
         let (store, id) = (self.store.clone(), workspace_id.to_owned());
         let domain = blocking(move || {
-            let ws = workspace::find_by_id(&store, &id)?
-                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}; it may have been removed")))?;
+            let ws = workspace::find_by_id(&store, &id)?.ok_or_else(|| {
+                CoreError::NotFound(format!(
+                    "no workspace with id {id}; it may have been removed"
+                ))
+            })?;
             Ok(Arc::new(OpenDomain::open(ws)))
         })
         .await?;
@@ -101,7 +104,10 @@ impl Studio {
             loop {
                 match changes.recv().await {
                     Ok(revision) => {
-                        if !on_change(IndexChangedDto { workspace_id: id.clone(), revision }) {
+                        if !on_change(IndexChangedDto {
+                            workspace_id: id.clone(),
+                            revision,
+                        }) {
                             break;
                         }
                     }
@@ -125,12 +131,21 @@ impl Studio {
         blocking(move || Ok(domain.search(&query, 60))).await
     }
 
-    pub async fn node_detail(&self, workspace_id: &str, unique_id: String) -> Result<NodeDetailDto> {
+    pub async fn node_detail(
+        &self,
+        workspace_id: &str,
+        unique_id: String,
+    ) -> Result<NodeDetailDto> {
         let domain = self.domain(workspace_id).await?;
         blocking(move || domain.node(&unique_id)).await
     }
 
-    pub async fn lineage(&self, workspace_id: &str, unique_id: String, depth: u32) -> Result<LineageDto> {
+    pub async fn lineage(
+        &self,
+        workspace_id: &str,
+        unique_id: String,
+        depth: u32,
+    ) -> Result<LineageDto> {
         let domain = self.domain(workspace_id).await?;
         blocking(move || domain.lineage(&unique_id, depth.clamp(1, 10), 120)).await
     }

@@ -9,7 +9,14 @@ use serde_json::Value as Json;
 use crate::index::Index;
 use crate::manifest::to_manifest_json;
 
-const SECTIONS: &[&str] = &["nodes", "sources", "exposures", "metrics", "semantic_models", "unit_tests"];
+const SECTIONS: &[&str] = &[
+    "nodes",
+    "sources",
+    "exposures",
+    "metrics",
+    "semantic_models",
+    "unit_tests",
+];
 
 /// Differences between the index and dbt's manifest, as readable lines; empty when they agree.
 pub fn diff_against_manifest(index: &Index, dbt: &Json) -> Vec<String> {
@@ -25,7 +32,12 @@ pub fn diff_against_manifest(index: &Index, dbt: &Json) -> Vec<String> {
             diffs.push(format!("{section}: the index has {id}, dbt does not"));
         }
         for id in theirs_ids.intersection(&ours_ids) {
-            compare_node(id, &dbt[*section][id.as_str()], &ours[*section][id.as_str()], &mut diffs);
+            compare_node(
+                id,
+                &dbt[*section][id.as_str()],
+                &ours[*section][id.as_str()],
+                &mut diffs,
+            );
         }
     }
     for map in ["parent_map", "child_map"] {
@@ -47,21 +59,52 @@ fn compare_node(id: &str, theirs: &Json, ours: &Json, diffs: &mut Vec<String>) {
             diffs.push(format!("{id}: {what} is {t} in dbt, {o} in the index"));
         }
     };
-    for field in ["resource_type", "name", "package_name", "original_file_path", "column_name", "attached_node"] {
+    for field in [
+        "resource_type",
+        "name",
+        "package_name",
+        "original_file_path",
+        "column_name",
+        "attached_node",
+    ] {
         if theirs.get(field).is_some() {
-            check(field, theirs[field].clone(), ours.get(field).cloned().unwrap_or(Json::Null));
+            check(
+                field,
+                theirs[field].clone(),
+                ours.get(field).cloned().unwrap_or(Json::Null),
+            );
         }
     }
     if let Some(v) = theirs.get("version").filter(|v| !v.is_null()) {
-        let text = |v: &Json| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string().trim_end_matches(".0").to_string());
-        check("version", Json::String(text(v)), Json::String(ours.get("version").map(text).unwrap_or_default()));
+        let text = |v: &Json| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string().trim_end_matches(".0").to_string())
+        };
+        check(
+            "version",
+            Json::String(text(v)),
+            Json::String(ours.get("version").map(text).unwrap_or_default()),
+        );
     }
     if let Some(meta) = theirs.get("test_metadata") {
-        check("test name", meta["name"].clone(), ours["test_metadata"]["name"].clone());
-        check("test namespace", meta["namespace"].clone(), ours["test_metadata"]["namespace"].clone());
+        check(
+            "test name",
+            meta["name"].clone(),
+            ours["test_metadata"]["name"].clone(),
+        );
+        check(
+            "test namespace",
+            meta["namespace"].clone(),
+            ours["test_metadata"]["namespace"].clone(),
+        );
     }
     if theirs["resource_type"] == "model" {
-        check("contract.enforced", theirs["config"]["contract"]["enforced"].clone(), ours["config"]["contract"]["enforced"].clone());
+        check(
+            "contract.enforced",
+            theirs["config"]["contract"]["enforced"].clone(),
+            ours["config"]["contract"]["enforced"].clone(),
+        );
     }
     if let Some(columns) = theirs.get("columns").filter(|c| c.is_object()) {
         let t: Vec<String> = keys(columns).into_iter().collect();
@@ -76,11 +119,20 @@ fn compare_node(id: &str, theirs: &Json, ours: &Json, diffs: &mut Vec<String>) {
 }
 
 fn keys(v: &Json) -> BTreeSet<String> {
-    v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    v.as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 fn sorted(v: &Json) -> Vec<String> {
-    let mut out: Vec<String> = v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let mut out: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     out.sort();
     out
 }

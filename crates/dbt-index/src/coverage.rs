@@ -25,7 +25,11 @@ impl Counts {
         self.documented_models += usize::from(!node.description.trim().is_empty());
         self.contracted_models += usize::from(node.contract_enforced);
         self.columns += node.columns.len();
-        self.documented_columns += node.columns.iter().filter(|c| !c.description.trim().is_empty()).count();
+        self.documented_columns += node
+            .columns
+            .iter()
+            .filter(|c| !c.description.trim().is_empty())
+            .count();
         self.tested_columns += node.columns.iter().filter(|c| !c.tests.is_empty()).count();
     }
 
@@ -44,7 +48,11 @@ impl Counts {
 }
 
 fn pct(part: usize, whole: usize) -> f64 {
-    if whole == 0 { 0.0 } else { (part as f64) * 100.0 / (whole as f64) }
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64) * 100.0 / (whole as f64)
+    }
 }
 
 /// Coverage of the root project's models.
@@ -58,9 +66,15 @@ pub struct Coverage {
 /// Computes coverage over the models of `root_package`.
 pub fn coverage<'a>(nodes: impl Iterator<Item = &'a Node>, root_package: &str) -> Coverage {
     let mut cov = Coverage::default();
-    for node in nodes.filter(|n| n.resource_type == ResourceType::Model && n.package_name == root_package) {
+    for node in
+        nodes.filter(|n| n.resource_type == ResourceType::Model && n.package_name == root_package)
+    {
         cov.total.add(node);
-        let folder = node.file.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+        let folder = node
+            .file
+            .rsplit_once('/')
+            .map_or("", |(dir, _)| dir)
+            .to_string();
         cov.folders.entry(folder).or_default().add(node);
     }
     cov

@@ -69,7 +69,9 @@ pub struct Found {
 
 /// Which kind a file under a resource folder is, if any.
 fn kind_for(category: Category, original: &str, resource_dir: &str) -> Option<FileKind> {
-    let ext = original.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    let ext = original
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())?;
     if ext == "yml" || ext == "yaml" {
         return Some(FileKind::Yaml);
     }
@@ -78,7 +80,9 @@ fn kind_for(category: Category, original: &str, resource_dir: &str) -> Option<Fi
         (Category::Models, "py") => Some(FileKind::ModelPython),
         (Category::Seeds, "csv") => Some(FileKind::Seed),
         (Category::Snapshots, "sql") => Some(FileKind::Snapshot),
-        (Category::Tests, "sql") if !original.starts_with(&format!("{resource_dir}/generic/")) => Some(FileKind::SingularTest),
+        (Category::Tests, "sql") if !original.starts_with(&format!("{resource_dir}/generic/")) => {
+            Some(FileKind::SingularTest)
+        }
         (Category::Analyses, "sql") => Some(FileKind::Analysis),
         _ => None,
     }
@@ -95,7 +99,12 @@ enum Category {
 }
 
 /// Lists the files of `project` (index `idx`), reporting unreadable folders and symlink loops.
-pub fn discover(idx: usize, project: &Project, found: &mut Vec<Found>, problems: &mut Vec<Problem>) {
+pub fn discover(
+    idx: usize,
+    project: &Project,
+    found: &mut Vec<Found>,
+    problems: &mut Vec<Problem>,
+) {
     let groups = [
         (Category::Models, &project.model_paths),
         (Category::Seeds, &project.seed_paths),
@@ -111,15 +120,26 @@ pub fn discover(idx: usize, project: &Project, found: &mut Vec<Found>, problems:
             if !base.is_dir() {
                 continue;
             }
-            let walker = walkdir::WalkDir::new(&base).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
-                let name = e.file_name().to_string_lossy();
-                e.depth() == 0 || !(name.starts_with('.') || e.path() == install || name == "target" || name == "dbt_packages")
-            });
+            let walker = walkdir::WalkDir::new(&base)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    let name = e.file_name().to_string_lossy();
+                    e.depth() == 0
+                        || !(name.starts_with('.')
+                            || e.path() == install
+                            || name == "target"
+                            || name == "dbt_packages")
+                });
             for entry in walker {
                 let entry = match entry {
                     Ok(entry) => entry,
                     Err(e) => {
-                        let path = e.path().map(|p| rel_to(&project.dir, p)).unwrap_or_default();
+                        let path = e
+                            .path()
+                            .map(|p| rel_to(&project.dir, p))
+                            .unwrap_or_default();
                         let file = project.rel(&path);
                         let message = if e.loop_ancestor().is_some() {
                             "symbolic link loop; this folder is skipped".to_string()
@@ -134,7 +154,9 @@ pub fn discover(idx: usize, project: &Project, found: &mut Vec<Found>, problems:
                     continue;
                 }
                 let original = rel_to(&project.dir, entry.path());
-                let Some(kind) = kind_for(category, &original, dir) else { continue };
+                let Some(kind) = kind_for(category, &original, dir) else {
+                    continue;
+                };
                 found.push(Found {
                     project: idx,
                     kind,
@@ -151,7 +173,10 @@ pub fn discover(idx: usize, project: &Project, found: &mut Vec<Found>, problems:
 /// `path` relative to `base`, with `/` separators.
 pub fn rel_to(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Reads and parses one file.
@@ -177,7 +202,13 @@ pub fn read(found: &Found, project_name: &str) -> SourceFile {
 }
 
 /// Parses a file's text according to its kind.
-pub fn parse_text(kind: FileKind, text: &str, project_name: &str, rel: &str, problems: &mut Vec<Problem>) -> Facts {
+pub fn parse_text(
+    kind: FileKind,
+    text: &str,
+    project_name: &str,
+    rel: &str,
+    problems: &mut Vec<Problem>,
+) -> Facts {
     match kind {
         FileKind::Yaml => {
             let mut facts = yaml::parse(text, project_name, rel);
@@ -185,11 +216,19 @@ pub fn parse_text(kind: FileKind, text: &str, project_name: &str, rel: &str, pro
             Facts::Yaml(facts)
         }
         FileKind::Seed => Facts::Empty,
-        FileKind::ModelPython => Facts::Sql(SqlFacts { calls: jinja::extract_python(text), output_columns: None }),
+        FileKind::ModelPython => Facts::Sql(SqlFacts {
+            calls: jinja::extract_python(text),
+            output_columns: None,
+        }),
         _ => {
             let ex = jinja::extract_sql(text);
             if let Some(line) = ex.unterminated {
-                problems.push(Problem::error("jinja_unterminated", rel, line, "a Jinja block opened here is never closed"));
+                problems.push(Problem::error(
+                    "jinja_unterminated",
+                    rel,
+                    line,
+                    "a Jinja block opened here is never closed",
+                ));
             }
             for (call, line) in &ex.dynamic {
                 problems.push(Problem::warning(
@@ -199,8 +238,15 @@ pub fn parse_text(kind: FileKind, text: &str, project_name: &str, rel: &str, pro
                     format!("`{call}()` with non-literal arguments cannot be resolved without rendering; lineage may be incomplete"),
                 ));
             }
-            let output_columns = if kind == FileKind::ModelSql { crate::sql_columns::output_columns(text) } else { None };
-            Facts::Sql(SqlFacts { calls: ex, output_columns })
+            let output_columns = if kind == FileKind::ModelSql {
+                crate::sql_columns::output_columns(text)
+            } else {
+                None
+            };
+            Facts::Sql(SqlFacts {
+                calls: ex,
+                output_columns,
+            })
         }
     }
 }
@@ -210,20 +256,31 @@ fn read_text(path: &Path, rel: &str, needed: bool) -> Result<Option<String>, Pro
     if !needed {
         return Ok(None);
     }
-    let meta = std::fs::metadata(path).map_err(|e| Problem::error("file_unreadable", rel, 0, format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Problem::error("file_unreadable", rel, 0, format!("cannot read: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(Problem::error(
             "file_too_large",
             rel,
             0,
-            format!("{} MiB is over the {} MiB limit; the file is not indexed", meta.len() / (1024 * 1024), MAX_FILE_BYTES / (1024 * 1024)),
+            format!(
+                "{} MiB is over the {} MiB limit; the file is not indexed",
+                meta.len() / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| Problem::error("file_unreadable", rel, 0, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Problem::error("file_unreadable", rel, 0, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map(Some).map_err(|e| {
         let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = before.iter().filter(|b| **b == b'\n').count() as u32 + 1;
-        Problem::error("file_not_utf8", rel, line, "the file is not valid UTF-8; it is not indexed")
+        Problem::error(
+            "file_not_utf8",
+            rel,
+            line,
+            "the file is not valid UTF-8; it is not indexed",
+        )
     })
 }
 
@@ -240,7 +297,9 @@ pub fn classify(idx: usize, project: &Project, original: &str, path: PathBuf) ->
     ];
     for (category, dirs) in groups {
         for dir in dirs {
-            if original.starts_with(&format!("{dir}/")) && !original.split('/').any(|part| part.starts_with('.')) {
+            if original.starts_with(&format!("{dir}/"))
+                && !original.split('/').any(|part| part.starts_with('.'))
+            {
                 let kind = kind_for(category, original, dir)?;
                 return Some(Found {
                     project: idx,

@@ -68,7 +68,10 @@ impl Index {
             files::discover(i, project, &mut found, &mut self.load_problems);
         }
         let names: Vec<String> = self.projects.iter().map(|p| p.name.clone()).collect();
-        let read: Vec<SourceFile> = found.par_iter().map(|f| files::read(f, &names[f.project])).collect();
+        let read: Vec<SourceFile> = found
+            .par_iter()
+            .map(|f| files::read(f, &names[f.project]))
+            .collect();
         for file in read {
             self.files.entry(file.rel.clone()).or_insert(file);
         }
@@ -79,18 +82,26 @@ impl Index {
     fn load_packages(&mut self) {
         let install = self.projects[0].packages_install_path.clone();
         let dir = self.root.join(&install);
-        let Ok(entries) = std::fs::read_dir(&dir) else { return };
-        let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("dbt_project.yml").is_file()).collect();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.join("dbt_project.yml").is_file())
+            .collect();
         dirs.sort();
         for pkg_dir in dirs {
             let rel = files::rel_to(&self.root, &pkg_dir);
             match Project::load(&pkg_dir, &rel) {
-                Ok(p) if self.projects.iter().any(|q| q.name == p.name) => self.load_problems.push(Problem::error(
-                    "duplicate_package",
-                    &p.rel("dbt_project.yml"),
-                    1,
-                    format!("package `{}` is installed twice", p.name),
-                )),
+                Ok(p) if self.projects.iter().any(|q| q.name == p.name) => {
+                    self.load_problems.push(Problem::error(
+                        "duplicate_package",
+                        &p.rel("dbt_project.yml"),
+                        1,
+                        format!("package `{}` is installed twice", p.name),
+                    ))
+                }
                 Ok(p) => self.projects.push(p),
                 Err(problem) => self.load_problems.push(problem),
             }
@@ -112,14 +123,29 @@ impl Index {
         let mut reread = 0;
         let mut full_link = false;
         for path in changed {
-            let abs = if path.is_absolute() { path.clone() } else { self.root.join(path) };
+            let abs = if path.is_absolute() {
+                path.clone()
+            } else {
+                self.root.join(path)
+            };
             let rel = files::rel_to(&self.root, &abs);
-            if self.projects.is_empty() || needs_reload(&rel, &self.projects) || self.is_resource_dir(&rel, &abs) {
+            if self.projects.is_empty()
+                || needs_reload(&rel, &self.projects)
+                || self.is_resource_dir(&rel, &abs)
+            {
                 self.reload();
-                return UpdateOutcome { reloaded: true, files: self.files.len() };
+                return UpdateOutcome {
+                    reloaded: true,
+                    files: self.files.len(),
+                };
             }
-            let Some((idx, project)) = self.owner(&rel) else { continue };
-            let original = rel.strip_prefix(&format!("{}/", project.rel_dir)).unwrap_or(&rel).to_string();
+            let Some((idx, project)) = self.owner(&rel) else {
+                continue;
+            };
+            let original = rel
+                .strip_prefix(&format!("{}/", project.rel_dir))
+                .unwrap_or(&rel)
+                .to_string();
             let found: Option<Found> = files::classify(idx, project, &original, abs.clone());
             let Some(found) = found else { continue };
             reread += 1;
@@ -140,7 +166,10 @@ impl Index {
         if full_link {
             self.relink();
         }
-        UpdateOutcome { reloaded: false, files: reread }
+        UpdateOutcome {
+            reloaded: false,
+            files: reread,
+        }
     }
 
     /// A folder inside a resource path (created, moved or removed as a whole).
@@ -148,12 +177,23 @@ impl Index {
         if !abs.is_dir() {
             return false;
         }
-        let Some((_, project)) = self.owner(rel) else { return false };
-        let original = rel.strip_prefix(&format!("{}/", project.rel_dir)).unwrap_or(rel);
-        [&project.model_paths, &project.seed_paths, &project.snapshot_paths, &project.test_paths, &project.analysis_paths, &project.macro_paths]
-            .iter()
-            .flat_map(|dirs| dirs.iter())
-            .any(|dir| original == dir || original.starts_with(&format!("{dir}/")))
+        let Some((_, project)) = self.owner(rel) else {
+            return false;
+        };
+        let original = rel
+            .strip_prefix(&format!("{}/", project.rel_dir))
+            .unwrap_or(rel);
+        [
+            &project.model_paths,
+            &project.seed_paths,
+            &project.snapshot_paths,
+            &project.test_paths,
+            &project.analysis_paths,
+            &project.macro_paths,
+        ]
+        .iter()
+        .flat_map(|dirs| dirs.iter())
+        .any(|dir| original == dir || original.starts_with(&format!("{dir}/")))
     }
 
     /// The project owning a root-relative path: the package whose folder holds it, else the root.
@@ -177,7 +217,11 @@ impl Index {
 
     /// Installed package names (not the root project).
     pub fn packages(&self) -> Vec<&str> {
-        self.projects.iter().skip(1).map(|p| p.name.as_str()).collect()
+        self.projects
+            .iter()
+            .skip(1)
+            .map(|p| p.name.as_str())
+            .collect()
     }
 
     pub fn graph(&self) -> &Graph {
@@ -204,13 +248,22 @@ impl Index {
             all.extend(file.problems.iter().cloned());
         }
         all.extend(self.graph.problems.iter().cloned());
-        all.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file.cmp(&b.file)).then(a.line.cmp(&b.line)).then(a.code.cmp(b.code)));
+        all.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.file.cmp(&b.file))
+                .then(a.line.cmp(&b.line))
+                .then(a.code.cmp(b.code))
+        });
         all.dedup();
         all
     }
 
     pub fn error_count(&self) -> usize {
-        self.problems().iter().filter(|p| p.severity == Severity::Error).count()
+        self.problems()
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count()
     }
 
     /// Number of nodes per resource type.
@@ -230,5 +283,6 @@ fn needs_reload(rel: &str, projects: &[Project]) -> bool {
     }
     let install = &projects[0].packages_install_path;
     // A change directly inside the install folder (a package added/removed) reshapes the project.
-    rel.strip_prefix(&format!("{install}/")).is_some_and(|rest| !rest.contains('/'))
+    rel.strip_prefix(&format!("{install}/"))
+        .is_some_and(|rest| !rest.contains('/'))
 }

@@ -72,7 +72,12 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn new(src: &'a str) -> Self {
-        Self { src, bytes: src.as_bytes(), pos: 0, line: 1 }
+        Self {
+            src,
+            bytes: src.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
     }
 
     fn at(&self, offset: usize) -> Option<u8> {
@@ -155,16 +160,23 @@ impl<'a> Lexer<'a> {
                 }
                 b'\'' | b'"' => {
                     let s = self.string(python);
-                    out.push(Token { tok: Tok::Str(s), line });
+                    out.push(Token {
+                        tok: Tok::Str(s),
+                        line,
+                    });
                 }
                 b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                     let start = self.pos;
                     while self.pos < self.bytes.len()
-                        && (self.bytes[self.pos].is_ascii_alphanumeric() || self.bytes[self.pos] == b'_')
+                        && (self.bytes[self.pos].is_ascii_alphanumeric()
+                            || self.bytes[self.pos] == b'_')
                     {
                         self.pos += 1;
                     }
-                    out.push(Token { tok: Tok::Ident(&self.src[start..self.pos]), line });
+                    out.push(Token {
+                        tok: Tok::Ident(&self.src[start..self.pos]),
+                        line,
+                    });
                 }
                 b'0'..=b'9' => {
                     let start = self.pos;
@@ -173,10 +185,16 @@ impl<'a> Lexer<'a> {
                     {
                         self.pos += 1;
                     }
-                    out.push(Token { tok: Tok::Num(&self.src[start..self.pos]), line });
+                    out.push(Token {
+                        tok: Tok::Num(&self.src[start..self.pos]),
+                        line,
+                    });
                 }
                 _ => {
-                    out.push(Token { tok: Tok::Punct(b), line });
+                    out.push(Token {
+                        tok: Tok::Punct(b),
+                        line,
+                    });
                     self.pos += 1;
                 }
             }
@@ -211,7 +229,15 @@ pub fn extract_sql(src: &str) -> Extracted {
                 let close: &[u8] = if statement { b"%}" } else { b"}}" };
                 let closed = lx.tokens(close, false, &mut tokens);
                 let body = strip_whitespace_control(&tokens);
-                if statement && matches!(body.first(), Some(Token { tok: Tok::Ident("raw"), .. })) {
+                if statement
+                    && matches!(
+                        body.first(),
+                        Some(Token {
+                            tok: Tok::Ident("raw"),
+                            ..
+                        })
+                    )
+                {
                     skip_raw(&mut lx);
                 } else {
                     if statement {
@@ -242,10 +268,18 @@ pub fn extract_python(src: &str) -> Extracted {
 
 fn strip_whitespace_control<'t, 'a>(tokens: &'t [Token<'a>]) -> &'t [Token<'a>] {
     let mut body = tokens;
-    if let Some(Token { tok: Tok::Punct(b'-' | b'+'), .. }) = body.first() {
+    if let Some(Token {
+        tok: Tok::Punct(b'-' | b'+'),
+        ..
+    }) = body.first()
+    {
         body = &body[1..];
     }
-    if let Some(Token { tok: Tok::Punct(b'-' | b'+'), .. }) = body.last() {
+    if let Some(Token {
+        tok: Tok::Punct(b'-' | b'+'),
+        ..
+    }) = body.last()
+    {
         body = &body[..body.len() - 1];
     }
     body
@@ -255,24 +289,53 @@ fn skip_raw(lx: &mut Lexer<'_>) {
     while lx.skip_past(b"{%") {
         let mut probe = Vec::new();
         let closed = lx.tokens(b"%}", false, &mut probe);
-        if matches!(strip_whitespace_control(&probe).first(), Some(Token { tok: Tok::Ident("endraw"), .. })) || !closed {
+        if matches!(
+            strip_whitespace_control(&probe).first(),
+            Some(Token {
+                tok: Tok::Ident("endraw"),
+                ..
+            })
+        ) || !closed
+        {
             return;
         }
     }
 }
 
 fn record_block(body: &[Token<'_>], ex: &mut Extracted) {
-    if let [Token { tok: Tok::Ident(kind), line }, Token { tok: Tok::Ident(name), .. }, ..] = body
+    if let [
+        Token {
+            tok: Tok::Ident(kind),
+            line,
+        },
+        Token {
+            tok: Tok::Ident(name),
+            ..
+        },
+        ..,
+    ] = body
         && matches!(*kind, "snapshot" | "test" | "macro" | "materialization")
     {
-        ex.blocks.push(Block { kind: (*kind).to_string(), name: (*name).to_string(), line: *line });
+        ex.blocks.push(Block {
+            kind: (*kind).to_string(),
+            name: (*name).to_string(),
+            line: *line,
+        });
     }
 }
 
 fn collect_calls(tokens: &[Token<'_>], python: bool, ex: &mut Extracted) {
     for i in 0..tokens.len() {
-        let Tok::Ident(func @ ("ref" | "source" | "config")) = tokens[i].tok else { continue };
-        if !matches!(tokens.get(i + 1), Some(Token { tok: Tok::Punct(b'('), .. })) {
+        let Tok::Ident(func @ ("ref" | "source" | "config")) = tokens[i].tok else {
+            continue;
+        };
+        if !matches!(
+            tokens.get(i + 1),
+            Some(Token {
+                tok: Tok::Punct(b'('),
+                ..
+            })
+        ) {
             continue;
         }
         let after_dot = i > 0 && tokens[i - 1].tok == Tok::Punct(b'.');
@@ -291,11 +354,13 @@ fn collect_calls(tokens: &[Token<'_>], python: bool, ex: &mut Extracted) {
                 None => ex.dynamic.push(("ref".into(), line)),
             },
             "source" => match (args.positional.as_slice(), args.dynamic) {
-                ([Some(Value::String(source)), Some(Value::String(table))], false) => ex.sources.push(SourceCall {
-                    source: source.clone(),
-                    table: table.clone(),
-                    line,
-                }),
+                ([Some(Value::String(source)), Some(Value::String(table))], false) => {
+                    ex.sources.push(SourceCall {
+                        source: source.clone(),
+                        table: table.clone(),
+                        line,
+                    })
+                }
                 _ => ex.dynamic.push(("source".into(), line)),
             },
             _ => {
@@ -332,7 +397,12 @@ fn ref_call(args: &Args, line: u32) -> Option<RefCall> {
             });
         }
     }
-    Some(RefCall { package, name, version, line })
+    Some(RefCall {
+        package,
+        name,
+        version,
+        line,
+    })
 }
 
 #[derive(Debug, Default)]
@@ -356,8 +426,13 @@ fn parse_args(tokens: &[Token<'_>]) -> Args {
             Some(Tok::Punct(b')')) => return args,
             _ => {}
         }
-        let keyword = match (tokens.get(i).map(|t| &t.tok), tokens.get(i + 1).map(|t| &t.tok)) {
-            (Some(Tok::Ident(k)), Some(Tok::Punct(b'='))) if tokens.get(i + 2).map(|t| &t.tok) != Some(&Tok::Punct(b'=')) => {
+        let keyword = match (
+            tokens.get(i).map(|t| &t.tok),
+            tokens.get(i + 1).map(|t| &t.tok),
+        ) {
+            (Some(Tok::Ident(k)), Some(Tok::Punct(b'=')))
+                if tokens.get(i + 2).map(|t| &t.tok) != Some(&Tok::Punct(b'=')) =>
+            {
                 i += 2;
                 Some((*k).to_string())
             }
@@ -402,20 +477,30 @@ fn skip_expression(tokens: &[Token<'_>], mut i: usize) -> usize {
 
 /// A Jinja/Python literal starting at `i`: its value (None when not a literal) and the index after it.
 fn literal(tokens: &[Token<'_>], i: usize) -> (Option<Value>, usize) {
-    let Some(t) = tokens.get(i) else { return (None, i) };
+    let Some(t) = tokens.get(i) else {
+        return (None, i);
+    };
     match &t.tok {
         Tok::Str(s) => {
             // Adjacent string literals concatenate in Python and Jinja.
             let mut s = s.clone();
             let mut j = i + 1;
-            while let Some(Token { tok: Tok::Str(more), .. }) = tokens.get(j) {
+            while let Some(Token {
+                tok: Tok::Str(more),
+                ..
+            }) = tokens.get(j)
+            {
                 s.push_str(more);
                 j += 1;
             }
             (Some(Value::String(s)), j)
         }
         Tok::Num(n) => {
-            let v = n.parse::<i64>().map(Value::from).ok().or_else(|| n.parse::<f64>().ok().map(Value::from));
+            let v = n
+                .parse::<i64>()
+                .map(Value::from)
+                .ok()
+                .or_else(|| n.parse::<f64>().ok().map(Value::from));
             (v, i + 1)
         }
         Tok::Ident("true" | "True") => (Some(Value::Bool(true)), i + 1),
@@ -431,7 +516,9 @@ fn literal(tokens: &[Token<'_>], i: usize) -> (Option<Value>, usize) {
             let mut j = i + 1;
             loop {
                 match tokens.get(j).map(|t| &t.tok) {
-                    Some(Tok::Punct(c)) if *c == close => return (Some(Value::Array(items)), j + 1),
+                    Some(Tok::Punct(c)) if *c == close => {
+                        return (Some(Value::Array(items)), j + 1);
+                    }
                     Some(Tok::Punct(b',')) => j += 1,
                     None => return (None, j),
                     _ => {
@@ -452,7 +539,9 @@ fn literal(tokens: &[Token<'_>], i: usize) -> (Option<Value>, usize) {
                 match tokens.get(j).map(|t| &t.tok) {
                     Some(Tok::Punct(b'}')) => return (Some(Value::Object(map)), j + 1),
                     Some(Tok::Punct(b',')) => j += 1,
-                    Some(Tok::Str(key)) if tokens.get(j + 1).map(|t| &t.tok) == Some(&Tok::Punct(b':')) => {
+                    Some(Tok::Str(key))
+                        if tokens.get(j + 1).map(|t| &t.tok) == Some(&Tok::Punct(b':')) =>
+                    {
                         let key = key.clone();
                         let (v, next) = literal(tokens, j + 2);
                         match v {
@@ -488,9 +577,14 @@ mod tests {
 
     #[test]
     fn finds_refs_in_expressions_and_statements_with_lines() {
-        let ex = extract_sql("select *\nfrom {{ ref('a') }}\n{% set b = ref(\"pkg\", 'b') %}\njoin {{ ref('c', v=2) }} join {{ref('d',version='3')}}");
+        let ex = extract_sql(
+            "select *\nfrom {{ ref('a') }}\n{% set b = ref(\"pkg\", 'b') %}\njoin {{ ref('c', v=2) }} join {{ref('d',version='3')}}",
+        );
         assert_eq!(names(&ex), ["a", "pkg.b", "c@2", "d@3"]);
-        assert_eq!(ex.refs.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 3, 4, 4]);
+        assert_eq!(
+            ex.refs.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [2, 3, 4, 4]
+        );
     }
 
     #[test]
@@ -498,7 +592,11 @@ mod tests {
         let ex = extract_sql(
             "-- plain sql comment: ref('not_jinja')\nselect 'ref(''x'')' as s\n{# {{ ref('commented') }} #}\n{% raw %}{{ ref('raw') }}{% endraw %}\n{{ \"ref('in_string')\" }}\n{{ ref('real') }}",
         );
-        assert_eq!(names(&ex), ["real"], "only the call outside comments, raw and strings counts");
+        assert_eq!(
+            names(&ex),
+            ["real"],
+            "only the call outside comments, raw and strings counts"
+        );
     }
 
     #[test]
@@ -506,7 +604,14 @@ mod tests {
         let ex = extract_sql(
             "{% snapshot orders_snap %}\n{{ config(materialized='table', enabled=false, contract={'enforced': true}, tags=['a','b']) }}\nselect * from {{ source('crm', 'orders') }}\n{% endsnapshot %}",
         );
-        assert_eq!(ex.sources, [SourceCall { source: "crm".into(), table: "orders".into(), line: 3 }]);
+        assert_eq!(
+            ex.sources,
+            [SourceCall {
+                source: "crm".into(),
+                table: "orders".into(),
+                line: 3
+            }]
+        );
         assert_eq!(ex.config["materialized"], "table");
         assert_eq!(ex.config["enabled"], false);
         assert_eq!(ex.config["contract"]["enforced"], true);
@@ -538,7 +643,17 @@ mod tests {
 
     #[test]
     fn unterminated_blocks_are_reported_not_panicked_on() {
-        for src in ["{{ ref('a')", "{% if x", "{# never closed", "{{ ref('a", "{", "{{ ref(", "{{ ref('a', v=", "{{ config(x={'a': ", "{{ ref(\\"] {
+        for src in [
+            "{{ ref('a')",
+            "{% if x",
+            "{# never closed",
+            "{{ ref('a",
+            "{",
+            "{{ ref(",
+            "{{ ref('a', v=",
+            "{{ config(x={'a': ",
+            "{{ ref(\\",
+        ] {
             let ex = extract_sql(src);
             assert!(ex.unterminated.is_some() || ex.refs.is_empty(), "{src}");
         }

@@ -50,13 +50,21 @@ struct Linker<'a> {
 impl Lookups {
     /// Resolves calls made from a node of `package` in `file`: the parents found, and a problem
     /// for each call that does not resolve.
-    fn resolve_all(&self, refs: &[RefCall], sources: &[SourceCall], package: &str, file: &str) -> (Vec<String>, Vec<Problem>) {
+    fn resolve_all(
+        &self,
+        refs: &[RefCall],
+        sources: &[SourceCall],
+        package: &str,
+        file: &str,
+    ) -> (Vec<String>, Vec<Problem>) {
         let mut parents = Vec::new();
         let mut problems = Vec::new();
         for call in refs {
             match self.resolve_ref(call, package) {
                 Ok(parent) => parents.push(parent),
-                Err(message) => problems.push(Problem::error("unknown_ref", file, call.line, message)),
+                Err(message) => {
+                    problems.push(Problem::error("unknown_ref", file, call.line, message))
+                }
             }
         }
         for call in sources {
@@ -66,7 +74,10 @@ impl Lookups {
                     "unknown_source",
                     file,
                     call.line,
-                    format!("`source('{}', '{}')` does not match any source table", call.source, call.table),
+                    format!(
+                        "`source('{}', '{}')` does not match any source table",
+                        call.source, call.table
+                    ),
                 )),
             }
         }
@@ -75,7 +86,11 @@ impl Lookups {
 
     /// dbt's `_packages_to_search`.
     /// `None` in the list means "any package".
-    fn candidates<'s>(&'s self, target_package: Option<&'s str>, node_package: &'s str) -> Vec<Option<&'s str>> {
+    fn candidates<'s>(
+        &'s self,
+        target_package: Option<&'s str>,
+        node_package: &'s str,
+    ) -> Vec<Option<&'s str>> {
         match target_package {
             Some(p) => vec![Some(p)],
             None if node_package == self.root => vec![Some(self.root.as_str()), None],
@@ -85,7 +100,9 @@ impl Lookups {
 
     fn resolve_ref(&self, call: &RefCall, node_package: &str) -> Result<String, String> {
         for pkg in self.candidates(call.package.as_deref(), node_package) {
-            let Some(entries) = self.refable.get(&call.name) else { break };
+            let Some(entries) = self.refable.get(&call.name) else {
+                break;
+            };
             let found = entries.iter().find(|(p, v, _)| {
                 pkg.is_none_or(|pkg| pkg == p)
                     && match (&call.version, v) {
@@ -96,7 +113,11 @@ impl Lookups {
             });
             if let Some((p, v, uid)) = found {
                 if call.version.is_none() && v.is_some() {
-                    return Ok(self.latest.get(&(p.clone(), call.name.clone())).cloned().unwrap_or_else(|| uid.clone()));
+                    return Ok(self
+                        .latest
+                        .get(&(p.clone(), call.name.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| uid.clone()));
                 }
                 return Ok(uid.clone());
             }
@@ -109,12 +130,16 @@ impl Lookups {
         if self.disabled.iter().any(|(_, n)| n == &call.name) {
             Err(format!("`{shown}` points at a disabled node"))
         } else {
-            Err(format!("`{shown}` does not match any model, seed or snapshot"))
+            Err(format!(
+                "`{shown}` does not match any model, seed or snapshot"
+            ))
         }
     }
 
     fn resolve_source(&self, call: &SourceCall, node_package: &str) -> Option<String> {
-        let entries = self.sources.get(&(call.source.clone(), call.table.clone()))?;
+        let entries = self
+            .sources
+            .get(&(call.source.clone(), call.table.clone()))?;
         for pkg in self.candidates(None, node_package) {
             if let Some((_, uid)) = entries.iter().find(|(p, _)| pkg.is_none_or(|pkg| pkg == p)) {
                 return Some(uid.clone());
@@ -122,12 +147,15 @@ impl Lookups {
         }
         None
     }
-
 }
 
 /// Links the files of `projects` (the root project first) into a graph.
 pub fn link(projects: &[Project], files: &[&SourceFile]) -> Graph {
-    let mut l = Linker { projects, graph: Graph::default(), nodes: HashMap::new() };
+    let mut l = Linker {
+        projects,
+        graph: Graph::default(),
+        nodes: HashMap::new(),
+    };
     l.graph.lookups.root = projects[0].name.clone();
     let patches = l.collect_patches(files);
     let mut pending: Vec<(String, Vec<RefCall>, Vec<SourceCall>, String)> = Vec::new();
@@ -151,10 +179,15 @@ pub fn link(projects: &[Project], files: &[&SourceFile]) -> Graph {
 }
 
 impl<'a> Linker<'a> {
-    fn collect_patches<'f>(&mut self, files: &[&'f SourceFile]) -> HashMap<(usize, PatchKind, String), (&'f Patch, &'f SourceFile)> {
+    fn collect_patches<'f>(
+        &mut self,
+        files: &[&'f SourceFile],
+    ) -> HashMap<(usize, PatchKind, String), (&'f Patch, &'f SourceFile)> {
         let mut patches = HashMap::new();
         for file in files {
-            let Facts::Yaml(y) = &file.facts else { continue };
+            let Facts::Yaml(y) = &file.facts else {
+                continue;
+            };
             for patch in &y.patches {
                 let key = (file.project, patch.kind, patch.name.clone());
                 if let Some((_, first)) = patches.get(&key) {
@@ -201,10 +234,22 @@ impl<'a> Linker<'a> {
         let mut seen: HashMap<String, String> = HashMap::new();
         for file in files {
             let (rtype, tree, patch_kind) = match file.kind {
-                FileKind::ModelSql | FileKind::ModelPython => (ResourceType::Model, ConfigTree::Models, Some(PatchKind::Model)),
+                FileKind::ModelSql | FileKind::ModelPython => (
+                    ResourceType::Model,
+                    ConfigTree::Models,
+                    Some(PatchKind::Model),
+                ),
                 FileKind::Seed => (ResourceType::Seed, ConfigTree::Seeds, Some(PatchKind::Seed)),
-                FileKind::Snapshot => (ResourceType::Snapshot, ConfigTree::Snapshots, Some(PatchKind::Snapshot)),
-                FileKind::Analysis => (ResourceType::Analysis, ConfigTree::Analyses, Some(PatchKind::Analysis)),
+                FileKind::Snapshot => (
+                    ResourceType::Snapshot,
+                    ConfigTree::Snapshots,
+                    Some(PatchKind::Snapshot),
+                ),
+                FileKind::Analysis => (
+                    ResourceType::Analysis,
+                    ConfigTree::Analyses,
+                    Some(PatchKind::Analysis),
+                ),
                 FileKind::SingularTest => (ResourceType::Test, ConfigTree::Tests, None),
                 FileKind::Yaml => continue,
             };
@@ -217,14 +262,26 @@ impl<'a> Linker<'a> {
             };
             // Snapshots are named by their block; other files by their stem.
             let names: Vec<(String, u32)> = if rtype == ResourceType::Snapshot {
-                calls.map(|c| c.blocks.iter().filter(|b| b.kind == "snapshot").map(|b| (b.name.clone(), b.line)).collect()).unwrap_or_default()
+                calls
+                    .map(|c| {
+                        c.blocks
+                            .iter()
+                            .filter(|b| b.kind == "snapshot")
+                            .map(|b| (b.name.clone(), b.line))
+                            .collect()
+                    })
+                    .unwrap_or_default()
             } else {
                 vec![(stem.to_string(), 1)]
             };
             for (name, line) in names {
                 let mut version: Option<&VersionSpec> = None;
                 let mut node_name = name.clone();
-                let mut patch = patch_kind.and_then(|k| patches.get(&(file.project, k, name.clone())).map(|(p, _)| *p));
+                let mut patch = patch_kind.and_then(|k| {
+                    patches
+                        .get(&(file.project, k, name.clone()))
+                        .map(|(p, _)| *p)
+                });
                 if rtype == ResourceType::Model
                     && let Some((vp, vs)) = versions.get(&(file.project, name.as_str()))
                 {
@@ -237,8 +294,20 @@ impl<'a> Linker<'a> {
                     None => format!("{}.{}.{}", rtype.as_str(), project.name, node_name),
                 };
                 let mut fqn = vec![project.name.clone()];
-                let inner = file.original.strip_prefix(&format!("{}/", file.resource_dir)).unwrap_or(&file.original);
-                fqn.extend(inner.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev().map(str::to_string));
+                let inner = file
+                    .original
+                    .strip_prefix(&format!("{}/", file.resource_dir))
+                    .unwrap_or(&file.original);
+                fqn.extend(
+                    inner
+                        .split('/')
+                        .rev()
+                        .skip(1)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .map(str::to_string),
+                );
                 fqn.push(node_name.clone());
                 if let Some(v) = version {
                     fqn.push(format!("v{}", v.v));
@@ -254,7 +323,10 @@ impl<'a> Linker<'a> {
                     config.extend(c.config.clone());
                 }
                 if !is_enabled(&config) {
-                    self.graph.lookups.disabled.insert((project.name.clone(), node_name.clone()));
+                    self.graph
+                        .lookups
+                        .disabled
+                        .insert((project.name.clone(), node_name.clone()));
                     continue;
                 }
                 if let Some(first) = seen.get(&unique_id) {
@@ -267,11 +339,23 @@ impl<'a> Linker<'a> {
                     continue;
                 }
                 if rtype.is_refable() {
-                    let dup = self.graph.lookups.refable.get(&node_name).and_then(|entries| {
-                        entries.iter().find(|(pkg, v, _)| pkg == &project.name && v.as_deref() == version.map(|v| v.v.as_str()))
-                    });
+                    let dup = self
+                        .graph
+                        .lookups
+                        .refable
+                        .get(&node_name)
+                        .and_then(|entries| {
+                            entries.iter().find(|(pkg, v, _)| {
+                                pkg == &project.name
+                                    && v.as_deref() == version.map(|v| v.v.as_str())
+                            })
+                        });
                     if let Some((_, _, other)) = dup {
-                        let other_file = self.nodes.get(other).map(|n| n.file.clone()).unwrap_or_default();
+                        let other_file = self
+                            .nodes
+                            .get(other)
+                            .map(|n| n.file.clone())
+                            .unwrap_or_default();
                         self.graph.problems.push(Problem::error(
                             "duplicate_name",
                             &file.rel,
@@ -282,37 +366,66 @@ impl<'a> Linker<'a> {
                     }
                 }
                 seen.insert(unique_id.clone(), file.rel.clone());
-                let mut node = Node::new(rtype, unique_id.clone(), &project.name, &node_name, file.rel.clone(), file.original.clone());
+                let mut node = Node::new(
+                    rtype,
+                    unique_id.clone(),
+                    &project.name,
+                    &node_name,
+                    file.rel.clone(),
+                    file.original.clone(),
+                );
                 node.line = line;
                 node.fqn = fqn;
                 node.contract_enforced = contract_enforced(&config);
-                node.materialized = config.get("materialized").and_then(Json::as_str).map(str::to_string);
+                node.materialized = config
+                    .get("materialized")
+                    .and_then(Json::as_str)
+                    .map(str::to_string);
                 if let Some(p) = patch {
                     node.description = p.description.clone();
                     node.columns = version.map_or_else(|| p.columns.clone(), |v| v.columns.clone());
                 }
                 if rtype == ResourceType::Test {
-                    node.test = Some(TestInfo { test_name: None, namespace: None, column_name: None, attached_node: None, kwargs: Json::Null });
+                    node.test = Some(TestInfo {
+                        test_name: None,
+                        namespace: None,
+                        column_name: None,
+                        attached_node: None,
+                        kwargs: Json::Null,
+                    });
                 }
                 if rtype == ResourceType::Model
                     && let (Some(v), Some(p)) = (version, patch)
                 {
                     node.version = Some(v.v.clone());
                     let key = (project.name.clone(), node_name.clone());
-                    let latest = p.latest_version.clone().unwrap_or_else(|| max_version(&p.versions));
+                    let latest = p
+                        .latest_version
+                        .clone()
+                        .unwrap_or_else(|| max_version(&p.versions));
                     if latest == v.v {
                         self.graph.lookups.latest.insert(key, unique_id.clone());
                     }
                 }
                 if rtype.is_refable() {
-                    self.graph.lookups.refable.entry(node_name.clone()).or_default().push((
-                        project.name.clone(),
-                        node.version.clone(),
-                        unique_id.clone(),
-                    ));
+                    self.graph
+                        .lookups
+                        .refable
+                        .entry(node_name.clone())
+                        .or_default()
+                        .push((
+                            project.name.clone(),
+                            node.version.clone(),
+                            unique_id.clone(),
+                        ));
                 }
                 if let Some(c) = calls {
-                    pending.push((unique_id.clone(), c.refs.clone(), c.sources.clone(), file.rel.clone()));
+                    pending.push((
+                        unique_id.clone(),
+                        c.refs.clone(),
+                        c.sources.clone(),
+                        file.rel.clone(),
+                    ));
                 }
                 self.nodes.insert(unique_id, node);
             }
@@ -321,12 +434,21 @@ impl<'a> Linker<'a> {
 
     fn hooks(&mut self) {
         for project in self.projects {
-            for (kind, count) in [("on-run-start", project.on_run_start), ("on-run-end", project.on_run_end)] {
+            for (kind, count) in [
+                ("on-run-start", project.on_run_start),
+                ("on-run-end", project.on_run_end),
+            ] {
                 for i in 0..count {
                     let name = format!("{}-{kind}-{i}", project.name);
                     let uid = format!("operation.{}.{name}", project.name);
-                    let mut node =
-                        Node::new(ResourceType::Operation, uid.clone(), &project.name, &name, project.rel("dbt_project.yml"), "./dbt_project.yml".into());
+                    let mut node = Node::new(
+                        ResourceType::Operation,
+                        uid.clone(),
+                        &project.name,
+                        &name,
+                        project.rel("dbt_project.yml"),
+                        "./dbt_project.yml".into(),
+                    );
                     node.fqn = vec![project.name.clone(), "hooks".into(), name.clone()];
                     self.nodes.insert(uid, node);
                 }
@@ -340,11 +462,27 @@ impl<'a> Linker<'a> {
         for ((project, kind, name), (patch, file)) in patches {
             let pkg = &self.projects[*project].name;
             let exists = match kind {
-                PatchKind::Model => self.graph.lookups.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
-                PatchKind::Seed | PatchKind::Snapshot => self.graph.lookups.refable.get(name).is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
+                PatchKind::Model => self
+                    .graph
+                    .lookups
+                    .refable
+                    .get(name)
+                    .is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
+                PatchKind::Seed | PatchKind::Snapshot => self
+                    .graph
+                    .lookups
+                    .refable
+                    .get(name)
+                    .is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
                 PatchKind::Analysis => self.nodes.contains_key(&format!("analysis.{pkg}.{name}")),
             };
-            if !exists && !self.graph.lookups.disabled.contains(&(pkg.clone(), name.clone())) {
+            if !exists
+                && !self
+                    .graph
+                    .lookups
+                    .disabled
+                    .contains(&(pkg.clone(), name.clone()))
+            {
                 let what = match kind {
                     PatchKind::Model => "model",
                     PatchKind::Seed => "seed",
@@ -365,7 +503,9 @@ impl<'a> Linker<'a> {
 
     fn source_nodes(&mut self, files: &[&SourceFile]) {
         for file in files {
-            let Facts::Yaml(y) = &file.facts else { continue };
+            let Facts::Yaml(y) = &file.facts else {
+                continue;
+            };
             let pkg = self.projects[file.project].name.clone();
             for s in &y.sources {
                 if !s.enabled {
@@ -377,18 +517,33 @@ impl<'a> Linker<'a> {
                         "duplicate_name",
                         &file.rel,
                         s.line,
-                        format!("source `{}.{}` is also defined in {}", s.source, s.table, other.file),
+                        format!(
+                            "source `{}.{}` is also defined in {}",
+                            s.source, s.table, other.file
+                        ),
                     ));
                     continue;
                 }
-                let mut node = Node::new(ResourceType::Source, uid.clone(), &pkg, &s.table, file.rel.clone(), file.original.clone());
+                let mut node = Node::new(
+                    ResourceType::Source,
+                    uid.clone(),
+                    &pkg,
+                    &s.table,
+                    file.rel.clone(),
+                    file.original.clone(),
+                );
                 node.line = s.line;
                 node.description = s.description.clone();
                 node.columns = s.columns.clone();
                 node.source = Some((s.source.clone(), s.table.clone()));
                 node.freshness = s.freshness;
                 node.fqn = vec![pkg.clone(), s.source.clone(), s.table.clone()];
-                self.graph.lookups.sources.entry((s.source.clone(), s.table.clone())).or_default().push((pkg.clone(), uid.clone()));
+                self.graph
+                    .lookups
+                    .sources
+                    .entry((s.source.clone(), s.table.clone()))
+                    .or_default()
+                    .push((pkg.clone(), uid.clone()));
                 self.nodes.insert(uid, node);
             }
         }
@@ -396,8 +551,13 @@ impl<'a> Linker<'a> {
 
     /// Resolves refs and sources into `uid`'s parents, reporting what does not resolve.
     fn resolve_into(&mut self, uid: &str, refs: &[RefCall], sources: &[SourceCall], file: &str) {
-        let Some(package) = self.nodes.get(uid).map(|n| n.package_name.clone()) else { return };
-        let (parents, problems) = self.graph.lookups.resolve_all(refs, sources, &package, file);
+        let Some(package) = self.nodes.get(uid).map(|n| n.package_name.clone()) else {
+            return;
+        };
+        let (parents, problems) = self
+            .graph
+            .lookups
+            .resolve_all(refs, sources, &package, file);
         self.graph.problems.extend(problems);
         if let Some(node) = self.nodes.get_mut(uid) {
             for p in parents {
@@ -408,14 +568,20 @@ impl<'a> Linker<'a> {
 
     fn generic_tests(&mut self, files: &[&SourceFile]) {
         for file in files {
-            let Facts::Yaml(y) = &file.facts else { continue };
+            let Facts::Yaml(y) = &file.facts else {
+                continue;
+            };
             let pkg = self.projects[file.project].name.clone();
             for spec in &y.tests {
                 if !spec.enabled {
                     continue;
                 }
                 let attached = match &spec.target {
-                    TestTarget::Node { kind, name, version } => {
+                    TestTarget::Node {
+                        kind,
+                        name,
+                        version,
+                    } => {
                         let prefix = match kind {
                             PatchKind::Model => "model",
                             PatchKind::Seed => "seed",
@@ -432,7 +598,10 @@ impl<'a> Linker<'a> {
                         Some(uid)
                     }
                     TestTarget::Source { source, table } => {
-                        if !self.nodes.contains_key(&format!("source.{pkg}.{source}.{table}")) {
+                        if !self
+                            .nodes
+                            .contains_key(&format!("source.{pkg}.{source}.{table}"))
+                        {
                             continue;
                         }
                         None
@@ -443,11 +612,21 @@ impl<'a> Linker<'a> {
                         "duplicate_name",
                         &file.rel,
                         spec.line,
-                        format!("test `{}` is defined twice (also in {}); give one a `name:`", spec.name, other.file),
+                        format!(
+                            "test `{}` is defined twice (also in {}); give one a `name:`",
+                            spec.name, other.file
+                        ),
                     ));
                     continue;
                 }
-                let mut node = Node::new(ResourceType::Test, spec.unique_id.clone(), &pkg, &spec.name, file.rel.clone(), file.original.clone());
+                let mut node = Node::new(
+                    ResourceType::Test,
+                    spec.unique_id.clone(),
+                    &pkg,
+                    &spec.name,
+                    file.rel.clone(),
+                    file.original.clone(),
+                );
                 node.line = spec.line;
                 node.test = Some(TestInfo {
                     test_name: Some(spec.test_name.clone()),
@@ -460,11 +639,14 @@ impl<'a> Linker<'a> {
                 self.resolve_into(&spec.unique_id, &spec.refs, &spec.sources, &file.rel);
                 // The tested node (or source) is always a parent, as dbt adds it for every test.
                 let target_parent = match &spec.target {
-                    TestTarget::Source { source, table } => Some(format!("source.{pkg}.{source}.{table}")),
+                    TestTarget::Source { source, table } => {
+                        Some(format!("source.{pkg}.{source}.{table}"))
+                    }
                     TestTarget::Node { .. } => attached.clone(),
                 };
                 let target_node = target_parent.clone();
-                if let (Some(parent), Some(node)) = (target_parent, self.nodes.get_mut(&spec.unique_id))
+                if let (Some(parent), Some(node)) =
+                    (target_parent, self.nodes.get_mut(&spec.unique_id))
                     && !node.depends_on.contains(&parent)
                 {
                     node.depends_on.insert(0, parent);
@@ -483,7 +665,9 @@ impl<'a> Linker<'a> {
         // Semantic models first: metrics resolve measures against them.
         let mut measure_owner: HashMap<String, String> = HashMap::new();
         for file in files {
-            let Facts::Yaml(y) = &file.facts else { continue };
+            let Facts::Yaml(y) = &file.facts else {
+                continue;
+            };
             let pkg = self.projects[file.project].name.clone();
             for e in y.semantic_models.iter().filter(|e| e.enabled) {
                 let uid = self.entity_node(ResourceType::SemanticModel, &pkg, e, file);
@@ -498,7 +682,9 @@ impl<'a> Linker<'a> {
         let mut metric_ids: HashMap<String, String> = HashMap::new();
         let mut metrics = Vec::new();
         for file in files {
-            let Facts::Yaml(y) = &file.facts else { continue };
+            let Facts::Yaml(y) = &file.facts else {
+                continue;
+            };
             let pkg = self.projects[file.project].name.clone();
             for e in y.metrics.iter().filter(|e| e.enabled) {
                 let uid = self.entity_node(ResourceType::Metric, &pkg, e, file);
@@ -515,7 +701,10 @@ impl<'a> Linker<'a> {
                         "unknown_measure",
                         &rel,
                         e.line,
-                        format!("metric `{}` uses measure `{m}`, which no semantic model defines", e.name),
+                        format!(
+                            "metric `{}` uses measure `{m}`, which no semantic model defines",
+                            e.name
+                        ),
                     )),
                 }
             }
@@ -526,7 +715,10 @@ impl<'a> Linker<'a> {
                         "unknown_metric",
                         &rel,
                         e.line,
-                        format!("metric `{}` is derived from `{m}`, which is not defined", e.name),
+                        format!(
+                            "metric `{}` is derived from `{m}`, which is not defined",
+                            e.name
+                        ),
                     )),
                 }
             }
@@ -537,17 +729,38 @@ impl<'a> Linker<'a> {
             }
         }
         for file in files {
-            let Facts::Yaml(y) = &file.facts else { continue };
+            let Facts::Yaml(y) = &file.facts else {
+                continue;
+            };
             let pkg = self.projects[file.project].name.clone();
             for e in y.unit_tests.iter().filter(|e| e.enabled) {
-                let Some(model) = e.defines.first() else { continue };
-                let call = RefCall { package: Some(pkg.clone()), name: model.clone(), version: None, line: e.line };
+                let Some(model) = e.defines.first() else {
+                    continue;
+                };
+                let call = RefCall {
+                    package: Some(pkg.clone()),
+                    name: model.clone(),
+                    version: None,
+                    line: e.line,
+                };
                 let tested = self.graph.lookups.resolve_ref(&call, &pkg);
-                if self.graph.lookups.disabled.contains(&(pkg.clone(), model.clone())) {
+                if self
+                    .graph
+                    .lookups
+                    .disabled
+                    .contains(&(pkg.clone(), model.clone()))
+                {
                     continue;
                 }
                 let uid = format!("unit_test.{pkg}.{model}.{}", e.name);
-                let mut node = Node::new(ResourceType::UnitTest, uid.clone(), &pkg, &e.name, file.rel.clone(), file.original.clone());
+                let mut node = Node::new(
+                    ResourceType::UnitTest,
+                    uid.clone(),
+                    &pkg,
+                    &e.name,
+                    file.rel.clone(),
+                    file.original.clone(),
+                );
                 node.line = e.line;
                 node.description = e.description.clone();
                 match tested {
@@ -556,7 +769,10 @@ impl<'a> Linker<'a> {
                         "unknown_ref",
                         &file.rel,
                         e.line,
-                        format!("unit test `{}` tests model `{model}`, which does not exist", e.name),
+                        format!(
+                            "unit test `{}` tests model `{model}`, which does not exist",
+                            e.name
+                        ),
                     )),
                 }
                 self.nodes.insert(uid, node);
@@ -564,14 +780,32 @@ impl<'a> Linker<'a> {
         }
     }
 
-    fn entity_node(&mut self, rtype: ResourceType, pkg: &str, e: &EntitySpec, file: &SourceFile) -> String {
+    fn entity_node(
+        &mut self,
+        rtype: ResourceType,
+        pkg: &str,
+        e: &EntitySpec,
+        file: &SourceFile,
+    ) -> String {
         let uid = format!("{}.{pkg}.{}", rtype.as_str(), e.name);
-        let mut node = Node::new(rtype, uid.clone(), pkg, &e.name, file.rel.clone(), file.original.clone());
+        let mut node = Node::new(
+            rtype,
+            uid.clone(),
+            pkg,
+            &e.name,
+            file.rel.clone(),
+            file.original.clone(),
+        );
         node.line = e.line;
         node.description = e.description.clone();
         node.fqn = vec![pkg.to_string(), e.name.clone()];
         if self.nodes.contains_key(&uid) {
-            self.graph.problems.push(Problem::error("duplicate_name", &file.rel, e.line, format!("`{}` is defined twice", e.name)));
+            self.graph.problems.push(Problem::error(
+                "duplicate_name",
+                &file.rel,
+                e.line,
+                format!("`{}` is defined twice", e.name),
+            ));
             return uid;
         }
         self.nodes.insert(uid.clone(), node);
@@ -580,7 +814,12 @@ impl<'a> Linker<'a> {
     }
 
     fn edges(&mut self) {
-        let mut children: BTreeMap<String, Vec<String>> = self.graph.nodes.keys().map(|k| (k.clone(), Vec::new())).collect();
+        let mut children: BTreeMap<String, Vec<String>> = self
+            .graph
+            .nodes
+            .keys()
+            .map(|k| (k.clone(), Vec::new()))
+            .collect();
         for (uid, node) in &self.graph.nodes {
             let mut parents = node.depends_on.clone();
             parents.sort();
@@ -600,10 +839,19 @@ impl<'a> Linker<'a> {
     /// Tarjan's strongly connected components over parent edges; each cycle is one problem.
     fn cycles(&mut self) {
         let ids: Vec<&String> = self.graph.parent_map.keys().collect();
-        let index_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let index_of: HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
         let adjacency: Vec<Vec<usize>> = ids
             .iter()
-            .map(|id| self.graph.parent_map[*id].iter().filter_map(|p| index_of.get(p.as_str()).copied()).collect())
+            .map(|id| {
+                self.graph.parent_map[*id]
+                    .iter()
+                    .filter_map(|p| index_of.get(p.as_str()).copied())
+                    .collect()
+            })
             .collect();
         let mut problems = Vec::new();
         for component in strongly_connected(&adjacency) {
@@ -618,7 +866,14 @@ impl<'a> Linker<'a> {
                 "cycle",
                 &first.file,
                 first.line,
-                format!("dependency cycle: {}", members.iter().map(|m| m.rsplit('.').next().unwrap_or(m)).collect::<Vec<_>>().join(" → ")),
+                format!(
+                    "dependency cycle: {}",
+                    members
+                        .iter()
+                        .map(|m| m.rsplit('.').next().unwrap_or(m))
+                        .collect::<Vec<_>>()
+                        .join(" → ")
+                ),
             ));
         }
         self.graph.problems.extend(problems);
@@ -655,26 +910,45 @@ fn column_checks<'f>(graph: &Graph, files: impl Iterator<Item = &'f SourceFile>)
 /// The node a column test is attached to.
 fn attached_column_target<'g>(graph: &'g Graph, test: &Node) -> Option<&'g Node> {
     match &test.test {
-        Some(TestInfo { column_name: Some(_), attached_node: Some(target), .. }) => graph.nodes.get(target),
+        Some(TestInfo {
+            column_name: Some(_),
+            attached_node: Some(target),
+            ..
+        }) => graph.nodes.get(target),
         _ => None,
     }
 }
 
 /// For a column test on a node: that node and the problem to report if the column is missing.
 fn missing_column_problem<'g>(graph: &'g Graph, test: &Node) -> Option<(&'g Node, Problem)> {
-    let Some(TestInfo { column_name: Some(column), attached_node: Some(target), .. }) = &test.test else { return None };
+    let Some(TestInfo {
+        column_name: Some(column),
+        attached_node: Some(target),
+        ..
+    }) = &test.test
+    else {
+        return None;
+    };
     let target = graph.nodes.get(target)?;
     let problem = Problem::warning(
         "test_on_missing_column",
         &test.file,
         test.line,
-        format!("test `{}` is on column `{column}`, which {} does not select", test.name, target.file),
+        format!(
+            "test `{}` is on column `{column}`, which {} does not select",
+            test.name, target.file
+        ),
     );
     Some((target, problem))
 }
 
 fn column_key(test: &Node) -> String {
-    test.test.as_ref().and_then(|t| t.column_name.as_deref()).unwrap_or_default().trim_matches('"').to_ascii_lowercase()
+    test.test
+        .as_ref()
+        .and_then(|t| t.column_name.as_deref())
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_ascii_lowercase()
 }
 
 /// Iterative Tarjan (no recursion, so a 10k-deep chain cannot overflow the stack).
@@ -751,17 +1025,22 @@ mod tests {
     fn finds_cycles_and_self_loops_only() {
         // 0 → 1 → 2 → 0 is a cycle; 3 → 3 is a self-loop; 4 → 0 is not part of a cycle.
         let adj = vec![vec![1], vec![2], vec![0], vec![3], vec![0]];
-        let mut comps: Vec<Vec<usize>> = strongly_connected(&adj).into_iter().map(|mut c| {
-            c.sort();
-            c
-        }).collect();
+        let mut comps: Vec<Vec<usize>> = strongly_connected(&adj)
+            .into_iter()
+            .map(|mut c| {
+                c.sort();
+                c
+            })
+            .collect();
         comps.sort();
         assert_eq!(comps, vec![vec![0, 1, 2], vec![3], vec![4]]);
     }
 
     #[test]
     fn deep_chains_do_not_overflow() {
-        let adj: Vec<Vec<usize>> = (0..200_000).map(|i| if i == 0 { vec![] } else { vec![i - 1] }).collect();
+        let adj: Vec<Vec<usize>> = (0..200_000)
+            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
+            .collect();
         assert_eq!(strongly_connected(&adj).len(), 200_000);
     }
 }
@@ -771,7 +1050,9 @@ mod tests {
 /// column problems are updated in place. Returns false, changing nothing, when the edit needs a
 /// full link instead (different blocks or config, a cycle now or before).
 pub(crate) fn relink_file(graph: &mut Graph, old: &SourceFile, new: &SourceFile) -> bool {
-    let (Facts::Sql(old_sql), Facts::Sql(new_sql)) = (&old.facts, &new.facts) else { return false };
+    let (Facts::Sql(old_sql), Facts::Sql(new_sql)) = (&old.facts, &new.facts) else {
+        return false;
+    };
     if old.kind != new.kind
         || old_sql.calls.config != new_sql.calls.config
         || old_sql.calls.blocks != new_sql.calls.blocks
@@ -784,7 +1065,13 @@ pub(crate) fn relink_file(graph: &mut Graph, old: &SourceFile, new: &SourceFile)
         .values()
         .filter(|n| {
             n.file == new.rel
-                && matches!(n.resource_type, ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis | ResourceType::Test)
+                && matches!(
+                    n.resource_type,
+                    ResourceType::Model
+                        | ResourceType::Snapshot
+                        | ResourceType::Analysis
+                        | ResourceType::Test
+                )
                 && n.test.as_ref().is_none_or(|t| t.test_name.is_none())
         })
         .map(|n| (n.unique_id.clone(), n.package_name.clone()))
@@ -795,7 +1082,12 @@ pub(crate) fn relink_file(graph: &mut Graph, old: &SourceFile, new: &SourceFile)
     let mut updates = Vec::new();
     let mut problems = Vec::new();
     for (uid, package) in &uids {
-        let (mut parents, mut found) = graph.lookups.resolve_all(&new_sql.calls.refs, &new_sql.calls.sources, package, &new.rel);
+        let (mut parents, mut found) = graph.lookups.resolve_all(
+            &new_sql.calls.refs,
+            &new_sql.calls.sources,
+            package,
+            &new.rel,
+        );
         let mut seen = HashSet::new();
         parents.retain(|p| seen.insert(p.clone()));
         if parents.iter().any(|p| reaches(&graph.parent_map, p, uid)) {
@@ -807,7 +1099,10 @@ pub(crate) fn relink_file(graph: &mut Graph, old: &SourceFile, new: &SourceFile)
     for (uid, parents) in updates {
         let mut sorted = parents.clone();
         sorted.sort();
-        let old_parents = graph.parent_map.insert(uid.clone(), sorted.clone()).unwrap_or_default();
+        let old_parents = graph
+            .parent_map
+            .insert(uid.clone(), sorted.clone())
+            .unwrap_or_default();
         for p in old_parents.iter().filter(|p| !sorted.contains(p)) {
             if let Some(children) = graph.child_map.get_mut(p) {
                 children.retain(|c| c != &uid);
@@ -829,7 +1124,9 @@ pub(crate) fn relink_file(graph: &mut Graph, old: &SourceFile, new: &SourceFile)
     let mut missing = Vec::new();
     for (uid, _) in &uids {
         for child in graph.child_map.get(uid).into_iter().flatten() {
-            let Some(test) = graph.nodes.get(child) else { continue };
+            let Some(test) = graph.nodes.get(child) else {
+                continue;
+            };
             if let Some((_, problem)) = missing_column_problem(graph, test) {
                 if let Some(columns) = &new_sql.output_columns
                     && !columns.contains(&column_key(test))
@@ -840,7 +1137,10 @@ pub(crate) fn relink_file(graph: &mut Graph, old: &SourceFile, new: &SourceFile)
             }
         }
     }
-    graph.problems.retain(|p| !(possible.contains(p) || (p.file == new.rel && matches!(p.code, "unknown_ref" | "unknown_source"))));
+    graph.problems.retain(|p| {
+        !(possible.contains(p)
+            || (p.file == new.rel && matches!(p.code, "unknown_ref" | "unknown_source")))
+    });
     graph.problems.extend(problems);
     graph.problems.extend(missing);
     true

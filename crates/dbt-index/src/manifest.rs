@@ -10,12 +10,20 @@ use crate::node::Node;
 
 /// The full index as manifest-shaped JSON.
 pub fn to_manifest_json(index: &Index) -> Json {
-    let mut sections: Map<String, Json> = ["nodes", "sources", "exposures", "metrics", "semantic_models", "unit_tests"]
-        .iter()
-        .map(|s| ((*s).to_string(), Json::Object(Map::new())))
-        .collect();
+    let mut sections: Map<String, Json> = [
+        "nodes",
+        "sources",
+        "exposures",
+        "metrics",
+        "semantic_models",
+        "unit_tests",
+    ]
+    .iter()
+    .map(|s| ((*s).to_string(), Json::Object(Map::new())))
+    .collect();
     for node in index.nodes().values() {
-        if let Some(Json::Object(section)) = sections.get_mut(node.resource_type.manifest_section()) {
+        if let Some(Json::Object(section)) = sections.get_mut(node.resource_type.manifest_section())
+        {
             section.insert(node.unique_id.clone(), node_json(node));
         }
     }
@@ -29,10 +37,22 @@ pub fn to_manifest_json(index: &Index) -> Json {
         }),
     );
     out.extend(sections);
-    out.insert("parent_map".into(), serde_json::to_value(&index.graph().parent_map).unwrap_or_default());
-    out.insert("child_map".into(), serde_json::to_value(&index.graph().child_map).unwrap_or_default());
-    out.insert("problems".into(), serde_json::to_value(index.problems()).unwrap_or_default());
-    out.insert("coverage".into(), serde_json::to_value(index.coverage()).unwrap_or_default());
+    out.insert(
+        "parent_map".into(),
+        serde_json::to_value(&index.graph().parent_map).unwrap_or_default(),
+    );
+    out.insert(
+        "child_map".into(),
+        serde_json::to_value(&index.graph().child_map).unwrap_or_default(),
+    );
+    out.insert(
+        "problems".into(),
+        serde_json::to_value(index.problems()).unwrap_or_default(),
+    );
+    out.insert(
+        "coverage".into(),
+        serde_json::to_value(index.coverage()).unwrap_or_default(),
+    );
     Json::Object(out)
 }
 
@@ -81,7 +101,10 @@ fn node_json(node: &Node) -> Json {
     }
     if let Some(test) = &node.test {
         if let Some(name) = &test.test_name {
-            obj.insert("test_metadata".into(), json!({"name": name, "namespace": test.namespace, "kwargs": test.kwargs}));
+            obj.insert(
+                "test_metadata".into(),
+                json!({"name": name, "namespace": test.namespace, "kwargs": test.kwargs}),
+            );
         }
         obj.insert("column_name".into(), json!(test.column_name));
         obj.insert("attached_node".into(), json!(test.attached_node));

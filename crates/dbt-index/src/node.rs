@@ -52,7 +52,10 @@ impl ResourceType {
 
     /// Models, seeds and snapshots: what `ref()` can point at.
     pub fn is_refable(self) -> bool {
-        matches!(self, ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot)
+        matches!(
+            self,
+            ResourceType::Model | ResourceType::Seed | ResourceType::Snapshot
+        )
     }
 
     /// Nodes drawn in the lineage graph (tests and hooks are attached, not drawn).
@@ -123,7 +126,14 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(resource_type: ResourceType, unique_id: String, package: &str, name: &str, file: String, original: String) -> Node {
+    pub fn new(
+        resource_type: ResourceType,
+        unique_id: String,
+        package: &str,
+        name: &str,
+        file: String,
+        original: String,
+    ) -> Node {
         Node {
             unique_id,
             resource_type,

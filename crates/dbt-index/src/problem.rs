@@ -21,8 +21,20 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(severity: Severity, code: &'static str, file: &str, line: u32, message: impl Into<String>) -> Self {
-        Problem { file: file.to_string(), line, severity, code, message: message.into() }
+    pub fn new(
+        severity: Severity,
+        code: &'static str,
+        file: &str,
+        line: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Problem {
+            file: file.to_string(),
+            line,
+            severity,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn error(code: &'static str, file: &str, line: u32, message: impl Into<String>) -> Self {
@@ -37,5 +49,10 @@ impl Problem {
 /// A YAML syntax error, located where the parser stopped.
 pub fn yaml_problem(file: &str, error: &serde_yaml_ng::Error) -> Problem {
     let line = error.location().map(|l| l.line() as u32).unwrap_or(0);
-    Problem::error("yaml_invalid", file, line, format!("YAML does not parse: {error}"))
+    Problem::error(
+        "yaml_invalid",
+        file,
+        line,
+        format!("YAML does not parse: {error}"),
+    )
 }

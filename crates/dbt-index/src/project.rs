@@ -43,25 +43,54 @@ pub struct Project {
 }
 
 /// Config keys whose values are mappings (so a mapping under them is not a sub-folder).
-const MAPPING_CONFIGS: &[&str] =
-    &["contract", "docs", "persist_docs", "meta", "grants", "labels", "freshness", "column_types", "quote_columns"];
+const MAPPING_CONFIGS: &[&str] = &[
+    "contract",
+    "docs",
+    "persist_docs",
+    "meta",
+    "grants",
+    "labels",
+    "freshness",
+    "column_types",
+    "quote_columns",
+];
 
 impl Project {
     /// Reads `dir/dbt_project.yml`. A file that cannot be read or parsed is a problem, not a panic.
     pub fn load(dir: &Path, rel_dir: &str) -> Result<Project, Problem> {
         let file = join_rel(rel_dir, "dbt_project.yml");
-        let text = std::fs::read_to_string(dir.join("dbt_project.yml"))
-            .map_err(|e| Problem::new(Severity::Error, "project_unreadable", &file, 0, format!("cannot read dbt_project.yml: {e}")))?;
-        let doc: Value = serde_yaml_ng::from_str(&text).map_err(|e| crate::problem::yaml_problem(&file, &e))?;
+        let text = std::fs::read_to_string(dir.join("dbt_project.yml")).map_err(|e| {
+            Problem::new(
+                Severity::Error,
+                "project_unreadable",
+                &file,
+                0,
+                format!("cannot read dbt_project.yml: {e}"),
+            )
+        })?;
+        let doc: Value =
+            serde_yaml_ng::from_str(&text).map_err(|e| crate::problem::yaml_problem(&file, &e))?;
         let name = doc
             .get("name")
             .and_then(Value::as_str)
-            .ok_or_else(|| Problem::new(Severity::Error, "project_invalid", &file, 1, "dbt_project.yml has no `name`"))?
+            .ok_or_else(|| {
+                Problem::new(
+                    Severity::Error,
+                    "project_invalid",
+                    &file,
+                    1,
+                    "dbt_project.yml has no `name`",
+                )
+            })?
             .to_string();
         let paths = |keys: &[&str], default: &str| -> Vec<String> {
             for key in keys {
                 if let Some(Value::Sequence(items)) = doc.get(*key) {
-                    return items.iter().filter_map(Value::as_str).map(|p| p.trim_end_matches('/').to_string()).collect();
+                    return items
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|p| p.trim_end_matches('/').to_string())
+                        .collect();
                 }
             }
             vec![default.to_string()]
@@ -91,7 +120,11 @@ impl Project {
             models: doc.get("models").cloned().unwrap_or(Value::Null),
             seeds: doc.get("seeds").cloned().unwrap_or(Value::Null),
             snapshots: doc.get("snapshots").cloned().unwrap_or(Value::Null),
-            tests: doc.get("data_tests").or_else(|| doc.get("tests")).cloned().unwrap_or(Value::Null),
+            tests: doc
+                .get("data_tests")
+                .or_else(|| doc.get("tests"))
+                .cloned()
+                .unwrap_or(Value::Null),
             analyses: doc.get("analyses").cloned().unwrap_or(Value::Null),
         })
     }
@@ -146,7 +179,11 @@ fn apply_level(level: &Value, into: &mut Map<String, Json>) {
 
 /// Joins a relative directory and a relative path with `/`.
 pub fn join_rel(dir: &str, path: &str) -> String {
-    if dir.is_empty() { path.to_string() } else { format!("{dir}/{path}") }
+    if dir.is_empty() {
+        path.to_string()
+    } else {
+        format!("{dir}/{path}")
+    }
 }
 
 /// The `enabled` config (default true).
@@ -156,7 +193,10 @@ pub fn is_enabled(config: &Map<String, Json>) -> bool {
 
 /// The `contract.enforced` config (default false).
 pub fn contract_enforced(config: &Map<String, Json>) -> bool {
-    matches!(config.get("contract").and_then(|c| c.get("enforced")), Some(Json::Bool(true)))
+    matches!(
+        config.get("contract").and_then(|c| c.get("enforced")),
+        Some(Json::Bool(true))
+    )
 }
 
 #[cfg(test)]
@@ -177,7 +217,11 @@ mod tests {
         assert_eq!(c["materialized"], "table");
         assert!(contract_enforced(&c) && is_enabled(&c));
         let mut c = Map::new();
-        p.apply_config(ConfigTree::Models, &["shop", "marts", "legacy", "old"], &mut c);
+        p.apply_config(
+            ConfigTree::Models,
+            &["shop", "marts", "legacy", "old"],
+            &mut c,
+        );
         assert!(!is_enabled(&c), "a plain config key under a folder applies");
         let mut c = Map::new();
         p.apply_config(ConfigTree::Models, &["shop", "staging", "stg"], &mut c);

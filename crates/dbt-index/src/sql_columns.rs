@@ -56,7 +56,10 @@ pub fn output_columns(sql: &str) -> Option<Vec<String>> {
         }
         let alias = match rfind_word(item, "as") {
             Some(pos) => item[pos + 2..].trim(),
-            None => item.rsplit(|c: char| c.is_whitespace() || c == '.').next().unwrap_or(item),
+            None => item
+                .rsplit(|c: char| c.is_whitespace() || c == '.')
+                .next()
+                .unwrap_or(item),
         };
         let alias = alias.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
         if alias.is_empty() || !alias.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -127,7 +130,11 @@ fn is_word(b: u8) -> bool {
 }
 
 fn strip_word<'a>(s: &'a str, word: &str) -> &'a str {
-    if word_at(s.as_bytes(), 0, word) { s[word.len()..].trim_start() } else { s }
+    if word_at(s.as_bytes(), 0, word) {
+        s[word.len()..].trim_start()
+    } else {
+        s
+    }
 }
 
 fn rfind_word(s: &str, word: &str) -> Option<usize> {
@@ -178,13 +185,25 @@ mod tests {
     fn star_and_jinja_lists_are_unknown() {
         assert_eq!(output_columns("select * from {{ ref('a') }}"), None);
         assert_eq!(output_columns("select a.*, b from t"), None);
-        assert_eq!(output_columns("select {% for c in cols %}{{ c }},{% endfor %} 1 as x from t"), None);
+        assert_eq!(
+            output_columns("select {% for c in cols %}{{ c }},{% endfor %} 1 as x from t"),
+            None
+        );
         assert_eq!(output_columns("{{ dbt_utils.star(ref('a')) }}"), None);
     }
 
     #[test]
     fn never_panics_on_odd_text() {
-        for s in ["", "select", "select from", "(((", "select a as", "select 'unterminated", "{{", "select é as ü from t"] {
+        for s in [
+            "",
+            "select",
+            "select from",
+            "(((",
+            "select a as",
+            "select 'unterminated",
+            "{{",
+            "select é as ü from t",
+        ] {
             let _ = output_columns(s);
         }
     }

@@ -28,7 +28,9 @@ fn project_files(root: &Path, name: &str) -> io::Result<()> {
     write(
         root,
         "profiles.yml",
-        &format!("{name}:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n      path: target/{name}.duckdb\n      threads: 1\n"),
+        &format!(
+            "{name}:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n      path: target/{name}.duckdb\n      threads: 1\n"
+        ),
     )
 }
 
@@ -36,10 +38,26 @@ fn project_files(root: &Path, name: &str) -> io::Result<()> {
 /// generic test.
 fn package(root: &Path) -> io::Result<()> {
     let pkg = "dbt_packages/synth_utils";
-    write(root, &format!("{pkg}/dbt_project.yml"), "name: synth_utils\nversion: '0.1.0'\nconfig-version: 2\nmodel-paths: [models]\nmacro-paths: [macros]\n")?;
-    write(root, &format!("{pkg}/macros/is_positive.sql"), "{% test is_positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} <= 0\n{% endtest %}\n")?;
-    write(root, &format!("{pkg}/models/util_calendar.sql"), "select 1 as day_id, cast('2024-01-01' as date) as day\n")?;
-    write(root, &format!("{pkg}/models/util_numbers.sql"), "select day_id as n from {{ ref('util_calendar') }}\n")?;
+    write(
+        root,
+        &format!("{pkg}/dbt_project.yml"),
+        "name: synth_utils\nversion: '0.1.0'\nconfig-version: 2\nmodel-paths: [models]\nmacro-paths: [macros]\n",
+    )?;
+    write(
+        root,
+        &format!("{pkg}/macros/is_positive.sql"),
+        "{% test is_positive(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} <= 0\n{% endtest %}\n",
+    )?;
+    write(
+        root,
+        &format!("{pkg}/models/util_calendar.sql"),
+        "select 1 as day_id, cast('2024-01-01' as date) as day\n",
+    )?;
+    write(
+        root,
+        &format!("{pkg}/models/util_numbers.sql"),
+        "select day_id as n from {{ ref('util_calendar') }}\n",
+    )?;
     write(
         root,
         &format!("{pkg}/models/schema.yml"),
@@ -61,17 +79,24 @@ pub fn write_synthetic(root: &Path, models: usize, seed: u64) -> io::Result<()> 
 
     // Sources with freshness and tests.
     for s in 0..sources {
-        let mut y = format!("version: 2\nsources:\n  - name: src{s}\n    schema: raw_{s}\n    freshness:\n      warn_after: {{count: 12, period: hour}}\n    loaded_at_field: loaded_at\n    tables:\n");
+        let mut y = format!(
+            "version: 2\nsources:\n  - name: src{s}\n    schema: raw_{s}\n    freshness:\n      warn_after: {{count: 12, period: hour}}\n    loaded_at_field: loaded_at\n    tables:\n"
+        );
         for t in 0..tables_per_source {
             let _ = write!(
                 y,
                 "      - name: t{t}\n        description: Raw table {t} of source {s}\n        columns:\n          - name: id\n            description: Primary key\n            data_tests: [unique, not_null]\n          - name: amount\n"
             );
         }
-        write(root, &format!("models/staging/src{s}/_src{s}__sources.yml"), &y)?;
+        write(
+            root,
+            &format!("models/staging/src{s}/_src{s}__sources.yml"),
+            &y,
+        )?;
     }
     // Staging: one per source table (cycled), with tests.
-    let mut stg_yaml: Vec<String> = vec![String::from("version: 2\nmodels:\n"); staging.div_ceil(100)];
+    let mut stg_yaml: Vec<String> =
+        vec![String::from("version: 2\nmodels:\n"); staging.div_ceil(100)];
     for i in 0..staging {
         let s = i % sources;
         let t = (i / sources) % tables_per_source;
@@ -82,20 +107,33 @@ pub fn write_synthetic(root: &Path, models: usize, seed: u64) -> io::Result<()> 
                 "-- staging model {i}\nwith src as (\n    select * from {{{{ source('src{s}', 't{t}') }}}}\n)\nselect\n    id,\n    cast(amount as double) as amount,\n    'stg_{i}' as origin,\n    current_date as loaded_on\nfrom src\n"
             ),
         )?;
-        let doc = if rng.u8(0..10) < 7 { "        description: Surrogate key\n" } else { "" };
+        let doc = if rng.u8(0..10) < 7 {
+            "        description: Surrogate key\n"
+        } else {
+            ""
+        };
         let _ = write!(
             stg_yaml[i / 100],
             "  - name: stg_{i}\n    description: Staged table {t} of source {s}\n    columns:\n      - name: id\n{doc}        data_tests:\n          - unique\n          - not_null\n      - name: amount\n        description: Amount in euros\n      - name: origin\n        data_tests:\n          - accepted_values:\n              arguments:\n                values: ['stg_{i}']\n      - name: loaded_on\n"
         );
     }
     for (g, y) in stg_yaml.iter().enumerate() {
-        write(root, &format!("models/staging/g{g:03}/_stg_g{g:03}__models.yml"), y)?;
+        write(
+            root,
+            &format!("models/staging/g{g:03}/_stg_g{g:03}__models.yml"),
+            y,
+        )?;
     }
     // Intermediate: each refs two earlier staging/intermediate models.
-    let mut int_yaml: Vec<String> = vec![String::from("version: 2\nmodels:\n"); intermediate.div_ceil(100)];
+    let mut int_yaml: Vec<String> =
+        vec![String::from("version: 2\nmodels:\n"); intermediate.div_ceil(100)];
     for i in 0..intermediate {
         let a = format!("stg_{}", rng.usize(0..staging));
-        let b = if i > 0 && rng.bool() { format!("int_{}", rng.usize(0..i)) } else { format!("stg_{}", rng.usize(0..staging)) };
+        let b = if i > 0 && rng.bool() {
+            format!("int_{}", rng.usize(0..i))
+        } else {
+            format!("stg_{}", rng.usize(0..staging))
+        };
         write(
             root,
             &format!("models/intermediate/{}/int_{i}.sql", folder(i)),
@@ -109,14 +147,23 @@ pub fn write_synthetic(root: &Path, models: usize, seed: u64) -> io::Result<()> 
         );
     }
     for (g, y) in int_yaml.iter().enumerate() {
-        write(root, &format!("models/intermediate/g{g:03}/_int_g{g:03}__models.yml"), y)?;
+        write(
+            root,
+            &format!("models/intermediate/g{g:03}/_int_g{g:03}__models.yml"),
+            y,
+        )?;
     }
     // Marts: refs to intermediate/staging, contracts on some, relationships tests.
-    let mut mart_yaml: Vec<String> = vec![String::from("version: 2\nmodels:\n"); marts.div_ceil(100)];
+    let mut mart_yaml: Vec<String> =
+        vec![String::from("version: 2\nmodels:\n"); marts.div_ceil(100)];
     for i in 0..marts {
         let a = format!("int_{}", rng.usize(0..intermediate));
         let b = format!("stg_{}", rng.usize(0..staging));
-        let util = if i % 25 == 0 { "\n    cross join (select count(*) as n from {{ ref('synth_utils', 'util_numbers') }}) as u" } else { "" };
+        let util = if i % 25 == 0 {
+            "\n    cross join (select count(*) as n from {{ ref('synth_utils', 'util_numbers') }}) as u"
+        } else {
+            ""
+        };
         write(
             root,
             &format!("models/marts/{}/fct_{i}.sql", folder(i)),
@@ -132,10 +179,17 @@ pub fn write_synthetic(root: &Path, models: usize, seed: u64) -> io::Result<()> 
         } else {
             "    columns:\n      - name: fct_id\n        data_tests: [unique, not_null]\n      - name: amount\n        description: Total\n".to_string()
         };
-        let _ = write!(mart_yaml[i / 100], "  - name: fct_{i}\n    description: Fact {i}\n{contract}");
+        let _ = write!(
+            mart_yaml[i / 100],
+            "  - name: fct_{i}\n    description: Fact {i}\n{contract}"
+        );
     }
     for (g, y) in mart_yaml.iter().enumerate() {
-        write(root, &format!("models/marts/g{g:03}/_fct_g{g:03}__models.yml"), y)?;
+        write(
+            root,
+            &format!("models/marts/g{g:03}/_fct_g{g:03}__models.yml"),
+            y,
+        )?;
     }
     // Seeds, snapshots, exposures, a singular test.
     for s in 0..(models / 100).max(1) {
@@ -156,7 +210,11 @@ pub fn write_synthetic(root: &Path, models: usize, seed: u64) -> io::Result<()> 
         );
     }
     write(root, "models/exposures.yml", &exposures)?;
-    write(root, "tests/assert_fct_0_positive.sql", "select * from {{ ref('fct_0') }} where amount < 0\n")?;
+    write(
+        root,
+        "tests/assert_fct_0_positive.sql",
+        "select * from {{ ref('fct_0') }} where amount < 0\n",
+    )?;
     Ok(())
 }
 
@@ -164,7 +222,11 @@ pub fn write_synthetic(root: &Path, models: usize, seed: u64) -> io::Result<()> 
 pub fn write_feature_tour(root: &Path) -> io::Result<()> {
     project_files(root, "tour")?;
     package(root)?;
-    write(root, "seeds/country_codes.csv", "code,name\nNL,Netherlands\nBE,Belgium\n")?;
+    write(
+        root,
+        "seeds/country_codes.csv",
+        "code,name\nNL,Netherlands\nBE,Belgium\n",
+    )?;
     write(
         root,
         "seeds/seeds.yml",
@@ -180,14 +242,22 @@ pub fn write_feature_tour(root: &Path) -> io::Result<()> {
         "models/staging/stg_orders.sql",
         "{# a Jinja comment with {{ ref('not_a_dependency') }} #}\nselect\n    id as order_id,\n    customer_id,\n    amount,\n    status\nfrom {{ source('shop', 'raw_orders') }}\n-- a SQL comment: ref('still_not_a_dependency')\n",
     )?;
-    write(root, "models/staging/stg_customers.sql", "select id as customer_id, name, country from {{ source('shop', 'raw_customers') }}\n")?;
+    write(
+        root,
+        "models/staging/stg_customers.sql",
+        "select id as customer_id, name, country from {{ source('shop', 'raw_customers') }}\n",
+    )?;
     write(
         root,
         "models/staging/stg_models.yml",
         "version: 2\nmodels:\n  - name: stg_orders\n    description: Orders, cleaned\n    columns:\n      - name: order_id\n        description: The order\n        data_tests: [unique, not_null]\n      - name: status\n        data_tests:\n          - accepted_values:\n              arguments:\n                values: [placed, shipped, completed, return_pending, returned]\n              config: {severity: warn}\n      - name: customer_id\n        data_tests:\n          - relationships:\n              arguments:\n                to: ref('stg_customers')\n                field: customer_id\n  - name: stg_customers\n    columns:\n      - name: customer_id\n        data_tests:\n          - unique\n          - not_null:\n              name: customers_have_ids\n      - name: country\n        data_tests:\n          - relationships:\n              arguments: {to: ref('country_codes'), field: code}\n",
     )?;
     // A versioned model: v1 in dim_customers_v1.sql, v2 defined in dim_customers.sql.
-    write(root, "models/marts/dim_customers_v1.sql", "select customer_id, name from {{ ref('stg_customers') }}\n")?;
+    write(
+        root,
+        "models/marts/dim_customers_v1.sql",
+        "select customer_id, name from {{ ref('stg_customers') }}\n",
+    )?;
     write(
         root,
         "models/marts/dim_customers.sql",
@@ -218,8 +288,16 @@ pub fn write_feature_tour(root: &Path) -> io::Result<()> {
         "snapshots/customers_snapshot.sql",
         "{% snapshot customers_snapshot %}\n{{ config(unique_key='customer_id', strategy='check', check_cols='all', target_schema='snapshots') }}\nselect * from {{ ref('stg_customers') }}\n{% endsnapshot %}\n",
     )?;
-    write(root, "analyses/order_mix.sql", "select status, count(*) from {{ ref('stg_orders') }} group by 1\n")?;
-    write(root, "tests/assert_no_negative_orders.sql", "select * from {{ ref('orders') }} where amount < 0\n")?;
+    write(
+        root,
+        "analyses/order_mix.sql",
+        "select status, count(*) from {{ ref('stg_orders') }} group by 1\n",
+    )?;
+    write(
+        root,
+        "tests/assert_no_negative_orders.sql",
+        "select * from {{ ref('orders') }} where amount < 0\n",
+    )?;
     write(
         root,
         "macros/dbt_utils_free_row_count.sql",

@@ -46,7 +46,11 @@ pub fn generic_test_id(
     let hashable = hashable_metadata(metadata_name, namespace, args);
     let digest = md5_hex(&format!("{name}{hashable}"));
     let unique_id = format!("test.{project}.{name}.{}", &digest[digest.len() - 10..]);
-    GenericTestId { name, short_name, unique_id }
+    GenericTestId {
+        name,
+        short_name,
+        unique_id,
+    }
 }
 
 /// dbt's `synthesize_generic_test_names`: `(short_name, full_name)`.
@@ -62,7 +66,11 @@ pub fn synthesize_names(test_type: &str, target_name: &str, args: &TestArgs) -> 
             other => flat.push(py_str(other)),
         }
     }
-    let unique = flat.iter().map(|a| clean_identifier(a)).collect::<Vec<_>>().join("__");
+    let unique = flat
+        .iter()
+        .map(|a| clean_identifier(a))
+        .collect::<Vec<_>>()
+        .join("__");
     let identifier = format!("{test_type}_{target_name}");
     let full = format!("{identifier}_{unique}");
     if full.chars().count() >= 64 {
@@ -97,20 +105,34 @@ fn hashable_metadata(name: &str, namespace: Option<&str>, args: &TestArgs) -> St
         .collect::<Vec<_>>()
         .join(", ");
     let namespace = py_repr_str(namespace.unwrap_or("None"));
-    format!("{{'kwargs': {{{kwargs}}}, 'name': {}, 'namespace': {namespace}}}", py_repr_str(name))
+    format!(
+        "{{'kwargs': {{{kwargs}}}, 'name': {}, 'namespace': {namespace}}}",
+        py_repr_str(name)
+    )
 }
 
 /// `repr(get_hashable_md(value))`: dicts sorted by key, lists kept, every scalar `str()`-ed.
 fn hashable_repr(value: &Value) -> String {
     match value {
         Value::Mapping(map) => {
-            let mut entries: Vec<(String, &Value)> = map.iter().map(|(k, v)| (py_str(k), v)).collect();
+            let mut entries: Vec<(String, &Value)> =
+                map.iter().map(|(k, v)| (py_str(k), v)).collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let body =
-                entries.iter().map(|(k, v)| format!("{}: {}", py_repr_str(k), hashable_repr(v))).collect::<Vec<_>>().join(", ");
+            let body = entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", py_repr_str(k), hashable_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ");
             format!("{{{body}}}")
         }
-        Value::Sequence(items) => format!("[{}]", items.iter().map(hashable_repr).collect::<Vec<_>>().join(", ")),
+        Value::Sequence(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(hashable_repr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Value::Tagged(tagged) => hashable_repr(&tagged.value),
         scalar => py_repr_str(&py_str(scalar)),
     }
@@ -137,10 +159,16 @@ fn py_repr(value: &Value) -> String {
             _ => n.to_string(),
         },
         Value::String(s) => py_repr_str(s),
-        Value::Sequence(items) => format!("[{}]", items.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
+        Value::Sequence(items) => format!(
+            "[{}]",
+            items.iter().map(py_repr).collect::<Vec<_>>().join(", ")
+        ),
         Value::Mapping(map) => format!(
             "{{{}}}",
-            map.iter().map(|(k, v)| format!("{}: {}", py_repr(k), py_repr(v))).collect::<Vec<_>>().join(", ")
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", py_repr(k), py_repr(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Tagged(tagged) => py_repr(&tagged.value),
     }
@@ -162,12 +190,20 @@ fn py_float(f: f64) -> String {
         let sign = if exponent < 0 { '-' } else { '+' };
         return format!("{mantissa}e{sign}{:02}", exponent.abs());
     }
-    if f.fract() == 0.0 { format!("{f:.1}") } else { format!("{f}") }
+    if f.fract() == 0.0 {
+        format!("{f:.1}")
+    } else {
+        format!("{f}")
+    }
 }
 
 /// Python's `repr(str)`.
 pub fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -180,7 +216,9 @@ pub fn py_repr_str(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -199,7 +237,10 @@ mod tests {
     use super::*;
 
     fn args(pairs: &[(&str, Value)]) -> TestArgs {
-        pairs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect()
     }
 
     fn yaml(s: &str) -> Value {
@@ -218,21 +259,40 @@ mod tests {
             synthesize_names("relationships", "orders", &a).1,
             "relationships_orders_customer_id__customer_id__ref_customers_"
         );
-        let a = args(&[("column_name", yaml("status")), ("values", yaml("[placed, shipped, completed, return_pending, returned]"))]);
+        let a = args(&[
+            ("column_name", yaml("status")),
+            (
+                "values",
+                yaml("[placed, shipped, completed, return_pending, returned]"),
+            ),
+        ]);
         let (short, full) = synthesize_names("accepted_values", "orders", &a);
-        assert_eq!(full, "accepted_values_orders_status__placed__shipped__completed__return_pending__returned");
-        assert_eq!(short, format!("accepted_values_orders_{}", md5_hex(&full)), "64+ chars are shortened to 30 + md5");
+        assert_eq!(
+            full,
+            "accepted_values_orders_status__placed__shipped__completed__return_pending__returned"
+        );
+        assert_eq!(
+            short,
+            format!("accepted_values_orders_{}", md5_hex(&full)),
+            "64+ chars are shortened to 30 + md5"
+        );
     }
 
     #[test]
     fn python_reprs() {
         assert_eq!(py_repr_str("it's"), "\"it's\"");
         assert_eq!(py_repr_str("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(py_repr(&yaml("[1, 2.5, true, null, x]")), "[1, 2.5, True, None, 'x']");
+        assert_eq!(
+            py_repr(&yaml("[1, 2.5, true, null, x]")),
+            "[1, 2.5, True, None, 'x']"
+        );
         assert_eq!(py_float(1.0), "1.0");
         assert_eq!(py_float(1e20), "1e+20");
         assert_eq!(py_float(0.00001), "1e-05");
-        assert_eq!(hashable_repr(&yaml("{b: 1, a: [x, 2]}")), "{'a': ['x', '2'], 'b': '1'}");
+        assert_eq!(
+            hashable_repr(&yaml("{b: 1, a: [x, 2]}")),
+            "{'a': ['x', '2'], 'b': '1'}"
+        );
     }
 
     #[test]
@@ -240,9 +300,23 @@ mod tests {
         // From jaffle_shop's manifest (dbt 1.x): test.jaffle_shop.unique_customers_customer_id.c5af1ff4b1
         let a = args(&[
             ("column_name", yaml("customer_id")),
-            ("model", Value::String("{{ get_where_subquery(ref('customers')) }}".into())),
+            (
+                "model",
+                Value::String("{{ get_where_subquery(ref('customers')) }}".into()),
+            ),
         ]);
-        let id = generic_test_id("jaffle_shop", "unique", "customers", None, "unique", None, &a);
-        assert_eq!(id.unique_id, "test.jaffle_shop.unique_customers_customer_id.c5af1ff4b1");
+        let id = generic_test_id(
+            "jaffle_shop",
+            "unique",
+            "customers",
+            None,
+            "unique",
+            None,
+            &a,
+        );
+        assert_eq!(
+            id.unique_id,
+            "test.jaffle_shop.unique_customers_customer_id.c5af1ff4b1"
+        );
     }
 }

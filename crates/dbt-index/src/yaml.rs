@@ -66,8 +66,15 @@ pub struct Patch {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestTarget {
     /// A model (optionally one version), seed, snapshot or analysis, by name.
-    Node { kind: PatchKind, name: String, version: Option<String> },
-    Source { source: String, table: String },
+    Node {
+        kind: PatchKind,
+        name: String,
+        version: Option<String>,
+    },
+    Source {
+        source: String,
+        table: String,
+    },
 }
 
 /// One generic test from YAML, with dbt's id already computed.
@@ -138,8 +145,16 @@ impl Lines {
         for (i, line) in text.lines().enumerate() {
             let t = line.trim_start().trim_start_matches('-').trim_start();
             if let Some(rest) = t.strip_prefix("name:") {
-                let value = rest.split(" #").next().unwrap_or("").trim().trim_matches(|c| c == '"' || c == '\'');
-                names.entry(value.to_string()).or_default().push(i as u32 + 1);
+                let value = rest
+                    .split(" #")
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(|c| c == '"' || c == '\'');
+                names
+                    .entry(value.to_string())
+                    .or_default()
+                    .push(i as u32 + 1);
             }
         }
         Lines { names }
@@ -148,7 +163,11 @@ impl Lines {
     /// The first `name: <x>` line at or after `after`, else the first anywhere, else `fallback`.
     fn of(&self, name: &str, after: u32, fallback: u32) -> u32 {
         match self.names.get(name) {
-            Some(lines) => lines.iter().copied().find(|l| *l >= after).unwrap_or(lines[0]),
+            Some(lines) => lines
+                .iter()
+                .copied()
+                .find(|l| *l >= after)
+                .unwrap_or(lines[0]),
             None => fallback,
         }
     }
@@ -166,12 +185,27 @@ struct Ctx<'a> {
 pub fn parse(text: &str, project: &str, file: &str) -> YamlFacts {
     let doc: Value = match serde_yaml_ng::from_str(text) {
         Ok(doc) => doc,
-        Err(e) => return YamlFacts { problems: vec![yaml_problem(file, &e)], ..YamlFacts::default() },
+        Err(e) => {
+            return YamlFacts {
+                problems: vec![yaml_problem(file, &e)],
+                ..YamlFacts::default()
+            };
+        }
     };
-    let mut ctx = Ctx { project, file, lines: Lines::scan(text), facts: YamlFacts::default() };
+    let mut ctx = Ctx {
+        project,
+        file,
+        lines: Lines::scan(text),
+        facts: YamlFacts::default(),
+    };
     let Value::Mapping(top) = doc else {
         if !doc.is_null() {
-            ctx.facts.problems.push(Problem::error("yaml_shape", file, 1, "a properties file must be a mapping"));
+            ctx.facts.problems.push(Problem::error(
+                "yaml_shape",
+                file,
+                1,
+                "a properties file must be a mapping",
+            ));
         }
         return ctx.facts;
     };
@@ -207,7 +241,12 @@ pub fn parse(text: &str, project: &str, file: &str) -> YamlFacts {
         if let Some(model) = entry.get("model").and_then(Value::as_str) {
             e.defines.push(model.to_string());
         } else {
-            ctx.facts.problems.push(Problem::error("unit_test_invalid", file, e.line, format!("unit test `{}` has no `model`", e.name)));
+            ctx.facts.problems.push(Problem::error(
+                "unit_test_invalid",
+                file,
+                e.line,
+                format!("unit test `{}` has no `model`", e.name),
+            ));
             continue;
         }
         ctx.facts.unit_tests.push(e);
@@ -218,18 +257,27 @@ pub fn parse(text: &str, project: &str, file: &str) -> YamlFacts {
 impl<'a> Ctx<'a> {
     /// The mappings listed under `section`, each having a string `name`.
     fn entries<'v>(&mut self, top: &'v Mapping, section: &str) -> Vec<&'v Mapping> {
-        let Some(value) = top.get(section) else { return Vec::new() };
+        let Some(value) = top.get(section) else {
+            return Vec::new();
+        };
         let Value::Sequence(items) = value else {
             if !value.is_null() {
                 let line = self.section_line(section);
-                self.facts.problems.push(Problem::error("yaml_shape", self.file, line, format!("`{section}` must be a list")));
+                self.facts.problems.push(Problem::error(
+                    "yaml_shape",
+                    self.file,
+                    line,
+                    format!("`{section}` must be a list"),
+                ));
             }
             return Vec::new();
         };
         let mut out = Vec::new();
         for item in items {
             match item {
-                Value::Mapping(m) if m.get("name").is_some_and(|n| n.as_str().is_some()) => out.push(m),
+                Value::Mapping(m) if m.get("name").is_some_and(|n| n.as_str().is_some()) => {
+                    out.push(m)
+                }
                 _ => {
                     let line = self.section_line(section);
                     self.facts.problems.push(Problem::error(
@@ -262,28 +310,48 @@ impl<'a> Ctx<'a> {
         if let Some(Value::Sequence(list)) = entry.get("versions") {
             for version in list.iter().filter_map(Value::as_mapping) {
                 let Some(v) = version.get("v").map(scalar_text) else {
-                    self.facts.problems.push(Problem::error("version_invalid", self.file, line, format!("a version of `{name}` has no `v`")));
+                    self.facts.problems.push(Problem::error(
+                        "version_invalid",
+                        self.file,
+                        line,
+                        format!("a version of `{name}` has no `v`"),
+                    ));
                     continue;
                 };
-                let defined_in =
-                    version.get("defined_in").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("{name}_v{v}"));
+                let defined_in = version
+                    .get("defined_in")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{name}_v{v}"));
                 let columns = match version.get("columns") {
                     Some(own) => self.version_columns(&columns, own, line),
                     None => columns.clone(),
                 };
-                versions.push(VersionSpec { v, defined_in, columns, config: json_map(version.get("config")) });
+                versions.push(VersionSpec {
+                    v,
+                    defined_in,
+                    columns,
+                    config: json_map(version.get("config")),
+                });
             }
         }
         // Generic tests: on the node (or each version), then per column.
         let targets: Vec<(Option<String>, &Vec<Column>)> = if versions.is_empty() {
             vec![(None, &columns)]
         } else {
-            versions.iter().map(|v| (Some(v.v.clone()), &v.columns)).collect()
+            versions
+                .iter()
+                .map(|v| (Some(v.v.clone()), &v.columns))
+                .collect()
         };
         let column_tests = column_test_lists(entry.get("columns"));
         let mut specs = Vec::new();
         for (version, version_columns) in &targets {
-            let target = TestTarget::Node { kind, name: name.clone(), version: version.clone() };
+            let target = TestTarget::Node {
+                kind,
+                name: name.clone(),
+                version: version.clone(),
+            };
             let own_tests = version
                 .as_ref()
                 .and_then(|v| version_entry(entry, v))
@@ -319,7 +387,9 @@ impl<'a> Ctx<'a> {
 
     /// A version's columns: the base columns it includes (`include`/`exclude`), then its own.
     fn version_columns(&mut self, base: &[Column], own: &Value, line: u32) -> Vec<Column> {
-        let Value::Sequence(items) = own else { return base.to_vec() };
+        let Value::Sequence(items) = own else {
+            return base.to_vec();
+        };
         let mut include_all = true;
         let mut include: Vec<String> = Vec::new();
         let mut exclude: Vec<String> = Vec::new();
@@ -331,12 +401,20 @@ impl<'a> Ctx<'a> {
                     Value::String(s) if s == "all" || s == "*" => include_all = true,
                     Value::Sequence(list) => {
                         include_all = false;
-                        include = list.iter().filter_map(Value::as_str).map(str::to_string).collect();
+                        include = list
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect();
                     }
                     _ => {}
                 }
                 if let Some(Value::Sequence(list)) = m.get("exclude") {
-                    exclude = list.iter().filter_map(Value::as_str).map(str::to_string).collect();
+                    exclude = list
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect();
                 }
             } else if m.get("name").is_some() {
                 own_columns.push(item.clone());
@@ -357,23 +435,39 @@ impl<'a> Ctx<'a> {
     }
 
     fn columns(&mut self, value: Option<&Value>, line: u32) -> Vec<Column> {
-        let Some(Value::Sequence(items)) = value else { return Vec::new() };
+        let Some(Value::Sequence(items)) = value else {
+            return Vec::new();
+        };
         let mut out: Vec<Column> = Vec::new();
         for item in items.iter().filter_map(Value::as_mapping) {
-            let Some(name) = item.get("name").map(scalar_text) else { continue };
+            let Some(name) = item.get("name").map(scalar_text) else {
+                continue;
+            };
             if out.iter().any(|c| c.name == name) {
                 let col_line = self.lines.of(&name, line, line);
-                self.facts.problems.push(Problem::error("duplicate_column", self.file, col_line, format!("column `{name}` is declared twice")));
+                self.facts.problems.push(Problem::error(
+                    "duplicate_column",
+                    self.file,
+                    col_line,
+                    format!("column `{name}` is declared twice"),
+                ));
                 continue;
             }
             let constraints = match item.get("constraints") {
-                Some(Value::Sequence(cs)) => cs.iter().filter_map(|c| c.get("type").and_then(Value::as_str)).map(str::to_string).collect(),
+                Some(Value::Sequence(cs)) => cs
+                    .iter()
+                    .filter_map(|c| c.get("type").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect(),
                 _ => Vec::new(),
             };
             out.push(Column {
                 name,
                 description: str_of(item, "description"),
-                data_type: item.get("data_type").and_then(Value::as_str).map(str::to_string),
+                data_type: item
+                    .get("data_type")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 constraints,
                 tests: Vec::new(),
             });
@@ -385,22 +479,41 @@ impl<'a> Ctx<'a> {
         let source = str_of(entry, "name");
         let source_line = self.name_line(&source);
         let source_config = json_map(entry.get("config"));
-        let source_freshness = entry.get("freshness").or_else(|| entry.get("config").and_then(|c| c.get("freshness")));
-        let Some(Value::Sequence(tables)) = entry.get("tables") else { return };
+        let source_freshness = entry
+            .get("freshness")
+            .or_else(|| entry.get("config").and_then(|c| c.get("freshness")));
+        let Some(Value::Sequence(tables)) = entry.get("tables") else {
+            return;
+        };
         for table in tables.iter().filter_map(Value::as_mapping) {
-            let Some(name) = table.get("name").and_then(Value::as_str).map(str::to_string) else {
-                self.facts.problems.push(Problem::error("yaml_shape", self.file, source_line, format!("a table of source `{source}` has no `name`")));
+            let Some(name) = table
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                self.facts.problems.push(Problem::error(
+                    "yaml_shape",
+                    self.file,
+                    source_line,
+                    format!("a table of source `{source}` has no `name`"),
+                ));
                 continue;
             };
             let line = self.lines.of(&name, source_line, source_line);
             let columns = self.columns(table.get("columns"), line);
             let table_config = json_map(table.get("config"));
-            let freshness = match table.get("freshness").or_else(|| table.get("config").and_then(|c| c.get("freshness"))) {
+            let freshness = match table
+                .get("freshness")
+                .or_else(|| table.get("config").and_then(|c| c.get("freshness")))
+            {
                 Some(Value::Null) => false,
                 Some(_) => true,
                 None => source_freshness.is_some_and(|f| !f.is_null()),
             };
-            let target = TestTarget::Source { source: source.clone(), table: name.clone() };
+            let target = TestTarget::Source {
+                source: source.clone(),
+                table: name.clone(),
+            };
             let mut specs = Vec::new();
             if let Some(list) = tests_of(table) {
                 specs.extend(self.tests(list, &target, None, line));
@@ -417,7 +530,8 @@ impl<'a> Ctx<'a> {
                 description: str_of(table, "description"),
                 columns,
                 freshness,
-                enabled: crate::project::is_enabled(&source_config) && crate::project::is_enabled(&table_config),
+                enabled: crate::project::is_enabled(&source_config)
+                    && crate::project::is_enabled(&table_config),
             });
         }
     }
@@ -452,40 +566,75 @@ impl<'a> Ctx<'a> {
     }
 
     /// Generic tests listed under `data_tests:`/`tests:` of a target (and column).
-    fn tests(&mut self, list: &[Value], target: &TestTarget, column: Option<&str>, line: u32) -> Vec<TestSpec> {
+    fn tests(
+        &mut self,
+        list: &[Value],
+        target: &TestTarget,
+        column: Option<&str>,
+        line: u32,
+    ) -> Vec<TestSpec> {
         let mut out = Vec::new();
         for item in list {
             match self.test(item, target, column, line) {
                 Ok(spec) => out.push(spec),
-                Err(message) => self.facts.problems.push(Problem::error("test_invalid", self.file, line, message)),
+                Err(message) => self.facts.problems.push(Problem::error(
+                    "test_invalid",
+                    self.file,
+                    line,
+                    message,
+                )),
             }
         }
         out
     }
 
     /// Mirrors dbt's `TestBuilder`: which keys are arguments, which are config, and the names.
-    fn test(&self, item: &Value, target: &TestTarget, column: Option<&str>, line: u32) -> Result<TestSpec, String> {
+    fn test(
+        &self,
+        item: &Value,
+        target: &TestTarget,
+        column: Option<&str>,
+        line: u32,
+    ) -> Result<TestSpec, String> {
         let (full_name, args_value) = match item {
             Value::String(s) => (s.clone(), Value::Mapping(Mapping::new())),
             Value::Mapping(m) if m.get("test_name").is_some() => {
                 let mut rest = m.clone();
-                let name = rest.remove("test_name").and_then(|v| v.as_str().map(str::to_string)).ok_or("`test_name` must be a string")?;
+                let name = rest
+                    .remove("test_name")
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .ok_or("`test_name` must be a string")?;
                 (name, Value::Mapping(rest))
             }
             Value::Mapping(m) if m.len() == 1 => {
                 let (k, v) = m.iter().next().ok_or("empty test")?;
-                let name = k.as_str().ok_or("a test's name must be a string")?.to_string();
+                let name = k
+                    .as_str()
+                    .ok_or("a test's name must be a string")?
+                    .to_string();
                 (name, v.clone())
             }
-            Value::Mapping(m) => return Err(format!("a test entry must have exactly one key, found {}", m.len())),
+            Value::Mapping(m) => {
+                return Err(format!(
+                    "a test entry must have exactly one key, found {}",
+                    m.len()
+                ));
+            }
             _ => return Err("a test entry must be a name or a mapping".into()),
         };
         let Value::Mapping(arg_map) = args_value else {
-            return Err(format!("the arguments of test `{full_name}` must be a mapping"));
+            return Err(format!(
+                "the arguments of test `{full_name}` must be a mapping"
+            ));
         };
         let mut args: TestArgs = TestArgs::new();
         for (k, v) in arg_map {
-            args.insert(k.as_str().map(str::to_string).unwrap_or_else(|| crate::test_ids::py_str(&k)), v);
+            args.insert(
+                k.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| crate::test_ids::py_str(&k)),
+                v,
+            );
         }
         if let Some(column) = column {
             args.insert("column_name".into(), Value::String(column.to_string()));
@@ -494,14 +643,33 @@ impl<'a> Ctx<'a> {
             && let Value::Mapping(arguments) = arguments
         {
             for (k, v) in arguments {
-                args.insert(k.as_str().map(str::to_string).unwrap_or_else(|| crate::test_ids::py_str(&k)), v);
+                args.insert(
+                    k.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| crate::test_ids::py_str(&k)),
+                    v,
+                );
             }
         }
         let (target_name, model_str, source_prefix) = match target {
-            TestTarget::Node { name, version: Some(v), .. } => {
-                (format!("{name}_v{v}"), format!("{{{{ get_where_subquery(ref('{name}', version='{v}')) }}}}"), "")
-            }
-            TestTarget::Node { name, version: None, .. } => (name.clone(), format!("{{{{ get_where_subquery(ref('{name}')) }}}}"), ""),
+            TestTarget::Node {
+                name,
+                version: Some(v),
+                ..
+            } => (
+                format!("{name}_v{v}"),
+                format!("{{{{ get_where_subquery(ref('{name}', version='{v}')) }}}}"),
+                "",
+            ),
+            TestTarget::Node {
+                name,
+                version: None,
+                ..
+            } => (
+                name.clone(),
+                format!("{{{{ get_where_subquery(ref('{name}')) }}}}"),
+                "",
+            ),
             TestTarget::Source { source, table } => (
                 format!("{source}_{table}"),
                 format!("{{{{ get_where_subquery(source('{source}', '{table}')) }}}}"),
@@ -533,7 +701,15 @@ impl<'a> Ctx<'a> {
         if let Some(ns) = &namespace {
             test_type = format!("{ns}_{test_type}");
         }
-        let id = generic_test_id(self.project, &test_type, &target_name, custom_name.as_deref(), &test_name, namespace.as_deref(), &args);
+        let id = generic_test_id(
+            self.project,
+            &test_type,
+            &target_name,
+            custom_name.as_deref(),
+            &test_name,
+            namespace.as_deref(),
+            &args,
+        );
         let mut refs = Vec::new();
         let mut sources = Vec::new();
         for (key, value) in &args {
@@ -573,12 +749,19 @@ fn extract_expression(s: &str) -> jinja::Extracted {
             rest.starts_with('(') && rest.trim_end().ends_with(')') && rest.len() > 2
         })
     });
-    if looks_like_call { jinja::extract_sql(&format!("{{{{ {t} }}}}")) } else { jinja::extract_sql(s) }
+    if looks_like_call {
+        jinja::extract_sql(&format!("{{{{ {t} }}}}"))
+    } else {
+        jinja::extract_sql(s)
+    }
 }
 
 fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn tests_of(entry: &Mapping) -> Option<&Vec<Value>> {
@@ -590,9 +773,10 @@ fn tests_of(entry: &Mapping) -> Option<&Vec<Value>> {
 
 fn version_entry<'m>(entry: &'m Mapping, v: &str) -> Option<&'m Mapping> {
     match entry.get("versions") {
-        Some(Value::Sequence(list)) => {
-            list.iter().filter_map(Value::as_mapping).find(|m| m.get("v").map(scalar_text).as_deref() == Some(v))
-        }
+        Some(Value::Sequence(list)) => list
+            .iter()
+            .filter_map(Value::as_mapping)
+            .find(|m| m.get("v").map(scalar_text).as_deref() == Some(v)),
         _ => None,
     }
 }
@@ -611,7 +795,9 @@ fn column_test_lists(columns: Option<&Value>) -> HashMap<String, Vec<Value>> {
 }
 
 fn metric_inputs(type_params: Option<&Value>, e: &mut EntitySpec) {
-    let Some(Value::Mapping(tp)) = type_params else { return };
+    let Some(Value::Mapping(tp)) = type_params else {
+        return;
+    };
     for key in ["measure", "numerator_measure"] {
         if let Some(m) = tp.get(key) {
             e.measures.extend(name_or_string(m));
@@ -644,7 +830,11 @@ fn name_or_string(v: &Value) -> Option<String> {
 
 fn names_in(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Sequence(items)) => items.iter().filter_map(|i| i.get("name").and_then(Value::as_str)).map(str::to_string).collect(),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|i| i.get("name").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -697,14 +887,24 @@ mod tests {
         assert_eq!(p.columns[0].constraints, ["not_null"]);
         assert_eq!(facts.tests.len(), 3);
         let rel = &facts.tests[2];
-        assert_eq!(rel.name, "relationships_orders_customer_id__id__ref_customers_");
-        assert_eq!(rel.refs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["orders", "customers"]);
+        assert_eq!(
+            rel.name,
+            "relationships_orders_customer_id__id__ref_customers_"
+        );
+        assert_eq!(
+            rel.refs.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["orders", "customers"]
+        );
         assert_eq!(rel.line, 12);
     }
 
     #[test]
     fn broken_yaml_is_one_problem_with_a_line() {
-        let facts = parse("models:\n  - name: a\n    columns: [\n", "shop", "models/bad.yml");
+        let facts = parse(
+            "models:\n  - name: a\n    columns: [\n",
+            "shop",
+            "models/bad.yml",
+        );
         assert_eq!(facts.problems.len(), 1);
         assert_eq!(facts.problems[0].code, "yaml_invalid");
         assert!(facts.problems[0].line >= 3, "{:?}", facts.problems[0]);
@@ -712,7 +912,11 @@ mod tests {
 
     #[test]
     fn malformed_entries_are_reported_and_the_rest_is_read() {
-        let facts = parse("models:\n  - description: nameless\n  - name: ok\n    data_tests: [{a: 1, b: 2}, 3]\nsources: 5\n", "shop", "m.yml");
+        let facts = parse(
+            "models:\n  - description: nameless\n  - name: ok\n    data_tests: [{a: 1, b: 2}, 3]\nsources: 5\n",
+            "shop",
+            "m.yml",
+        );
         assert_eq!(facts.patches.len(), 1);
         assert_eq!(facts.problems.len(), 4, "{:?}", facts.problems);
     }

@@ -11,8 +11,8 @@ mod status;
 mod workspace;
 
 pub use domain::{
-    ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, LineageEdgeDto,
-    LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,
+    ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto,
+    LineageEdgeDto, LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,
 };
 pub use error::{ErrorCode, ErrorDto};
 pub use skill::{SkillDto, SkillProblemDto, SkillsDto};

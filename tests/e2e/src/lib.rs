@@ -154,14 +154,29 @@ impl App {
 
     /// Waits until an element with this `data-testid` exists.
     pub async fn wait_for(&self, testid: &str, timeout: Duration) -> Result<Element> {
-        let css = Self::locator(testid);
+        self.wait_for_css(&Self::locator(testid), timeout).await
+    }
+
+    /// Waits until an element matching a CSS selector exists (for `data-testid` plus attributes).
+    pub async fn wait_for_css(&self, css: &str, timeout: Duration) -> Result<Element> {
         self.client()
             .wait()
             .at_most(timeout)
             .every(Duration::from_millis(50))
-            .for_element(Locator::Css(&css))
+            .for_element(Locator::Css(css))
             .await
-            .with_context(|| format!("no element [data-testid='{testid}'] within {timeout:?}"))
+            .with_context(|| format!("no element {css} within {timeout:?}"))
+    }
+
+    /// Clicks the element matching a CSS selector once it exists. Dispatched from script, which
+    /// also works for SVG elements WebDriver's pointer actions may not reach.
+    pub async fn click_css(&self, css: &str) -> Result<()> {
+        let el = self.wait_for_css(css, DEFAULT_WAIT).await?;
+        let arg = serde_json::to_value(&el)?;
+        self.client()
+            .execute("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", vec![arg])
+            .await?;
+        Ok(())
     }
 
     /// Waits until the element's text contains `needle`, and returns the text.

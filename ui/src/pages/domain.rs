@@ -10,7 +10,9 @@ use crate::view_helpers::{error_panel, loading};
 use file_tree::FileTree;
 use leptos::prelude::*;
 use lineage::LineageGraph;
-use vibedata_protocol::{CoverageDto, FileDto, IndexSummaryDto, NodeDetailDto, NodeRowDto, ProblemDto};
+use vibedata_protocol::{
+    CoverageDto, FileDto, IndexSummaryDto, NodeDetailDto, NodeRowDto, ProblemDto,
+};
 
 /// What the main pane shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +23,11 @@ pub enum Focus {
 }
 
 #[component]
-pub fn DomainView(workspace_id: String, workspace_name: String, on_close: Callback<()>) -> impl IntoView {
+pub fn DomainView(
+    workspace_id: String,
+    workspace_name: String,
+    on_close: Callback<()>,
+) -> impl IntoView {
     let revision = RwSignal::new(0u64);
     let opened = StoredValue::new(false);
     let focus = RwSignal::new(Focus::Overview);
@@ -101,7 +107,8 @@ pub fn DomainView(workspace_id: String, workspace_name: String, on_close: Callba
 #[component]
 fn SearchResults(rows: Vec<NodeRowDto>, open: Callback<Focus>) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <p class="muted" data-testid="search-empty">"Nothing matches."</p> }.into_any();
+        return view! { <p class="muted" data-testid="search-empty">"Nothing matches."</p> }
+            .into_any();
     }
     view! {
         <ul class="results" data-testid="search-results">
@@ -138,7 +145,8 @@ fn Overview(summary: IndexSummaryDto, open: Callback<Focus>) -> impl IntoView {
         .iter()
         .map(|c| view! { <span class="count" data-testid="count" data-kind=c.kind.clone()><strong>{c.count}</strong> " " {c.kind.replace('_', " ")}</span> })
         .collect_view();
-    let packages = (!summary.packages.is_empty()).then(|| view! { <p class="muted">"Packages: " {summary.packages.join(", ")}</p> });
+    let packages = (!summary.packages.is_empty())
+        .then(|| view! { <p class="muted">"Packages: " {summary.packages.join(", ")}</p> });
     view! {
         <div data-testid="domain-overview-pane">
             <h2>{summary.project_name.clone().unwrap_or_else(|| "(no dbt project)".into())}</h2>
@@ -155,7 +163,11 @@ fn Overview(summary: IndexSummaryDto, open: Callback<Focus>) -> impl IntoView {
 #[component]
 fn CoverageTable(total: CoverageDto, folders: Vec<CoverageDto>) -> impl IntoView {
     let row = |c: CoverageDto, testid: &'static str| {
-        let scope = if c.scope.is_empty() { "All models".to_string() } else { c.scope.clone() };
+        let scope = if c.scope.is_empty() {
+            "All models".to_string()
+        } else {
+            c.scope.clone()
+        };
         view! {
             <tr data-testid=testid data-scope=c.scope.clone()>
                 <td>{scope}</td>
@@ -182,7 +194,8 @@ fn CoverageTable(total: CoverageDto, folders: Vec<CoverageDto>) -> impl IntoView
 #[component]
 fn ProblemList(problems: Vec<ProblemDto>, open: Callback<Focus>) -> impl IntoView {
     if problems.is_empty() {
-        return view! { <p class="ok" data-testid="problems-none">"No problems found."</p> }.into_any();
+        return view! { <p class="ok" data-testid="problems-none">"No problems found."</p> }
+            .into_any();
     }
     view! {
         <ul class="problems" data-testid="problems">
@@ -213,7 +226,12 @@ fn ProblemList(problems: Vec<ProblemDto>, open: Callback<Focus>) -> impl IntoVie
 }
 
 #[component]
-fn NodeView(workspace_id: String, unique_id: String, revision: RwSignal<u64>, open: Callback<Focus>) -> impl IntoView {
+fn NodeView(
+    workspace_id: String,
+    unique_id: String,
+    revision: RwSignal<u64>,
+    open: Callback<Focus>,
+) -> impl IntoView {
     let ids = StoredValue::new((workspace_id, unique_id));
     let detail = LocalResource::new(move || {
         let _ = revision.get();
@@ -239,7 +257,11 @@ fn NodeView(workspace_id: String, unique_id: String, revision: RwSignal<u64>, op
 }
 
 #[component]
-fn NodeDetail(d: NodeDetailDto, g: vibedata_protocol::LineageDto, open: Callback<Focus>) -> impl IntoView {
+fn NodeDetail(
+    d: NodeDetailDto,
+    g: vibedata_protocol::LineageDto,
+    open: Callback<Focus>,
+) -> impl IntoView {
     let (file, line) = (d.node.file.clone(), d.node.line);
     let columns = (!d.columns.is_empty()).then(|| {
         view! {
@@ -268,8 +290,12 @@ fn NodeDetail(d: NodeDetailDto, g: vibedata_protocol::LineageDto, open: Callback
             </ul>
         }
     });
-    let code = d.code.clone().map(|code| view! { <h3>"Code"</h3><pre class="code" data-testid="node-sql">{code}</pre> });
-    let problems = (!d.problems.is_empty()).then(|| view! { <ProblemList problems=d.problems.clone() open /> });
+    let code = d
+        .code
+        .clone()
+        .map(|code| view! { <h3>"Code"</h3><pre class="code" data-testid="node-sql">{code}</pre> });
+    let problems = (!d.problems.is_empty())
+        .then(|| view! { <ProblemList problems=d.problems.clone() open /> });
     view! {
         <article class="node" data-testid="node-view" data-uid=d.node.unique_id.clone()>
             <header class="node-header">
@@ -294,7 +320,13 @@ fn NodeDetail(d: NodeDetailDto, g: vibedata_protocol::LineageDto, open: Callback
 }
 
 #[component]
-fn FileView(workspace_id: String, path: String, line: u32, revision: RwSignal<u64>, open: Callback<Focus>) -> impl IntoView {
+fn FileView(
+    workspace_id: String,
+    path: String,
+    line: u32,
+    revision: RwSignal<u64>,
+    open: Callback<Focus>,
+) -> impl IntoView {
     let args = StoredValue::new((workspace_id, path));
     let file = LocalResource::new(move || {
         let _ = revision.get();
@@ -326,7 +358,8 @@ fn FileText(f: FileDto, line: u32, open: Callback<Focus>) -> impl IntoView {
             view! { <button class="chip" data-testid="file-node" data-uid=n.unique_id.clone() on:click=move |_| open.run(Focus::Node(uid.clone()))>{n.name.clone()}</button> }
         })
         .collect_view();
-    let problems = (!f.problems.is_empty()).then(|| view! { <ProblemList problems=f.problems.clone() open /> });
+    let problems = (!f.problems.is_empty())
+        .then(|| view! { <ProblemList problems=f.problems.clone() open /> });
     let rows = f
         .text
         .lines()

@@ -11,15 +11,19 @@ pub fn DomainsPage() -> impl IntoView {
     // The workspace whose dbt project is open, as (id, name).
     let opened = RwSignal::new(None::<(String, String)>);
     provide_context(opened);
-    move || match opened.get() {
+    move || {
+        match opened.get() {
         Some((id, name)) => {
             view! { <DomainView workspace_id=id workspace_name=name on_close=Callback::new(move |_| opened.set(None)) /> }.into_any()
         }
         None => workspace_list(workspaces).into_any(),
     }
+    }
 }
 
-fn workspace_list(workspaces: LocalResource<Result<Vec<WorkspaceDto>, vibedata_protocol::ErrorDto>>) -> impl IntoView {
+fn workspace_list(
+    workspaces: LocalResource<Result<Vec<WorkspaceDto>, vibedata_protocol::ErrorDto>>,
+) -> impl IntoView {
     view! {
         <section data-testid="page-domains">
             <header class="page-header">

@@ -12,15 +12,33 @@ use vibedata_core::venv::Venv;
 
 fn assert_agrees(venv: &Venv, project: &Path) {
     let run = venv.dbt(project, &["parse", "--no-partial-parse"]).unwrap();
-    assert!(run.success, "dbt parse must succeed on the fixture {}:\n{}\n{}", project.display(), run.stdout, run.stderr);
+    assert!(
+        run.success,
+        "dbt parse must succeed on the fixture {}:\n{}\n{}",
+        project.display(),
+        run.stdout,
+        run.stderr
+    );
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(project.join("target/manifest.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(project.join("target/manifest.json")).unwrap())
+            .unwrap();
     let index = Index::load(project);
-    assert!(index.problems().is_empty(), "a project dbt parses cleanly has no index problems: {:#?}", index.problems());
+    assert!(
+        index.problems().is_empty(),
+        "a project dbt parses cleanly has no index problems: {:#?}",
+        index.problems()
+    );
     let diffs = agreement::diff_against_manifest(&index, &manifest);
-    assert!(diffs.is_empty(), "the index must equal dbt's manifest node for node:\n{}", diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "the index must equal dbt's manifest node for node:\n{}",
+        diffs.join("\n")
+    );
     let dbt_nodes = manifest["nodes"].as_object().unwrap().len();
-    assert!(dbt_nodes > 0 && index.nodes().len() >= dbt_nodes, "the comparison covered dbt's {dbt_nodes} nodes");
+    assert!(
+        dbt_nodes > 0 && index.nodes().len() >= dbt_nodes,
+        "the comparison covered dbt's {dbt_nodes} nodes"
+    );
 }
 
 fn venv() -> Venv {

@@ -2,6 +2,7 @@
 //! the venv that `scripts/setup.sh` builds (no display, no Tauri).
 
 mod demo;
+mod domain;
 mod git;
 mod index_agreement;
 mod studio;

@@ -17,7 +17,12 @@ fn main() {
         let start = Instant::now();
         let index = Index::load(&dir);
         let elapsed = start.elapsed();
-        println!("{} {} {}", elapsed.as_secs_f64(), peak_rss_kib(), index.nodes().len());
+        println!(
+            "{} {} {}",
+            elapsed.as_secs_f64(),
+            peak_rss_kib(),
+            index.nodes().len()
+        );
         return;
     }
     if let Some(pos) = args.iter().position(|a| a == "--write") {
@@ -43,15 +48,30 @@ fn main() {
         .filter(|(i, a)| a.parse::<usize>().is_ok() && (*i == 0 || args[i - 1] != "--venv"))
         .map(|(_, a)| a.parse().unwrap_or(0))
         .collect();
-    let sizes = if sizes.is_empty() { vec![1000, 5000, 10000] } else { sizes };
-    let dbt = venv.as_ref().map(|v| v.join("bin/dbt")).filter(|d| d.is_file() && !no_dbt);
-    let python = venv.as_ref().map(|v| v.join("bin/python")).filter(|p| p.is_file());
+    let sizes = if sizes.is_empty() {
+        vec![1000, 5000, 10000]
+    } else {
+        sizes
+    };
+    let dbt = venv
+        .as_ref()
+        .map(|v| v.join("bin/dbt"))
+        .filter(|d| d.is_file() && !no_dbt);
+    let python = venv
+        .as_ref()
+        .map(|v| v.join("bin/python"))
+        .filter(|p| p.is_file());
     let me = std::env::current_exe().expect("own path");
 
-    println!("| models | files | nodes | native load | native peak RSS | re-index 1 SQL file | re-index 1 YAML file | dbt parse | dbt peak RSS | speed-up | agree |");
+    println!(
+        "| models | files | nodes | native load | native peak RSS | re-index 1 SQL file | re-index 1 YAML file | dbt parse | dbt peak RSS | speed-up | agree |"
+    );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for size in sizes {
-        let dir = tempfile::Builder::new().prefix("dbt-index-bench-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("dbt-index-bench-")
+            .tempdir()
+            .expect("temp dir");
         eprintln!("generating a {size}-model project…");
         synthetic::write_synthetic(dir.path(), size, 42).expect("generate project");
         // Warm the page cache once so both tools read from memory.
@@ -60,10 +80,16 @@ fn main() {
         let mut peak_kib = 0;
         let mut node_count = 0;
         for _ in 0..3 {
-            let out = Command::new(&me).arg("--measure-load").arg(dir.path()).output().expect("run child");
+            let out = Command::new(&me)
+                .arg("--measure-load")
+                .arg(dir.path())
+                .output()
+                .expect("run child");
             let text = String::from_utf8_lossy(&out.stdout);
             let parts: Vec<&str> = text.split_whitespace().collect();
-            loads.push(Duration::from_secs_f64(parts.first().and_then(|s| s.parse().ok()).unwrap_or(0.0)));
+            loads.push(Duration::from_secs_f64(
+                parts.first().and_then(|s| s.parse().ok()).unwrap_or(0.0),
+            ));
             peak_kib = peak_kib.max(parts.get(1).and_then(|s| s.parse().ok()).unwrap_or(0));
             node_count = parts.get(2).and_then(|s| s.parse().ok()).unwrap_or(0);
         }
@@ -97,13 +123,19 @@ fn main() {
             (Some(dbt), Some(python)) => {
                 eprintln!("running dbt parse on {size} models…");
                 let (t, peak) = run_dbt_parse(python, dbt, dir.path());
-                let manifest: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(dir.path().join("target/manifest.json")).unwrap_or_default()).unwrap_or_default();
+                let manifest: serde_json::Value = serde_json::from_slice(
+                    &std::fs::read(dir.path().join("target/manifest.json")).unwrap_or_default(),
+                )
+                .unwrap_or_default();
                 let diffs = agreement::diff_against_manifest(&index, &manifest);
                 for d in diffs.iter().take(5) {
                     eprintln!("  differs: {d}");
                 }
-                let agree = if diffs.is_empty() { "yes".to_string() } else { format!("no ({} differences)", diffs.len()) };
+                let agree = if diffs.is_empty() {
+                    "yes".to_string()
+                } else {
+                    format!("no ({} differences)", diffs.len())
+                };
                 (Some(t), Some(peak), agree)
             }
             _ => (None, None, "not checked".to_string()),
@@ -114,9 +146,18 @@ fn main() {
             peak_kib as f64 / 1024.0,
             ms(incremental),
             ms(yaml_incremental),
-            dbt_time.map_or("—".into(), |t: Duration| format!("{:.1} s", t.as_secs_f64())),
-            dbt_peak.map_or("—".into(), |p: u64| format!("{:.0} MiB", p as f64 / 1024.0)),
-            dbt_time.map_or("—".into(), |t| format!("{:.0}×", t.as_secs_f64() / native.as_secs_f64())),
+            dbt_time.map_or("—".into(), |t: Duration| format!(
+                "{:.1} s",
+                t.as_secs_f64()
+            )),
+            dbt_peak.map_or("—".into(), |p: u64| format!(
+                "{:.0} MiB",
+                p as f64 / 1024.0
+            )),
+            dbt_time.map_or("—".into(), |t| format!(
+                "{:.0}×",
+                t.as_secs_f64() / native.as_secs_f64()
+            )),
         );
     }
 }
@@ -135,7 +176,10 @@ fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0)))
+        .find_map(|l| {
+            l.strip_prefix("VmHWM:")
+                .map(|v| v.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0))
+        })
         .unwrap_or(0)
 }
 

@@ -14,8 +14,16 @@ pub fn write(root: &Path, rel: &str, text: &str) {
 }
 
 pub fn minimal(root: &Path) {
-    write(root, "dbt_project.yml", "name: shop\nversion: '1.0'\nprofile: shop\n");
+    write(
+        root,
+        "dbt_project.yml",
+        "name: shop\nversion: '1.0'\nprofile: shop\n",
+    );
     write(root, "models/a.sql", "select 1 as id\n");
     write(root, "models/b.sql", "select id from {{ ref('a') }}\n");
-    write(root, "models/schema.yml", "version: 2\nmodels:\n  - name: b\n    columns:\n      - name: id\n        description: Key\n        data_tests: [not_null]\n");
+    write(
+        root,
+        "models/schema.yml",
+        "version: 2\nmodels:\n  - name: b\n    columns:\n      - name: id\n        description: Key\n        data_tests: [not_null]\n",
+    );
 }

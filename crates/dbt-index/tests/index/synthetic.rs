@@ -5,9 +5,17 @@ fn synthetic_projects_index_without_problems() {
     let dir = tempfile::tempdir().unwrap();
     synthetic::write_synthetic(dir.path(), 300, 7).unwrap();
     let index = Index::load(dir.path());
-    assert!(index.problems().is_empty(), "{:#?}", &index.problems()[..index.problems().len().min(5)]);
+    assert!(
+        index.problems().is_empty(),
+        "{:#?}",
+        &index.problems()[..index.problems().len().min(5)]
+    );
     let counts = index.counts();
-    assert_eq!(counts[&ResourceType::Model], 302, "300 models plus the package's two");
+    assert_eq!(
+        counts[&ResourceType::Model],
+        302,
+        "300 models plus the package's two"
+    );
     assert!(counts[&ResourceType::Test] > 600);
     assert!(index.coverage().total.tests_pct() > 30.0);
 }
@@ -36,6 +44,11 @@ fn the_feature_tour_uses_every_resource_type() {
     assert!(index.nodes().contains_key("model.tour.dim_customers.v1"));
     assert_eq!(
         index.graph().parent_map["model.tour.orders"],
-        ["model.synth_utils.util_calendar", "model.tour.dim_customers.v1", "model.tour.dim_customers.v2", "model.tour.stg_orders"]
+        [
+            "model.synth_utils.util_calendar",
+            "model.tour.dim_customers.v1",
+            "model.tour.dim_customers.v2",
+            "model.tour.stg_orders"
+        ]
     );
 }

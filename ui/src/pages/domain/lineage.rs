@@ -17,15 +17,35 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
     let pos: HashMap<String, (f64, f64)> = lineage
         .nodes
         .iter()
-        .map(|n| (n.unique_id.clone(), (f64::from(n.rank - min_rank) * COL_W + 10.0, f64::from(n.order) * ROW_H + 10.0)))
+        .map(|n| {
+            (
+                n.unique_id.clone(),
+                (
+                    f64::from(n.rank - min_rank) * COL_W + 10.0,
+                    f64::from(n.order) * ROW_H + 10.0,
+                ),
+            )
+        })
         .collect();
     let width = pos.values().map(|p| p.0).fold(0.0, f64::max) + NODE_W + 20.0;
     let height = pos.values().map(|p| p.1).fold(0.0, f64::max) + NODE_H + 20.0;
 
     // View box state: pan offset and zoom factor.
-    let (tx, ty, zoom) = (RwSignal::new(0.0f64), RwSignal::new(0.0f64), RwSignal::new(1.0f64));
+    let (tx, ty, zoom) = (
+        RwSignal::new(0.0f64),
+        RwSignal::new(0.0f64),
+        RwSignal::new(1.0f64),
+    );
     let drag = StoredValue::new(None::<(f64, f64)>);
-    let view_box = move || format!("{} {} {} {}", tx.get(), ty.get(), width / zoom.get(), height.max(120.0) / zoom.get());
+    let view_box = move || {
+        format!(
+            "{} {} {} {}",
+            tx.get(),
+            ty.get(),
+            width / zoom.get(),
+            height.max(120.0) / zoom.get()
+        )
+    };
 
     let edges = lineage
         .edges
