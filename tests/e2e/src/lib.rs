@@ -168,15 +168,24 @@ impl App {
             .with_context(|| format!("no element {css} within {timeout:?}"))
     }
 
-    /// Clicks the element matching a CSS selector once it exists. Dispatched from script, which
-    /// also works for SVG elements WebDriver's pointer actions may not reach.
+    /// Clicks the element matching a CSS selector once it exists. Found and clicked in one script
+    /// (a list that re-renders cannot leave a stale handle), which also reaches SVG elements.
     pub async fn click_css(&self, css: &str) -> Result<()> {
-        let el = self.wait_for_css(css, DEFAULT_WAIT).await?;
-        let arg = serde_json::to_value(&el)?;
-        self.client()
-            .execute("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}));", vec![arg])
-            .await?;
-        Ok(())
+        let deadline = Instant::now() + DEFAULT_WAIT;
+        let script = "const el = document.querySelector(arguments[0]);\n\
+                      if (!el) { return false; }\n\
+                      el.dispatchEvent(new MouseEvent('click', {bubbles: true}));\n\
+                      return true;";
+        loop {
+            let clicked = self.client().execute(script, vec![serde_json::Value::String(css.to_owned())]).await?;
+            if clicked == serde_json::Value::Bool(true) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("no element {css} to click within {DEFAULT_WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until the element's text contains `needle`, and returns the text.

@@ -89,8 +89,8 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
     view! {
         <div class="lineage" data-testid="lineage-graph">
             <div class="lineage-tools">
-                <button class="link" data-testid="lineage-zoom-in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"＋"</button>
-                <button class="link" data-testid="lineage-zoom-out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.25))>"－"</button>
+                <button class="link" data-testid="lineage-zoom-in" title="Zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"+"</button>
+                <button class="link" data-testid="lineage-zoom-out" title="Zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.25))>"−"</button>
                 <button class="link" on:click=move |_| { tx.set(0.0); ty.set(0.0); zoom.set(1.0); }>"Reset"</button>
             </div>
             <svg
