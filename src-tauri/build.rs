@@ -5,6 +5,7 @@ fn main() {
         "app_status",
         "list_workspaces",
         "list_skills",
+        "add_workspace",
         "open_domain",
         "domain_summary",
         "search_nodes",

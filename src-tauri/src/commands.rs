@@ -5,8 +5,8 @@ use crate::state::AppState;
 use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::{
-    AppStatusDto, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto,
-    NodeRowDto, SkillsDto, WorkspaceDto,
+    AddWorkspaceDto, AppStatusDto, CloneProgressDto, ErrorDto, FileDto, IndexChangedDto,
+    IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto, SkillsDto, WorkspaceDto,
 };
 
 #[tauri::command]
@@ -84,4 +84,15 @@ pub async fn domain_file(
     path: String,
 ) -> Result<FileDto, ErrorDto> {
     Ok(state.studio()?.domain_file(&workspace_id, path).await?)
+}
+
+/// Registers a repository; `on_progress` receives clone progress for remote URLs.
+#[tauri::command]
+pub async fn add_workspace(
+    state: State<'_, AppState>,
+    request: AddWorkspaceDto,
+    on_progress: Channel<CloneProgressDto>,
+) -> Result<WorkspaceDto, ErrorDto> {
+    let forward = move |p: CloneProgressDto| drop(on_progress.send(p));
+    Ok(state.studio()?.add_workspace(request, forward).await?)
 }

@@ -59,6 +59,7 @@ fn main() {
             commands::app_status,
             commands::list_workspaces,
             commands::list_skills,
+            commands::add_workspace,
             commands::open_domain,
             commands::domain_summary,
             commands::search_nodes,

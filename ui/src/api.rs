@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vibedata_protocol::{
-    AppStatusDto, ErrorCode, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto,
-    NodeDetailDto, NodeRowDto, SkillsDto, WorkspaceDto,
+    AddWorkspaceDto, AppStatusDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto, IndexChangedDto,
+    IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto, SkillsDto, WorkspaceDto,
 };
 use wasm_bindgen::prelude::*;
 
@@ -70,27 +70,67 @@ struct Workspace<'a> {
     workspace_id: &'a str,
 }
 
+/// A Tauri channel whose messages, decoded as `T`, go to `handler` for the life of the window.
+fn channel<T: DeserializeOwned + 'static>(handler: impl Fn(T) + 'static) -> TauriChannel {
+    let channel = TauriChannel::new();
+    let closure = Closure::<dyn Fn(JsValue)>::new(move |message: JsValue| {
+        if let Ok(value) = serde_wasm_bindgen::from_value::<T>(message) {
+            handler(value);
+        }
+    });
+    channel.set_onmessage(closure.as_ref().unchecked_ref());
+    // The shell may send at any time while the window lives.
+    closure.forget();
+    channel
+}
+
+/// Invokes `cmd` with JSON-able `args` plus a channel under `channel_key`.
+async fn call_with_channel<A: Serialize, T: DeserializeOwned>(
+    cmd: &str,
+    args: &A,
+    channel_key: &str,
+    channel: TauriChannel,
+) -> Result<T, ErrorDto> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = args
+        .serialize(&serializer)
+        .map_err(|e| ErrorDto::new(ErrorCode::Ipc, format!("cannot encode {cmd}: {e}")))?;
+    js_sys::Reflect::set(&value, &JsValue::from_str(channel_key), &channel)
+        .map_err(|_| ErrorDto::new(ErrorCode::Ipc, format!("cannot encode {cmd}")))?;
+    call_js(cmd, value).await
+}
+
+#[derive(Serialize)]
+struct AddArgs<'a> {
+    request: &'a AddWorkspaceDto,
+}
+
+/// Registers a repository; `on_progress` follows a clone.
+pub async fn add_workspace(
+    request: &AddWorkspaceDto,
+    on_progress: impl Fn(CloneProgressDto) + 'static,
+) -> Result<WorkspaceDto, ErrorDto> {
+    call_with_channel(
+        "add_workspace",
+        &AddArgs { request },
+        "onProgress",
+        channel(on_progress),
+    )
+    .await
+}
+
 /// Opens a workspace's dbt index; `on_change` runs on every revision the file watcher applies.
 pub async fn open_domain(
     workspace_id: &str,
     on_change: impl Fn(IndexChangedDto) + 'static,
 ) -> Result<IndexSummaryDto, ErrorDto> {
-    let channel = TauriChannel::new();
-    let handler = Closure::<dyn Fn(JsValue)>::new(move |message: JsValue| {
-        if let Ok(event) = serde_wasm_bindgen::from_value::<IndexChangedDto>(message) {
-            on_change(event);
-        }
-    });
-    channel.set_onmessage(handler.as_ref().unchecked_ref());
-    // The channel lives as long as the window: the shell may send at any time.
-    handler.forget();
-    let args = js_sys::Object::new();
-    let set =
-        |key: &str, value: &JsValue| js_sys::Reflect::set(&args, &JsValue::from_str(key), value);
-    set("workspaceId", &JsValue::from_str(workspace_id))
-        .and_then(|_| set("onChange", &channel))
-        .map_err(|_| ErrorDto::new(ErrorCode::Ipc, "cannot build the open_domain call"))?;
-    call_js("open_domain", args.into()).await
+    call_with_channel(
+        "open_domain",
+        &Workspace { workspace_id },
+        "onChange",
+        channel(on_change),
+    )
+    .await
 }
 
 pub async fn domain_summary(workspace_id: &str) -> Result<IndexSummaryDto, ErrorDto> {

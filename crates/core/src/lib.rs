@@ -16,6 +16,7 @@ pub mod error;
 pub mod git;
 pub mod observability;
 pub mod paths;
+pub mod registration;
 pub mod skills;
 pub mod store;
 pub mod studio;

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OnceCell, broadcast};
 use vibedata_protocol::{
-    AppStatusDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
-    SkillsDto, WorkspaceDto,
+    AddWorkspaceDto, AppStatusDto, CloneProgressDto, FileDto, IndexChangedDto, IndexSummaryDto,
+    LineageDto, NodeDetailDto, NodeRowDto, SkillsDto, WorkspaceDto,
 };
 
 pub struct Studio {
@@ -66,6 +66,21 @@ impl Studio {
                 .iter()
                 .map(workspace::describe)
                 .collect())
+        })
+        .await
+    }
+
+    /// Registers a repository (a local folder in place, or a file:// URL cloned under the
+    /// workspace root with `on_progress` called as objects arrive) and returns it as listed.
+    pub async fn add_workspace(
+        &self,
+        request: AddWorkspaceDto,
+        on_progress: impl Fn(CloneProgressDto) + Send + 'static,
+    ) -> Result<WorkspaceDto> {
+        let (store, root) = (self.store.clone(), self.paths.workspace_root.clone());
+        blocking(move || {
+            let ws = crate::registration::add(&store, &root, &request, on_progress)?;
+            Ok(workspace::describe(&ws))
         })
         .await
     }

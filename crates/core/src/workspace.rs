@@ -198,7 +198,7 @@ pub fn read_head(path: &Path) -> Result<(Option<String>, Option<CommitDto>)> {
     ))
 }
 
-fn validate_name(name: &str) -> Result<()> {
+pub(crate) fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name

@@ -17,4 +17,4 @@ pub use domain::{
 pub use error::{ErrorCode, ErrorDto};
 pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
 pub use status::{AppStatusDto, VenvStatusDto};
-pub use workspace::{CommitDto, WorkspaceDto, WorkspaceKind};
+pub use workspace::{AddWorkspaceDto, CloneProgressDto, CommitDto, WorkspaceDto, WorkspaceKind};

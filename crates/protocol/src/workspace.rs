@@ -42,3 +42,40 @@ impl CommitDto {
         &self.id[..self.id.len().min(7)]
     }
 }
+
+/// A request to register a repository: a local folder holding a git repository (registered in
+/// place) or a remote URL (cloned under the workspace root).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddWorkspaceDto {
+    pub source: String,
+    /// Defaults to the folder or repository name.
+    pub name: Option<String>,
+    pub kind: WorkspaceKind,
+}
+
+/// Clone progress as git reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloneProgressDto {
+    pub received_objects: usize,
+    pub total_objects: usize,
+    pub indexed_deltas: usize,
+    pub total_deltas: usize,
+    pub received_bytes: usize,
+}
+
+impl CloneProgressDto {
+    /// Overall progress from 0 to 1: receiving objects, then resolving deltas.
+    pub fn fraction(&self) -> f64 {
+        let objects = if self.total_objects == 0 {
+            0.0
+        } else {
+            self.received_objects as f64 / self.total_objects as f64
+        };
+        let deltas = if self.total_deltas == 0 {
+            1.0
+        } else {
+            self.indexed_deltas as f64 / self.total_deltas as f64
+        };
+        (objects * 0.8 + deltas * 0.2).clamp(0.0, 1.0)
+    }
+}

@@ -177,7 +177,10 @@ impl App {
                       el.dispatchEvent(new MouseEvent('click', {bubbles: true}));\n\
                       return true;";
         loop {
-            let clicked = self.client().execute(script, vec![serde_json::Value::String(css.to_owned())]).await?;
+            let clicked = self
+                .client()
+                .execute(script, vec![serde_json::Value::String(css.to_owned())])
+                .await?;
             if clicked == serde_json::Value::Bool(true) {
                 return Ok(());
             }

@@ -2,7 +2,7 @@ use crate::api;
 use crate::pages::domain::DomainView;
 use crate::view_helpers::{error_panel, loading};
 use leptos::prelude::*;
-use vibedata_protocol::{WorkspaceDto, WorkspaceKind};
+use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto, ErrorDto, WorkspaceDto, WorkspaceKind};
 
 /// Registered workspaces (source and domain clones) with their branch and last commit.
 #[component]
@@ -30,6 +30,7 @@ fn workspace_list(
                 <h1>"Data domains and sources"</h1>
                 <p class="hint">"Local clones of your team's repositories."</p>
             </header>
+            <AddWorkspaceForm on_added=Callback::new(move |_| workspaces.refetch()) />
             <Suspense fallback=|| loading("Preparing workspaces… the first start creates the demo domain and loads its DuckDB warehouse.")>
                 <ErrorBoundary fallback=error_panel>
                     {move || Suspend::new(async move {
@@ -124,4 +125,75 @@ fn format_time(seconds: i64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(seconds as f64 * 1000.0));
     let iso: String = date.to_iso_string().into();
     format!("{} UTC", iso.get(..16).unwrap_or(&iso).replace('T', " "))
+}
+
+/// Registers a repository by URL (cloned, with a progress bar) or by local folder.
+#[component]
+fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
+    let source = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new(WorkspaceKind::Domain);
+    let progress = RwSignal::new(None::<CloneProgressDto>);
+    let outcome = RwSignal::new(None::<Result<WorkspaceDto, ErrorDto>>);
+    let add = Action::new_local(move |request: &AddWorkspaceDto| {
+        let request = request.clone();
+        async move {
+            progress.set(None);
+            let result = api::add_workspace(&request, move |p| progress.set(Some(p))).await;
+            if result.is_ok() {
+                on_added.run(());
+                source.set(String::new());
+                name.set(String::new());
+            }
+            outcome.set(Some(result));
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = name.get_untracked();
+        add.dispatch(AddWorkspaceDto {
+            source: source.get_untracked(),
+            name: (!name.trim().is_empty()).then_some(name),
+            kind: kind.get_untracked(),
+        });
+    };
+    let bar = move || {
+        progress.get().map(|p| {
+            let pct = (p.fraction() * 100.0).round();
+            view! {
+                <div class="clone-progress" data-testid="clone-progress" data-received=p.received_objects.to_string() data-total=p.total_objects.to_string()>
+                    <progress max="100" value=pct.to_string()></progress>
+                    <span>{format!("{}/{} objects · {} KiB", p.received_objects, p.total_objects, p.received_bytes / 1024)}</span>
+                </div>
+            }
+        })
+    };
+    let message = move || {
+        match outcome.get() {
+        Some(Ok(ws)) => view! { <p class="ok" data-testid="add-done">{format!("Registered {} at {}", ws.name, ws.path)}</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="error-inline" role="alert" data-testid="add-error">{e.message}</p> }.into_any(),
+        None => ().into_any(),
+    }
+    };
+    view! {
+        <form class="add-workspace" data-testid="add-workspace" on:submit=submit>
+            <input
+                type="text"
+                placeholder="file:///path/to/repo.git or /path/to/folder"
+                data-testid="add-source"
+                prop:value=move || source.get()
+                on:input=move |ev| source.set(event_target_value(&ev))
+            />
+            <input type="text" placeholder="name (optional)" data-testid="add-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <select data-testid="add-kind" on:change=move |ev| kind.set(if event_target_value(&ev) == "source" { WorkspaceKind::Source } else { WorkspaceKind::Domain })>
+                <option value="domain">"domain (dbt)"</option>
+                <option value="source">"source (dlt)"</option>
+            </select>
+            <button type="submit" data-testid="add-submit" disabled=move || add.pending().get()>
+                {move || if add.pending().get() { "Adding…" } else { "Add repository" }}
+            </button>
+        </form>
+        {bar}
+        {message}
+    }
 }

@@ -12,32 +12,100 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
     let studio = Studio::open(paths).await.unwrap();
     let demo = studio.ensure_demo().await.unwrap().workspace;
     let (tx, rx) = mpsc::channel();
-    let summary = studio.open_domain(&demo.id, move |e| tx.send(e.revision).is_ok()).await.unwrap();
+    let summary = studio
+        .open_domain(&demo.id, move |e| tx.send(e.revision).is_ok())
+        .await
+        .unwrap();
     assert_eq!(summary.project_name.as_deref(), Some("demo_crm"));
     assert!(summary.problems.is_empty(), "{:?}", summary.problems);
-    assert!(summary.files.iter().any(|f| f == "models/marts/account_pipeline.sql"));
+    assert!(
+        summary
+            .files
+            .iter()
+            .any(|f| f == "models/marts/account_pipeline.sql")
+    );
 
-    std::fs::write(demo.path.join("models/marts/broken.sql"), "select 1\nfrom {{ ref('nope') }}\n").unwrap();
-    let revision = rx.recv_timeout(Duration::from_secs(10)).expect("the watcher reports a new revision");
+    std::fs::write(
+        demo.path.join("models/marts/broken.sql"),
+        "select 1\nfrom {{ ref('nope') }}\n",
+    )
+    .unwrap();
+    let revision = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the watcher reports a new revision");
     assert!(revision >= 1);
     let summary = studio.domain_summary(&demo.id).await.unwrap();
-    let problem = summary.problems.iter().find(|p| p.code == "unknown_ref").expect("the broken ref is a problem");
-    assert_eq!((problem.file.as_str(), problem.line), ("models/marts/broken.sql", 2));
+    let problem = summary
+        .problems
+        .iter()
+        .find(|p| p.code == "unknown_ref")
+        .expect("the broken ref is a problem");
+    assert_eq!(
+        (problem.file.as_str(), problem.line),
+        ("models/marts/broken.sql", 2)
+    );
 
-    let detail = studio.node_detail(&demo.id, "model.demo_crm.account_pipeline".into()).await.unwrap();
+    let detail = studio
+        .node_detail(&demo.id, "model.demo_crm.account_pipeline".into())
+        .await
+        .unwrap();
     assert!(detail.contract_enforced);
-    assert!(detail.parents.iter().any(|p| p.unique_id == "model.demo_crm.stg_crm__accounts"));
-    assert!(!detail.tests.is_empty(), "tests attached to the mart are listed");
-    let lineage = studio.lineage(&demo.id, "model.demo_crm.account_pipeline".into(), 3).await.unwrap();
-    assert!(lineage.nodes.iter().any(|n| n.kind == "source" && n.rank < 0), "lineage reaches the sources upstream");
-    assert!(lineage.nodes.iter().all(|n| n.kind != "test"), "tests are not drawn");
+    assert!(
+        detail
+            .parents
+            .iter()
+            .any(|p| p.unique_id == "model.demo_crm.stg_crm__accounts")
+    );
+    assert!(
+        !detail.tests.is_empty(),
+        "tests attached to the mart are listed"
+    );
+    let lineage = studio
+        .lineage(&demo.id, "model.demo_crm.account_pipeline".into(), 3)
+        .await
+        .unwrap();
+    assert!(
+        lineage
+            .nodes
+            .iter()
+            .any(|n| n.kind == "source" && n.rank < 0),
+        "lineage reaches the sources upstream"
+    );
+    assert!(
+        lineage.nodes.iter().all(|n| n.kind != "test"),
+        "tests are not drawn"
+    );
 
-    let hits = studio.search_nodes(&demo.id, "accounts".into()).await.unwrap();
+    let hits = studio
+        .search_nodes(&demo.id, "accounts".into())
+        .await
+        .unwrap();
     let kinds: Vec<&str> = hits.iter().map(|h| h.kind.as_str()).collect();
-    assert_eq!(&kinds[..2], ["source", "model"], "the exact name (source table `accounts`) first, then the model: {hits:?}");
-    assert!(kinds[2..].iter().all(|k| *k == "test"), "substring matches rank models before tests: {kinds:?}");
-    let file = studio.domain_file(&demo.id, "models/marts/broken.sql".into()).await.unwrap();
+    assert_eq!(
+        &kinds[..2],
+        ["source", "model"],
+        "the exact name (source table `accounts`) first, then the model: {hits:?}"
+    );
+    assert!(
+        kinds[2..].iter().all(|k| *k == "test"),
+        "substring matches rank models before tests: {kinds:?}"
+    );
+    let file = studio
+        .domain_file(&demo.id, "models/marts/broken.sql".into())
+        .await
+        .unwrap();
     assert_eq!(file.problems.len(), 1);
-    assert!(studio.domain_file(&demo.id, "../../etc/passwd".into()).await.is_err(), "files outside the clone are refused");
-    assert!(studio.node_detail(&demo.id, "model.demo_crm.nope".into()).await.is_err());
+    assert!(
+        studio
+            .domain_file(&demo.id, "../../etc/passwd".into())
+            .await
+            .is_err(),
+        "files outside the clone are refused"
+    );
+    assert!(
+        studio
+            .node_detail(&demo.id, "model.demo_crm.nope".into())
+            .await
+            .is_err()
+    );
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 use vibedata_core::git::{self, Identity};
 
 /// Builds `src` (two commits on main) and a bare `origin.git` cloned from it; returns origin.
-fn origin(dir: &Path) -> PathBuf {
+pub fn origin(dir: &Path) -> PathBuf {
     let script = r##"
         set -e
         export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com
@@ -33,7 +33,7 @@ fn origin(dir: &Path) -> PathBuf {
     dir.join("origin.git")
 }
 
-fn url(path: &Path) -> String {
+pub fn url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 

@@ -5,6 +5,7 @@ mod demo;
 mod domain;
 mod git;
 mod index_agreement;
+mod registration;
 mod studio;
 
 use std::path::PathBuf;

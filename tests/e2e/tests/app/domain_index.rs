@@ -18,41 +18,81 @@ async fn search_lineage_navigation_and_live_problems_on_the_demo_domain() {
     app.click("workspace-open").await.unwrap();
     app.wait_for("domain-view", WAIT).await.unwrap();
     app.wait_for("coverage-total", WAIT).await.unwrap();
-    app.wait_for("problems-none", WAIT).await.expect("the demo domain indexes without problems");
+    app.wait_for("problems-none", WAIT)
+        .await
+        .expect("the demo domain indexes without problems");
 
     // Search a model and open it.
     app.type_into("node-search", "account_pipe").await.unwrap();
     let mart = "model.demo_crm.account_pipeline";
     app.click_css(&node("search-result", mart)).await.unwrap();
-    app.wait_for_css(&node("node-view", mart), WAIT).await.unwrap();
+    app.wait_for_css(&node("node-view", mart), WAIT)
+        .await
+        .unwrap();
     let sql = app.text("node-sql").await.unwrap();
-    assert!(sql.contains("ref('stg_crm__accounts')"), "the model view shows its SQL: {sql}");
-    assert!(app.find("node-contract").await.is_ok(), "the mart's enforced contract is shown");
+    assert!(
+        sql.contains("ref('stg_crm__accounts')"),
+        "the model view shows its SQL: {sql}"
+    );
+    assert!(
+        app.find("node-contract").await.is_ok(),
+        "the mart's enforced contract is shown"
+    );
 
     // Its lineage: a parent drawn upstream; clicking it opens the parent.
     let parent = "model.demo_crm.stg_crm__accounts";
-    let drawn = app.wait_for_css(&node("lineage-node", parent), WAIT).await.unwrap();
-    assert_eq!(drawn.attr("data-relation").await.unwrap().as_deref(), Some("upstream"));
+    let drawn = app
+        .wait_for_css(&node("lineage-node", parent), WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        drawn.attr("data-relation").await.unwrap().as_deref(),
+        Some("upstream")
+    );
     app.screenshot("domain-lineage").await.unwrap();
     app.click_css(&node("lineage-node", parent)).await.unwrap();
-    app.wait_for_css(&node("node-view", parent), WAIT).await.expect("clicking a parent in the graph opens it");
+    app.wait_for_css(&node("node-view", parent), WAIT)
+        .await
+        .expect("clicking a parent in the graph opens it");
     app.wait_for_css(&node("lineage-node", "source.demo_crm.crm.accounts"), WAIT)
         .await
         .expect("the parent's own lineage reaches its source");
 
     // A broken ref written on disk reaches the problems list through the watcher, no reload.
-    let revision_before = app.find("domain-view").await.unwrap().attr("data-revision").await.unwrap();
+    let revision_before = app
+        .find("domain-view")
+        .await
+        .unwrap()
+        .attr("data-revision")
+        .await
+        .unwrap();
     let clone = launch.workspace_root.join("demo-crm");
-    std::fs::write(clone.join("models/marts/broken.sql"), "select *\nfrom {{ ref('no_such_model') }}\n").unwrap();
+    std::fs::write(
+        clone.join("models/marts/broken.sql"),
+        "select *\nfrom {{ ref('no_such_model') }}\n",
+    )
+    .unwrap();
     app.click("domain-overview").await.unwrap();
     let row = app
         .wait_for_css("[data-testid='problem-row'][data-code='unknown_ref']", WAIT)
         .await
         .expect("the watcher re-indexes and the UI shows the new problem");
-    assert_eq!(row.attr("data-file").await.unwrap().as_deref(), Some("models/marts/broken.sql"));
+    assert_eq!(
+        row.attr("data-file").await.unwrap().as_deref(),
+        Some("models/marts/broken.sql")
+    );
     assert_eq!(row.attr("data-line").await.unwrap().as_deref(), Some("2"));
-    let revision_after = app.find("domain-view").await.unwrap().attr("data-revision").await.unwrap();
-    assert_ne!(revision_before, revision_after, "the index revision moved on");
+    let revision_after = app
+        .find("domain-view")
+        .await
+        .unwrap()
+        .attr("data-revision")
+        .await
+        .unwrap();
+    assert_ne!(
+        revision_before, revision_after,
+        "the index revision moved on"
+    );
 
     // The problem links to its file and line.
     app.click("problem-link").await.unwrap();
@@ -63,6 +103,8 @@ async fn search_lineage_navigation_and_live_problems_on_the_demo_domain() {
     // Fixing the file clears the problem, again without a reload.
     std::fs::remove_file(clone.join("models/marts/broken.sql")).unwrap();
     app.click("domain-overview").await.unwrap();
-    app.wait_for("problems-none", WAIT).await.expect("removing the file clears the problem");
+    app.wait_for("problems-none", WAIT)
+        .await
+        .expect("removing the file clears the problem");
     app.close().await.unwrap();
 }
