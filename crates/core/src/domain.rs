@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use notify_debouncer_full::notify::event::{EventKind, ModifyKind};
 use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use tokio::sync::broadcast;
@@ -340,8 +341,11 @@ fn watch(
             None,
             move |result: DebounceEventResult| match result {
                 Ok(events) => {
+                    // Only changes count: opening or reading a file (as indexing does) must not
+                    // trigger another round.
                     let mut paths: Vec<PathBuf> = events
                         .iter()
+                        .filter(|e| changes_content(&e.kind))
                         .flat_map(|e| e.paths.iter())
                         .filter(|p| !ignored(&root_owned, p))
                         .cloned()
@@ -364,6 +368,15 @@ fn watch(
         .watch(root, RecursiveMode::Recursive)
         .map_err(|e| e.to_string())?;
     Ok(debouncer)
+}
+
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Other => false,
+    }
 }
 
 fn apply(shared: &Shared, paths: &[PathBuf]) -> u64 {
@@ -502,6 +515,24 @@ mod tests {
         ] {
             assert!(confined(&root, bad).is_err(), "{bad} must be refused");
         }
+    }
+
+    #[test]
+    fn reading_files_is_not_a_change() {
+        use notify_debouncer_full::notify::event::{
+            AccessKind, CreateKind, DataChange, MetadataKind,
+        };
+        assert!(
+            !changes_content(&EventKind::Access(AccessKind::Any)),
+            "indexing reads files; that must not re-index"
+        );
+        assert!(!changes_content(&EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::Any
+        ))));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Data(
+            DataChange::Any
+        ))));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
     }
 
     #[test]

@@ -241,8 +241,35 @@ impl App {
         Ok(())
     }
 
+    /// The visible text of the element with this `data-testid`, read in one script so a view
+    /// that re-renders in between cannot leave a stale handle.
     pub async fn text(&self, testid: &str) -> Result<String> {
-        Ok(self.find(testid).await?.text().await?)
+        self.read_css(&Self::locator(testid), None).await
+    }
+
+    /// An attribute of the first element matching `css` (read like [`App::text`]).
+    pub async fn attr_css(&self, css: &str, name: &str) -> Result<String> {
+        self.read_css(css, Some(name)).await
+    }
+
+    async fn read_css(&self, css: &str, attribute: Option<&str>) -> Result<String> {
+        let script = "const el = document.querySelector(arguments[0]);\n\
+                      if (!el) { return null; }\n\
+                      return arguments[1] ? el.getAttribute(arguments[1]) : el.innerText;";
+        let deadline = Instant::now() + DEFAULT_WAIT;
+        loop {
+            let args = vec![
+                serde_json::Value::String(css.to_owned()),
+                serde_json::json!(attribute),
+            ];
+            if let serde_json::Value::String(value) = self.client().execute(script, args).await? {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                bail!("no element {css} (or no attribute {attribute:?}) within {DEFAULT_WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Saves a PNG of the app's display as `<artifacts>/<name>.png` and returns its path.

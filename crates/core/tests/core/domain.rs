@@ -109,3 +109,29 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
             .is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_the_project_does_not_count_as_a_change() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let (tx, rx) = mpsc::channel();
+    studio
+        .open_domain(&demo.id, move |e| tx.send(e.revision).is_ok())
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        studio
+            .node_detail(&demo.id, "model.demo_crm.account_pipeline".into())
+            .await
+            .unwrap();
+        studio
+            .domain_file(&demo.id, "models/marts/account_pipeline.sql".into())
+            .await
+            .unwrap();
+    }
+    assert!(
+        rx.recv_timeout(Duration::from_millis(800)).is_err(),
+        "reading files (the index and the UI do) must not make the watcher re-index"
+    );
+}

@@ -95,9 +95,14 @@ async fn search_lineage_navigation_and_live_problems_on_the_demo_domain() {
     );
 
     // The problem links to its file and line.
-    app.click("problem-link").await.unwrap();
-    let current = app.wait_for("file-line-current", WAIT).await.unwrap();
-    assert!(current.text().await.unwrap().contains("no_such_model"));
+    app.click_css("[data-testid='problem-link']").await.unwrap();
+    app.wait_for("file-line-current", WAIT).await.unwrap();
+    assert!(
+        app.text("file-line-current")
+            .await
+            .unwrap()
+            .contains("no_such_model")
+    );
     app.screenshot("domain-problem").await.unwrap();
 
     // Fixing the file clears the problem, again without a reload.

@@ -4,6 +4,7 @@
 mod domain_index;
 mod domains;
 mod navigation;
+mod registration;
 mod store_errors;
 
 use std::time::Duration;
