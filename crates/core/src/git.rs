@@ -29,6 +29,9 @@ pub struct Branch {
     pub name: String,
     pub is_head: bool,
     pub upstream: Option<String>,
+    /// Commits not on the upstream / on the upstream but not here (0 without an upstream).
+    pub ahead: usize,
+    pub behind: usize,
 }
 
 pub const INTENT_PREFIX: &str = "intent/";
@@ -106,14 +109,23 @@ pub fn branches(path: &Path) -> Result<Vec<Branch>> {
             .map_err(git("cannot read a branch name"))?
             .unwrap_or_default()
             .to_owned();
-        let upstream = branch
-            .upstream()
-            .ok()
+        let upstream_branch = branch.upstream().ok();
+        let upstream = upstream_branch
+            .as_ref()
             .and_then(|u| u.name().ok().flatten().map(str::to_owned));
+        let (ahead, behind) = match (
+            branch.get().target(),
+            upstream_branch.and_then(|u| u.get().target()),
+        ) {
+            (Some(local), Some(remote)) => repo.graph_ahead_behind(local, remote).unwrap_or((0, 0)),
+            _ => (0, 0),
+        };
         out.push(Branch {
             is_head: branch.is_head(),
             name,
             upstream,
+            ahead,
+            behind,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -173,6 +185,49 @@ pub fn create_intent_branch(path: &Path, slug: &str) -> Result<String> {
         .map_err(git(format!("cannot create {name}")))?;
     checkout(&repo, &name)?;
     Ok(name)
+}
+
+/// Checks out an existing local branch. Refuses a dirty working tree, whose edits would follow
+/// onto the other branch.
+pub fn switch_branch(path: &Path, branch: &str) -> Result<()> {
+    check_index_lock(path)?;
+    let repo = open(path)?;
+    repo.find_branch(branch, git2::BranchType::Local)
+        .map_err(|_| CoreError::NotFound(format!("there is no local branch {branch}")))?;
+    if is_dirty(&repo)? {
+        return Err(CoreError::InvalidInput(format!(
+            "{} has uncommitted changes; commit them before switching to {branch}",
+            path.display()
+        )));
+    }
+    checkout(&repo, branch)
+}
+
+/// Fetches `origin` (all branches), reporting transfer progress; remote-tracking branches move,
+/// local branches and the working tree are left alone.
+pub fn fetch(path: &Path, mut progress: impl FnMut(TransferProgress)) -> Result<()> {
+    let repo = open(path)?;
+    let mut remote = repo
+        .find_remote("origin")
+        .map_err(git("the clone has no origin remote"))?;
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.transfer_progress(|p| {
+        progress(TransferProgress {
+            received_objects: p.received_objects(),
+            total_objects: p.total_objects(),
+            indexed_deltas: p.indexed_deltas(),
+            total_deltas: p.total_deltas(),
+            received_bytes: p.received_bytes(),
+        });
+        true
+    });
+    let mut options = git2::FetchOptions::new();
+    options
+        .remote_callbacks(callbacks)
+        .prune(git2::FetchPrune::On);
+    remote
+        .fetch::<&str>(&[], Some(&mut options), None)
+        .map_err(git("cannot fetch from origin"))
 }
 
 fn checkout(repo: &git2::Repository, branch: &str) -> Result<()> {

@@ -10,10 +10,13 @@
 //! runs on blocking threads behind the async [`Studio`] methods; no secret is written to disk or to
 //! a log line; errors that reach a person say what to do and name the file involved.
 
+pub mod changes;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod git;
+pub mod git_workflow;
+pub mod identity;
 pub mod observability;
 pub mod paths;
 pub mod registration;

@@ -12,11 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("store/0001_workspaces.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("store/0001_workspaces.sql")),
+        M::up(include_str!("store/0002_profile.sql")),
+    ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Debug)]
 pub struct Store {

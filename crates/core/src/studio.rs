@@ -18,12 +18,14 @@ use vibedata_protocol::{
 };
 
 pub struct Studio {
-    paths: Paths,
-    store: Arc<Store>,
+    pub(crate) paths: Paths,
+    pub(crate) store: Arc<Store>,
     /// Set once the demo domain has been made sure of in this process (a failure is retried).
     demo_ready: OnceCell<()>,
     /// Workspaces whose dbt index is loaded and watched, by workspace id.
     domains: Mutex<HashMap<String, Arc<OpenDomain>>>,
+    /// The last fetch of each workspace in this session: when it succeeded, or why it failed.
+    pub(crate) fetches: std::sync::Mutex<HashMap<String, crate::git_workflow::FetchRecord>>,
 }
 
 impl Studio {
@@ -37,6 +39,7 @@ impl Studio {
             store: Arc::new(store),
             demo_ready: OnceCell::new(),
             domains: Mutex::new(HashMap::new()),
+            fetches: std::sync::Mutex::new(HashMap::new()),
         })
     }
 

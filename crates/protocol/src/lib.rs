@@ -17,4 +17,7 @@ pub use domain::{
 pub use error::{ErrorCode, ErrorDto};
 pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
 pub use status::{AppStatusDto, VenvStatusDto};
-pub use workspace::{AddWorkspaceDto, CloneProgressDto, CommitDto, WorkspaceDto, WorkspaceKind};
+pub use workspace::{
+    AddWorkspaceDto, BranchDiffDto, BranchDto, ChangeKind, CloneProgressDto, CommitDto,
+    FileChangeDto, GitStateDto, IdentityDto, WorkspaceDto, WorkspaceKind,
+};

@@ -79,3 +79,66 @@ impl CloneProgressDto {
         (objects * 0.8 + deltas * 0.2).clamp(0.0, 1.0)
     }
 }
+
+/// A local branch of a clone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchDto {
+    pub name: String,
+    pub is_head: bool,
+    pub upstream: Option<String>,
+    /// Commits on this branch not on its upstream, and the reverse (0 without an upstream).
+    pub ahead: usize,
+    pub behind: usize,
+}
+
+/// How a file differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    Renamed,
+    TypeChanged,
+}
+
+/// One changed file and its unified diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChangeDto {
+    pub path: String,
+    pub change: ChangeKind,
+    pub additions: usize,
+    pub deletions: usize,
+    /// The unified diff (empty for binary files; cut at a size limit, with a marker).
+    pub patch: String,
+}
+
+/// A clone's git state: branches, what the working tree changes against HEAD, and the last fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitStateDto {
+    pub workspace_id: String,
+    pub branch: Option<String>,
+    pub default_branch: Option<String>,
+    pub branches: Vec<BranchDto>,
+    pub changes: Vec<FileChangeDto>,
+    /// A stale `.git/index.lock` and what holds it, explained; git writes are refused meanwhile.
+    pub lock_problem: Option<String>,
+    /// Unix seconds of the last successful fetch in this app session.
+    pub fetched_at: Option<i64>,
+    pub fetch_problem: Option<String>,
+}
+
+/// A diff between two branches (`base...head`, as a pull request shows it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchDiffDto {
+    pub base: String,
+    pub head: String,
+    pub files: Vec<FileChangeDto>,
+}
+
+/// The person commits are made as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityDto {
+    pub name: String,
+    pub email: String,
+}

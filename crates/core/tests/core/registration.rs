@@ -1,5 +1,6 @@
-//! Registering repositories through the Studio: file:// URLs are cloned with progress, folders are
-//! registered in place, and unusable input is refused with the reason.
+//! Registering repositories through the Studio (file:// URLs cloned with progress, folders in place,
+//! unusable input refused with the reason) and the git workflow on a registered clone, against
+//! real repositories built by a script with fixed authors and dates.
 
 use std::sync::{Arc, Mutex};
 
@@ -121,4 +122,108 @@ async fn unusable_sources_are_refused_and_leave_nothing_behind() {
         .await
         .unwrap_err();
     assert!(https.to_string().contains("file://"), "{https}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
+    let (dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let origin = origin(dir.path());
+    let ws = studio
+        .add_workspace(request(url(&origin), Some("crm")), |_| {})
+        .await
+        .unwrap();
+
+    let state = studio.fetch_workspace(&ws.id).await.unwrap();
+    assert!(
+        state.fetched_at.is_some() && state.fetch_problem.is_none(),
+        "{state:?}"
+    );
+    assert_eq!(state.default_branch.as_deref(), Some("main"));
+    assert!(state.changes.is_empty());
+
+    let state = studio
+        .create_intent_branch(&ws.id, "add-notes".into())
+        .await
+        .unwrap();
+    assert_eq!(state.branch.as_deref(), Some("intent/add-notes"));
+    let clone = std::path::PathBuf::from(&ws.path);
+    std::fs::write(clone.join("models/m1.sql"), "select 1 as id, 'x' as note\n").unwrap();
+    std::fs::write(
+        clone.join("models/notes.sql"),
+        "select 'remember the milk' as note, 42 as priority\n",
+    )
+    .unwrap();
+    std::fs::remove_file(clone.join("models/m2.sql")).unwrap();
+    let state = studio.git_state(&ws.id).await.unwrap();
+    let kinds: Vec<(String, vibedata_protocol::ChangeKind)> = state
+        .changes
+        .iter()
+        .map(|c| (c.path.clone(), c.change))
+        .collect();
+    use vibedata_protocol::ChangeKind::*;
+    assert_eq!(
+        kinds,
+        [
+            ("models/m1.sql".into(), Modified),
+            ("models/m2.sql".into(), Deleted),
+            ("models/notes.sql".into(), Added)
+        ]
+    );
+    assert!(
+        state.changes[0]
+            .patch
+            .contains("+select 1 as id, 'x' as note"),
+        "{}",
+        state.changes[0].patch
+    );
+
+    studio
+        .set_identity(vibedata_protocol::IdentityDto {
+            name: "Grace Analyst".into(),
+            email: "grace@example.com".into(),
+        })
+        .await
+        .unwrap();
+    studio
+        .commit_workspace(&ws.id, "notes".into())
+        .await
+        .unwrap();
+    let state = studio.git_state(&ws.id).await.unwrap();
+    assert!(state.changes.is_empty(), "everything was committed");
+    assert!(
+        studio.commit_workspace(&ws.id, "   ".into()).await.is_err(),
+        "an empty message is refused"
+    );
+
+    let diff = studio
+        .branch_diff(&ws.id, "main".into(), "intent/add-notes".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        diff.files.len(),
+        3,
+        "the branch diff shows what the intent changed: {:?}",
+        diff.files
+    );
+
+    let state = studio.push_workspace(&ws.id).await.unwrap();
+    let intent = state
+        .branches
+        .iter()
+        .find(|b| b.name == "intent/add-notes")
+        .unwrap();
+    assert_eq!(intent.upstream.as_deref(), Some("origin/intent/add-notes"));
+    assert_eq!((intent.ahead, intent.behind), (0, 0));
+    let bare = git2::Repository::open_bare(&origin).unwrap();
+    let pushed = bare
+        .find_branch("intent/add-notes", git2::BranchType::Local)
+        .expect("the bare remote has the branch");
+    let commit = pushed.get().peel_to_commit().unwrap();
+    assert_eq!(commit.summary(), Some("notes"));
+    assert_eq!(
+        commit.author().email(),
+        Some("grace@example.com"),
+        "committed as the configured identity"
+    );
 }

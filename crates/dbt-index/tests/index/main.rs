@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod incremental;
+mod robustness;
 mod synthetic;
 
 use std::path::Path;
