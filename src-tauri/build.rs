@@ -12,6 +12,15 @@ fn main() {
         "node_detail",
         "lineage",
         "domain_file",
+        "git_state",
+        "fetch_workspace",
+        "create_intent_branch",
+        "switch_branch",
+        "branch_diff",
+        "commit_workspace",
+        "push_workspace",
+        "get_identity",
+        "set_identity",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

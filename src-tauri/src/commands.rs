@@ -5,8 +5,9 @@ use crate::state::AppState;
 use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::{
-    AddWorkspaceDto, AppStatusDto, CloneProgressDto, ErrorDto, FileDto, IndexChangedDto,
-    IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto, SkillsDto, WorkspaceDto,
+    AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
+    IdentityDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
+    SkillsDto, WorkspaceDto,
 };
 
 #[tauri::command]
@@ -95,4 +96,87 @@ pub async fn add_workspace(
 ) -> Result<WorkspaceDto, ErrorDto> {
     let forward = move |p: CloneProgressDto| drop(on_progress.send(p));
     Ok(state.studio()?.add_workspace(request, forward).await?)
+}
+
+#[tauri::command]
+pub async fn git_state(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<GitStateDto, ErrorDto> {
+    Ok(state.studio()?.git_state(&workspace_id).await?)
+}
+
+#[tauri::command]
+pub async fn fetch_workspace(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<GitStateDto, ErrorDto> {
+    Ok(state.studio()?.fetch_workspace(&workspace_id).await?)
+}
+
+#[tauri::command]
+pub async fn create_intent_branch(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    slug: String,
+) -> Result<GitStateDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .create_intent_branch(&workspace_id, slug)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn switch_branch(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    branch: String,
+) -> Result<GitStateDto, ErrorDto> {
+    Ok(state.studio()?.switch_branch(&workspace_id, branch).await?)
+}
+
+#[tauri::command]
+pub async fn branch_diff(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    base: String,
+    head: String,
+) -> Result<BranchDiffDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .branch_diff(&workspace_id, base, head)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn commit_workspace(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    message: String,
+) -> Result<GitStateDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .commit_workspace(&workspace_id, message)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn push_workspace(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<GitStateDto, ErrorDto> {
+    Ok(state.studio()?.push_workspace(&workspace_id).await?)
+}
+
+#[tauri::command]
+pub async fn get_identity(state: State<'_, AppState>) -> Result<Option<IdentityDto>, ErrorDto> {
+    Ok(state.studio()?.identity().await?)
+}
+
+#[tauri::command]
+pub async fn set_identity(
+    state: State<'_, AppState>,
+    identity: IdentityDto,
+) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.set_identity(identity).await?)
 }

@@ -66,6 +66,15 @@ fn main() {
             commands::node_detail,
             commands::lineage,
             commands::domain_file,
+            commands::git_state,
+            commands::fetch_workspace,
+            commands::create_intent_branch,
+            commands::switch_branch,
+            commands::branch_diff,
+            commands::commit_workspace,
+            commands::push_workspace,
+            commands::get_identity,
+            commands::set_identity,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -4,8 +4,9 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vibedata_protocol::{
-    AddWorkspaceDto, AppStatusDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto, IndexChangedDto,
-    IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto, SkillsDto, WorkspaceDto,
+    AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto,
+    GitStateDto, IdentityDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto,
+    NodeRowDto, SkillsDto, WorkspaceDto,
 };
 use wasm_bindgen::prelude::*;
 
@@ -206,4 +207,100 @@ struct FileArgs<'a> {
 
 pub async fn domain_file(workspace_id: &str, path: &str) -> Result<FileDto, ErrorDto> {
     call("domain_file", &FileArgs { workspace_id, path }).await
+}
+
+pub async fn git_state(workspace_id: &str) -> Result<GitStateDto, ErrorDto> {
+    call("git_state", &Workspace { workspace_id }).await
+}
+
+pub async fn fetch_workspace(workspace_id: &str) -> Result<GitStateDto, ErrorDto> {
+    call("fetch_workspace", &Workspace { workspace_id }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SlugArgs<'a> {
+    workspace_id: &'a str,
+    slug: &'a str,
+}
+
+pub async fn create_intent_branch(workspace_id: &str, slug: &str) -> Result<GitStateDto, ErrorDto> {
+    call("create_intent_branch", &SlugArgs { workspace_id, slug }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BranchArgs<'a> {
+    workspace_id: &'a str,
+    branch: &'a str,
+}
+
+pub async fn switch_branch(workspace_id: &str, branch: &str) -> Result<GitStateDto, ErrorDto> {
+    call(
+        "switch_branch",
+        &BranchArgs {
+            workspace_id,
+            branch,
+        },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiffArgs<'a> {
+    workspace_id: &'a str,
+    base: &'a str,
+    head: &'a str,
+}
+
+pub async fn branch_diff(
+    workspace_id: &str,
+    base: &str,
+    head: &str,
+) -> Result<BranchDiffDto, ErrorDto> {
+    call(
+        "branch_diff",
+        &DiffArgs {
+            workspace_id,
+            base,
+            head,
+        },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CommitArgs<'a> {
+    workspace_id: &'a str,
+    message: &'a str,
+}
+
+pub async fn commit_workspace(workspace_id: &str, message: &str) -> Result<GitStateDto, ErrorDto> {
+    call(
+        "commit_workspace",
+        &CommitArgs {
+            workspace_id,
+            message,
+        },
+    )
+    .await
+}
+
+pub async fn push_workspace(workspace_id: &str) -> Result<GitStateDto, ErrorDto> {
+    call("push_workspace", &Workspace { workspace_id }).await
+}
+
+pub async fn get_identity() -> Result<Option<IdentityDto>, ErrorDto> {
+    call("get_identity", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct IdentityArgs<'a> {
+    identity: &'a IdentityDto,
+}
+
+pub async fn set_identity(identity: &IdentityDto) -> Result<(), ErrorDto> {
+    call("set_identity", &IdentityArgs { identity }).await
 }

@@ -2,11 +2,13 @@
 //! coverage, problems, a model view with SQL, columns and lineage, and a file view. The file
 //! watcher's revisions arrive over a channel and refetch what is shown; nothing reloads by hand.
 
+mod changes;
 mod file_tree;
 mod lineage;
 
 use crate::api;
 use crate::view_helpers::{error_panel, loading};
+use changes::{ChangesPane, Git, GitStatus, keep_fetching};
 use file_tree::FileTree;
 use leptos::prelude::*;
 use lineage::LineageGraph;
@@ -18,6 +20,7 @@ use vibedata_protocol::{
 #[derive(Debug, Clone, PartialEq)]
 pub enum Focus {
     Overview,
+    Changes,
     Node(String),
     File(String, u32),
 }
@@ -53,13 +56,17 @@ pub fn DomainView(
         async move { api::search_nodes(&id, &q).await }
     });
     let open = Callback::new(move |f: Focus| focus.set(f));
+    let git = Git::new();
+    keep_fetching(git, id);
 
     view! {
         <section class="domain" data-testid="domain-view" data-revision=move || revision.get().to_string()>
             <header class="page-header domain-header">
                 <button class="link" data-testid="domain-back" on:click=move |_| on_close.run(())>"← Workspaces"</button>
                 <h1>{workspace_name}</h1>
+                <GitStatus git workspace_id=id />
                 <button class="link" data-testid="domain-overview" on:click=move |_| focus.set(Focus::Overview)>"Overview"</button>
+                <button class="link" data-testid="domain-changes" on:click=move |_| focus.set(Focus::Changes)>"Changes"</button>
             </header>
             <div class="domain-layout">
                 <aside class="domain-sidebar">
@@ -89,11 +96,12 @@ pub fn DomainView(
                         <ErrorBoundary fallback=error_panel>
                             {move || Suspend::new(async move {
                                 let summary = summary.await?;
-                                let id = id.get_value();
+                                let ws = id.get_value();
                                 Ok::<_, vibedata_protocol::ErrorDto>(match focus.get() {
                                     Focus::Overview => view! { <Overview summary open /> }.into_any(),
-                                    Focus::Node(uid) => view! { <NodeView workspace_id=id unique_id=uid revision open /> }.into_any(),
-                                    Focus::File(path, line) => view! { <FileView workspace_id=id path line revision open /> }.into_any(),
+                                    Focus::Changes => view! { <ChangesPane git workspace_id=id revision /> }.into_any(),
+                                    Focus::Node(uid) => view! { <NodeView workspace_id=ws unique_id=uid revision open /> }.into_any(),
+                                    Focus::File(path, line) => view! { <FileView workspace_id=ws path line revision open /> }.into_any(),
                                 })
                             })}
                         </ErrorBoundary>

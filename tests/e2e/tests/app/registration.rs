@@ -72,3 +72,70 @@ async fn a_file_remote_is_cloned_with_progress_and_listed() {
     app.screenshot("domains-added").await.unwrap();
     app.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intent_branch_commit_and_push_from_the_changes_pane() {
+    let fixture = tempfile::tempdir().unwrap();
+    let script = r#"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        export GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' GIT_COMMITTER_DATE='2026-01-01T00:00:00Z'
+        git init -q -b main src && cd src
+        printf 'name: sales\nversion: "1.0"\n' > dbt_project.yml
+        mkdir models && echo "select 1 as id" > models/orders.sql
+        git add . && git commit -q -m "sales domain" && cd ..
+        git clone -q --bare src sales.git
+    "#;
+    let ok = Command::new("sh").arg("-c").arg(script).current_dir(fixture.path()).env("GIT_CONFIG_GLOBAL", "/dev/null").status().unwrap();
+    assert!(ok.success());
+    let bare = fixture.path().join("sales.git");
+
+    let (_dir, launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    // Who commits: set in Settings.
+    app.click("nav-settings").await.unwrap();
+    app.type_into("identity-name", "Grace Analyst").await.unwrap();
+    app.type_into("identity-email", "grace@example.com").await.unwrap();
+    app.click("identity-save").await.unwrap();
+    app.wait_for("identity-saved", WAIT).await.unwrap();
+
+    app.click("nav-domains").await.unwrap();
+    app.type_into("add-source", &format!("file://{}", bare.display())).await.unwrap();
+    app.click("add-submit").await.unwrap();
+    let row = "[data-testid='workspace-row'][data-name='sales'] [data-testid='workspace-open']";
+    app.click_css(row).await.unwrap();
+    app.wait_for_css("[data-testid='fetch-status'][data-ok='true']", WAIT).await.expect("the domain fetches when opened");
+    assert_eq!(app.text("current-branch").await.unwrap(), "main");
+
+    app.click("domain-changes").await.unwrap();
+    app.type_into("intent-slug", "add-notes").await.unwrap();
+    app.click("intent-create").await.unwrap();
+    app.wait_for_text("current-branch", "intent/add-notes", WAIT).await.unwrap();
+
+    let clone = launch.workspace_root.join("sales");
+    std::fs::write(clone.join("models/orders.sql"), "select 1 as id, 'note' as note\n").unwrap();
+    app.wait_for_css("[data-testid='change-row'][data-path='models/orders.sql'][data-change='modified']", WAIT)
+        .await
+        .expect("an edit on disk shows in the changes without a reload");
+    app.type_into("commit-message", "Add a note column").await.unwrap();
+    app.click("commit-submit").await.unwrap();
+    app.wait_for("change-row-none", WAIT).await.expect("the commit leaves nothing uncommitted");
+    app.click("push-submit").await.unwrap();
+    app.wait_for_css("[data-testid='branch-option'][value='intent/add-notes']", WAIT).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let log = loop {
+        let out = Command::new("git")
+            .args(["--git-dir", &bare.display().to_string(), "log", "-1", "--format=%s|%ae", "intent/add-notes"])
+            .output()
+            .unwrap();
+        if out.status.success() || std::time::Instant::now() > deadline {
+            break String::from_utf8_lossy(&out.stdout).trim().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(log, "Add a note column|grace@example.com", "the bare remote has the commit, by the configured identity");
+    app.click("compare-default").await.unwrap();
+    app.wait_for_css("[data-testid='branch-diff-row'][data-path='models/orders.sql']", WAIT).await.unwrap();
+    app.screenshot("domain-changes").await.unwrap();
+    app.close().await.unwrap();
+}
