@@ -158,7 +158,9 @@ impl Index {
             if !full_link {
                 // A change to a file already indexed is re-linked in place when it can be.
                 full_link = match (old, self.files.get(&found.rel)) {
-                    (Some(old), Some(new)) => !crate::link::relink_file(&mut self.graph, &old, new),
+                    (Some(old), Some(new)) => {
+                        !crate::relink::relink_file(&mut self.graph, &old, new)
+                    }
                     _ => true,
                 };
             }

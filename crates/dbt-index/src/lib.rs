@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod node;
 pub mod problem;
 pub mod project;
+mod relink;
 pub mod sql_columns;
 pub mod synthetic;
 pub mod test_ids;

@@ -169,10 +169,10 @@ fn apply_level(level: &Value, into: &mut Map<String, Json>) {
             Some(stripped) => (stripped, true),
             None => (key, false),
         };
-        if explicit || !value.is_mapping() || MAPPING_CONFIGS.contains(&config) {
-            if let Ok(json) = serde_json::to_value(value) {
-                into.insert(config.to_string(), json);
-            }
+        if (explicit || !value.is_mapping() || MAPPING_CONFIGS.contains(&config))
+            && let Ok(json) = serde_json::to_value(value)
+        {
+            into.insert(config.to_string(), json);
         }
     }
 }

@@ -105,7 +105,7 @@ fn mask(sql: &str) -> Option<String> {
             out.push(' ');
         } else if c == '\'' {
             out.push_str("''");
-            while let Some((_, n)) = chars.next() {
+            for (_, n) in chars.by_ref() {
                 if n == '\'' {
                     break;
                 }

@@ -43,8 +43,11 @@ async fn a_file_url_is_cloned_with_progress_and_a_folder_is_registered_in_place(
         ws.last_commit.as_ref().map(|c| c.summary.as_str()),
         Some("readme")
     );
-    let reports = reports.lock().unwrap();
-    let last = reports.last().expect("clone progress is reported");
+    let last = *reports
+        .lock()
+        .unwrap()
+        .last()
+        .expect("clone progress is reported");
     assert!(last.total_objects > 0 && last.received_objects == last.total_objects);
 
     let again = studio

@@ -86,7 +86,13 @@ async fn intent_branch_commit_and_push_from_the_changes_pane() {
         git add . && git commit -q -m "sales domain" && cd ..
         git clone -q --bare src sales.git
     "#;
-    let ok = Command::new("sh").arg("-c").arg(script).current_dir(fixture.path()).env("GIT_CONFIG_GLOBAL", "/dev/null").status().unwrap();
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(fixture.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
     assert!(ok.success());
     let bare = fixture.path().join("sales.git");
 
@@ -94,38 +100,71 @@ async fn intent_branch_commit_and_push_from_the_changes_pane() {
     app.wait_for("workspace-row", FIRST_START).await.unwrap();
     // Who commits: set in Settings.
     app.click("nav-settings").await.unwrap();
-    app.type_into("identity-name", "Grace Analyst").await.unwrap();
-    app.type_into("identity-email", "grace@example.com").await.unwrap();
+    app.type_into("identity-name", "Grace Analyst")
+        .await
+        .unwrap();
+    app.type_into("identity-email", "grace@example.com")
+        .await
+        .unwrap();
     app.click("identity-save").await.unwrap();
     app.wait_for("identity-saved", WAIT).await.unwrap();
 
     app.click("nav-domains").await.unwrap();
-    app.type_into("add-source", &format!("file://{}", bare.display())).await.unwrap();
+    app.type_into("add-source", &format!("file://{}", bare.display()))
+        .await
+        .unwrap();
     app.click("add-submit").await.unwrap();
     let row = "[data-testid='workspace-row'][data-name='sales'] [data-testid='workspace-open']";
     app.click_css(row).await.unwrap();
-    app.wait_for_css("[data-testid='fetch-status'][data-ok='true']", WAIT).await.expect("the domain fetches when opened");
+    app.wait_for_css("[data-testid='fetch-status'][data-ok='true']", WAIT)
+        .await
+        .expect("the domain fetches when opened");
     assert_eq!(app.text("current-branch").await.unwrap(), "main");
 
     app.click("domain-changes").await.unwrap();
     app.type_into("intent-slug", "add-notes").await.unwrap();
     app.click("intent-create").await.unwrap();
-    app.wait_for_text("current-branch", "intent/add-notes", WAIT).await.unwrap();
+    app.wait_for_text("current-branch", "intent/add-notes", WAIT)
+        .await
+        .unwrap();
 
     let clone = launch.workspace_root.join("sales");
-    std::fs::write(clone.join("models/orders.sql"), "select 1 as id, 'note' as note\n").unwrap();
-    app.wait_for_css("[data-testid='change-row'][data-path='models/orders.sql'][data-change='modified']", WAIT)
+    std::fs::write(
+        clone.join("models/orders.sql"),
+        "select 1 as id, 'note' as note\n",
+    )
+    .unwrap();
+    app.wait_for_css(
+        "[data-testid='change-row'][data-path='models/orders.sql'][data-change='modified']",
+        WAIT,
+    )
+    .await
+    .expect("an edit on disk shows in the changes without a reload");
+    app.type_into("commit-message", "Add a note column")
         .await
-        .expect("an edit on disk shows in the changes without a reload");
-    app.type_into("commit-message", "Add a note column").await.unwrap();
+        .unwrap();
     app.click("commit-submit").await.unwrap();
-    app.wait_for("change-row-none", WAIT).await.expect("the commit leaves nothing uncommitted");
+    app.wait_for("change-row-none", WAIT)
+        .await
+        .expect("the commit leaves nothing uncommitted");
     app.click("push-submit").await.unwrap();
-    app.wait_for_css("[data-testid='branch-option'][value='intent/add-notes']", WAIT).await.unwrap();
+    app.wait_for_css(
+        "[data-testid='branch-option'][value='intent/add-notes']",
+        WAIT,
+    )
+    .await
+    .unwrap();
     let deadline = std::time::Instant::now() + WAIT;
     let log = loop {
         let out = Command::new("git")
-            .args(["--git-dir", &bare.display().to_string(), "log", "-1", "--format=%s|%ae", "intent/add-notes"])
+            .args([
+                "--git-dir",
+                &bare.display().to_string(),
+                "log",
+                "-1",
+                "--format=%s|%ae",
+                "intent/add-notes",
+            ])
             .output()
             .unwrap();
         if out.status.success() || std::time::Instant::now() > deadline {
@@ -133,9 +172,17 @@ async fn intent_branch_commit_and_push_from_the_changes_pane() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(log, "Add a note column|grace@example.com", "the bare remote has the commit, by the configured identity");
+    assert_eq!(
+        log, "Add a note column|grace@example.com",
+        "the bare remote has the commit, by the configured identity"
+    );
     app.click("compare-default").await.unwrap();
-    app.wait_for_css("[data-testid='branch-diff-row'][data-path='models/orders.sql']", WAIT).await.unwrap();
+    app.wait_for_css(
+        "[data-testid='branch-diff-row'][data-path='models/orders.sql']",
+        WAIT,
+    )
+    .await
+    .unwrap();
     app.screenshot("domain-changes").await.unwrap();
     app.close().await.unwrap();
 }
