@@ -93,3 +93,110 @@ fn a_corrupt_database_fails_with_its_path() {
         "{stderr}"
     );
 }
+
+#[test]
+fn index_prints_a_summary_and_exits_1_on_error_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("shop");
+    vibedata_core::dbt_index::synthetic::write_feature_tour(&project).unwrap();
+    let out = vibedata(dir.path(), &["index", project.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "a clean project exits 0: {stdout}");
+    assert!(
+        stdout.contains("project tour") && stdout.contains("coverage: docs"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("problems: 0 errors"), "{stdout}");
+
+    std::fs::write(
+        project.join("models/broken.sql"),
+        "select 1\nfrom {{ ref('missing') }}\n",
+    )
+    .unwrap();
+    let out = vibedata(dir.path(), &["index", project.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unknown ref is an error-level problem"
+    );
+    assert!(
+        stdout.contains("models/broken.sql:2  unknown_ref"),
+        "the problem has its file and line: {stdout}"
+    );
+}
+
+#[test]
+fn index_json_has_manifest_shaped_nodes_and_parent_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("shop");
+    vibedata_core::dbt_index::synthetic::write_feature_tour(&project).unwrap();
+    let out = vibedata(dir.path(), &["index", project.to_str().unwrap(), "--json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let orders = &json["nodes"]["model.tour.orders"];
+    assert_eq!(orders["resource_type"], "model");
+    assert_eq!(
+        json["parent_map"]["model.tour.orders"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert!(
+        json["nodes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|k| k.starts_with("test.tour.not_null_orders_order_id.")),
+        "generic tests carry dbt's ids"
+    );
+    assert!(json["sources"]["source.tour.shop.raw_orders"].is_object());
+    assert!(json["unit_tests"]["unit_test.tour.orders.orders_keep_amounts"].is_object());
+}
+
+#[test]
+fn index_compare_reports_differences_with_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("shop");
+    vibedata_core::dbt_index::synthetic::write_feature_tour(&project).unwrap();
+    let out = vibedata(dir.path(), &["index", project.to_str().unwrap(), "--json"]);
+    let mut manifest: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let manifest_path = dir.path().join("manifest.json");
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let same = vibedata(
+        dir.path(),
+        &[
+            "index",
+            project.to_str().unwrap(),
+            "--compare",
+            manifest_path.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    manifest["parent_map"]["model.tour.orders"] = serde_json::json!([]);
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let differs = vibedata(
+        dir.path(),
+        &[
+            "index",
+            project.to_str().unwrap(),
+            "--compare",
+            manifest_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(differs.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&differs.stdout).contains("parent_map[model.tour.orders]"));
+}
+
+#[test]
+fn index_of_a_missing_folder_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vibedata(dir.path(), &["index", "/no/such/project"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a folder"));
+}

@@ -32,6 +32,8 @@ pub struct UpdateOutcome {
     pub reloaded: bool,
     /// Files re-read (or removed).
     pub files: usize,
+    /// The change was re-linked in place (the fast path) rather than by a full link.
+    pub in_place: bool,
 }
 
 impl Index {
@@ -122,6 +124,7 @@ impl Index {
     pub fn update(&mut self, changed: &[PathBuf]) -> UpdateOutcome {
         let mut reread = 0;
         let mut full_link = false;
+        let mut in_place = false;
         for path in changed {
             let abs = if path.is_absolute() {
                 path.clone()
@@ -137,6 +140,7 @@ impl Index {
                 return UpdateOutcome {
                     reloaded: true,
                     files: self.files.len(),
+                    in_place: false,
                 };
             }
             let Some((idx, project)) = self.owner(&rel) else {
@@ -153,24 +157,33 @@ impl Index {
                 full_link |= self.files.remove(&found.rel).is_some();
                 continue;
             }
-            let file = files::read(&found, &project.name.clone());
+            let pkg = project.name.clone();
+            let file = files::read(&found, &pkg);
             let old = self.files.insert(found.rel.clone(), file);
             if !full_link {
                 // A change to a file already indexed is re-linked in place when it can be.
                 full_link = match (old, self.files.get(&found.rel)) {
+                    (Some(old), Some(new)) if new.kind == crate::files::FileKind::Yaml => {
+                        !crate::relink::relink_yaml(&mut self.graph, &pkg, &old, new, &self.files)
+                    }
                     (Some(old), Some(new)) => {
                         !crate::relink::relink_file(&mut self.graph, &old, new)
                     }
                     _ => true,
                 };
+                in_place = !full_link;
             }
         }
         if full_link {
             self.relink();
+        } else if in_place {
+            let root = self.projects.first().map(|p| p.name.as_str()).unwrap_or("");
+            self.coverage = coverage(self.graph.nodes.values(), root);
         }
         UpdateOutcome {
             reloaded: false,
             files: reread,
+            in_place: in_place && !full_link,
         }
     }
 

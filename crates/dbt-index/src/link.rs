@@ -12,7 +12,7 @@ use crate::jinja::{RefCall, SourceCall};
 use crate::node::{Node, ResourceType, TestInfo};
 use crate::problem::Problem;
 use crate::project::{ConfigTree, Project, contract_enforced, is_enabled};
-use crate::yaml::{EntitySpec, Patch, PatchKind, TestTarget, VersionSpec};
+use crate::yaml::{EntitySpec, Patch, PatchKind, TestSpec, TestTarget, VersionSpec};
 
 /// The linked project graph.
 #[derive(Debug, Clone, Default)]
@@ -458,45 +458,19 @@ impl<'a> Linker<'a> {
 
     /// YAML entries describing a model/seed/snapshot that no file defines.
     fn unpatched(&mut self, patches: &HashMap<(usize, PatchKind, String), (&Patch, &SourceFile)>) {
-        let mut missing: Vec<Problem> = Vec::new();
-        for ((project, kind, name), (patch, file)) in patches {
-            let pkg = &self.projects[*project].name;
-            let exists = match kind {
-                PatchKind::Model => self
-                    .graph
-                    .lookups
-                    .refable
-                    .get(name)
-                    .is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
-                PatchKind::Seed | PatchKind::Snapshot => self
-                    .graph
-                    .lookups
-                    .refable
-                    .get(name)
-                    .is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
-                PatchKind::Analysis => self.nodes.contains_key(&format!("analysis.{pkg}.{name}")),
-            };
-            if !exists
-                && !self
-                    .graph
-                    .lookups
-                    .disabled
-                    .contains(&(pkg.clone(), name.clone()))
-            {
-                let what = match kind {
-                    PatchKind::Model => "model",
-                    PatchKind::Seed => "seed",
-                    PatchKind::Snapshot => "snapshot",
-                    PatchKind::Analysis => "analysis",
-                };
-                missing.push(Problem::warning(
-                    "patch_without_node",
+        let mut missing: Vec<Problem> = patches
+            .iter()
+            .filter_map(|((project, _, _), (patch, file))| {
+                let nodes = &self.nodes;
+                patch_without_node(
+                    &self.graph.lookups,
+                    &|id| nodes.contains_key(id),
+                    &self.projects[*project].name,
+                    patch,
                     &file.rel,
-                    patch.line,
-                    format!("`{name}` is described here but no {what} file defines it; its tests are ignored"),
-                ));
-            }
-        }
+                )
+            })
+            .collect();
         missing.sort();
         self.graph.problems.extend(missing);
     }
@@ -573,89 +547,20 @@ impl<'a> Linker<'a> {
             };
             let pkg = self.projects[file.project].name.clone();
             for spec in &y.tests {
-                if !spec.enabled {
-                    continue;
-                }
-                let attached = match &spec.target {
-                    TestTarget::Node {
-                        kind,
-                        name,
-                        version,
-                    } => {
-                        let prefix = match kind {
-                            PatchKind::Model => "model",
-                            PatchKind::Seed => "seed",
-                            PatchKind::Snapshot => "snapshot",
-                            PatchKind::Analysis => "analysis",
-                        };
-                        let uid = match version {
-                            Some(v) => format!("{prefix}.{pkg}.{name}.v{v}"),
-                            None => format!("{prefix}.{pkg}.{name}"),
-                        };
-                        if !self.nodes.contains_key(&uid) {
-                            continue;
-                        }
-                        Some(uid)
-                    }
-                    TestTarget::Source { source, table } => {
-                        if !self
-                            .nodes
-                            .contains_key(&format!("source.{pkg}.{source}.{table}"))
-                        {
-                            continue;
-                        }
-                        None
-                    }
-                };
-                if let Some(other) = self.nodes.get(&spec.unique_id) {
-                    self.graph.problems.push(Problem::error(
-                        "duplicate_name",
-                        &file.rel,
-                        spec.line,
-                        format!(
-                            "test `{}` is defined twice (also in {}); give one a `name:`",
-                            spec.name, other.file
-                        ),
-                    ));
-                    continue;
-                }
-                let mut node = Node::new(
-                    ResourceType::Test,
-                    spec.unique_id.clone(),
-                    &pkg,
-                    &spec.name,
-                    file.rel.clone(),
-                    file.original.clone(),
-                );
-                node.line = spec.line;
-                node.test = Some(TestInfo {
-                    test_name: Some(spec.test_name.clone()),
-                    namespace: spec.namespace.clone(),
-                    column_name: spec.column.clone(),
-                    attached_node: attached.clone(),
-                    kwargs: spec.kwargs.clone(),
+                let nodes = &self.nodes;
+                let built = build_generic_test(&self.graph.lookups, &pkg, file, spec, &|id| {
+                    nodes.get(id).map(|n| n.file.as_str())
                 });
-                self.nodes.insert(spec.unique_id.clone(), node);
-                self.resolve_into(&spec.unique_id, &spec.refs, &spec.sources, &file.rel);
-                // The tested node (or source) is always a parent, as dbt adds it for every test.
-                let target_parent = match &spec.target {
-                    TestTarget::Source { source, table } => {
-                        Some(format!("source.{pkg}.{source}.{table}"))
+                match built {
+                    Ok(Some(built)) => {
+                        self.graph.problems.extend(built.problems);
+                        if let Some((target, column)) = &built.column_of {
+                            attach_column_test(self.nodes.get_mut(target), column, &spec.unique_id);
+                        }
+                        self.nodes.insert(spec.unique_id.clone(), built.node);
                     }
-                    TestTarget::Node { .. } => attached.clone(),
-                };
-                let target_node = target_parent.clone();
-                if let (Some(parent), Some(node)) =
-                    (target_parent, self.nodes.get_mut(&spec.unique_id))
-                    && !node.depends_on.contains(&parent)
-                {
-                    node.depends_on.insert(0, parent);
-                }
-                if let (Some(column), Some(target)) = (&spec.column, target_node)
-                    && let Some(target) = self.nodes.get_mut(&target)
-                    && let Some(c) = target.columns.iter_mut().find(|c| &c.name == column)
-                {
-                    c.tests.push(spec.unique_id.clone());
+                    Ok(None) => {}
+                    Err(problem) => self.graph.problems.push(problem),
                 }
             }
         }
@@ -952,6 +857,135 @@ pub(crate) fn column_key(test: &Node) -> String {
         .unwrap_or_default()
         .trim_matches('"')
         .to_ascii_lowercase()
+}
+
+/// A generic test ready to insert: its node (parents resolved), the problems of its references,
+/// and the (node, column) it is on.
+pub(crate) struct BuiltTest {
+    pub node: Node,
+    pub problems: Vec<Problem>,
+    pub column_of: Option<(String, String)>,
+}
+
+/// Builds the node of one generic test. `None` when it is disabled or what it tests does not
+/// exist (dbt ignores it then); a problem when its id is already taken. `node_file` tells whether
+/// a node exists (and in which file).
+pub(crate) fn build_generic_test<'n>(
+    lookups: &Lookups,
+    pkg: &str,
+    file: &SourceFile,
+    spec: &TestSpec,
+    node_file: &dyn Fn(&str) -> Option<&'n str>,
+) -> Result<Option<BuiltTest>, Problem> {
+    if !spec.enabled {
+        return Ok(None);
+    }
+    let (attached, target) = match &spec.target {
+        TestTarget::Node {
+            kind,
+            name,
+            version,
+        } => {
+            let prefix = patch_prefix(*kind);
+            let uid = match version {
+                Some(v) => format!("{prefix}.{pkg}.{name}.v{v}"),
+                None => format!("{prefix}.{pkg}.{name}"),
+            };
+            (Some(uid.clone()), uid)
+        }
+        TestTarget::Source { source, table } => (None, format!("source.{pkg}.{source}.{table}")),
+    };
+    if node_file(&target).is_none() {
+        return Ok(None);
+    }
+    if let Some(other) = node_file(&spec.unique_id) {
+        return Err(Problem::error(
+            "duplicate_name",
+            &file.rel,
+            spec.line,
+            format!(
+                "test `{}` is defined twice (also in {other}); give one a `name:`",
+                spec.name
+            ),
+        ));
+    }
+    let mut node = Node::new(
+        ResourceType::Test,
+        spec.unique_id.clone(),
+        pkg,
+        &spec.name,
+        file.rel.clone(),
+        file.original.clone(),
+    );
+    node.line = spec.line;
+    node.test = Some(TestInfo {
+        test_name: Some(spec.test_name.clone()),
+        namespace: spec.namespace.clone(),
+        column_name: spec.column.clone(),
+        attached_node: attached,
+        kwargs: spec.kwargs.clone(),
+    });
+    // The tested node (or source) is always a parent, as dbt adds it for every test.
+    node.add_parent(&target);
+    let (parents, problems) = lookups.resolve_all(&spec.refs, &spec.sources, pkg, &file.rel);
+    for p in parents {
+        node.add_parent(&p);
+    }
+    let column_of = spec.column.as_ref().map(|c| (target, c.clone()));
+    Ok(Some(BuiltTest {
+        node,
+        problems,
+        column_of,
+    }))
+}
+
+/// The warning for YAML describing a model/seed/snapshot/analysis that no file defines (and that
+/// is not merely disabled).
+pub(crate) fn patch_without_node(
+    lookups: &Lookups,
+    node_exists: &dyn Fn(&str) -> bool,
+    pkg: &str,
+    patch: &Patch,
+    file: &str,
+) -> Option<Problem> {
+    let name = &patch.name;
+    let exists = match patch.kind {
+        PatchKind::Analysis => node_exists(&format!("analysis.{pkg}.{name}")),
+        _ => lookups
+            .refable
+            .get(name)
+            .is_some_and(|e| e.iter().any(|(p, _, _)| p == pkg)),
+    };
+    if exists || lookups.disabled.contains(&(pkg.to_string(), name.clone())) {
+        return None;
+    }
+    Some(Problem::warning(
+        "patch_without_node",
+        file,
+        patch.line,
+        format!(
+            "`{name}` is described here but no {} file defines it; its tests are ignored",
+            patch_prefix(patch.kind)
+        ),
+    ))
+}
+
+/// Records a column test on the column it tests.
+pub(crate) fn attach_column_test(target: Option<&mut Node>, column: &str, test: &str) {
+    if let Some(target) = target
+        && let Some(c) = target.columns.iter_mut().find(|c| c.name == column)
+    {
+        c.tests.push(test.to_string());
+    }
+}
+
+pub(crate) fn patch_prefix(kind: PatchKind) -> &'static str {
+    match kind {
+        PatchKind::Model => "model",
+        PatchKind::Seed => "seed",
+        PatchKind::Snapshot => "snapshot",
+        PatchKind::Analysis => "analysis",
+    }
 }
 
 /// Iterative Tarjan (no recursion, so a 10k-deep chain cannot overflow the stack).

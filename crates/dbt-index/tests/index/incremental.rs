@@ -85,43 +85,90 @@ fn in_place_relinking_equals_a_fresh_load() {
     let edits = [
         (
             "another parent",
+            true,
             "select a.id as fct_id, a.amount as amount, b.origin as origin from {{ ref('int_1') }} as a join {{ ref('stg_2') }} as b on a.id = b.id join {{ ref('stg_3') }} as c on c.id = a.id\n",
         ),
         (
             "an unknown ref",
+            true,
             "select a.id as fct_id, a.amount as amount, 'x' as origin from {{ ref('nope') }} as a\n",
         ),
         (
             "a column the tests need is gone",
+            true,
             "select a.id as other_id, a.amount as amount, 'x' as origin from {{ ref('int_1') }} as a\n",
         ),
         (
             "a source instead of refs",
+            true,
             "select id as fct_id, amount, 'x' as origin from {{ source('src0', 't1') }}\n",
         ),
         (
             "a cycle",
+            false,
             "select fct_id, amount, origin from {{ ref('fct_0') }}\n",
         ),
         (
             "the cycle is gone",
+            false,
             "select a.id as fct_id, a.amount as amount, 'x' as origin from {{ ref('int_1') }} as a\n",
         ),
         (
             "a config change",
+            false,
             "{{ config(materialized='view') }}\nselect a.id as fct_id, a.amount as amount, 'x' as origin from {{ ref('int_1') }} as a\n",
         ),
     ];
-    for (why, sql) in edits {
+    for (why, fast, sql) in edits {
         std::fs::write(&fct, sql).unwrap();
-        index.update(std::slice::from_ref(&fct));
+        let outcome = index.update(std::slice::from_ref(&fct));
+        assert_eq!(outcome.in_place, fast, "{why}: re-linked in place?");
         assert_same_as_fresh(&index, why);
     }
-    write(
-        root,
-        "models/marts/g000/_fct_g000__models.yml",
-        "version: 2\nmodels:\n  - name: fct_0\n    columns:\n      - name: fct_id\n        data_tests: [unique]\n",
-    );
-    index.update(&[root.join("models/marts/g000/_fct_g000__models.yml")]);
-    assert_same_as_fresh(&index, "a YAML edit");
+    let yaml = root.join("models/marts/g000/_fct_g000__models.yml");
+    let original = std::fs::read_to_string(&yaml).unwrap();
+    let tested = "data_tests: [unique, not_null]";
+    let yaml_edits = [
+        (
+            "a test added, lines shifted",
+            true,
+            format!(
+                "# a comment\n# another\n{}",
+                original.replacen(tested, "data_tests: [unique, not_null, {accepted_values: {arguments: {values: [1, 2]}}}]", 1)
+            ),
+        ),
+        ("a description changed", true, original.replacen("description: Fact 1\n", "description: The first fact\n", 1)),
+        (
+            "a column documented and tested that the SQL lacks",
+            true,
+            original.replacen(
+                "      - name: amount\n        description: Total\n",
+                "      - name: amount\n        description: Total\n      - name: ghost\n        description: Not selected\n        data_tests: [not_null]\n",
+                1,
+            ),
+        ),
+        (
+            "a test with an unknown ref",
+            true,
+            original.replacen(tested, "data_tests: [unique, {relationships: {arguments: {to: ref('nope'), field: id}}}]", 1),
+        ),
+        (
+            "a model removed from the YAML",
+            false,
+            "version: 2\nmodels:\n  - name: fct_0\n    columns:\n      - name: fct_id\n        data_tests: [unique]\n".to_string(),
+        ),
+        ("back to the original", false, original.clone()),
+        ("a YAML syntax error", false, "models: [\n".to_string()),
+        ("fixed again", false, original.clone()),
+    ];
+    for (why, fast, text) in yaml_edits {
+        assert!(
+            text != std::fs::read_to_string(&yaml).unwrap(),
+            "{why}: the edit changes the file"
+        );
+        std::fs::write(&yaml, text).unwrap();
+        let outcome = index.update(std::slice::from_ref(&yaml));
+        assert_eq!(outcome.in_place, fast, "{why}: re-linked in place?");
+        assert_same_as_fresh(&index, why);
+    }
 }
