@@ -1,0 +1,7 @@
+//! Test support: local fakes of the external services the product talks to, each a real server on
+//! `127.0.0.1:0` speaking that service's wire format, scripted per test and able to inject faults.
+//! A fake never panics on a request it was not told about; it answers like the service would.
+//!
+//! Used only by tests (dev-dependency); nothing here ships in the app.
+
+pub mod foundry;
