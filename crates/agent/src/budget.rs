@@ -13,7 +13,8 @@ pub struct Price {
 
 impl Price {
     pub fn cost(&self, usage: &Usage) -> f64 {
-        usage.prompt_tokens as f64 / 1000.0 * self.prompt_per_1k + usage.completion_tokens as f64 / 1000.0 * self.completion_per_1k
+        usage.prompt_tokens as f64 / 1000.0 * self.prompt_per_1k
+            + usage.completion_tokens as f64 / 1000.0 * self.completion_per_1k
     }
 }
 
@@ -30,12 +31,17 @@ impl Budget {
         if let Some(max) = self.max_tokens
             && spent.total() >= max
         {
-            return Some(format!("the session used {} tokens, reaching its ceiling of {max}", spent.total()));
+            return Some(format!(
+                "the session used {} tokens, reaching its ceiling of {max}",
+                spent.total()
+            ));
         }
         if let (Some(max), Some(price)) = (self.max_cost, self.price) {
             let cost = price.cost(spent);
             if cost >= max {
-                return Some(format!("the session cost {cost:.4}, reaching its ceiling of {max:.4}"));
+                return Some(format!(
+                    "the session cost {cost:.4}, reaching its ceiling of {max:.4}"
+                ));
             }
         }
         None
@@ -48,10 +54,42 @@ mod tests {
 
     #[test]
     fn ceilings_stop_with_a_reason() {
-        let budget = Budget { max_tokens: Some(100), max_cost: Some(0.01), price: Some(Price { prompt_per_1k: 0.005, completion_per_1k: 0.015 }) };
-        assert_eq!(budget.exceeded(&Usage { prompt_tokens: 10, completion_tokens: 10 }), None);
-        assert!(budget.exceeded(&Usage { prompt_tokens: 90, completion_tokens: 10 }).unwrap().contains("100"));
-        let cost_only = Budget { max_tokens: None, ..budget };
-        assert!(cost_only.exceeded(&Usage { prompt_tokens: 1000, completion_tokens: 400 }).unwrap().contains("cost"));
+        let budget = Budget {
+            max_tokens: Some(100),
+            max_cost: Some(0.01),
+            price: Some(Price {
+                prompt_per_1k: 0.005,
+                completion_per_1k: 0.015,
+            }),
+        };
+        assert_eq!(
+            budget.exceeded(&Usage {
+                prompt_tokens: 10,
+                completion_tokens: 10
+            }),
+            None
+        );
+        assert!(
+            budget
+                .exceeded(&Usage {
+                    prompt_tokens: 90,
+                    completion_tokens: 10
+                })
+                .unwrap()
+                .contains("100")
+        );
+        let cost_only = Budget {
+            max_tokens: None,
+            ..budget
+        };
+        assert!(
+            cost_only
+                .exceeded(&Usage {
+                    prompt_tokens: 1000,
+                    completion_tokens: 400
+                })
+                .unwrap()
+                .contains("cost")
+        );
     }
 }

@@ -32,10 +32,14 @@ pub fn resolve(root: &Path, requested: &str) -> Result<PathBuf, ConfineError> {
                     return Err(ConfineError::Escapes(requested.to_string()));
                 }
             }
-            Component::RootDir | Component::Prefix(_) => return Err(ConfineError::NotRelative(requested.to_string())),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(ConfineError::NotRelative(requested.to_string()));
+            }
         }
     }
-    let real_root = root.canonicalize().map_err(|e| ConfineError::Root(e.to_string()))?;
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| ConfineError::Root(e.to_string()))?;
     let mut candidate = real_root.clone();
     for p in &parts {
         candidate.push(p);
@@ -56,7 +60,9 @@ pub fn resolve(root: &Path, requested: &str) -> Result<PathBuf, ConfineError> {
         }
     }
     // A dangling symlink cannot be canonicalized: refuse it rather than guess where it points.
-    let mut real = existing.canonicalize().map_err(|_| ConfineError::Escapes(requested.to_string()))?;
+    let mut real = existing
+        .canonicalize()
+        .map_err(|_| ConfineError::Escapes(requested.to_string()))?;
     if !real.starts_with(&real_root) {
         return Err(ConfineError::Escapes(requested.to_string()));
     }
@@ -81,10 +87,29 @@ mod tests {
         std::os::unix::fs::symlink("models", root.join("alias")).unwrap();
         std::os::unix::fs::symlink("/nonexistent/target", root.join("dangling")).unwrap();
         let real_root = root.canonicalize().unwrap();
-        assert_eq!(resolve(&root, "models/new.sql").unwrap(), real_root.join("models/new.sql"));
-        assert_eq!(resolve(&root, "./models/../models/x/y.sql").unwrap(), real_root.join("models/x/y.sql"));
-        assert_eq!(resolve(&root, "alias/a.sql").unwrap(), real_root.join("models/a.sql"), "a symlink inside is fine");
-        for bad in ["../../etc/passwd", "/etc/passwd", "models/to-root/etc/passwd", "sibling/x", "..", "", "dangling/x", "models/../../ws-other/x"] {
+        assert_eq!(
+            resolve(&root, "models/new.sql").unwrap(),
+            real_root.join("models/new.sql")
+        );
+        assert_eq!(
+            resolve(&root, "./models/../models/x/y.sql").unwrap(),
+            real_root.join("models/x/y.sql")
+        );
+        assert_eq!(
+            resolve(&root, "alias/a.sql").unwrap(),
+            real_root.join("models/a.sql"),
+            "a symlink inside is fine"
+        );
+        for bad in [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "models/to-root/etc/passwd",
+            "sibling/x",
+            "..",
+            "",
+            "dangling/x",
+            "models/../../ws-other/x",
+        ] {
             assert!(resolve(&root, bad).is_err(), "{bad} must be refused");
         }
     }

@@ -57,7 +57,12 @@ pub struct FoundryConfig {
 }
 
 impl FoundryConfig {
-    pub fn new(base_url: impl Into<String>, deployment: impl Into<String>, style: ApiStyle, credential: Credential) -> Self {
+    pub fn new(
+        base_url: impl Into<String>,
+        deployment: impl Into<String>,
+        style: ApiStyle,
+        credential: Credential,
+    ) -> Self {
         FoundryConfig {
             base_url: base_url.into().trim_end_matches('/').to_string(),
             deployment: deployment.into(),
@@ -90,7 +95,10 @@ impl FoundryProvider {
         match &c.style {
             ApiStyle::V1 => format!("{}/openai/v1/chat/completions", c.base_url),
             ApiStyle::Classic { api_version } => {
-                format!("{}/openai/deployments/{}/chat/completions?api-version={api_version}", c.base_url, c.deployment)
+                format!(
+                    "{}/openai/deployments/{}/chat/completions?api-version={api_version}",
+                    c.base_url, c.deployment
+                )
             }
             ApiStyle::OpenAiCompatible => format!("{}/chat/completions", c.base_url),
         }
@@ -132,15 +140,20 @@ impl FoundryProvider {
                 Credential::Bearer(token) => builder.bearer_auth(token.expose()),
                 Credential::None => builder,
             };
-            let error = match tokio::time::timeout(self.config.first_byte_timeout, builder.send()).await {
-                Err(_) => ProviderError::Timeout(self.config.first_byte_timeout),
-                Ok(Err(e)) => ProviderError::Network(e.without_url().to_string()),
-                Ok(Ok(response)) if response.status().is_success() => return Ok(response),
-                Ok(Ok(response)) => error_from(response).await,
-            };
+            let error =
+                match tokio::time::timeout(self.config.first_byte_timeout, builder.send()).await {
+                    Err(_) => ProviderError::Timeout(self.config.first_byte_timeout),
+                    Ok(Err(e)) => ProviderError::Network(e.without_url().to_string()),
+                    Ok(Ok(response)) if response.status().is_success() => return Ok(response),
+                    Ok(Ok(response)) => error_from(response).await,
+                };
             let wait = match &error {
-                ProviderError::RateLimited { retry_after } => retry_after.unwrap_or(Duration::from_secs(1)),
-                ProviderError::Server { .. } | ProviderError::Network(_) => Duration::from_millis(200 * 2u64.pow(attempt)),
+                ProviderError::RateLimited { retry_after } => {
+                    retry_after.unwrap_or(Duration::from_secs(1))
+                }
+                ProviderError::Server { .. } | ProviderError::Network(_) => {
+                    Duration::from_millis(200 * 2u64.pow(attempt))
+                }
                 _ => return Err(error),
             };
             if attempt >= self.config.max_retries || wait > self.config.max_retry_wait {
@@ -177,14 +190,29 @@ fn wire_message(m: &Message) -> Value {
 /// `retry-after`).
 async fn error_from(response: reqwest::Response) -> ProviderError {
     let status = response.status().as_u16();
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
     let retry_after = header("retry-after-ms")
         .and_then(|ms| ms.trim().parse::<u64>().ok().map(Duration::from_millis))
-        .or_else(|| header("retry-after").and_then(|s| s.trim().parse::<u64>().ok().map(Duration::from_secs)));
+        .or_else(|| {
+            header("retry-after")
+                .and_then(|s| s.trim().parse::<u64>().ok().map(Duration::from_secs))
+        });
     let text = response.text().await.unwrap_or_default();
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    let code = body["error"]["code"].as_str().unwrap_or_default().to_string();
-    let message = body["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| text.chars().take(300).collect());
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let message = body["error"]["message"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| text.chars().take(300).collect());
     match status {
         401 | 403 => ProviderError::Auth(message),
         429 => ProviderError::RateLimited { retry_after },
@@ -202,16 +230,25 @@ struct Calls {
 
 impl Calls {
     fn drain(&mut self) -> Vec<ProviderEvent> {
-        std::mem::take(&mut self.partial).into_values().map(|call| ProviderEvent::ToolCall { call }).collect()
+        std::mem::take(&mut self.partial)
+            .into_values()
+            .map(|call| ProviderEvent::ToolCall { call })
+            .collect()
     }
 }
 
 /// Turns one chunk into events; `Err` for a chunk that breaks the protocol.
-fn chunk_events(data: &str, calls: &mut Calls, out: &mut VecDeque<Result<ProviderEvent, ProviderError>>) {
+fn chunk_events(
+    data: &str,
+    calls: &mut Calls,
+    out: &mut VecDeque<Result<ProviderEvent, ProviderError>>,
+) {
     let chunk: Value = match serde_json::from_str(data) {
         Ok(v) => v,
         Err(e) => {
-            out.push_back(Err(ProviderError::Protocol(format!("a streamed chunk is not JSON ({e})"))));
+            out.push_back(Err(ProviderError::Protocol(format!(
+                "a streamed chunk is not JSON ({e})"
+            ))));
             return;
         }
     };
@@ -226,14 +263,23 @@ fn chunk_events(data: &str, calls: &mut Calls, out: &mut VecDeque<Result<Provide
     for choice in chunk["choices"].as_array().into_iter().flatten() {
         if let Some(delta) = choice.get("delta") {
             if let Some(text) = delta["content"].as_str().filter(|t| !t.is_empty()) {
-                out.push_back(Ok(ProviderEvent::TextDelta { text: text.to_string() }));
+                out.push_back(Ok(ProviderEvent::TextDelta {
+                    text: text.to_string(),
+                }));
             }
             for call in delta["tool_calls"].as_array().into_iter().flatten() {
                 let index = call["index"].as_u64().unwrap_or(0) as u32;
                 let id = call["id"].as_str().map(str::to_string);
                 let name = call["function"]["name"].as_str().map(str::to_string);
-                let arguments = call["function"]["arguments"].as_str().unwrap_or_default().to_string();
-                let entry = calls.partial.entry(index).or_insert_with(|| ToolCall { id: String::new(), name: String::new(), arguments: String::new() });
+                let arguments = call["function"]["arguments"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let entry = calls.partial.entry(index).or_insert_with(|| ToolCall {
+                    id: String::new(),
+                    name: String::new(),
+                    arguments: String::new(),
+                });
                 if let Some(id) = &id {
                     entry.id = id.clone();
                 }
@@ -241,20 +287,33 @@ fn chunk_events(data: &str, calls: &mut Calls, out: &mut VecDeque<Result<Provide
                     entry.name.push_str(name);
                 }
                 entry.arguments.push_str(&arguments);
-                out.push_back(Ok(ProviderEvent::ToolCallDelta { index, id, name, arguments }));
+                out.push_back(Ok(ProviderEvent::ToolCallDelta {
+                    index,
+                    id,
+                    name,
+                    arguments,
+                }));
             }
         }
         match choice["finish_reason"].as_str() {
             Some("tool_calls") | Some("function_call") => {
                 out.extend(calls.drain().into_iter().map(Ok));
-                out.push_back(Ok(ProviderEvent::Stop { reason: StopReason::ToolCalls }));
+                out.push_back(Ok(ProviderEvent::Stop {
+                    reason: StopReason::ToolCalls,
+                }));
             }
             Some("stop") => {
                 out.extend(calls.drain().into_iter().map(Ok));
-                out.push_back(Ok(ProviderEvent::Stop { reason: StopReason::EndTurn }));
+                out.push_back(Ok(ProviderEvent::Stop {
+                    reason: StopReason::EndTurn,
+                }));
             }
-            Some("length") => out.push_back(Ok(ProviderEvent::Stop { reason: StopReason::MaxTokens })),
-            Some("content_filter") => out.push_back(Err(ProviderError::ContentFilter("the answer was filtered".into()))),
+            Some("length") => out.push_back(Ok(ProviderEvent::Stop {
+                reason: StopReason::MaxTokens,
+            })),
+            Some("content_filter") => out.push_back(Err(ProviderError::ContentFilter(
+                "the answer was filtered".into(),
+            ))),
             _ => {}
         }
     }
@@ -263,7 +322,9 @@ fn chunk_events(data: &str, calls: &mut Calls, out: &mut VecDeque<Result<Provide
 enum Phase<'a> {
     Start,
     Streaming {
-        events: std::pin::Pin<Box<dyn Stream<Item = Result<eventsource_stream::Event, String>> + Send + 'a>>,
+        events: std::pin::Pin<
+            Box<dyn Stream<Item = Result<eventsource_stream::Event, String>> + Send + 'a>,
+        >,
         calls: Calls,
         pending: VecDeque<Result<ProviderEvent, ProviderError>>,
     },
@@ -277,39 +338,77 @@ impl Provider for FoundryProvider {
         format!("Azure AI Foundry {}", self.config.deployment)
     }
 
-    fn stream<'a>(&'a self, request: &'a ChatRequest) -> BoxStream<'a, Result<ProviderEvent, ProviderError>> {
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxStream<'a, Result<ProviderEvent, ProviderError>> {
         let idle = self.config.idle_timeout;
         futures::stream::unfold(Phase::Start, move |phase| async move {
             let mut phase = phase;
             loop {
                 match phase {
                     Phase::Done => return None,
-                    Phase::Draining(mut rest) => return rest.pop_front().map(|item| (item, Phase::Draining(rest))),
+                    Phase::Draining(mut rest) => {
+                        return rest.pop_front().map(|item| (item, Phase::Draining(rest)));
+                    }
                     Phase::Start => match self.send(&self.body(request)).await {
                         Err(e) => return Some((Err(e), Phase::Done)),
                         Ok(response) => {
-                            let events = response.bytes_stream().eventsource().map(|r| r.map_err(|e| e.to_string())).boxed();
-                            phase = Phase::Streaming { events, calls: Calls::default(), pending: VecDeque::new() };
+                            let events = response
+                                .bytes_stream()
+                                .eventsource()
+                                .map(|r| r.map_err(|e| e.to_string()))
+                                .boxed();
+                            phase = Phase::Streaming {
+                                events,
+                                calls: Calls::default(),
+                                pending: VecDeque::new(),
+                            };
                         }
                     },
-                    Phase::Streaming { mut events, mut calls, mut pending } => {
+                    Phase::Streaming {
+                        mut events,
+                        mut calls,
+                        mut pending,
+                    } => {
                         if let Some(item) = pending.pop_front() {
-                            let next = if item.is_err() { Phase::Done } else { Phase::Streaming { events, calls, pending } };
+                            let next = if item.is_err() {
+                                Phase::Done
+                            } else {
+                                Phase::Streaming {
+                                    events,
+                                    calls,
+                                    pending,
+                                }
+                            };
                             return Some((item, next));
                         }
                         match tokio::time::timeout(idle, events.next()).await {
-                            Err(_) => return Some((Err(ProviderError::Timeout(idle)), Phase::Done)),
-                            Ok(None) => {
-                                return Some((Err(ProviderError::Network("the stream ended before [DONE]".into())), Phase::Done));
+                            Err(_) => {
+                                return Some((Err(ProviderError::Timeout(idle)), Phase::Done));
                             }
-                            Ok(Some(Err(e))) => return Some((Err(ProviderError::Network(e)), Phase::Done)),
+                            Ok(None) => {
+                                return Some((
+                                    Err(ProviderError::Network(
+                                        "the stream ended before [DONE]".into(),
+                                    )),
+                                    Phase::Done,
+                                ));
+                            }
+                            Ok(Some(Err(e))) => {
+                                return Some((Err(ProviderError::Network(e)), Phase::Done));
+                            }
                             Ok(Some(Ok(event))) if event.data.trim() == "[DONE]" => {
                                 pending.extend(calls.drain().into_iter().map(Ok));
                                 phase = Phase::Draining(pending);
                             }
                             Ok(Some(Ok(event))) => {
                                 chunk_events(&event.data, &mut calls, &mut pending);
-                                phase = Phase::Streaming { events, calls, pending };
+                                phase = Phase::Streaming {
+                                    events,
+                                    calls,
+                                    pending,
+                                };
                             }
                         }
                     }
@@ -325,25 +424,54 @@ mod tests {
     use super::*;
 
     fn provider(style: ApiStyle) -> FoundryProvider {
-        FoundryProvider::new(FoundryConfig::new("https://acme.openai.azure.com/", "gpt-4o", style, Credential::None)).unwrap()
+        FoundryProvider::new(FoundryConfig::new(
+            "https://acme.openai.azure.com/",
+            "gpt-4o",
+            style,
+            Credential::None,
+        ))
+        .unwrap()
     }
 
     #[test]
     fn urls_for_each_style() {
-        assert_eq!(provider(ApiStyle::V1).url(), "https://acme.openai.azure.com/openai/v1/chat/completions");
         assert_eq!(
-            provider(ApiStyle::Classic { api_version: "2024-10-21".into() }).url(),
+            provider(ApiStyle::V1).url(),
+            "https://acme.openai.azure.com/openai/v1/chat/completions"
+        );
+        assert_eq!(
+            provider(ApiStyle::Classic {
+                api_version: "2024-10-21".into()
+            })
+            .url(),
             "https://acme.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"
         );
-        assert_eq!(provider(ApiStyle::OpenAiCompatible).url(), "https://acme.openai.azure.com/chat/completions");
+        assert_eq!(
+            provider(ApiStyle::OpenAiCompatible).url(),
+            "https://acme.openai.azure.com/chat/completions"
+        );
     }
 
     #[test]
     fn the_classic_style_names_the_deployment_in_the_url_not_the_body() {
-        let request = ChatRequest { messages: vec![Message::user("hi")], tools: vec![], max_tokens: None };
+        let request = ChatRequest {
+            messages: vec![Message::user("hi")],
+            tools: vec![],
+            max_tokens: None,
+        };
         assert_eq!(provider(ApiStyle::V1).body(&request)["model"], "gpt-4o");
-        assert!(provider(ApiStyle::Classic { api_version: "2024-10-21".into() }).body(&request).get("model").is_none());
-        assert_eq!(provider(ApiStyle::V1).body(&request)["stream_options"]["include_usage"], true);
+        assert!(
+            provider(ApiStyle::Classic {
+                api_version: "2024-10-21".into()
+            })
+            .body(&request)
+            .get("model")
+            .is_none()
+        );
+        assert_eq!(
+            provider(ApiStyle::V1).body(&request)["stream_options"]["include_usage"],
+            true
+        );
     }
 
     #[test]
@@ -368,14 +496,31 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(complete[0], ToolCall { id: "a".into(), name: "list_files".into(), arguments: "{}".into() });
-        assert_eq!(complete[1], ToolCall { id: "b".into(), name: "read_file".into(), arguments: "{\"path\":\"x\"}".into() });
+        assert_eq!(
+            complete[0],
+            ToolCall {
+                id: "a".into(),
+                name: "list_files".into(),
+                arguments: "{}".into()
+            }
+        );
+        assert_eq!(
+            complete[1],
+            ToolCall {
+                id: "b".into(),
+                name: "read_file".into(),
+                arguments: "{\"path\":\"x\"}".into()
+            }
+        );
     }
 
     #[test]
     fn a_malformed_chunk_is_a_protocol_error() {
         let mut out = VecDeque::new();
         chunk_events("{not json", &mut Calls::default(), &mut out);
-        assert!(matches!(out.pop_front(), Some(Err(ProviderError::Protocol(_)))));
+        assert!(matches!(
+            out.pop_front(),
+            Some(Err(ProviderError::Protocol(_)))
+        ));
     }
 }

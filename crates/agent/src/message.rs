@@ -32,19 +32,39 @@ pub struct Message {
 
 impl Message {
     pub fn system(text: impl Into<String>) -> Self {
-        Message { role: Role::System, content: text.into(), tool_calls: Vec::new(), tool_call_id: None }
+        Message {
+            role: Role::System,
+            content: text.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
     }
 
     pub fn user(text: impl Into<String>) -> Self {
-        Message { role: Role::User, content: text.into(), tool_calls: Vec::new(), tool_call_id: None }
+        Message {
+            role: Role::User,
+            content: text.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
+        }
     }
 
     pub fn assistant(text: impl Into<String>, tool_calls: Vec<ToolCall>) -> Self {
-        Message { role: Role::Assistant, content: text.into(), tool_calls, tool_call_id: None }
+        Message {
+            role: Role::Assistant,
+            content: text.into(),
+            tool_calls,
+            tool_call_id: None,
+        }
     }
 
     pub fn tool_result(call_id: &str, text: impl Into<String>) -> Self {
-        Message { role: Role::Tool, content: text.into(), tool_calls: Vec::new(), tool_call_id: Some(call_id.to_string()) }
+        Message {
+            role: Role::Tool,
+            content: text.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: Some(call_id.to_string()),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! level: that rule lives here, in the runtime, not in the UI.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -39,15 +39,18 @@ impl Policy {
         self.grants.insert((workspace, tool.to_string()), level);
     }
 
-    pub fn level(&self, workspace: &PathBuf, tool: &str, scope: Scope) -> Autonomy {
-        self.grants.get(&(workspace.clone(), tool.to_string())).copied().unwrap_or(match scope {
-            Scope::Read => Autonomy::L1,
-            _ => Autonomy::L2,
-        })
+    pub fn level(&self, workspace: &Path, tool: &str, scope: Scope) -> Autonomy {
+        self.grants
+            .get(&(workspace.to_path_buf(), tool.to_string()))
+            .copied()
+            .unwrap_or(match scope {
+                Scope::Read => Autonomy::L1,
+                _ => Autonomy::L2,
+            })
     }
 
     /// The decision for an agent's call of `tool`.
-    pub fn decide(&self, workspace: &PathBuf, tool: &str, scope: Scope) -> Decision {
+    pub fn decide(&self, workspace: &Path, tool: &str, scope: Scope) -> Decision {
         if scope == Scope::Privileged {
             return Decision::Deny(format!(
                 "`{tool}` is privileged (approve, merge, promote, deploy, change autonomy): only a person can do that"
@@ -72,8 +75,18 @@ mod tests {
         assert_eq!(p.decide(&ws, "write_file", Scope::Write), Decision::Ask);
         p.grant(ws.clone(), "write_file", Autonomy::L3);
         assert_eq!(p.decide(&ws, "write_file", Scope::Write), Decision::Allow);
-        assert_eq!(p.decide(&PathBuf::from("/other"), "write_file", Scope::Write), Decision::Ask, "grants are per workspace");
+        assert_eq!(
+            p.decide(&PathBuf::from("/other"), "write_file", Scope::Write),
+            Decision::Ask,
+            "grants are per workspace"
+        );
         p.grant(ws.clone(), "set_autonomy", Autonomy::L3);
-        assert!(matches!(p.decide(&ws, "set_autonomy", Scope::Privileged), Decision::Deny(_)), "privileged is refused even at L3");
+        assert!(
+            matches!(
+                p.decide(&ws, "set_autonomy", Scope::Privileged),
+                Decision::Deny(_)
+            ),
+            "privileged is refused even at L3"
+        );
     }
 }

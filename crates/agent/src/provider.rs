@@ -22,13 +22,26 @@ pub enum StopReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ProviderEvent {
-    TextDelta { text: String },
+    TextDelta {
+        text: String,
+    },
     /// A fragment of a tool call as it arrives (`index` identifies the call within the turn).
-    ToolCallDelta { index: u32, id: Option<String>, name: Option<String>, arguments: String },
+    ToolCallDelta {
+        index: u32,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+    },
     /// A tool call whose fragments are all in.
-    ToolCall { call: ToolCall },
-    Usage { usage: Usage },
-    Stop { reason: StopReason },
+    ToolCall {
+        call: ToolCall,
+    },
+    Usage {
+        usage: Usage,
+    },
+    Stop {
+        reason: StopReason,
+    },
 }
 
 /// Provider failures, by what the caller can do about them.
@@ -87,10 +100,16 @@ pub trait Provider: Send + Sync {
     }
 
     /// Streams one model answer.
-    fn stream<'a>(&'a self, request: &'a ChatRequest) -> BoxStream<'a, Result<ProviderEvent, ProviderError>>;
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxStream<'a, Result<ProviderEvent, ProviderError>>;
 
     /// The whole answer, collected from [`Provider::stream`].
-    fn complete<'a>(&'a self, request: &'a ChatRequest) -> BoxFuture<'a, Result<Completion, ProviderError>> {
+    fn complete<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxFuture<'a, Result<Completion, ProviderError>> {
         Box::pin(async move {
             let mut stream = self.stream(request);
             let mut completion = Completion::default();

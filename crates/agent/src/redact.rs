@@ -56,7 +56,11 @@ impl Redactor {
     /// `known`: secret values to replace wherever they appear (keychain entries, tokens);
     /// `pii`: extra regular expressions configured by the team.
     pub fn new(known: Vec<String>, pii: &[&str]) -> Result<Self, regex::Error> {
-        let patterns = DEFAULT_PATTERNS.iter().chain(pii.iter()).map(|p| Regex::new(p)).collect::<Result<_, _>>()?;
+        let patterns = DEFAULT_PATTERNS
+            .iter()
+            .chain(pii.iter())
+            .map(|p| Regex::new(p))
+            .collect::<Result<_, _>>()?;
         let mut known: Vec<String> = known.into_iter().filter(|k| k.len() >= 6).collect();
         // Longest first, so a secret containing another is replaced whole.
         known.sort_by_key(|k| std::cmp::Reverse(k.len()));
@@ -92,13 +96,25 @@ mod tests {
 
     #[test]
     fn known_secrets_and_secret_shapes_are_replaced() {
-        let r = Redactor::new(vec!["hunter2-canary-value".into()], &[r"\b\d{3}-\d{2}-\d{4}\b"]).unwrap();
+        let r = Redactor::new(
+            vec!["hunter2-canary-value".into()],
+            &[r"\b\d{3}-\d{2}-\d{4}\b"],
+        )
+        .unwrap();
         let text = "key hunter2-canary-value token ghp_abcdefghijklmnopqrstuvwxyz0123456789 conn Server=x;AccountKey=abc123==;x ssn 123-45-6789";
         let clean = r.redact(text);
-        for secret in ["hunter2-canary-value", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "abc123==", "123-45-6789"] {
+        for secret in [
+            "hunter2-canary-value",
+            "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            "abc123==",
+            "123-45-6789",
+        ] {
             assert!(!clean.contains(secret), "{secret} leaked: {clean}");
         }
-        assert!(clean.contains("conn Server=x;"), "the rest stays readable: {clean}");
+        assert!(
+            clean.contains("conn Server=x;"),
+            "the rest stays readable: {clean}"
+        );
     }
 
     #[test]

@@ -43,24 +43,37 @@ pub struct ReplayProvider {
 
 impl ReplayProvider {
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
     /// Reads a transcript; errors name the line.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let (_, first) = lines.next().ok_or("the transcript is empty")?;
-        let header: Header = serde_json::from_str(first).map_err(|e| format!("line 1 is not a transcript header: {e}"))?;
+        let header: Header = serde_json::from_str(first)
+            .map_err(|e| format!("line 1 is not a transcript header: {e}"))?;
         if header.format != FORMAT || header.version != VERSION {
-            return Err(format!("line 1: expected {FORMAT} version {VERSION}, found {} version {}", header.format, header.version));
+            return Err(format!(
+                "line 1: expected {FORMAT} version {VERSION}, found {} version {}",
+                header.format, header.version
+            ));
         }
         let mut turns = Vec::new();
         for (i, line) in lines {
-            let turn: Turn = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+            let turn: Turn =
+                serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
             turns.push(turn.events);
         }
-        Ok(ReplayProvider { source: header.source, turns, next: AtomicUsize::new(0) })
+        Ok(ReplayProvider {
+            source: header.source,
+            turns,
+            next: AtomicUsize::new(0),
+        })
     }
 }
 
@@ -73,12 +86,19 @@ impl Provider for ReplayProvider {
         true
     }
 
-    fn stream<'a>(&'a self, _request: &'a ChatRequest) -> BoxStream<'a, Result<ProviderEvent, ProviderError>> {
+    fn stream<'a>(
+        &'a self,
+        _request: &'a ChatRequest,
+    ) -> BoxStream<'a, Result<ProviderEvent, ProviderError>> {
         let turn = self.next.fetch_add(1, Ordering::SeqCst);
         match self.turns.get(turn) {
             Some(events) => futures::stream::iter(events.clone().into_iter().map(Ok)).boxed(),
             None => futures::stream::once(async move {
-                Err(ProviderError::Protocol(format!("the recording has {} turns; turn {} was asked for", self.turns.len(), turn + 1)))
+                Err(ProviderError::Protocol(format!(
+                    "the recording has {} turns; turn {} was asked for",
+                    self.turns.len(),
+                    turn + 1
+                )))
             })
             .boxed(),
         }
@@ -96,15 +116,31 @@ pub struct RecordingProvider<P> {
 impl<P: Provider> RecordingProvider<P> {
     /// Starts a new transcript at `path` (replacing one that is there).
     pub fn create(inner: P, path: &Path, redactor: Redactor) -> std::io::Result<Self> {
-        let header = Header { format: FORMAT.into(), version: VERSION, source: inner.label() };
+        let header = Header {
+            format: FORMAT.into(),
+            version: VERSION,
+            source: inner.label(),
+        };
         std::fs::write(path, format!("{}\n", serde_json::to_string(&header)?))?;
-        Ok(RecordingProvider { inner, path: path.to_path_buf(), redactor, turns: Mutex::new(0) })
+        Ok(RecordingProvider {
+            inner,
+            path: path.to_path_buf(),
+            redactor,
+            turns: Mutex::new(0),
+        })
     }
 
     fn redacted(&self, event: &ProviderEvent) -> ProviderEvent {
         match event {
-            ProviderEvent::TextDelta { text } => ProviderEvent::TextDelta { text: self.redactor.redact(text) },
-            ProviderEvent::ToolCallDelta { index, id, name, arguments } => ProviderEvent::ToolCallDelta {
+            ProviderEvent::TextDelta { text } => ProviderEvent::TextDelta {
+                text: self.redactor.redact(text),
+            },
+            ProviderEvent::ToolCallDelta {
+                index,
+                id,
+                name,
+                arguments,
+            } => ProviderEvent::ToolCallDelta {
                 index: *index,
                 id: id.clone(),
                 name: name.clone(),
@@ -121,12 +157,20 @@ impl<P: Provider> RecordingProvider<P> {
 
     fn append(&self, events: Vec<ProviderEvent>) {
         let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
-        let line = Turn { turn: *turns, events };
+        let line = Turn {
+            turn: *turns,
+            events,
+        };
         *turns += 1;
-        let written = serde_json::to_string(&line).map_err(std::io::Error::other).and_then(|json| {
-            use std::io::Write;
-            std::fs::OpenOptions::new().append(true).open(&self.path)?.write_all(format!("{json}\n").as_bytes())
-        });
+        let written = serde_json::to_string(&line)
+            .map_err(std::io::Error::other)
+            .and_then(|json| {
+                use std::io::Write;
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&self.path)?
+                    .write_all(format!("{json}\n").as_bytes())
+            });
         if let Err(e) = written {
             tracing::warn!(error = %e, path = %self.path.display(), "cannot append to the transcript");
         }
@@ -138,28 +182,34 @@ impl<P: Provider> Provider for RecordingProvider<P> {
         format!("{} (recording)", self.inner.label())
     }
 
-    fn stream<'a>(&'a self, request: &'a ChatRequest) -> BoxStream<'a, Result<ProviderEvent, ProviderError>> {
+    fn stream<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> BoxStream<'a, Result<ProviderEvent, ProviderError>> {
         let inner = self.inner.stream(request);
-        futures::stream::unfold((inner, Vec::new(), false), move |(mut inner, mut seen, done)| async move {
-            if done {
-                return None;
-            }
-            match inner.next().await {
-                Some(Ok(event)) => {
-                    seen.push(self.redacted(&event));
-                    Some((Ok(event), (inner, seen, false)))
+        futures::stream::unfold(
+            (inner, Vec::new(), false),
+            move |(mut inner, mut seen, done)| async move {
+                if done {
+                    return None;
                 }
-                Some(Err(e)) => {
-                    // The turn is recorded as far as it got.
-                    self.append(seen);
-                    Some((Err(e), (inner, Vec::new(), true)))
+                match inner.next().await {
+                    Some(Ok(event)) => {
+                        seen.push(self.redacted(&event));
+                        Some((Ok(event), (inner, seen, false)))
+                    }
+                    Some(Err(e)) => {
+                        // The turn is recorded as far as it got.
+                        self.append(seen);
+                        Some((Err(e), (inner, Vec::new(), true)))
+                    }
+                    None => {
+                        self.append(seen);
+                        None
+                    }
                 }
-                None => {
-                    self.append(seen);
-                    None
-                }
-            }
-        })
+            },
+        )
         .boxed()
     }
 }

@@ -37,19 +37,36 @@ pub trait Approver: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SessionEvent {
-    Delta { text: String },
-    ToolUse { call: ToolCall },
-    ApprovalNeeded { request: ApprovalRequest },
-    ToolResult { call_id: String, output: String, is_error: bool },
-    Usage { turn: Usage, total: Usage },
-    Error { message: String },
+    Delta {
+        text: String,
+    },
+    ToolUse {
+        call: ToolCall,
+    },
+    ApprovalNeeded {
+        request: ApprovalRequest,
+    },
+    ToolResult {
+        call_id: String,
+        output: String,
+        is_error: bool,
+    },
+    Usage {
+        turn: Usage,
+        total: Usage,
+    },
+    Error {
+        message: String,
+    },
 }
 
 /// How a session ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The model answered without asking for tools.
-    Completed { text: String },
+    Completed {
+        text: String,
+    },
     Cancelled,
     BudgetExceeded(String),
     MaxTurns(u32),
@@ -67,7 +84,12 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     pub fn new(workspace: PathBuf) -> Self {
-        SessionConfig { workspace, max_turns: 25, max_tool_output: 20_000, budget: Budget::default() }
+        SessionConfig {
+            workspace,
+            max_turns: 25,
+            max_tool_output: 20_000,
+            budget: Budget::default(),
+        }
     }
 }
 
@@ -99,7 +121,19 @@ impl Session {
         events: UnboundedSender<SessionEvent>,
         messages: Vec<Message>,
     ) -> Self {
-        Session { provider, tools, policy, approver, redactor, config, cancel, events, messages, usage: Usage::default(), turns: 0 }
+        Session {
+            provider,
+            tools,
+            policy,
+            approver,
+            redactor,
+            config,
+            cancel,
+            events,
+            messages,
+            usage: Usage::default(),
+            turns: 0,
+        }
     }
 
     pub fn set_budget(&mut self, budget: Budget) {
@@ -113,7 +147,11 @@ impl Session {
     /// Runs until the model stops asking for tools, or something ends the session.
     pub async fn run(&mut self) -> Outcome {
         loop {
-            if let Some(outcome) = self.check_cancel().or_else(|| self.check_budget()).or_else(|| self.check_turns()) {
+            if let Some(outcome) = self
+                .check_cancel()
+                .or_else(|| self.check_budget())
+                .or_else(|| self.check_turns())
+            {
                 return outcome;
             }
             let completion = match self.stream_turn().await {
@@ -122,9 +160,12 @@ impl Session {
             };
             self.turns += 1;
             let calls = completion.tool_calls.clone();
-            self.messages.push(Message::assistant(completion.text.clone(), calls.clone()));
+            self.messages
+                .push(Message::assistant(completion.text.clone(), calls.clone()));
             if calls.is_empty() {
-                return Outcome::Completed { text: completion.text };
+                return Outcome::Completed {
+                    text: completion.text,
+                };
             }
             for call in &calls {
                 if self.cancel.is_cancelled() {
@@ -146,14 +187,18 @@ impl Session {
 
     fn check_budget(&self) -> Option<Outcome> {
         self.config.budget.exceeded(&self.usage).map(|why| {
-            self.emit(SessionEvent::Error { message: format!("stopped: {why}") });
+            self.emit(SessionEvent::Error {
+                message: format!("stopped: {why}"),
+            });
             Outcome::BudgetExceeded(why)
         })
     }
 
     fn check_turns(&self) -> Option<Outcome> {
         (self.turns >= self.config.max_turns).then(|| {
-            self.emit(SessionEvent::Error { message: format!("stopped after {} model turns", self.turns) });
+            self.emit(SessionEvent::Error {
+                message: format!("stopped after {} model turns", self.turns),
+            });
             Outcome::MaxTurns(self.turns)
         })
     }
@@ -172,7 +217,11 @@ impl Session {
                 m
             })
             .collect();
-        ChatRequest { messages, tools: self.tools.iter().map(|t| t.spec()).collect(), max_tokens: None }
+        ChatRequest {
+            messages,
+            tools: self.tools.iter().map(|t| t.spec()).collect(),
+            max_tokens: None,
+        }
     }
 
     /// Streams one answer, forwarding deltas, counting usage; cancellable at any point.
@@ -188,16 +237,23 @@ impl Session {
             match next {
                 None => break,
                 Some(Err(e)) => {
-                    self.emit(SessionEvent::Error { message: e.to_string() });
+                    self.emit(SessionEvent::Error {
+                        message: e.to_string(),
+                    });
                     return Err(Outcome::Failed(e));
                 }
                 Some(Ok(event)) => {
                     match &event {
-                        ProviderEvent::TextDelta { text } => self.emit(SessionEvent::Delta { text: text.clone() }),
+                        ProviderEvent::TextDelta { text } => {
+                            self.emit(SessionEvent::Delta { text: text.clone() })
+                        }
                         ProviderEvent::Usage { usage } => {
                             self.usage.prompt_tokens += usage.prompt_tokens;
                             self.usage.completion_tokens += usage.completion_tokens;
-                            self.emit(SessionEvent::Usage { turn: *usage, total: self.usage });
+                            self.emit(SessionEvent::Usage {
+                                turn: *usage,
+                                total: self.usage,
+                            });
                         }
                         _ => {}
                     }
@@ -212,30 +268,66 @@ impl Session {
     async fn handle_call(&mut self, call: &ToolCall) -> String {
         self.emit(SessionEvent::ToolUse { call: call.clone() });
         let (text, is_error) = match self.permit_and_run(call).await {
-            Ok(output) => (self.redactor.redact(&truncate(&output, self.config.max_tool_output)), false),
+            Ok(output) => (
+                self.redactor
+                    .redact(&truncate(&output, self.config.max_tool_output)),
+                false,
+            ),
             Err(message) => (self.redactor.redact(&message), true),
         };
-        self.emit(SessionEvent::ToolResult { call_id: call.id.clone(), output: text.clone(), is_error });
-        if is_error { format!("error: {text}") } else { text }
+        self.emit(SessionEvent::ToolResult {
+            call_id: call.id.clone(),
+            output: text.clone(),
+            is_error,
+        });
+        if is_error {
+            format!("error: {text}")
+        } else {
+            text
+        }
     }
 
     async fn permit_and_run(&self, call: &ToolCall) -> Result<String, String> {
-        let Some(tool) = self.tools.iter().find(|t| t.spec().name == call.name).cloned() else {
+        let Some(tool) = self
+            .tools
+            .iter()
+            .find(|t| t.spec().name == call.name)
+            .cloned()
+        else {
             let names: Vec<String> = self.tools.iter().map(|t| t.spec().name).collect();
-            return Err(format!("there is no tool `{}`; the tools are: {}", call.name, names.join(", ")));
+            return Err(format!(
+                "there is no tool `{}`; the tools are: {}",
+                call.name,
+                names.join(", ")
+            ));
         };
         let arguments: serde_json::Value = if call.arguments.trim().is_empty() {
             serde_json::json!({})
         } else {
-            serde_json::from_str(&call.arguments).map_err(|e| format!("the arguments are not valid JSON ({e}); send a JSON object"))?
+            serde_json::from_str(&call.arguments).map_err(|e| {
+                format!("the arguments are not valid JSON ({e}); send a JSON object")
+            })?
         };
-        let ctx = ToolContext { workspace: self.config.workspace.clone(), policy: self.policy.clone() };
-        let decision = self.policy.read().map_err(|_| "the policy is unavailable".to_string())?.decide(&ctx.workspace, &call.name, tool.scope());
+        let ctx = ToolContext {
+            workspace: self.config.workspace.clone(),
+            policy: self.policy.clone(),
+        };
+        let decision = self
+            .policy
+            .read()
+            .map_err(|_| "the policy is unavailable".to_string())?
+            .decide(&ctx.workspace, &call.name, tool.scope());
         match decision {
             Decision::Deny(why) => return Err(format!("denied: {why}")),
             Decision::Ask => {
-                let request = ApprovalRequest { call: call.clone(), scope: tool.scope(), preview: tool.preview(&ctx, &arguments) };
-                self.emit(SessionEvent::ApprovalNeeded { request: request.clone() });
+                let request = ApprovalRequest {
+                    call: call.clone(),
+                    scope: tool.scope(),
+                    preview: tool.preview(&ctx, &arguments),
+                };
+                self.emit(SessionEvent::ApprovalNeeded {
+                    request: request.clone(),
+                });
                 let approved = tokio::select! {
                     _ = self.cancel.cancelled() => false,
                     approved = self.approver.decide(&request) => approved,

@@ -41,7 +41,11 @@ pub trait TypedTool: Send + Sync + 'static {
     const NAME: &'static str;
     const SCOPE: Scope;
 
-    fn run<'a>(&'a self, ctx: &'a ToolContext, input: Self::Input) -> BoxFuture<'a, Result<String, String>>;
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>>;
 
     /// What running it would do, for an approval card (writes show their diff).
     fn preview(&self, _ctx: &ToolContext, _input: &Self::Input) -> Option<String> {
@@ -54,20 +58,33 @@ pub trait Tool: Send + Sync {
     fn spec(&self) -> ToolSpec;
     fn scope(&self) -> Scope;
     fn preview(&self, ctx: &ToolContext, arguments: &Value) -> Option<String>;
-    fn call<'a>(&'a self, ctx: &'a ToolContext, arguments: Value) -> BoxFuture<'a, Result<String, String>>;
+    fn call<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        arguments: Value,
+    ) -> BoxFuture<'a, Result<String, String>>;
 }
 
 impl<T: TypedTool> Tool for T {
     fn spec(&self) -> ToolSpec {
         let schema = schemars::schema_for!(T::Input);
         let mut parameters = schema.as_value().clone();
-        let description = parameters.get("description").and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        let description = parameters
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         if let Some(obj) = parameters.as_object_mut() {
             obj.remove("$schema");
             obj.remove("title");
             obj.remove("description");
         }
-        ToolSpec { name: T::NAME.to_string(), description, parameters }
+        ToolSpec {
+            name: T::NAME.to_string(),
+            description,
+            parameters,
+        }
     }
 
     fn scope(&self) -> Scope {
@@ -79,10 +96,16 @@ impl<T: TypedTool> Tool for T {
         TypedTool::preview(self, ctx, &input)
     }
 
-    fn call<'a>(&'a self, ctx: &'a ToolContext, arguments: Value) -> BoxFuture<'a, Result<String, String>> {
+    fn call<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        arguments: Value,
+    ) -> BoxFuture<'a, Result<String, String>> {
         match serde_json::from_value::<T::Input>(arguments) {
             Ok(input) => self.run(ctx, input),
-            Err(e) => Box::pin(async move { Err(format!("the arguments do not fit `{}`: {e}", T::NAME)) }),
+            Err(e) => {
+                Box::pin(async move { Err(format!("the arguments do not fit `{}`: {e}", T::NAME)) })
+            }
         }
     }
 }
@@ -92,8 +115,14 @@ fn inside(ctx: &ToolContext, path: &str) -> Result<PathBuf, String> {
 }
 
 fn display(ctx: &ToolContext, path: &Path) -> String {
-    let root = ctx.workspace.canonicalize().unwrap_or_else(|_| ctx.workspace.clone());
-    path.strip_prefix(&root).unwrap_or(path).to_string_lossy().into_owned()
+    let root = ctx
+        .workspace
+        .canonicalize()
+        .unwrap_or_else(|_| ctx.workspace.clone());
+    path.strip_prefix(&root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// List the files and folders under a folder of the workspace (recursively, `.git` and build
@@ -112,23 +141,37 @@ impl TypedTool for ListFiles {
     const NAME: &'static str = "list_files";
     const SCOPE: Scope = Scope::Read;
 
-    fn run<'a>(&'a self, ctx: &'a ToolContext, input: Self::Input) -> BoxFuture<'a, Result<String, String>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             let base = inside(ctx, input.path.as_deref().unwrap_or("."))?;
             let mut out = Vec::new();
             let mut stack = vec![base];
             while let Some(dir) = stack.pop() {
-                let mut entries: Vec<_> = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", display(ctx, &dir)))?.flatten().collect();
+                let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                    .map_err(|e| format!("cannot list {}: {e}", display(ctx, &dir)))?
+                    .flatten()
+                    .collect();
                 entries.sort_by_key(|e| e.file_name());
                 for entry in entries {
                     let name = entry.file_name().to_string_lossy().into_owned();
-                    if matches!(name.as_str(), ".git" | "target" | "logs" | "dbt_packages" | ".vibedata") {
+                    if matches!(
+                        name.as_str(),
+                        ".git" | "target" | "logs" | "dbt_packages" | ".vibedata"
+                    ) {
                         continue;
                     }
                     let path = entry.path();
                     // Symlinks are listed, not followed.
                     let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-                    out.push(if is_dir { format!("{}/", display(ctx, &path)) } else { display(ctx, &path) });
+                    out.push(if is_dir {
+                        format!("{}/", display(ctx, &path))
+                    } else {
+                        display(ctx, &path)
+                    });
                     if is_dir {
                         stack.push(path);
                     }
@@ -157,10 +200,16 @@ impl TypedTool for ReadFile {
     const NAME: &'static str = "read_file";
     const SCOPE: Scope = Scope::Read;
 
-    fn run<'a>(&'a self, ctx: &'a ToolContext, input: Self::Input) -> BoxFuture<'a, Result<String, String>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             let path = inside(ctx, &input.path)?;
-            let bytes = tokio::fs::read(&path).await.map_err(|e| format!("cannot read {}: {e}", input.path))?;
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| format!("cannot read {}: {e}", input.path))?;
             String::from_utf8(bytes).map_err(|_| format!("{} is not a text file", input.path))
         })
     }
@@ -184,17 +233,33 @@ impl TypedTool for SearchFiles {
     const NAME: &'static str = "search_files";
     const SCOPE: Scope = Scope::Read;
 
-    fn run<'a>(&'a self, ctx: &'a ToolContext, input: Self::Input) -> BoxFuture<'a, Result<String, String>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             if input.text.is_empty() {
                 return Err("give a text to search for".into());
             }
-            let listing = ListFiles.run(ctx, ListFilesInput { path: input.path.clone() }).await?;
+            let listing = ListFiles
+                .run(
+                    ctx,
+                    ListFilesInput {
+                        path: input.path.clone(),
+                    },
+                )
+                .await?;
             let needle = input.text.to_lowercase();
             let mut hits = Vec::new();
-            for rel in listing.lines().filter(|l| !l.ends_with('/') && !l.starts_with('…')) {
+            for rel in listing
+                .lines()
+                .filter(|l| !l.ends_with('/') && !l.starts_with('…'))
+            {
                 let Ok(path) = inside(ctx, rel) else { continue };
-                let Ok(text) = std::fs::read_to_string(&path) else { continue };
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
                 for (i, line) in text.lines().enumerate() {
                     if line.to_lowercase().contains(&needle) {
                         hits.push(format!("{rel}:{}: {}", i + 1, line.trim()));
@@ -205,7 +270,11 @@ impl TypedTool for SearchFiles {
                     }
                 }
             }
-            Ok(if hits.is_empty() { format!("no line contains {:?}", input.text) } else { hits.join("\n") })
+            Ok(if hits.is_empty() {
+                format!("no line contains {:?}", input.text)
+            } else {
+                hits.join("\n")
+            })
         })
     }
 }
@@ -227,22 +296,43 @@ impl TypedTool for WriteFile {
     const SCOPE: Scope = Scope::Write;
 
     fn preview(&self, ctx: &ToolContext, input: &Self::Input) -> Option<String> {
-        let old = inside(ctx, &input.path).ok().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+        let old = inside(ctx, &input.path)
+            .ok()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .unwrap_or_default();
         let diff = similar::TextDiff::from_lines(&old, &input.content);
-        Some(diff.unified_diff().header(&format!("a/{}", input.path), &format!("b/{}", input.path)).to_string())
+        Some(
+            diff.unified_diff()
+                .header(&format!("a/{}", input.path), &format!("b/{}", input.path))
+                .to_string(),
+        )
     }
 
-    fn run<'a>(&'a self, ctx: &'a ToolContext, input: Self::Input) -> BoxFuture<'a, Result<String, String>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
             let path = inside(ctx, &input.path)?;
             if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent).await.map_err(|e| format!("cannot create the folder of {}: {e}", input.path))?;
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(|e| format!("cannot create the folder of {}: {e}", input.path))?;
             }
             // Write beside, then rename: a crash never leaves half a file.
             let tmp = path.with_extension("vibedata-tmp");
-            tokio::fs::write(&tmp, input.content.as_bytes()).await.map_err(|e| format!("cannot write {}: {e}", input.path))?;
-            tokio::fs::rename(&tmp, &path).await.map_err(|e| format!("cannot write {}: {e}", input.path))?;
-            Ok(format!("wrote {} ({} bytes)", input.path, input.content.len()))
+            tokio::fs::write(&tmp, input.content.as_bytes())
+                .await
+                .map_err(|e| format!("cannot write {}: {e}", input.path))?;
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .map_err(|e| format!("cannot write {}: {e}", input.path))?;
+            Ok(format!(
+                "wrote {} ({} bytes)",
+                input.path,
+                input.content.len()
+            ))
         })
     }
 }
@@ -262,11 +352,21 @@ impl TypedTool for SetAutonomy {
     const NAME: &'static str = "set_autonomy";
     const SCOPE: Scope = Scope::Privileged;
 
-    fn run<'a>(&'a self, ctx: &'a ToolContext, input: Self::Input) -> BoxFuture<'a, Result<String, String>> {
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
-            let mut policy = ctx.policy.write().map_err(|_| "the policy is unavailable".to_string())?;
+            let mut policy = ctx
+                .policy
+                .write()
+                .map_err(|_| "the policy is unavailable".to_string())?;
             policy.grant(ctx.workspace.clone(), &input.tool, input.level);
-            Ok(format!("{} is now {:?} in this workspace", input.tool, input.level))
+            Ok(format!(
+                "{} is now {:?} in this workspace",
+                input.tool, input.level
+            ))
         })
     }
 }
@@ -274,7 +374,13 @@ impl TypedTool for SetAutonomy {
 /// The first tool set: file reading, search and writing, plus the privileged autonomy change
 /// (present so a model asking for it is refused by the policy, visibly).
 pub fn file_tools() -> Vec<Arc<dyn Tool>> {
-    vec![Arc::new(ListFiles), Arc::new(ReadFile), Arc::new(SearchFiles), Arc::new(WriteFile), Arc::new(SetAutonomy)]
+    vec![
+        Arc::new(ListFiles),
+        Arc::new(ReadFile),
+        Arc::new(SearchFiles),
+        Arc::new(WriteFile),
+        Arc::new(SetAutonomy),
+    ]
 }
 
 #[cfg(test)]
@@ -285,9 +391,18 @@ mod tests {
     fn specs_come_from_the_input_types() {
         let spec = Tool::spec(&WriteFile);
         assert_eq!(spec.name, "write_file");
-        assert!(spec.description.starts_with("Write a text file"), "{}", spec.description);
+        assert!(
+            spec.description.starts_with("Write a text file"),
+            "{}",
+            spec.description
+        );
         assert_eq!(spec.parameters["properties"]["path"]["type"], "string");
-        let required: Vec<&str> = spec.parameters["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        let required: Vec<&str> = spec.parameters["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         assert_eq!(required, ["path", "content"]);
     }
 }

@@ -31,12 +31,20 @@ pub enum Reply {
     /// A non-streamed 200 answer.
     Json(Value),
     /// An error answer.
-    Error { status: u16, headers: Vec<(String, String)>, body: Value },
+    Error {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Value,
+    },
 }
 
 impl Reply {
     pub fn stream(chunks: Vec<String>) -> Reply {
-        Reply::Stream { chunks, first_byte_delay: Duration::ZERO, drop_after: None }
+        Reply::Stream {
+            chunks,
+            first_byte_delay: Duration::ZERO,
+            drop_after: None,
+        }
     }
 
     /// A streamed text answer in the shape Azure sends: an empty-choices filter chunk first, the
@@ -55,14 +63,21 @@ impl Reply {
             status: 429,
             headers: vec![
                 ("retry-after-ms".into(), retry_after_ms.to_string()),
-                ("retry-after".into(), retry_after_ms.div_ceil(1000).to_string()),
+                (
+                    "retry-after".into(),
+                    retry_after_ms.div_ceil(1000).to_string(),
+                ),
             ],
             body: json!({"error": {"code": "429", "message": "Requests to the ChatCompletions_Create Operation have exceeded call rate limit."}}),
         }
     }
 
     pub fn server_error() -> Reply {
-        Reply::Error { status: 500, headers: vec![], body: json!({"error": {"code": "InternalServerError", "message": "The server had an error."}}) }
+        Reply::Error {
+            status: 500,
+            headers: vec![],
+            body: json!({"error": {"code": "InternalServerError", "message": "The server had an error."}}),
+        }
     }
 }
 
@@ -85,12 +100,16 @@ pub mod chunk {
 
     /// The first fragment of a tool call: id and name, maybe the start of the arguments.
     pub fn tool_call_start(index: u32, id: &str, name: &str, arguments: &str) -> String {
-        wrap(json!([{"index": 0, "delta": {"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": arguments}}]}, "finish_reason": null}]))
+        wrap(
+            json!([{"index": 0, "delta": {"tool_calls": [{"index": index, "id": id, "type": "function", "function": {"name": name, "arguments": arguments}}]}, "finish_reason": null}]),
+        )
     }
 
     /// A later fragment of a tool call's arguments.
     pub fn tool_call_arguments(index: u32, fragment: &str) -> String {
-        wrap(json!([{"index": 0, "delta": {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}, "finish_reason": null}]))
+        wrap(
+            json!([{"index": 0, "delta": {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}, "finish_reason": null}]),
+        )
     }
 
     pub fn finish(reason: &str) -> String {
@@ -99,7 +118,9 @@ pub mod chunk {
 
     /// A content-filter annotation chunk without `delta`.
     pub fn content_filter_annotation() -> String {
-        wrap(json!([{"index": 0, "finish_reason": null, "content_filter_results": {"violence": {"filtered": false, "severity": "safe"}}}]))
+        wrap(
+            json!([{"index": 0, "finish_reason": null, "content_filter_results": {"violence": {"filtered": false, "severity": "safe"}}}]),
+        )
     }
 
     pub fn usage(prompt: u64, completion: u64) -> String {
@@ -118,7 +139,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> Value {
@@ -141,7 +165,9 @@ pub struct FakeFoundry {
 
 impl FakeFoundry {
     pub async fn start() -> FakeFoundry {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
@@ -162,7 +188,11 @@ impl FakeFoundry {
     }
 
     pub fn push(&self, reply: Reply) {
-        self.state.lock().expect("fake state").replies.push_back(reply);
+        self.state
+            .lock()
+            .expect("fake state")
+            .replies
+            .push_back(reply);
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -193,9 +223,15 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or_default().to_string(), parts.next().unwrap_or_default().to_string());
+    let (method, path) = (
+        parts.next().unwrap_or_default().to_string(),
+        parts.next().unwrap_or_default().to_string(),
+    );
     let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
         .collect();
     let length: usize = headers
         .iter()
@@ -209,14 +245,26 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    let body = String::from_utf8_lossy(&buf[header_end..(header_end + length).min(buf.len())]).into_owned();
+    let body = String::from_utf8_lossy(&buf[header_end..(header_end + length).min(buf.len())])
+        .into_owned();
     let reply = {
         let mut s = state.lock().expect("fake state");
-        s.recorded.push(Recorded { method: method.clone(), path: path.clone(), headers, body });
+        s.recorded.push(Recorded {
+            method: method.clone(),
+            path: path.clone(),
+            headers,
+            body,
+        });
         s.replies.pop_front()
     };
     if method != "POST" || !path.contains("/chat/completions") {
-        return respond_json(&mut socket, 404, &[], &json!({"error": {"code": "404", "message": "Resource not found"}})).await;
+        return respond_json(
+            &mut socket,
+            404,
+            &[],
+            &json!({"error": {"code": "404", "message": "Resource not found"}}),
+        )
+        .await;
     }
     match reply {
         None => respond_json(&mut socket, 500, &[], &json!({"error": {"code": "InternalServerError", "message": "the fake has no scripted reply"}})).await,
@@ -241,9 +289,17 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
     }
 }
 
-async fn respond_json(socket: &mut TcpStream, status: u16, headers: &[(String, String)], body: &Value) -> std::io::Result<()> {
+async fn respond_json(
+    socket: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &Value,
+) -> std::io::Result<()> {
     let body = body.to_string();
-    let mut head = format!("HTTP/1.1 {status} FAKE\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status} FAKE\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -6,12 +6,30 @@ use std::path::Path;
 
 use vibedata_agent::confine::resolve;
 
-const PARTS: &[&str] = &["..", ".", "a", "b", "c.sql", "in_link", "out_link", "root_link", "up_link", "new", "a/../..", ""];
+const PARTS: &[&str] = &[
+    "..",
+    ".",
+    "a",
+    "b",
+    "c.sql",
+    "in_link",
+    "out_link",
+    "root_link",
+    "up_link",
+    "new",
+    "a/../..",
+    "",
+];
 
 fn build(root: &Path, outside: &Path, rng: &mut fastrand::Rng) {
     std::fs::create_dir_all(root.join("a/b")).unwrap();
     std::fs::write(root.join("a/c.sql"), "select 1").unwrap();
-    let links: [(&str, &Path); 4] = [("in_link", &root.join("a")), ("out_link", outside), ("root_link", Path::new("/")), ("up_link", Path::new(".."))];
+    let links: [(&str, &Path); 4] = [
+        ("in_link", &root.join("a")),
+        ("out_link", outside),
+        ("root_link", Path::new("/")),
+        ("up_link", Path::new("..")),
+    ];
     for (name, target) in links {
         // Each link lands in a random folder of the tree.
         let at = [root.to_path_buf(), root.join("a"), root.join("a/b")][rng.usize(..3)].join(name);
@@ -34,9 +52,18 @@ fn no_requested_path_escapes_the_workspace() {
             let requested: Vec<&str> = (0..n).map(|_| PARTS[rng.usize(..PARTS.len())]).collect();
             let requested = requested.join("/");
             if let Ok(path) = resolve(&root, &requested) {
-                assert!(path.starts_with(&real_root), "round {round}: {requested:?} resolved to {} outside {}", path.display(), real_root.display());
+                assert!(
+                    path.starts_with(&real_root),
+                    "round {round}: {requested:?} resolved to {} outside {}",
+                    path.display(),
+                    real_root.display()
+                );
                 if let Ok(real) = path.canonicalize() {
-                    assert!(real.starts_with(&real_root), "round {round}: {requested:?} leads to {} through a link", real.display());
+                    assert!(
+                        real.starts_with(&real_root),
+                        "round {round}: {requested:?} leads to {} through a link",
+                        real.display()
+                    );
                 }
             }
         }

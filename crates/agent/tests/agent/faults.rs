@@ -10,7 +10,11 @@ use vibedata_fakes::foundry::{FakeFoundry, Reply, chunk};
 use crate::provider;
 
 fn request() -> ChatRequest {
-    ChatRequest { messages: vec![Message::user("hello")], tools: vec![], max_tokens: None }
+    ChatRequest {
+        messages: vec![Message::user("hello")],
+        tools: vec![],
+        max_tokens: None,
+    }
 }
 
 #[tokio::test]
@@ -34,7 +38,11 @@ async fn streamed_text_with_azure_quirks_and_usage() {
         })
         .collect();
     assert_eq!(text, "Hello");
-    assert!(events.iter().any(|e| matches!(e, ProviderEvent::Usage { usage } if usage.prompt_tokens == 12)));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, ProviderEvent::Usage { usage } if usage.prompt_tokens == 12))
+    );
     let sent = &fake.requests()[0];
     assert_eq!(sent.path, "/openai/v1/chat/completions");
     assert_eq!(sent.header("api-key"), Some("test-api-key-0000"));
@@ -49,7 +57,11 @@ async fn a_429_is_waited_out_as_retry_after_ms_says() {
     let started = Instant::now();
     let done = provider(&fake).complete(&request()).await.unwrap();
     assert_eq!(done.text, "ok");
-    assert!(started.elapsed() >= Duration::from_millis(300), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "waited {:?}",
+        started.elapsed()
+    );
     assert_eq!(fake.requests().len(), 2);
 }
 
@@ -58,7 +70,12 @@ async fn a_429_asking_too_long_is_returned_with_its_delay() {
     let fake = FakeFoundry::start().await;
     fake.push(Reply::rate_limited(30_000));
     let err = provider(&fake).complete(&request()).await.unwrap_err();
-    assert_eq!(err, ProviderError::RateLimited { retry_after: Some(Duration::from_secs(30)) });
+    assert_eq!(
+        err,
+        ProviderError::RateLimited {
+            retry_after: Some(Duration::from_secs(30))
+        }
+    );
 }
 
 #[tokio::test]
@@ -66,14 +83,21 @@ async fn a_500_is_retried_then_succeeds() {
     let fake = FakeFoundry::start().await;
     fake.push(Reply::server_error());
     fake.push(Reply::text(&["fine"]));
-    assert_eq!(provider(&fake).complete(&request()).await.unwrap().text, "fine");
+    assert_eq!(
+        provider(&fake).complete(&request()).await.unwrap().text,
+        "fine"
+    );
 }
 
 #[tokio::test]
 async fn a_slow_first_byte_times_out() {
     let fake = FakeFoundry::start().await;
     for _ in 0..4 {
-        fake.push(Reply::Stream { chunks: vec![chunk::text("late")], first_byte_delay: Duration::from_secs(3), drop_after: None });
+        fake.push(Reply::Stream {
+            chunks: vec![chunk::text("late")],
+            first_byte_delay: Duration::from_secs(3),
+            drop_after: None,
+        });
     }
     let err = provider(&fake).complete(&request()).await.unwrap_err();
     assert!(matches!(err, ProviderError::Timeout(_)), "{err:?}");
@@ -82,7 +106,15 @@ async fn a_slow_first_byte_times_out() {
 #[tokio::test]
 async fn a_connection_dropped_mid_stream_is_a_network_error() {
     let fake = FakeFoundry::start().await;
-    fake.push(Reply::Stream { chunks: vec![chunk::text("par"), chunk::text("tial"), chunk::finish("stop")], first_byte_delay: Duration::ZERO, drop_after: Some(2) });
+    fake.push(Reply::Stream {
+        chunks: vec![
+            chunk::text("par"),
+            chunk::text("tial"),
+            chunk::finish("stop"),
+        ],
+        first_byte_delay: Duration::ZERO,
+        drop_after: Some(2),
+    });
     let err = provider(&fake).complete(&request()).await.unwrap_err();
     assert!(matches!(err, ProviderError::Network(_)), "{err:?}");
 }
@@ -90,7 +122,10 @@ async fn a_connection_dropped_mid_stream_is_a_network_error() {
 #[tokio::test]
 async fn a_malformed_json_line_is_a_protocol_error() {
     let fake = FakeFoundry::start().await;
-    fake.push(Reply::stream(vec![chunk::text("a"), "{\"choices\": [".into()]));
+    fake.push(Reply::stream(vec![
+        chunk::text("a"),
+        "{\"choices\": [".into(),
+    ]));
     let err = provider(&fake).complete(&request()).await.unwrap_err();
     assert!(matches!(err, ProviderError::Protocol(_)), "{err:?}");
 }
@@ -101,6 +136,12 @@ async fn auth_and_context_errors_are_typed() {
     fake.push(Reply::Error { status: 401, headers: vec![], body: serde_json::json!({"error": {"code": "401", "message": "Access denied due to invalid subscription key."}}) });
     fake.push(Reply::Error { status: 400, headers: vec![], body: serde_json::json!({"error": {"code": "context_length_exceeded", "message": "This model's maximum context length is 128000 tokens."}}) });
     let p = provider(&fake);
-    assert!(matches!(p.complete(&request()).await.unwrap_err(), ProviderError::Auth(_)));
-    assert!(matches!(p.complete(&request()).await.unwrap_err(), ProviderError::ContextLength(_)));
+    assert!(matches!(
+        p.complete(&request()).await.unwrap_err(),
+        ProviderError::Auth(_)
+    ));
+    assert!(matches!(
+        p.complete(&request()).await.unwrap_err(),
+        ProviderError::ContextLength(_)
+    ));
 }

@@ -18,7 +18,10 @@ fn tool_turn(calls: &[(&str, &str, &str)], usage: (u64, u64)) -> Reply {
     let mut chunks = vec![chunk::prompt_filter_results()];
     for (i, (id, name, args)) in calls.iter().enumerate() {
         let cut = args.len() / 2;
-        let cut = (0..=cut).rev().find(|c| args.is_char_boundary(*c)).unwrap_or(0);
+        let cut = (0..=cut)
+            .rev()
+            .find(|c| args.is_char_boundary(*c))
+            .unwrap_or(0);
         chunks.push(chunk::tool_call_start(i as u32, id, name, &args[..cut]));
         chunks.push(chunk::tool_call_arguments(i as u32, &args[cut..]));
     }
@@ -47,7 +50,11 @@ async fn a_multi_tool_turn_runs_reads_alone_and_writes_after_approval() {
     fake.push(tool_turn(
         &[
             ("call_1", "list_files", r#"{"path": "models"}"#),
-            ("call_2", "write_file", r#"{"path": "models/notes.sql", "content": "select 'n' as note\n"}"#),
+            (
+                "call_2",
+                "write_file",
+                r#"{"path": "models/notes.sql", "content": "select 'n' as note\n"}"#,
+            ),
         ],
         (100, 20),
     ));
@@ -55,47 +62,115 @@ async fn a_multi_tool_turn_runs_reads_alone_and_writes_after_approval() {
     let approver = Scripted::new(&[true]);
     let mut h = session(&fake, dir.path(), approver.clone(), Redactor::default());
     let outcome = h.session.run().await;
-    assert_eq!(outcome, Outcome::Completed { text: "Added the notes model.".into() });
-    assert_eq!(std::fs::read_to_string(dir.path().join("models/notes.sql")).unwrap(), "select 'n' as note\n");
+    assert_eq!(
+        outcome,
+        Outcome::Completed {
+            text: "Added the notes model.".into()
+        }
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("models/notes.sql")).unwrap(),
+        "select 'n' as note\n"
+    );
     let asked = approver.asked.lock().unwrap();
     assert_eq!(asked.len(), 1, "only the write needed a person");
     assert_eq!(asked[0].call.name, "write_file");
     assert_eq!(asked[0].scope, Scope::Write);
-    assert!(asked[0].preview.as_deref().unwrap().contains("+select 'n' as note"), "the approval shows the diff");
+    assert!(
+        asked[0]
+            .preview
+            .as_deref()
+            .unwrap()
+            .contains("+select 'n' as note"),
+        "the approval shows the diff"
+    );
     let results = tool_messages(&fake, 1);
-    assert!(results[0].contains("models/orders.sql"), "list_files answered: {results:?}");
+    assert!(
+        results[0].contains("models/orders.sql"),
+        "list_files answered: {results:?}"
+    );
     assert!(results[1].starts_with("wrote models/notes.sql"));
     let events = drain(&mut h.events);
-    assert!(events.iter().any(|e| matches!(e, SessionEvent::ApprovalNeeded { .. })));
-    assert!(events.iter().any(|e| matches!(e, SessionEvent::Usage { total, .. } if total.prompt_tokens == 140)));
-    assert_eq!(fake.requests()[0].json()["tools"].as_array().unwrap().len(), 5, "the tools are offered with their schemas");
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::ApprovalNeeded { .. }))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Usage { total, .. } if total.prompt_tokens == 140))
+    );
+    assert_eq!(
+        fake.requests()[0].json()["tools"].as_array().unwrap().len(),
+        5,
+        "the tools are offered with their schemas"
+    );
 }
 
 #[tokio::test]
 async fn a_denied_approval_is_told_to_the_model_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeFoundry::start().await;
-    fake.push(tool_turn(&[("c1", "write_file", r#"{"path": "x.sql", "content": "select 1"}"#)], (10, 5)));
+    fake.push(tool_turn(
+        &[(
+            "c1",
+            "write_file",
+            r#"{"path": "x.sql", "content": "select 1"}"#,
+        )],
+        (10, 5),
+    ));
     fake.push(Reply::text(&["Understood."]));
-    let mut h = session(&fake, dir.path(), Scripted::new(&[false]), Redactor::default());
+    let mut h = session(
+        &fake,
+        dir.path(),
+        Scripted::new(&[false]),
+        Redactor::default(),
+    );
     assert!(matches!(h.session.run().await, Outcome::Completed { .. }));
     assert!(!dir.path().join("x.sql").exists());
-    assert!(tool_messages(&fake, 1)[0].contains("denied: the person did not approve"), "{:?}", tool_messages(&fake, 1));
+    assert!(
+        tool_messages(&fake, 1)[0].contains("denied: the person did not approve"),
+        "{:?}",
+        tool_messages(&fake, 1)
+    );
 }
 
 #[tokio::test]
 async fn privileged_tools_are_refused_even_at_l3() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeFoundry::start().await;
-    fake.push(tool_turn(&[("c1", "set_autonomy", r#"{"tool": "write_file", "level": "L3"}"#)], (10, 5)));
+    fake.push(tool_turn(
+        &[(
+            "c1",
+            "set_autonomy",
+            r#"{"tool": "write_file", "level": "L3"}"#,
+        )],
+        (10, 5),
+    ));
     fake.push(Reply::text(&["I cannot."]));
-    let mut h = session(&fake, dir.path(), Scripted::new(&[true, true]), Redactor::default());
+    let mut h = session(
+        &fake,
+        dir.path(),
+        Scripted::new(&[true, true]),
+        Redactor::default(),
+    );
     let ws = dir.path().to_path_buf();
-    h.policy.write().unwrap().grant(ws.clone(), "set_autonomy", Autonomy::L3);
+    h.policy
+        .write()
+        .unwrap()
+        .grant(ws.clone(), "set_autonomy", Autonomy::L3);
     h.session.run().await;
-    assert!(tool_messages(&fake, 1)[0].contains("privileged"), "{:?}", tool_messages(&fake, 1));
+    assert!(
+        tool_messages(&fake, 1)[0].contains("privileged"),
+        "{:?}",
+        tool_messages(&fake, 1)
+    );
     assert_eq!(
-        h.policy.read().unwrap().level(&ws, "write_file", Scope::Write),
+        h.policy
+            .read()
+            .unwrap()
+            .level(&ws, "write_file", Scope::Write),
         Autonomy::L2,
         "the agent could not raise its own autonomy"
     );
@@ -108,9 +183,15 @@ async fn the_budget_stops_the_session_with_a_reason() {
     fake.push(tool_turn(&[("c1", "list_files", "{}")], (900, 200)));
     fake.push(Reply::text(&["never reached"]));
     let mut h = session(&fake, dir.path(), Scripted::new(&[]), Redactor::default());
-    h.session.set_budget(Budget { max_tokens: Some(1000), ..Budget::default() });
+    h.session.set_budget(Budget {
+        max_tokens: Some(1000),
+        ..Budget::default()
+    });
     let outcome = h.session.run().await;
-    assert!(matches!(&outcome, Outcome::BudgetExceeded(why) if why.contains("1000")), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::BudgetExceeded(why) if why.contains("1000")),
+        "{outcome:?}"
+    );
     assert_eq!(fake.requests().len(), 1, "no model call after the ceiling");
 }
 
@@ -118,7 +199,11 @@ async fn the_budget_stops_the_session_with_a_reason() {
 async fn cancelling_stops_a_call_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let fake = FakeFoundry::start().await;
-    fake.push(Reply::Stream { chunks: vec![chunk::text("slow")], first_byte_delay: Duration::from_millis(600), drop_after: None });
+    fake.push(Reply::Stream {
+        chunks: vec![chunk::text("slow")],
+        first_byte_delay: Duration::from_millis(600),
+        drop_after: None,
+    });
     let mut h = session(&fake, dir.path(), Scripted::new(&[]), Redactor::default());
     let cancel = h.cancel.clone();
     tokio::spawn(async move {
@@ -127,27 +212,57 @@ async fn cancelling_stops_a_call_in_flight() {
     });
     let started = std::time::Instant::now();
     assert_eq!(h.session.run().await, Outcome::Cancelled);
-    assert!(started.elapsed() < Duration::from_millis(500), "cancellation does not wait for the model");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "cancellation does not wait for the model"
+    );
 }
 
 #[tokio::test]
 async fn canary_secrets_never_reach_the_provider() {
     let dir = tempfile::tempdir().unwrap();
     let canary = "CANARY-7f3a9c2e-do-not-leak";
-    std::fs::write(dir.path().join("profiles.yml"), format!("password: {canary}\ntoken: ghp_abcdefghijklmnopqrstuvwxyz0123456789\n")).unwrap();
+    std::fs::write(
+        dir.path().join("profiles.yml"),
+        format!("password: {canary}\ntoken: ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"),
+    )
+    .unwrap();
     let fake = FakeFoundry::start().await;
-    fake.push(tool_turn(&[("c1", "read_file", r#"{"path": "profiles.yml"}"#)], (10, 5)));
+    fake.push(tool_turn(
+        &[("c1", "read_file", r#"{"path": "profiles.yml"}"#)],
+        (10, 5),
+    ));
     fake.push(Reply::text(&["Read it."]));
-    let mut h = session(&fake, dir.path(), Scripted::new(&[]), Redactor::new(vec![canary.into()], &[]).unwrap());
-    h.session.messages.push(vibedata_agent::message::Message::user(format!("my key is {canary}")));
+    let mut h = session(
+        &fake,
+        dir.path(),
+        Scripted::new(&[]),
+        Redactor::new(vec![canary.into()], &[]).unwrap(),
+    );
+    h.session
+        .messages
+        .push(vibedata_agent::message::Message::user(format!(
+            "my key is {canary}"
+        )));
     h.session.run().await;
     for request in fake.requests() {
-        assert!(!request.body.contains(canary), "the canary left the machine");
-        assert!(!request.body.contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"), "a token left the machine");
+        assert!(
+            !request.body.contains(canary),
+            "the canary left the machine"
+        );
+        assert!(
+            !request
+                .body
+                .contains("ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+            "a token left the machine"
+        );
     }
     assert!(fake.requests()[1].body.contains("[REDACTED]"));
     for event in drain(&mut h.events) {
-        assert!(!format!("{event:?}").contains(canary), "the canary reached a UI event");
+        assert!(
+            !format!("{event:?}").contains(canary),
+            "the canary reached a UI event"
+        );
     }
 }
 
@@ -166,7 +281,11 @@ async fn bad_calls_come_back_as_tool_results_and_nothing_escapes() {
         &[
             ("c1", "read_file", r#"{"path": "../../etc/passwd"}"#),
             ("c2", "read_file", r#"{"path": "root/etc/passwd"}"#),
-            ("c3", "write_file", r#"{"path": "escape/pwned.txt", "content": "x"}"#),
+            (
+                "c3",
+                "write_file",
+                r#"{"path": "escape/pwned.txt", "content": "x"}"#,
+            ),
             ("c4", "no_such_tool", "{}"),
             ("c5", "read_file", r#"{"path": "#),
             ("c6", "read_file", r#"{"path": "big.txt"}"#),
@@ -174,13 +293,33 @@ async fn bad_calls_come_back_as_tool_results_and_nothing_escapes() {
         (10, 5),
     ));
     fake.push(Reply::text(&["ok"]));
-    let mut h = session(&fake, &ws, Scripted::new(&[true, true]), Redactor::default());
+    let mut h = session(
+        &fake,
+        &ws,
+        Scripted::new(&[true, true]),
+        Redactor::default(),
+    );
     h.session.run().await;
     let results = tool_messages(&fake, 1);
-    assert!(results[0].contains("outside the workspace"), "{}", results[0]);
-    assert!(results[1].contains("outside the workspace"), "{}", results[1]);
-    assert!(results[2].contains("outside the workspace"), "{}", results[2]);
-    assert!(!outside.join("pwned.txt").exists(), "nothing was written outside the workspace");
+    assert!(
+        results[0].contains("outside the workspace"),
+        "{}",
+        results[0]
+    );
+    assert!(
+        results[1].contains("outside the workspace"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("outside the workspace"),
+        "{}",
+        results[2]
+    );
+    assert!(
+        !outside.join("pwned.txt").exists(),
+        "nothing was written outside the workspace"
+    );
     assert!(results[3].contains("there is no tool `no_such_tool`"));
     assert!(results[4].contains("not valid JSON"));
     assert!(results[5].contains("[output truncated: 20000 of 50000 characters shown]"));
@@ -207,9 +346,16 @@ async fn a_replayed_session_runs_the_same_loop_and_says_it_is_a_replay() {
     let fake = FakeFoundry::start().await;
     fake.push(tool_turn(&[("c1", "list_files", "{}")], (10, 5)));
     fake.push(Reply::text(&["Recorded answer."]));
-    let recording = vibedata_agent::replay::RecordingProvider::create(crate::provider(&fake), &transcript, Redactor::default()).unwrap();
+    let recording = vibedata_agent::replay::RecordingProvider::create(
+        crate::provider(&fake),
+        &transcript,
+        Redactor::default(),
+    )
+    .unwrap();
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let policy = Arc::new(std::sync::RwLock::new(vibedata_agent::policy::Policy::default()));
+    let policy = Arc::new(std::sync::RwLock::new(
+        vibedata_agent::policy::Policy::default(),
+    ));
     let mut live = vibedata_agent::session::Session::new(
         Arc::new(recording),
         vibedata_agent::tools::file_tools(),
@@ -235,5 +381,10 @@ async fn a_replayed_session_runs_the_same_loop_and_says_it_is_a_replay() {
         tx,
         vec![vibedata_agent::message::Message::user("go")],
     );
-    assert_eq!(replayed.run().await, Outcome::Completed { text: "Recorded answer.".into() });
+    assert_eq!(
+        replayed.run().await,
+        Outcome::Completed {
+            text: "Recorded answer.".into()
+        }
+    );
 }

@@ -21,7 +21,12 @@ use vibedata_agent::tools::file_tools;
 use vibedata_fakes::foundry::FakeFoundry;
 
 pub fn provider(fake: &FakeFoundry) -> FoundryProvider {
-    let mut config = FoundryConfig::new(fake.base_url(), "gpt-4o", ApiStyle::V1, Credential::ApiKey(Sensitive::new("test-api-key-0000".into())));
+    let mut config = FoundryConfig::new(
+        fake.base_url(),
+        "gpt-4o",
+        ApiStyle::V1,
+        Credential::ApiKey(Sensitive::new("test-api-key-0000".into())),
+    );
     config.first_byte_timeout = Duration::from_millis(800);
     config.idle_timeout = Duration::from_millis(800);
     config.max_retry_wait = Duration::from_secs(2);
@@ -36,7 +41,10 @@ pub struct Scripted {
 
 impl Scripted {
     pub fn new(answers: &[bool]) -> Arc<Self> {
-        Arc::new(Scripted { answers: Mutex::new(answers.to_vec()), asked: Mutex::new(Vec::new()) })
+        Arc::new(Scripted {
+            answers: Mutex::new(answers.to_vec()),
+            asked: Mutex::new(Vec::new()),
+        })
     }
 }
 
@@ -45,7 +53,11 @@ impl Approver for Scripted {
         self.asked.lock().unwrap().push(request.clone());
         let answer = {
             let mut answers = self.answers.lock().unwrap();
-            if answers.is_empty() { false } else { answers.remove(0) }
+            if answers.is_empty() {
+                false
+            } else {
+                answers.remove(0)
+            }
         };
         Box::pin(async move { answer })
     }
@@ -58,7 +70,12 @@ pub struct Harness {
     pub policy: Arc<RwLock<Policy>>,
 }
 
-pub fn session(fake: &FakeFoundry, workspace: &Path, approver: Arc<Scripted>, redactor: Redactor) -> Harness {
+pub fn session(
+    fake: &FakeFoundry,
+    workspace: &Path,
+    approver: Arc<Scripted>,
+    redactor: Redactor,
+) -> Harness {
     let (tx, rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let policy = Arc::new(RwLock::new(Policy::default()));
@@ -71,9 +88,17 @@ pub fn session(fake: &FakeFoundry, workspace: &Path, approver: Arc<Scripted>, re
         SessionConfig::new(workspace.to_path_buf()),
         cancel.clone(),
         tx,
-        vec![Message::system("You are the build agent."), Message::user("Add a notes model.")],
+        vec![
+            Message::system("You are the build agent."),
+            Message::user("Add a notes model."),
+        ],
     );
-    Harness { session, events: rx, cancel, policy }
+    Harness {
+        session,
+        events: rx,
+        cancel,
+        policy,
+    }
 }
 
 pub fn drain(rx: &mut mpsc::UnboundedReceiver<SessionEvent>) -> Vec<SessionEvent> {
