@@ -8,7 +8,8 @@
 //! - [`policy`]: autonomy levels and approvals; privileged tools are refused to agents here, in
 //!   the runtime, whatever the level.
 //! - [`session`]: the loop — cancel check, budget check, stream, tool calls, permission, run,
-//!   append — with [`budget`] ceilings and [`redact`]ion of secrets before anything leaves.
+//!   append — with [`budget`] ceilings and [`redact`]ion of secrets before anything leaves, and
+//!   a [`journal`] of everything that happened (redacted) for the core to persist.
 //!
 //! It must not depend on Tauri or the UI, must never log prompts, payloads or credentials, and
 //! returns tool failures and denials to the model as tool results rather than failing the
@@ -17,6 +18,7 @@
 pub mod budget;
 pub mod confine;
 pub mod foundry;
+pub mod journal;
 pub mod message;
 pub mod policy;
 pub mod provider;

@@ -13,6 +13,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::budget::Budget;
+use crate::journal::{Journal, JournalEntry, NoJournal};
 use crate::message::{ChatRequest, Message, ToolCall, Usage};
 use crate::policy::{Decision, Policy};
 use crate::provider::{Completion, Provider, ProviderError, ProviderEvent};
@@ -102,6 +103,7 @@ pub struct Session {
     config: SessionConfig,
     cancel: CancellationToken,
     events: UnboundedSender<SessionEvent>,
+    journal: Arc<dyn Journal>,
     /// The conversation so far (as the runtime keeps it; what is sent is redacted).
     pub messages: Vec<Message>,
     pub usage: Usage,
@@ -130,10 +132,21 @@ impl Session {
             config,
             cancel,
             events,
+            journal: Arc::new(NoJournal),
             messages,
             usage: Usage::default(),
             turns: 0,
         }
+    }
+
+    /// Where everything that happens is recorded (redacted).
+    pub fn set_journal(&mut self, journal: Arc<dyn Journal>) {
+        self.journal = journal;
+    }
+
+    /// Usage already spent (a resumed session keeps counting against its budget).
+    pub fn set_usage(&mut self, usage: Usage) {
+        self.usage = usage;
     }
 
     pub fn set_budget(&mut self, budget: Budget) {
@@ -146,6 +159,16 @@ impl Session {
 
     /// Runs until the model stops asking for tools, or something ends the session.
     pub async fn run(&mut self) -> Outcome {
+        // A session resumed after a restart may stop between a tool request and its results.
+        for call in self.pending_calls() {
+            if self.cancel.is_cancelled() {
+                return Outcome::Cancelled;
+            }
+            let Some(result) = self.handle_call(&call).await else {
+                return Outcome::Cancelled;
+            };
+            self.push(Message::tool_result(&call.id, result));
+        }
         loop {
             if let Some(outcome) = self
                 .check_cancel()
@@ -171,10 +194,50 @@ impl Session {
                 if self.cancel.is_cancelled() {
                     return Outcome::Cancelled;
                 }
-                let result = self.handle_call(call).await;
-                self.messages.push(Message::tool_result(&call.id, result));
+                let Some(result) = self.handle_call(call).await else {
+                    return Outcome::Cancelled;
+                };
+                self.push(Message::tool_result(&call.id, result));
             }
         }
+    }
+
+    /// Tool calls of the last assistant message that have no result yet.
+    fn pending_calls(&self) -> Vec<ToolCall> {
+        let Some(at) = self
+            .messages
+            .iter()
+            .rposition(|m| m.role == crate::message::Role::Assistant)
+        else {
+            return Vec::new();
+        };
+        let answered: Vec<&str> = self.messages[at + 1..]
+            .iter()
+            .filter_map(|m| m.tool_call_id.as_deref())
+            .collect();
+        self.messages[at]
+            .tool_calls
+            .iter()
+            .filter(|c| !answered.contains(&c.id.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// Appends to the conversation and the journal (redacted there).
+    fn push(&mut self, message: Message) {
+        self.journal.record(JournalEntry::Message {
+            message: self.redacted(&message),
+        });
+        self.messages.push(message);
+    }
+
+    fn redacted(&self, message: &Message) -> Message {
+        let mut m = message.clone();
+        m.content = self.redactor.redact(&m.content);
+        for call in &mut m.tool_calls {
+            call.arguments = self.redactor.redact(&call.arguments);
+        }
+        m
     }
 
     fn emit(&self, event: SessionEvent) {
@@ -205,18 +268,7 @@ impl Session {
 
     /// The request as it leaves the machine: every text redacted.
     fn request(&self) -> ChatRequest {
-        let messages = self
-            .messages
-            .iter()
-            .map(|m| {
-                let mut m = m.clone();
-                m.content = self.redactor.redact(&m.content);
-                for call in &mut m.tool_calls {
-                    call.arguments = self.redactor.redact(&call.arguments);
-                }
-                m
-            })
-            .collect();
+        let messages = self.messages.iter().map(|m| self.redacted(m)).collect();
         ChatRequest {
             messages,
             tools: self.tools.iter().map(|t| t.spec()).collect(),
@@ -265,7 +317,9 @@ impl Session {
     }
 
     /// One tool call, from lookup to result text (errors and denials included).
-    async fn handle_call(&mut self, call: &ToolCall) -> String {
+    /// One tool call, from lookup to result text (errors and denials included); `None` when
+    /// cancellation interrupted it (no result is recorded, so a resumed session asks again).
+    async fn handle_call(&mut self, call: &ToolCall) -> Option<String> {
         self.emit(SessionEvent::ToolUse { call: call.clone() });
         let (text, is_error) = match self.permit_and_run(call).await {
             Ok(output) => (
@@ -273,6 +327,7 @@ impl Session {
                     .redact(&truncate(&output, self.config.max_tool_output)),
                 false,
             ),
+            Err(message) if message == CANCELLED && self.cancel.is_cancelled() => return None,
             Err(message) => (self.redactor.redact(&message), true),
         };
         self.emit(SessionEvent::ToolResult {
@@ -280,11 +335,17 @@ impl Session {
             output: text.clone(),
             is_error,
         });
-        if is_error {
+        self.journal.record(JournalEntry::ToolResult {
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+            output: text.clone(),
+            is_error,
+        });
+        Some(if is_error {
             format!("error: {text}")
         } else {
             text
-        }
+        })
     }
 
     async fn permit_and_run(&self, call: &ToolCall) -> Result<String, String> {
@@ -317,8 +378,19 @@ impl Session {
             .read()
             .map_err(|_| "the policy is unavailable".to_string())?
             .decide(&ctx.workspace, &call.name, tool.scope());
+        self.journal.record(JournalEntry::ToolCall {
+            call: self.redacted_call(call),
+            scope: tool.scope(),
+        });
         match decision {
-            Decision::Deny(why) => return Err(format!("denied: {why}")),
+            Decision::Deny(why) => {
+                self.journal.record(JournalEntry::Refused {
+                    call_id: call.id.clone(),
+                    tool: call.name.clone(),
+                    reason: why.clone(),
+                });
+                return Err(format!("denied: {why}"));
+            }
             Decision::Ask => {
                 let request = ApprovalRequest {
                     call: call.clone(),
@@ -329,9 +401,14 @@ impl Session {
                     request: request.clone(),
                 });
                 let approved = tokio::select! {
-                    _ = self.cancel.cancelled() => false,
+                    _ = self.cancel.cancelled() => return Err(CANCELLED.into()),
                     approved = self.approver.decide(&request) => approved,
                 };
+                self.journal.record(JournalEntry::Approval {
+                    call_id: call.id.clone(),
+                    tool: call.name.clone(),
+                    approved,
+                });
                 if !approved {
                     return Err("denied: the person did not approve this call".into());
                 }
@@ -339,11 +416,24 @@ impl Session {
             Decision::Allow => {}
         }
         tokio::select! {
-            _ = self.cancel.cancelled() => Err("cancelled".into()),
+            _ = self.cancel.cancelled() => Err(CANCELLED.into()),
             result = tool.call(&ctx, arguments) => result,
         }
     }
 }
+
+impl Session {
+    fn redacted_call(&self, call: &ToolCall) -> ToolCall {
+        ToolCall {
+            arguments: self.redactor.redact(&call.arguments),
+            ..call.clone()
+        }
+    }
+}
+
+/// The error text of a call interrupted by cancellation: such a call gets no result, so a resumed
+/// session asks for it again.
+const CANCELLED: &str = "cancelled";
 
 /// Cuts `text` to `max` characters, saying so.
 pub fn truncate(text: &str, max: usize) -> String {
