@@ -18,6 +18,12 @@ pub enum JournalEntry {
         call: ToolCall,
         scope: Scope,
     },
+    /// A person is asked to approve a call (what will happen is in `preview`).
+    ApprovalRequested {
+        call: ToolCall,
+        scope: Scope,
+        preview: Option<String>,
+    },
     /// A person approved (`approved`) or denied a call that needed approval.
     Approval {
         call_id: String,

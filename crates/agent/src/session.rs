@@ -183,8 +183,7 @@ impl Session {
             };
             self.turns += 1;
             let calls = completion.tool_calls.clone();
-            self.messages
-                .push(Message::assistant(completion.text.clone(), calls.clone()));
+            self.push(Message::assistant(completion.text.clone(), calls.clone()));
             if calls.is_empty() {
                 return Outcome::Completed {
                     text: completion.text,
@@ -306,6 +305,7 @@ impl Session {
                                 turn: *usage,
                                 total: self.usage,
                             });
+                            self.journal.record(JournalEntry::Usage { usage: *usage });
                         }
                         _ => {}
                     }
@@ -397,6 +397,11 @@ impl Session {
                     scope: tool.scope(),
                     preview: tool.preview(&ctx, &arguments),
                 };
+                self.journal.record(JournalEntry::ApprovalRequested {
+                    call: self.redacted_call(call),
+                    scope: tool.scope(),
+                    preview: request.preview.as_deref().map(|p| self.redactor.redact(p)),
+                });
                 self.emit(SessionEvent::ApprovalNeeded {
                     request: request.clone(),
                 });

@@ -41,6 +41,11 @@ enum Command {
     },
     /// Where the app keeps its data, and whether the Python tools are ready.
     Status,
+    /// The hash-chained audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Index a dbt project natively (no Python): counts, coverage and problems, or with `--json`
     /// the full index in the shape of dbt's manifest.json. Exits 1 on error-level problems.
     Index {
@@ -56,6 +61,12 @@ enum Command {
 enum DemoAction {
     /// Create the demo domain, or repair what is missing (clone, registration, warehouse).
     Init,
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recompute the chain; exits 1 and names the first broken record if any was changed.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -175,6 +186,25 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Index { path, compare } => index(json, path, compare).await,
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let db = paths.database();
+            let verification = tokio::task::spawn_blocking(move || {
+                let store = vibedata_core::store::Store::open(&db)?;
+                vibedata_core::audit::verify(&store)
+            })
+            .await??;
+            print(json, &verification, |v| match &v.broken {
+                None => println!("audit log intact: {} records", v.records),
+                Some((seq, why)) => println!("audit log BROKEN at record {seq}: {why}"),
+            })?;
+            Ok(if verification.broken.is_none() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Status => {
             let status = app_status(&paths).await?;
             print(json, &status, |s| {

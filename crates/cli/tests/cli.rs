@@ -200,3 +200,46 @@ fn index_of_a_missing_folder_is_an_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a folder"));
 }
+
+#[test]
+fn audit_verify_passes_then_names_the_edited_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/studio.sqlite3");
+    {
+        let store = vibedata_core::store::Store::open(&db).unwrap();
+        for i in 0..4 {
+            vibedata_core::audit::append(
+                &store,
+                1_767_225_600 + i,
+                "agent:build",
+                "tool_executed",
+                "write_file",
+                &serde_json::json!({"n": i}),
+            )
+            .unwrap();
+        }
+    }
+    let ok = vibedata(dir.path(), &["audit", "verify"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 4 records"));
+    {
+        let store = vibedata_core::store::Store::open(&db).unwrap();
+        store
+            .with(|c| {
+                c.execute_batch("DROP TRIGGER audit_log_no_update;")?;
+                c.execute(
+                    "UPDATE audit_log SET subject = 'read_file' WHERE seq = 2",
+                    [],
+                )
+            })
+            .unwrap();
+    }
+    let broken = vibedata(dir.path(), &["audit", "verify", "--json"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert_eq!(v["broken"][0], 2, "the edited record is named: {v}");
+}

@@ -15,11 +15,12 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("store/0001_workspaces.sql")),
         M::up(include_str!("store/0002_profile.sql")),
+        M::up(include_str!("store/0003_agents.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Debug)]
 pub struct Store {

@@ -1,6 +1,7 @@
 //! Integration tests of the core: real SQLite files, real git repositories, and the real dbt in
 //! the venv that `scripts/setup.sh` builds (no display, no Tauri).
 
+mod agent_sessions;
 mod demo;
 mod domain;
 mod git;

@@ -1,0 +1,223 @@
+//! Agent sessions persisted by the core: the transcript and events in SQLite (redacted), the
+//! hash-chained audit log, and resuming after a restart — against the fake Foundry server.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use futures::future::BoxFuture;
+use vibedata_agent::foundry::{ApiStyle, Credential, FoundryConfig, FoundryProvider};
+use vibedata_agent::message::Message;
+use vibedata_agent::policy::Policy;
+use vibedata_agent::redact::{Redactor, Sensitive};
+use vibedata_agent::session::{ApprovalRequest, Approver, Outcome, Session, SessionConfig};
+use vibedata_agent::tools::file_tools;
+use vibedata_core::agent_sessions::{self, SqliteJournal};
+use vibedata_core::audit;
+use vibedata_core::store::Store;
+use vibedata_fakes::foundry::{FakeFoundry, Reply, chunk};
+
+const CANARY: &str = "CANARY-91c4-never-stored";
+
+struct Answers(Mutex<Vec<bool>>);
+
+impl Approver for Answers {
+    fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, bool> {
+        let answer = self.0.lock().unwrap().pop();
+        Box::pin(async move {
+            match answer {
+                Some(a) => a,
+                // No answer scripted: wait like a person who never comes back.
+                None => futures::future::pending().await,
+            }
+        })
+    }
+}
+
+fn write_turn() -> Reply {
+    Reply::stream(vec![
+        chunk::prompt_filter_results(),
+        chunk::tool_call_start(0, "c1", "read_file", r#"{"path": "secret.env"}"#),
+        chunk::tool_call_start(
+            1,
+            "c2",
+            "write_file",
+            r#"{"path": "models/notes.sql", "content": "select 1 as id\n"}"#,
+        ),
+        chunk::finish("tool_calls"),
+        chunk::usage(120, 30),
+    ])
+}
+
+fn session(
+    fake: &FakeFoundry,
+    ws: &std::path::Path,
+    store: &Arc<Store>,
+    id: &str,
+    messages: Vec<Message>,
+    approvals: Vec<bool>,
+) -> (
+    Session,
+    Arc<SqliteJournal>,
+    tokio_util::sync::CancellationToken,
+) {
+    let config = FoundryConfig::new(
+        fake.base_url(),
+        "gpt-4o",
+        ApiStyle::V1,
+        Credential::ApiKey(Sensitive::new("k-123456".into())),
+    );
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let mut s = Session::new(
+        Arc::new(FoundryProvider::new(config).unwrap()),
+        file_tools(),
+        Arc::new(RwLock::new(Policy::default())),
+        Arc::new(Answers(Mutex::new(approvals))),
+        Redactor::new(vec![CANARY.into()], &[]).unwrap(),
+        SessionConfig::new(ws.to_path_buf()),
+        cancel.clone(),
+        tx,
+        messages,
+    );
+    let journal = SqliteJournal::start(store.clone(), id.to_string(), "build".into()).unwrap();
+    s.set_journal(journal.clone());
+    (s, journal, cancel)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_stored_redacted_audited_and_resumed_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(ws.join("models")).unwrap();
+    std::fs::write(ws.join("secret.env"), format!("API_TOKEN={CANARY}\n")).unwrap();
+    let db = dir.path().join("studio.sqlite3");
+    let fake = FakeFoundry::start().await;
+    fake.push(write_turn());
+    fake.push(Reply::text(&["Notes model added."]));
+
+    let first = vec![
+        Message::system("You are the build agent."),
+        Message::user(format!("Add notes. (my token: {CANARY})")),
+    ];
+    let redactor = Redactor::new(vec![CANARY.into()], &[]).unwrap();
+    let stored_first: Vec<Message> = first
+        .iter()
+        .map(|m| Message {
+            content: redactor.redact(&m.content),
+            ..m.clone()
+        })
+        .collect();
+
+    // First run: the write waits for an approval that never comes; the app "stops".
+    let id = {
+        let store = Arc::new(Store::open(&db).unwrap());
+        let id = agent_sessions::create(
+            &store,
+            None,
+            "build",
+            "Azure AI Foundry gpt-4o",
+            false,
+            &stored_first,
+        )
+        .unwrap();
+        let (mut s, journal, _cancel) = session(&fake, &ws, &store, &id, first.clone(), vec![]);
+        let run = tokio::spawn(async move { s.run().await });
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        run.abort();
+        let _ = run.await;
+        tokio::task::spawn_blocking(move || journal.flush())
+            .await
+            .unwrap();
+        agent_sessions::mark_interrupted(&store).unwrap();
+        id
+    };
+    assert!(
+        !ws.join("models/notes.sql").exists(),
+        "nothing was written without approval"
+    );
+
+    // Restart: a new store on the same file; the session resumes, asks again, is approved.
+    let store = Arc::new(Store::open(&db).unwrap());
+    let loaded = agent_sessions::load(&store, &id).unwrap();
+    assert_eq!(loaded.status, "interrupted");
+    assert_eq!(loaded.usage.prompt_tokens, 120, "usage was kept");
+    let roles: Vec<_> = loaded.messages.iter().map(|m| m.role).collect();
+    use vibedata_agent::message::Role;
+    assert_eq!(
+        roles,
+        [Role::System, Role::User, Role::Assistant, Role::Tool],
+        "the read ran; the write is still pending"
+    );
+    assert_eq!(loaded.messages[2].tool_calls.len(), 2);
+    let (mut s, journal, _cancel) =
+        session(&fake, &ws, &store, &id, loaded.messages.clone(), vec![true]);
+    s.set_usage(loaded.usage);
+    assert_eq!(
+        s.run().await,
+        Outcome::Completed {
+            text: "Notes model added.".into()
+        }
+    );
+    tokio::task::spawn_blocking(move || journal.flush())
+        .await
+        .unwrap();
+    agent_sessions::set_status(&store, &id, "completed").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(ws.join("models/notes.sql")).unwrap(),
+        "select 1 as id\n"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "the resumed session did not ask the model again for the same turn"
+    );
+    let resumed = fake.requests()[1].json();
+    let roles: Vec<&str> = resumed["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        ["system", "user", "assistant", "tool", "tool"],
+        "the whole history went to the model"
+    );
+
+    // Nothing stored or sent carries the canary.
+    drop(store);
+    let bytes = std::fs::read(&db).unwrap();
+    let wal = std::fs::read(dir.path().join("studio.sqlite3-wal")).unwrap_or_default();
+    for (name, content) in [("database", &bytes), ("WAL", &wal)] {
+        assert!(
+            !String::from_utf8_lossy(content).contains(CANARY),
+            "the canary reached the {name}"
+        );
+    }
+    for r in fake.requests() {
+        assert!(!r.body.contains(CANARY), "the canary reached the provider");
+    }
+
+    // The audit chain holds, then breaks at the record someone edits.
+    let store = Store::open(&db).unwrap();
+    let records = audit::records(&store, 100).unwrap();
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    assert!(
+        actions.contains(&"approved") && actions.contains(&"tool_executed"),
+        "{actions:?}"
+    );
+    assert_eq!(audit::verify(&store).unwrap().broken, None);
+    let target = records.iter().find(|r| r.action == "approved").unwrap().seq;
+    store
+        .with(|c| {
+            c.execute_batch("DROP TRIGGER audit_log_no_update;")?;
+            c.execute(
+                "UPDATE audit_log SET actor = 'someone-else' WHERE seq = ?1",
+                [target],
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        audit::verify(&store).unwrap().broken.map(|b| b.0),
+        Some(target)
+    );
+}
