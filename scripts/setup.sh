@@ -23,10 +23,11 @@ WASM_BINDGEN_VERSION="$(sed -nE 's/^wasm-bindgen = .*"=([0-9.]+)".*/\1/p' "$VIBE
 apt_packages=(
   pkg-config build-essential file curl
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libssl-dev
-  libgtk-3-dev libxdo-dev binaryen xvfb xauth procps
+  libgtk-3-dev libxdo-dev binaryen xvfb xauth procps libdbus-1-dev
 )
 if [ "$mode" = test ]; then
-  apt_packages+=(webkit2gtk-driver imagemagick)
+  # gnome-keyring + dbus: a real Secret Service for the keychain integration test.
+  apt_packages+=(webkit2gtk-driver imagemagick gnome-keyring dbus-x11 libsecret-tools)
 fi
 
 step_apt() {

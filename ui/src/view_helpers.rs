@@ -21,6 +21,7 @@ pub fn error_panel(errors: ArcRwSignal<Errors>) -> impl IntoView {
                             ErrorCode::StoreTooNew => "The app's database is from a newer version",
                             ErrorCode::Store => "The app's database cannot be used",
                             ErrorCode::Venv => "The Python tools are not ready",
+                            ErrorCode::Keychain => "The system keychain is not available",
                             ErrorCode::Ipc => "The window lost touch with the app",
                             _ => "Something went wrong",
                         };

@@ -41,6 +41,11 @@ enum Command {
     },
     /// Where the app keeps its data, and whether the Python tools are ready.
     Status,
+    /// Credentials in the OS keychain (never on disk).
+    Credentials {
+        #[command(subcommand)]
+        action: CredentialAction,
+    },
     /// The hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -61,6 +66,16 @@ enum Command {
 enum DemoAction {
     /// Create the demo domain, or repair what is missing (clone, registration, warehouse).
     Init,
+}
+
+#[derive(Subcommand)]
+enum CredentialAction {
+    /// Store a credential read from standard input (never from the command line).
+    Set { name: String },
+    /// Say whether a credential is stored (its value is never printed).
+    Check { name: String },
+    /// Remove a credential.
+    Delete { name: String },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +201,7 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Index { path, compare } => index(json, path, compare).await,
+        Command::Credentials { action } => credentials(json, action).await,
         Command::Audit {
             action: AuditAction::Verify,
         } => {
@@ -317,4 +333,54 @@ async fn index(json: bool, path: PathBuf, compare: Option<PathBuf>) -> anyhow::R
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn credentials(json: bool, action: CredentialAction) -> anyhow::Result<ExitCode> {
+    use vibedata_core::credentials;
+    let outcome =
+        tokio::task::spawn_blocking(move || -> vibedata_core::Result<serde_json::Value> {
+            Ok(match action {
+                CredentialAction::Set { name } => {
+                    let mut value = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut value).map_err(
+                        |e| {
+                            vibedata_core::CoreError::InvalidInput(format!(
+                                "cannot read standard input: {e}"
+                            ))
+                        },
+                    )?;
+                    let value = value.trim_end_matches(['\r', '\n']).to_owned();
+                    credentials::set(&name, &vibedata_agent::redact::Sensitive::new(value))?;
+                    serde_json::json!({"name": name, "stored": true})
+                }
+                CredentialAction::Check { name } => {
+                    let present = credentials::get(&name)?.is_some();
+                    serde_json::json!({"name": name, "present": present})
+                }
+                CredentialAction::Delete { name } => {
+                    let deleted = credentials::delete(&name)?;
+                    serde_json::json!({"name": name, "deleted": deleted})
+                }
+            })
+        })
+        .await?;
+    let value = outcome?;
+    print(json, &value, |v| {
+        let name = v["name"].as_str().unwrap_or_default();
+        if v.get("stored").is_some() {
+            println!("{name}: stored in the keychain");
+        } else if let Some(present) = v["present"].as_bool() {
+            println!("{name}: {}", if present { "present" } else { "absent" });
+        } else {
+            println!(
+                "{name}: {}",
+                if v["deleted"] == true {
+                    "deleted"
+                } else {
+                    "was not stored"
+                }
+            );
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

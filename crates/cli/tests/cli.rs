@@ -243,3 +243,122 @@ fn audit_verify_passes_then_names_the_edited_record() {
     let v: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
     assert_eq!(v["broken"][0], 2, "the edited record is named: {v}");
 }
+
+/// Runs `vibedata` inside a private D-Bus session with an unlocked gnome-keyring: a real Secret
+/// Service. `None` when this machine has neither (the setup script installs both for tests).
+fn with_secret_service(data: &Path, script: &str, secret: &str) -> Option<Output> {
+    let available = ["dbus-run-session", "gnome-keyring-daemon"]
+        .iter()
+        .all(|tool| {
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {tool}"))
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    if !available {
+        eprintln!(
+            "no dbus-run-session/gnome-keyring-daemon here: the real keychain test cannot run"
+        );
+        return None;
+    }
+    let wrapper = format!(
+        "echo -n unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; {script}"
+    );
+    Some(
+        Command::new("dbus-run-session")
+            .args(["--", "sh", "-c", &wrapper])
+            .env("VIBEDATA", env!("CARGO_BIN_EXE_vibedata"))
+            .env("SECRET", secret)
+            .env("VIBEDATA_DATA_DIR", data.join("data"))
+            .env("VIBEDATA_WORKSPACE_ROOT", data.join("workspaces"))
+            .env("VIBEDATA_VENV", data.join("no-venv"))
+            .env("HOME", data)
+            .output()
+            .expect("dbus-run-session runs"),
+    )
+}
+
+#[test]
+fn credentials_round_trip_through_a_real_secret_service_and_never_touch_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "sk-canary-3b7f1e-real-keychain";
+    let script = r#"printf %s "$SECRET" | "$VIBEDATA" credentials set foundry-api-key && "$VIBEDATA" credentials check foundry-api-key && "$VIBEDATA" credentials delete foundry-api-key && "$VIBEDATA" credentials check foundry-api-key"#;
+    let Some(out) = with_secret_service(dir.path(), script, secret) else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("foundry-api-key: present")
+            && stdout.ends_with("foundry-api-key: absent\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(secret), "the value is never printed");
+    // The keyring keeps its own encrypted file under HOME; the app's data dir never holds the secret.
+    for entry in walk(&dir.path().join("data")) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "{} holds the secret",
+            entry.display()
+        );
+    }
+}
+
+#[test]
+fn without_a_keychain_the_error_says_so_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vibedata"))
+        .args(["credentials", "set", "foundry-api-key"])
+        .env("VIBEDATA_DATA_DIR", dir.path().join("data"))
+        .env("VIBEDATA_VENV", dir.path().join("no-venv"))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}/no-bus", dir.path().display()),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"sk-never-on-disk-1234")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("keychain is not available"), "{stderr}");
+    for entry in walk(&dir.path().join("data")) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("sk-never-on-disk-1234"),
+            "no plaintext fallback: {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p))
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    out
+}

@@ -49,6 +49,12 @@ pub enum CoreError {
     #[error("{0}")]
     Venv(String),
 
+    #[error(
+        "The system keychain is not available ({0}). Credentials are only kept there: unlock or \
+         start your keyring (Secret Service, e.g. gnome-keyring) and try again."
+    )]
+    Keychain(String),
+
     #[error("{0}")]
     NotFound(String),
 
@@ -68,6 +74,7 @@ impl CoreError {
             CoreError::Git { .. } => ErrorCode::Git,
             CoreError::Io { .. } => ErrorCode::Io,
             CoreError::Venv(_) => ErrorCode::Venv,
+            CoreError::Keychain(_) => ErrorCode::Keychain,
             CoreError::NotFound(_) => ErrorCode::NotFound,
             CoreError::InvalidInput(_) => ErrorCode::InvalidInput,
             CoreError::Internal(_) => ErrorCode::Internal,

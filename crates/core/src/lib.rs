@@ -13,6 +13,7 @@
 pub mod agent_sessions;
 pub mod audit;
 pub mod changes;
+pub mod credentials;
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     Io,
     /// The Python environment (dbt, dlt) is missing or broken.
     Venv,
+    /// The OS keychain (Secret Service) cannot be reached; credentials are never kept elsewhere.
+    Keychain,
     /// Something the user asked for does not exist.
     NotFound,
     /// The request itself was wrong (bad path, bad name).
