@@ -10,6 +10,7 @@
 //! runs on blocking threads behind the async [`Studio`] methods; no secret is written to disk or to
 //! a log line; errors that reach a person say what to do and name the file involved.
 
+pub mod agent_runtime;
 pub mod agent_sessions;
 pub mod audit;
 pub mod changes;

@@ -26,6 +26,8 @@ pub struct Studio {
     domains: Mutex<HashMap<String, Arc<OpenDomain>>>,
     /// The last fetch of each workspace in this session: when it succeeded, or why it failed.
     pub(crate) fetches: std::sync::Mutex<HashMap<String, crate::git_workflow::FetchRecord>>,
+    /// Agent sessions running in this process, by session id.
+    pub(crate) sessions: std::sync::Mutex<HashMap<String, crate::agent_runtime::Running>>,
 }
 
 impl Studio {
@@ -33,13 +35,20 @@ impl Studio {
     /// it is damaged or from a newer version.
     pub async fn open(paths: Paths) -> Result<Self> {
         let db = paths.database();
-        let store = blocking(move || Store::open(&db)).await?;
+        let store = blocking(move || {
+            let store = Store::open(&db)?;
+            // Sessions that were running when the app stopped can be resumed; say so.
+            crate::agent_sessions::mark_interrupted(&store)?;
+            Ok(store)
+        })
+        .await?;
         Ok(Self {
             paths,
             store: Arc::new(store),
             demo_ready: OnceCell::new(),
             domains: Mutex::new(HashMap::new()),
             fetches: std::sync::Mutex::new(HashMap::new()),
+            sessions: std::sync::Mutex::new(HashMap::new()),
         })
     }
 

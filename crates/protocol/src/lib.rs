@@ -4,12 +4,14 @@
 //! dependency that does not build for `wasm32-unknown-unknown`. Both sides import these types, so
 //! a change here is a change to the wire format and the compiler finds every place it touches.
 
+mod agent;
 mod domain;
 mod error;
 mod skill;
 mod status;
 mod workspace;
 
+pub use agent::{SessionDto, SessionEventDto, SessionUsageDto, UsageDto};
 pub use domain::{
     ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto,
     LineageEdgeDto, LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,

@@ -221,3 +221,68 @@ async fn a_session_is_stored_redacted_audited_and_resumed_after_a_restart() {
         Some(target)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
+    let (_dir, paths) = crate::fresh_paths();
+    let db = paths.database();
+    let studio = vibedata_core::Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .start_session(&demo.id, "Add an account summary mart.".into(), move |e| {
+            let _ = tx.send(e);
+        })
+        .await
+        .unwrap();
+    assert!(
+        session.is_replay,
+        "without a Foundry endpoint the demo replay runs, and says so"
+    );
+    assert!(
+        session.provider.starts_with("replay of"),
+        "{}",
+        session.provider
+    );
+    use vibedata_protocol::SessionEventDto as E;
+    let mut text = String::new();
+    let finished = loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match event {
+            E::Delta { text: t } => text.push_str(&t),
+            E::ApprovalNeeded {
+                call_id,
+                tool,
+                preview,
+                ..
+            } => {
+                assert_eq!(tool, "write_file");
+                assert!(
+                    preview.unwrap().contains("+    count(*) as account_count"),
+                    "the card shows the diff"
+                );
+                studio.decide_approval(&session.id, &call_id, true).unwrap();
+            }
+            E::Finished { status, .. } => break status,
+            _ => {}
+        }
+    };
+    assert_eq!(finished, "completed");
+    assert!(text.contains("Added models/marts/account_summary.sql"));
+    assert!(
+        demo.path.join("models/marts/account_summary.sql").is_file(),
+        "the approved write happened in the clone"
+    );
+    let usage = studio.usage().await.unwrap();
+    assert_eq!(usage.prompt_tokens, 812 + 1040 + 1180);
+    assert!(studio.decide_approval(&session.id, "nope", true).is_err());
+    let store = Store::open(&db).unwrap();
+    assert_eq!(
+        agent_sessions::load(&store, &session.id).unwrap().status,
+        "completed"
+    );
+    assert_eq!(audit::verify(&store).unwrap().broken, None);
+}

@@ -1,0 +1,290 @@
+//! Running agent sessions for the app: choosing the provider (the team's Foundry endpoint with
+//! its key from the keychain, or — when none is configured — the bundled demo replay, labelled as
+//! such), starting a session on a workspace with the first tool set, streaming its events,
+//! taking a person's approvals, cancelling, and reporting usage. Everything is journaled to the
+//! store ([`crate::agent_sessions`]) and audited.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use futures::future::BoxFuture;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use vibedata_agent::message::Message;
+use vibedata_agent::policy::Policy;
+use vibedata_agent::provider::Provider;
+use vibedata_agent::redact::Redactor;
+use vibedata_agent::replay::ReplayProvider;
+use vibedata_agent::session::{
+    ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
+};
+use vibedata_agent::tools::file_tools;
+use vibedata_protocol::{SessionDto, SessionEventDto, SessionUsageDto, UsageDto};
+
+use crate::agent_sessions::{self, SqliteJournal};
+use crate::error::blocking;
+use crate::studio::Studio;
+use crate::{CoreError, Result, credentials, workspace};
+
+/// The demo transcript used when no model endpoint is configured.
+const DEMO_REPLAY: &str = include_str!("../assets/replays/demo-build.jsonl");
+
+const BUILD_AGENT_PROMPT: &str = "You are the Build agent of Vibedata Studio. You work in one dbt project (a data domain) \
+on the local clone given to you. Read before you write; keep models small and tested; never touch files outside the \
+project. Writing needs a person's approval.";
+
+/// Approvals waiting for a person, by tool call id.
+#[derive(Default)]
+pub struct PendingApprovals {
+    waiting: Mutex<HashMap<String, oneshot::Sender<bool>>>,
+}
+
+impl Approver for PendingApprovals {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, bool> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiting.lock() {
+            w.insert(request.call.id.clone(), tx);
+        }
+        Box::pin(async move { rx.await.unwrap_or(false) })
+    }
+}
+
+/// A session running in this process.
+pub struct Running {
+    pub cancel: CancellationToken,
+    pub approvals: Arc<PendingApprovals>,
+}
+
+fn event_dto(e: SessionEvent) -> SessionEventDto {
+    match e {
+        SessionEvent::Delta { text } => SessionEventDto::Delta { text },
+        SessionEvent::ToolUse { call } => SessionEventDto::ToolUse {
+            call_id: call.id,
+            tool: call.name,
+            arguments: call.arguments,
+        },
+        SessionEvent::ApprovalNeeded { request } => SessionEventDto::ApprovalNeeded {
+            call_id: request.call.id,
+            tool: request.call.name,
+            scope: format!("{:?}", request.scope).to_lowercase(),
+            preview: request.preview,
+        },
+        SessionEvent::ToolResult {
+            call_id,
+            output,
+            is_error,
+        } => SessionEventDto::ToolResult {
+            call_id,
+            output,
+            is_error,
+        },
+        SessionEvent::Usage { total, .. } => SessionEventDto::Usage {
+            prompt_tokens: total.prompt_tokens,
+            completion_tokens: total.completion_tokens,
+        },
+        SessionEvent::Error { message } => SessionEventDto::Error { message },
+    }
+}
+
+fn outcome_status(o: &Outcome) -> (&'static str, Option<String>) {
+    match o {
+        Outcome::Completed { .. } => ("completed", None),
+        Outcome::Cancelled => ("cancelled", None),
+        Outcome::BudgetExceeded(why) => ("budget_exceeded", Some(why.clone())),
+        Outcome::MaxTurns(n) => ("max_turns", Some(format!("stopped after {n} model turns"))),
+        Outcome::Failed(e) => ("failed", Some(e.to_string())),
+    }
+}
+
+impl Studio {
+    /// The model provider: the configured Foundry endpoint, else the demo replay.
+    fn agent_provider(&self) -> Result<Arc<dyn Provider>> {
+        // Endpoint settings arrive with the settings page of a later issue; until then the key's
+        // presence in the keychain is what selects a live endpoint.
+        let endpoint = std::env::var("VIBEDATA_FOUNDRY_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty());
+        match endpoint {
+            Some(base_url) => {
+                let deployment = std::env::var("VIBEDATA_FOUNDRY_DEPLOYMENT")
+                    .unwrap_or_else(|_| "gpt-4o".into());
+                let key = credentials::get("foundry-api-key")?
+                    .ok_or_else(|| CoreError::InvalidInput("no Foundry API key in the keychain: run `vibedata credentials set foundry-api-key`".into()))?;
+                let config = vibedata_agent::foundry::FoundryConfig::new(
+                    base_url,
+                    deployment,
+                    vibedata_agent::foundry::ApiStyle::V1,
+                    vibedata_agent::foundry::Credential::ApiKey(key),
+                );
+                Ok(Arc::new(
+                    vibedata_agent::foundry::FoundryProvider::new(config)
+                        .map_err(|e| CoreError::Internal(e.to_string()))?,
+                ))
+            }
+            None => Ok(Arc::new(
+                ReplayProvider::parse(DEMO_REPLAY).map_err(CoreError::Internal)?,
+            )),
+        }
+    }
+
+    /// Starts the build agent on a workspace with `prompt`; `on_event` receives everything it
+    /// does, ending with [`SessionEventDto::Finished`].
+    pub async fn start_session(
+        &self,
+        workspace_id: &str,
+        prompt: String,
+        on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<SessionDto> {
+        if prompt.trim().is_empty() {
+            return Err(CoreError::InvalidInput("tell the agent what to do".into()));
+        }
+        let (store, id) = (self.store.clone(), workspace_id.to_owned());
+        let ws = blocking(move || {
+            workspace::find_by_id(&store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))
+        })
+        .await?;
+        let provider = self.agent_provider()?;
+        let (label, is_replay) = (provider.label(), provider.is_replay());
+        let redactor = self.redactor()?;
+        let first = vec![Message::system(BUILD_AGENT_PROMPT), Message::user(prompt)];
+        let stored: Vec<Message> = first
+            .iter()
+            .map(|m| Message {
+                content: redactor.redact(&m.content),
+                ..m.clone()
+            })
+            .collect();
+        let store = self.store.clone();
+        let (ws_id, label2) = (ws.id.clone(), label.clone());
+        let session_id = blocking(move || {
+            agent_sessions::create(&store, Some(&ws_id), "build", &label2, is_replay, &stored)
+        })
+        .await?;
+        let store = self.store.clone();
+        let sid = session_id.clone();
+        let journal = blocking(move || SqliteJournal::start(store, sid, "build".into())).await?;
+
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        let approvals = Arc::new(PendingApprovals::default());
+        let mut session = Session::new(
+            provider,
+            file_tools(),
+            Arc::new(RwLock::new(Policy::default())),
+            approvals.clone(),
+            redactor,
+            SessionConfig::new(ws.path.clone()),
+            cancel.clone(),
+            tx,
+            first,
+        );
+        session.set_journal(journal.clone());
+        if let Ok(mut running) = self.sessions.lock() {
+            running.insert(session_id.clone(), Running { cancel, approvals });
+        }
+        let on_event = Arc::new(on_event);
+        let forward = on_event.clone();
+        tokio::spawn(async move {
+            while let Some(e) = rx.recv().await {
+                forward(event_dto(e));
+            }
+        });
+        let store = self.store.clone();
+        let sid = session_id.clone();
+        tokio::spawn(async move {
+            let outcome = session.run().await;
+            let (status, message) = outcome_status(&outcome);
+            let flushed = {
+                let store = store.clone();
+                let sid = sid.clone();
+                tokio::task::spawn_blocking(move || {
+                    journal.flush();
+                    agent_sessions::set_status(&store, &sid, status)
+                })
+                .await
+            };
+            if let Ok(Err(e)) | Err(e) = flushed.map_err(|e| CoreError::Internal(e.to_string())) {
+                tracing::error!(session_id = %sid, error = %e, "cannot finish the session record");
+            }
+            tracing::info!(session_id = %sid, status, "agent session ended");
+            on_event(SessionEventDto::Finished {
+                status: status.into(),
+                message,
+            });
+        });
+        Ok(SessionDto {
+            id: session_id,
+            agent: "build".into(),
+            provider: label,
+            is_replay,
+            status: "running".into(),
+        })
+    }
+
+    /// A person's answer to a pending approval.
+    pub fn decide_approval(&self, session_id: &str, call_id: &str, approved: bool) -> Result<()> {
+        let running = self
+            .sessions
+            .lock()
+            .map_err(|_| CoreError::Internal("session registry poisoned".into()))?;
+        let session = running
+            .get(session_id)
+            .ok_or_else(|| CoreError::NotFound(format!("session {session_id} is not running")))?;
+        let sender = session
+            .approvals
+            .waiting
+            .lock()
+            .ok()
+            .and_then(|mut w| w.remove(call_id))
+            .ok_or_else(|| {
+                CoreError::NotFound(format!("no approval is waiting for call {call_id}"))
+            })?;
+        let _ = sender.send(approved);
+        Ok(())
+    }
+
+    pub fn cancel_session(&self, session_id: &str) -> Result<()> {
+        let running = self
+            .sessions
+            .lock()
+            .map_err(|_| CoreError::Internal("session registry poisoned".into()))?;
+        running
+            .get(session_id)
+            .ok_or_else(|| CoreError::NotFound(format!("session {session_id} is not running")))?
+            .cancel
+            .cancel();
+        Ok(())
+    }
+
+    /// Tokens per session and in total.
+    pub async fn usage(&self) -> Result<UsageDto> {
+        let store = self.store.clone();
+        blocking(move || {
+            let (per, total) = agent_sessions::usage(&store)?;
+            Ok(UsageDto {
+                sessions: per
+                    .into_iter()
+                    .map(|(session_id, u)| SessionUsageDto {
+                        session_id,
+                        prompt_tokens: u.prompt_tokens,
+                        completion_tokens: u.completion_tokens,
+                    })
+                    .collect(),
+                prompt_tokens: total.prompt_tokens,
+                completion_tokens: total.completion_tokens,
+            })
+        })
+        .await
+    }
+
+    /// Secrets the runtime must never let out: what the keychain holds for us.
+    fn redactor(&self) -> Result<Redactor> {
+        let mut redactor = Redactor::default();
+        // A keychain that cannot be reached holds nothing we could leak; the pattern rules still apply.
+        if let Ok(Some(key)) = credentials::get("foundry-api-key") {
+            redactor.add_secret(key.expose());
+        }
+        Ok(redactor)
+    }
+}
