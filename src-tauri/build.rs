@@ -21,6 +21,10 @@ fn main() {
         "push_workspace",
         "get_identity",
         "set_identity",
+        "start_session",
+        "decide_approval",
+        "cancel_session",
+        "agent_usage",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

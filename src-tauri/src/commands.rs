@@ -7,7 +7,7 @@ use tauri::ipc::Channel;
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
     IdentityDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
-    SkillsDto, WorkspaceDto,
+    SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
 };
 
 #[tauri::command]
@@ -179,4 +179,45 @@ pub async fn set_identity(
     identity: IdentityDto,
 ) -> Result<(), ErrorDto> {
     Ok(state.studio()?.set_identity(identity).await?)
+}
+
+/// Starts the build agent on a workspace; its events stream over `on_event`.
+#[tauri::command]
+pub async fn start_session(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    prompt: String,
+    on_event: Channel<SessionEventDto>,
+) -> Result<SessionDto, ErrorDto> {
+    let forward = move |event: SessionEventDto| drop(on_event.send(event));
+    Ok(state
+        .studio()?
+        .start_session(&workspace_id, prompt, forward)
+        .await?)
+}
+
+/// A person's answer to a pending approval (the only way an approval is given).
+#[tauri::command]
+pub async fn decide_approval(
+    state: State<'_, AppState>,
+    session_id: String,
+    call_id: String,
+    approved: bool,
+) -> Result<(), ErrorDto> {
+    Ok(state
+        .studio()?
+        .decide_approval(&session_id, &call_id, approved)?)
+}
+
+#[tauri::command]
+pub async fn cancel_session(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.cancel_session(&session_id)?)
+}
+
+#[tauri::command]
+pub async fn agent_usage(state: State<'_, AppState>) -> Result<UsageDto, ErrorDto> {
+    Ok(state.studio()?.usage().await?)
 }

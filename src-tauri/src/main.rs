@@ -75,6 +75,10 @@ fn main() {
             commands::push_workspace,
             commands::get_identity,
             commands::set_identity,
+            commands::start_session,
+            commands::decide_approval,
+            commands::cancel_session,
+            commands::agent_usage,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

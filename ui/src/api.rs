@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto,
     GitStateDto, IdentityDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto,
-    NodeRowDto, SkillsDto, WorkspaceDto,
+    NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
 };
 use wasm_bindgen::prelude::*;
 
@@ -303,4 +303,67 @@ struct IdentityArgs<'a> {
 
 pub async fn set_identity(identity: &IdentityDto) -> Result<(), ErrorDto> {
     call("set_identity", &IdentityArgs { identity }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StartArgs<'a> {
+    workspace_id: &'a str,
+    prompt: &'a str,
+}
+
+/// Starts the build agent; `on_event` receives its events as they happen.
+pub async fn start_session(
+    workspace_id: &str,
+    prompt: &str,
+    on_event: impl Fn(SessionEventDto) + 'static,
+) -> Result<SessionDto, ErrorDto> {
+    call_with_channel(
+        "start_session",
+        &StartArgs {
+            workspace_id,
+            prompt,
+        },
+        "onEvent",
+        channel(on_event),
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DecideArgs<'a> {
+    session_id: &'a str,
+    call_id: &'a str,
+    approved: bool,
+}
+
+pub async fn decide_approval(
+    session_id: &str,
+    call_id: &str,
+    approved: bool,
+) -> Result<(), ErrorDto> {
+    call(
+        "decide_approval",
+        &DecideArgs {
+            session_id,
+            call_id,
+            approved,
+        },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionArgs<'a> {
+    session_id: &'a str,
+}
+
+pub async fn cancel_session(session_id: &str) -> Result<(), ErrorDto> {
+    call("cancel_session", &SessionArgs { session_id }).await
+}
+
+pub async fn agent_usage() -> Result<UsageDto, ErrorDto> {
+    call("agent_usage", &NoArgs {}).await
 }

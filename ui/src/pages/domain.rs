@@ -2,12 +2,14 @@
 //! coverage, problems, a model view with SQL, columns and lineage, and a file view. The file
 //! watcher's revisions arrive over a channel and refetch what is shown; nothing reloads by hand.
 
+mod agent;
 mod changes;
 mod file_tree;
 mod lineage;
 
 use crate::api;
 use crate::view_helpers::{error_panel, loading};
+use agent::AgentPane;
 use changes::{ChangesPane, Git, GitStatus, keep_fetching};
 use file_tree::FileTree;
 use leptos::prelude::*;
@@ -21,6 +23,7 @@ use vibedata_protocol::{
 pub enum Focus {
     Overview,
     Changes,
+    Agent,
     Node(String),
     File(String, u32),
 }
@@ -67,6 +70,7 @@ pub fn DomainView(
                 <GitStatus git workspace_id=id />
                 <button class="link" data-testid="domain-overview" on:click=move |_| focus.set(Focus::Overview)>"Overview"</button>
                 <button class="link" data-testid="domain-changes" on:click=move |_| focus.set(Focus::Changes)>"Changes"</button>
+                <button class="link" data-testid="domain-agent" on:click=move |_| focus.set(Focus::Agent)>"Agent"</button>
             </header>
             <div class="domain-layout">
                 <aside class="domain-sidebar">
@@ -100,6 +104,7 @@ pub fn DomainView(
                                 Ok::<_, vibedata_protocol::ErrorDto>(match focus.get() {
                                     Focus::Overview => view! { <Overview summary open /> }.into_any(),
                                     Focus::Changes => view! { <ChangesPane git workspace_id=id revision /> }.into_any(),
+                                    Focus::Agent => view! { <AgentPane workspace_id=id /> }.into_any(),
                                     Focus::Node(uid) => view! { <NodeView workspace_id=ws unique_id=uid revision open /> }.into_any(),
                                     Focus::File(path, line) => view! { <FileView workspace_id=ws path line revision open /> }.into_any(),
                                 })

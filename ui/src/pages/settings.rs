@@ -16,6 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
                 </p>
             </header>
             <IdentityForm />
+            <UsageSummary />
             <Suspense fallback=|| loading("Reading the app's status…")>
                 <ErrorBoundary fallback=error_panel>
                     {move || Suspend::new(async move {
@@ -97,5 +98,31 @@ fn IdentityForm() -> impl IntoView {
             {message}
         </form>
         <p class="hint">"Commits you make from the app carry this name and email."</p>
+    }
+}
+
+/// Tokens used by agent sessions, in total and per session.
+#[component]
+fn UsageSummary() -> impl IntoView {
+    let usage = LocalResource::new(api::agent_usage);
+    view! {
+        <h2>"Agent usage"</h2>
+        <Suspense fallback=|| loading("Reading usage…")>
+            <ErrorBoundary fallback=error_panel>
+                {move || Suspend::new(async move {
+                    usage.await.map(|u| view! {
+                        <p data-testid="usage-total">
+                            {format!(
+                                "{} tokens in {} sessions ({} in, {} out)",
+                                u.prompt_tokens + u.completion_tokens,
+                                u.sessions.len(),
+                                u.prompt_tokens,
+                                u.completion_tokens
+                            )}
+                        </p>
+                    })
+                })}
+            </ErrorBoundary>
+        </Suspense>
     }
 }

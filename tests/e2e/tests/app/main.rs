@@ -1,6 +1,7 @@
 //! End-to-end tests: the built app in real WebKit under Xvfb, driven through WebDriver.
 //! Run by scripts/test.sh after it builds the UI and the app (it sets VIBEDATA_APP_BIN).
 
+mod agent;
 mod domain_index;
 mod domains;
 mod navigation;

@@ -1,0 +1,240 @@
+//! The agent session panel: a prompt, the agent's streamed text, its tool calls (collapsible,
+//! with inputs and outputs), approval cards (with the diff a write would make) answered by the
+//! person, a usage meter and a cancel button. A replayed session is labelled as a replay.
+
+use crate::api;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vibedata_protocol::{ErrorDto, SessionDto, SessionEventDto};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Approval {
+    Pending {
+        scope: String,
+        preview: Option<String>,
+    },
+    Decided(bool),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Item {
+    Text(String),
+    Tool {
+        call_id: String,
+        tool: String,
+        arguments: String,
+        output: Option<(String, bool)>,
+        approval: Option<Approval>,
+    },
+    Error(String),
+}
+
+#[derive(Clone, Copy)]
+struct Panel {
+    items: RwSignal<Vec<Item>>,
+    usage: RwSignal<(u64, u64)>,
+    status: RwSignal<Option<String>>,
+    session: RwSignal<Option<SessionDto>>,
+}
+
+impl Panel {
+    fn apply(self, event: SessionEventDto) {
+        match event {
+            SessionEventDto::Delta { text } => self.items.update(|items| match items.last_mut() {
+                Some(Item::Text(t)) => t.push_str(&text),
+                _ => items.push(Item::Text(text)),
+            }),
+            SessionEventDto::ToolUse {
+                call_id,
+                tool,
+                arguments,
+            } => self.items.update(|items| {
+                items.push(Item::Tool {
+                    call_id,
+                    tool,
+                    arguments,
+                    output: None,
+                    approval: None,
+                })
+            }),
+            SessionEventDto::ApprovalNeeded {
+                call_id,
+                scope,
+                preview,
+                ..
+            } => self.tool(&call_id, |a, _| {
+                *a = Some(Approval::Pending { scope, preview })
+            }),
+            SessionEventDto::ToolResult {
+                call_id,
+                output,
+                is_error,
+            } => self.tool(&call_id, |_, o| *o = Some((output, is_error))),
+            SessionEventDto::Usage {
+                prompt_tokens,
+                completion_tokens,
+            } => self.usage.set((prompt_tokens, completion_tokens)),
+            SessionEventDto::Error { message } => {
+                self.items.update(|items| items.push(Item::Error(message)))
+            }
+            SessionEventDto::Finished { status, message } => {
+                if let Some(m) = message {
+                    self.items.update(|items| items.push(Item::Error(m)));
+                }
+                self.status.set(Some(status));
+            }
+        }
+    }
+
+    fn tool(self, id: &str, f: impl FnOnce(&mut Option<Approval>, &mut Option<(String, bool)>)) {
+        self.items.update(|items| {
+            if let Some(Item::Tool {
+                approval, output, ..
+            }) = items
+                .iter_mut()
+                .rev()
+                .find(|i| matches!(i, Item::Tool { call_id, .. } if call_id == id))
+            {
+                f(approval, output);
+            }
+        });
+    }
+}
+
+#[component]
+pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
+    let panel = Panel {
+        items: RwSignal::new(Vec::new()),
+        usage: RwSignal::new((0, 0)),
+        status: RwSignal::new(None),
+        session: RwSignal::new(None),
+    };
+    let prompt = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ErrorDto>);
+    let running = move || panel.status.get().as_deref() == Some("running");
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (id, text) = (workspace_id.get_value(), prompt.get_untracked());
+        panel.items.set(Vec::new());
+        panel.usage.set((0, 0));
+        panel.status.set(Some("running".into()));
+        spawn_local(async move {
+            match api::start_session(&id, &text, move |e| panel.apply(e)).await {
+                Ok(session) => {
+                    panel.session.set(Some(session));
+                    error.set(None);
+                }
+                Err(e) => {
+                    panel.status.set(None);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let cancel = move |_| {
+        if let Some(s) = panel.session.get_untracked() {
+            spawn_local(async move {
+                if let Err(e) = api::cancel_session(&s.id).await {
+                    error.set(Some(e));
+                }
+            });
+        }
+    };
+    let header = move || {
+        panel.session.get().map(|s| {
+            view! {
+                <div class="session-header">
+                    <span class="muted" data-testid="session-provider">{s.provider.clone()}</span>
+                    {s.is_replay.then(|| view! { <span class="badge badge-replay" data-testid="session-replay" title="Answers are played back from a recording, not a live model">"Replay"</span> })}
+                    <span class="badge" data-testid="session-status" data-status=move || panel.status.get().unwrap_or_default()>{move || panel.status.get().unwrap_or_default()}</span>
+                    <span class="muted" data-testid="session-usage">{move || { let (p, c) = panel.usage.get(); format!("{} tokens ({p} in, {c} out)", p + c) }}</span>
+                    {move || running().then(|| view! { <button class="link" data-testid="session-cancel" on:click=cancel>"Cancel"</button> })}
+                </div>
+            }
+        })
+    };
+    let items = move || {
+        let session_id = panel.session.get().map(|s| s.id).unwrap_or_default();
+        panel
+            .items
+            .get()
+            .into_iter()
+            .map(|item| item_view(item, session_id.clone(), panel, error))
+            .collect_view()
+    };
+    view! {
+        <div class="agent" data-testid="agent-pane">
+            <form class="agent-prompt" on:submit=start>
+                <textarea rows="3" placeholder="What should the build agent do in this domain?" data-testid="agent-prompt"
+                    prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
+                <button type="submit" data-testid="agent-start" disabled=running>"Start"</button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="agent-error">{e.message}</p> })}
+            {header}
+            <div class="agent-items">{items}</div>
+        </div>
+    }
+}
+
+fn item_view(
+    item: Item,
+    session_id: String,
+    panel: Panel,
+    error: RwSignal<Option<ErrorDto>>,
+) -> AnyView {
+    match item {
+        Item::Text(text) => {
+            view! { <p class="agent-text" data-testid="agent-text">{text}</p> }.into_any()
+        }
+        Item::Error(message) => {
+            view! { <p class="error-inline" data-testid="agent-event-error">{message}</p> }
+                .into_any()
+        }
+        Item::Tool {
+            call_id,
+            tool,
+            arguments,
+            output,
+            approval,
+        } => {
+            let card = approval.map(|a| match a {
+                Approval::Pending { scope, preview } => {
+                    let decide = move |approved: bool| {
+                        let (sid, cid) = (session_id.clone(), call_id.clone());
+                        move |_| {
+                            let (sid, cid) = (sid.clone(), cid.clone());
+                            spawn_local(async move {
+                                match api::decide_approval(&sid, &cid, approved).await {
+                                    Ok(()) => panel.tool(&cid, |a, _| *a = Some(Approval::Decided(approved))),
+                                    Err(e) => error.set(Some(e)),
+                                }
+                            });
+                        }
+                    };
+                    view! {
+                        <div class="approval-card" data-testid="approval-card">
+                            <strong>{format!("Approve {tool}? ({scope})")}</strong>
+                            {preview.map(|p| view! { <pre class="diff" data-testid="approval-preview">{p}</pre> })}
+                            <button data-testid="approval-approve" on:click=decide(true)>"Approve"</button>
+                            <button class="secondary" data-testid="approval-deny" on:click=decide(false)>"Deny"</button>
+                        </div>
+                    }
+                    .into_any()
+                }
+                Approval::Decided(ok) => view! { <span class="muted" data-testid="approval-decided">{if ok { "approved" } else { "denied" }}</span> }.into_any(),
+            });
+            let result = output.map(|(text, is_error)| view! { <pre class="tool-output" class:tool-error=is_error data-testid="agent-tool-output">{text}</pre> });
+            view! {
+                <div class="agent-tool" data-testid="agent-tool" data-tool=tool.clone()>
+                    <details>
+                        <summary><code>{tool.clone()}</code></summary>
+                        <pre class="tool-args">{arguments}</pre>
+                        {result}
+                    </details>
+                    {card}
+                </div>
+            }
+            .into_any()
+        }
+    }
+}
