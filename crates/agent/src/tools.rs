@@ -337,6 +337,78 @@ impl TypedTool for WriteFile {
     }
 }
 
+/// Replace one exact passage of a text file with new text (the passage must occur exactly once).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PatchFileInput {
+    /// File path relative to the workspace root.
+    pub path: String,
+    /// The exact text to replace; it must occur once in the file.
+    pub find: String,
+    /// The text to put in its place.
+    pub replace: String,
+}
+
+pub struct PatchFile;
+
+impl PatchFile {
+    fn patched(
+        ctx: &ToolContext,
+        input: &PatchFileInput,
+    ) -> Result<(PathBuf, String, String), String> {
+        let path = inside(ctx, &input.path)?;
+        let old = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", input.path))?;
+        match old.matches(input.find.as_str()).count() {
+            0 => Err(format!(
+                "the text to replace does not occur in {}",
+                input.path
+            )),
+            1 if !input.find.is_empty() => {
+                let new = old.replacen(input.find.as_str(), &input.replace, 1);
+                Ok((path, old, new))
+            }
+            n => Err(format!(
+                "the text to replace occurs {n} times in {}; give a longer, unique passage",
+                input.path
+            )),
+        }
+    }
+}
+
+impl TypedTool for PatchFile {
+    type Input = PatchFileInput;
+    const NAME: &'static str = "patch_file";
+    const SCOPE: Scope = Scope::Write;
+
+    fn preview(&self, ctx: &ToolContext, input: &Self::Input) -> Option<String> {
+        let (_, old, new) = Self::patched(ctx, input).ok()?;
+        let diff = similar::TextDiff::from_lines(&old, &new);
+        Some(
+            diff.unified_diff()
+                .header(&format!("a/{}", input.path), &format!("b/{}", input.path))
+                .to_string(),
+        )
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let (path, _, new) = Self::patched(ctx, &input)?;
+            let tmp = path.with_extension("vibedata-tmp");
+            tokio::fs::write(&tmp, new.as_bytes())
+                .await
+                .map_err(|e| format!("cannot write {}: {e}", input.path))?;
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .map_err(|e| format!("cannot write {}: {e}", input.path))?;
+            Ok(format!("patched {}", input.path))
+        })
+    }
+}
+
 /// Change the autonomy level of a tool in this workspace (L1, L2 or L3). Privileged: only a person
 /// may do this.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -371,7 +443,7 @@ impl TypedTool for SetAutonomy {
     }
 }
 
-/// The first tool set: file reading, search and writing, plus the privileged autonomy change
+/// The file tool set: reading, search, writing and patching, plus the privileged autonomy change
 /// (present so a model asking for it is refused by the policy, visibly).
 pub fn file_tools() -> Vec<Arc<dyn Tool>> {
     vec![
@@ -379,6 +451,7 @@ pub fn file_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(ReadFile),
         Arc::new(SearchFiles),
         Arc::new(WriteFile),
+        Arc::new(PatchFile),
         Arc::new(SetAutonomy),
     ]
 }

@@ -168,9 +168,16 @@ impl Studio {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let approvals = Arc::new(PendingApprovals::default());
+        let env = crate::agent_tools::ToolEnv {
+            store: self.store.clone(),
+            venv: crate::venv::Venv::new(&self.paths.venv),
+            skills_dir: self.paths.skills_dir.clone(),
+        };
+        let mut tools = file_tools();
+        tools.extend(crate::agent_tools::workspace_tools(&env));
         let mut session = Session::new(
             provider,
-            file_tools(),
+            tools,
             Arc::new(RwLock::new(Policy::default())),
             approvals.clone(),
             redactor,

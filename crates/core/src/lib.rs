@@ -12,6 +12,7 @@
 
 pub mod agent_runtime;
 pub mod agent_sessions;
+pub mod agent_tools;
 pub mod audit;
 pub mod changes;
 pub mod credentials;

@@ -13,6 +13,25 @@ pub struct Venv {
     root: PathBuf,
 }
 
+/// Rows of a read-only query, as text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub truncated: bool,
+}
+
+/// Runs argv[2] on the DuckDB file argv[1] read-only; prints columns and up to argv[3] rows.
+const QUERY_DUCKDB_PY: &str = r#"
+import duckdb, json, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+cur = con.execute(sys.argv[2])
+limit = int(sys.argv[3])
+columns = [d[0] for d in (cur.description or [])]
+rows = cur.fetchmany(limit + 1) if columns else []
+print(json.dumps({"columns": columns, "rows": [[("NULL" if v is None else str(v)) for v in r] for r in rows[:limit]], "truncated": len(rows) > limit}))
+"#;
+
 /// The outcome of one dbt invocation.
 #[derive(Debug, Clone)]
 pub struct DbtRun {
@@ -132,6 +151,40 @@ impl Venv {
             .into_iter()
             .map(|(table, n)| (table, n.as_u64().unwrap_or(0)))
             .collect())
+    }
+
+    /// Runs one SQL statement on the DuckDB file `db`, opened read-only (writes fail in DuckDB
+    /// itself); at most `limit` rows come back.
+    pub fn query_duckdb(&self, db: &Path, sql: &str, limit: usize) -> Result<QueryResult> {
+        self.check()?;
+        let limit = limit.to_string();
+        let output = self.run(
+            "python",
+            &[
+                OsStr::new("-c"),
+                OsStr::new(QUERY_DUCKDB_PY),
+                db.as_os_str(),
+                OsStr::new(sql),
+                OsStr::new(&limit),
+            ],
+            None,
+        )?;
+        if !output.status.success() {
+            let err = String::from_utf8_lossy(&output.stderr);
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("the query failed")
+                .trim()
+                .to_owned();
+            return Err(CoreError::InvalidInput(last));
+        }
+        serde_json::from_slice(&output.stdout).map_err(|e| {
+            CoreError::Venv(format!(
+                "the DuckDB query printed something unexpected: {e}"
+            ))
+        })
     }
 
     /// Runs dbt in `project_dir` with the project's own `profiles.yml`.

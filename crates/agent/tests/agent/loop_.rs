@@ -103,7 +103,7 @@ async fn a_multi_tool_turn_runs_reads_alone_and_writes_after_approval() {
     );
     assert_eq!(
         fake.requests()[0].json()["tools"].as_array().unwrap().len(),
-        5,
+        6,
         "the tools are offered with their schemas"
     );
 }
@@ -386,5 +386,47 @@ async fn a_replayed_session_runs_the_same_loop_and_says_it_is_a_replay() {
         Outcome::Completed {
             text: "Recorded answer.".into()
         }
+    );
+}
+
+#[tokio::test]
+async fn a_patch_replaces_one_unique_passage_after_approval() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.sql"), "select 1 as id\nfrom t\n").unwrap();
+    let fake = FakeFoundry::start().await;
+    fake.push(tool_turn(
+        &[
+            (
+                "c1",
+                "patch_file",
+                r#"{"path": "m.sql", "find": "1 as id", "replace": "1 as id, 2 as two"}"#,
+            ),
+            (
+                "c2",
+                "patch_file",
+                r#"{"path": "m.sql", "find": "nowhere", "replace": "x"}"#,
+            ),
+        ],
+        (10, 5),
+    ));
+    fake.push(Reply::text(&["Patched."]));
+    let approver = Scripted::new(&[true, true]);
+    let mut h = session(&fake, dir.path(), approver.clone(), Redactor::default());
+    h.session.run().await;
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("m.sql")).unwrap(),
+        "select 1 as id, 2 as two\nfrom t\n"
+    );
+    assert!(
+        approver.asked.lock().unwrap()[0]
+            .preview
+            .as_deref()
+            .unwrap()
+            .contains("+select 1 as id, 2 as two")
+    );
+    assert!(
+        tool_messages(&fake, 1)[1].contains("does not occur"),
+        "{:?}",
+        tool_messages(&fake, 1)
     );
 }
