@@ -18,7 +18,7 @@ use crate::message::{ChatRequest, Message, ToolCall, Usage};
 use crate::policy::{Decision, Policy};
 use crate::provider::{Completion, Provider, ProviderError, ProviderEvent};
 use crate::redact::Redactor;
-use crate::tools::{Scope, Tool, ToolContext};
+use crate::tools::{Scope, Tool, ToolContext, ToolNote};
 
 /// What a person is asked to approve.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +58,10 @@ pub enum SessionEvent {
     },
     Error {
         message: String,
+    },
+    /// What a tool produced: an artifact, a commit, a to-do item.
+    Note {
+        note: ToolNote,
     },
 }
 
@@ -369,9 +373,13 @@ impl Session {
                 format!("the arguments are not valid JSON ({e}); send a JSON object")
             })?
         };
+        let events = self.events.clone();
         let ctx = ToolContext {
             workspace: self.config.workspace.clone(),
             policy: self.policy.clone(),
+            notes: Some(Arc::new(move |note| {
+                let _ = events.send(SessionEvent::Note { note });
+            })),
         };
         let decision = self
             .policy

@@ -32,6 +32,48 @@ pub enum Scope {
 pub struct ToolContext {
     pub workspace: PathBuf,
     pub policy: Arc<RwLock<Policy>>,
+    /// Where a tool reports what it produced (artifacts, commits, to-dos) for the UI.
+    pub notes: Option<Arc<dyn Fn(ToolNote) + Send + Sync>>,
+}
+
+/// Something a tool produced that the UI shows beside the transcript.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToolNote {
+    /// A file the agent created or changed.
+    Artifact {
+        path: String,
+    },
+    GitCommit {
+        id: String,
+        branch: String,
+        message: String,
+    },
+    TodoAdd {
+        id: u32,
+        text: String,
+    },
+    TodoUpdate {
+        id: u32,
+        done: bool,
+    },
+}
+
+impl ToolContext {
+    pub fn new(workspace: PathBuf, policy: Arc<RwLock<Policy>>) -> Self {
+        ToolContext {
+            workspace,
+            policy,
+            notes: None,
+        }
+    }
+
+    /// Reports a note, if anyone listens.
+    pub fn note(&self, note: ToolNote) {
+        if let Some(notes) = &self.notes {
+            notes(note);
+        }
+    }
 }
 
 /// A tool with a typed input.
@@ -328,6 +370,9 @@ impl TypedTool for WriteFile {
             tokio::fs::rename(&tmp, &path)
                 .await
                 .map_err(|e| format!("cannot write {}: {e}", input.path))?;
+            ctx.note(ToolNote::Artifact {
+                path: input.path.clone(),
+            });
             Ok(format!(
                 "wrote {} ({} bytes)",
                 input.path,
@@ -404,7 +449,65 @@ impl TypedTool for PatchFile {
             tokio::fs::rename(&tmp, &path)
                 .await
                 .map_err(|e| format!("cannot write {}: {e}", input.path))?;
+            ctx.note(ToolNote::Artifact {
+                path: input.path.clone(),
+            });
             Ok(format!("patched {}", input.path))
+        })
+    }
+}
+
+/// Keep a short to-do list for this session: add items, mark them done. Answers the whole list.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TodoInput {
+    /// New items to add.
+    #[serde(default)]
+    pub add: Vec<String>,
+    /// Numbers of items that are now done.
+    #[serde(default)]
+    pub done: Vec<u32>,
+}
+
+#[derive(Default)]
+pub struct Todo {
+    items: std::sync::Mutex<Vec<(String, bool)>>,
+}
+
+impl TypedTool for Todo {
+    type Input = TodoInput;
+    const NAME: &'static str = "todo";
+    const SCOPE: Scope = Scope::Read;
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let mut items = self
+                .items
+                .lock()
+                .map_err(|_| "the to-do list is unavailable".to_string())?;
+            for text in input.add {
+                items.push((text.clone(), false));
+                ctx.note(ToolNote::TodoAdd {
+                    id: items.len() as u32,
+                    text,
+                });
+            }
+            for n in input.done {
+                let item = items
+                    .get_mut((n as usize).wrapping_sub(1))
+                    .ok_or(format!("there is no item {n}"))?;
+                item.1 = true;
+                ctx.note(ToolNote::TodoUpdate { id: n, done: true });
+            }
+            Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, (t, d))| format!("{}. [{}] {t}", i + 1, if *d { "x" } else { " " }))
+                .collect::<Vec<_>>()
+                .join("\n"))
         })
     }
 }
@@ -452,6 +555,7 @@ pub fn file_tools() -> Vec<Arc<dyn Tool>> {
         Arc::new(SearchFiles),
         Arc::new(WriteFile),
         Arc::new(PatchFile),
+        Arc::new(Todo::default()),
         Arc::new(SetAutonomy),
     ]
 }

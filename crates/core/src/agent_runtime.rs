@@ -18,7 +18,7 @@ use vibedata_agent::replay::ReplayProvider;
 use vibedata_agent::session::{
     ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
 };
-use vibedata_agent::tools::file_tools;
+use vibedata_agent::tools::{ToolNote, file_tools};
 use vibedata_protocol::{SessionDto, SessionEventDto, SessionUsageDto, UsageDto};
 
 use crate::agent_sessions::{self, SqliteJournal};
@@ -83,6 +83,20 @@ fn event_dto(e: SessionEvent) -> SessionEventDto {
             completion_tokens: total.completion_tokens,
         },
         SessionEvent::Error { message } => SessionEventDto::Error { message },
+        SessionEvent::Note { note } => match note {
+            ToolNote::Artifact { path } => SessionEventDto::Artifact { path },
+            ToolNote::GitCommit {
+                id,
+                branch,
+                message,
+            } => SessionEventDto::GitCommit {
+                id,
+                branch,
+                message,
+            },
+            ToolNote::TodoAdd { id, text } => SessionEventDto::TodoAdd { id, text },
+            ToolNote::TodoUpdate { id, done } => SessionEventDto::TodoUpdate { id, done },
+        },
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use vibedata_agent::tools::{Scope, Tool, ToolContext, TypedTool};
+use vibedata_agent::tools::{Scope, Tool, ToolContext, ToolNote, TypedTool};
 
 use crate::store::Store;
 use crate::venv::Venv;
@@ -127,6 +127,7 @@ impl TypedTool for GitCommit {
         input: Self::Input,
     ) -> BoxFuture<'a, Result<String, String>> {
         let (ws, store) = (ctx.workspace.clone(), self.0.store.clone());
+        let ctx = ctx.clone();
         Box::pin(blocking(move || {
             if input.message.trim().is_empty() {
                 return Err("give a commit message".into());
@@ -150,6 +151,11 @@ impl TypedTool for GitCommit {
                 &serde_json::json!({"branch": branch, "message": input.message.trim()}),
             )
             .map_err(|e| e.to_string())?;
+            ctx.note(ToolNote::GitCommit {
+                id: id.clone(),
+                branch: branch.clone(),
+                message: input.message.trim().to_string(),
+            });
             Ok(format!("committed {} on {branch}", &id[..12.min(id.len())]))
         }))
     }

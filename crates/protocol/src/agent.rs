@@ -45,6 +45,23 @@ pub enum SessionEventDto {
     Error {
         message: String,
     },
+    /// A file the agent created or changed.
+    Artifact {
+        path: String,
+    },
+    GitCommit {
+        id: String,
+        branch: String,
+        message: String,
+    },
+    TodoAdd {
+        id: u32,
+        text: String,
+    },
+    TodoUpdate {
+        id: u32,
+        done: bool,
+    },
     /// The session ended: `completed`, `cancelled`, `budget_exceeded`, `max_turns`, `failed`.
     Finished {
         status: String,

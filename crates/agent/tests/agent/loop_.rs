@@ -97,13 +97,20 @@ async fn a_multi_tool_turn_runs_reads_alone_and_writes_after_approval() {
             .any(|e| matches!(e, SessionEvent::ApprovalNeeded { .. }))
     );
     assert!(
+        events.iter().any(|e| matches!(
+            e,
+            SessionEvent::Note { note: vibedata_agent::tools::ToolNote::Artifact { path } } if path == "models/notes.sql"
+        )),
+        "the written file is reported as an artifact"
+    );
+    assert!(
         events
             .iter()
             .any(|e| matches!(e, SessionEvent::Usage { total, .. } if total.prompt_tokens == 140))
     );
     assert_eq!(
         fake.requests()[0].json()["tools"].as_array().unwrap().len(),
-        6,
+        7,
         "the tools are offered with their schemas"
     );
 }
@@ -428,5 +435,45 @@ async fn a_patch_replaces_one_unique_passage_after_approval() {
         tool_messages(&fake, 1)[1].contains("does not occur"),
         "{:?}",
         tool_messages(&fake, 1)
+    );
+}
+
+#[tokio::test]
+async fn the_todo_tool_reports_items_as_they_are_added_and_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeFoundry::start().await;
+    fake.push(tool_turn(
+        &[("c1", "todo", r#"{"add": ["stage orders", "test orders"]}"#)],
+        (1, 1),
+    ));
+    fake.push(tool_turn(&[("c2", "todo", r#"{"done": [1]}"#)], (1, 1)));
+    fake.push(Reply::text(&["Planned."]));
+    let mut h = session(&fake, dir.path(), Scripted::new(&[]), Redactor::default());
+    h.session.run().await;
+    use vibedata_agent::tools::ToolNote;
+    let notes: Vec<ToolNote> = drain(&mut h.events)
+        .into_iter()
+        .filter_map(|e| match e {
+            SessionEvent::Note { note } => Some(note),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            ToolNote::TodoAdd {
+                id: 1,
+                text: "stage orders".into()
+            },
+            ToolNote::TodoAdd {
+                id: 2,
+                text: "test orders".into()
+            },
+            ToolNote::TodoUpdate { id: 1, done: true },
+        ]
+    );
+    assert_eq!(
+        tool_messages(&fake, 2)[1],
+        "1. [x] stage orders\n2. [ ] test orders"
     );
 }

@@ -310,10 +310,7 @@ async fn workspace_tools_use_the_real_git_dbt_duckdb_and_skills() {
             .unwrap()
             .clone()
     };
-    let ctx = ToolContext {
-        workspace: demo.path.clone(),
-        policy: Arc::new(RwLock::new(Policy::default())),
-    };
+    let ctx = ToolContext::new(demo.path.clone(), Arc::new(RwLock::new(Policy::default())));
 
     let status = tool("git_status").call(&ctx, json!({})).await.unwrap();
     assert!(

@@ -27,6 +27,8 @@ enum Item {
         approval: Option<Approval>,
     },
     Error(String),
+    /// An artifact or a commit the agent produced.
+    Note(String),
 }
 
 #[derive(Clone, Copy)]
@@ -35,6 +37,7 @@ struct Panel {
     usage: RwSignal<(u64, u64)>,
     status: RwSignal<Option<String>>,
     session: RwSignal<Option<SessionDto>>,
+    todos: RwSignal<Vec<(u32, String, bool)>>,
 }
 
 impl Panel {
@@ -77,6 +80,27 @@ impl Panel {
             SessionEventDto::Error { message } => {
                 self.items.update(|items| items.push(Item::Error(message)))
             }
+            SessionEventDto::Artifact { path } => self
+                .items
+                .update(|items| items.push(Item::Note(format!("changed {path}")))),
+            SessionEventDto::GitCommit {
+                id,
+                branch,
+                message,
+            } => self.items.update(|items| {
+                items.push(Item::Note(format!(
+                    "committed {} on {branch}: {message}",
+                    &id[..id.len().min(10)]
+                )))
+            }),
+            SessionEventDto::TodoAdd { id, text } => {
+                self.todos.update(|t| t.push((id, text, false)))
+            }
+            SessionEventDto::TodoUpdate { id, done } => self.todos.update(|t| {
+                if let Some(item) = t.iter_mut().find(|(i, _, _)| *i == id) {
+                    item.2 = done;
+                }
+            }),
             SessionEventDto::Finished { status, message } => {
                 if let Some(m) = message {
                     self.items.update(|items| items.push(Item::Error(m)));
@@ -108,6 +132,7 @@ pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
         usage: RwSignal::new((0, 0)),
         status: RwSignal::new(None),
         session: RwSignal::new(None),
+        todos: RwSignal::new(Vec::new()),
     };
     let prompt = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ErrorDto>);
@@ -116,6 +141,7 @@ pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
         ev.prevent_default();
         let (id, text) = (workspace_id.get_value(), prompt.get_untracked());
         panel.items.set(Vec::new());
+        panel.todos.set(Vec::new());
         panel.usage.set((0, 0));
         panel.status.set(Some("running".into()));
         spawn_local(async move {
@@ -171,6 +197,16 @@ pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
             </form>
             {move || error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="agent-error">{e.message}</p> })}
             {header}
+            {move || {
+                let todos = panel.todos.get();
+                (!todos.is_empty()).then(|| view! {
+                    <ul class="todos" data-testid="agent-todos">
+                        {todos.into_iter().map(|(id, text, done)| view! {
+                            <li data-testid="agent-todo" data-done=done.to_string()>{if done { "☑ " } else { "☐ " }}{format!("{id}. {text}")}</li>
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
             <div class="agent-items">{items}</div>
         </div>
     }
@@ -189,6 +225,9 @@ fn item_view(
         Item::Error(message) => {
             view! { <p class="error-inline" data-testid="agent-event-error">{message}</p> }
                 .into_any()
+        }
+        Item::Note(text) => {
+            view! { <p class="muted agent-note" data-testid="agent-note">{text}</p> }.into_any()
         }
         Item::Tool {
             call_id,
