@@ -25,6 +25,8 @@ fn main() {
         "decide_approval",
         "cancel_session",
         "agent_usage",
+        "list_sessions",
+        "resume_session",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -221,3 +221,22 @@ pub async fn cancel_session(
 pub async fn agent_usage(state: State<'_, AppState>) -> Result<UsageDto, ErrorDto> {
     Ok(state.studio()?.usage().await?)
 }
+
+#[tauri::command]
+pub async fn list_sessions(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<Vec<SessionDto>, ErrorDto> {
+    Ok(state.studio()?.list_sessions(&workspace_id).await?)
+}
+
+/// Continues an interrupted or cancelled session; its events stream over `on_event`.
+#[tauri::command]
+pub async fn resume_session(
+    state: State<'_, AppState>,
+    session_id: String,
+    on_event: Channel<SessionEventDto>,
+) -> Result<SessionDto, ErrorDto> {
+    let forward = move |event: SessionEventDto| drop(on_event.send(event));
+    Ok(state.studio()?.resume_session(&session_id, forward).await?)
+}

@@ -79,6 +79,8 @@ fn main() {
             commands::decide_approval,
             commands::cancel_session,
             commands::agent_usage,
+            commands::list_sessions,
+            commands::resume_session,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -367,3 +367,21 @@ pub async fn cancel_session(session_id: &str) -> Result<(), ErrorDto> {
 pub async fn agent_usage() -> Result<UsageDto, ErrorDto> {
     call("agent_usage", &NoArgs {}).await
 }
+
+pub async fn list_sessions(workspace_id: &str) -> Result<Vec<SessionDto>, ErrorDto> {
+    call("list_sessions", &Workspace { workspace_id }).await
+}
+
+/// Continues an interrupted or cancelled session; `on_event` receives its events.
+pub async fn resume_session(
+    session_id: &str,
+    on_event: impl Fn(SessionEventDto) + 'static,
+) -> Result<SessionDto, ErrorDto> {
+    call_with_channel(
+        "resume_session",
+        &SessionArgs { session_id },
+        "onEvent",
+        channel(on_event),
+    )
+    .await
+}

@@ -77,6 +77,14 @@ impl ReplayProvider {
     }
 }
 
+impl ReplayProvider {
+    /// Continues a recording from turn `turn` (a resumed session has already had the earlier ones).
+    pub fn starting_at(self, turn: usize) -> Self {
+        self.next.store(turn, Ordering::SeqCst);
+        self
+    }
+}
+
 impl Provider for ReplayProvider {
     fn label(&self) -> String {
         format!("replay of {}", self.source)

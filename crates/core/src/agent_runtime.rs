@@ -175,8 +175,39 @@ impl Studio {
             agent_sessions::create(&store, Some(&ws_id), "build", &label2, is_replay, &stored)
         })
         .await?;
+        self.launch(
+            &session_id,
+            ws.path.clone(),
+            provider,
+            redactor,
+            first,
+            Default::default(),
+            on_event,
+        )
+        .await?;
+        Ok(SessionDto {
+            id: session_id,
+            agent: "build".into(),
+            provider: label,
+            is_replay,
+            status: "running".into(),
+        })
+    }
+
+    /// Runs a session (new or resumed) in the background, journaled; events go to `on_event`.
+    #[allow(clippy::too_many_arguments)]
+    async fn launch(
+        &self,
+        session_id: &str,
+        workspace: std::path::PathBuf,
+        provider: Arc<dyn Provider>,
+        redactor: Redactor,
+        messages: Vec<Message>,
+        usage: vibedata_agent::message::Usage,
+        on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<()> {
         let store = self.store.clone();
-        let sid = session_id.clone();
+        let sid = session_id.to_owned();
         let journal = blocking(move || SqliteJournal::start(store, sid, "build".into())).await?;
 
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -195,14 +226,15 @@ impl Studio {
             Arc::new(RwLock::new(Policy::default())),
             approvals.clone(),
             redactor,
-            SessionConfig::new(ws.path.clone()),
+            SessionConfig::new(workspace),
             cancel.clone(),
             tx,
-            first,
+            messages,
         );
         session.set_journal(journal.clone());
+        session.set_usage(usage);
         if let Ok(mut running) = self.sessions.lock() {
-            running.insert(session_id.clone(), Running { cancel, approvals });
+            running.insert(session_id.to_owned(), Running { cancel, approvals });
         }
         let on_event = Arc::new(on_event);
         let forward = on_event.clone();
@@ -212,9 +244,13 @@ impl Studio {
             }
         });
         let store = self.store.clone();
-        let sid = session_id.clone();
+        let sid = session_id.to_owned();
+        let registry = self.sessions.clone();
         tokio::spawn(async move {
             let outcome = session.run().await;
+            if let Ok(mut running) = registry.lock() {
+                running.remove(&sid);
+            }
             let (status, message) = outcome_status(&outcome);
             let flushed = {
                 let store = store.clone();
@@ -234,13 +270,85 @@ impl Studio {
                 message,
             });
         });
-        Ok(SessionDto {
-            id: session_id,
-            agent: "build".into(),
-            provider: label,
-            is_replay,
-            status: "running".into(),
+        Ok(())
+    }
+
+    /// Sessions of a workspace, newest first (to reopen or resume).
+    pub async fn list_sessions(&self, workspace_id: &str) -> Result<Vec<SessionDto>> {
+        let (store, id) = (self.store.clone(), workspace_id.to_owned());
+        blocking(move || agent_sessions::list(&store, &id)).await
+    }
+
+    /// Continues an interrupted (or cancelled) session from its stored transcript: pending tool
+    /// calls are asked again, then the loop goes on.
+    pub async fn resume_session(
+        &self,
+        session_id: &str,
+        on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<SessionDto> {
+        if self
+            .sessions
+            .lock()
+            .map(|r| r.contains_key(session_id))
+            .unwrap_or(false)
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "session {session_id} is already running"
+            )));
+        }
+        let (store, id) = (self.store.clone(), session_id.to_owned());
+        let (loaded, ws) = blocking(move || {
+            let loaded = agent_sessions::load(&store, &id)?;
+            let ws_id = agent_sessions::workspace_of(&store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("session {id} has no workspace")))?;
+            let ws = workspace::find_by_id(&store, &ws_id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {ws_id}")))?;
+            Ok((loaded, ws))
         })
+        .await?;
+        if !matches!(loaded.status.as_str(), "interrupted" | "cancelled") {
+            return Err(CoreError::InvalidInput(format!(
+                "session {session_id} is {}; only interrupted or cancelled sessions resume",
+                loaded.status
+            )));
+        }
+        let provider: Arc<dyn Provider> = if loaded.is_replay {
+            // A replay continues at the turn it had reached.
+            let turns = loaded
+                .messages
+                .iter()
+                .filter(|m| m.role == vibedata_agent::message::Role::Assistant)
+                .count();
+            Arc::new(
+                ReplayProvider::parse(DEMO_REPLAY)
+                    .map_err(CoreError::Internal)?
+                    .starting_at(turns),
+            )
+        } else {
+            self.agent_provider()?
+        };
+        let store = self.store.clone();
+        let sid = session_id.to_owned();
+        blocking(move || agent_sessions::set_status(&store, &sid, "running")).await?;
+        let redactor = self.redactor()?;
+        let dto = SessionDto {
+            id: loaded.id.clone(),
+            agent: loaded.agent.clone(),
+            provider: loaded.provider.clone(),
+            is_replay: loaded.is_replay,
+            status: "running".into(),
+        };
+        self.launch(
+            session_id,
+            ws.path.clone(),
+            provider,
+            redactor,
+            loaded.messages,
+            loaded.usage,
+            on_event,
+        )
+        .await?;
+        Ok(dto)
     }
 
     /// A person's answer to a pending approval.

@@ -136,6 +136,32 @@ pub fn load(store: &Store, id: &str) -> Result<Loaded> {
     .ok_or_else(|| CoreError::NotFound(format!("no agent session {id}")))
 }
 
+/// The workspace a session works on.
+pub fn workspace_of(store: &Store, id: &str) -> Result<Option<String>> {
+    store.with(|c| {
+        c.query_row(
+            "SELECT workspace_id FROM agent_sessions WHERE id = ?1",
+            [id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()
+        .map(Option::flatten)
+    })
+}
+
+/// Sessions of a workspace, newest first.
+pub fn list(store: &Store, workspace_id: &str) -> Result<Vec<vibedata_protocol::SessionDto>> {
+    store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT id, agent, provider, is_replay, status FROM agent_sessions WHERE workspace_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 50",
+        )?;
+        stmt.query_map([workspace_id], |r| {
+            Ok(vibedata_protocol::SessionDto { id: r.get(0)?, agent: r.get(1)?, provider: r.get(2)?, is_replay: r.get(3)?, status: r.get(4)? })
+        })?
+        .collect()
+    })
+}
+
 pub fn set_status(store: &Store, id: &str, status: &str) -> Result<()> {
     store.with(|c| {
         c.execute(

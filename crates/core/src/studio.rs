@@ -27,7 +27,7 @@ pub struct Studio {
     /// The last fetch of each workspace in this session: when it succeeded, or why it failed.
     pub(crate) fetches: std::sync::Mutex<HashMap<String, crate::git_workflow::FetchRecord>>,
     /// Agent sessions running in this process, by session id.
-    pub(crate) sessions: std::sync::Mutex<HashMap<String, crate::agent_runtime::Running>>,
+    pub(crate) sessions: Arc<std::sync::Mutex<HashMap<String, crate::agent_runtime::Running>>>,
 }
 
 impl Studio {
@@ -48,7 +48,7 @@ impl Studio {
             demo_ready: OnceCell::new(),
             domains: Mutex::new(HashMap::new()),
             fetches: std::sync::Mutex::new(HashMap::new()),
-            sessions: std::sync::Mutex::new(HashMap::new()),
+            sessions: Arc::new(std::sync::Mutex::new(HashMap::new())),
         })
     }
 

@@ -394,3 +394,85 @@ async fn workspace_tools_use_the_real_git_dbt_duckdb_and_skills() {
     );
     assert_eq!(audit::verify(&store).unwrap().broken, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_session_resumes_where_it_stopped() {
+    use vibedata_protocol::SessionEventDto as E;
+    let (_dir, paths) = crate::fresh_paths();
+    let studio = vibedata_core::Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let next = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<E>| {
+        let mut rx_events = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            rx_events.push(e);
+        }
+        rx_events
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .start_session(&demo.id, "Add a summary.".into(), move |e| drop(tx.send(e)))
+        .await
+        .unwrap();
+    // Wait for the approval, then cancel instead of answering.
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            E::ApprovalNeeded { .. } => break,
+            _ => continue,
+        }
+    }
+    studio.cancel_session(&session.id).unwrap();
+    loop {
+        if let E::Finished { status, .. } =
+            tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+                .await
+                .unwrap()
+                .unwrap()
+        {
+            assert_eq!(status, "cancelled");
+            break;
+        }
+    }
+    let _ = next(&mut rx);
+    let listed = studio.list_sessions(&demo.id).await.unwrap();
+    assert_eq!(listed[0].status, "cancelled");
+    assert!(!demo.path.join("models/marts/account_summary.sql").exists());
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let resumed = studio
+        .resume_session(&session.id, move |e| drop(tx.send(e)))
+        .await
+        .unwrap();
+    assert_eq!(resumed.id, session.id);
+    let mut text = String::new();
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            E::ApprovalNeeded { call_id, tool, .. } => {
+                assert_eq!(tool, "write_file", "the pending write is asked again");
+                studio.decide_approval(&session.id, &call_id, true).unwrap();
+            }
+            E::Delta { text: t } => text.push_str(&t),
+            E::Finished { status, .. } => {
+                assert_eq!(status, "completed");
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        text.starts_with("Added models/marts/account_summary.sql"),
+        "the replay continued at its next turn: {text}"
+    );
+    assert!(demo.path.join("models/marts/account_summary.sql").is_file());
+    assert!(
+        studio.resume_session(&session.id, |_| {}).await.is_err(),
+        "a completed session does not resume"
+    );
+}

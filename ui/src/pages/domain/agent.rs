@@ -188,8 +188,51 @@ pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
             .map(|item| item_view(item, session_id.clone(), panel, error))
             .collect_view()
     };
+    // Earlier sessions of this workspace, refreshed when one ends.
+    let earlier = LocalResource::new(move || {
+        let _ = panel.status.get();
+        let id = workspace_id.get_value();
+        async move { api::list_sessions(&id).await }
+    });
+    let resume = move |session_id: String| {
+        panel.items.set(Vec::new());
+        panel.todos.set(Vec::new());
+        panel.status.set(Some("running".into()));
+        spawn_local(async move {
+            match api::resume_session(&session_id, move |e| panel.apply(e)).await {
+                Ok(session) => panel.session.set(Some(session)),
+                Err(e) => {
+                    panel.status.set(None);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let sessions = move || {
+        earlier.get().and_then(|r| r.ok()).filter(|l| !l.is_empty()).map(|list| {
+            view! {
+                <details class="earlier">
+                    <summary>"Earlier sessions (" {list.len()} ")"</summary>
+                    <ul class="plain">
+                        {list.into_iter().map(|s| {
+                            let id = s.id.clone();
+                            let resumable = matches!(s.status.as_str(), "interrupted" | "cancelled");
+                            view! {
+                                <li data-testid="session-row" data-status=s.status.clone()>
+                                    <code>{s.id.chars().take(8).collect::<String>()}</code>
+                                    " " {s.status.clone()} " · " {s.provider.clone()}
+                                    {resumable.then(|| view! { <button class="link" data-testid="session-resume" on:click=move |_| resume(id.clone())>" Resume"</button> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </details>
+            }
+        })
+    };
     view! {
         <div class="agent" data-testid="agent-pane">
+            {sessions}
             <form class="agent-prompt" on:submit=start>
                 <textarea rows="3" placeholder="What should the build agent do in this domain?" data-testid="agent-prompt"
                     prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
