@@ -46,6 +46,15 @@ enum Command {
         #[command(subcommand)]
         action: CredentialAction,
     },
+    /// Set a tool's autonomy level on a workspace (a person's decision; audited).
+    Autonomy {
+        /// Workspace name.
+        workspace: String,
+        /// Tool name, e.g. write_file.
+        tool: String,
+        /// L1, L2 or L3.
+        level: String,
+    },
     /// The hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -202,6 +211,29 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
         }
         Command::Index { path, compare } => index(json, path, compare).await,
         Command::Credentials { action } => credentials(json, action).await,
+        Command::Autonomy {
+            workspace,
+            tool,
+            level,
+        } => {
+            let studio = Studio::open(paths).await?;
+            let list = studio.list_workspaces().await?;
+            let ws = list
+                .iter()
+                .find(|w| w.name == workspace)
+                .ok_or_else(|| anyhow::anyhow!("no workspace named {workspace}"))?;
+            studio
+                .set_autonomy(&ws.id, tool.clone(), level.clone())
+                .await?;
+            let value = serde_json::json!({"workspace": workspace, "tool": tool, "level": level.to_uppercase()});
+            print(json, &value, |_| {
+                println!(
+                    "{tool} is now {} on {workspace} (recorded in the audit log)",
+                    level.to_uppercase()
+                )
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             action: AuditAction::Verify,
         } => {

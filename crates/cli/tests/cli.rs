@@ -362,3 +362,20 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn autonomy_grants_are_a_persons_audited_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vibedata(dir.path(), &["autonomy", "demo-crm", "write_file", "L3"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("write_file is now L3 on demo-crm"));
+    let bad = vibedata(dir.path(), &["autonomy", "demo-crm", "write_file", "L9"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let verify = vibedata(dir.path(), &["audit", "verify", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(v["records"], 1, "the grant is in the audit log: {v}");
+}

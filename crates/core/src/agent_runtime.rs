@@ -11,7 +11,6 @@ use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use vibedata_agent::message::Message;
-use vibedata_agent::policy::Policy;
 use vibedata_agent::provider::Provider;
 use vibedata_agent::redact::Redactor;
 use vibedata_agent::replay::ReplayProvider;
@@ -177,6 +176,7 @@ impl Studio {
         .await?;
         self.launch(
             &session_id,
+            &ws.id,
             ws.path.clone(),
             provider,
             redactor,
@@ -199,6 +199,7 @@ impl Studio {
     async fn launch(
         &self,
         session_id: &str,
+        workspace_id: &str,
         workspace: std::path::PathBuf,
         provider: Arc<dyn Provider>,
         redactor: Redactor,
@@ -206,6 +207,13 @@ impl Studio {
         usage: vibedata_agent::message::Usage,
         on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
     ) -> Result<()> {
+        let (store, ws_id, ws_path) = (
+            self.store.clone(),
+            workspace_id.to_owned(),
+            workspace.clone(),
+        );
+        let policy =
+            blocking(move || crate::autonomy::policy_for(&store, &ws_id, &ws_path)).await?;
         let store = self.store.clone();
         let sid = session_id.to_owned();
         let journal = blocking(move || SqliteJournal::start(store, sid, "build".into())).await?;
@@ -223,7 +231,7 @@ impl Studio {
         let mut session = Session::new(
             provider,
             tools,
-            Arc::new(RwLock::new(Policy::default())),
+            Arc::new(RwLock::new(policy)),
             approvals.clone(),
             redactor,
             SessionConfig::new(workspace),
@@ -340,6 +348,7 @@ impl Studio {
         };
         self.launch(
             session_id,
+            &ws.id,
             ws.path.clone(),
             provider,
             redactor,
@@ -349,6 +358,28 @@ impl Studio {
         )
         .await?;
         Ok(dto)
+    }
+
+    /// A person sets a tool's autonomy level on a workspace (audited). Not reachable by agents.
+    pub async fn set_autonomy(
+        &self,
+        workspace_id: &str,
+        tool: String,
+        level: String,
+    ) -> Result<()> {
+        let (store, id) = (self.store.clone(), workspace_id.to_owned());
+        blocking(move || {
+            workspace::find_by_id(&store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+            crate::autonomy::grant(
+                &store,
+                &id,
+                &tool,
+                crate::autonomy::parse_level(&level)?,
+                "person",
+            )
+        })
+        .await
     }
 
     /// A person's answer to a pending approval.

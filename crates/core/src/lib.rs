@@ -14,6 +14,7 @@ pub mod agent_runtime;
 pub mod agent_sessions;
 pub mod agent_tools;
 pub mod audit;
+pub mod autonomy;
 pub mod changes;
 pub mod credentials;
 pub mod demo;

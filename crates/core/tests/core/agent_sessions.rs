@@ -476,3 +476,51 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
         "a completed session does not resume"
     );
 }
+
+/// Logs written while a session reads a secret never contain it (everything on this thread is
+/// captured at TRACE level).
+#[tokio::test]
+async fn canary_secrets_never_reach_the_logs() {
+    use std::io::Write;
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(ws.join("models")).unwrap();
+    std::fs::write(ws.join("secret.env"), format!("API_TOKEN={CANARY}\n")).unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("studio.sqlite3")).unwrap());
+    let fake = FakeFoundry::start().await;
+    fake.push(Reply::rate_limited(50));
+    fake.push(write_turn());
+    fake.push(Reply::text(&["Done."]));
+    let id = agent_sessions::create(&store, None, "build", "test", false, &[]).unwrap();
+    let first = vec![Message::user(format!("token {CANARY}"))];
+    let (mut s, journal, _cancel) = session(&fake, &ws, &store, &id, first, vec![false]);
+    s.run().await;
+    journal.flush();
+    let logs = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    assert!(
+        logs.contains("retried"),
+        "the capture works (the 429 retry is logged): {logs}"
+    );
+    assert!(!logs.contains(CANARY), "the canary reached the logs");
+    assert!(!logs.contains("k-123456"), "the API key reached the logs");
+}
