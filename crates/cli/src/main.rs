@@ -55,6 +55,21 @@ enum Command {
         /// L1, L2 or L3.
         level: String,
     },
+    /// Session ceilings and the deployment's prices, applied to every agent session.
+    Budget {
+        /// Stop a session at this many tokens.
+        #[arg(long)]
+        max_tokens: Option<u64>,
+        /// Stop a session at this cost (needs both prices).
+        #[arg(long)]
+        max_cost: Option<f64>,
+        /// Price per 1,000 prompt tokens.
+        #[arg(long)]
+        prompt_per_1k: Option<f64>,
+        /// Price per 1,000 completion tokens.
+        #[arg(long)]
+        completion_per_1k: Option<f64>,
+    },
     /// The hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -211,6 +226,48 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
         }
         Command::Index { path, compare } => index(json, path, compare).await,
         Command::Credentials { action } => credentials(json, action).await,
+        Command::Budget {
+            max_tokens,
+            max_cost,
+            prompt_per_1k,
+            completion_per_1k,
+        } => {
+            let studio = Studio::open(paths).await?;
+            if max_tokens.is_some()
+                || max_cost.is_some()
+                || prompt_per_1k.is_some()
+                || completion_per_1k.is_some()
+            {
+                let settings = vibedata_core::budget_settings::BudgetSettings {
+                    max_tokens,
+                    max_cost,
+                    prompt_per_1k,
+                    completion_per_1k,
+                };
+                studio.set_budget_settings(settings).await?;
+            }
+            let current = studio.budget_settings().await?;
+            print(json, &current, |b| {
+                let show = |v: Option<String>| v.unwrap_or_else(|| "none".into());
+                println!(
+                    "max tokens per session   {}",
+                    show(b.max_tokens.map(|v| v.to_string()))
+                );
+                println!(
+                    "max cost per session     {}",
+                    show(b.max_cost.map(|v| format!("{v:.4}")))
+                );
+                println!(
+                    "price per 1k prompt      {}",
+                    show(b.prompt_per_1k.map(|v| format!("{v:.6}")))
+                );
+                println!(
+                    "price per 1k completion  {}",
+                    show(b.completion_per_1k.map(|v| format!("{v:.6}")))
+                );
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Autonomy {
             workspace,
             tool,

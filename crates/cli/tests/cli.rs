@@ -379,3 +379,61 @@ fn autonomy_grants_are_a_persons_audited_decision() {
     let v: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
     assert_eq!(v["records"], 1, "the grant is in the audit log: {v}");
 }
+
+#[test]
+fn audit_verify_on_a_real_agent_session_then_after_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = vibedata_core::Paths::under(dir.path(), dir.path().join("no-venv"));
+    let db = paths.database();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let studio = vibedata_core::Studio::open(paths).await.unwrap();
+        let demo = studio.ensure_demo().await.unwrap().workspace;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let session = studio
+            .start_session(&demo.id, "Add a summary.".into(), move |e| drop(tx.send(e)))
+            .await
+            .unwrap();
+        while let Some(event) = rx.recv().await {
+            match event {
+                vibedata_protocol::SessionEventDto::ApprovalNeeded { call_id, .. } => {
+                    studio.decide_approval(&session.id, &call_id, true).unwrap()
+                }
+                vibedata_protocol::SessionEventDto::Finished { status, .. } => {
+                    assert_eq!(status, "completed");
+                    break;
+                }
+                _ => {}
+            }
+        }
+    });
+    let ok = vibedata(dir.path(), &["audit", "verify", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert!(
+        ok.status.success() && v["records"].as_u64().unwrap() >= 4,
+        "session start, tool runs and the approval are audited: {v}"
+    );
+    {
+        let store = vibedata_core::store::Store::open(&db).unwrap();
+        store
+            .with(|c| {
+                c.execute_batch("DROP TRIGGER audit_log_no_update;")?;
+                c.execute(
+                    "UPDATE audit_log SET action = 'denied' WHERE action = 'approved'",
+                    [],
+                )
+            })
+            .unwrap();
+    }
+    let broken = vibedata(dir.path(), &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        out.contains("BROKEN at record") && out.contains("was altered"),
+        "{out}"
+    );
+}

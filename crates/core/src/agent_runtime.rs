@@ -123,10 +123,28 @@ impl Studio {
                     .unwrap_or_else(|_| "gpt-4o".into());
                 let key = credentials::get("foundry-api-key")?
                     .ok_or_else(|| CoreError::InvalidInput("no Foundry API key in the keychain: run `vibedata credentials set foundry-api-key`".into()))?;
+                // `v1` (default), `classic:<api-version>`, or `openai` for any compatible endpoint.
+                let style = match std::env::var("VIBEDATA_FOUNDRY_STYLE")
+                    .unwrap_or_default()
+                    .as_str()
+                {
+                    "" | "v1" => vibedata_agent::foundry::ApiStyle::V1,
+                    "openai" => vibedata_agent::foundry::ApiStyle::OpenAiCompatible,
+                    other => match other.strip_prefix("classic:") {
+                        Some(version) => vibedata_agent::foundry::ApiStyle::Classic {
+                            api_version: version.to_string(),
+                        },
+                        None => {
+                            return Err(CoreError::InvalidInput(format!(
+                                "VIBEDATA_FOUNDRY_STYLE '{other}': use v1, openai or classic:<api-version>"
+                            )));
+                        }
+                    },
+                };
                 let config = vibedata_agent::foundry::FoundryConfig::new(
                     base_url,
                     deployment,
-                    vibedata_agent::foundry::ApiStyle::V1,
+                    style,
                     vibedata_agent::foundry::Credential::ApiKey(key),
                 );
                 Ok(Arc::new(
@@ -212,8 +230,13 @@ impl Studio {
             workspace_id.to_owned(),
             workspace.clone(),
         );
-        let policy =
-            blocking(move || crate::autonomy::policy_for(&store, &ws_id, &ws_path)).await?;
+        let (policy, budget) = blocking(move || {
+            Ok((
+                crate::autonomy::policy_for(&store, &ws_id, &ws_path)?,
+                crate::budget_settings::load(&store)?.budget(),
+            ))
+        })
+        .await?;
         let store = self.store.clone();
         let sid = session_id.to_owned();
         let journal = blocking(move || SqliteJournal::start(store, sid, "build".into())).await?;
@@ -241,6 +264,7 @@ impl Studio {
         );
         session.set_journal(journal.clone());
         session.set_usage(usage);
+        session.set_budget(budget);
         if let Ok(mut running) = self.sessions.lock() {
             running.insert(session_id.to_owned(), Running { cancel, approvals });
         }
@@ -358,6 +382,20 @@ impl Studio {
         )
         .await?;
         Ok(dto)
+    }
+
+    /// The session ceilings and deployment prices applied to new sessions.
+    pub async fn budget_settings(&self) -> Result<crate::budget_settings::BudgetSettings> {
+        let store = self.store.clone();
+        blocking(move || crate::budget_settings::load(&store)).await
+    }
+
+    pub async fn set_budget_settings(
+        &self,
+        settings: crate::budget_settings::BudgetSettings,
+    ) -> Result<()> {
+        let store = self.store.clone();
+        blocking(move || crate::budget_settings::save(&store, &settings)).await
     }
 
     /// A person sets a tool's autonomy level on a workspace (audited). Not reachable by agents.

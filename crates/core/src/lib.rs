@@ -15,6 +15,7 @@ pub mod agent_sessions;
 pub mod agent_tools;
 pub mod audit;
 pub mod autonomy;
+pub mod budget_settings;
 pub mod changes;
 pub mod credentials;
 pub mod demo;

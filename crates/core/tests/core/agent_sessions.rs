@@ -524,3 +524,42 @@ async fn canary_secrets_never_reach_the_logs() {
     assert!(!logs.contains(CANARY), "the canary reached the logs");
     assert!(!logs.contains("k-123456"), "the API key reached the logs");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configured_token_ceiling_stops_an_app_session() {
+    use vibedata_protocol::SessionEventDto as E;
+    let (_dir, paths) = crate::fresh_paths();
+    let studio = vibedata_core::Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    studio
+        .set_budget_settings(vibedata_core::budget_settings::BudgetSettings {
+            max_tokens: Some(1000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .start_session(&demo.id, "Add a summary.".into(), move |e| drop(tx.send(e)))
+        .await
+        .unwrap();
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            // After the second turn 1,989 tokens are spent; its write is denied, and no third
+            // model call is made.
+            E::ApprovalNeeded { call_id, .. } => studio
+                .decide_approval(&session.id, &call_id, false)
+                .unwrap(),
+            E::Finished { status, message } => {
+                assert_eq!(status, "budget_exceeded");
+                assert!(message.unwrap().contains("1000"));
+                break;
+            }
+            _ => {}
+        }
+    }
+}
