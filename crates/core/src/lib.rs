@@ -24,6 +24,8 @@ pub mod error;
 pub mod git;
 pub mod git_workflow;
 pub mod identity;
+pub mod intent;
+pub mod intents;
 pub mod observability;
 pub mod paths;
 pub mod registration;

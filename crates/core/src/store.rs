@@ -17,11 +17,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0002_profile.sql")),
         M::up(include_str!("store/0003_agents.sql")),
         M::up(include_str!("store/0004_autonomy.sql")),
+        M::up(include_str!("store/0005_intents.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 #[derive(Debug)]
 pub struct Store {

@@ -142,3 +142,18 @@ pub struct IdentityDto {
     pub name: String,
     pub email: String,
 }
+
+/// An intent: a change asked for in plain words, on its branch `intent/<slug>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntentDto {
+    pub id: String,
+    pub workspace_id: String,
+    pub slug: String,
+    pub title: String,
+    /// `draft`, `planning`, `plan_approved`, `building`, `validating`, `validation_failed`,
+    /// `ready`, `pull_request`, `merged`, `deployed`.
+    pub state: String,
+    pub branch: String,
+    pub plan_version: u32,
+    pub build_rounds: u32,
+}

@@ -6,6 +6,7 @@ mod demo;
 mod domain;
 mod git;
 mod index_agreement;
+mod intents;
 mod registration;
 mod studio;
 
