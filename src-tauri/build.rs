@@ -27,6 +27,9 @@ fn main() {
         "agent_usage",
         "list_sessions",
         "resume_session",
+        "create_intent",
+        "list_intents",
+        "intent_step",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -6,8 +6,8 @@ use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
-    IdentityDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
-    SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
+    IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto, NodeDetailDto,
+    NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
 };
 
 #[tauri::command]
@@ -239,4 +239,31 @@ pub async fn resume_session(
 ) -> Result<SessionDto, ErrorDto> {
     let forward = move |event: SessionEventDto| drop(on_event.send(event));
     Ok(state.studio()?.resume_session(&session_id, forward).await?)
+}
+
+#[tauri::command]
+pub async fn create_intent(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    title: String,
+) -> Result<IntentDto, ErrorDto> {
+    Ok(state.studio()?.create_intent(&workspace_id, title).await?)
+}
+
+#[tauri::command]
+pub async fn list_intents(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<Vec<IntentDto>, ErrorDto> {
+    Ok(state.studio()?.list_intents(&workspace_id).await?)
+}
+
+/// A person's lifecycle step (the window only ever speaks for the person using it).
+#[tauri::command]
+pub async fn intent_step(
+    state: State<'_, AppState>,
+    intent_id: String,
+    step: String,
+) -> Result<IntentDto, ErrorDto> {
+    Ok(state.studio()?.intent_step(&intent_id, &step).await?)
 }

@@ -81,6 +81,9 @@ fn main() {
             commands::agent_usage,
             commands::list_sessions,
             commands::resume_session,
+            commands::create_intent,
+            commands::list_intents,
+            commands::intent_step,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

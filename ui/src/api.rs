@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto,
-    GitStateDto, IdentityDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto,
-    NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
+    GitStateDto, IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto,
+    NodeDetailDto, NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
 };
 use wasm_bindgen::prelude::*;
 
@@ -384,4 +384,37 @@ pub async fn resume_session(
         channel(on_event),
     )
     .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IntentArgs<'a> {
+    workspace_id: &'a str,
+    title: &'a str,
+}
+
+pub async fn create_intent(workspace_id: &str, title: &str) -> Result<IntentDto, ErrorDto> {
+    call(
+        "create_intent",
+        &IntentArgs {
+            workspace_id,
+            title,
+        },
+    )
+    .await
+}
+
+pub async fn list_intents(workspace_id: &str) -> Result<Vec<IntentDto>, ErrorDto> {
+    call("list_intents", &Workspace { workspace_id }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepArgs<'a> {
+    intent_id: &'a str,
+    step: &'a str,
+}
+
+pub async fn intent_step(intent_id: &str, step: &str) -> Result<IntentDto, ErrorDto> {
+    call("intent_step", &StepArgs { intent_id, step }).await
 }

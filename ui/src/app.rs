@@ -1,5 +1,6 @@
 use crate::pages::{
     domains::DomainsPage, not_built::NotBuilt, settings::SettingsPage, skills::SkillsPage,
+    studio::StudioPage,
 };
 use leptos::prelude::*;
 
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                 {move || match area.get() {
                     Area::Domains => view! { <DomainsPage /> }.into_any(),
                     Area::Skills => view! { <SkillsPage /> }.into_any(),
+                    Area::Studio => view! { <StudioPage /> }.into_any(),
                     Area::Settings => view! { <SettingsPage /> }.into_any(),
                     other => view! { <NotBuilt area=other /> }.into_any(),
                 }}

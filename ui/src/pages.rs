@@ -3,3 +3,4 @@ pub mod domains;
 pub mod not_built;
 pub mod settings;
 pub mod skills;
+pub mod studio;

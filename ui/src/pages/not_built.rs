@@ -5,9 +5,6 @@ use leptos::prelude::*;
 #[component]
 pub fn NotBuilt(area: Area) -> impl IntoView {
     let what = match area {
-        Area::Studio => {
-            "Turn an intent into tested dbt models with the Requirements, Build and Validation agents."
-        }
         Area::Review => {
             "Review a feature branch: code diff, lineage impact, contract breaks and a data diff."
         }

@@ -7,6 +7,7 @@ mod domains;
 mod navigation;
 mod registration;
 mod store_errors;
+mod studio;
 
 use std::time::Duration;
 use vibedata_e2e::{App, Launch};

@@ -1,0 +1,147 @@
+//! The Studio: a domain's intents with their lifecycle state, a box to start a new one, and the
+//! person's steps (start planning, approve the plan, revise it, …). The plan, build and validation
+//! agents that fill an intent arrive with the build-loop work; here the lifecycle is already real.
+
+use crate::api;
+use crate::view_helpers::{error_panel, loading};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use vibedata_protocol::{ErrorDto, IntentDto};
+
+/// Steps a person can take from each state, with their labels.
+fn steps_for(state: &str) -> &'static [(&'static str, &'static str)] {
+    match state {
+        "draft" => &[("start_planning", "Start planning")],
+        "planning" => &[("approve_plan", "Approve the plan")],
+        "plan_approved" => &[
+            ("start_build", "Start the build"),
+            ("revise_plan", "Revise the plan"),
+        ],
+        "building" => &[
+            ("start_validation", "Validate"),
+            ("revise_plan", "Revise the plan"),
+        ],
+        "validation_failed" => &[
+            ("retry_build", "Build again"),
+            ("revise_plan", "Revise the plan"),
+        ],
+        "ready" => &[("revise_plan", "Revise the plan")],
+        _ => &[],
+    }
+}
+
+#[component]
+pub fn StudioPage() -> impl IntoView {
+    let workspaces = LocalResource::new(api::list_workspaces);
+    let selected = RwSignal::new(None::<String>);
+    view! {
+        <section data-testid="page-studio">
+            <header class="page-header">
+                <h1>"Studio"</h1>
+                <p class="hint">"Intents: changes asked for in plain words, each on its own branch, moving from plan to build to validation."</p>
+            </header>
+            <Suspense fallback=|| loading("Reading workspaces…")>
+                <ErrorBoundary fallback=error_panel>
+                    {move || Suspend::new(async move {
+                        workspaces.await.map(|list| {
+                            if selected.get_untracked().is_none() {
+                                selected.set(list.first().map(|w| w.id.clone()));
+                            }
+                            view! {
+                                <label>"Domain "
+                                    <select data-testid="studio-domain" on:change=move |ev| selected.set(Some(event_target_value(&ev)))>
+                                        {list.into_iter().map(|w| view! { <option value=w.id.clone()>{w.name}</option> }).collect_view()}
+                                    </select>
+                                </label>
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
+            {move || selected.get().map(|id| view! { <Intents workspace_id=id /> })}
+        </section>
+    }
+}
+
+#[component]
+fn Intents(workspace_id: String) -> impl IntoView {
+    let id = StoredValue::new(workspace_id);
+    let refresh = RwSignal::new(0u32);
+    let error = RwSignal::new(None::<ErrorDto>);
+    let title = RwSignal::new(String::new());
+    let intents = LocalResource::new(move || {
+        let _ = refresh.get();
+        let id = id.get_value();
+        async move { api::list_intents(&id).await }
+    });
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (ws, t) = (id.get_value(), title.get_untracked());
+        spawn_local(async move {
+            match api::create_intent(&ws, &t).await {
+                Ok(_) => {
+                    title.set(String::new());
+                    error.set(None);
+                    refresh.update(|r| *r += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let step = move |intent_id: String, step: &'static str| {
+        spawn_local(async move {
+            match api::intent_step(&intent_id, step).await {
+                Ok(_) => {
+                    error.set(None);
+                    refresh.update(|r| *r += 1);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="add-workspace" data-testid="intent-form" on:submit=create>
+            <input type="text" placeholder="What should change? e.g. silver customer table from CRM bronze" data-testid="intent-title"
+                prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
+            <button type="submit" data-testid="intent-submit">"New intent"</button>
+        </form>
+        {move || error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="intent-error">{e.message}</p> })}
+        <Transition fallback=|| loading("Reading intents…")>
+            <ErrorBoundary fallback=error_panel>
+                {move || Suspend::new(async move {
+                    intents.await.map(|list| {
+                        if list.is_empty() {
+                            return view! { <p class="muted" data-testid="intents-empty">"No intent yet in this domain."</p> }.into_any();
+                        }
+                        view! {
+                            <table class="table" data-testid="intent-table">
+                                <thead><tr><th>"Intent"</th><th>"State"</th><th>"Branch"</th><th>"Plan"</th><th></th></tr></thead>
+                                <tbody>{list.into_iter().map(|i| intent_row(i, step)).collect_view()}</tbody>
+                            </table>
+                        }
+                        .into_any()
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+fn intent_row(i: IntentDto, step: impl Fn(String, &'static str) + Copy + 'static) -> impl IntoView {
+    let buttons = steps_for(&i.state)
+        .iter()
+        .map(|(s, label)| {
+            let id = i.id.clone();
+            view! { <button class="link" data-testid=format!("intent-step-{s}") on:click=move |_| step(id.clone(), s)>{*label}</button> }
+        })
+        .collect_view();
+    view! {
+        <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.clone()>
+            <td><strong>{i.title.clone()}</strong></td>
+            <td><span class=format!("badge state-{}", i.state) data-testid="intent-state">{i.state.replace('_', " ")}</span></td>
+            <td><code>{i.branch.clone()}</code></td>
+            <td>{format!("v{}", i.plan_version)}</td>
+            <td class="steps">{buttons}</td>
+        </tr>
+    }
+}
