@@ -30,6 +30,7 @@ fn main() {
         "create_intent",
         "list_intents",
         "intent_step",
+        "validate_intent",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -7,7 +7,7 @@ use tauri::ipc::Channel;
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
     IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto, NodeDetailDto,
-    NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
+    NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, ValidationDto, WorkspaceDto,
 };
 
 #[tauri::command]
@@ -266,4 +266,13 @@ pub async fn intent_step(
     step: String,
 ) -> Result<IntentDto, ErrorDto> {
     Ok(state.studio()?.intent_step(&intent_id, &step).await?)
+}
+
+/// Validates a building intent on the local warehouse and commits the report.
+#[tauri::command]
+pub async fn validate_intent(
+    state: State<'_, AppState>,
+    intent_id: String,
+) -> Result<ValidationDto, ErrorDto> {
+    Ok(state.studio()?.validate_intent(&intent_id).await?)
 }

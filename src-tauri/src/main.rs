@@ -84,6 +84,7 @@ fn main() {
             commands::create_intent,
             commands::list_intents,
             commands::intent_step,
+            commands::validate_intent,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

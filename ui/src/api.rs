@@ -418,3 +418,15 @@ struct StepArgs<'a> {
 pub async fn intent_step(intent_id: &str, step: &str) -> Result<IntentDto, ErrorDto> {
     call("intent_step", &StepArgs { intent_id, step }).await
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IntentIdArgs<'a> {
+    intent_id: &'a str,
+}
+
+pub async fn validate_intent(
+    intent_id: &str,
+) -> Result<vibedata_protocol::ValidationDto, ErrorDto> {
+    call("validate_intent", &IntentIdArgs { intent_id }).await
+}

@@ -225,6 +225,78 @@ impl crate::studio::Studio {
         crate::error::blocking(move || list(&store, &id)).await
     }
 
+    /// Validates a building intent on the local warehouse (dbt build of the touched models and
+    /// downstream, golden data, success criteria), commits the report on its branch and moves it to
+    /// Ready or ValidationFailed.
+    pub async fn validate_intent(
+        &self,
+        intent_id: &str,
+    ) -> Result<vibedata_protocol::ValidationDto> {
+        let (store, id) = (self.store.clone(), intent_id.to_owned());
+        let intent = crate::error::blocking(move || get(&store, &id)).await?;
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let (store, venv, id) = (
+            self.store.clone(),
+            crate::venv::Venv::new(&self.paths.venv),
+            intent_id.to_owned(),
+        );
+        crate::error::blocking(move || {
+            let validator = Actor::Agent("validation".into());
+            apply(&store, &ws, &id, Step::StartValidation, &validator)?;
+            let dir = folder(&ws.path, &id);
+            let outcome = crate::validation::validate(&venv, &ws.path, &dir);
+            let report = match outcome {
+                Ok(report) => report,
+                Err(e) => crate::validation::Report {
+                    passed: false,
+                    touched_models: Vec::new(),
+                    checks: vec![crate::validation::Check {
+                        name: "environment".into(),
+                        passed: false,
+                        summary: e.to_string(),
+                        numbers: serde_json::Value::Null,
+                        samples: Vec::new(),
+                    }],
+                },
+            };
+            let markdown = report.markdown(&intent.title);
+            std::fs::write(dir.join("validation.md"), &markdown)
+                .map_err(|e| CoreError::io("cannot write validation.md", e))?;
+            let json = serde_json::to_string_pretty(&report)
+                .map_err(|e| CoreError::Internal(e.to_string()))?;
+            std::fs::write(dir.join("validation.json"), json)
+                .map_err(|e| CoreError::io("cannot write validation.json", e))?;
+            let step = if report.passed {
+                Step::ValidationPassed
+            } else {
+                Step::ValidationFailed
+            };
+            let intent = apply(&store, &ws, &id, step, &validator)?;
+            let author = crate::identity::for_commit(&store, &ws.path)?;
+            let verdict = if report.passed { "passed" } else { "failed" };
+            git::commit_all(
+                &ws.path,
+                &format!("Validation {verdict}: {}", intent.title),
+                &author,
+            )?;
+            Ok(vibedata_protocol::ValidationDto {
+                intent,
+                passed: report.passed,
+                checks: report
+                    .checks
+                    .iter()
+                    .map(|c| vibedata_protocol::ValidationCheckDto {
+                        name: c.name.clone(),
+                        passed: c.passed,
+                        summary: c.summary.clone(),
+                    })
+                    .collect(),
+                markdown,
+            })
+        })
+        .await
+    }
+
     /// A person takes a step of an intent's lifecycle (e.g. approves its plan).
     pub async fn intent_step(&self, intent_id: &str, step: &str) -> Result<IntentDto> {
         let step = Step::parse(step)

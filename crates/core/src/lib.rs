@@ -32,6 +32,7 @@ pub mod registration;
 pub mod skills;
 pub mod store;
 pub mod studio;
+pub mod validation;
 pub mod venv;
 pub mod workspace;
 

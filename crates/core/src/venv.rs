@@ -187,6 +187,29 @@ impl Venv {
         })
     }
 
+    /// Runs a Python script with arguments; its standard output on success, its last error line
+    /// otherwise.
+    pub fn run_python(&self, script: &str, args: &[&OsStr]) -> Result<String> {
+        self.check()?;
+        let mut all = vec![OsStr::new("-c"), OsStr::new(script)];
+        all.extend_from_slice(args);
+        let output = self.run("python", &all, None)?;
+        if !output.status.success() {
+            let err = String::from_utf8_lossy(&output.stderr);
+            // The exception's own line (DuckDB messages end with a caret line under the query).
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| l.contains("Error") || l.contains("Exception"))
+                .or_else(|| err.lines().rev().find(|l| !l.trim().is_empty()))
+                .unwrap_or("the script failed")
+                .trim()
+                .to_owned();
+            return Err(CoreError::Venv(last));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     /// Runs dbt in `project_dir` with the project's own `profiles.yml`.
     pub fn dbt(&self, project_dir: &Path, args: &[&str]) -> Result<DbtRun> {
         self.check()?;

@@ -157,3 +157,20 @@ pub struct IntentDto {
     pub plan_version: u32,
     pub build_rounds: u32,
 }
+
+/// The outcome of validating an intent on the local warehouse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationDto {
+    pub intent: IntentDto,
+    pub passed: bool,
+    pub checks: Vec<ValidationCheckDto>,
+    /// The report as committed (`validation.md`).
+    pub markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationCheckDto {
+    pub name: String,
+    pub passed: bool,
+    pub summary: String,
+}

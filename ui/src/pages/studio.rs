@@ -88,8 +88,20 @@ fn Intents(workspace_id: String) -> impl IntoView {
             }
         });
     };
+    let report = RwSignal::new(None::<vibedata_protocol::ValidationDto>);
     let step = move |intent_id: String, step: &'static str| {
         spawn_local(async move {
+            if step == "start_validation" {
+                match api::validate_intent(&intent_id).await {
+                    Ok(r) => {
+                        report.set(Some(r));
+                        error.set(None);
+                        refresh.update(|n| *n += 1);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                return;
+            }
             match api::intent_step(&intent_id, step).await {
                 Ok(_) => {
                     error.set(None);
@@ -106,6 +118,18 @@ fn Intents(workspace_id: String) -> impl IntoView {
             <button type="submit" data-testid="intent-submit">"New intent"</button>
         </form>
         {move || error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="intent-error">{e.message}</p> })}
+        {move || report.get().map(|r| view! {
+            <div class="validation" data-testid="validation-report" data-passed=r.passed.to_string()>
+                <ul class="plain">
+                    {r.checks.iter().map(|c| view! {
+                        <li data-testid="validation-check" data-name=c.name.clone() data-passed=c.passed.to_string()>
+                            {if c.passed { "✔ " } else { "✘ " }}<code>{c.name.clone()}</code>" — "{c.summary.clone()}
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <details><summary>"Report (validation.md)"</summary><pre class="code">{r.markdown.clone()}</pre></details>
+            </div>
+        })}
         <Transition fallback=|| loading("Reading intents…")>
             <ErrorBoundary fallback=error_panel>
                 {move || Suspend::new(async move {

@@ -108,3 +108,122 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     );
     assert!(actions.contains(&"revise_plan".to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_passes() {
+    let (_dir, paths) = fresh_paths();
+    let venv = vibedata_core::venv::Venv::new(&paths.venv);
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    studio
+        .set_identity(IdentityDto {
+            name: "Grace Analyst".into(),
+            email: "grace@example.com".into(),
+        })
+        .await
+        .unwrap();
+    let intent = studio
+        .create_intent(&demo.id, "Accounts per country".into())
+        .await
+        .unwrap();
+    let folder = vibedata_core::intents::folder(&demo.path, &intent.id);
+    studio
+        .intent_step(&intent.id, "start_planning")
+        .await
+        .unwrap();
+    std::fs::write(
+        folder.join("plan.md"),
+        "# Plan\n\n- country_accounts: accounts per country\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("intent.md"),
+        "# Accounts per country\n\n## Success criteria\n\nEvery country has accounts:\n\n```sql\nselect * from gold.country_accounts where accounts <= 0\n```\n",
+    )
+    .unwrap();
+    studio
+        .intent_step(&intent.id, "approve_plan")
+        .await
+        .unwrap();
+    studio.intent_step(&intent.id, "start_build").await.unwrap();
+
+    // The golden rows come from bronze, independently of the model.
+    let warehouse = demo.path.join(".vibedata/local/warehouse.duckdb");
+    let expected = venv
+        .query_duckdb(&warehouse, "select upper(country_code) as country_code, count(*) as accounts from bronze.accounts group by 1 order by 1", 500)
+        .unwrap();
+    std::fs::create_dir_all(folder.join("golden")).unwrap();
+    let mut csv = String::from("country_code,accounts\n");
+    for row in &expected.rows {
+        csv.push_str(&format!("{},{}\n", row[0], row[1]));
+    }
+    std::fs::write(folder.join("golden/country_accounts.csv"), csv).unwrap();
+
+    // A wrong build: one account too many everywhere.
+    let model = demo.path.join("models/marts/country_accounts.sql");
+    std::fs::write(&model, "select country_code, count(*) + 1 as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n").unwrap();
+    let failed = studio.validate_intent(&intent.id).await.unwrap();
+    assert!(!failed.passed);
+    assert_eq!(failed.intent.state, "validation_failed");
+    let golden = failed
+        .checks
+        .iter()
+        .find(|c| c.name == "golden:country_accounts")
+        .expect("the golden check ran");
+    assert!(
+        !golden.passed && golden.summary.contains("differing values"),
+        "{golden:?}"
+    );
+    assert!(
+        failed
+            .checks
+            .iter()
+            .any(|c| c.name == "dbt_build" && c.passed),
+        "the build itself ran: {:?}",
+        failed.checks
+    );
+    assert!(
+        failed.markdown.contains("golden:country_accounts | FAIL"),
+        "{}",
+        failed.markdown
+    );
+    assert!(
+        failed.markdown.contains("expected"),
+        "differing rows are shown"
+    );
+
+    // Another round, corrected.
+    studio.intent_step(&intent.id, "retry_build").await.unwrap();
+    std::fs::write(&model, "select country_code, count(*) as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n").unwrap();
+    let passed = studio.validate_intent(&intent.id).await.unwrap();
+    assert!(passed.passed, "{}", passed.markdown);
+    assert_eq!(passed.intent.state, "ready");
+    assert!(
+        passed
+            .checks
+            .iter()
+            .any(|c| c.name == "criterion:1" && c.passed)
+    );
+
+    // Both reports are commits on the intent branch; nothing is lost.
+    let repo = git2::Repository::open(&demo.path).unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_head().unwrap();
+    let summaries: Vec<String> = walk
+        .map(|oid| {
+            repo.find_commit(oid.unwrap())
+                .unwrap()
+                .summary()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        summaries[0].starts_with("Validation passed"),
+        "{summaries:?}"
+    );
+    assert!(
+        summaries.iter().any(|s| s.starts_with("Validation failed")),
+        "{summaries:?}"
+    );
+}
