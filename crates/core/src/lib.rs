@@ -1,9 +1,13 @@
 //! The Vibedata Studio core: everything the product does, as a library with no Tauri dependency.
 //!
 //! It owns the local state (a SQLite store with versioned migrations), the registered workspaces
-//! and git operations on their clones (clone with progress, intent branches, commit, push), the
-//! demo data domain created on first start, the seeded platform skills,
-//! the Python environment that runs the real engines (dbt, dlt, DuckDB), and observability.
+//! and git operations on their clones (clone with progress, fetch, intent branches, diffs, commit,
+//! push), each open domain's native dbt index kept current by a file watcher, agent sessions (the
+//! runtime of `vibedata-agent` with the app's tools, journaled transcripts, approvals, budgets,
+//! the hash-chained audit log, credentials in the OS keychain), intents with their lifecycle and
+//! validation on the local DuckDB, the demo data domain created on first start, the seeded
+//! platform skills, the Python environment that runs the real engines (dbt, dlt, DuckDB), and
+//! observability.
 //! The desktop shell (`src-tauri`) and the CLI (`crates/cli`) are thin adapters over [`Studio`].
 //!
 //! Rules this crate keeps: no Tauri or UI types; blocking work (rusqlite, git2, child processes)
