@@ -31,6 +31,9 @@ fn main() {
         "list_intents",
         "intent_step",
         "validate_intent",
+        "intent_plans",
+        "plan_diff",
+        "replace_plan",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -7,7 +7,8 @@ use tauri::ipc::Channel;
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
     IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto, NodeDetailDto,
-    NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, ValidationDto, WorkspaceDto,
+    NodeRowDto, PlansDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, ValidationDto,
+    WorkspaceDto,
 };
 
 #[tauri::command]
@@ -275,4 +276,36 @@ pub async fn validate_intent(
     intent_id: String,
 ) -> Result<ValidationDto, ErrorDto> {
     Ok(state.studio()?.validate_intent(&intent_id).await?)
+}
+
+#[tauri::command]
+pub async fn intent_plans(
+    state: State<'_, AppState>,
+    intent_id: String,
+) -> Result<PlansDto, ErrorDto> {
+    Ok(state.studio()?.plans(&intent_id).await?)
+}
+
+#[tauri::command]
+pub async fn plan_diff(
+    state: State<'_, AppState>,
+    intent_id: String,
+    from: u32,
+    to: u32,
+) -> Result<String, ErrorDto> {
+    Ok(state.studio()?.plan_diff(&intent_id, from, to).await?)
+}
+
+/// Restores a plan version or adopts a variant (a person's choice, while planning).
+#[tauri::command]
+pub async fn replace_plan(
+    state: State<'_, AppState>,
+    intent_id: String,
+    version: Option<u32>,
+    variant: Option<String>,
+) -> Result<PlansDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .replace_plan(&intent_id, version, variant)
+        .await?)
 }

@@ -85,6 +85,9 @@ fn main() {
             commands::list_intents,
             commands::intent_step,
             commands::validate_intent,
+            commands::intent_plans,
+            commands::plan_diff,
+            commands::replace_plan,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

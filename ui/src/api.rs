@@ -430,3 +430,51 @@ pub async fn validate_intent(
 ) -> Result<vibedata_protocol::ValidationDto, ErrorDto> {
     call("validate_intent", &IntentIdArgs { intent_id }).await
 }
+
+pub async fn intent_plans(intent_id: &str) -> Result<vibedata_protocol::PlansDto, ErrorDto> {
+    call("intent_plans", &IntentIdArgs { intent_id }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanDiffArgs<'a> {
+    intent_id: &'a str,
+    from: u32,
+    to: u32,
+}
+
+pub async fn plan_diff(intent_id: &str, from: u32, to: u32) -> Result<String, ErrorDto> {
+    call(
+        "plan_diff",
+        &PlanDiffArgs {
+            intent_id,
+            from,
+            to,
+        },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReplacePlanArgs<'a> {
+    intent_id: &'a str,
+    version: Option<u32>,
+    variant: Option<&'a str>,
+}
+
+pub async fn replace_plan(
+    intent_id: &str,
+    version: Option<u32>,
+    variant: Option<&str>,
+) -> Result<vibedata_protocol::PlansDto, ErrorDto> {
+    call(
+        "replace_plan",
+        &ReplacePlanArgs {
+            intent_id,
+            version,
+            variant,
+        },
+    )
+    .await
+}

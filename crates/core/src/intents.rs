@@ -195,8 +195,40 @@ pub fn apply(
         }
         tx.commit()
     })?;
+    if step == Step::ApprovePlan {
+        crate::plans::keep(&folder(&ws.path, intent_id), intent.plan_version)?;
+    }
     write_progress(&ws.path, &intent)?;
     Ok(intent)
+}
+
+/// Restores an older plan version, or adopts a variant, as the current plan; only while planning
+/// (after "revise plan"), so the result is approved as a new version.
+pub fn replace_plan(
+    store: &Store,
+    ws: &Workspace,
+    intent_id: &str,
+    source: PlanSource<'_>,
+) -> Result<()> {
+    let intent = get(store, intent_id)?;
+    if intent.state != IntentState::Planning.as_str() {
+        return Err(CoreError::InvalidInput(format!(
+            "the plan can be replaced only while planning (this intent is {}); revise the plan first",
+            intent.state
+        )));
+    }
+    let dir = folder(&ws.path, intent_id);
+    match source {
+        PlanSource::Version(v) => crate::plans::restore(&dir, v),
+        PlanSource::Variant(name) => crate::plans::adopt(&dir, name),
+    }
+}
+
+/// Where a replacement plan comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum PlanSource<'a> {
+    Version(u32),
+    Variant(&'a str),
 }
 
 impl crate::studio::Studio {
@@ -295,6 +327,62 @@ impl crate::studio::Studio {
             })
         })
         .await
+    }
+
+    /// The plan versions and variants of an intent, with the current plan.
+    pub async fn plans(&self, intent_id: &str) -> Result<vibedata_protocol::PlansDto> {
+        let (store, id) = (self.store.clone(), intent_id.to_owned());
+        let intent = crate::error::blocking(move || get(&store, &id)).await?;
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        crate::error::blocking(move || {
+            let dir = folder(&ws.path, &intent.id);
+            Ok(vibedata_protocol::PlansDto {
+                versions: crate::plans::versions(&dir)?
+                    .into_iter()
+                    .map(|v| v.version)
+                    .collect(),
+                variants: crate::plans::variants(&dir)?,
+                current: std::fs::read_to_string(dir.join("plan.md")).ok(),
+                intent_id: intent.id,
+            })
+        })
+        .await
+    }
+
+    /// The diff between two plan versions.
+    pub async fn plan_diff(&self, intent_id: &str, from: u32, to: u32) -> Result<String> {
+        let (store, id) = (self.store.clone(), intent_id.to_owned());
+        let intent = crate::error::blocking(move || get(&store, &id)).await?;
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        crate::error::blocking(move || crate::plans::diff(&folder(&ws.path, &intent.id), from, to))
+            .await
+    }
+
+    /// Restores a plan version (`version`) or adopts a variant (`variant`) as the current plan.
+    pub async fn replace_plan(
+        &self,
+        intent_id: &str,
+        version: Option<u32>,
+        variant: Option<String>,
+    ) -> Result<vibedata_protocol::PlansDto> {
+        let (store, id) = (self.store.clone(), intent_id.to_owned());
+        let intent = crate::error::blocking(move || get(&store, &id)).await?;
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let (store, id) = (self.store.clone(), intent_id.to_owned());
+        crate::error::blocking(move || {
+            let source = match (version, variant.as_deref()) {
+                (Some(v), None) => PlanSource::Version(v),
+                (None, Some(name)) => PlanSource::Variant(name),
+                _ => {
+                    return Err(CoreError::InvalidInput(
+                        "give either a version or a variant".into(),
+                    ));
+                }
+            };
+            replace_plan(&store, &ws, &id, source)
+        })
+        .await?;
+        self.plans(intent_id).await
     }
 
     /// A person takes a step of an intent's lifecycle (e.g. approves its plan).

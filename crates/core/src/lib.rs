@@ -32,6 +32,7 @@ pub mod intent;
 pub mod intents;
 pub mod observability;
 pub mod paths;
+pub mod plans;
 pub mod registration;
 pub mod skills;
 pub mod store;

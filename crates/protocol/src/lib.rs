@@ -21,6 +21,6 @@ pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
 pub use status::{AppStatusDto, VenvStatusDto};
 pub use workspace::{
     AddWorkspaceDto, BranchDiffDto, BranchDto, ChangeKind, CloneProgressDto, CommitDto,
-    FileChangeDto, GitStateDto, IdentityDto, IntentDto, ValidationCheckDto, ValidationDto,
-    WorkspaceDto, WorkspaceKind,
+    FileChangeDto, GitStateDto, IdentityDto, IntentDto, PlansDto, ValidationCheckDto,
+    ValidationDto, WorkspaceDto, WorkspaceKind,
 };

@@ -174,3 +174,13 @@ pub struct ValidationCheckDto {
     pub passed: bool,
     pub summary: String,
 }
+
+/// An intent's plan versions and the variants on offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlansDto {
+    pub intent_id: String,
+    pub versions: Vec<u32>,
+    pub variants: Vec<String>,
+    /// The current `plan.md`, if written.
+    pub current: Option<String>,
+}

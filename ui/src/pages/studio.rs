@@ -89,6 +89,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
         });
     };
     let report = RwSignal::new(None::<vibedata_protocol::ValidationDto>);
+    let plans_of = RwSignal::new(None::<(String, String)>);
     let step = move |intent_id: String, step: &'static str| {
         spawn_local(async move {
             if step == "start_validation" {
@@ -130,6 +131,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                 <details><summary>"Report (validation.md)"</summary><pre class="code">{r.markdown.clone()}</pre></details>
             </div>
         })}
+        {move || plans_of.get().map(|(intent_id, state)| view! { <PlansPanel intent_id state /> })}
         <Transition fallback=|| loading("Reading intents…")>
             <ErrorBoundary fallback=error_panel>
                 {move || Suspend::new(async move {
@@ -140,7 +142,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                         view! {
                             <table class="table" data-testid="intent-table">
                                 <thead><tr><th>"Intent"</th><th>"State"</th><th>"Branch"</th><th>"Plan"</th><th></th></tr></thead>
-                                <tbody>{list.into_iter().map(|i| intent_row(i, step)).collect_view()}</tbody>
+                                <tbody>{list.into_iter().map(|i| intent_row(i, step, plans_of)).collect_view()}</tbody>
                             </table>
                         }
                         .into_any()
@@ -151,7 +153,12 @@ fn Intents(workspace_id: String) -> impl IntoView {
     }
 }
 
-fn intent_row(i: IntentDto, step: impl Fn(String, &'static str) + Copy + 'static) -> impl IntoView {
+fn intent_row(
+    i: IntentDto,
+    step: impl Fn(String, &'static str) + Copy + 'static,
+    plans_of: RwSignal<Option<(String, String)>>,
+) -> impl IntoView {
+    let target = (i.id.clone(), i.state.clone());
     let buttons = steps_for(&i.state)
         .iter()
         .map(|(s, label)| {
@@ -165,7 +172,84 @@ fn intent_row(i: IntentDto, step: impl Fn(String, &'static str) + Copy + 'static
             <td><span class=format!("badge state-{}", i.state) data-testid="intent-state">{i.state.replace('_', " ")}</span></td>
             <td><code>{i.branch.clone()}</code></td>
             <td>{format!("v{}", i.plan_version)}</td>
-            <td class="steps">{buttons}</td>
+            <td class="steps">
+                {buttons}
+                <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
+            </td>
         </tr>
+    }
+}
+
+/// An intent's plan: the current text, every kept version (compare, restore) and the variants
+/// on offer (adopt). Restoring and adopting are possible while planning.
+#[component]
+fn PlansPanel(intent_id: String, state: String) -> impl IntoView {
+    let id = StoredValue::new(intent_id);
+    let planning = state == "planning";
+    let version = RwSignal::new(0u32);
+    let diff = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<ErrorDto>);
+    let plans = LocalResource::new(move || {
+        let _ = version.get();
+        let id = id.get_value();
+        async move { api::intent_plans(&id).await }
+    });
+    let compare = move |from: u32, to: u32| {
+        spawn_local(async move {
+            match api::plan_diff(&id.get_value(), from, to).await {
+                Ok(d) => diff.set(Some(d)),
+                Err(e) => error.set(Some(e)),
+            }
+        })
+    };
+    let replace = move |v: Option<u32>, variant: Option<String>| {
+        spawn_local(async move {
+            match api::replace_plan(&id.get_value(), v, variant.as_deref()).await {
+                Ok(_) => version.update(|n| *n += 1),
+                Err(e) => error.set(Some(e)),
+            }
+        })
+    };
+    view! {
+        <div class="validation" data-testid="plans-panel">
+            {move || error.get().map(|e| view! { <p class="error-inline">{e.message}</p> })}
+            <Transition fallback=|| loading("Reading plans…")>
+                {move || Suspend::new(async move {
+                    plans.await.ok().map(|p| {
+                        let versions = p.versions.clone();
+                        view! {
+                            <h3>"Current plan"</h3>
+                            <pre class="code" data-testid="plan-current">{p.current.clone().unwrap_or_else(|| "(no plan.md yet)".into())}</pre>
+                            <h3>"Versions"</h3>
+                            <ul class="plain">
+                                {versions.iter().map(|v| {
+                                    let v = *v;
+                                    view! {
+                                        <li data-testid="plan-version" data-version=v.to_string()>
+                                            {format!("v{v} ")}
+                                            {(v > 0).then(|| view! { <button class="link" data-testid="plan-compare" on:click=move |_| compare(v - 1, v)>{format!("compare with v{}", v - 1)}</button> })}
+                                            {planning.then(|| view! { <button class="link" data-testid="plan-restore" on:click=move |_| replace(Some(v), None)>" restore"</button> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                            <h3>"Variants"</h3>
+                            <ul class="plain">
+                                {p.variants.iter().map(|name| {
+                                    let n = name.clone();
+                                    view! {
+                                        <li data-testid="plan-variant" data-name=name.clone()>
+                                            {name.clone()}
+                                            {planning.then(|| view! { <button class="link" data-testid="plan-adopt" on:click=move |_| replace(None, Some(n.clone()))>" adopt"</button> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }
+                    })
+                })}
+            </Transition>
+            {move || diff.get().map(|d| view! { <pre class="diff" data-testid="plan-diff">{d}</pre> })}
+        </div>
     }
 }

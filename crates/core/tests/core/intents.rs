@@ -227,3 +227,67 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
         "{summaries:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
+    let (_dir, paths) = fresh_paths();
+    let store = std::sync::Arc::new(Store::open(&paths.database()).unwrap());
+    let demo = vibedata_core::demo::ensure(&paths, &store)
+        .unwrap()
+        .workspace;
+    vibedata_core::identity::save(
+        &store,
+        &IdentityDto {
+            name: "Grace".into(),
+            email: "grace@example.com".into(),
+        },
+    )
+    .unwrap();
+    let author = vibedata_core::identity::for_commit(&store, &demo.path).unwrap();
+    use vibedata_core::intent::{Actor, Step};
+    use vibedata_core::intents::{PlanSource, apply, create, folder, replace_plan};
+    let intent = create(&store, &demo, "Pipeline by country", &author).unwrap();
+    let dir = folder(&demo.path, &intent.id);
+    let person = Actor::Person;
+    apply(&store, &demo, &intent.id, Step::StartPlanning, &person).unwrap();
+    std::fs::create_dir_all(dir.join("plans/variants")).unwrap();
+    for (name, text) in [
+        ("lean", "# Plan: one mart\n"),
+        ("wide", "# Plan: mart + semantic model\n"),
+        ("incremental", "# Plan: incremental mart\n"),
+    ] {
+        std::fs::write(dir.join(format!("plans/variants/{name}.md")), text).unwrap();
+    }
+    assert_eq!(vibedata_core::plans::variants(&dir).unwrap().len(), 3);
+    replace_plan(&store, &demo, &intent.id, PlanSource::Variant("wide")).unwrap();
+    apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
+    assert!(
+        replace_plan(&store, &demo, &intent.id, PlanSource::Variant("lean")).is_err(),
+        "an approved plan is not swapped behind its approval"
+    );
+    apply(&store, &demo, &intent.id, Step::RevisePlan, &person).unwrap();
+    replace_plan(&store, &demo, &intent.id, PlanSource::Variant("lean")).unwrap();
+    apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
+    let diff = vibedata_core::plans::diff(&dir, 0, 1).unwrap();
+    assert!(
+        diff.contains("-# Plan: mart + semantic model") && diff.contains("+# Plan: one mart"),
+        "{diff}"
+    );
+    apply(&store, &demo, &intent.id, Step::RevisePlan, &person).unwrap();
+    replace_plan(&store, &demo, &intent.id, PlanSource::Version(0)).unwrap();
+    apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
+    let versions: Vec<u32> = vibedata_core::plans::versions(&dir)
+        .unwrap()
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(
+        versions,
+        [0, 1, 2],
+        "every version is still listed after a restore"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("plans/v2.md")).unwrap(),
+        "# Plan: mart + semantic model\n"
+    );
+}

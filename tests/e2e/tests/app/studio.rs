@@ -64,6 +64,16 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         .await
         .unwrap();
     app.screenshot("studio-intent").await.unwrap();
+    app.click_css("[data-testid='intent-plans']").await.unwrap();
+    app.wait_for_css("[data-testid='plan-version'][data-version='0']", WAIT)
+        .await
+        .expect("the approved plan is kept as v0");
+    assert!(
+        app.text("plan-current")
+            .await
+            .unwrap()
+            .contains("silver_customers")
+    );
 
     // Build (here: the model written by hand) and validate on the local DuckDB with the real dbt.
     app.click_css("[data-testid='intent-step-start_build']")
