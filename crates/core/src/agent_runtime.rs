@@ -28,6 +28,23 @@ use crate::{CoreError, Result, credentials, workspace};
 /// The demo transcript used when no model endpoint is configured.
 const DEMO_REPLAY: &str = include_str!("../assets/replays/demo-build.jsonl");
 
+/// The demo transcripts of the intent stages (hand-written; labelled as replays).
+pub(crate) const DEMO_REQUIREMENTS: &str =
+    include_str!("../assets/replays/demo-requirements.jsonl");
+pub(crate) const DEMO_INTENT_BUILD: &str =
+    include_str!("../assets/replays/demo-build-intent.jsonl");
+
+/// The bundled replay a session was started on, from its provider label.
+fn replay_for(label: &str) -> &'static str {
+    if label.contains("Requirements agent") {
+        DEMO_REQUIREMENTS
+    } else if label.contains("Build agent on an intent") {
+        DEMO_INTENT_BUILD
+    } else {
+        DEMO_REPLAY
+    }
+}
+
 const BUILD_AGENT_PROMPT: &str = "You are the Build agent of Vibedata Studio. You work in one dbt project (a data domain) \
 on the local clone given to you. Read before you write; keep models small and tested; never touch files outside the \
 project. Writing needs a person's approval.";
@@ -111,7 +128,7 @@ fn outcome_status(o: &Outcome) -> (&'static str, Option<String>) {
 
 impl Studio {
     /// The model provider: the configured Foundry endpoint, else the demo replay.
-    fn agent_provider(&self) -> Result<Arc<dyn Provider>> {
+    pub(crate) fn agent_provider(&self, replay: &'static str) -> Result<Arc<dyn Provider>> {
         // Endpoint settings arrive with the settings page of a later issue; until then the key's
         // presence in the keychain is what selects a live endpoint.
         let endpoint = std::env::var("VIBEDATA_FOUNDRY_ENDPOINT")
@@ -153,7 +170,7 @@ impl Studio {
                 ))
             }
             None => Ok(Arc::new(
-                ReplayProvider::parse(DEMO_REPLAY).map_err(CoreError::Internal)?,
+                ReplayProvider::parse(replay).map_err(CoreError::Internal)?,
             )),
         }
     }
@@ -175,7 +192,7 @@ impl Studio {
                 .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))
         })
         .await?;
-        let provider = self.agent_provider()?;
+        let provider = self.agent_provider(DEMO_REPLAY)?;
         let (label, is_replay) = (provider.label(), provider.is_replay());
         let redactor = self.redactor()?;
         let first = vec![Message::system(BUILD_AGENT_PROMPT), Message::user(prompt)];
@@ -200,6 +217,7 @@ impl Studio {
             redactor,
             first,
             Default::default(),
+            Vec::new(),
             on_event,
         )
         .await?;
@@ -214,7 +232,7 @@ impl Studio {
 
     /// Runs a session (new or resumed) in the background, journaled; events go to `on_event`.
     #[allow(clippy::too_many_arguments)]
-    async fn launch(
+    pub(crate) async fn launch(
         &self,
         session_id: &str,
         workspace_id: &str,
@@ -223,6 +241,7 @@ impl Studio {
         redactor: Redactor,
         messages: Vec<Message>,
         usage: vibedata_agent::message::Usage,
+        extra_tools: Vec<Arc<dyn vibedata_agent::tools::Tool>>,
         on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
     ) -> Result<()> {
         let (store, ws_id, ws_path) = (
@@ -251,6 +270,7 @@ impl Studio {
         };
         let mut tools = file_tools();
         tools.extend(crate::agent_tools::workspace_tools(&env));
+        tools.extend(extra_tools);
         let mut session = Session::new(
             provider,
             tools,
@@ -352,12 +372,12 @@ impl Studio {
                 .filter(|m| m.role == vibedata_agent::message::Role::Assistant)
                 .count();
             Arc::new(
-                ReplayProvider::parse(DEMO_REPLAY)
+                ReplayProvider::parse(replay_for(&loaded.provider))
                     .map_err(CoreError::Internal)?
                     .starting_at(turns),
             )
         } else {
-            self.agent_provider()?
+            self.agent_provider(DEMO_REPLAY)?
         };
         let store = self.store.clone();
         let sid = session_id.to_owned();
@@ -378,6 +398,7 @@ impl Studio {
             redactor,
             loaded.messages,
             loaded.usage,
+            Vec::new(),
             on_event,
         )
         .await?;

@@ -327,3 +327,85 @@ pub fn workspace_tools(env: &ToolEnv) -> Vec<Arc<dyn Tool>> {
         Arc::new(SearchSkills(env.clone())),
     ]
 }
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentDoc {
+    IntentMd,
+    PlanMd,
+    TodoJson,
+}
+
+/// Write one of this intent's documents: `intent_md` (business context and success criteria,
+/// with ```sql blocks that must return no rows), `plan_md` (models, columns, grain, tests,
+/// contract) or `todo_json` (a JSON list of {id, text, done}).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct WriteIntentDocInput {
+    pub name: IntentDoc,
+    pub content: String,
+}
+
+/// Writes the documents of one intent (its folder is fixed when the session starts).
+pub struct WriteIntentDoc {
+    pub folder: std::path::PathBuf,
+}
+
+impl WriteIntentDoc {
+    fn file(&self, doc: IntentDoc) -> std::path::PathBuf {
+        self.folder.join(match doc {
+            IntentDoc::IntentMd => "intent.md",
+            IntentDoc::PlanMd => "plan.md",
+            IntentDoc::TodoJson => "todo.json",
+        })
+    }
+}
+
+impl TypedTool for WriteIntentDoc {
+    type Input = WriteIntentDocInput;
+    const NAME: &'static str = "write_intent_doc";
+    const SCOPE: Scope = Scope::Write;
+
+    fn preview(&self, _ctx: &ToolContext, input: &Self::Input) -> Option<String> {
+        let path = self.file(input.name);
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Some(
+            similar::TextDiff::from_lines(&old, &input.content)
+                .unified_diff()
+                .header(&format!("a/{name}"), &format!("b/{name}"))
+                .to_string(),
+        )
+    }
+
+    fn run<'a>(
+        &'a self,
+        ctx: &'a ToolContext,
+        input: Self::Input,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            if matches!(input.name, IntentDoc::TodoJson) {
+                serde_json::from_str::<serde_json::Value>(&input.content)
+                    .map_err(|e| format!("todo_json is not JSON: {e}"))?;
+            }
+            let path = self.file(input.name);
+            tokio::fs::create_dir_all(&self.folder)
+                .await
+                .map_err(|e| format!("cannot create the intent folder: {e}"))?;
+            tokio::fs::write(&path, input.content.as_bytes())
+                .await
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let shown = path
+                .strip_prefix(&ctx.workspace)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            ctx.note(ToolNote::Artifact {
+                path: shown.clone(),
+            });
+            Ok(format!("wrote {shown}"))
+        })
+    }
+}

@@ -15,6 +15,15 @@ use crate::store::Store;
 use crate::workspace::Workspace;
 use crate::{CoreError, Result, agent_sessions, audit};
 
+const REQUIREMENTS_PROMPT: &str = "You are the Requirements agent of Vibedata Studio. From the analyst's intent, the domain's \
+dbt project and the bronze data in the local DuckDB, write intent.md (business context; success criteria as ```sql blocks \
+that must return no rows), plan.md (models to add or change, columns, grain, tests, contract) and todo.json. Ask when \
+something is unclear. You never approve the plan: the analyst does.";
+
+const INTENT_BUILD_PROMPT: &str = "You are the Build agent of Vibedata Studio. Work through todo.json on the intent branch: \
+dbt models, schema YAML with descriptions and data types, data tests, unit tests and an enforced contract. Mark to-dos \
+done as you go and commit each step. Writes wait for the analyst's approval.";
+
 /// Build rounds allowed per plan version before the plan must be revised.
 pub const MAX_BUILD_ROUNDS: u32 = 3;
 
@@ -327,6 +336,105 @@ impl crate::studio::Studio {
             })
         })
         .await
+    }
+
+    /// Runs an agent stage of an intent on its branch: `requirements` (while planning: reads the
+    /// domain and writes `intent.md`, `plan.md`, `todo.json`) or `build` (while building: writes
+    /// the models, tests and contract, commits each step). Writes wait for the person's approval.
+    pub async fn run_intent_stage(
+        &self,
+        intent_id: &str,
+        stage: &str,
+        on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<vibedata_protocol::SessionDto> {
+        use crate::agent_runtime::{DEMO_INTENT_BUILD, DEMO_REQUIREMENTS};
+        use vibedata_agent::message::Message;
+        let (store, id) = (self.store.clone(), intent_id.to_owned());
+        let intent = crate::error::blocking(move || get(&store, &id)).await?;
+        let (needed, replay, agent, prompt) = match stage {
+            "requirements" => (
+                IntentState::Planning,
+                DEMO_REQUIREMENTS,
+                "requirements",
+                REQUIREMENTS_PROMPT,
+            ),
+            "build" => (
+                IntentState::Building,
+                DEMO_INTENT_BUILD,
+                "build",
+                INTENT_BUILD_PROMPT,
+            ),
+            other => {
+                return Err(CoreError::InvalidInput(format!(
+                    "'{other}' is not an agent stage (requirements or build)"
+                )));
+            }
+        };
+        if intent.state != needed.as_str() {
+            return Err(CoreError::InvalidInput(format!(
+                "the {stage} agent works on an intent that is {}; this one is {}",
+                needed.as_str().replace('_', " "),
+                intent.state.replace('_', " ")
+            )));
+        }
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let dir = folder(&ws.path, &intent.id);
+        let (branch, _) = crate::workspace::read_head(&ws.path)?;
+        if branch.as_deref() != Some(intent.branch.as_str()) {
+            crate::git::switch_branch(&ws.path, &intent.branch)?;
+        }
+        let provider = self.agent_provider(replay)?;
+        let (label, is_replay) = (provider.label(), provider.is_replay());
+        let context = format!(
+            "Intent: {}\nBranch: {}\n\nCurrent intent.md:\n{}\n\nCurrent plan.md:\n{}",
+            intent.title,
+            intent.branch,
+            std::fs::read_to_string(dir.join("intent.md")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("plan.md")).unwrap_or_else(|_| "(none yet)".into())
+        );
+        let first = vec![Message::system(prompt), Message::user(context)];
+        let store = self.store.clone();
+        let (ws_id, label2, agent2, first2) = (
+            ws.id.clone(),
+            label.clone(),
+            agent.to_string(),
+            first.clone(),
+        );
+        let session_id = crate::error::blocking(move || {
+            crate::agent_sessions::create(
+                &store,
+                Some(&ws_id),
+                &agent2,
+                &label2,
+                is_replay,
+                &first2,
+            )
+        })
+        .await?;
+        let tools: Vec<std::sync::Arc<dyn vibedata_agent::tools::Tool>> =
+            vec![std::sync::Arc::new(crate::agent_tools::WriteIntentDoc {
+                folder: dir,
+            })];
+        let redactor = vibedata_agent::redact::Redactor::default();
+        self.launch(
+            &session_id,
+            &ws.id,
+            ws.path.clone(),
+            provider,
+            redactor,
+            first,
+            Default::default(),
+            tools,
+            on_event,
+        )
+        .await?;
+        Ok(vibedata_protocol::SessionDto {
+            id: session_id,
+            agent: agent.into(),
+            provider: label,
+            is_replay,
+            status: "running".into(),
+        })
     }
 
     /// The plan versions and variants of an intent, with the current plan.

@@ -291,3 +291,115 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
         "# Plan: mart + semantic model\n"
     );
 }
+
+/// Runs a stage to its end, approving every write; returns the agent's text and the events.
+async fn run_stage(
+    studio: &Studio,
+    intent_id: &str,
+    stage: &str,
+) -> (String, Vec<vibedata_protocol::SessionEventDto>) {
+    use vibedata_protocol::SessionEventDto as E;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .run_intent_stage(intent_id, stage, move |e| drop(tx.send(e)))
+        .await
+        .unwrap();
+    assert!(
+        session.is_replay,
+        "offline, the stage replays its demo transcript and says so"
+    );
+    let (mut text, mut events) = (String::new(), Vec::new());
+    loop {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match &e {
+            E::ApprovalNeeded { call_id, .. } => {
+                studio.decide_approval(&session.id, call_id, true).unwrap()
+            }
+            E::Delta { text: t } => text.push_str(t),
+            E::Finished { status, message } => {
+                assert_eq!(status, "completed", "{message:?}");
+                break;
+            }
+            _ => {}
+        }
+        events.push(e);
+    }
+    (text, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_table() {
+    use vibedata_protocol::SessionEventDto as E;
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    studio
+        .set_identity(IdentityDto {
+            name: "Grace Analyst".into(),
+            email: "grace@example.com".into(),
+        })
+        .await
+        .unwrap();
+    let intent = studio
+        .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
+        .await
+        .unwrap();
+    assert!(
+        studio
+            .run_intent_stage(&intent.id, "requirements", |_| {})
+            .await
+            .is_err(),
+        "requirements run while planning"
+    );
+    studio
+        .intent_step(&intent.id, "start_planning")
+        .await
+        .unwrap();
+
+    let (text, _) = run_stage(&studio, &intent.id, "requirements").await;
+    assert!(text.contains("ready for your approval"), "{text}");
+    let folder = vibedata_core::intents::folder(&demo.path, &intent.id);
+    assert!(
+        std::fs::read_to_string(folder.join("plan.md"))
+            .unwrap()
+            .contains("silver_customers")
+    );
+    studio
+        .intent_step(&intent.id, "approve_plan")
+        .await
+        .unwrap();
+    studio.intent_step(&intent.id, "start_build").await.unwrap();
+
+    let (_, events) = run_stage(&studio, &intent.id, "build").await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, E::TodoUpdate { id: 3, done: true })),
+        "the to-do list completes"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, E::GitCommit { branch, .. } if branch == &intent.branch)),
+        "the build commits on the intent branch"
+    );
+    assert!(
+        demo.path
+            .join("models/marts/silver_customers.sql")
+            .is_file()
+    );
+
+    let validation = studio.validate_intent(&intent.id).await.unwrap();
+    assert!(validation.passed, "{}", validation.markdown);
+    assert_eq!(validation.intent.state, "ready");
+    for name in ["dbt_build", "criterion:1", "criterion:2"] {
+        assert!(
+            validation.checks.iter().any(|c| c.name == name && c.passed),
+            "{name}: {:?}",
+            validation.checks
+        );
+    }
+}
