@@ -34,6 +34,7 @@ fn main() {
         "intent_plans",
         "plan_diff",
         "replace_plan",
+        "run_intent_stage",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -309,3 +309,18 @@ pub async fn replace_plan(
         .replace_plan(&intent_id, version, variant)
         .await?)
 }
+
+/// Runs an intent's agent stage (`requirements` or `build`); events stream over `on_event`.
+#[tauri::command]
+pub async fn run_intent_stage(
+    state: State<'_, AppState>,
+    intent_id: String,
+    stage: String,
+    on_event: Channel<SessionEventDto>,
+) -> Result<SessionDto, ErrorDto> {
+    let forward = move |event: SessionEventDto| drop(on_event.send(event));
+    Ok(state
+        .studio()?
+        .run_intent_stage(&intent_id, &stage, forward)
+        .await?)
+}

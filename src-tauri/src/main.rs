@@ -88,6 +88,7 @@ fn main() {
             commands::intent_plans,
             commands::plan_diff,
             commands::replace_plan,
+            commands::run_intent_stage,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -478,3 +478,25 @@ pub async fn replace_plan(
     )
     .await
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StageArgs<'a> {
+    intent_id: &'a str,
+    stage: &'a str,
+}
+
+/// Runs an intent's agent stage; `on_event` receives its events.
+pub async fn run_intent_stage(
+    intent_id: &str,
+    stage: &str,
+    on_event: impl Fn(SessionEventDto) + 'static,
+) -> Result<SessionDto, ErrorDto> {
+    call_with_channel(
+        "run_intent_stage",
+        &StageArgs { intent_id, stage },
+        "onEvent",
+        channel(on_event),
+    )
+    .await
+}

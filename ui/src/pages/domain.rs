@@ -2,8 +2,8 @@
 //! coverage, problems, a model view with SQL, columns and lineage, and a file view. The file
 //! watcher's revisions arrive over a channel and refetch what is shown; nothing reloads by hand.
 
-mod agent;
-mod changes;
+pub mod agent;
+pub mod changes;
 mod file_tree;
 mod lineage;
 

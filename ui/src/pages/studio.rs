@@ -90,6 +90,9 @@ fn Intents(workspace_id: String) -> impl IntoView {
     };
     let report = RwSignal::new(None::<vibedata_protocol::ValidationDto>);
     let plans_of = RwSignal::new(None::<(String, String)>);
+    // The intent whose agent stage is shown: (intent id, stage), and a branch diff.
+    let agent_for = RwSignal::new(None::<(String, &'static str)>);
+    let branch_diff = RwSignal::new(None::<Result<vibedata_protocol::BranchDiffDto, ErrorDto>>);
     let step = move |intent_id: String, step: &'static str| {
         spawn_local(async move {
             if step == "start_validation" {
@@ -132,6 +135,20 @@ fn Intents(workspace_id: String) -> impl IntoView {
             </div>
         })}
         {move || plans_of.get().map(|(intent_id, state)| view! { <PlansPanel intent_id state /> })}
+        {move || agent_for.get().map(|(intent_id, stage)| view! {
+            <div class="validation" data-testid="intent-agent" data-stage=stage>
+                <crate::pages::domain::agent::AgentPane workspace_id=id stage=(intent_id, stage) />
+            </div>
+        })}
+        {move || branch_diff.get().map(|r| match r {
+            Ok(d) => view! {
+                <div class="validation" data-testid="intent-diff">
+                    <h3>{format!("{} compared with {}", d.head, d.base)}</h3>
+                    <crate::pages::domain::changes::ChangeList files=d.files testid="intent-diff-row" />
+                </div>
+            }.into_any(),
+            Err(e) => view! { <p class="error-inline">{e.message}</p> }.into_any(),
+        })}
         <Transition fallback=|| loading("Reading intents…")>
             <ErrorBoundary fallback=error_panel>
                 {move || Suspend::new(async move {
@@ -142,7 +159,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                         view! {
                             <table class="table" data-testid="intent-table">
                                 <thead><tr><th>"Intent"</th><th>"State"</th><th>"Branch"</th><th>"Plan"</th><th></th></tr></thead>
-                                <tbody>{list.into_iter().map(|i| intent_row(i, step, plans_of)).collect_view()}</tbody>
+                                <tbody>{list.into_iter().map(|i| intent_row(i, step, plans_of, agent_for, branch_diff, id)).collect_view()}</tbody>
                             </table>
                         }
                         .into_any()
@@ -157,8 +174,35 @@ fn intent_row(
     i: IntentDto,
     step: impl Fn(String, &'static str) + Copy + 'static,
     plans_of: RwSignal<Option<(String, String)>>,
+    agent_for: RwSignal<Option<(String, &'static str)>>,
+    branch_diff: RwSignal<Option<Result<vibedata_protocol::BranchDiffDto, ErrorDto>>>,
+    workspace_id: StoredValue<String>,
 ) -> impl IntoView {
     let target = (i.id.clone(), i.state.clone());
+    let stage = match i.state.as_str() {
+        "planning" => Some(("requirements", "Requirements agent")),
+        "building" => Some(("build", "Build agent")),
+        _ => None,
+    };
+    let agent_button = stage.map(|(name, label)| {
+        let id = i.id.clone();
+        view! { <button class="link" data-testid=format!("intent-agent-{name}") on:click=move |_| agent_for.set(Some((id.clone(), name)))>{label}</button> }
+    });
+    let branch = i.branch.clone();
+    let show_diff = move |_| {
+        let branch = branch.clone();
+        spawn_local(async move {
+            let ws = workspace_id.get_value();
+            let result = match api::git_state(&ws).await {
+                Ok(state) => {
+                    let base = state.default_branch.unwrap_or_else(|| "main".into());
+                    api::branch_diff(&ws, &base, &branch).await
+                }
+                Err(e) => Err(e),
+            };
+            branch_diff.set(Some(result));
+        });
+    };
     let buttons = steps_for(&i.state)
         .iter()
         .map(|(s, label)| {
@@ -174,7 +218,9 @@ fn intent_row(
             <td>{format!("v{}", i.plan_version)}</td>
             <td class="steps">
                 {buttons}
+                {agent_button}
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
+                <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>
             </td>
         </tr>
     }

@@ -123,3 +123,141 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
     app.screenshot("studio-validated").await.unwrap();
     app.close().await.unwrap();
 }
+
+/// Approves every write of the running agent session until it completes.
+async fn approve_until_done(app: &vibedata_e2e::App) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(status) = app
+            .attr_css(
+                "[data-testid='intent-agent'] [data-testid='session-status']",
+                "data-status",
+            )
+            .await
+            && status == "completed"
+        {
+            return;
+        }
+        let _ = app
+            .click_css("[data-testid='intent-agent'] [data-testid='approval-approve']")
+            .await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent session did not complete"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
+    let (_dir, _launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.click("nav-settings").await.unwrap();
+    app.type_into("identity-name", "Grace Analyst")
+        .await
+        .unwrap();
+    app.type_into("identity-email", "grace@example.com")
+        .await
+        .unwrap();
+    app.click("identity-save").await.unwrap();
+    app.wait_for("identity-saved", WAIT).await.unwrap();
+
+    app.click("nav-studio").await.unwrap();
+    app.type_into("intent-title", "Silver customer table from CRM bronze")
+        .await
+        .unwrap();
+    app.click("intent-submit").await.unwrap();
+    let row = "[data-testid='intent-row'][data-slug='silver-customer-table-from-crm-bronze']";
+    app.wait_for_css(&format!("{row}[data-state='draft']"), WAIT)
+        .await
+        .unwrap();
+    app.click_css("[data-testid='intent-step-start_planning']")
+        .await
+        .unwrap();
+    app.wait_for_css(&format!("{row}[data-state='planning']"), WAIT)
+        .await
+        .unwrap();
+
+    // Plan: the Requirements agent (replayed, and labelled so) writes the documents after approval.
+    app.click_css("[data-testid='intent-agent-requirements']")
+        .await
+        .unwrap();
+    app.click_css("[data-testid='intent-agent'] [data-testid='agent-start']")
+        .await
+        .unwrap();
+    app.wait_for_css(
+        "[data-testid='intent-agent'] [data-testid='session-replay']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    app.wait_for_css(
+        "[data-testid='intent-agent'] [data-testid='approval-card']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    app.screenshot("loop-1-plan-approval").await.unwrap();
+    approve_until_done(&app).await;
+    app.click_css("[data-testid='intent-step-approve_plan']")
+        .await
+        .unwrap();
+    app.wait_for_css(&format!("{row}[data-state='plan_approved']"), WAIT)
+        .await
+        .unwrap();
+    app.screenshot("loop-2-plan-approved").await.unwrap();
+
+    // Build: the Build agent writes the model and its YAML, ticks its to-dos and commits.
+    app.click_css("[data-testid='intent-step-start_build']")
+        .await
+        .unwrap();
+    app.wait_for_css(&format!("{row}[data-state='building']"), WAIT)
+        .await
+        .unwrap();
+    app.click_css("[data-testid='intent-agent-build']")
+        .await
+        .unwrap();
+    app.click_css("[data-testid='intent-agent'] [data-testid='agent-start']")
+        .await
+        .unwrap();
+    approve_until_done(&app).await;
+    let todos = app.find_all("agent-todo").await.unwrap();
+    assert_eq!(todos.len(), 3);
+    for t in &todos {
+        assert_eq!(
+            t.attr("data-done").await.unwrap().as_deref(),
+            Some("true"),
+            "every to-do is done"
+        );
+    }
+    app.screenshot("loop-3-built").await.unwrap();
+
+    // Validate on the local DuckDB with the real dbt: green.
+    app.click_css("[data-testid='intent-step-start_validation']")
+        .await
+        .unwrap();
+    app.wait_for_css(
+        "[data-testid='validation-report'][data-passed='true']",
+        Duration::from_secs(180),
+    )
+    .await
+    .expect("validation is green");
+    app.wait_for_css(&format!("{row}[data-state='ready']"), WAIT)
+        .await
+        .unwrap();
+    app.screenshot("loop-4-validated").await.unwrap();
+
+    // The branch against main: the model and the intent's documents.
+    app.click_css("[data-testid='intent-branch-diff']")
+        .await
+        .unwrap();
+    app.wait_for_css(
+        "[data-testid='intent-diff-row'][data-path='models/marts/silver_customers.sql']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    app.screenshot("loop-5-diff").await.unwrap();
+    app.close().await.unwrap();
+}

@@ -125,8 +125,14 @@ impl Panel {
     }
 }
 
+/// The agent panel. With `stage` = (intent id, `requirements` | `build`), Start runs that stage of
+/// the intent (its context comes from the intent; no prompt needed).
 #[component]
-pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
+pub fn AgentPane(
+    workspace_id: StoredValue<String>,
+    #[prop(optional)] stage: Option<(String, &'static str)>,
+) -> impl IntoView {
+    let stage = StoredValue::new(stage);
     let panel = Panel {
         items: RwSignal::new(Vec::new()),
         usage: RwSignal::new((0, 0)),
@@ -137,15 +143,20 @@ pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
     let prompt = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ErrorDto>);
     let running = move || panel.status.get().as_deref() == Some("running");
-    let start = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let run = move || {
         let (id, text) = (workspace_id.get_value(), prompt.get_untracked());
         panel.items.set(Vec::new());
         panel.todos.set(Vec::new());
         panel.usage.set((0, 0));
         panel.status.set(Some("running".into()));
         spawn_local(async move {
-            match api::start_session(&id, &text, move |e| panel.apply(e)).await {
+            let started = match stage.get_value() {
+                Some((intent_id, name)) => {
+                    api::run_intent_stage(&intent_id, name, move |e| panel.apply(e)).await
+                }
+                None => api::start_session(&id, &text, move |e| panel.apply(e)).await,
+            };
+            match started {
                 Ok(session) => {
                     panel.session.set(Some(session));
                     error.set(None);
@@ -157,6 +168,22 @@ pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
             }
         });
     };
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        run();
+    };
+    // Ctrl/Cmd+Enter sends.
+    let keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if (ev.ctrl_key() || ev.meta_key()) && ev.key() == "Enter" {
+            ev.prevent_default();
+            if !running() {
+                run();
+            }
+        }
+    };
+    let stage_label = stage
+        .get_value()
+        .map(|(_, name)| format!("Run the {name} agent"));
     let cancel = move |_| {
         if let Some(s) = panel.session.get_untracked() {
             spawn_local(async move {
@@ -234,9 +261,11 @@ pub fn AgentPane(workspace_id: StoredValue<String>) -> impl IntoView {
         <div class="agent" data-testid="agent-pane">
             {sessions}
             <form class="agent-prompt" on:submit=start>
-                <textarea rows="3" placeholder="What should the build agent do in this domain?" data-testid="agent-prompt"
-                    prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev))></textarea>
-                <button type="submit" data-testid="agent-start" disabled=running>"Start"</button>
+                {stage_label.is_none().then(|| view! {
+                    <textarea rows="3" placeholder="What should the build agent do in this domain? (Ctrl+Enter sends)" data-testid="agent-prompt"
+                        prop:value=move || prompt.get() on:input=move |ev| prompt.set(event_target_value(&ev)) on:keydown=keydown></textarea>
+                })}
+                <button type="submit" data-testid="agent-start" disabled=running>{stage_label.clone().unwrap_or_else(|| "Start".into())}</button>
             </form>
             {move || error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="agent-error">{e.message}</p> })}
             {header}

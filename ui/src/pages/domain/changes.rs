@@ -214,7 +214,7 @@ pub fn ChangesPane(
 }
 
 #[component]
-fn ChangeList(files: Vec<FileChangeDto>, testid: &'static str) -> impl IntoView {
+pub fn ChangeList(files: Vec<FileChangeDto>, testid: &'static str) -> impl IntoView {
     if files.is_empty() {
         return view! { <p class="muted" data-testid=format!("{testid}-none")>"No changes."</p> }
             .into_any();
