@@ -60,6 +60,44 @@ pub fn branch_changes(path: &Path, base: &str, head: &str) -> Result<Vec<FileCha
     to_changes(&diff)
 }
 
+/// Commits on `head` not on `base`, newest first (at most 200).
+pub fn commits_between(
+    path: &Path,
+    base: &str,
+    head: &str,
+) -> Result<Vec<vibedata_protocol::CommitDto>> {
+    let repo = open(path)?;
+    let oid = |name: &str| {
+        repo.revparse_single(name)
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id())
+            .map_err(|e| {
+                CoreError::InvalidInput(format!(
+                    "no branch or commit named {name} ({})",
+                    e.message()
+                ))
+            })
+    };
+    let mut walk = repo.revwalk().map_err(git("cannot walk the history"))?;
+    walk.push(oid(head)?)
+        .map_err(git("cannot walk the history"))?;
+    walk.hide(oid(base)?)
+        .map_err(git("cannot walk the history"))?;
+    let mut out = Vec::new();
+    for id in walk.take(200) {
+        let commit = repo
+            .find_commit(id.map_err(git("cannot walk the history"))?)
+            .map_err(git("cannot read a commit"))?;
+        out.push(vibedata_protocol::CommitDto {
+            id: commit.id().to_string(),
+            summary: commit.summary().unwrap_or_default().to_string(),
+            author: commit.author().name().unwrap_or_default().to_string(),
+            time: commit.time().seconds(),
+        });
+    }
+    Ok(out)
+}
+
 fn open(path: &Path) -> Result<git2::Repository> {
     git2::Repository::open(path).map_err(git(format!(
         "cannot open the repository at {}",

@@ -108,7 +108,13 @@ impl Studio {
         let ws = self.workspace_by_id(workspace_id).await?;
         blocking(move || {
             let files = changes::branch_changes(&ws.path, &base, &head)?;
-            Ok(BranchDiffDto { base, head, files })
+            let commits = changes::commits_between(&ws.path, &base, &head)?;
+            Ok(BranchDiffDto {
+                base,
+                head,
+                files,
+                commits,
+            })
         })
         .await
     }

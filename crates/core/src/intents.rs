@@ -347,6 +347,19 @@ impl crate::studio::Studio {
         stage: &str,
         on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
     ) -> Result<vibedata_protocol::SessionDto> {
+        self.run_intent_stage_on(intent_id, stage, None, on_event)
+            .await
+    }
+
+    /// [`Studio::run_intent_stage`] on a given provider (a recording, another endpoint); `None`
+    /// chooses as the app does. The code path is the same whatever answers.
+    pub async fn run_intent_stage_on(
+        &self,
+        intent_id: &str,
+        stage: &str,
+        provider: Option<std::sync::Arc<dyn vibedata_agent::provider::Provider>>,
+        on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<vibedata_protocol::SessionDto> {
         use crate::agent_runtime::{DEMO_INTENT_BUILD, DEMO_REQUIREMENTS};
         use vibedata_agent::message::Message;
         let (store, id) = (self.store.clone(), intent_id.to_owned());
@@ -383,10 +396,20 @@ impl crate::studio::Studio {
         if branch.as_deref() != Some(intent.branch.as_str()) {
             crate::git::switch_branch(&ws.path, &intent.branch)?;
         }
-        let provider = self.agent_provider(replay)?;
+        let provider = match provider {
+            Some(p) => p,
+            None => self.agent_provider(replay)?,
+        };
         let (label, is_replay) = (provider.label(), provider.is_replay());
+        // A build round after a failed validation starts from that report.
+        let feedback = match std::fs::read_to_string(dir.join("validation.md")) {
+            Ok(report) if stage == "build" => {
+                format!("\n\nThe last validation report (fix what failed):\n{report}")
+            }
+            _ => String::new(),
+        };
         let context = format!(
-            "Intent: {}\nBranch: {}\n\nCurrent intent.md:\n{}\n\nCurrent plan.md:\n{}",
+            "Intent: {}\nBranch: {}\n\nCurrent intent.md:\n{}\n\nCurrent plan.md:\n{}{feedback}",
             intent.title,
             intent.branch,
             std::fs::read_to_string(dir.join("intent.md")).unwrap_or_default(),

@@ -134,6 +134,8 @@ pub struct BranchDiffDto {
     pub base: String,
     pub head: String,
     pub files: Vec<FileChangeDto>,
+    /// Commits on `head` that `base` does not have, newest first.
+    pub commits: Vec<CommitDto>,
 }
 
 /// The person commits are made as.

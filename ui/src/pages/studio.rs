@@ -144,6 +144,11 @@ fn Intents(workspace_id: String) -> impl IntoView {
             Ok(d) => view! {
                 <div class="validation" data-testid="intent-diff">
                     <h3>{format!("{} compared with {}", d.head, d.base)}</h3>
+                    <ul class="plain" data-testid="intent-commits">
+                        {d.commits.iter().map(|c| view! {
+                            <li data-testid="intent-commit"><code>{c.short_id().to_string()}</code>" " {c.summary.clone()} <span class="muted">" · " {c.author.clone()}</span></li>
+                        }).collect_view()}
+                    </ul>
                     <crate::pages::domain::changes::ChangeList files=d.files testid="intent-diff-row" />
                 </div>
             }.into_any(),

@@ -403,3 +403,112 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_report_passes() {
+    use serde_json::json;
+    use vibedata_protocol::SessionEventDto as E;
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    studio
+        .set_identity(IdentityDto {
+            name: "Grace Analyst".into(),
+            email: "grace@example.com".into(),
+        })
+        .await
+        .unwrap();
+    let intent = studio
+        .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
+        .await
+        .unwrap();
+    studio
+        .intent_step(&intent.id, "start_planning")
+        .await
+        .unwrap();
+    run_stage(&studio, &intent.id, "requirements").await;
+    studio
+        .intent_step(&intent.id, "approve_plan")
+        .await
+        .unwrap();
+    studio.intent_step(&intent.id, "start_build").await.unwrap();
+
+    // A recorded build that gets the sign wrong.
+    let wrong_sql = "select accounts.account_id, -1.0 * count(*) as open_pipeline_usd\nfrom {{ ref('stg_crm__accounts') }} as accounts\ngroup by 1\n";
+    let transcript = [
+        json!({"format": "vibedata-transcript", "version": 1, "source": "a deliberately wrong build"}),
+        json!({"turn": 0, "events": [
+            {"type": "tool_call", "call": {"id": "w1", "name": "write_file", "arguments": json!({"path": "models/marts/silver_customers.sql", "content": wrong_sql}).to_string()}},
+            {"type": "stop", "reason": "tool_calls"}]}),
+        json!({"turn": 1, "events": [{"type": "text_delta", "text": "Built."}, {"type": "stop", "reason": "end_turn"}]}),
+    ]
+    .iter()
+    .map(|l| l.to_string())
+    .collect::<Vec<_>>()
+    .join("\n");
+    let wrong =
+        std::sync::Arc::new(vibedata_agent::replay::ReplayProvider::parse(&transcript).unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .run_intent_stage_on(&intent.id, "build", Some(wrong), move |e| drop(tx.send(e)))
+        .await
+        .unwrap();
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            E::ApprovalNeeded { call_id, .. } => {
+                studio.decide_approval(&session.id, &call_id, true).unwrap()
+            }
+            E::Finished { .. } => break,
+            _ => {}
+        }
+    }
+    let failed = studio.validate_intent(&intent.id).await.unwrap();
+    assert!(!failed.passed);
+    assert_eq!(failed.intent.state, "validation_failed");
+    let criterion = failed
+        .checks
+        .iter()
+        .find(|c| c.name == "criterion:2")
+        .unwrap();
+    assert!(
+        !criterion.passed,
+        "the report names the failing check: {:?}",
+        failed.checks
+    );
+
+    // The next round starts from the report and builds it right (the bundled demo build).
+    studio.intent_step(&intent.id, "retry_build").await.unwrap();
+    let (_, _) = run_stage(&studio, &intent.id, "build").await;
+    let latest = studio
+        .list_sessions(&demo.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    let db = Store::open(
+        &demo
+            .path
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("data/studio.sqlite3"),
+    )
+    .unwrap();
+    let context = &vibedata_core::agent_sessions::load(&db, &latest.id)
+        .unwrap()
+        .messages[1]
+        .content;
+    assert!(
+        context.contains("last validation report") && context.contains("criterion:2 | FAIL"),
+        "{context}"
+    );
+    let passed = studio.validate_intent(&intent.id).await.unwrap();
+    assert!(passed.passed, "{}", passed.markdown);
+    assert_eq!(passed.intent.build_rounds, 2);
+}

@@ -258,6 +258,13 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
     )
     .await
     .unwrap();
+    let commits = app.text("intent-commits").await.unwrap();
+    assert!(
+        commits.contains("Add silver_customers")
+            && commits.contains("Validation passed")
+            && commits.contains("Start intent"),
+        "the branch's commits are listed: {commits}"
+    );
     app.screenshot("loop-5-diff").await.unwrap();
     app.close().await.unwrap();
 }
