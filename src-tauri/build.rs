@@ -35,6 +35,7 @@ fn main() {
         "plan_diff",
         "replace_plan",
         "run_intent_stage",
+        "variant_diff",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -324,3 +324,12 @@ pub async fn run_intent_stage(
         .run_intent_stage(&intent_id, &stage, forward)
         .await?)
 }
+
+#[tauri::command]
+pub async fn variant_diff(
+    state: State<'_, AppState>,
+    intent_id: String,
+    variant: String,
+) -> Result<String, ErrorDto> {
+    Ok(state.studio()?.variant_diff(&intent_id, variant).await?)
+}

@@ -89,6 +89,7 @@ fn main() {
             commands::plan_diff,
             commands::replace_plan,
             commands::run_intent_stage,
+            commands::variant_diff,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -500,3 +500,14 @@ pub async fn run_intent_stage(
     )
     .await
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VariantArgs<'a> {
+    intent_id: &'a str,
+    variant: &'a str,
+}
+
+pub async fn variant_diff(intent_id: &str, variant: &str) -> Result<String, ErrorDto> {
+    call("variant_diff", &VariantArgs { intent_id, variant }).await
+}

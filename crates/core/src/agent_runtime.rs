@@ -33,10 +33,13 @@ pub(crate) const DEMO_REQUIREMENTS: &str =
     include_str!("../assets/replays/demo-requirements.jsonl");
 pub(crate) const DEMO_INTENT_BUILD: &str =
     include_str!("../assets/replays/demo-build-intent.jsonl");
+pub(crate) const DEMO_VARIANTS: &str = include_str!("../assets/replays/demo-variants.jsonl");
 
 /// The bundled replay a session was started on, from its provider label.
 fn replay_for(label: &str) -> &'static str {
-    if label.contains("Requirements agent") {
+    if label.contains("proposing variants") {
+        DEMO_VARIANTS
+    } else if label.contains("Requirements agent") {
         DEMO_REQUIREMENTS
     } else if label.contains("Build agent on an intent") {
         DEMO_INTENT_BUILD

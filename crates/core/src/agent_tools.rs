@@ -338,11 +338,15 @@ pub enum IntentDoc {
 
 /// Write one of this intent's documents: `intent_md` (business context and success criteria,
 /// with ```sql blocks that must return no rows), `plan_md` (models, columns, grain, tests,
-/// contract) or `todo_json` (a JSON list of {id, text, done}).
+/// contract) or `todo_json` (a JSON list of {id, text, done}). With `variant`, a `plan_md` is
+/// written as an alternative plan of that name instead of the current plan.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct WriteIntentDocInput {
     pub name: IntentDoc,
     pub content: String,
+    /// A short name (a-z, 0-9, '-') for an alternative plan.
+    #[serde(default)]
+    pub variant: Option<String>,
 }
 
 /// Writes the documents of one intent (its folder is fixed when the session starts).
@@ -351,6 +355,24 @@ pub struct WriteIntentDoc {
 }
 
 impl WriteIntentDoc {
+    fn target(&self, input: &WriteIntentDocInput) -> Result<std::path::PathBuf, String> {
+        match (&input.variant, input.name) {
+            (None, doc) => Ok(self.file(doc)),
+            (Some(v), IntentDoc::PlanMd)
+                if !v.is_empty()
+                    && v.len() <= 40
+                    && v.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') =>
+            {
+                Ok(self.folder.join("plans/variants").join(format!("{v}.md")))
+            }
+            (Some(v), IntentDoc::PlanMd) => {
+                Err(format!("'{v}' is not a variant name (a-z, 0-9, '-')"))
+            }
+            (Some(_), _) => Err("only plan_md has variants".into()),
+        }
+    }
+
     fn file(&self, doc: IntentDoc) -> std::path::PathBuf {
         self.folder.join(match doc {
             IntentDoc::IntentMd => "intent.md",
@@ -366,7 +388,7 @@ impl TypedTool for WriteIntentDoc {
     const SCOPE: Scope = Scope::Write;
 
     fn preview(&self, _ctx: &ToolContext, input: &Self::Input) -> Option<String> {
-        let path = self.file(input.name);
+        let path = self.target(input).ok()?;
         let old = std::fs::read_to_string(&path).unwrap_or_default();
         let name = path
             .file_name()
@@ -390,10 +412,12 @@ impl TypedTool for WriteIntentDoc {
                 serde_json::from_str::<serde_json::Value>(&input.content)
                     .map_err(|e| format!("todo_json is not JSON: {e}"))?;
             }
-            let path = self.file(input.name);
-            tokio::fs::create_dir_all(&self.folder)
-                .await
-                .map_err(|e| format!("cannot create the intent folder: {e}"))?;
+            let path = self.target(&input)?;
+            if let Some(parent) = path.parent() {
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(|e| format!("cannot create the intent folder: {e}"))?;
+            }
             tokio::fs::write(&path, input.content.as_bytes())
                 .await
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -20,6 +20,10 @@ dbt project and the bronze data in the local DuckDB, write intent.md (business c
 that must return no rows), plan.md (models to add or change, columns, grain, tests, contract) and todo.json. Ask when \
 something is unclear. You never approve the plan: the analyst does.";
 
+const VARIANTS_PROMPT: &str = "You are the Requirements agent of Vibedata Studio. Propose up to five alternative plans for \
+the intent, each written with write_intent_doc (name plan_md, a short variant name), from the smallest change to the \
+richest. The analyst compares them and adopts one.";
+
 const INTENT_BUILD_PROMPT: &str = "You are the Build agent of Vibedata Studio. Work through todo.json on the intent branch: \
 dbt models, schema YAML with descriptions and data types, data tests, unit tests and an enforced contract. Mark to-dos \
 done as you go and commit each step. Writes wait for the analyst's approval.";
@@ -360,7 +364,7 @@ impl crate::studio::Studio {
         provider: Option<std::sync::Arc<dyn vibedata_agent::provider::Provider>>,
         on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
     ) -> Result<vibedata_protocol::SessionDto> {
-        use crate::agent_runtime::{DEMO_INTENT_BUILD, DEMO_REQUIREMENTS};
+        use crate::agent_runtime::{DEMO_INTENT_BUILD, DEMO_REQUIREMENTS, DEMO_VARIANTS};
         use vibedata_agent::message::Message;
         let (store, id) = (self.store.clone(), intent_id.to_owned());
         let intent = crate::error::blocking(move || get(&store, &id)).await?;
@@ -377,9 +381,15 @@ impl crate::studio::Studio {
                 "build",
                 INTENT_BUILD_PROMPT,
             ),
+            "variants" => (
+                IntentState::Planning,
+                DEMO_VARIANTS,
+                "requirements",
+                VARIANTS_PROMPT,
+            ),
             other => {
                 return Err(CoreError::InvalidInput(format!(
-                    "'{other}' is not an agent stage (requirements or build)"
+                    "'{other}' is not an agent stage (requirements, variants or build)"
                 )));
             }
         };
@@ -476,6 +486,17 @@ impl crate::studio::Studio {
                 current: std::fs::read_to_string(dir.join("plan.md")).ok(),
                 intent_id: intent.id,
             })
+        })
+        .await
+    }
+
+    /// The diff from the current plan to a variant.
+    pub async fn variant_diff(&self, intent_id: &str, variant: String) -> Result<String> {
+        let (store, id) = (self.store.clone(), intent_id.to_owned());
+        let intent = crate::error::blocking(move || get(&store, &id)).await?;
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        crate::error::blocking(move || {
+            crate::plans::variant_diff(&folder(&ws.path, &intent.id), &variant)
         })
         .await
     }

@@ -91,6 +91,30 @@ pub fn variants(folder: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The diff from the current plan to a variant (side by side in the UI).
+pub fn variant_diff(folder: &Path, variant: &str) -> Result<String> {
+    if variant.is_empty()
+        || !variant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "'{variant}' is not a variant name"
+        )));
+    }
+    let current = std::fs::read_to_string(folder.join("plan.md")).unwrap_or_default();
+    let text = std::fs::read_to_string(
+        plans_dir(folder)
+            .join("variants")
+            .join(format!("{variant}.md")),
+    )
+    .map_err(|_| CoreError::NotFound(format!("there is no variant {variant}")))?;
+    Ok(similar::TextDiff::from_lines(&current, &text)
+        .unified_diff()
+        .header("current plan", &format!("variant {variant}"))
+        .to_string())
+}
+
 /// Makes a variant the current plan.
 pub fn adopt(folder: &Path, variant: &str) -> Result<()> {
     if variant.is_empty()

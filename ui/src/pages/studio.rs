@@ -193,6 +193,10 @@ fn intent_row(
         let id = i.id.clone();
         view! { <button class="link" data-testid=format!("intent-agent-{name}") on:click=move |_| agent_for.set(Some((id.clone(), name)))>{label}</button> }
     });
+    let variants_button = (i.state == "planning").then(|| {
+        let id = i.id.clone();
+        view! { <button class="link" data-testid="intent-agent-variants" on:click=move |_| agent_for.set(Some((id.clone(), "variants")))>"Propose variants"</button> }
+    });
     let branch = i.branch.clone();
     let show_diff = move |_| {
         let branch = branch.clone();
@@ -224,6 +228,7 @@ fn intent_row(
             <td class="steps">
                 {buttons}
                 {agent_button}
+                {variants_button}
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
                 <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>
             </td>
@@ -288,9 +293,19 @@ fn PlansPanel(intent_id: String, state: String) -> impl IntoView {
                             <ul class="plain">
                                 {p.variants.iter().map(|name| {
                                     let n = name.clone();
+                                    let c = name.clone();
                                     view! {
                                         <li data-testid="plan-variant" data-name=name.clone()>
                                             {name.clone()}
+                                            <button class="link" data-testid="variant-compare" on:click=move |_| {
+                                                let c = c.clone();
+                                                spawn_local(async move {
+                                                    match api::variant_diff(&id.get_value(), &c).await {
+                                                        Ok(d) => diff.set(Some(d)),
+                                                        Err(e) => error.set(Some(e)),
+                                                    }
+                                                })
+                                            }>" compare"</button>
                                             {planning.then(|| view! { <button class="link" data-testid="plan-adopt" on:click=move |_| replace(None, Some(n.clone()))>" adopt"</button> })}
                                         </li>
                                     }

@@ -512,3 +512,71 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
     assert!(passed.passed, "{}", passed.markdown);
     assert_eq!(passed.intent.build_rounds, 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions_kept() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    studio
+        .set_identity(IdentityDto {
+            name: "Grace Analyst".into(),
+            email: "grace@example.com".into(),
+        })
+        .await
+        .unwrap();
+    let intent = studio
+        .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
+        .await
+        .unwrap();
+    studio
+        .intent_step(&intent.id, "start_planning")
+        .await
+        .unwrap();
+    run_stage(&studio, &intent.id, "requirements").await;
+    studio
+        .intent_step(&intent.id, "approve_plan")
+        .await
+        .unwrap();
+    studio.intent_step(&intent.id, "revise_plan").await.unwrap();
+
+    let (text, _) = run_stage(&studio, &intent.id, "variants").await;
+    assert!(text.contains("three variants"), "{text}");
+    let plans = studio.plans(&intent.id).await.unwrap();
+    assert_eq!(plans.variants, ["lean", "semantic", "with-history"]);
+    let diff = studio
+        .variant_diff(&intent.id, "semantic".into())
+        .await
+        .unwrap();
+    assert!(
+        diff.contains("+- **Add** a semantic model"),
+        "side by side with the current plan: {diff}"
+    );
+    studio
+        .replace_plan(&intent.id, None, Some("semantic".into()))
+        .await
+        .unwrap();
+    studio
+        .intent_step(&intent.id, "approve_plan")
+        .await
+        .unwrap();
+    studio.intent_step(&intent.id, "revise_plan").await.unwrap();
+    studio
+        .replace_plan(&intent.id, Some(0), None)
+        .await
+        .unwrap();
+    let approved = studio
+        .intent_step(&intent.id, "approve_plan")
+        .await
+        .unwrap();
+    assert_eq!(approved.plan_version, 2);
+    let plans = studio.plans(&intent.id).await.unwrap();
+    assert_eq!(plans.versions, [0, 1, 2], "every version is still listed");
+    assert!(
+        studio
+            .plan_diff(&intent.id, 1, 2)
+            .await
+            .unwrap()
+            .contains("-- **Add** a semantic model")
+    );
+}
