@@ -354,7 +354,16 @@ pub struct WriteIntentDoc {
     pub folder: std::path::PathBuf,
 }
 
+/// The most alternative plans an intent offers at once.
+pub const MAX_VARIANTS: usize = 5;
+
 impl WriteIntentDoc {
+    fn variant_count(&self) -> usize {
+        std::fs::read_dir(self.folder.join("plans/variants"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
     fn target(&self, input: &WriteIntentDocInput) -> Result<std::path::PathBuf, String> {
         match (&input.variant, input.name) {
             (None, doc) => Ok(self.file(doc)),
@@ -364,7 +373,13 @@ impl WriteIntentDoc {
                     && v.chars()
                         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') =>
             {
-                Ok(self.folder.join("plans/variants").join(format!("{v}.md")))
+                let path = self.folder.join("plans/variants").join(format!("{v}.md"));
+                if !path.exists() && self.variant_count() >= MAX_VARIANTS {
+                    return Err(format!(
+                        "there are already {MAX_VARIANTS} variants, the most offered at once"
+                    ));
+                }
+                Ok(path)
             }
             (Some(v), IntentDoc::PlanMd) => {
                 Err(format!("'{v}' is not a variant name (a-z, 0-9, '-')"))

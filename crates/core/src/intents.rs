@@ -444,6 +444,22 @@ impl crate::studio::Studio {
             )
         })
         .await?;
+        let session_context = serde_json::json!({
+            "intent": intent.id,
+            "stage": stage,
+            "session": session_id,
+            "branch": intent.branch,
+            "plan_version": intent.plan_version,
+            "provider": label,
+            "replay": is_replay,
+        });
+        std::fs::write(
+            dir.join("session_context.json"),
+            serde_json::to_string_pretty(&session_context)
+                .map_err(|e| CoreError::Internal(e.to_string()))?
+                + "\n",
+        )
+        .map_err(|e| CoreError::io("cannot write session_context.json", e))?;
         let tools: Vec<std::sync::Arc<dyn vibedata_agent::tools::Tool>> =
             vec![std::sync::Arc::new(crate::agent_tools::WriteIntentDoc {
                 folder: dir,
@@ -545,7 +561,20 @@ impl crate::studio::Studio {
         let intent = crate::error::blocking(move || get(&store, &id)).await?;
         let ws = self.intent_workspace(&intent.workspace_id).await?;
         let (store, id) = (self.store.clone(), intent_id.to_owned());
-        crate::error::blocking(move || apply(&store, &ws, &id, step, &Actor::Person)).await
+        crate::error::blocking(move || {
+            let intent = apply(&store, &ws, &id, step, &Actor::Person)?;
+            if step == Step::ApprovePlan {
+                // The approved plan (and the documents it rests on) goes on the branch.
+                let author = crate::identity::for_commit(&store, &ws.path)?;
+                let message = format!("Approve plan v{}: {}", intent.plan_version, intent.title);
+                match git::commit_all(&ws.path, &message, &author) {
+                    Ok(_) | Err(CoreError::InvalidInput(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(intent)
+        })
+        .await
     }
 }
 

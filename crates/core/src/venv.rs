@@ -174,7 +174,7 @@ impl Venv {
             let last = err
                 .lines()
                 .rev()
-                .find(|l| !l.trim().is_empty())
+                .find(|l| l.contains("Error") || l.contains("Exception"))
                 .unwrap_or("the query failed")
                 .trim()
                 .to_owned();

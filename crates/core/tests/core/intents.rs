@@ -391,6 +391,13 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
             .join("models/marts/silver_customers.sql")
             .is_file()
     );
+    let context = std::fs::read_to_string(folder.join("session_context.json")).unwrap();
+    assert!(context.contains("\"stage\": \"build\""), "{context}");
+    let (_, head) = vibedata_core::workspace::read_head(&demo.path).unwrap();
+    assert!(
+        head.unwrap().summary.starts_with("Add silver_customers"),
+        "the build committed last"
+    );
 
     let validation = studio.validate_intent(&intent.id).await.unwrap();
     assert!(validation.passed, "{}", validation.markdown);
@@ -578,5 +585,73 @@ async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions
             .await
             .unwrap()
             .contains("-- **Add** a semantic model")
+    );
+}
+
+#[test]
+fn intent_documents_are_written_only_inside_the_intent_and_variants_are_bounded() {
+    use serde_json::json;
+    use vibedata_agent::tools::{Tool, ToolContext};
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join(".vibedata/intents/i1");
+    let tool = vibedata_core::agent_tools::WriteIntentDoc {
+        folder: folder.clone(),
+    };
+    let ctx = ToolContext::new(
+        dir.path().to_path_buf(),
+        std::sync::Arc::new(std::sync::RwLock::new(Default::default())),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        assert!(
+            tool.call(&ctx, json!({"name": "todo_json", "content": "not json"}))
+                .await
+                .is_err(),
+            "a malformed todo list is refused"
+        );
+        assert!(
+            tool.call(
+                &ctx,
+                json!({"name": "plan_md", "variant": "../escape", "content": "x"})
+            )
+            .await
+            .is_err()
+        );
+        assert!(
+            tool.call(
+                &ctx,
+                json!({"name": "intent_md", "variant": "a", "content": "x"})
+            )
+            .await
+            .is_err()
+        );
+        for n in 0..5 {
+            tool.call(
+                &ctx,
+                json!({"name": "plan_md", "variant": format!("v{n}"), "content": "plan"}),
+            )
+            .await
+            .unwrap();
+        }
+        let sixth = tool
+            .call(
+                &ctx,
+                json!({"name": "plan_md", "variant": "v5", "content": "plan"}),
+            )
+            .await
+            .unwrap_err();
+        assert!(sixth.contains("already 5"), "{sixth}");
+        tool.call(
+            &ctx,
+            json!({"name": "plan_md", "variant": "v0", "content": "better"}),
+        )
+        .await
+        .expect("rewriting a variant is fine");
+    });
+    assert_eq!(
+        std::fs::read_to_string(folder.join("plans/variants/v0.md")).unwrap(),
+        "better"
     );
 }
