@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// One scripted answer.
@@ -128,27 +128,7 @@ pub mod chunk {
     }
 }
 
-/// A request the fake received.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-}
+pub use crate::http::Recorded;
 
 #[derive(Default)]
 struct State {
@@ -207,58 +187,17 @@ impl Drop for FakeFoundry {
 }
 
 async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos + 4;
-        }
+    let Some(request) = crate::http::read_request(&mut socket).await? else {
+        return Ok(());
     };
-    let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split_whitespace();
-    let (method, path) = (
-        parts.next().unwrap_or_default().to_string(),
-        parts.next().unwrap_or_default().to_string(),
-    );
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect();
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    while buf.len() < header_end + length {
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[header_end..(header_end + length).min(buf.len())])
-        .into_owned();
+    let (method, path) = (request.method.clone(), request.path.clone());
     let reply = {
         let mut s = state.lock().expect("fake state");
-        s.recorded.push(Recorded {
-            method: method.clone(),
-            path: path.clone(),
-            headers,
-            body,
-        });
+        s.recorded.push(request);
         s.replies.pop_front()
     };
     if method != "POST" || !path.contains("/chat/completions") {
-        return respond_json(
+        return crate::http::respond_json(
             &mut socket,
             404,
             &[],
@@ -267,9 +206,9 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
         .await;
     }
     match reply {
-        None => respond_json(&mut socket, 500, &[], &json!({"error": {"code": "InternalServerError", "message": "the fake has no scripted reply"}})).await,
-        Some(Reply::Json(body)) => respond_json(&mut socket, 200, &[], &body).await,
-        Some(Reply::Error { status, headers, body }) => respond_json(&mut socket, status, &headers, &body).await,
+        None => crate::http::respond_json(&mut socket, 500, &[], &json!({"error": {"code": "InternalServerError", "message": "the fake has no scripted reply"}})).await,
+        Some(Reply::Json(body)) => crate::http::respond_json(&mut socket, 200, &[], &body).await,
+        Some(Reply::Error { status, headers, body }) => crate::http::respond_json(&mut socket, status, &headers, &body).await,
         Some(Reply::Stream { chunks, first_byte_delay, drop_after }) => {
             tokio::time::sleep(first_byte_delay).await;
             socket
@@ -287,24 +226,4 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) -> std::io::Resu
             socket.shutdown().await
         }
     }
-}
-
-async fn respond_json(
-    socket: &mut TcpStream,
-    status: u16,
-    headers: &[(String, String)],
-    body: &Value,
-) -> std::io::Result<()> {
-    let body = body.to_string();
-    let mut head = format!(
-        "HTTP/1.1 {status} FAKE\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    socket.write_all(head.as_bytes()).await?;
-    socket.write_all(body.as_bytes()).await?;
-    socket.shutdown().await
 }

@@ -5,3 +5,5 @@
 //! Used only by tests (dev-dependency); nothing here ships in the app.
 
 pub mod foundry;
+pub mod github;
+pub mod http;

@@ -1,0 +1,114 @@
+//! The device flow against the fake GitHub, every branch.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use vibedata_fakes::github::{FakeGitHub, Poll};
+use vibedata_github::device::{DeviceError, DeviceFlow};
+
+fn flow(fake: &FakeGitHub) -> DeviceFlow {
+    DeviceFlow::new(&fake.base_url(), "Iv1.test-client", "repo")
+        .unwrap()
+        .with_timing(Duration::from_millis(20), Duration::from_millis(5))
+}
+
+async fn sign_in(fake: &FakeGitHub) -> Result<vibedata_github::device::Tokens, DeviceError> {
+    let flow = flow(fake);
+    let code = flow.start().await?;
+    assert_eq!(code.user_code, "WDJB-MJHT");
+    flow.poll(&code, &CancellationToken::new()).await
+}
+
+#[tokio::test]
+async fn pending_and_slow_down_are_waited_out_then_tokens_arrive() {
+    let fake = FakeGitHub::start().await;
+    fake.script(&[
+        Poll::Pending,
+        Poll::SlowDown,
+        Poll::Pending,
+        Poll::Tokens {
+            access: "ghu_test_access".into(),
+            refresh: Some("ghr_test_refresh".into()),
+        },
+    ]);
+    let tokens = sign_in(&fake).await.unwrap();
+    assert_eq!(tokens.access_token.expose(), "ghu_test_access");
+    assert_eq!(
+        tokens.refresh_token.as_ref().map(|r| r.expose().as_str()),
+        Some("ghr_test_refresh")
+    );
+    assert_eq!(tokens.expires_in, Some(28800));
+    assert_eq!(
+        format!("{tokens:?}").matches("<redacted>").count(),
+        2,
+        "tokens never print"
+    );
+    let polls: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/login/oauth/access_token")
+        .collect();
+    assert_eq!(polls.len(), 4, "one poll per scripted answer");
+    assert_eq!(
+        polls[0].form("grant_type").as_deref(),
+        Some("urn:ietf:params:oauth:grant-type:device_code")
+    );
+    assert_eq!(polls[0].header("accept"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn expired_denied_and_malformed_answers_end_with_their_reason() {
+    for (poll, expected) in [
+        (Poll::Expired, DeviceError::Expired),
+        (Poll::Denied, DeviceError::Denied),
+    ] {
+        let fake = FakeGitHub::start().await;
+        fake.script(&[Poll::Pending, poll]);
+        assert_eq!(sign_in(&fake).await.unwrap_err(), expected);
+    }
+    let fake = FakeGitHub::start().await;
+    fake.script(&[Poll::Malformed]);
+    assert!(matches!(
+        sign_in(&fake).await.unwrap_err(),
+        DeviceError::Protocol(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_code_that_runs_out_of_time_expires_and_cancelling_stops_polling() {
+    let fake = FakeGitHub::start().await;
+    fake.set_expires_in(0);
+    assert_eq!(
+        sign_in(&fake).await.unwrap_err(),
+        DeviceError::Expired,
+        "never pending forever"
+    );
+
+    let fake = FakeGitHub::start().await;
+    let flow = flow(&fake);
+    let code = flow.start().await.unwrap();
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stop.cancel();
+    });
+    assert_eq!(
+        flow.poll(&code, &cancel).await.unwrap_err(),
+        DeviceError::Cancelled
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_github_is_a_network_error() {
+    let flow = DeviceFlow::new("http://127.0.0.1:9", "Iv1.x", "repo").unwrap();
+    assert!(matches!(
+        flow.start().await.unwrap_err(),
+        DeviceError::Network(_)
+    ));
+    let fake = FakeGitHub::start().await;
+    let bad = DeviceFlow::new(&fake.base_url(), "", "repo").unwrap();
+    assert!(
+        matches!(bad.start().await.unwrap_err(), DeviceError::Protocol(m) if m.contains("unauthorized_client"))
+    );
+}
