@@ -70,6 +70,11 @@ enum Command {
         #[arg(long)]
         completion_per_1k: Option<f64>,
     },
+    /// GitHub accounts (tokens in the OS keychain only).
+    Github {
+        #[command(subcommand)]
+        action: GithubAction,
+    },
     /// The hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -100,6 +105,31 @@ enum CredentialAction {
     Check { name: String },
     /// Remove a credential.
     Delete { name: String },
+}
+
+#[derive(Subcommand)]
+enum GithubAction {
+    /// Sign in with the device flow: shows a code to enter on GitHub, then waits.
+    Login {
+        /// The OAuth or GitHub App client id.
+        #[arg(long)]
+        client_id: String,
+        #[arg(long, default_value = "https://github.com")]
+        base_url: String,
+        #[arg(long, default_value = "https://api.github.com")]
+        api_url: String,
+    },
+    /// Sign in with a personal access token read from standard input.
+    Token {
+        #[arg(long, default_value = "https://github.com")]
+        base_url: String,
+        #[arg(long, default_value = "https://api.github.com")]
+        api_url: String,
+    },
+    /// The accounts signed in.
+    Accounts,
+    /// Sign out: the account's tokens leave the keychain.
+    Logout { login: String },
 }
 
 #[derive(Subcommand)]
@@ -226,6 +256,7 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
         }
         Command::Index { path, compare } => index(json, path, compare).await,
         Command::Credentials { action } => credentials(json, action).await,
+        Command::Github { action } => github(json, paths, action).await,
         Command::Budget {
             max_tokens,
             max_cost,
@@ -471,5 +502,90 @@ async fn credentials(json: bool, action: CredentialAction) -> anyhow::Result<Exi
             );
         }
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Result<ExitCode> {
+    use vibedata_core::github_accounts;
+    let db = paths.database();
+    let store = std::sync::Arc::new(
+        tokio::task::spawn_blocking(move || vibedata_core::store::Store::open(&db)).await??,
+    );
+    match action {
+        GithubAction::Login {
+            client_id,
+            base_url,
+            api_url,
+        } => {
+            let flow = vibedata_github::device::DeviceFlow::new(&base_url, &client_id, "repo")?;
+            let code = flow.start().await?;
+            eprintln!(
+                "Open {} and enter the code {} (waiting up to {} s)",
+                code.verification_uri, code.user_code, code.expires_in
+            );
+            let tokens = flow
+                .poll(&code, &tokio_util::sync::CancellationToken::new())
+                .await?;
+            let login = vibedata_github::user::login(&api_url, &tokens.access_token).await?;
+            let account = tokio::task::spawn_blocking(move || {
+                github_accounts::save(&store, &login, &base_url, &api_url, "device", &tokens)
+            })
+            .await??;
+            print(json, &account, |a| {
+                println!("signed in to {} as {}", a.base_url, a.login)
+            })?;
+        }
+        GithubAction::Token { base_url, api_url } => {
+            let mut value = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)?;
+            let token = vibedata_agent::redact::Sensitive::new(value.trim().to_owned());
+            let login = vibedata_github::user::login(&api_url, &token).await?;
+            let tokens = vibedata_github::device::Tokens {
+                access_token: token,
+                refresh_token: None,
+                expires_in: None,
+                scope: String::new(),
+            };
+            let account = tokio::task::spawn_blocking(move || {
+                github_accounts::save(&store, &login, &base_url, &api_url, "pat", &tokens)
+            })
+            .await??;
+            print(json, &account, |a| {
+                println!(
+                    "signed in to {} as {} (personal access token)",
+                    a.base_url, a.login
+                )
+            })?;
+        }
+        GithubAction::Accounts => {
+            let accounts =
+                tokio::task::spawn_blocking(move || github_accounts::list(&store)).await??;
+            print(json, &accounts, |list| {
+                for a in list {
+                    println!("{:<20} {:<24} {}", a.login, a.base_url, a.kind);
+                }
+            })?;
+        }
+        GithubAction::Logout { login } => {
+            let name = login.clone();
+            let removed =
+                tokio::task::spawn_blocking(move || github_accounts::sign_out(&store, &name))
+                    .await??;
+            let value = serde_json::json!({"login": login, "signed_out": removed});
+            print(json, &value, |_| {
+                println!(
+                    "{}",
+                    if removed {
+                        format!("{login} signed out")
+                    } else {
+                        format!("{login} was not signed in")
+                    }
+                )
+            })?;
+            if !removed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -437,3 +437,99 @@ fn audit_verify_on_a_real_agent_session_then_after_an_edit() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_device_login_keeps_the_token_in_the_keychain_and_logout_removes_it() {
+    use vibedata_fakes::github::{FakeGitHub, Poll};
+    let fake = FakeGitHub::start().await;
+    fake.script(&[
+        Poll::Pending,
+        Poll::Tokens {
+            access: "ghu_canary_device_token".into(),
+            refresh: Some("ghr_canary_refresh".into()),
+        },
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.base_url();
+    let script = format!(
+        r#""$VIBEDATA" github login --client-id Iv1.test --base-url {url} --api-url {url} && "$VIBEDATA" github accounts && "$VIBEDATA" github logout octo-analyst && "$VIBEDATA" github accounts --json"#
+    );
+    let data = dir.path().to_path_buf();
+    let Some(out) =
+        tokio::task::spawn_blocking(move || with_secret_service(&data, &script, "unused"))
+            .await
+            .unwrap()
+    else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("enter the code WDJB-MJHT"),
+        "the person is shown the code: {stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("signed in to {url} as octo-analyst")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("octo-analyst signed out") && stdout.trim_end().ends_with("[]"),
+        "{stdout}"
+    );
+    for secret in ["ghu_canary_device_token", "ghr_canary_refresh"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "a token was printed"
+        );
+        for file in walk(&dir.path().join("data")) {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "{} holds a token",
+                file.display()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_personal_access_token_is_refused_and_not_stored() {
+    let fake = vibedata_fakes::github::FakeGitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.base_url();
+    let data = dir.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vibedata"))
+            .args(["github", "token", "--base-url", &url, "--api-url", &url])
+            .env("VIBEDATA_DATA_DIR", data.join("data"))
+            .env("VIBEDATA_VENV", data.join("no-venv"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"ghp_revoked_canary_token")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused the token"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in walk(&dir.path().join("data")) {
+        assert!(
+            !String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default())
+                .contains("ghp_revoked_canary_token")
+        );
+    }
+}

@@ -27,6 +27,7 @@ pub mod domain;
 pub mod error;
 pub mod git;
 pub mod git_workflow;
+pub mod github_accounts;
 pub mod identity;
 pub mod intent;
 pub mod intents;

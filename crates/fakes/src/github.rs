@@ -32,6 +32,8 @@ struct State {
     polls: VecDeque<Poll>,
     recorded: Vec<Recorded>,
     expires_in: u64,
+    /// Tokens `GET /user` accepts (issued ones are added automatically).
+    accepted_tokens: Vec<String>,
 }
 
 pub struct FakeGitHub {
@@ -77,6 +79,15 @@ impl FakeGitHub {
             .expect("fake state")
             .polls
             .extend(polls.iter().cloned());
+    }
+
+    /// Makes `GET /user` accept a token (a personal access token, say).
+    pub fn accept_token(&self, token: &str) {
+        self.state
+            .lock()
+            .expect("fake state")
+            .accepted_tokens
+            .push(token.to_string());
     }
 
     /// How long issued device codes live, in seconds.
@@ -133,6 +144,7 @@ fn answer(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, serde_json::Va
                 ),
                 Poll::Malformed => (200, json!("<html>oops</html>")),
                 Poll::Tokens { access, refresh } => {
+                    s.accepted_tokens.push(access.clone());
                     let mut body =
                         json!({"access_token": access, "token_type": "bearer", "scope": "repo"});
                     if let Some(refresh) = refresh {
@@ -142,6 +154,24 @@ fn answer(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, serde_json::Va
                     }
                     (200, body)
                 }
+            }
+        }
+        ("GET", "/user") => {
+            let auth = request.header("authorization").unwrap_or_default();
+            let token = auth
+                .strip_prefix("Bearer ")
+                .or_else(|| auth.strip_prefix("token "))
+                .unwrap_or_default();
+            if s.accepted_tokens.iter().any(|t| t == token) {
+                (
+                    200,
+                    json!({"login": "octo-analyst", "id": 1, "type": "User"}),
+                )
+            } else {
+                (
+                    401,
+                    json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+                )
             }
         }
         _ => (
