@@ -1,4 +1,5 @@
-//! A fake GitHub, for now its OAuth device flow: `POST /login/device/code` and
+//! A fake GitHub: its REST issue list (pagination with `link`, ETags and 304s, rate-limit
+//! answers on demand, `GET /user`) and its OAuth device flow: `POST /login/device/code` and
 //! `POST /login/oauth/access_token`, answering polls from a script in GitHub's real shape —
 //! **HTTP 200 with an `error` field** while pending (`authorization_pending`, `slow_down` with a
 //! new `interval`, `expired_token`, `access_denied`), then the tokens.
@@ -34,6 +35,10 @@ struct State {
     expires_in: u64,
     /// Tokens `GET /user` accepts (issued ones are added automatically).
     accepted_tokens: Vec<String>,
+    /// Issues by "owner/repo".
+    issues: std::collections::HashMap<String, Vec<serde_json::Value>>,
+    /// Rate-limit answers to give before serving: (status, retry-after seconds or reset delay).
+    limits: VecDeque<(u16, u64)>,
 }
 
 pub struct FakeGitHub {
@@ -60,9 +65,18 @@ impl FakeGitHub {
                     let Ok(Some(request)) = read_request(&mut socket).await else {
                         return;
                     };
-                    let (status, body) = answer(&state, &request);
+                    let (status, headers, body) = match rest(&state, &request) {
+                        Some(answer) => answer,
+                        None => {
+                            let (status, body) = answer(&state, &request);
+                            (status, Vec::new(), Some(body))
+                        }
+                    };
                     state.lock().expect("fake state").recorded.push(request);
-                    let _ = respond_json(&mut socket, status, &[], &body).await;
+                    let _ = match body {
+                        Some(body) => respond_json(&mut socket, status, &headers, &body).await,
+                        None => crate::http::respond_empty(&mut socket, status, &headers).await,
+                    };
                 });
             }
         });
@@ -79,6 +93,26 @@ impl FakeGitHub {
             .expect("fake state")
             .polls
             .extend(polls.iter().cloned());
+    }
+
+    /// Serves `count` issues for `repo` ("owner/name").
+    pub fn add_issues(&self, repo: &str, count: usize) {
+        let mut s = self.state.lock().expect("fake state");
+        let list = s.issues.entry(repo.to_string()).or_default();
+        for n in 1..=count {
+            list.push(json!({"id": n, "number": n, "title": format!("Issue {n}"), "body": format!("body of issue {n}"), "state": "open",
+                "labels": [{"name": "incident"}], "updated_at": "2026-11-01T00:00:00Z", "comments": 0}));
+        }
+    }
+
+    /// The next requests get rate-limited: 403 with `x-ratelimit-remaining: 0` and a reset
+    /// `delay` seconds away, or 429 with `retry-after: delay`.
+    pub fn rate_limit(&self, status: u16, delay: u64) {
+        self.state
+            .lock()
+            .expect("fake state")
+            .limits
+            .push_back((status, delay));
     }
 
     /// Makes `GET /user` accept a token (a personal access token, say).
@@ -179,4 +213,80 @@ fn answer(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, serde_json::Va
             json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
         ),
     }
+}
+
+type Answer = (u16, Vec<(String, String)>, Option<serde_json::Value>);
+
+/// `GET /repos/{owner}/{repo}/issues?per_page=&page=`: pages with `link` and ETags, 304 on a
+/// matching `If-None-Match`, and scripted rate limits first.
+fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Answer> {
+    let (path, query) = request
+        .path
+        .split_once('?')
+        .unwrap_or((request.path.as_str(), ""));
+    let repo = path
+        .strip_prefix("/repos/")?
+        .strip_suffix("/issues")?
+        .to_string();
+    if request.method != "GET" {
+        return None;
+    }
+    let mut s = state.lock().expect("fake state");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if let Some((status, delay)) = s.limits.pop_front() {
+        let headers = if status == 429 {
+            vec![("retry-after".to_string(), delay.to_string())]
+        } else {
+            vec![
+                ("x-ratelimit-remaining".to_string(), "0".to_string()),
+                ("x-ratelimit-reset".to_string(), (now + delay).to_string()),
+            ]
+        };
+        return Some((
+            status,
+            headers,
+            Some(
+                json!({"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}),
+            ),
+        ));
+    }
+    let param = |k: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let (per_page, page) = (
+        param("per_page").unwrap_or(30).clamp(1, 100),
+        param("page").unwrap_or(1).max(1),
+    );
+    let Some(all) = s.issues.get(&repo) else {
+        return Some((404, Vec::new(), Some(json!({"message": "Not Found"}))));
+    };
+    let items: Vec<serde_json::Value> = all
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .cloned()
+        .collect();
+    let etag = format!("W/\"{}-{}-{}\"", repo.len(), page, all.len());
+    let mut headers = vec![
+        ("etag".to_string(), etag.clone()),
+        ("x-ratelimit-remaining".to_string(), "4999".to_string()),
+    ];
+    if page * per_page < all.len() {
+        let next = format!(
+            "<http://{}/repos/{repo}/issues?per_page={per_page}&page={}>; rel=\"next\"",
+            request.header("host").unwrap_or("127.0.0.1"),
+            page + 1
+        );
+        headers.push(("link".to_string(), next));
+    }
+    if request.header("if-none-match") == Some(etag.as_str()) {
+        return Some((304, headers, None));
+    }
+    Some((200, headers, Some(serde_json::Value::Array(items))))
 }

@@ -104,3 +104,18 @@ pub async fn respond_json(
     socket.write_all(body.as_bytes()).await?;
     socket.shutdown().await
 }
+
+/// Answers with a status and headers but no body (a 304, say).
+pub async fn respond_empty(
+    socket: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status} FAKE\r\ncontent-length: 0\r\nconnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    socket.write_all(head.as_bytes()).await?;
+    socket.shutdown().await
+}

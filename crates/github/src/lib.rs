@@ -6,4 +6,5 @@
 //! the OS keychain only; this crate never writes them anywhere and never logs them.
 
 pub mod device;
+pub mod rest;
 pub mod user;

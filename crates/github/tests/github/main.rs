@@ -112,3 +112,88 @@ async fn an_unreachable_github_is_a_network_error() {
         matches!(bad.start().await.unwrap_err(), DeviceError::Protocol(m) if m.contains("unauthorized_client"))
     );
 }
+
+mod rest {
+    use std::time::{Duration, Instant};
+
+    use vibedata_agent::redact::Sensitive;
+    use vibedata_fakes::github::FakeGitHub;
+    use vibedata_github::rest::{Client, GhError};
+
+    fn client(fake: &FakeGitHub) -> Client {
+        fake.accept_token("ghp_test");
+        Client::new(&fake.base_url(), Sensitive::new("ghp_test".into())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn pages_are_followed_and_a_second_pass_is_all_304() {
+        let fake = FakeGitHub::start().await;
+        fake.add_issues("acme/crm", 250);
+        let c = client(&fake);
+        let (items, cached) = c
+            .get_all("/repos/acme/crm/issues?per_page=100")
+            .await
+            .unwrap();
+        assert_eq!((items.len(), cached), (250, false));
+        let (again, cached) = c
+            .get_all("/repos/acme/crm/issues?per_page=100")
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.len(), cached),
+            (250, true),
+            "nothing changed: every page answered 304 from the cache"
+        );
+        let requests = fake.requests();
+        let conditional = requests
+            .iter()
+            .filter(|r| r.header("if-none-match").is_some())
+            .count();
+        assert_eq!(conditional, 3);
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.header("x-github-api-version") == Some("2022-11-28"))
+        );
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.header("authorization") == Some("Bearer ghp_test"))
+        );
+    }
+
+    #[tokio::test]
+    async fn rate_limits_are_waited_out_or_reported_with_their_wait() {
+        let fake = FakeGitHub::start().await;
+        fake.add_issues("acme/crm", 5);
+        fake.rate_limit(429, 1);
+        fake.rate_limit(403, 1);
+        let c = client(&fake);
+        let started = Instant::now();
+        let (items, _) = c.get_all("/repos/acme/crm/issues").await.unwrap();
+        assert_eq!(items.len(), 5);
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "retry-after and the reset were honoured"
+        );
+        fake.rate_limit(403, 3600);
+        assert!(
+            matches!(c.get("/repos/acme/crm/issues").await.unwrap_err(), GhError::RateLimited(w) if w > Duration::from_secs(3000))
+        );
+    }
+
+    #[tokio::test]
+    async fn errors_are_typed() {
+        let fake = FakeGitHub::start().await;
+        let c = client(&fake);
+        assert!(matches!(
+            c.get("/repos/acme/gone/issues").await.unwrap_err(),
+            GhError::NotFound(_)
+        ));
+        let stranger = Client::new(&fake.base_url(), Sensitive::new("ghp_revoked".into())).unwrap();
+        assert!(matches!(
+            stranger.get("/user").await.unwrap_err(),
+            GhError::Auth
+        ));
+    }
+}

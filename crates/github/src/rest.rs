@@ -1,0 +1,225 @@
+//! The REST client: GitHub's standard headers, conditional requests with a per-token ETag cache
+//! (a 304 costs no rate limit and returns the cached body), `link`-header pagination, rate-limit
+//! handling (`retry-after`; `x-ratelimit-remaining: 0` waits for `x-ratelimit-reset`; waits longer
+//! than the client allows come back as an error saying when) and typed errors.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use vibedata_agent::redact::Sensitive;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GhError {
+    #[error("GitHub refused the token (revoked or expired); sign in again")]
+    Auth,
+    #[error("not found on GitHub: {0}")]
+    NotFound(String),
+    #[error("GitHub's rate limit is reached; it resets in {0:?}")]
+    RateLimited(Duration),
+    #[error("GitHub refused the request: {0}")]
+    Validation(String),
+    #[error("cannot reach GitHub: {0}")]
+    Network(String),
+    #[error("GitHub failed (HTTP {0})")]
+    Server(u16),
+    #[error("GitHub answered something unexpected: {0}")]
+    Protocol(String),
+}
+
+/// A page of results and where the next one is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub body: Value,
+    pub next: Option<String>,
+    /// The answer was a 304: `body` comes from the cache.
+    pub not_modified: bool,
+}
+
+/// A client for one token. Its ETag cache belongs to that token.
+#[derive(Clone)]
+pub struct Client {
+    api: String,
+    token: Sensitive<String>,
+    http: reqwest::Client,
+    etags: Arc<Mutex<HashMap<String, (String, Value, Option<String>)>>>,
+    /// The longest the client waits for a rate limit before giving up with the wait.
+    pub max_wait: Duration,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("api", &self.api)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The `rel="next"` URL of a `link` header.
+pub fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+impl Client {
+    pub fn new(api: &str, token: Sensitive<String>) -> Result<Self, GhError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(Duration::from_secs(60))
+            .user_agent("vibedata-studio")
+            .build()
+            .map_err(|e| GhError::Network(e.to_string()))?;
+        Ok(Client {
+            api: api.trim_end_matches('/').to_string(),
+            token,
+            http,
+            etags: Arc::default(),
+            max_wait: Duration::from_secs(120),
+        })
+    }
+
+    /// GETs a path (or a full URL from a `link` header), conditionally when the answer is cached.
+    pub async fn get(&self, path_or_url: &str) -> Result<Page, GhError> {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.api)
+        };
+        let mut waited = Duration::ZERO;
+        loop {
+            let cached = self.etags.lock().ok().and_then(|c| c.get(&url).cloned());
+            let mut request = self
+                .http
+                .get(&url)
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .bearer_auth(self.token.expose());
+            if let Some((etag, _, _)) = &cached {
+                request = request.header("If-None-Match", etag);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let (etag, link, retry_after, remaining, reset) = (
+                header("etag"),
+                header("link"),
+                header("retry-after").and_then(|v| v.parse::<u64>().ok()),
+                header("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok()),
+                header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()),
+            );
+            if status == 304 {
+                let (_, body, next) = cached
+                    .ok_or_else(|| GhError::Protocol("304 without a cached answer".into()))?;
+                return Ok(Page {
+                    body,
+                    next,
+                    not_modified: true,
+                });
+            }
+            if status == 403 || status == 429 {
+                let wait = match (retry_after, remaining, reset) {
+                    (Some(seconds), _, _) => Some(Duration::from_secs(seconds)),
+                    (None, Some(0), Some(reset)) => {
+                        Some(Duration::from_secs(reset.saturating_sub(now()).max(1)))
+                    }
+                    _ if status == 429 => Some(Duration::from_secs(60)),
+                    _ => None,
+                };
+                if let Some(wait) = wait {
+                    if waited + wait > self.max_wait {
+                        return Err(GhError::RateLimited(wait));
+                    }
+                    tracing::warn!(wait_s = wait.as_secs(), "GitHub rate limit: waiting");
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                    continue;
+                }
+            }
+            let text = response
+                .text()
+                .await
+                .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+            let body: Value = serde_json::from_str(&text).map_err(|_| {
+                GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
+            })?;
+            let message = body["message"].as_str().unwrap_or_default().to_string();
+            return match status {
+                200..=299 => {
+                    let next = link.as_deref().and_then(next_link);
+                    if let (Some(etag), Ok(mut cache)) = (etag, self.etags.lock()) {
+                        cache.insert(url.clone(), (etag, body.clone(), next.clone()));
+                    }
+                    Ok(Page {
+                        body,
+                        next,
+                        not_modified: false,
+                    })
+                }
+                401 => Err(GhError::Auth),
+                403 => Err(GhError::Validation(message)),
+                404 | 410 => Err(GhError::NotFound(url)),
+                422 => Err(GhError::Validation(message)),
+                s if s >= 500 => Err(GhError::Server(s)),
+                s => Err(GhError::Protocol(format!("HTTP {s}: {message}"))),
+            };
+        }
+    }
+
+    /// Every item of a paginated list, following `link` headers; also says whether every page was
+    /// answered 304.
+    pub async fn get_all(&self, path: &str) -> Result<(Vec<Value>, bool), GhError> {
+        let mut items = Vec::new();
+        let mut all_cached = true;
+        let mut next = Some(path.to_string());
+        while let Some(url) = next {
+            let page = self.get(&url).await?;
+            all_cached &= page.not_modified;
+            match page.body {
+                Value::Array(list) => items.extend(list),
+                other => return Err(GhError::Protocol(format!("expected a list, got {}", other))),
+            }
+            next = page.next;
+        }
+        Ok((items, all_cached))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_link;
+
+    #[test]
+    fn the_next_link_is_found() {
+        let link = r#"<https://api.github.com/repositories/1/issues?page=2>; rel="next", <https://api.github.com/repositories/1/issues?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/repositories/1/issues?page=2")
+        );
+        assert_eq!(next_link(r#"<https://x?page=1>; rel="prev""#), None);
+    }
+}
