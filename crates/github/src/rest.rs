@@ -37,13 +37,16 @@ pub struct Page {
     pub not_modified: bool,
 }
 
+/// A cached answer: its ETag, body and next link.
+type Cached = (String, Value, Option<String>);
+
 /// A client for one token. Its ETag cache belongs to that token.
 #[derive(Clone)]
 pub struct Client {
     api: String,
     token: Sensitive<String>,
     http: reqwest::Client,
-    etags: Arc<Mutex<HashMap<String, (String, Value, Option<String>)>>>,
+    etags: Arc<Mutex<HashMap<String, Cached>>>,
     /// The longest the client waits for a rate limit before giving up with the wait.
     pub max_wait: Duration,
 }
