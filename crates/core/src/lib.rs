@@ -31,6 +31,7 @@ pub mod github_accounts;
 pub mod identity;
 pub mod intent;
 pub mod intents;
+pub mod issue_sync;
 pub mod observability;
 pub mod paths;
 pub mod plans;

@@ -19,11 +19,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0004_autonomy.sql")),
         M::up(include_str!("store/0005_intents.sql")),
         M::up(include_str!("store/0006_github.sql")),
+        M::up(include_str!("store/0007_issues.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 #[derive(Debug)]
 pub struct Store {

@@ -7,7 +7,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 use crate::http::{Recorded, read_request, respond_json};
@@ -37,8 +37,32 @@ struct State {
     accepted_tokens: Vec<String>,
     /// Issues by "owner/repo".
     issues: std::collections::HashMap<String, Vec<serde_json::Value>>,
+    /// Issue comments by "owner/repo".
+    comments: std::collections::HashMap<String, Vec<serde_json::Value>>,
+    /// Pull requests by "owner/repo".
+    pulls: std::collections::HashMap<String, Vec<Value>>,
     /// Rate-limit answers to give before serving: (status, retry-after seconds or reset delay).
     limits: VecDeque<(u16, u64)>,
+    /// Faults for the next writes, in order.
+    faults: VecDeque<Fault>,
+    /// Reset-after-apply on this many writes in a thousand, from an xorshift seed.
+    random_resets: Option<(u64, u64)>,
+    /// The fake's clock (see [`timestamp`]).
+    clock: u64,
+    /// Connections are closed unanswered (the network is down).
+    offline: bool,
+    /// The network goes down after this many more answered requests.
+    offline_after: Option<usize>,
+}
+
+/// A fault injected into a write (`POST`/`PATCH` under `/repos/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 500 before anything is applied.
+    ServerError,
+    /// The write is applied, then the connection is dropped without an answer: the client cannot
+    /// know whether it happened (the case exactly-once delivery must survive).
+    ResetAfterApply,
 }
 
 pub struct FakeGitHub {
@@ -65,17 +89,35 @@ impl FakeGitHub {
                     let Ok(Some(request)) = read_request(&mut socket).await else {
                         return;
                     };
-                    let (status, headers, body) = match rest(&state, &request) {
-                        Some(answer) => answer,
+                    if state.lock().expect("fake state").offline {
+                        return;
+                    }
+                    let reply = match rest(&state, &request) {
+                        Some(reply) => reply,
                         None => {
                             let (status, body) = answer(&state, &request);
-                            (status, Vec::new(), Some(body))
+                            Reply::Json(status, Vec::new(), body)
                         }
                     };
-                    state.lock().expect("fake state").recorded.push(request);
-                    let _ = match body {
-                        Some(body) => respond_json(&mut socket, status, &headers, &body).await,
-                        None => crate::http::respond_empty(&mut socket, status, &headers).await,
+                    {
+                        let mut s = state.lock().expect("fake state");
+                        s.recorded.push(request);
+                        if let Some(left) = s.offline_after.as_mut() {
+                            *left = left.saturating_sub(1);
+                            if *left == 0 {
+                                s.offline = true;
+                                s.offline_after = None;
+                            }
+                        }
+                    }
+                    let _ = match reply {
+                        Reply::Json(status, headers, body) => {
+                            respond_json(&mut socket, status, &headers, &body).await
+                        }
+                        Reply::Empty(status, headers) => {
+                            crate::http::respond_empty(&mut socket, status, &headers).await
+                        }
+                        Reply::Reset => Ok(()),
                     };
                 });
             }
@@ -95,14 +137,90 @@ impl FakeGitHub {
             .extend(polls.iter().cloned());
     }
 
-    /// Serves `count` issues for `repo` ("owner/name").
+    /// Creates an empty repository `repo` ("owner/name").
+    pub fn add_repo(&self, repo: &str) {
+        let mut s = self.state.lock().expect("fake state");
+        s.issues.entry(repo.to_string()).or_default();
+    }
+
+    /// Adds `count` issues to `repo`, each updated one second after the last.
     pub fn add_issues(&self, repo: &str, count: usize) {
         let mut s = self.state.lock().expect("fake state");
-        let list = s.issues.entry(repo.to_string()).or_default();
-        for n in 1..=count {
-            list.push(json!({"id": n, "number": n, "title": format!("Issue {n}"), "body": format!("body of issue {n}"), "state": "open",
-                "labels": [{"name": "incident"}], "updated_at": "2026-11-01T00:00:00Z", "comments": 0}));
+        for _ in 0..count {
+            let now = s.tick();
+            let n = s.next_number(repo);
+            let issue = json!({"id": n, "number": n, "title": format!("Issue {n}: pipeline failure"),
+                "body": format!("body of issue {n}"), "state": "open", "user": {"login": "alert-engine"},
+                "labels": [{"name": "incident"}], "assignees": if n.is_multiple_of(3) { json!([{"login": "octo-analyst"}]) } else { json!([]) },
+                "comments": 0, "created_at": now, "updated_at": now, "html_url": format!("https://github.com/{repo}/issues/{n}")});
+            s.issues.entry(repo.to_string()).or_default().push(issue);
         }
+    }
+
+    /// Adds `per_issue` comments to each issue of `repo`, each a second after the last.
+    pub fn add_comments(&self, repo: &str, per_issue: usize) {
+        let mut s = self.state.lock().expect("fake state");
+        let numbers: Vec<u64> = s
+            .issues
+            .get(repo)
+            .map(|l| l.iter().filter_map(|i| i["number"].as_u64()).collect())
+            .unwrap_or_default();
+        for n in numbers {
+            for k in 0..per_issue {
+                let now = s.tick();
+                let list = s.comments.entry(repo.to_string()).or_default();
+                let id = list.len() + 1;
+                list.push(json!({"id": id, "issue_url": format!("https://api.github.com/repos/{repo}/issues/{n}"),
+                    "body": format!("comment {k} on issue {n}: word{id}"), "user": {"login": "octo"},
+                    "created_at": now, "updated_at": now}));
+                s.touch(repo, n, &now, |i| {
+                    i["comments"] = json!(i["comments"].as_u64().unwrap_or(0) + 1)
+                });
+            }
+        }
+    }
+
+    /// Changes an issue's title (its `updated_at` moves on).
+    pub fn edit_title(&self, repo: &str, number: u64, title: &str) {
+        let mut s = self.state.lock().expect("fake state");
+        let now = s.tick();
+        s.touch(repo, number, &now, |i| i["title"] = json!(title));
+    }
+
+    /// Queues faults for the next writes.
+    pub fn fault(&self, faults: &[Fault]) {
+        self.state.lock().expect("fake state").faults.extend(faults);
+    }
+
+    /// Resets `permille` writes in a thousand after applying them, pseudo-randomly from `seed`.
+    pub fn random_resets(&self, permille: u64, seed: u64) {
+        self.state.lock().expect("fake state").random_resets = Some((permille, seed.max(1)));
+    }
+
+    /// Takes the network down (connections closed unanswered) or brings it back.
+    pub fn set_offline(&self, offline: bool) {
+        self.state.lock().expect("fake state").offline = offline;
+    }
+
+    /// The network goes down after `requests` more answered requests.
+    pub fn offline_after(&self, requests: usize) {
+        self.state.lock().expect("fake state").offline_after = Some(requests);
+    }
+
+    /// The issues (and their fields) of `repo` as GitHub holds them now.
+    pub fn issues_of(&self, repo: &str) -> Vec<Value> {
+        let s = self.state.lock().expect("fake state");
+        s.issues.get(repo).cloned().unwrap_or_default()
+    }
+
+    pub fn comments_of(&self, repo: &str) -> Vec<Value> {
+        let s = self.state.lock().expect("fake state");
+        s.comments.get(repo).cloned().unwrap_or_default()
+    }
+
+    pub fn pulls_of(&self, repo: &str) -> Vec<Value> {
+        let s = self.state.lock().expect("fake state");
+        s.pulls.get(repo).cloned().unwrap_or_default()
     }
 
     /// The next requests get rate-limited: 403 with `x-ratelimit-remaining: 0` and a reset
@@ -215,28 +333,197 @@ fn answer(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, serde_json::Va
     }
 }
 
-type Answer = (u16, Vec<(String, String)>, Option<serde_json::Value>);
+/// A REST answer: JSON, an empty body (304), or the connection dropped without an answer.
+pub(crate) enum Reply {
+    Json(u16, Vec<(String, String)>, Value),
+    Empty(u16, Vec<(String, String)>),
+    Reset,
+}
 
-/// `GET /repos/{owner}/{repo}/issues?per_page=&page=`: pages with `link` and ETags, 304 on a
-/// matching `If-None-Match`, and scripted rate limits first.
-fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Answer> {
+/// The fake's clock: seconds after 2026-11-01T00:00:00Z (the fake serves less than 29 days).
+fn timestamp(seconds: u64) -> String {
+    let (day, rest) = (seconds / 86_400, seconds % 86_400);
+    assert!(day < 29, "the fake GitHub's clock ran past November");
+    format!(
+        "2026-11-{:02}T{:02}:{:02}:{:02}Z",
+        day + 1,
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
+}
+
+fn decode(v: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = v.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    Err(_) => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn not_found() -> Reply {
+    Reply::Json(
+        404,
+        Vec::new(),
+        json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
+    )
+}
+
+fn etag_of(items: &[Value]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for item in items {
+        item.to_string().hash(&mut h);
+    }
+    format!("W/\"{:016x}\"", h.finish())
+}
+
+/// Filters and pages a list the way GitHub does: `since` (updated at or after), `per_page`,
+/// `page`, a `link` to the next page and an ETag over the page's body (304 when it matches).
+fn list_page(request: &Recorded, path: &str, query: &str, items: Vec<&Value>) -> Reply {
+    let since = param(query, "since").map(decode);
+    let items: Vec<&Value> = items
+        .into_iter()
+        .filter(|i| {
+            since
+                .as_deref()
+                .is_none_or(|s| i["updated_at"].as_str().unwrap_or_default() >= s)
+        })
+        .collect();
+    let number = |k: &str, d: usize| {
+        param(query, k)
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(d)
+    };
+    let (per_page, page) = (
+        number("per_page", 30).clamp(1, 100),
+        number("page", 1).max(1),
+    );
+    let slice: Vec<Value> = items
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|v| (*v).clone())
+        .collect();
+    let etag = etag_of(&slice);
+    let mut headers = vec![
+        ("etag".to_string(), etag.clone()),
+        ("x-ratelimit-remaining".to_string(), "4999".to_string()),
+    ];
+    if page * per_page < items.len() {
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("page="))
+            .collect();
+        let next = format!(
+            "<http://{}{path}?{}&page={}>; rel=\"next\"",
+            request.header("host").unwrap_or("127.0.0.1"),
+            kept.join("&"),
+            page + 1
+        );
+        headers.push(("link".to_string(), next));
+    }
+    if request.header("if-none-match") == Some(etag.as_str()) {
+        return Reply::Empty(304, headers);
+    }
+    Reply::Json(200, headers, Value::Array(slice))
+}
+
+impl State {
+    fn tick(&mut self) -> String {
+        self.clock += 1;
+        timestamp(self.clock)
+    }
+
+    fn next_fault(&mut self) -> Option<Fault> {
+        if let Some(f) = self.faults.pop_front() {
+            return Some(f);
+        }
+        let (permille, _) = self.random_resets?;
+        // xorshift64: deterministic for a seed.
+        let x = &mut self.random_resets.as_mut()?.1;
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        (*x % 1000 < permille).then_some(Fault::ResetAfterApply)
+    }
+
+    /// Issues and pull requests share one number sequence per repository.
+    fn next_number(&mut self, repo: &str) -> u64 {
+        let issues = self.issues.get(repo).map_or(0, Vec::len);
+        let pulls = self.pulls.get(repo).map_or(0, Vec::len);
+        (issues + pulls + 1) as u64
+    }
+
+    /// Applies `change` to an issue and moves its `updated_at` to `now`.
+    fn touch(&mut self, repo: &str, number: u64, now: &str, change: impl FnOnce(&mut Value)) {
+        let Some(list) = self.issues.get_mut(repo) else {
+            return;
+        };
+        if let Some(pos) = list.iter().position(|i| i["number"] == number) {
+            let mut issue = list.remove(pos);
+            change(&mut issue);
+            issue["updated_at"] = json!(now);
+            // GitHub's `sort=updated&direction=asc` order: the touched issue moves last.
+            list.push(issue);
+        }
+    }
+
+    fn token_ok(&self, request: &Recorded) -> bool {
+        let auth = request.header("authorization").unwrap_or_default();
+        let token = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("token "))
+            .unwrap_or_default();
+        self.accepted_tokens.iter().any(|t| t == token)
+    }
+}
+
+/// The REST API under `/repos/`: issue and comment lists, single issues, creating issues and
+/// comments, labels, closing and reopening, pull requests; authenticated, rate-limited on demand,
+/// with injected faults on writes.
+fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
     let (path, query) = request
         .path
         .split_once('?')
         .unwrap_or((request.path.as_str(), ""));
-    let repo = path
-        .strip_prefix("/repos/")?
-        .strip_suffix("/issues")?
-        .to_string();
-    if request.method != "GET" {
-        return None;
-    }
+    let tail = path.strip_prefix("/repos/")?;
     let mut s = state.lock().expect("fake state");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     if let Some((status, delay)) = s.limits.pop_front() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let headers = if status == 429 {
             vec![("retry-after".to_string(), delay.to_string())]
         } else {
@@ -245,48 +532,217 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Answer> {
                 ("x-ratelimit-reset".to_string(), (now + delay).to_string()),
             ]
         };
-        return Some((
+        return Some(Reply::Json(
             status,
             headers,
-            Some(
-                json!({"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}),
-            ),
+            json!({"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}),
         ));
     }
-    let param = |k: &str| {
-        query
-            .split('&')
-            .find_map(|p| p.strip_prefix(&format!("{k}=")))
-            .and_then(|v| v.parse::<usize>().ok())
-    };
-    let (per_page, page) = (
-        param("per_page").unwrap_or(30).clamp(1, 100),
-        param("page").unwrap_or(1).max(1),
-    );
-    let Some(all) = s.issues.get(&repo) else {
-        return Some((404, Vec::new(), Some(json!({"message": "Not Found"}))));
-    };
-    let items: Vec<serde_json::Value> = all
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .cloned()
-        .collect();
-    let etag = format!("W/\"{}-{}-{}\"", repo.len(), page, all.len());
-    let mut headers = vec![
-        ("etag".to_string(), etag.clone()),
-        ("x-ratelimit-remaining".to_string(), "4999".to_string()),
-    ];
-    if page * per_page < all.len() {
-        let next = format!(
-            "<http://{}/repos/{repo}/issues?per_page={per_page}&page={}>; rel=\"next\"",
-            request.header("host").unwrap_or("127.0.0.1"),
-            page + 1
-        );
-        headers.push(("link".to_string(), next));
+    if !s.token_ok(request) {
+        return Some(Reply::Json(
+            401,
+            Vec::new(),
+            json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+        ));
     }
-    if request.header("if-none-match") == Some(etag.as_str()) {
-        return Some((304, headers, None));
+    let parts: Vec<&str> = tail.split('/').collect();
+    if parts.len() < 3 {
+        return Some(not_found());
     }
-    Some((200, headers, Some(serde_json::Value::Array(items))))
+    let repo = format!("{}/{}", parts[0], parts[1]);
+    if !s.issues.contains_key(&repo) {
+        return Some(not_found());
+    }
+    let write = request.method != "GET";
+    let fault = if write { s.next_fault() } else { None };
+    if let Some(Fault::ServerError) = fault {
+        return Some(Reply::Json(
+            500,
+            Vec::new(),
+            json!({"message": "Server Error"}),
+        ));
+    }
+    let login = "octo-analyst";
+    let reply = match (request.method.as_str(), &parts[2..]) {
+        ("GET", ["issues"]) => {
+            let creator = param(query, "creator").map(decode);
+            let items = s.issues[&repo]
+                .iter()
+                .filter(|i| {
+                    creator
+                        .as_deref()
+                        .is_none_or(|c| i["user"]["login"].as_str() == Some(c))
+                })
+                .collect();
+            list_page(request, path, query, items)
+        }
+        ("GET", ["issues", "comments"]) => {
+            let items = s.comments.get(&repo).into_iter().flatten().collect();
+            list_page(request, path, query, items)
+        }
+        ("GET", ["issues", n, "comments"]) => {
+            let url_tail = format!("/repos/{repo}/issues/{n}");
+            let items = s
+                .comments
+                .get(&repo)
+                .into_iter()
+                .flatten()
+                .filter(|c| {
+                    c["issue_url"]
+                        .as_str()
+                        .is_some_and(|u| u.ends_with(&url_tail))
+                })
+                .collect();
+            list_page(request, path, query, items)
+        }
+        ("GET", ["issues", n]) => match s.issues[&repo]
+            .iter()
+            .find(|i| n.parse::<u64>().is_ok_and(|n| i["number"] == n))
+        {
+            Some(issue) => Reply::Json(200, Vec::new(), issue.clone()),
+            None => not_found(),
+        },
+        ("POST", ["issues"]) => {
+            let body = request.json();
+            let Some(title) = body["title"].as_str().filter(|t| !t.is_empty()) else {
+                return Some(Reply::Json(
+                    422,
+                    Vec::new(),
+                    json!({"message": "Validation Failed", "errors": [{"resource": "Issue", "field": "title", "code": "missing_field"}]}),
+                ));
+            };
+            let now = s.tick();
+            let number = s.next_number(&repo);
+            let labels: Vec<Value> = body["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|l| json!({"name": l}))
+                .collect();
+            let issue = json!({"id": 1_000_000 + number, "number": number, "title": title, "body": body["body"],
+                "state": "open", "user": {"login": login}, "labels": labels, "assignees": [], "comments": 0,
+                "created_at": now, "updated_at": now, "html_url": format!("https://github.com/{repo}/issues/{number}")});
+            s.issues.get_mut(&repo)?.push(issue.clone());
+            Reply::Json(201, Vec::new(), issue)
+        }
+        ("POST", ["issues", n, "comments"]) => {
+            let Some(number) = n
+                .parse::<u64>()
+                .ok()
+                .filter(|n| s.issues[&repo].iter().any(|i| i["number"] == *n))
+            else {
+                return Some(not_found());
+            };
+            let now = s.tick();
+            let list = s.comments.entry(repo.clone()).or_default();
+            let id = 5_000_000 + list.len() as u64 + 1;
+            let comment = json!({"id": id, "issue_url": format!("https://api.github.com/repos/{repo}/issues/{number}"),
+                "body": request.json()["body"], "user": {"login": login}, "created_at": now, "updated_at": now,
+                "html_url": format!("https://github.com/{repo}/issues/{number}#issuecomment-{id}")});
+            list.push(comment.clone());
+            s.touch(&repo, number, &now, |i| {
+                i["comments"] = json!(i["comments"].as_u64().unwrap_or(0) + 1)
+            });
+            Reply::Json(201, Vec::new(), comment)
+        }
+        ("POST", ["issues", n, "labels"]) => {
+            let Some(number) = n
+                .parse::<u64>()
+                .ok()
+                .filter(|n| s.issues[&repo].iter().any(|i| i["number"] == *n))
+            else {
+                return Some(not_found());
+            };
+            let now = s.tick();
+            let wanted: Vec<String> = request.json()["labels"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| l.as_str().map(str::to_string))
+                .collect();
+            let mut labels = Value::Null;
+            s.touch(&repo, number, &now, |i| {
+                let list = i["labels"].as_array_mut().expect("labels");
+                for w in &wanted {
+                    if !list.iter().any(|l| l["name"] == w.as_str()) {
+                        list.push(json!({"name": w}));
+                    }
+                }
+                labels = i["labels"].clone();
+            });
+            Reply::Json(200, Vec::new(), labels)
+        }
+        ("PATCH", ["issues", n]) => {
+            let Some(number) = n
+                .parse::<u64>()
+                .ok()
+                .filter(|n| s.issues[&repo].iter().any(|i| i["number"] == *n))
+            else {
+                return Some(not_found());
+            };
+            let now = s.tick();
+            let body = request.json();
+            let mut issue = Value::Null;
+            s.touch(&repo, number, &now, |i| {
+                for field in ["state", "title", "body"] {
+                    if !body[field].is_null() {
+                        i[field] = body[field].clone();
+                    }
+                }
+                issue = i.clone();
+            });
+            Reply::Json(200, Vec::new(), issue)
+        }
+        ("GET", ["pulls"]) => {
+            let head = param(query, "head").map(decode);
+            let items = s
+                .pulls
+                .get(&repo)
+                .into_iter()
+                .flatten()
+                .filter(|p| {
+                    head.as_deref()
+                        .is_none_or(|h| p["head"]["label"].as_str() == Some(h))
+                })
+                .collect();
+            list_page(request, path, query, items)
+        }
+        ("POST", ["pulls"]) => {
+            let body = request.json();
+            let (head, base) = (
+                body["head"].as_str().unwrap_or_default().to_string(),
+                body["base"].as_str().unwrap_or_default().to_string(),
+            );
+            let label = if head.contains(':') {
+                head.clone()
+            } else {
+                format!("{}:{head}", parts[0])
+            };
+            if s.pulls
+                .get(&repo)
+                .into_iter()
+                .flatten()
+                .any(|p| p["head"]["label"] == label.as_str() && p["state"] == "open")
+            {
+                return Some(Reply::Json(
+                    422,
+                    Vec::new(),
+                    json!({"message": "Validation Failed", "errors": [{"resource": "PullRequest", "code": "custom", "message": format!("A pull request already exists for {label}.")}]}),
+                ));
+            }
+            let now = s.tick();
+            let number = s.next_number(&repo);
+            let pull = json!({"id": 2_000_000 + number, "number": number, "title": body["title"], "body": body["body"],
+                "state": "open", "user": {"login": login}, "head": {"ref": head.rsplit(':').next(), "label": label},
+                "base": {"ref": base}, "created_at": now, "updated_at": now,
+                "html_url": format!("https://github.com/{repo}/pull/{number}")});
+            s.pulls.entry(repo.clone()).or_default().push(pull.clone());
+            Reply::Json(201, Vec::new(), pull)
+        }
+        _ => not_found(),
+    };
+    Some(match fault {
+        Some(Fault::ResetAfterApply) => Reply::Reset,
+        _ => reply,
+    })
 }

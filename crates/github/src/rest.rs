@@ -49,6 +49,10 @@ pub struct Client {
     etags: Arc<Mutex<HashMap<String, Cached>>>,
     /// The longest the client waits for a rate limit before giving up with the wait.
     pub max_wait: Duration,
+    /// Mutations are sent one at a time, at least this far apart (GitHub's secondary-limit
+    /// guidance is one second).
+    pub mutation_gap: Duration,
+    last_mutation: Arc<tokio::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -65,6 +69,29 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// A response's body, or the typed error its status means. GitHub's validation message includes
+/// the first of its `errors` when there is one.
+fn classify(
+    status: u16,
+    body: Value,
+    wait: Option<Duration>,
+    what: &str,
+) -> Result<Value, GhError> {
+    let mut message = body["message"].as_str().unwrap_or_default().to_string();
+    if let Some(detail) = body["errors"][0]["message"].as_str() {
+        message = format!("{message}: {detail}");
+    }
+    match status {
+        200..=299 => Ok(body),
+        401 => Err(GhError::Auth),
+        403 | 429 if wait.is_some() => Err(GhError::RateLimited(wait.unwrap_or_default())),
+        403 | 422 => Err(GhError::Validation(message)),
+        404 | 410 => Err(GhError::NotFound(what.to_string())),
+        s if s >= 500 => Err(GhError::Server(s)),
+        s => Err(GhError::Protocol(format!("HTTP {s}: {message}"))),
+    }
 }
 
 /// The `rel="next"` URL of a `link` header.
@@ -94,6 +121,8 @@ impl Client {
             http,
             etags: Arc::default(),
             max_wait: Duration::from_secs(120),
+            mutation_gap: Duration::from_secs(1),
+            last_mutation: Arc::default(),
         })
     }
 
@@ -170,27 +199,74 @@ impl Client {
             let body: Value = serde_json::from_str(&text).map_err(|_| {
                 GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
             })?;
-            let message = body["message"].as_str().unwrap_or_default().to_string();
-            return match status {
-                200..=299 => {
-                    let next = link.as_deref().and_then(next_link);
-                    if let (Some(etag), Ok(mut cache)) = (etag, self.etags.lock()) {
-                        cache.insert(url.clone(), (etag, body.clone(), next.clone()));
-                    }
-                    Ok(Page {
-                        body,
-                        next,
-                        not_modified: false,
-                    })
-                }
-                401 => Err(GhError::Auth),
-                403 => Err(GhError::Validation(message)),
-                404 | 410 => Err(GhError::NotFound(url)),
-                422 => Err(GhError::Validation(message)),
-                s if s >= 500 => Err(GhError::Server(s)),
-                s => Err(GhError::Protocol(format!("HTTP {s}: {message}"))),
-            };
+            let body = classify(status, body, None, &url)?;
+            let next = link.as_deref().and_then(next_link);
+            if let (Some(etag), Ok(mut cache)) = (etag, self.etags.lock()) {
+                cache.insert(url.clone(), (etag, body.clone(), next.clone()));
+            }
+            return Ok(Page {
+                body,
+                next,
+                not_modified: false,
+            });
         }
+    }
+
+    /// Sends a mutation (`POST`, `PATCH`, `PUT`, `DELETE`) with a JSON body. Mutations are
+    /// serialised and spaced by `mutation_gap`; they are never retried here (a network error may
+    /// mean the write happened: the outbox decides). A rate limit comes back as its wait.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<Value, GhError> {
+        let mut last = self.last_mutation.lock().await;
+        if let Some(at) = *last {
+            let since = at.elapsed();
+            if since < self.mutation_gap {
+                tokio::time::sleep(self.mutation_gap - since).await;
+            }
+        }
+        *last = Some(std::time::Instant::now());
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.api))
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28")
+            .bearer_auth(self.token.expose())
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        let wait = match (
+            header("retry-after"),
+            header("x-ratelimit-remaining"),
+            header("x-ratelimit-reset"),
+        ) {
+            (Some(seconds), _, _) => Some(Duration::from_secs(seconds)),
+            (None, Some(0), Some(reset)) => {
+                Some(Duration::from_secs(reset.saturating_sub(now()).max(1)))
+            }
+            _ if status == 429 => Some(Duration::from_secs(60)),
+            _ => None,
+        };
+        let text = response
+            .text()
+            .await
+            .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+        let body: Value = serde_json::from_str(&text).map_err(|_| {
+            GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
+        })?;
+        classify(status, body, wait, path)
     }
 
     /// Every item of a paginated list, following `link` headers; also says whether every page was

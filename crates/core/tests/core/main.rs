@@ -7,6 +7,7 @@ mod domain;
 mod git;
 mod index_agreement;
 mod intents;
+mod issue_sync;
 mod registration;
 mod studio;
 

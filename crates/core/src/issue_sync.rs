@@ -1,0 +1,257 @@
+//! Syncing a repository's GitHub issues and comments into the store, incrementally (`since`, and
+//! conditional requests answered 304), page by page in transactions so a sync that dies midway
+//! resumes from the last stored page without gaps; and searching them offline with FTS5.
+//! Pull requests (which GitHub's issue list also returns) are kept apart by `is_pr`.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+use vibedata_github::rest::Client;
+
+use std::sync::Arc;
+
+use crate::error::blocking;
+use crate::store::Store;
+use crate::{CoreError, Result};
+
+/// What one sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub issues: usize,
+    pub comments: usize,
+    /// Every page was answered 304 (nothing changed, no rate limit spent).
+    pub unchanged: bool,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub repo: String,
+    pub number: i64,
+    pub title: String,
+    pub snippet: String,
+}
+
+fn since_param(since: Option<String>) -> String {
+    since.map(|s| format!("&since={s}")).unwrap_or_default()
+}
+
+/// Replaces the searchable text of one issue or comment.
+fn index_text(
+    c: &Connection,
+    rowid: i64,
+    repo: &str,
+    number: i64,
+    key: &str,
+    text: &str,
+) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM gh_fts WHERE rowid = ?1", [rowid])?;
+    c.execute(
+        "INSERT INTO gh_fts (rowid, repo, number, key, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![rowid, repo, number, key, text],
+    )?;
+    Ok(())
+}
+
+fn store_issue(c: &Connection, repo: &str, issue: &Value) -> rusqlite::Result<()> {
+    let number = issue["number"].as_i64().unwrap_or_default();
+    let (title, body) = (
+        issue["title"].as_str().unwrap_or_default(),
+        issue["body"].as_str().unwrap_or_default(),
+    );
+    let names = |field: &str, key: &str| {
+        let list: Vec<&str> = issue[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l[key].as_str())
+            .collect();
+        serde_json::to_string(&list).unwrap_or_default()
+    };
+    let rowid: i64 = c.query_row(
+        "INSERT INTO gh_issues (repo, number, id, title, body, state, author, labels, assignees, is_pr, comments, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (repo, number) DO UPDATE SET title = excluded.title, body = excluded.body, state = excluded.state,
+             labels = excluded.labels, assignees = excluded.assignees, is_pr = excluded.is_pr,
+             comments = excluded.comments, updated_at = excluded.updated_at
+         RETURNING rowid",
+        params![
+            repo,
+            number,
+            issue["id"].as_i64().unwrap_or_default(),
+            title,
+            body,
+            issue["state"].as_str().unwrap_or("open"),
+            issue["user"]["login"].as_str().unwrap_or_default(),
+            names("labels", "name"),
+            names("assignees", "login"),
+            issue.get("pull_request").is_some(),
+            issue["comments"].as_i64().unwrap_or_default(),
+            issue["created_at"].as_str().unwrap_or_default(),
+            issue["updated_at"].as_str().unwrap_or_default(),
+        ],
+        |r| r.get(0),
+    )?;
+    index_text(c, rowid, repo, number, "issue", &format!("{title}\n{body}"))
+}
+
+fn store_comment(c: &Connection, repo: &str, comment: &Value) -> rusqlite::Result<()> {
+    let id = comment["id"].as_i64().unwrap_or_default();
+    let number: i64 = comment["issue_url"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default();
+    let body = comment["body"].as_str().unwrap_or_default();
+    let rowid: i64 = c.query_row(
+        "INSERT INTO gh_comments (repo, id, issue_number, author, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (repo, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
+         RETURNING rowid",
+        params![repo, id, number, comment["user"]["login"].as_str().unwrap_or_default(), body,
+            comment["created_at"].as_str().unwrap_or_default(), comment["updated_at"].as_str().unwrap_or_default()],
+        |r| r.get(0),
+    )?;
+    // Comments take negative FTS rowids, issues positive: one text per row, replaced by rowid.
+    index_text(c, -rowid, repo, number, &format!("comment:{id}"), body)
+}
+
+fn cursor(store: &Store, repo: &str, column: &str) -> Result<Option<String>> {
+    store.with(|c| {
+        c.query_row(
+            &format!("SELECT {column} FROM gh_sync WHERE repo = ?1"),
+            [repo],
+            |r| r.get(0),
+        )
+        .optional()
+        .map(Option::flatten)
+    })
+}
+
+/// Syncs `repo` ("owner/name"): issues, then comments, each listed by `updated` ascending from
+/// the stored cursor. Each page is stored in one transaction together with the cursor, so an
+/// interrupted sync loses nothing and resumes from there (`since` is inclusive: no gaps). A pass
+/// that moved the cursor is followed by another from the new cursor, until a pass finds nothing
+/// newer: that closes the window in which items updated during the sync move behind the pages
+/// already read, and leaves the ETag of the cursor's page cached, so the next sync with nothing
+/// changed costs only conditional requests answered 304.
+pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<SyncReport> {
+    let mut report = SyncReport {
+        issues: 0,
+        comments: 0,
+        unchanged: true,
+    };
+    for (kind, column) in [
+        ("issues", "issues_since"),
+        ("issues/comments", "comments_since"),
+    ] {
+        loop {
+            let since = {
+                let (store, repo) = (store.clone(), repo.to_string());
+                blocking(move || cursor(&store, &repo, column)).await?
+            };
+            let mut next = Some(format!(
+                "/repos/{repo}/{kind}?state=all&sort=updated&direction=asc&per_page=100{}",
+                since_param(since.clone())
+            ));
+            let mut advanced = false;
+            while let Some(url) = next {
+                let page = match client.get(&url).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        let (store, repo2, message) =
+                            (store.clone(), repo.to_string(), e.to_string());
+                        blocking(move || {
+                            store.with(|c| c.execute(
+                                "INSERT INTO gh_sync (repo, last_error) VALUES (?1, ?2) ON CONFLICT (repo) DO UPDATE SET last_error = excluded.last_error",
+                                params![repo2, message]))
+                        }).await?;
+                        return Err(CoreError::InvalidInput(format!("syncing {repo}: {e}")));
+                    }
+                };
+                next = page.next.clone();
+                if page.not_modified {
+                    continue;
+                }
+                report.unchanged = false;
+                let items = match page.body {
+                    Value::Array(items) => items,
+                    other => {
+                        return Err(CoreError::InvalidInput(format!(
+                            "syncing {repo}: GitHub answered something that is not a list: {}",
+                            other.to_string().chars().take(80).collect::<String>()
+                        )));
+                    }
+                };
+                let newest = items
+                    .iter()
+                    .filter_map(|i| i["updated_at"].as_str())
+                    .max()
+                    .map(str::to_string);
+                advanced |= newest.is_some() && newest > since;
+                let count = items.len();
+                let (store, repo) = (store.clone(), repo.to_string());
+                blocking(move || store.with(|c| {
+                    let tx = c.unchecked_transaction()?;
+                    for item in &items {
+                        if kind == "issues" { store_issue(&tx, &repo, item)? } else { store_comment(&tx, &repo, item)? }
+                    }
+                    if newest.is_some() {
+                        tx.execute(
+                            &format!("INSERT INTO gh_sync (repo, {column}) VALUES (?1, ?2)
+                                      ON CONFLICT (repo) DO UPDATE SET {column} = max(coalesce({column}, ''), excluded.{column})"),
+                            params![repo, newest],
+                        )?;
+                    }
+                    tx.commit()
+                })).await?;
+                if kind == "issues" {
+                    report.issues += count
+                } else {
+                    report.comments += count
+                }
+            }
+            if !advanced {
+                break;
+            }
+        }
+    }
+    let repo = repo.to_string();
+    blocking(move || {
+        store.with(|c| {
+            c.execute(
+                "INSERT INTO gh_sync (repo, synced_at) VALUES (?1, unixepoch()) ON CONFLICT (repo) DO UPDATE SET synced_at = unixepoch(), last_error = NULL",
+                [repo],
+            )
+        })
+    })
+    .await?;
+    Ok(report)
+}
+
+/// Issues whose title, body or comments match `query` (FTS5 syntax; plain words work), best first.
+pub fn search(store: &Store, query: &str, limit: usize) -> Result<Vec<Hit>> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let fts = words.join(" ");
+    store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT f.repo, f.number, i.title, snippet(gh_fts, 3, '[', ']', '…', 8)
+             FROM gh_fts f JOIN gh_issues i ON i.repo = f.repo AND i.number = f.number
+             WHERE gh_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+        )?;
+        stmt.query_map(params![fts, limit as i64], |r| {
+            Ok(Hit {
+                repo: r.get(0)?,
+                number: r.get(1)?,
+                title: r.get(2)?,
+                snippet: r.get(3)?,
+            })
+        })?
+        .collect()
+    })
+}

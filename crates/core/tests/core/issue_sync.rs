@@ -1,0 +1,143 @@
+//! Issue sync against the fake GitHub: 10,000 issues with 30,000 comments, an unchanged second
+//! sync that is all 304s, incremental pickup of a change, resume after a failure, offline search.
+
+use std::sync::Arc;
+
+use vibedata_agent::redact::Sensitive;
+use vibedata_core::issue_sync;
+use vibedata_core::store::Store;
+use vibedata_fakes::github::FakeGitHub;
+use vibedata_github::rest::Client;
+
+fn client(fake: &FakeGitHub) -> Client {
+    fake.accept_token("ghp_sync_test_token");
+    Client::new(
+        &fake.base_url(),
+        Sensitive::new("ghp_sync_test_token".into()),
+    )
+    .unwrap()
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.with(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_issues_sync_then_an_unchanged_sync_is_all_304() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/incidents", 10_000);
+    fake.add_comments("acme/incidents", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let c = client(&fake);
+
+    let first = issue_sync::sync(store.clone(), &c, "acme/incidents")
+        .await
+        .unwrap();
+    assert!(!first.unchanged);
+    assert_eq!(count(&store, "SELECT count(*) FROM gh_issues"), 10_000);
+    assert_eq!(count(&store, "SELECT count(*) FROM gh_comments"), 30_000);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM gh_issues WHERE comments = 3"),
+        10_000,
+        "each issue's comment count comes with it"
+    );
+
+    let before = fake.requests().len();
+    let second = issue_sync::sync(store.clone(), &c, "acme/incidents")
+        .await
+        .unwrap();
+    let requests = fake.requests();
+    let again = &requests[before..];
+    assert!(second.unchanged, "{second:?}");
+    assert!(!again.is_empty());
+    assert!(
+        again.iter().all(|r| r.header("if-none-match").is_some()),
+        "every request of the second sync is conditional"
+    );
+
+    // Found by a word that only a comment holds, and by a title word; offline (no client).
+    let hits = issue_sync::search(&store, "word29999", 10).unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].number, 10_000);
+    assert!(
+        hits[0].snippet.contains("[word29999]"),
+        "{}",
+        hits[0].snippet
+    );
+    assert_eq!(issue_sync::search(&store, "pipeline", 5).unwrap().len(), 5);
+    assert!(
+        issue_sync::search(&store, "\"unbalanced", 5).is_ok(),
+        "quotes in a query are harmless"
+    );
+
+    // One change: the next sync picks up exactly the changed issue from its cursor.
+    fake.edit_title("acme/incidents", 42, "Issue 42: orders freshness breached");
+    let third = issue_sync::sync(store.clone(), &c, "acme/incidents")
+        .await
+        .unwrap();
+    assert!(!third.unchanged);
+    assert!(
+        third.issues < 10,
+        "incremental, not a full re-read: {third:?}"
+    );
+    assert_eq!(
+        issue_sync::search(&store, "freshness", 5).unwrap()[0].number,
+        42
+    );
+}
+
+#[tokio::test]
+async fn a_sync_that_dies_midway_resumes_without_gaps() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/incidents", 450);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let c = client(&fake);
+    // GitHub goes away after two pages: those two are kept, with the cursor.
+    fake.offline_after(2);
+    let e = issue_sync::sync(store.clone(), &c, "acme/incidents")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot reach GitHub"), "{e}");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM gh_issues"),
+        200,
+        "whole pages only"
+    );
+    let error: String = store
+        .with(|c| c.query_row("SELECT last_error FROM gh_sync", [], |r| r.get(0)))
+        .unwrap();
+    assert!(error.contains("cannot reach GitHub"), "{error}");
+    // Meanwhile an early issue changes; after the network returns nothing is missing.
+    fake.set_offline(false);
+    fake.edit_title("acme/incidents", 7, "Issue 7: renamed while offline");
+    issue_sync::sync(store.clone(), &c, "acme/incidents")
+        .await
+        .unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM gh_issues"), 450);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM gh_issues WHERE title LIKE '%renamed while offline'"
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_or_a_deleted_repository_is_a_clear_error() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/incidents", 3);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let revoked = Client::new(&fake.base_url(), Sensitive::new("ghp_revoked".into())).unwrap();
+    let e = issue_sync::sync(store.clone(), &revoked, "acme/incidents")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("sign in again"), "{e}");
+    let e = issue_sync::sync(store.clone(), &client(&fake), "acme/deleted")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not found"), "{e}");
+}
