@@ -75,6 +75,16 @@ enum Command {
         #[command(subcommand)]
         action: GithubAction,
     },
+    /// The issue inbox: followed repositories, synced into the local store.
+    Inbox {
+        #[command(subcommand)]
+        action: InboxAction,
+    },
+    /// Writes to GitHub queued locally and delivered exactly once.
+    Outbox {
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
     /// The hash-chained audit log.
     Audit {
         #[command(subcommand)]
@@ -105,6 +115,45 @@ enum CredentialAction {
     Check { name: String },
     /// Remove a credential.
     Delete { name: String },
+}
+
+#[derive(Subcommand)]
+enum InboxAction {
+    /// Follow a repository (owner/name or its GitHub URL).
+    Follow { repo: String },
+    /// Deliver the outbox, then sync every followed repository.
+    Sync,
+    /// The synced issues, newest change first (offline).
+    List {
+        /// Full-text search over titles, bodies and comments.
+        #[arg(long, default_value = "")]
+        query: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// The queue with each write's state and last error.
+    List,
+    /// Deliver queued writes in order; exits 1 while some remain.
+    Replay,
+    /// Queue a comment on an issue.
+    Comment {
+        repo: String,
+        number: u64,
+        body: String,
+    },
+    /// Queue a new issue.
+    Issue {
+        repo: String,
+        title: String,
+        #[arg(long, default_value = "")]
+        body: String,
+    },
+    /// Put a failed write back in the queue.
+    Retry { seq: i64 },
+    /// Cancel a write that has not been delivered.
+    Cancel { seq: i64 },
 }
 
 #[derive(Subcommand)]
@@ -257,6 +306,8 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
         Command::Index { path, compare } => index(json, path, compare).await,
         Command::Credentials { action } => credentials(json, action).await,
         Command::Github { action } => github(json, paths, action).await,
+        Command::Inbox { action } => inbox(json, paths, action).await,
+        Command::Outbox { action } => outbox(json, paths, action).await,
         Command::Budget {
             max_tokens,
             max_cost,
@@ -505,12 +556,137 @@ async fn credentials(json: bool, action: CredentialAction) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
+async fn open_store(paths: &Paths) -> anyhow::Result<std::sync::Arc<vibedata_core::store::Store>> {
+    let db = paths.database();
+    Ok(std::sync::Arc::new(
+        tokio::task::spawn_blocking(move || vibedata_core::store::Store::open(&db)).await??,
+    ))
+}
+
+async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<ExitCode> {
+    use vibedata_core::{inbox, issue_sync};
+    let store = open_store(&paths).await?;
+    match action {
+        InboxAction::Follow { repo } => {
+            let repo = tokio::task::spawn_blocking(move || inbox::follow(&store, &repo)).await??;
+            print(json, &repo, |r| println!("following {r}"))?;
+        }
+        InboxAction::Sync => {
+            let result = issue_sync::sync_all(store).await?;
+            print(json, &result, |r| {
+                println!(
+                    "{} repositories: {} issues and {} comments stored, {} outbox writes delivered",
+                    r.repos, r.issues, r.comments, r.delivered
+                );
+                for e in &r.errors {
+                    eprintln!("error: {e}");
+                }
+            })?;
+            if !result.errors.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        InboxAction::List { query } => {
+            let listed = tokio::task::spawn_blocking(move || {
+                let me = issue_sync::known_login(&store)?;
+                let filter = vibedata_protocol::inbox::InboxFilterDto {
+                    query,
+                    ..Default::default()
+                };
+                inbox::list(&store, &filter, me.as_deref())
+            })
+            .await??;
+            print(json, &listed, |l| {
+                for i in &l.issues {
+                    println!(
+                        "{}{:<24} #{:<6} {:<13} {}",
+                        if i.unread { "* " } else { "  " },
+                        i.repo,
+                        i.number,
+                        i.triage,
+                        i.title
+                    );
+                }
+                println!("{} issues", l.total);
+            })?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn outbox(json: bool, paths: Paths, action: OutboxAction) -> anyhow::Result<ExitCode> {
+    use vibedata_core::outbox::{self, Write};
+    let store = open_store(&paths).await?;
+    let queued =
+        |store: std::sync::Arc<vibedata_core::store::Store>, repo: String, write: Write| {
+            tokio::task::spawn_blocking(move || outbox::enqueue(&store, &repo, &write))
+        };
+    match action {
+        OutboxAction::List => {
+            let items = tokio::task::spawn_blocking(move || outbox::list(&store)).await??;
+            print(json, &items, |items| {
+                for w in items {
+                    println!(
+                        "{:>5} {:<10} {:<20} {}{}",
+                        w.seq,
+                        w.state,
+                        w.repo,
+                        w.summary,
+                        w.last_error
+                            .as_deref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    );
+                }
+            })?;
+        }
+        OutboxAction::Replay => {
+            let report = outbox::replay_as_active(store).await?;
+            print(json, &report, |r| {
+                println!(
+                    "{} delivered, {} found delivered earlier, {} failed, {} remaining{}",
+                    r.delivered,
+                    r.found_delivered,
+                    r.failed,
+                    r.remaining,
+                    r.stopped_by
+                        .as_deref()
+                        .map(|e| format!(" (stopped: {e})"))
+                        .unwrap_or_default()
+                )
+            })?;
+            if report.remaining > 0 {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        OutboxAction::Comment { repo, number, body } => {
+            let item = queued(store, repo, Write::Comment { number, body }).await??;
+            print(json, &item, |w| println!("queued {}: {}", w.seq, w.summary))?;
+        }
+        OutboxAction::Issue { repo, title, body } => {
+            let write = Write::CreateIssue {
+                title,
+                body,
+                labels: Vec::new(),
+            };
+            let item = queued(store, repo, write).await??;
+            print(json, &item, |w| println!("queued {}: {}", w.seq, w.summary))?;
+        }
+        OutboxAction::Retry { seq } => {
+            tokio::task::spawn_blocking(move || outbox::retry(&store, seq)).await??;
+            print(json, &seq, |s| println!("write {s} queued again"))?;
+        }
+        OutboxAction::Cancel { seq } => {
+            tokio::task::spawn_blocking(move || outbox::cancel(&store, seq)).await??;
+            print(json, &seq, |s| println!("write {s} cancelled"))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Result<ExitCode> {
     use vibedata_core::github_accounts;
-    let db = paths.database();
-    let store = std::sync::Arc::new(
-        tokio::task::spawn_blocking(move || vibedata_core::store::Store::open(&db)).await??,
-    );
+    let store = open_store(&paths).await?;
     match action {
         GithubAction::Login {
             client_id,

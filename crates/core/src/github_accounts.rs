@@ -119,3 +119,53 @@ pub fn sign_out(store: &Store, login: &str) -> Result<bool> {
     }
     Ok(!accounts.is_empty())
 }
+
+/// The GitHub identity the inbox and the outbox act as.
+pub struct Active {
+    /// Known for signed-in accounts; for an environment token, asked of `GET /user` when needed.
+    pub login: Option<String>,
+    pub api_url: String,
+    pub token: Sensitive<String>,
+}
+
+/// `VIBEDATA_GITHUB_TOKEN` (with `VIBEDATA_GITHUB_API`; for CI and scripts, never stored) or else
+/// the first signed-in account with its keychain token. `None` when nobody is signed in.
+pub fn active(store: &Store) -> Result<Option<Active>> {
+    if let Some(token) = std::env::var("VIBEDATA_GITHUB_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        return Ok(Some(Active {
+            login: None,
+            api_url: std::env::var("VIBEDATA_GITHUB_API")
+                .unwrap_or_else(|_| "https://api.github.com".into()),
+            token: Sensitive::new(token),
+        }));
+    }
+    for account in list(store)? {
+        if let Some(token) = access_token(&account)? {
+            return Ok(Some(Active {
+                login: Some(account.login),
+                api_url: account.api_url,
+                token,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+impl Active {
+    /// A REST client for this identity. `VIBEDATA_GITHUB_MUTATION_GAP_MS` shortens the spacing of
+    /// writes (tests against the fake); the default is GitHub's one second.
+    pub fn client(&self) -> Result<vibedata_github::rest::Client> {
+        let mut client = vibedata_github::rest::Client::new(&self.api_url, self.token.clone())
+            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        if let Some(ms) = std::env::var("VIBEDATA_GITHUB_MUTATION_GAP_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            client.mutation_gap = std::time::Duration::from_millis(ms);
+        }
+        Ok(client)
+    }
+}

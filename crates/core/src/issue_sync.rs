@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 use vibedata_github::rest::Client;
+use vibedata_protocol::inbox::SyncResultDto;
 
 use std::sync::Arc;
 
@@ -230,14 +231,9 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
 
 /// Issues whose title, body or comments match `query` (FTS5 syntax; plain words work), best first.
 pub fn search(store: &Store, query: &str, limit: usize) -> Result<Vec<Hit>> {
-    let words: Vec<String> = query
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "")))
-        .collect();
-    if words.is_empty() {
+    let Some(fts) = crate::inbox::fts_query(query) else {
         return Ok(Vec::new());
-    }
-    let fts = words.join(" ");
+    };
     store.with(|c| {
         let mut stmt = c.prepare(
             "SELECT f.repo, f.number, i.title, snippet(gh_fts, 3, '[', ']', '…', 8)
@@ -254,4 +250,85 @@ pub fn search(store: &Store, query: &str, limit: usize) -> Result<Vec<Hit>> {
         })?
         .collect()
     })
+}
+
+/// Who the app acts as, offline too: the signed-in account's login, or the login GitHub last
+/// gave for the environment token.
+pub fn known_login(store: &Store) -> Result<Option<String>> {
+    let Some(active) = crate::github_accounts::active(store)? else {
+        return Ok(None);
+    };
+    if active.login.is_some() {
+        return Ok(active.login);
+    }
+    store.with(|c| {
+        c.query_row(
+            "SELECT login FROM gh_identity WHERE api_url = ?1",
+            [&active.api_url],
+            |r| r.get(0),
+        )
+        .optional()
+    })
+}
+
+/// Delivers the outbox, then syncs every followed repository, as the active GitHub identity.
+/// Errors per repository are collected, not fatal: the inbox stays readable from the store.
+pub async fn sync_all(store: Arc<Store>) -> Result<SyncResultDto> {
+    let mut result = SyncResultDto {
+        repos: 0,
+        issues: 0,
+        comments: 0,
+        errors: Vec::new(),
+        delivered: 0,
+    };
+    let active = {
+        let store = store.clone();
+        blocking(move || crate::github_accounts::active(&store)).await?
+    };
+    let Some(active) = active else {
+        result.errors.push(
+            "Not signed in to GitHub: sign in under Settings or with `vibedata github login`."
+                .into(),
+        );
+        return Ok(result);
+    };
+    if active.login.is_none() {
+        match vibedata_github::user::login(&active.api_url, &active.token).await {
+            Ok(login) => {
+                let (store, api) = (store.clone(), active.api_url.clone());
+                blocking(move || {
+                    store.with(|c| {
+                        c.execute(
+                            "INSERT INTO gh_identity (api_url, login) VALUES (?1, ?2)
+                             ON CONFLICT (api_url) DO UPDATE SET login = excluded.login",
+                            params![api, login],
+                        )
+                    })
+                })
+                .await?;
+            }
+            Err(e) => {
+                result.errors.push(e.to_string());
+                return Ok(result);
+            }
+        }
+    }
+    let replay = crate::outbox::replay_as_active(store.clone()).await?;
+    result.delivered = (replay.delivered + replay.found_delivered) as u64;
+    let client = active.client()?;
+    let repos = {
+        let store = store.clone();
+        blocking(move || crate::inbox::repos(&store)).await?
+    };
+    for repo in repos {
+        result.repos += 1;
+        match sync(store.clone(), &client, &repo.repo).await {
+            Ok(report) => {
+                result.issues += report.issues as u64;
+                result.comments += report.comments as u64;
+            }
+            Err(e) => result.errors.push(e.to_string()),
+        }
+    }
+    Ok(result)
 }

@@ -53,6 +53,8 @@ struct State {
     offline: bool,
     /// The network goes down after this many more answered requests.
     offline_after: Option<usize>,
+    /// Every request waits this long before it is handled (GitHub is not instant).
+    latency: std::time::Duration,
 }
 
 /// A fault injected into a write (`POST`/`PATCH` under `/repos/`).
@@ -89,9 +91,14 @@ impl FakeGitHub {
                     let Ok(Some(request)) = read_request(&mut socket).await else {
                         return;
                     };
-                    if state.lock().expect("fake state").offline {
+                    let (offline, latency) = {
+                        let s = state.lock().expect("fake state");
+                        (s.offline, s.latency)
+                    };
+                    if offline {
                         return;
                     }
+                    tokio::time::sleep(latency).await;
                     let reply = match rest(&state, &request) {
                         Some(reply) => reply,
                         None => {
@@ -183,7 +190,7 @@ impl FakeGitHub {
     /// Changes an issue's title (its `updated_at` moves on).
     pub fn edit_title(&self, repo: &str, number: u64, title: &str) {
         let mut s = self.state.lock().expect("fake state");
-        let now = s.tick();
+        let now = s.tick_now();
         s.touch(repo, number, &now, |i| i["title"] = json!(title));
     }
 
@@ -200,6 +207,11 @@ impl FakeGitHub {
     /// Takes the network down (connections closed unanswered) or brings it back.
     pub fn set_offline(&self, offline: bool) {
         self.state.lock().expect("fake state").offline = offline;
+    }
+
+    /// Every request waits `latency` before it is handled.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.state.lock().expect("fake state").latency = latency;
     }
 
     /// The network goes down after `requests` more answered requests.
@@ -340,17 +352,31 @@ pub(crate) enum Reply {
     Reset,
 }
 
-/// The fake's clock: seconds after 2026-11-01T00:00:00Z (the fake serves less than 29 days).
+/// RFC 3339 UTC time of unix `seconds` (days to civil date after Howard Hinnant).
 fn timestamp(seconds: u64) -> String {
-    let (day, rest) = (seconds / 86_400, seconds % 86_400);
-    assert!(day < 29, "the fake GitHub's clock ran past November");
+    let (days, rest) = ((seconds / 86_400) as i64, seconds % 86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "2026-11-{:02}T{:02}:{:02}:{:02}Z",
-        day + 1,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
         rest / 3600,
         rest % 3600 / 60,
         rest % 60
     )
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn param<'q>(query: &'q str, key: &str) -> Option<&'q str> {
@@ -460,8 +486,18 @@ fn list_page(request: &Recorded, path: &str, query: &str, items: Vec<&Value>) ->
 }
 
 impl State {
+    /// The time of the next change: one second after the last, and never behind the real
+    /// clock for writes (seeded data starts two days back, a second apart).
     fn tick(&mut self) -> String {
+        if self.clock == 0 {
+            self.clock = unix_now() - 2 * 86_400;
+        }
         self.clock += 1;
+        timestamp(self.clock)
+    }
+
+    fn tick_now(&mut self) -> String {
+        self.clock = (self.clock + 1).max(unix_now());
         timestamp(self.clock)
     }
 
@@ -611,7 +647,7 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
                     json!({"message": "Validation Failed", "errors": [{"resource": "Issue", "field": "title", "code": "missing_field"}]}),
                 ));
             };
-            let now = s.tick();
+            let now = s.tick_now();
             let number = s.next_number(&repo);
             let labels: Vec<Value> = body["labels"]
                 .as_array()
@@ -633,7 +669,7 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
             else {
                 return Some(not_found());
             };
-            let now = s.tick();
+            let now = s.tick_now();
             let list = s.comments.entry(repo.clone()).or_default();
             let id = 5_000_000 + list.len() as u64 + 1;
             let comment = json!({"id": id, "issue_url": format!("https://api.github.com/repos/{repo}/issues/{number}"),
@@ -653,7 +689,7 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
             else {
                 return Some(not_found());
             };
-            let now = s.tick();
+            let now = s.tick_now();
             let wanted: Vec<String> = request.json()["labels"]
                 .as_array()
                 .into_iter()
@@ -680,7 +716,7 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
             else {
                 return Some(not_found());
             };
-            let now = s.tick();
+            let now = s.tick_now();
             let body = request.json();
             let mut issue = Value::Null;
             s.touch(&repo, number, &now, |i| {
@@ -730,7 +766,7 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
                     json!({"message": "Validation Failed", "errors": [{"resource": "PullRequest", "code": "custom", "message": format!("A pull request already exists for {label}.")}]}),
                 ));
             }
-            let now = s.tick();
+            let now = s.tick_now();
             let number = s.next_number(&repo);
             let pull = json!({"id": 2_000_000 + number, "number": number, "title": body["title"], "body": body["body"],
                 "state": "open", "user": {"login": login}, "head": {"ref": head.rsplit(':').next(), "label": label},
@@ -745,4 +781,14 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
         Some(Fault::ResetAfterApply) => Reply::Reset,
         _ => reply,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(super::timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::timestamp(1_795_305_600), "2026-11-22T00:00:00Z");
+        assert_eq!(super::timestamp(951_782_400 + 3661), "2000-02-29T01:01:01Z");
+    }
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use reqwest::Method;
 use serde_json::Value;
 use vibedata_agent::redact::Sensitive;
 
@@ -215,12 +216,7 @@ impl Client {
     /// Sends a mutation (`POST`, `PATCH`, `PUT`, `DELETE`) with a JSON body. Mutations are
     /// serialised and spaced by `mutation_gap`; they are never retried here (a network error may
     /// mean the write happened: the outbox decides). A rate limit comes back as its wait.
-    pub async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: &Value,
-    ) -> Result<Value, GhError> {
+    pub async fn send(&self, method: Method, path: &str, body: &Value) -> Result<Value, GhError> {
         let mut last = self.last_mutation.lock().await;
         if let Some(at) = *last {
             let since = at.elapsed();

@@ -7,6 +7,7 @@
 mod agent;
 mod domain;
 mod error;
+pub mod inbox;
 mod skill;
 mod status;
 mod workspace;

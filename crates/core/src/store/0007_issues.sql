@@ -77,3 +77,9 @@ CREATE TABLE gh_outbox (
     queued_at  TEXT NOT NULL,   -- RFC 3339, used as `since` when checking for an earlier delivery
     done_at    INTEGER
 ) STRICT;
+
+-- The login a GitHub API answered for the token in use (for "mine" while offline). Not a secret.
+CREATE TABLE gh_identity (
+    api_url TEXT PRIMARY KEY NOT NULL,
+    login   TEXT NOT NULL
+) STRICT;

@@ -1,0 +1,333 @@
+//! The issue inbox, read from the store (so it works with the network off): the followed
+//! repositories, the filtered and searched list of issues, one issue with its comments (pending
+//! outbox comments included), local triage state and read markers. Blocking functions.
+
+use rusqlite::{OptionalExtension, params, types::Value as SqlValue};
+use vibedata_protocol::inbox::{
+    CommentDto, InboxDto, InboxFilterDto, InboxRepoDto, IssueDetailDto, IssueRowDto,
+};
+
+use crate::store::Store;
+use crate::{CoreError, Result, outbox};
+
+/// The triage states, in their order on the page.
+pub const TRIAGE: [&str; 4] = ["new", "acknowledged", "investigating", "resolved"];
+
+/// How many issues the list holds at most.
+const LIST_LIMIT: i64 = 500;
+
+/// Validates "owner/name" (as typed, or from a GitHub URL).
+pub fn parse_repo(input: &str) -> Result<String> {
+    let trimmed = input
+        .trim()
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .trim_start_matches("https://github.com/")
+        .trim_start_matches("git@github.com:");
+    let parts: Vec<&str> = trimmed.split('/').collect();
+    let valid = |p: &str| {
+        !p.is_empty()
+            && !p.starts_with('.')
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match parts.as_slice() {
+        [owner, name] if valid(owner) && valid(name) => Ok(format!("{owner}/{name}")),
+        _ => Err(CoreError::InvalidInput(format!(
+            "“{}” is not a GitHub repository: expected owner/name",
+            input.trim()
+        ))),
+    }
+}
+
+pub fn follow(store: &Store, repo: &str) -> Result<String> {
+    let repo = parse_repo(repo)?;
+    store.with(|c| {
+        c.execute(
+            "INSERT OR IGNORE INTO gh_inbox_repos (repo, added_at) VALUES (?1, unixepoch())",
+            [&repo],
+        )
+    })?;
+    Ok(repo)
+}
+
+/// Stops following a repository; its synced issues are removed from the store.
+pub fn unfollow(store: &Store, repo: &str) -> Result<()> {
+    store.with(|c| {
+        let tx = c.unchecked_transaction()?;
+        for sql in [
+            "DELETE FROM gh_inbox_repos WHERE repo = ?1",
+            "DELETE FROM gh_issues WHERE repo = ?1",
+            "DELETE FROM gh_comments WHERE repo = ?1",
+            "DELETE FROM gh_sync WHERE repo = ?1",
+            "DELETE FROM gh_fts WHERE repo = ?1",
+        ] {
+            tx.execute(sql, [repo])?;
+        }
+        tx.commit()
+    })
+}
+
+pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
+    store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT f.repo, (SELECT count(*) FROM gh_issues i WHERE i.repo = f.repo AND i.is_pr = 0),
+                    s.synced_at, s.last_error
+             FROM gh_inbox_repos f LEFT JOIN gh_sync s ON s.repo = f.repo ORDER BY f.repo",
+        )?;
+        stmt.query_map([], |r| {
+            Ok(InboxRepoDto {
+                repo: r.get(0)?,
+                issues: r.get::<_, i64>(1)? as u64,
+                synced_at: r.get(2)?,
+                last_error: r.get(3)?,
+            })
+        })?
+        .collect()
+    })
+}
+
+pub(crate) fn fts_query(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .filter(|w| w.len() > 2)
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+fn json_list(text: String) -> Vec<String> {
+    serde_json::from_str(&text).unwrap_or_default()
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssueRowDto> {
+    Ok(IssueRowDto {
+        repo: r.get("repo")?,
+        number: r.get::<_, i64>("number")? as u64,
+        title: r.get("title")?,
+        state: r.get("state")?,
+        author: r.get("author")?,
+        labels: json_list(r.get("labels")?),
+        assignees: json_list(r.get("assignees")?),
+        comments: r.get::<_, i64>("comments")? as u64,
+        updated_at: r.get("updated_at")?,
+        is_pr: r.get("is_pr")?,
+        triage: r.get("triage")?,
+        unread: r.get("unread")?,
+    })
+}
+
+const ROW_SELECT: &str = "SELECT i.repo, i.number, i.title, i.state, i.author, i.labels, i.assignees,
+        i.comments, i.updated_at, i.is_pr, coalesce(t.state, 'new') AS triage,
+        NOT EXISTS (SELECT 1 FROM gh_read r WHERE r.repo = i.repo AND r.number = i.number AND r.updated_at >= i.updated_at) AS unread
+     FROM gh_issues i LEFT JOIN gh_triage t ON t.repo = i.repo AND t.number = i.number";
+
+/// The followed repositories' issues (not pull requests) matching `filter`, newest change first.
+/// `me` is the signed-in login (for "mine").
+pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<InboxDto> {
+    let mut clauses = vec![
+        "i.is_pr = 0".to_string(),
+        "i.repo IN (SELECT repo FROM gh_inbox_repos)".to_string(),
+    ];
+    let mut args: Vec<SqlValue> = Vec::new();
+    let mut arg = |clause: &str, value: String, clauses: &mut Vec<String>| {
+        args.push(SqlValue::Text(value));
+        clauses.push(clause.replace('?', &format!("?{}", args.len())));
+    };
+    if !filter.repo.is_empty() {
+        arg("i.repo = ?", filter.repo.clone(), &mut clauses);
+    }
+    if !filter.state.is_empty() {
+        arg("i.state = ?", filter.state.clone(), &mut clauses);
+    }
+    if !filter.label.is_empty() {
+        arg(
+            "EXISTS (SELECT 1 FROM json_each(i.labels) WHERE value = ?)",
+            filter.label.clone(),
+            &mut clauses,
+        );
+    }
+    if !filter.assignee.is_empty() {
+        arg(
+            "EXISTS (SELECT 1 FROM json_each(i.assignees) WHERE value = ?)",
+            filter.assignee.clone(),
+            &mut clauses,
+        );
+    }
+    if filter.mine {
+        arg(
+            "EXISTS (SELECT 1 FROM json_each(i.assignees) WHERE value = ?)",
+            me.unwrap_or("\u{0}nobody").to_string(),
+            &mut clauses,
+        );
+    }
+    if !filter.triage.is_empty() {
+        arg(
+            "coalesce(t.state, 'new') = ?",
+            filter.triage.clone(),
+            &mut clauses,
+        );
+    }
+    if let Some(fts) = fts_query(&filter.query) {
+        arg(
+            "(i.repo, i.number) IN (SELECT repo, number FROM gh_fts WHERE gh_fts MATCH ?)",
+            fts,
+            &mut clauses,
+        );
+    }
+    let filter_sql = clauses.join(" AND ");
+    let repos = repos(store)?;
+    store.with(|c| {
+        let total: i64 = c.query_row(
+            &format!(
+                "SELECT count(*) FROM gh_issues i LEFT JOIN gh_triage t ON t.repo = i.repo AND t.number = i.number WHERE {filter_sql}"
+            ),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        let mut stmt = c.prepare(&format!(
+            "{ROW_SELECT} WHERE {filter_sql} ORDER BY i.updated_at DESC, i.number DESC LIMIT {LIST_LIMIT}"
+        ))?;
+        let issues = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let distinct = |column: &str| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = c.prepare(&format!(
+                "SELECT DISTINCT j.value FROM gh_issues i, json_each(i.{column}) j
+                 WHERE i.is_pr = 0 AND i.repo IN (SELECT repo FROM gh_inbox_repos) ORDER BY 1 LIMIT 200"
+            ))?;
+            stmt.query_map([], |r| r.get(0))?.collect()
+        };
+        Ok(InboxDto {
+            repos,
+            issues,
+            total: total as u64,
+            labels: distinct("labels")?,
+            assignees: distinct("assignees")?,
+            signed_in_as: me.map(str::to_string),
+        })
+    })
+}
+
+/// One issue with its comments and the person's pending outbox comments; opening it marks it read.
+pub fn detail(store: &Store, repo: &str, number: u64) -> Result<IssueDetailDto> {
+    let found = store.with(|c| {
+        let issue = c
+            .query_row(
+                &format!("{ROW_SELECT} WHERE i.repo = ?1 AND i.number = ?2"),
+                params![repo, number as i64],
+                row,
+            )
+            .optional()?;
+        let Some(issue) = issue else {
+            return Ok(None);
+        };
+        let body: String = c.query_row(
+            "SELECT body FROM gh_issues WHERE repo = ?1 AND number = ?2",
+            params![repo, number as i64],
+            |r| r.get(0),
+        )?;
+        let mut stmt = c.prepare(
+            "SELECT author, body, created_at FROM gh_comments WHERE repo = ?1 AND issue_number = ?2 ORDER BY created_at, id",
+        )?;
+        let comments = stmt
+            .query_map(params![repo, number as i64], |r| {
+                Ok(CommentDto {
+                    author: r.get(0)?,
+                    body: r.get(1)?,
+                    created_at: r.get(2)?,
+                    pending: false,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        c.execute(
+            "INSERT INTO gh_read (repo, number, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (repo, number) DO UPDATE SET updated_at = excluded.updated_at",
+            params![repo, number as i64, issue.updated_at],
+        )?;
+        Ok(Some((issue, body, comments)))
+    })?;
+    let Some((mut issue, body, mut comments)) = found else {
+        return Err(CoreError::NotFound(format!(
+            "issue {repo}#{number} is not in the inbox (sync the repository first)"
+        )));
+    };
+    issue.unread = false;
+    comments.extend(
+        outbox::list(store)?
+            .into_iter()
+            .filter(|w| {
+                w.kind == "comment"
+                    && w.repo == repo
+                    && w.issue_number == Some(number)
+                    && matches!(w.state.as_str(), "queued" | "sending" | "failed")
+            })
+            .map(|w| CommentDto {
+                author: "you".into(),
+                body: w.body.unwrap_or_default(),
+                created_at: String::new(),
+                pending: true,
+            }),
+    );
+    Ok(IssueDetailDto {
+        html_url: format!("https://github.com/{repo}/issues/{number}"),
+        issue,
+        body,
+        comments,
+    })
+}
+
+/// Sets the local triage state of an issue (kept in the store, never sent to GitHub).
+pub fn set_triage(store: &Store, repo: &str, number: u64, state: &str) -> Result<()> {
+    if !TRIAGE.contains(&state) {
+        return Err(CoreError::InvalidInput(format!(
+            "“{state}” is not a triage state (new, acknowledged, investigating, resolved)"
+        )));
+    }
+    let exists = store.with(|c| {
+        c.query_row(
+            "SELECT count(*) FROM gh_issues WHERE repo = ?1 AND number = ?2",
+            params![repo, number as i64],
+            |r| r.get::<_, i64>(0),
+        )
+    })?;
+    if exists == 0 {
+        return Err(CoreError::NotFound(format!(
+            "issue {repo}#{number} is not in the inbox"
+        )));
+    }
+    store.with(|c| {
+        c.execute(
+            "INSERT INTO gh_triage (repo, number, state, changed_at) VALUES (?1, ?2, ?3, unixepoch())
+             ON CONFLICT (repo, number) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at",
+            params![repo, number as i64, state],
+        )
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_are_read_from_names_and_urls() {
+        assert_eq!(parse_repo(" acme/incidents ").unwrap(), "acme/incidents");
+        assert_eq!(
+            parse_repo("https://github.com/acme/incidents.git").unwrap(),
+            "acme/incidents"
+        );
+        for bad in ["acme", "acme/x/y", "", "acme/<b>", "../x"] {
+            assert!(parse_repo(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_words_are_quoted_so_fts_syntax_cannot_break_the_query() {
+        assert_eq!(
+            fts_query("orders NEAR(x").as_deref(),
+            Some("\"orders\" \"NEAR(x\"")
+        );
+        assert_eq!(fts_query("  "), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! The issue inbox and the outbox of writes to GitHub.
+
+use serde::{Deserialize, Serialize};
+
+/// One issue in the inbox list. Titles and bodies are untrusted text from GitHub: the UI shows
+/// them as text, never as markup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRowDto {
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    /// `open` or `closed` on GitHub.
+    pub state: String,
+    pub author: String,
+    pub labels: Vec<String>,
+    pub assignees: Vec<String>,
+    pub comments: u64,
+    pub updated_at: String,
+    pub is_pr: bool,
+    /// Local triage: `new`, `acknowledged`, `investigating` or `resolved`.
+    pub triage: String,
+    /// Changed on GitHub since the person last opened it.
+    pub unread: bool,
+}
+
+/// The inbox's filters. Empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxFilterDto {
+    pub repo: String,
+    pub label: String,
+    /// `open`, `closed` or empty.
+    pub state: String,
+    pub assignee: String,
+    pub triage: String,
+    /// Only issues assigned to the signed-in person.
+    pub mine: bool,
+    /// Full-text search over titles, bodies and comments.
+    pub query: String,
+}
+
+/// A followed repository and how its sync stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxRepoDto {
+    pub repo: String,
+    pub issues: u64,
+    /// Unix seconds of the last complete sync.
+    pub synced_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxDto {
+    pub repos: Vec<InboxRepoDto>,
+    pub issues: Vec<IssueRowDto>,
+    /// How many issues match (the list holds at most the first 500).
+    pub total: u64,
+    /// Labels and assignees present, for the filter menus.
+    pub labels: Vec<String>,
+    pub assignees: Vec<String>,
+    /// Who the app acts as on GitHub, when someone is signed in.
+    pub signed_in_as: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentDto {
+    pub author: String,
+    pub body: String,
+    pub created_at: String,
+    /// Written here and still in the outbox (not yet on GitHub).
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueDetailDto {
+    pub issue: IssueRowDto,
+    pub body: String,
+    pub comments: Vec<CommentDto>,
+    pub html_url: String,
+}
+
+/// A queued write to GitHub as the outbox view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItemDto {
+    pub seq: i64,
+    pub repo: String,
+    pub kind: String,
+    pub summary: String,
+    pub issue_number: Option<u64>,
+    /// A comment's text (shown under its issue while pending).
+    pub body: Option<String>,
+    /// `queued`, `sending`, `done`, `failed` or `cancelled`.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// What GitHub made, once delivered.
+    pub url: Option<String>,
+}
+
+/// What a sync of the followed repositories did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResultDto {
+    pub repos: u64,
+    pub issues: u64,
+    pub comments: u64,
+    pub errors: Vec<String>,
+    /// Writes delivered from the outbox in the same pass.
+    pub delivered: u64,
+}
