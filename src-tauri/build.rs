@@ -36,6 +36,15 @@ fn main() {
         "replace_plan",
         "run_intent_stage",
         "variant_diff",
+        "inbox",
+        "inbox_follow",
+        "inbox_sync",
+        "issue_detail",
+        "set_triage",
+        "outbox_list",
+        "outbox_enqueue",
+        "outbox_retry",
+        "outbox_cancel",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

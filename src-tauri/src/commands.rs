@@ -4,6 +4,9 @@
 use crate::state::AppState;
 use tauri::State;
 use tauri::ipc::Channel;
+use vibedata_protocol::inbox::{
+    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, SyncResultDto,
+};
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
     IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto, NodeDetailDto,
@@ -332,4 +335,67 @@ pub async fn variant_diff(
     variant: String,
 ) -> Result<String, ErrorDto> {
     Ok(state.studio()?.variant_diff(&intent_id, variant).await?)
+}
+
+#[tauri::command]
+pub async fn inbox(
+    state: State<'_, AppState>,
+    filter: InboxFilterDto,
+) -> Result<InboxDto, ErrorDto> {
+    Ok(state.studio()?.inbox(filter).await?)
+}
+
+#[tauri::command]
+pub async fn inbox_follow(state: State<'_, AppState>, repo: String) -> Result<String, ErrorDto> {
+    Ok(state.studio()?.inbox_follow(repo).await?)
+}
+
+/// Delivers the outbox, then syncs the followed repositories.
+#[tauri::command]
+pub async fn inbox_sync(state: State<'_, AppState>) -> Result<SyncResultDto, ErrorDto> {
+    Ok(state.studio()?.inbox_sync().await?)
+}
+
+#[tauri::command]
+pub async fn issue_detail(
+    state: State<'_, AppState>,
+    repo: String,
+    number: u64,
+) -> Result<IssueDetailDto, ErrorDto> {
+    Ok(state.studio()?.issue_detail(repo, number).await?)
+}
+
+#[tauri::command]
+pub async fn set_triage(
+    state: State<'_, AppState>,
+    repo: String,
+    number: u64,
+    triage: String,
+) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.set_triage(repo, number, triage).await?)
+}
+
+#[tauri::command]
+pub async fn outbox_list(state: State<'_, AppState>) -> Result<Vec<OutboxItemDto>, ErrorDto> {
+    Ok(state.studio()?.outbox().await?)
+}
+
+/// Queues a write to GitHub (delivered by the next sync).
+#[tauri::command]
+pub async fn outbox_enqueue(
+    state: State<'_, AppState>,
+    repo: String,
+    write: OutboxWriteDto,
+) -> Result<OutboxItemDto, ErrorDto> {
+    Ok(state.studio()?.outbox_enqueue(repo, write).await?)
+}
+
+#[tauri::command]
+pub async fn outbox_retry(state: State<'_, AppState>, seq: i64) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.outbox_retry(seq).await?)
+}
+
+#[tauri::command]
+pub async fn outbox_cancel(state: State<'_, AppState>, seq: i64) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.outbox_cancel(seq).await?)
 }

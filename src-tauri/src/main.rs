@@ -41,6 +41,7 @@ fn main() {
     }
     let state = AppState::new(paths, studio);
     let warm_up = state.studio().ok();
+    let background = state.studio().ok();
 
     tauri::Builder::default()
         .manage(state)
@@ -50,6 +51,26 @@ fn main() {
                 tauri::async_runtime::spawn(async move {
                     if let Err(e) = studio.list_workspaces().await {
                         tracing::error!(error = %e, "preparing the workspaces failed");
+                    }
+                });
+            }
+            // Deliver the outbox and sync the inbox now and then (every VIBEDATA_INBOX_SYNC_SECS,
+            // default 60 s); offline, each pass fails quietly and the next one retries.
+            if let Some(studio) = background {
+                let every = std::env::var("VIBEDATA_INBOX_SYNC_SECS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(60u64);
+                tauri::async_runtime::spawn(async move {
+                    loop {
+                        tokio::time::sleep(std::time::Duration::from_secs(every)).await;
+                        match studio.inbox_sync().await {
+                            Ok(result) if !result.errors.is_empty() => {
+                                tracing::info!(errors = ?result.errors, "inbox sync incomplete")
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "inbox sync failed"),
+                        }
                     }
                 });
             }
@@ -90,6 +111,15 @@ fn main() {
             commands::replace_plan,
             commands::run_intent_stage,
             commands::variant_diff,
+            commands::inbox,
+            commands::inbox_follow,
+            commands::inbox_sync,
+            commands::issue_detail,
+            commands::set_triage,
+            commands::outbox_list,
+            commands::outbox_enqueue,
+            commands::outbox_retry,
+            commands::outbox_cancel,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

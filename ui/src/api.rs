@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use vibedata_protocol::inbox::{
+    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, SyncResultDto,
+};
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto,
     GitStateDto, IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto,
@@ -510,4 +513,82 @@ struct VariantArgs<'a> {
 
 pub async fn variant_diff(intent_id: &str, variant: &str) -> Result<String, ErrorDto> {
     call("variant_diff", &VariantArgs { intent_id, variant }).await
+}
+
+#[derive(Serialize)]
+struct FilterArgs<'a> {
+    filter: &'a InboxFilterDto,
+}
+
+pub async fn inbox(filter: &InboxFilterDto) -> Result<InboxDto, ErrorDto> {
+    call("inbox", &FilterArgs { filter }).await
+}
+
+#[derive(Serialize)]
+struct RepoArgs<'a> {
+    repo: &'a str,
+}
+
+pub async fn inbox_follow(repo: &str) -> Result<String, ErrorDto> {
+    call("inbox_follow", &RepoArgs { repo }).await
+}
+
+pub async fn inbox_sync() -> Result<SyncResultDto, ErrorDto> {
+    call("inbox_sync", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct IssueArgs<'a> {
+    repo: &'a str,
+    number: u64,
+}
+
+pub async fn issue_detail(repo: &str, number: u64) -> Result<IssueDetailDto, ErrorDto> {
+    call("issue_detail", &IssueArgs { repo, number }).await
+}
+
+#[derive(Serialize)]
+struct TriageArgs<'a> {
+    repo: &'a str,
+    number: u64,
+    triage: &'a str,
+}
+
+pub async fn set_triage(repo: &str, number: u64, triage: &str) -> Result<(), ErrorDto> {
+    call(
+        "set_triage",
+        &TriageArgs {
+            repo,
+            number,
+            triage,
+        },
+    )
+    .await
+}
+
+pub async fn outbox_list() -> Result<Vec<OutboxItemDto>, ErrorDto> {
+    call("outbox_list", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct EnqueueArgs<'a> {
+    repo: &'a str,
+    write: &'a OutboxWriteDto,
+}
+
+pub async fn outbox_enqueue(repo: &str, write: &OutboxWriteDto) -> Result<OutboxItemDto, ErrorDto> {
+    call("outbox_enqueue", &EnqueueArgs { repo, write }).await
+}
+
+#[derive(Serialize)]
+struct SeqArgs {
+    seq: i64,
+}
+
+pub async fn outbox_retry(seq: i64) -> Result<(), ErrorDto> {
+    call("outbox_retry", &SeqArgs { seq }).await
+}
+
+pub async fn outbox_cancel(seq: i64) -> Result<(), ErrorDto> {
+    call("outbox_cancel", &SeqArgs { seq }).await
 }

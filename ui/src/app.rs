@@ -1,6 +1,6 @@
 use crate::pages::{
-    domains::DomainsPage, not_built::NotBuilt, settings::SettingsPage, skills::SkillsPage,
-    studio::StudioPage,
+    domains::DomainsPage, inbox::InboxPage, not_built::NotBuilt, settings::SettingsPage,
+    skills::SkillsPage, studio::StudioPage,
 };
 use leptos::prelude::*;
 
@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     Area::Skills => view! { <SkillsPage /> }.into_any(),
                     Area::Studio => view! { <StudioPage /> }.into_any(),
                     Area::Settings => view! { <SettingsPage /> }.into_any(),
+                    Area::Inbox => view! { <InboxPage /> }.into_any(),
                     other => view! { <NotBuilt area=other /> }.into_any(),
                 }}
             </main>

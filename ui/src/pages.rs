@@ -1,5 +1,6 @@
 pub mod domain;
 pub mod domains;
+pub mod inbox;
 pub mod not_built;
 pub mod settings;
 pub mod skills;

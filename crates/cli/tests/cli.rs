@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use vibedata_fakes::secrets::{assert_none_on_disk, files_holding};
 
 fn vibedata(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vibedata"))
@@ -300,14 +301,8 @@ fn credentials_round_trip_through_a_real_secret_service_and_never_touch_disk() {
     );
     assert!(!stdout.contains(secret), "the value is never printed");
     // The keyring keeps its own encrypted file under HOME; the app's data dir never holds the secret.
-    for entry in walk(&dir.path().join("data")) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains(secret),
-            "{} holds the secret",
-            entry.display()
-        );
-    }
+    let found = files_holding(&dir.path().join("data"), &[secret]);
+    assert!(found.is_empty(), "the secret is on disk: {found:?}");
 }
 
 #[test]
@@ -338,29 +333,8 @@ fn without_a_keychain_the_error_says_so_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("keychain is not available"), "{stderr}");
-    for entry in walk(&dir.path().join("data")) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(
-            !String::from_utf8_lossy(&bytes).contains("sk-never-on-disk-1234"),
-            "no plaintext fallback: {}",
-            entry.display()
-        );
-    }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p))
-            } else {
-                out.push(p)
-            }
-        }
-    }
-    out
+    let found = files_holding(&dir.path().join("data"), &["sk-never-on-disk-1234"]);
+    assert!(found.is_empty(), "no plaintext fallback: {found:?}");
 }
 
 #[test]
@@ -482,14 +456,8 @@ async fn github_device_login_keeps_the_token_in_the_keychain_and_logout_removes_
             !stdout.contains(secret) && !stderr.contains(secret),
             "a token was printed"
         );
-        for file in walk(&dir.path().join("data")) {
-            let bytes = std::fs::read(&file).unwrap_or_default();
-            assert!(
-                !String::from_utf8_lossy(&bytes).contains(secret),
-                "{} holds a token",
-                file.display()
-            );
-        }
+        let found = files_holding(&dir.path().join("data"), &[secret]);
+        assert!(found.is_empty(), "a token is on disk: {found:?}");
     }
 }
 
@@ -526,10 +494,5 @@ async fn a_revoked_personal_access_token_is_refused_and_not_stored() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for file in walk(&dir.path().join("data")) {
-        assert!(
-            !String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default())
-                .contains("ghp_revoked_canary_token")
-        );
-    }
+    assert_none_on_disk(&dir.path().join("data"), &["ghp_revoked_canary_token"]);
 }

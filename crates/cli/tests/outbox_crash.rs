@@ -151,4 +151,5 @@ async fn two_hundred_sigkills_during_replay_lose_and_duplicate_nothing() {
     assert_eq!(issues.len(), 12 + created, "no stray issues");
     let commented = rows.iter().filter(|r| r.1.contains("\"comment\"")).count();
     assert_eq!(comments.len(), commented, "no stray comments");
+    vibedata_fakes::secrets::assert_none_on_disk(&data, &[TOKEN]);
 }

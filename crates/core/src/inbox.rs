@@ -4,9 +4,11 @@
 
 use rusqlite::{OptionalExtension, params, types::Value as SqlValue};
 use vibedata_protocol::inbox::{
-    CommentDto, InboxDto, InboxFilterDto, InboxRepoDto, IssueDetailDto, IssueRowDto,
+    CommentDto, InboxDto, InboxFilterDto, InboxRepoDto, IssueDetailDto, IssueRowDto, OutboxItemDto,
+    OutboxWriteDto, SyncResultDto,
 };
 
+use crate::error::blocking;
 use crate::store::Store;
 use crate::{CoreError, Result, outbox};
 
@@ -88,10 +90,12 @@ pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
 }
 
 pub(crate) fn fts_query(query: &str) -> Option<String> {
+    // Single tokens only (what the index's tokenizer makes of the words), each quoted: no FTS
+    // syntax from the person's text reaches the query.
     let words: Vec<String> = query
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "")))
-        .filter(|w| w.len() > 2)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
@@ -142,21 +146,21 @@ pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<
     }
     if !filter.label.is_empty() {
         arg(
-            "EXISTS (SELECT 1 FROM json_each(i.labels) WHERE value = ?)",
+            "EXISTS (SELECT 1 FROM gh_issue_tags g WHERE g.repo = i.repo AND g.number = i.number AND g.kind = 'label' AND g.value = ?)",
             filter.label.clone(),
             &mut clauses,
         );
     }
     if !filter.assignee.is_empty() {
         arg(
-            "EXISTS (SELECT 1 FROM json_each(i.assignees) WHERE value = ?)",
+            "EXISTS (SELECT 1 FROM gh_issue_tags g WHERE g.repo = i.repo AND g.number = i.number AND g.kind = 'assignee' AND g.value = ?)",
             filter.assignee.clone(),
             &mut clauses,
         );
     }
     if filter.mine {
         arg(
-            "EXISTS (SELECT 1 FROM json_each(i.assignees) WHERE value = ?)",
+            "EXISTS (SELECT 1 FROM gh_issue_tags g WHERE g.repo = i.repo AND g.number = i.number AND g.kind = 'assignee' AND g.value = ?)",
             me.unwrap_or("\u{0}nobody").to_string(),
             &mut clauses,
         );
@@ -178,32 +182,36 @@ pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<
     let filter_sql = clauses.join(" AND ");
     let repos = repos(store)?;
     store.with(|c| {
-        let total: i64 = c.query_row(
-            &format!(
-                "SELECT count(*) FROM gh_issues i LEFT JOIN gh_triage t ON t.repo = i.repo AND t.number = i.number WHERE {filter_sql}"
-            ),
-            rusqlite::params_from_iter(args.iter()),
-            |r| r.get(0),
-        )?;
+        // One pass: the window count is taken over every match before the limit.
         let mut stmt = c.prepare(&format!(
-            "{ROW_SELECT} WHERE {filter_sql} ORDER BY i.updated_at DESC, i.number DESC LIMIT {LIST_LIMIT}"
+            "SELECT *, count(*) OVER () AS total FROM ({ROW_SELECT} WHERE {filter_sql})
+             ORDER BY updated_at DESC, number DESC LIMIT {LIST_LIMIT}"
         ))?;
+        let mut total = 0i64;
         let issues = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), row)?
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                Ok((row(r)?, r.get::<_, i64>("total")?))
+            })?
+            .map(|r| {
+                r.map(|(issue, count)| {
+                    total = count;
+                    issue
+                })
+            })
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let distinct = |column: &str| -> rusqlite::Result<Vec<String>> {
-            let mut stmt = c.prepare(&format!(
-                "SELECT DISTINCT j.value FROM gh_issues i, json_each(i.{column}) j
-                 WHERE i.is_pr = 0 AND i.repo IN (SELECT repo FROM gh_inbox_repos) ORDER BY 1 LIMIT 200"
-            ))?;
-            stmt.query_map([], |r| r.get(0))?.collect()
+        let distinct = |kind: &str| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = c.prepare(
+                "SELECT DISTINCT value FROM gh_issue_tags WHERE kind = ?1
+                   AND repo IN (SELECT repo FROM gh_inbox_repos) ORDER BY value LIMIT 200",
+            )?;
+            stmt.query_map([kind], |r| r.get(0))?.collect()
         };
         Ok(InboxDto {
             repos,
             issues,
             total: total as u64,
-            labels: distinct("labels")?,
-            assignees: distinct("assignees")?,
+            labels: distinct("label")?,
+            assignees: distinct("assignee")?,
             signed_in_as: me.map(str::to_string),
         })
     })
@@ -234,7 +242,7 @@ pub fn detail(store: &Store, repo: &str, number: u64) -> Result<IssueDetailDto> 
             .query_map(params![repo, number as i64], |r| {
                 Ok(CommentDto {
                     author: r.get(0)?,
-                    body: r.get(1)?,
+                    body: without_marker(r.get(1)?),
                     created_at: r.get(2)?,
                     pending: false,
                 })
@@ -270,11 +278,20 @@ pub fn detail(store: &Store, repo: &str, number: u64) -> Result<IssueDetailDto> 
             }),
     );
     Ok(IssueDetailDto {
+        body: without_marker(body),
         html_url: format!("https://github.com/{repo}/issues/{number}"),
         issue,
-        body,
         comments,
     })
+}
+
+/// A body without the outbox's idempotency marker (ours, not the author's words).
+fn without_marker(mut body: String) -> String {
+    if let Some(at) = body.find("<!-- vibedata-outbox:") {
+        body.truncate(at);
+        body.truncate(body.trim_end().len());
+    }
+    body
 }
 
 /// Sets the local triage state of an issue (kept in the store, never sent to GitHub).
@@ -325,9 +342,67 @@ mod tests {
     #[test]
     fn search_words_are_quoted_so_fts_syntax_cannot_break_the_query() {
         assert_eq!(
-            fts_query("orders NEAR(x").as_deref(),
-            Some("\"orders\" \"NEAR(x\"")
+            fts_query("orders NEAR(x \"y").as_deref(),
+            Some("\"orders\" \"NEAR\" \"x\" \"y\"")
         );
         assert_eq!(fts_query("  "), None);
+    }
+}
+
+/// The inbox and outbox as the app uses them (each call on a blocking thread).
+impl crate::Studio {
+    pub async fn inbox(&self, filter: InboxFilterDto) -> Result<InboxDto> {
+        let store = self.store.clone();
+        blocking(move || {
+            let me = crate::issue_sync::known_login(&store)?;
+            list(&store, &filter, me.as_deref())
+        })
+        .await
+    }
+
+    pub async fn inbox_follow(&self, repo: String) -> Result<String> {
+        let store = self.store.clone();
+        blocking(move || follow(&store, &repo)).await
+    }
+
+    pub async fn issue_detail(&self, repo: String, number: u64) -> Result<IssueDetailDto> {
+        let store = self.store.clone();
+        blocking(move || detail(&store, &repo, number)).await
+    }
+
+    pub async fn set_triage(&self, repo: String, number: u64, state: String) -> Result<()> {
+        let store = self.store.clone();
+        blocking(move || set_triage(&store, &repo, number, &state)).await
+    }
+
+    /// Delivers the outbox and syncs the followed repositories; one at a time (a second call
+    /// waits for the first).
+    pub async fn inbox_sync(&self) -> Result<SyncResultDto> {
+        let _one_at_a_time = self.inbox_sync.lock().await;
+        crate::issue_sync::sync_all(self.store.clone()).await
+    }
+
+    pub async fn outbox(&self) -> Result<Vec<OutboxItemDto>> {
+        let store = self.store.clone();
+        blocking(move || outbox::list(&store)).await
+    }
+
+    pub async fn outbox_enqueue(
+        &self,
+        repo: String,
+        write: OutboxWriteDto,
+    ) -> Result<OutboxItemDto> {
+        let store = self.store.clone();
+        blocking(move || outbox::enqueue(&store, &repo, &write)).await
+    }
+
+    pub async fn outbox_retry(&self, seq: i64) -> Result<()> {
+        let store = self.store.clone();
+        blocking(move || outbox::retry(&store, seq)).await
+    }
+
+    pub async fn outbox_cancel(&self, seq: i64) -> Result<()> {
+        let store = self.store.clone();
+        blocking(move || outbox::cancel(&store, seq)).await
     }
 }

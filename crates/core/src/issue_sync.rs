@@ -93,6 +93,26 @@ fn store_issue(c: &Connection, repo: &str, issue: &Value) -> rusqlite::Result<()
         ],
         |r| r.get(0),
     )?;
+    c.execute(
+        "DELETE FROM gh_issue_tags WHERE repo = ?1 AND number = ?2",
+        params![repo, number],
+    )?;
+    for (kind, field, key) in [
+        ("label", "labels", "name"),
+        ("assignee", "assignees", "login"),
+    ] {
+        for value in issue[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v[key].as_str())
+        {
+            c.execute(
+                "INSERT OR IGNORE INTO gh_issue_tags (repo, number, kind, value) VALUES (?1, ?2, ?3, ?4)",
+                params![repo, number, kind, value],
+            )?;
+        }
+    }
     index_text(c, rowid, repo, number, "issue", &format!("{title}\n{body}"))
 }
 
@@ -114,6 +134,24 @@ fn store_comment(c: &Connection, repo: &str, comment: &Value) -> rusqlite::Resul
     )?;
     // Comments take negative FTS rowids, issues positive: one text per row, replaced by rowid.
     index_text(c, -rowid, repo, number, &format!("comment:{id}"), body)
+}
+
+/// Stores issues (`issues` true) or comments as GitHub's REST API gives them, with their
+/// searchable text. Part of the caller's transaction.
+pub fn store_items(
+    c: &Connection,
+    repo: &str,
+    issues: bool,
+    items: &[Value],
+) -> rusqlite::Result<()> {
+    for item in items {
+        if issues {
+            store_issue(c, repo, item)?
+        } else {
+            store_comment(c, repo, item)?
+        }
+    }
+    Ok(())
 }
 
 fn cursor(store: &Store, repo: &str, column: &str) -> Result<Option<String>> {
@@ -189,13 +227,17 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
                     .max()
                     .map(str::to_string);
                 advanced |= newest.is_some() && newest > since;
-                let count = items.len();
+                // The closing pass re-reads the items at the cursor itself: not counted as new.
+                let count = items
+                    .iter()
+                    .filter(|i| {
+                        since.is_none() || i["updated_at"].as_str().map(str::to_string) > since
+                    })
+                    .count();
                 let (store, repo) = (store.clone(), repo.to_string());
                 blocking(move || store.with(|c| {
                     let tx = c.unchecked_transaction()?;
-                    for item in &items {
-                        if kind == "issues" { store_issue(&tx, &repo, item)? } else { store_comment(&tx, &repo, item)? }
-                    }
+                    store_items(&tx, &repo, kind == "issues", &items)?;
                     if newest.is_some() {
                         tx.execute(
                             &format!("INSERT INTO gh_sync (repo, {column}) VALUES (?1, ?2)
@@ -234,22 +276,59 @@ pub fn search(store: &Store, query: &str, limit: usize) -> Result<Vec<Hit>> {
     let Some(fts) = crate::inbox::fts_query(query) else {
         return Ok(Vec::new());
     };
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|w| w.replace('"', "").to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
     store.with(|c| {
+        // Ranking is the whole cost; the text and title of the best few are read afterwards.
         let mut stmt = c.prepare(
-            "SELECT f.repo, f.number, i.title, snippet(gh_fts, 3, '[', ']', '…', 8)
-             FROM gh_fts f JOIN gh_issues i ON i.repo = f.repo AND i.number = f.number
-             WHERE gh_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+            "SELECT f.repo, f.number, f.text, i.title FROM
+                 (SELECT rowid AS id, repo, number, text FROM gh_fts WHERE gh_fts MATCH ?1 ORDER BY rank LIMIT ?2) f
+             JOIN gh_issues i ON i.repo = f.repo AND i.number = f.number",
         )?;
         stmt.query_map(params![fts, limit as i64], |r| {
             Ok(Hit {
                 repo: r.get(0)?,
                 number: r.get(1)?,
-                title: r.get(2)?,
-                snippet: r.get(3)?,
+                snippet: snippet(&r.get::<_, String>(2)?, &words),
+                title: r.get(3)?,
             })
         })?
         .collect()
     })
+}
+
+/// Up to 12 words around the first matching word, matches in [brackets].
+fn snippet(text: &str, words: &[String]) -> String {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let hit = |t: &str| {
+        let bare = t
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        words.iter().any(|w| *w == bare)
+    };
+    let first = tokens.iter().position(|t| hit(t)).unwrap_or(0);
+    let start = first.saturating_sub(4);
+    let end = (start + 12).min(tokens.len());
+    let mut out: Vec<String> = tokens[start..end]
+        .iter()
+        .map(|t| {
+            if hit(t) {
+                format!("[{t}]")
+            } else {
+                (*t).to_string()
+            }
+        })
+        .collect();
+    if start > 0 {
+        out.insert(0, "…".into());
+    }
+    if end < tokens.len() {
+        out.push("…".into());
+    }
+    out.join(" ")
 }
 
 /// Who the app acts as, offline too: the signed-in account's login, or the login GitHub last
@@ -269,6 +348,51 @@ pub fn known_login(store: &Store) -> Result<Option<String>> {
         )
         .optional()
     })
+}
+
+/// The login of `active`: the account's, or the one GitHub last gave for the environment token
+/// (so the outbox can check its earlier deliveries offline-first), or asked of `GET /user` and
+/// kept.
+pub async fn resolve_login(
+    store: Arc<Store>,
+    active: &crate::github_accounts::Active,
+) -> Result<String> {
+    if let Some(login) = &active.login {
+        return Ok(login.clone());
+    }
+    let api = active.api_url.clone();
+    let stored = {
+        let (store, api) = (store.clone(), api.clone());
+        blocking(move || {
+            store.with(|c| {
+                c.query_row(
+                    "SELECT login FROM gh_identity WHERE api_url = ?1",
+                    [&api],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()
+            })
+        })
+        .await?
+    };
+    if let Some(login) = stored {
+        return Ok(login);
+    }
+    let login = vibedata_github::user::login(&api, &active.token)
+        .await
+        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+    let kept = login.clone();
+    blocking(move || {
+        store.with(|c| {
+            c.execute(
+                "INSERT INTO gh_identity (api_url, login) VALUES (?1, ?2)
+                 ON CONFLICT (api_url) DO UPDATE SET login = excluded.login",
+                params![api, kept],
+            )
+        })
+    })
+    .await?;
+    Ok(login)
 }
 
 /// Delivers the outbox, then syncs every followed repository, as the active GitHub identity.
@@ -292,26 +416,9 @@ pub async fn sync_all(store: Arc<Store>) -> Result<SyncResultDto> {
         );
         return Ok(result);
     };
-    if active.login.is_none() {
-        match vibedata_github::user::login(&active.api_url, &active.token).await {
-            Ok(login) => {
-                let (store, api) = (store.clone(), active.api_url.clone());
-                blocking(move || {
-                    store.with(|c| {
-                        c.execute(
-                            "INSERT INTO gh_identity (api_url, login) VALUES (?1, ?2)
-                             ON CONFLICT (api_url) DO UPDATE SET login = excluded.login",
-                            params![api, login],
-                        )
-                    })
-                })
-                .await?;
-            }
-            Err(e) => {
-                result.errors.push(e.to_string());
-                return Ok(result);
-            }
-        }
+    if let Err(e) = resolve_login(store.clone(), &active).await {
+        result.errors.push(e.to_string());
+        return Ok(result);
     }
     let replay = crate::outbox::replay_as_active(store.clone()).await?;
     result.delivered = (replay.delivered + replay.found_delivered) as u64;
@@ -331,4 +438,18 @@ pub async fn sync_all(store: Arc<Store>) -> Result<SyncResultDto> {
         }
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snippets_bracket_the_matching_words_in_context() {
+        let words = vec!["freshness".to_string()];
+        let text = "one two three four five six Freshness, breached at noon on the orders table again today";
+        assert_eq!(
+            super::snippet(text, &words),
+            "… three four five six [Freshness,] breached at noon on the orders table …"
+        );
+        assert_eq!(super::snippet("no match here", &words), "no match here");
+    }
 }

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use vibedata_github::rest::{Client, GhError};
 use vibedata_protocol::inbox::OutboxItemDto;
@@ -25,94 +25,63 @@ use crate::error::blocking;
 use crate::store::Store;
 use crate::{CoreError, Result};
 
-/// A write to GitHub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Write {
-    CreateIssue {
-        title: String,
-        body: String,
-        #[serde(default)]
-        labels: Vec<String>,
-    },
-    Comment {
-        number: u64,
-        body: String,
-    },
-    AddLabels {
-        number: u64,
-        labels: Vec<String>,
-    },
-    SetState {
-        number: u64,
-        /// `open` or `closed`.
-        state: String,
-    },
-    CreatePr {
-        title: String,
-        body: String,
-        head: String,
-        base: String,
-    },
+pub use vibedata_protocol::inbox::OutboxWriteDto as Write;
+
+fn kind(write: &Write) -> &'static str {
+    match write {
+        Write::CreateIssue { .. } => "create_issue",
+        Write::Comment { .. } => "comment",
+        Write::AddLabels { .. } => "add_labels",
+        Write::SetState { .. } => "set_state",
+        Write::CreatePr { .. } => "create_pr",
+    }
 }
 
-impl Write {
-    fn kind(&self) -> &'static str {
-        match self {
-            Write::CreateIssue { .. } => "create_issue",
-            Write::Comment { .. } => "comment",
-            Write::AddLabels { .. } => "add_labels",
-            Write::SetState { .. } => "set_state",
-            Write::CreatePr { .. } => "create_pr",
+/// One line for the queue's view.
+pub fn summary(write: &Write) -> String {
+    let first_line = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(80)
+            .collect::<String>()
+    };
+    match write {
+        Write::CreateIssue { title, .. } => format!("New issue “{}”", first_line(title)),
+        Write::Comment { number, body } => {
+            format!("Comment on #{number}: {}", first_line(body))
+        }
+        Write::AddLabels { number, labels } => {
+            format!("Label #{number}: {}", labels.join(", "))
+        }
+        Write::SetState { number, state } if state == "closed" => format!("Close #{number}"),
+        Write::SetState { number, .. } => format!("Reopen #{number}"),
+        Write::CreatePr {
+            title, head, base, ..
+        } => {
+            format!("Pull request {head} → {base}: {}", first_line(title))
         }
     }
+}
 
-    /// One line for the queue's view.
-    pub fn summary(&self) -> String {
-        let first_line = |s: &str| {
-            s.lines()
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(80)
-                .collect::<String>()
-        };
-        match self {
-            Write::CreateIssue { title, .. } => format!("New issue “{}”", first_line(title)),
-            Write::Comment { number, body } => {
-                format!("Comment on #{number}: {}", first_line(body))
-            }
-            Write::AddLabels { number, labels } => {
-                format!("Label #{number}: {}", labels.join(", "))
-            }
-            Write::SetState { number, state } if state == "closed" => format!("Close #{number}"),
-            Write::SetState { number, .. } => format!("Reopen #{number}"),
-            Write::CreatePr {
-                title, head, base, ..
-            } => {
-                format!("Pull request {head} → {base}: {}", first_line(title))
-            }
+fn check(write: &Write) -> Result<()> {
+    let bad = |m: &str| Err(CoreError::InvalidInput(m.to_string()));
+    match write {
+        Write::CreateIssue { title, .. } if title.trim().is_empty() => {
+            bad("an issue needs a title")
         }
-    }
-
-    fn check(&self) -> Result<()> {
-        let bad = |m: &str| Err(CoreError::InvalidInput(m.to_string()));
-        match self {
-            Write::CreateIssue { title, .. } if title.trim().is_empty() => {
-                bad("an issue needs a title")
-            }
-            Write::Comment { body, .. } if body.trim().is_empty() => bad("the comment is empty"),
-            Write::AddLabels { labels, .. } if labels.iter().all(|l| l.trim().is_empty()) => {
-                bad("no label given")
-            }
-            Write::SetState { state, .. } if state != "open" && state != "closed" => {
-                bad("an issue's state is open or closed")
-            }
-            Write::CreatePr { head, base, .. } if head.is_empty() || base.is_empty() => {
-                bad("a pull request needs a head and a base branch")
-            }
-            _ => Ok(()),
+        Write::Comment { body, .. } if body.trim().is_empty() => bad("the comment is empty"),
+        Write::AddLabels { labels, .. } if labels.iter().all(|l| l.trim().is_empty()) => {
+            bad("no label given")
         }
+        Write::SetState { state, .. } if state != "open" && state != "closed" => {
+            bad("an issue's state is open or closed")
+        }
+        Write::CreatePr { head, base, .. } if head.is_empty() || base.is_empty() => {
+            bad("a pull request needs a head and a base branch")
+        }
+        _ => Ok(()),
     }
 }
 
@@ -127,7 +96,7 @@ fn with_marker(body: &str, key: &str) -> String {
 
 /// Queues a write for `repo` ("owner/name"). Blocking.
 pub fn enqueue(store: &Store, repo: &str, write: &Write) -> Result<OutboxItemDto> {
-    write.check()?;
+    check(write)?;
     if repo.split('/').filter(|p| !p.is_empty()).count() != 2 {
         return Err(CoreError::InvalidInput(format!(
             "“{repo}” is not a repository: expected owner/name"
@@ -139,11 +108,11 @@ pub fn enqueue(store: &Store, repo: &str, write: &Write) -> Result<OutboxItemDto
         c.query_row(
             "INSERT INTO gh_outbox (key, repo, kind, payload, state, queued_at)
              VALUES (?1, ?2, ?3, ?4, 'queued', strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) RETURNING seq",
-            params![key, repo, write.kind(), payload],
+            params![key, repo, kind(write), payload],
             |r| r.get::<_, i64>(0),
         )
     })?;
-    tracing::info!(seq, kind = write.kind(), repo, "outbox: queued");
+    tracing::info!(seq, kind = kind(write), repo, "outbox: queued");
     get(store, seq)?.ok_or_else(|| CoreError::Internal("the queued write vanished".into()))
 }
 
@@ -165,7 +134,7 @@ fn dto(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItemDto> {
         seq: r.get("seq")?,
         repo: r.get("repo")?,
         kind: r.get("kind")?,
-        summary: write.as_ref().map(Write::summary).unwrap_or_default(),
+        summary: write.as_ref().map(summary).unwrap_or_default(),
         issue_number: write.as_ref().and_then(|w| match w {
             Write::Comment { number, .. }
             | Write::AddLabels { number, .. }
@@ -487,7 +456,7 @@ pub async fn replay(store: Arc<Store>, client: &Client, login: &str) -> Result<R
             Ok(made) => {
                 let store2 = store.clone();
                 blocking(move || finish(&store2, row.seq, "done", None, Some(&made))).await?;
-                tracing::info!(seq = row.seq, kind = row.write.kind(), "outbox: delivered");
+                tracing::info!(seq = row.seq, kind = kind(&row.write), "outbox: delivered");
                 report.delivered += 1;
             }
             Err(e) if transient(&e) => {
@@ -530,19 +499,16 @@ pub async fn replay_as_active(store: Arc<Store>) -> Result<ReplayReport> {
         });
     };
     let client = active.client()?;
-    let login = match active.login {
-        Some(login) => login,
-        None => match vibedata_github::user::login(&active.api_url, &active.token).await {
-            Ok(login) => login,
-            Err(e) => {
-                let store2 = store.clone();
-                return Ok(ReplayReport {
-                    remaining: blocking(move || remaining(&store2)).await?,
-                    stopped_by: Some(e.to_string()),
-                    ..ReplayReport::default()
-                });
-            }
-        },
+    let login = match crate::issue_sync::resolve_login(store.clone(), &active).await {
+        Ok(login) => login,
+        Err(e) => {
+            let store2 = store.clone();
+            return Ok(ReplayReport {
+                remaining: blocking(move || remaining(&store2)).await?,
+                stopped_by: Some(e.to_string()),
+                ..ReplayReport::default()
+            });
+        }
     };
     replay(store, &client, &login).await
 }

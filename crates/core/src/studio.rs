@@ -28,6 +28,8 @@ pub struct Studio {
     pub(crate) fetches: std::sync::Mutex<HashMap<String, crate::git_workflow::FetchRecord>>,
     /// Agent sessions running in this process, by session id.
     pub(crate) sessions: Arc<std::sync::Mutex<HashMap<String, crate::agent_runtime::Running>>>,
+    /// Held while the inbox syncs (one sync at a time).
+    pub(crate) inbox_sync: Mutex<()>,
 }
 
 impl Studio {
@@ -49,6 +51,7 @@ impl Studio {
             domains: Mutex::new(HashMap::new()),
             fetches: std::sync::Mutex::new(HashMap::new()),
             sessions: Arc::new(std::sync::Mutex::new(HashMap::new())),
+            inbox_sync: Mutex::new(()),
         })
     }
 

@@ -7,3 +7,4 @@
 pub mod foundry;
 pub mod github;
 pub mod http;
+pub mod secrets;

@@ -106,3 +106,34 @@ pub struct SyncResultDto {
     /// Writes delivered from the outbox in the same pass.
     pub delivered: u64,
 }
+
+/// A write to GitHub, as queued in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxWriteDto {
+    CreateIssue {
+        title: String,
+        body: String,
+        #[serde(default)]
+        labels: Vec<String>,
+    },
+    Comment {
+        number: u64,
+        body: String,
+    },
+    AddLabels {
+        number: u64,
+        labels: Vec<String>,
+    },
+    SetState {
+        number: u64,
+        /// `open` or `closed`.
+        state: String,
+    },
+    CreatePr {
+        title: String,
+        body: String,
+        head: String,
+        base: String,
+    },
+}

@@ -31,6 +31,8 @@ pub struct Launch {
     pub data_dir: PathBuf,
     /// Where the app puts clones (`VIBEDATA_WORKSPACE_ROOT`).
     pub workspace_root: PathBuf,
+    /// More environment for the app (a fake service's address, say).
+    pub env: Vec<(String, String)>,
 }
 
 impl Launch {
@@ -39,7 +41,13 @@ impl Launch {
         Self {
             data_dir: dir.join("data"),
             workspace_root: dir.join("workspaces"),
+            env: Vec::new(),
         }
+    }
+
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     pub fn database(&self) -> PathBuf {
@@ -98,6 +106,7 @@ impl App {
             // No GPU here: software rendering, no DMA-BUF renderer.
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("LIBGL_ALWAYS_SOFTWARE", "1")
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdout(std::process::Stdio::null());
         let driver = process::Group::spawn(&mut command)
             .with_context(|| format!("cannot start {tauri_driver} (run scripts/setup.sh test)"))?;

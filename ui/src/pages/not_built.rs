@@ -8,9 +8,6 @@ pub fn NotBuilt(area: Area) -> impl IntoView {
         Area::Review => {
             "Review a feature branch: code diff, lineage impact, contract breaks and a data diff."
         }
-        Area::Inbox => {
-            "Work production incidents raised as GitHub issues, with triage, diagnosis and remediation agents."
-        }
         Area::Monitor => "Signals from dbt and dlt runs, anomaly checks and the alert engine.",
         _ => "",
     };

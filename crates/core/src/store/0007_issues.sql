@@ -16,7 +16,17 @@ CREATE TABLE gh_issues (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (repo, number)
 ) STRICT;
-CREATE INDEX gh_issues_updated ON gh_issues (updated_at DESC);
+CREATE INDEX gh_issues_updated ON gh_issues (updated_at DESC, number DESC);
+
+-- Labels and assignees of each issue, one row each (filters and menus use the index).
+CREATE TABLE gh_issue_tags (
+    repo   TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    kind   TEXT NOT NULL CHECK (kind IN ('label', 'assignee')),
+    value  TEXT NOT NULL,
+    PRIMARY KEY (repo, number, kind, value)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX gh_issue_tags_value ON gh_issue_tags (kind, value);
 
 CREATE TABLE gh_comments (
     repo         TEXT NOT NULL,

@@ -4,6 +4,7 @@
 mod agent;
 mod domain_index;
 mod domains;
+mod inbox;
 mod navigation;
 mod registration;
 mod store_errors;

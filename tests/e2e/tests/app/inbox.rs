@@ -1,0 +1,133 @@
+//! The Inbox against the fake GitHub: synced issues listed, a word from a comment found, triage
+//! kept across a restart, and a comment written offline waiting in the outbox, then delivered
+//! exactly once when GitHub is back.
+
+use std::time::Duration;
+
+use vibedata_e2e::{App, DEFAULT_WAIT, Launch};
+use vibedata_fakes::github::FakeGitHub;
+
+const REPO: &str = "acme/incidents";
+const TOKEN: &str = "ghp_e2e_inbox_token_77c1";
+
+fn launch(dir: &std::path::Path, fake: &FakeGitHub) -> Launch {
+    Launch::under(dir)
+        .with_env("VIBEDATA_GITHUB_TOKEN", TOKEN)
+        .with_env("VIBEDATA_GITHUB_API", &fake.base_url())
+        .with_env("VIBEDATA_INBOX_SYNC_SECS", "2")
+        .with_env("VIBEDATA_GITHUB_MUTATION_GAP_MS", "0")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_syncs_searches_triages_and_delivers_an_offline_comment() {
+    let fake = FakeGitHub::start().await;
+    fake.accept_token(TOKEN);
+    fake.add_issues(REPO, 40);
+    fake.add_comments(REPO, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::launch(&launch(dir.path(), &fake)).await.unwrap();
+
+    app.click("nav-inbox").await.unwrap();
+    app.wait_for("inbox-empty", DEFAULT_WAIT).await.unwrap();
+    app.type_into("inbox-follow-input", REPO).await.unwrap();
+    app.click("inbox-follow").await.unwrap();
+    app.wait_for_text("inbox-count", "40 issues", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    assert!(app.find_all("inbox-issue").await.unwrap().len() >= 40);
+
+    // Comment 17 is on issue 17; its word appears nowhere else.
+    app.type_into("inbox-search", "word17\u{E007}")
+        .await
+        .unwrap();
+    app.wait_for_text("inbox-count", "1 issues", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    let title = app.text("inbox-issue-title").await.unwrap();
+    assert!(title.contains("Issue 17"), "{title}");
+    assert_eq!(
+        app.attr_css("[data-testid='inbox-issue']", "data-unread")
+            .await
+            .unwrap(),
+        "true"
+    );
+
+    app.click_css("[data-testid='inbox-issue'][data-number='17']")
+        .await
+        .unwrap();
+    app.wait_for_text("issue-detail-title", "Issue 17", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    app.click_css("[data-testid='triage-investigating']")
+        .await
+        .unwrap();
+    app.wait_for_text("inbox-issue-triage", "investigating", DEFAULT_WAIT)
+        .await
+        .unwrap();
+
+    // GitHub goes away; the comment waits in the outbox and shows under the issue.
+    fake.set_offline(true);
+    app.type_into(
+        "issue-comment-input",
+        "Freshness restored after the backfill",
+    )
+    .await
+    .unwrap();
+    app.click("issue-comment-send").await.unwrap();
+    app.wait_for_text("outbox-state", "queued", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    app.wait_for("issue-comment-pending", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    // A background pass tries, fails and says why; the write stays queued.
+    app.wait_for("outbox-error", DEFAULT_WAIT).await.unwrap();
+    assert_eq!(app.text("outbox-state").await.unwrap(), "queued");
+    app.screenshot("inbox-offline-outbox").await.unwrap();
+    app.close().await.unwrap();
+
+    // Restart, still offline: the inbox reads from the store, triage and outbox are kept.
+    let app = App::launch(&launch(dir.path(), &fake)).await.unwrap();
+    app.click("nav-inbox").await.unwrap();
+    app.wait_for_text("inbox-count", "40 issues", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    let triage = app
+        .attr_css(
+            "[data-testid='inbox-issue'][data-number='17']",
+            "data-triage",
+        )
+        .await
+        .unwrap();
+    assert_eq!(triage, "investigating", "triage is kept across a restart");
+    app.click_css("[data-testid='inbox-issue'][data-number='17']")
+        .await
+        .unwrap();
+    app.wait_for_css("[data-testid='triage-investigating'].active", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    assert_eq!(app.text("outbox-state").await.unwrap(), "queued");
+
+    // GitHub is back: the next background pass delivers it, once.
+    fake.set_offline(false);
+    app.wait_for_text("outbox-state", "done", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await; // more passes run; none may repeat it
+    let delivered: Vec<_> = fake
+        .comments_of(REPO)
+        .into_iter()
+        .filter(|c| {
+            c["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Freshness restored")
+        })
+        .collect();
+    assert_eq!(delivered.len(), 1, "delivered exactly once");
+    app.wait_for("issue-comment", DEFAULT_WAIT).await.unwrap();
+    app.screenshot("inbox-delivered").await.unwrap();
+    app.close().await.unwrap();
+    // The token was in the app's environment all along; nothing under the data dir holds it.
+    vibedata_fakes::secrets::assert_none_on_disk(&dir.path().join("data"), &[TOKEN]);
+}
