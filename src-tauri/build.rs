@@ -45,6 +45,8 @@ fn main() {
         "outbox_enqueue",
         "outbox_retry",
         "outbox_cancel",
+        "open_pull_request",
+        "pull_request",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

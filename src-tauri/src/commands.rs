@@ -5,7 +5,8 @@ use crate::state::AppState;
 use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::inbox::{
-    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, SyncResultDto,
+    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, PullRequestDto,
+    SyncResultDto,
 };
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
@@ -398,4 +399,21 @@ pub async fn outbox_retry(state: State<'_, AppState>, seq: i64) -> Result<(), Er
 #[tauri::command]
 pub async fn outbox_cancel(state: State<'_, AppState>, seq: i64) -> Result<(), ErrorDto> {
     Ok(state.studio()?.outbox_cancel(seq).await?)
+}
+
+/// Pushes an intent's branch and opens its pull request (a person's act).
+#[tauri::command]
+pub async fn open_pull_request(
+    state: State<'_, AppState>,
+    intent_id: String,
+) -> Result<PullRequestDto, ErrorDto> {
+    Ok(state.studio()?.open_pull_request(&intent_id).await?)
+}
+
+#[tauri::command]
+pub async fn pull_request(
+    state: State<'_, AppState>,
+    intent_id: String,
+) -> Result<PullRequestDto, ErrorDto> {
+    Ok(state.studio()?.pull_request(&intent_id).await?)
 }

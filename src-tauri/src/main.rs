@@ -120,6 +120,8 @@ fn main() {
             commands::outbox_enqueue,
             commands::outbox_retry,
             commands::outbox_cancel,
+            commands::open_pull_request,
+            commands::pull_request,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vibedata_protocol::inbox::{
-    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, SyncResultDto,
+    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, PullRequestDto,
+    SyncResultDto,
 };
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto,
@@ -591,4 +592,12 @@ pub async fn outbox_retry(seq: i64) -> Result<(), ErrorDto> {
 
 pub async fn outbox_cancel(seq: i64) -> Result<(), ErrorDto> {
     call("outbox_cancel", &SeqArgs { seq }).await
+}
+
+pub async fn open_pull_request(intent_id: &str) -> Result<PullRequestDto, ErrorDto> {
+    call("open_pull_request", &IntentIdArgs { intent_id }).await
+}
+
+pub async fn pull_request(intent_id: &str) -> Result<PullRequestDto, ErrorDto> {
+    call("pull_request", &IntentIdArgs { intent_id }).await
 }

@@ -572,7 +572,12 @@ async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<
             print(json, &repo, |r| println!("following {r}"))?;
         }
         InboxAction::Sync => {
-            let result = issue_sync::sync_all(store).await?;
+            let active = {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || vibedata_core::github_accounts::active(&store))
+                    .await??
+            };
+            let result = issue_sync::sync_all(store, active).await?;
             print(json, &result, |r| {
                 println!(
                     "{} repositories: {} issues and {} comments stored, {} outbox writes delivered",
@@ -588,7 +593,8 @@ async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<
         }
         InboxAction::List { query } => {
             let listed = tokio::task::spawn_blocking(move || {
-                let me = issue_sync::known_login(&store)?;
+                let active = vibedata_core::github_accounts::active(&store)?;
+                let me = issue_sync::known_login(&store, active.as_ref())?;
                 let filter = vibedata_protocol::inbox::InboxFilterDto {
                     query,
                     ..Default::default()
@@ -641,7 +647,12 @@ async fn outbox(json: bool, paths: Paths, action: OutboxAction) -> anyhow::Resul
             })?;
         }
         OutboxAction::Replay => {
-            let report = outbox::replay_as_active(store).await?;
+            let active = {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || vibedata_core::github_accounts::active(&store))
+                    .await??
+            };
+            let report = outbox::replay_as(store, active).await?;
             print(json, &report, |r| {
                 println!(
                     "{} delivered, {} found delivered earlier, {} failed, {} remaining{}",

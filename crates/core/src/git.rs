@@ -290,6 +290,13 @@ pub fn commit_all(path: &Path, message: &str, author: &Identity) -> Result<Strin
 
 /// Pushes `branch` to `origin` and makes `origin/<branch>` its upstream.
 pub fn push(path: &Path, branch: &str) -> Result<()> {
+    push_as(path, branch, None)
+}
+
+/// [`push`] with a GitHub token for an http(s) remote: offered once as the password of
+/// `x-access-token` (GitHub's convention) when the server asks; a refusal is an error, never a
+/// retry loop. The token is never written to the repository's config or URL.
+pub fn push_as(path: &Path, branch: &str, token: Option<&str>) -> Result<()> {
     let repo = open(path)?;
     let mut remote = repo
         .find_remote("origin")
@@ -301,6 +308,19 @@ pub fn push(path: &Path, branch: &str) -> Result<()> {
         callbacks.push_update_reference(|_, status| {
             rejected = status.map(str::to_owned);
             Ok(())
+        });
+        let mut offered = false;
+        callbacks.credentials(move |_url, _user, allowed| match token {
+            Some(token) if !offered && allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
+                offered = true;
+                git2::Cred::userpass_plaintext("x-access-token", token)
+            }
+            Some(_) => Err(git2::Error::from_str(
+                "the remote refused the GitHub token (revoked, expired or without access to this repository); sign in again",
+            )),
+            None => Err(git2::Error::from_str(
+                "the remote asks for credentials: sign in to GitHub first",
+            )),
         });
         let mut options = git2::PushOptions::new();
         options.remote_callbacks(callbacks);

@@ -121,6 +121,7 @@ pub fn sign_out(store: &Store, login: &str) -> Result<bool> {
 }
 
 /// The GitHub identity the inbox and the outbox act as.
+#[derive(Clone)]
 pub struct Active {
     /// Known for signed-in accounts; for an environment token, asked of `GET /user` when needed.
     pub login: Option<String>,

@@ -323,38 +323,44 @@ pub fn set_triage(store: &Store, repo: &str, number: u64, state: &str) -> Result
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repositories_are_read_from_names_and_urls() {
-        assert_eq!(parse_repo(" acme/incidents ").unwrap(), "acme/incidents");
-        assert_eq!(
-            parse_repo("https://github.com/acme/incidents.git").unwrap(),
-            "acme/incidents"
-        );
-        for bad in ["acme", "acme/x/y", "", "acme/<b>", "../x"] {
-            assert!(parse_repo(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn search_words_are_quoted_so_fts_syntax_cannot_break_the_query() {
-        assert_eq!(
-            fts_query("orders NEAR(x \"y").as_deref(),
-            Some("\"orders\" \"NEAR\" \"x\" \"y\"")
-        );
-        assert_eq!(fts_query("  "), None);
-    }
-}
-
 /// The inbox and outbox as the app uses them (each call on a blocking thread).
 impl crate::Studio {
-    pub async fn inbox(&self, filter: InboxFilterDto) -> Result<InboxDto> {
+    /// Acts on GitHub with this token from now on, instead of the signed-in account (scripts,
+    /// CI and tests; the app and the CLI read `VIBEDATA_GITHUB_TOKEN` themselves). Never stored.
+    pub fn use_github_token(
+        &self,
+        api_url: &str,
+        token: vibedata_agent::redact::Sensitive<String>,
+    ) {
+        let active = crate::github_accounts::Active {
+            login: None,
+            api_url: api_url.to_string(),
+            token,
+        };
+        *self
+            .github_override
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(active);
+    }
+
+    /// The identity GitHub work runs as: the override, or [`crate::github_accounts::active`].
+    pub(crate) async fn active_github(&self) -> Result<Option<crate::github_accounts::Active>> {
+        if let Some(active) = self
+            .github_override
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Ok(Some(active));
+        }
         let store = self.store.clone();
+        blocking(move || crate::github_accounts::active(&store)).await
+    }
+
+    pub async fn inbox(&self, filter: InboxFilterDto) -> Result<InboxDto> {
+        let (store, active) = (self.store.clone(), self.active_github().await?);
         blocking(move || {
-            let me = crate::issue_sync::known_login(&store)?;
+            let me = crate::issue_sync::known_login(&store, active.as_ref())?;
             list(&store, &filter, me.as_deref())
         })
         .await
@@ -379,7 +385,8 @@ impl crate::Studio {
     /// waits for the first).
     pub async fn inbox_sync(&self) -> Result<SyncResultDto> {
         let _one_at_a_time = self.inbox_sync.lock().await;
-        crate::issue_sync::sync_all(self.store.clone()).await
+        let active = self.active_github().await?;
+        crate::issue_sync::sync_all(self.store.clone(), active).await
     }
 
     pub async fn outbox(&self) -> Result<Vec<OutboxItemDto>> {
@@ -404,5 +411,31 @@ impl crate::Studio {
     pub async fn outbox_cancel(&self, seq: i64) -> Result<()> {
         let store = self.store.clone();
         blocking(move || outbox::cancel(&store, seq)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_are_read_from_names_and_urls() {
+        assert_eq!(parse_repo(" acme/incidents ").unwrap(), "acme/incidents");
+        assert_eq!(
+            parse_repo("https://github.com/acme/incidents.git").unwrap(),
+            "acme/incidents"
+        );
+        for bad in ["acme", "acme/x/y", "", "acme/<b>", "../x"] {
+            assert!(parse_repo(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn search_words_are_quoted_so_fts_syntax_cannot_break_the_query() {
+        assert_eq!(
+            fts_query("orders NEAR(x \"y").as_deref(),
+            Some("\"orders\" \"NEAR\" \"x\" \"y\"")
+        );
+        assert_eq!(fts_query("  "), None);
     }
 }

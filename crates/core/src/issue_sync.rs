@@ -307,7 +307,7 @@ fn snippet(text: &str, words: &[String]) -> String {
         let bare = t
             .trim_matches(|c: char| !c.is_alphanumeric())
             .to_lowercase();
-        words.iter().any(|w| *w == bare)
+        words.contains(&bare)
     };
     let first = tokens.iter().position(|t| hit(t)).unwrap_or(0);
     let start = first.saturating_sub(4);
@@ -333,12 +333,15 @@ fn snippet(text: &str, words: &[String]) -> String {
 
 /// Who the app acts as, offline too: the signed-in account's login, or the login GitHub last
 /// gave for the environment token.
-pub fn known_login(store: &Store) -> Result<Option<String>> {
-    let Some(active) = crate::github_accounts::active(store)? else {
+pub fn known_login(
+    store: &Store,
+    active: Option<&crate::github_accounts::Active>,
+) -> Result<Option<String>> {
+    let Some(active) = active else {
         return Ok(None);
     };
     if active.login.is_some() {
-        return Ok(active.login);
+        return Ok(active.login.clone());
     }
     store.with(|c| {
         c.query_row(
@@ -397,17 +400,16 @@ pub async fn resolve_login(
 
 /// Delivers the outbox, then syncs every followed repository, as the active GitHub identity.
 /// Errors per repository are collected, not fatal: the inbox stays readable from the store.
-pub async fn sync_all(store: Arc<Store>) -> Result<SyncResultDto> {
+pub async fn sync_all(
+    store: Arc<Store>,
+    active: Option<crate::github_accounts::Active>,
+) -> Result<SyncResultDto> {
     let mut result = SyncResultDto {
         repos: 0,
         issues: 0,
         comments: 0,
         errors: Vec::new(),
         delivered: 0,
-    };
-    let active = {
-        let store = store.clone();
-        blocking(move || crate::github_accounts::active(&store)).await?
     };
     let Some(active) = active else {
         result.errors.push(
@@ -420,7 +422,7 @@ pub async fn sync_all(store: Arc<Store>) -> Result<SyncResultDto> {
         result.errors.push(e.to_string());
         return Ok(result);
     }
-    let replay = crate::outbox::replay_as_active(store.clone()).await?;
+    let replay = crate::outbox::replay_as(store.clone(), Some(active.clone())).await?;
     result.delivered = (replay.delivered + replay.found_delivered) as u64;
     let client = active.client()?;
     let repos = {

@@ -37,6 +37,7 @@ pub mod observability;
 pub mod outbox;
 pub mod paths;
 pub mod plans;
+pub mod pull_request;
 pub mod registration;
 pub mod skills;
 pub mod store;

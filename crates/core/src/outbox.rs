@@ -483,13 +483,12 @@ pub async fn replay(store: Arc<Store>, client: &Client, login: &str) -> Result<R
     Ok(report)
 }
 
-/// Replays the queue as the active GitHub identity (see [`crate::github_accounts::active`]).
-/// Without one, nothing is sent and the writes stay queued.
-pub async fn replay_as_active(store: Arc<Store>) -> Result<ReplayReport> {
-    let active = {
-        let store = store.clone();
-        blocking(move || crate::github_accounts::active(&store)).await?
-    };
+/// Replays the queue as `active` (see [`crate::github_accounts::active`]). Without an identity,
+/// nothing is sent and the writes stay queued.
+pub async fn replay_as(
+    store: Arc<Store>,
+    active: Option<crate::github_accounts::Active>,
+) -> Result<ReplayReport> {
     let Some(active) = active else {
         let store2 = store.clone();
         return Ok(ReplayReport {

@@ -30,6 +30,8 @@ pub struct Studio {
     pub(crate) sessions: Arc<std::sync::Mutex<HashMap<String, crate::agent_runtime::Running>>>,
     /// Held while the inbox syncs (one sync at a time).
     pub(crate) inbox_sync: Mutex<()>,
+    /// A GitHub identity given explicitly (see `use_github_token`).
+    pub(crate) github_override: std::sync::Mutex<Option<crate::github_accounts::Active>>,
 }
 
 impl Studio {
@@ -52,6 +54,7 @@ impl Studio {
             fetches: std::sync::Mutex::new(HashMap::new()),
             sessions: Arc::new(std::sync::Mutex::new(HashMap::new())),
             inbox_sync: Mutex::new(()),
+            github_override: std::sync::Mutex::new(None),
         })
     }
 

@@ -55,6 +55,10 @@ struct State {
     offline_after: Option<usize>,
     /// Every request waits this long before it is handled (GitHub is not instant).
     latency: std::time::Duration,
+    /// Bare repositories served over git's smart HTTP under `/git/`.
+    git_root: Option<std::path::PathBuf>,
+    /// Check runs by commit SHA.
+    checks: std::collections::HashMap<String, Vec<Value>>,
 }
 
 /// A fault injected into a write (`POST`/`PATCH` under `/repos/`).
@@ -99,6 +103,34 @@ impl FakeGitHub {
                         return;
                     }
                     tokio::time::sleep(latency).await;
+                    if request.path.starts_with("/git/") {
+                        let (root, tokens) = {
+                            let s = state.lock().expect("fake state");
+                            (s.git_root.clone(), s.accepted_tokens.clone())
+                        };
+                        let (status, headers, body) = match root {
+                            // Reading is public (as for a public repository); pushing needs a token.
+                            Some(_)
+                                if request.path.contains("git-receive-pack")
+                                    && !crate::git_http::authorised(&request, &tokens) =>
+                            {
+                                (
+                                    401,
+                                    vec![(
+                                        "www-authenticate".to_string(),
+                                        "Basic realm=\"GitHub\"".to_string(),
+                                    )],
+                                    Vec::new(),
+                                )
+                            }
+                            Some(root) => crate::git_http::serve(&root, &request).await,
+                            None => (404, Vec::new(), Vec::new()),
+                        };
+                        state.lock().expect("fake state").recorded.push(request);
+                        let _ =
+                            crate::http::respond_bytes(&mut socket, status, &headers, &body).await;
+                        return;
+                    }
                     let reply = match rest(&state, &request) {
                         Some(reply) => reply,
                         None => {
@@ -207,6 +239,19 @@ impl FakeGitHub {
     /// Takes the network down (connections closed unanswered) or brings it back.
     pub fn set_offline(&self, offline: bool) {
         self.state.lock().expect("fake state").offline = offline;
+    }
+
+    /// Serves the bare repositories under `root` at `<base>/git/<owner>/<name>.git` (pushes need
+    /// an accepted token, sent the way git sends it to GitHub).
+    pub fn serve_git(&self, root: &std::path::Path) {
+        self.state.lock().expect("fake state").git_root = Some(root.to_path_buf());
+    }
+
+    /// Adds a check run (`status`, `conclusion`) to a commit.
+    pub fn add_check(&self, sha: &str, name: &str, status: &str, conclusion: Option<&str>) {
+        let mut s = self.state.lock().expect("fake state");
+        let list = s.checks.entry(sha.to_string()).or_default();
+        list.push(json!({"id": list.len() + 1, "name": name, "head_sha": sha, "status": status, "conclusion": conclusion}));
     }
 
     /// Every request waits `latency` before it is handled.
@@ -728,6 +773,14 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
                 issue = i.clone();
             });
             Reply::Json(200, Vec::new(), issue)
+        }
+        ("GET", ["commits", sha, "check-runs"]) => {
+            let runs = s.checks.get(*sha).cloned().unwrap_or_default();
+            Reply::Json(
+                200,
+                Vec::new(),
+                json!({"total_count": runs.len(), "check_runs": runs}),
+            )
         }
         ("GET", ["pulls"]) => {
             let head = param(query, "head").map(decode);

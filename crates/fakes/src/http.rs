@@ -12,6 +12,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as bytes (a git pack is not text).
+    pub raw: Vec<u8>,
 }
 
 impl Recorded {
@@ -67,20 +69,56 @@ pub async fn read_request(socket: &mut TcpStream) -> std::io::Result<Option<Reco
         .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    while buf.len() < header_end + length {
-        let n = socket.read(&mut chunk).await?;
-        if n == 0 {
-            break;
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let raw = if chunked {
+        // Chunks until the empty one: `<hex size>\r\n<bytes>\r\n` … `0\r\n\r\n`.
+        let mut body = Vec::new();
+        let mut at = header_end;
+        loop {
+            let line_end = loop {
+                if let Some(pos) = buf[at..].windows(2).position(|w| w == b"\r\n") {
+                    break at + pos;
+                }
+                let n = socket.read(&mut chunk).await?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            };
+            let size_text = String::from_utf8_lossy(&buf[at..line_end]).into_owned();
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+                .unwrap_or(0);
+            while buf.len() < line_end + 2 + size + 2 {
+                let n = socket.read(&mut chunk).await?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            if size == 0 {
+                break body;
+            }
+            body.extend_from_slice(&buf[line_end + 2..line_end + 2 + size]);
+            at = line_end + 2 + size + 2;
         }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[header_end..(header_end + length).min(buf.len())])
-        .into_owned();
+    } else {
+        while buf.len() < header_end + length {
+            let n = socket.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        buf[header_end..(header_end + length).min(buf.len())].to_vec()
+    };
     Ok(Some(Recorded {
         method,
         path,
         headers,
-        body,
+        body: String::from_utf8_lossy(&raw).into_owned(),
+        raw,
     }))
 }
 
@@ -102,6 +140,26 @@ pub async fn respond_json(
     head.push_str("\r\n");
     socket.write_all(head.as_bytes()).await?;
     socket.write_all(body.as_bytes()).await?;
+    socket.shutdown().await
+}
+
+/// Answers with bytes.
+pub async fn respond_bytes(
+    socket: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} FAKE\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    socket.write_all(head.as_bytes()).await?;
+    socket.write_all(body).await?;
     socket.shutdown().await
 }
 

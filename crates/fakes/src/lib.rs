@@ -5,6 +5,7 @@
 //! Used only by tests (dev-dependency); nothing here ships in the app.
 
 pub mod foundry;
+pub mod git_http;
 pub mod github;
 pub mod http;
 pub mod secrets;

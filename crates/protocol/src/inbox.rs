@@ -137,3 +137,27 @@ pub enum OutboxWriteDto {
         base: String,
     },
 }
+
+/// A check run on a pull request's head commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRunDto {
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// `success`, `failure`, … once completed.
+    pub conclusion: Option<String>,
+}
+
+/// An intent's pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequestDto {
+    pub intent_id: String,
+    pub repo: String,
+    /// The outbox state of its creation: `queued`, `sending`, `done` (open on GitHub), `failed`.
+    pub state: String,
+    pub url: Option<String>,
+    pub last_error: Option<String>,
+    pub checks: Vec<CheckRunDto>,
+    /// Why the checks could not be read (offline, say).
+    pub checks_error: Option<String>,
+}

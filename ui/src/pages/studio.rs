@@ -231,8 +231,71 @@ fn intent_row(
                 {variants_button}
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
                 <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>
+                {matches!(i.state.as_str(), "ready" | "pull_request").then(|| view! { <PullRequestCell intent_id=i.id.clone() state=i.state.clone() /> })}
             </td>
         </tr>
+    }
+}
+
+/// Ready: push the branch and open the pull request (a person's act). Afterwards: its link, or
+/// that it waits in the outbox, and the head commit's checks.
+#[component]
+fn PullRequestCell(intent_id: String, state: String) -> impl IntoView {
+    let id = StoredValue::new(intent_id);
+    let result = RwSignal::new(None::<Result<vibedata_protocol::inbox::PullRequestDto, ErrorDto>>);
+    let busy = RwSignal::new(false);
+    let act = move |open: bool| {
+        busy.set(true);
+        spawn_local(async move {
+            let id = id.get_value();
+            let r = if open {
+                api::open_pull_request(&id).await
+            } else {
+                api::pull_request(&id).await
+            };
+            result.set(Some(r));
+            busy.set(false);
+        });
+    };
+    let opened = state == "pull_request";
+    if opened {
+        act(false);
+    }
+    view! {
+        {(!opened).then(|| view! {
+            <button class="link" data-testid="intent-open-pr" disabled=move || busy.get() on:click=move |_| act(true)>
+                {move || if busy.get() { "Pushing…" } else { "Open pull request" }}
+            </button>
+        })}
+        {move || result.get().map(|r| match r {
+            Ok(pr) => {
+                let checks = if let Some(e) = pr.checks_error.clone() {
+                    format!("checks unknown: {e}")
+                } else if pr.checks.is_empty() {
+                    "no checks yet".to_string()
+                } else {
+                    pr.checks
+                        .iter()
+                        .map(|c| format!("{}: {}", c.name, c.conclusion.clone().unwrap_or_else(|| c.status.clone())))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                match pr.url.clone() {
+                    Some(url) => view! {
+                        <span data-testid="intent-pr" data-state=pr.state.clone()>
+                            <code data-testid="intent-pr-url">{url}</code> " · " <span data-testid="intent-pr-checks">{checks}</span>
+                        </span>
+                    }.into_any(),
+                    None => view! {
+                        <span data-testid="intent-pr" data-state=pr.state.clone()>
+                            {format!("Pull request {} in the outbox", pr.state)}
+                            {pr.last_error.map(|e| format!(" ({e})"))}
+                        </span>
+                    }.into_any(),
+                }
+            }
+            Err(e) => view! { <span class="error-inline" data-testid="intent-pr-error">{e.message}</span> }.into_any(),
+        })}
     }
 }
 

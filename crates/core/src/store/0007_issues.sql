@@ -93,3 +93,11 @@ CREATE TABLE gh_identity (
     api_url TEXT PRIMARY KEY NOT NULL,
     login   TEXT NOT NULL
 ) STRICT;
+
+-- The pull request opened from an intent's branch (created through the outbox).
+CREATE TABLE intent_pull_requests (
+    intent_id  TEXT PRIMARY KEY NOT NULL REFERENCES intents (id),
+    repo       TEXT NOT NULL,
+    outbox_seq INTEGER NOT NULL REFERENCES gh_outbox (seq),
+    head_sha   TEXT NOT NULL
+) STRICT;

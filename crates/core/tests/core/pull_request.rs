@@ -1,0 +1,187 @@
+//! A pull request from an intent's branch against the fake GitHub: the branch pushed over git's
+//! smart HTTP with the token (the real `git http-backend` behind the fake), the pull request
+//! created once even when the connection drops after GitHub made it, the intent moved on, and the
+//! head commit's checks read.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::fresh_paths;
+use vibedata_agent::redact::Sensitive;
+use vibedata_core::Studio;
+use vibedata_fakes::github::{FakeGitHub, Fault};
+use vibedata_protocol::{AddWorkspaceDto, IdentityDto, WorkspaceKind};
+
+const TOKEN: &str = "ghp_pull_request_test_token_91";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Seed")
+        .env("GIT_AUTHOR_EMAIL", "seed@example.com")
+        .env("GIT_COMMITTER_NAME", "Seed")
+        .env("GIT_COMMITTER_EMAIL", "seed@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_once() {
+    let fake = FakeGitHub::start().await;
+    fake.accept_token(TOKEN);
+    fake.add_repo("acme/crm");
+    let served = tempfile::tempdir().unwrap();
+    let bare = served.path().join("acme/crm.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let seed = tempfile::tempdir().unwrap();
+    git(seed.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(seed.path().join("README.md"), "# crm\n").unwrap();
+    git(seed.path(), &["add", "."]);
+    git(seed.path(), &["commit", "-q", "-m", "seed"]);
+    git(seed.path(), &["push", "-q", bare.to_str().unwrap(), "main"]);
+    fake.serve_git(served.path());
+
+    let (dir, paths) = fresh_paths();
+    let data_dir = paths.data_dir.clone();
+    let clone = dir.path().join("crm");
+    let url = format!("{}/git/acme/crm.git", fake.base_url());
+    git(dir.path(), &["clone", "-q", &url, clone.to_str().unwrap()]);
+    let db = paths.database();
+    let studio = Studio::open(paths).await.unwrap();
+    studio
+        .set_identity(IdentityDto {
+            name: "Grace Analyst".into(),
+            email: "grace@example.com".into(),
+        })
+        .await
+        .unwrap();
+    let ws = studio
+        .add_workspace(
+            AddWorkspaceDto {
+                source: clone.to_string_lossy().into_owned(),
+                name: None,
+                kind: WorkspaceKind::Domain,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let intent = studio
+        .create_intent(&ws.id, "Orders freshness fix".into())
+        .await
+        .unwrap();
+    let early = studio.open_pull_request(&intent.id).await.unwrap_err();
+    assert!(
+        early.to_string().contains("validation has passed"),
+        "{early}"
+    );
+
+    // Validation passed (that part is tested with the real dbt elsewhere).
+    let folder = vibedata_core::intents::folder(&clone, &intent.id);
+    std::fs::write(
+        folder.join("validation.md"),
+        "# Validation\n\nAll 4 checks passed.\n",
+    )
+    .unwrap();
+    vibedata_core::store::Store::open(&db)
+        .unwrap()
+        .with(|c| {
+            c.execute(
+                "UPDATE intents SET state = 'ready' WHERE id = ?1",
+                [&intent.id],
+            )
+        })
+        .unwrap();
+
+    let unsigned = studio.open_pull_request(&intent.id).await.unwrap_err();
+    assert!(
+        unsigned.to_string().contains("sign in to GitHub"),
+        "{unsigned}"
+    );
+
+    // GitHub makes the pull request, then the connection drops before the answer arrives.
+    studio.use_github_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
+    fake.fault(&[Fault::ResetAfterApply]);
+    let pr = studio.open_pull_request(&intent.id).await.unwrap();
+    assert_eq!(pr.state, "queued", "{pr:?}");
+    let head = git(&clone, &["rev-parse", &intent.branch]);
+    assert_eq!(
+        git(&bare, &["rev-parse", &intent.branch]),
+        head,
+        "the branch reached GitHub"
+    );
+
+    // The next delivery finds it made and does not make another.
+    studio.inbox_sync().await.unwrap();
+    fake.add_check(&head, "dbt build", "completed", Some("success"));
+    let pr = studio.pull_request(&intent.id).await.unwrap();
+    assert_eq!(pr.state, "done", "{pr:?}");
+    assert_eq!(
+        pr.url.as_deref(),
+        Some("https://github.com/acme/crm/pull/1")
+    );
+    assert_eq!(pr.checks.len(), 1);
+    assert_eq!(pr.checks[0].conclusion.as_deref(), Some("success"));
+    let pulls = fake.pulls_of("acme/crm");
+    assert_eq!(pulls.len(), 1, "opened exactly once");
+    let body = pulls[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("## Intent") && body.contains("All 4 checks passed"),
+        "{body}"
+    );
+    assert_eq!(pulls[0]["head"]["label"], format!("acme:{}", intent.branch));
+    assert_eq!(pulls[0]["base"]["ref"], "main");
+    let intents = studio.list_intents(&ws.id).await.unwrap();
+    assert_eq!(intents[0].state, "pull_request");
+    // Asking again shows the same pull request.
+    assert_eq!(
+        studio.open_pull_request(&intent.id).await.unwrap().url,
+        pr.url
+    );
+
+    // The token is in no file: not the clone's git config, not the data dir.
+    for place in [clone.join(".git"), data_dir] {
+        let found = vibedata_fakes::secrets::files_holding(&place, &[TOKEN]);
+        assert!(found.is_empty(), "{found:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_with_a_refused_token_fails_once_with_a_clear_error() {
+    let fake = FakeGitHub::start().await;
+    let served = tempfile::tempdir().unwrap();
+    let bare = served.path().join("acme/crm.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let seed = tempfile::tempdir().unwrap();
+    git(seed.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(seed.path().join("README.md"), "# crm\n").unwrap();
+    git(seed.path(), &["add", "."]);
+    git(seed.path(), &["commit", "-q", "-m", "seed"]);
+    git(seed.path(), &["push", "-q", bare.to_str().unwrap(), "main"]);
+    fake.serve_git(served.path());
+    let work = tempfile::tempdir().unwrap();
+    let clone = work.path().join("crm");
+    let url = format!("{}/git/acme/crm.git", fake.base_url());
+    git(work.path(), &["clone", "-q", &url, clone.to_str().unwrap()]);
+    git(&clone, &["checkout", "-q", "-b", "intent/x"]);
+    let path = clone.clone();
+    let err = tokio::task::spawn_blocking(move || {
+        vibedata_core::git::push_as(&path, "intent/x", Some("ghp_revoked"))
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("refused the GitHub token"),
+        "{err}"
+    );
+}
