@@ -5,7 +5,9 @@
 //! push), each open domain's native dbt index kept current by a file watcher, agent sessions (the
 //! runtime of `vibedata-agent` with the app's tools, journaled transcripts, approvals, budgets,
 //! the hash-chained audit log, credentials in the OS keychain), intents with their lifecycle and
-//! validation on the local DuckDB, the demo data domain created on first start, the seeded
+//! validation on the local DuckDB, GitHub (accounts, the issue inbox synced into the store, the
+//! exactly-once outbox of writes, pull requests from intent branches), the demo data domain
+//! created on first start, the seeded
 //! platform skills, the Python environment that runs the real engines (dbt, dlt, DuckDB), and
 //! observability.
 //! The desktop shell (`src-tauri`) and the CLI (`crates/cli`) are thin adapters over [`Studio`].

@@ -196,6 +196,17 @@ impl FakeGitHub {
         }
     }
 
+    /// Adds one issue with this title and body; returns its number.
+    pub fn add_issue(&self, repo: &str, title: &str, body: &str) -> u64 {
+        let mut s = self.state.lock().expect("fake state");
+        let now = s.tick_now();
+        let n = s.next_number(repo);
+        s.issues.entry(repo.to_string()).or_default().push(json!({"id": n, "number": n, "title": title,
+            "body": body, "state": "open", "user": {"login": "alert-engine"}, "labels": [], "assignees": [],
+            "comments": 0, "created_at": now, "updated_at": now, "html_url": format!("https://github.com/{repo}/issues/{n}")}));
+        n
+    }
+
     /// Adds `per_issue` comments to each issue of `repo`, each a second after the last.
     pub fn add_comments(&self, repo: &str, per_issue: usize) {
         let mut s = self.state.lock().expect("fake state");
