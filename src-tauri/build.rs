@@ -47,6 +47,10 @@ fn main() {
         "outbox_cancel",
         "open_pull_request",
         "pull_request",
+        "github_status",
+        "github_device_start",
+        "github_sign_in_token",
+        "github_sign_out",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

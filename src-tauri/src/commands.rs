@@ -5,8 +5,8 @@ use crate::state::AppState;
 use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::inbox::{
-    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, PullRequestDto,
-    SyncResultDto,
+    GithubAccountDto, GithubStatusDto, InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto,
+    OutboxWriteDto, PullRequestDto, SignInDto, SyncResultDto,
 };
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
@@ -416,4 +416,36 @@ pub async fn pull_request(
     intent_id: String,
 ) -> Result<PullRequestDto, ErrorDto> {
     Ok(state.studio()?.pull_request(&intent_id).await?)
+}
+
+#[tauri::command]
+pub async fn github_status(state: State<'_, AppState>) -> Result<GithubStatusDto, ErrorDto> {
+    Ok(state.studio()?.github_status().await?)
+}
+
+/// Starts the device flow and opens the verification page in the person's browser.
+#[tauri::command]
+pub async fn github_device_start(state: State<'_, AppState>) -> Result<SignInDto, ErrorDto> {
+    let started = state.studio()?.github_device_start().await?;
+    let no_browser = std::env::var_os("VIBEDATA_NO_BROWSER").is_some();
+    if let Some(uri) = started.verification_uri.as_ref().filter(|_| !no_browser) {
+        // Best effort: the page and the code are also shown in the window.
+        let _ = std::process::Command::new("xdg-open").arg(uri).spawn();
+    }
+    Ok(started)
+}
+
+/// Signs in with a personal access token (it goes to the OS keychain only).
+#[tauri::command]
+pub async fn github_sign_in_token(
+    state: State<'_, AppState>,
+    token: String,
+) -> Result<GithubAccountDto, ErrorDto> {
+    let token = vibedata_agent::redact::Sensitive::new(token);
+    Ok(state.studio()?.github_sign_in_token(token).await?)
+}
+
+#[tauri::command]
+pub async fn github_sign_out(state: State<'_, AppState>, login: String) -> Result<bool, ErrorDto> {
+    Ok(state.studio()?.github_sign_out(login).await?)
 }

@@ -122,6 +122,10 @@ fn main() {
             commands::outbox_cancel,
             commands::open_pull_request,
             commands::pull_request,
+            commands::github_status,
+            commands::github_device_start,
+            commands::github_sign_in_token,
+            commands::github_sign_out,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use vibedata_protocol::inbox::{
-    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, PullRequestDto,
-    SyncResultDto,
+    GithubAccountDto, GithubStatusDto, InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto,
+    OutboxWriteDto, PullRequestDto, SignInDto, SyncResultDto,
 };
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto,
@@ -600,4 +600,30 @@ pub async fn open_pull_request(intent_id: &str) -> Result<PullRequestDto, ErrorD
 
 pub async fn pull_request(intent_id: &str) -> Result<PullRequestDto, ErrorDto> {
     call("pull_request", &IntentIdArgs { intent_id }).await
+}
+
+pub async fn github_status() -> Result<GithubStatusDto, ErrorDto> {
+    call("github_status", &NoArgs {}).await
+}
+
+pub async fn github_device_start() -> Result<SignInDto, ErrorDto> {
+    call("github_device_start", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct TokenArgs<'a> {
+    token: &'a str,
+}
+
+pub async fn github_sign_in_token(token: &str) -> Result<GithubAccountDto, ErrorDto> {
+    call("github_sign_in_token", &TokenArgs { token }).await
+}
+
+#[derive(Serialize)]
+struct LoginArgs<'a> {
+    login: &'a str,
+}
+
+pub async fn github_sign_out(login: &str) -> Result<bool, ErrorDto> {
+    call("github_sign_out", &LoginArgs { login }).await
 }

@@ -30,6 +30,7 @@ pub mod error;
 pub mod git;
 pub mod git_workflow;
 pub mod github_accounts;
+pub mod github_signin;
 pub mod identity;
 pub mod inbox;
 pub mod intent;

@@ -30,6 +30,8 @@ pub struct Studio {
     pub(crate) sessions: Arc<std::sync::Mutex<HashMap<String, crate::agent_runtime::Running>>>,
     /// Held while the inbox syncs (one sync at a time).
     pub(crate) inbox_sync: Mutex<()>,
+    /// The in-app GitHub sign-in under way.
+    pub(crate) sign_in: crate::github_signin::SharedSignIn,
     /// A GitHub identity given explicitly (see `use_github_token`).
     pub(crate) github_override: std::sync::Mutex<Option<crate::github_accounts::Active>>,
 }
@@ -55,6 +57,7 @@ impl Studio {
             sessions: Arc::new(std::sync::Mutex::new(HashMap::new())),
             inbox_sync: Mutex::new(()),
             github_override: std::sync::Mutex::new(None),
+            sign_in: Default::default(),
         })
     }
 

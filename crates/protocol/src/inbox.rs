@@ -161,3 +161,35 @@ pub struct PullRequestDto {
     /// Why the checks could not be read (offline, say).
     pub checks_error: Option<String>,
 }
+
+/// A signed-in GitHub account (never with its tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GithubAccountDto {
+    pub login: String,
+    pub base_url: String,
+    /// `device` or `pat`.
+    pub kind: String,
+}
+
+/// GitHub sign-in as the Settings page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GithubStatusDto {
+    pub accounts: Vec<GithubAccountDto>,
+    /// `VIBEDATA_GITHUB_TOKEN` is set: the app acts with it, whoever is signed in.
+    pub env_token: bool,
+    /// Why the device flow cannot start here (no OAuth app client id configured), if it cannot.
+    pub device_unavailable: Option<String>,
+    /// The device flow under way or just finished.
+    pub sign_in: SignInDto,
+}
+
+/// Where a device-flow sign-in stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInDto {
+    /// `idle`, `waiting` (the person enters the code), `signed_in` or `failed`.
+    pub state: String,
+    pub user_code: Option<String>,
+    pub verification_uri: Option<String>,
+    pub login: Option<String>,
+    pub error: Option<String>,
+}

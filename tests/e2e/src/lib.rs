@@ -10,6 +10,7 @@
 //! Each [`App`] gets its own Xvfb display and driver ports, so tests never share a window.
 
 mod display;
+pub mod keychain;
 mod process;
 
 use anyhow::{Context, Result, bail};

@@ -12,10 +12,11 @@ pub fn SettingsPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Settings"</h1>
                 <p class="hint">
-                    "Sign-in, model endpoints and MCP servers come with later versions; here you set who your commits are from, and see where the app keeps its data."
+                    "Who your commits are from, your GitHub sign-in, and where the app keeps its data. Model endpoints and MCP servers come with later versions."
                 </p>
             </header>
             <IdentityForm />
+            <GithubSignIn />
             <UsageSummary />
             <Suspense fallback=|| loading("Reading the app's status…")>
                 <ErrorBoundary fallback=error_panel>
@@ -124,5 +125,110 @@ fn UsageSummary() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Suspense>
+    }
+}
+
+/// GitHub sign-in: accounts (sign out), the device flow (code shown, page opened, the outcome
+/// polled) or a personal access token. Tokens go to the OS keychain only.
+#[component]
+fn GithubSignIn() -> impl IntoView {
+    let tick = RwSignal::new(0u64);
+    let status = LocalResource::new(move || {
+        tick.track();
+        api::github_status()
+    });
+    let token = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<Result<String, ErrorDto>>);
+    // While a device sign-in waits, its outcome is polled.
+    if let Ok(timer) = set_interval_with_handle(
+        move || {
+            let waiting = status
+                .get()
+                .and_then(|s| s.ok())
+                .is_some_and(|s| s.sign_in.state == "waiting");
+            if waiting {
+                tick.update(|t| *t += 1);
+            }
+        },
+        std::time::Duration::from_millis(1000),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
+    let start = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Err(e) = api::github_device_start().await {
+                message.set(Some(Err(e)));
+            }
+            tick.update(|t| *t += 1);
+        });
+    };
+    let save_token = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = token.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = api::github_sign_in_token(&value)
+                .await
+                .map(|a| format!("Signed in as {} (personal access token).", a.login));
+            if result.is_ok() {
+                token.set(String::new());
+            }
+            message.set(Some(result));
+            tick.update(|t| *t += 1);
+        });
+    };
+    view! {
+        <h2>"GitHub"</h2>
+        <Transition fallback=|| loading("Reading GitHub accounts…")>
+            <ErrorBoundary fallback=error_panel>
+                {move || Suspend::new(async move {
+                    status.await.map(|s| {
+                        let accounts = s.accounts.into_iter().map(|a| {
+                            let login = a.login.clone();
+                            view! {
+                                <li data-testid="github-account">
+                                    {format!("{} on {} ({}) ", a.login, a.base_url, a.kind)}
+                                    <button class="link" data-testid="github-sign-out" on:click=move |_| {
+                                        let login = login.clone();
+                                        leptos::task::spawn_local(async move {
+                                            let _ = api::github_sign_out(&login).await;
+                                            tick.update(|t| *t += 1);
+                                        });
+                                    }>"Sign out"</button>
+                                </li>
+                            }
+                        }).collect_view();
+                        let sign_in = s.sign_in.clone();
+                        view! {
+                            {s.env_token.then(|| view! { <p class="hint">"VIBEDATA_GITHUB_TOKEN is set: the app acts on GitHub with it."</p> })}
+                            <ul class="plain" data-testid="github-accounts">{accounts}</ul>
+                            {match s.device_unavailable {
+                                Some(why) => view! { <p class="hint" data-testid="github-device-unavailable">{why}</p> }.into_any(),
+                                None => view! { <button data-testid="github-device-start" on:click=start>"Sign in with GitHub"</button> }.into_any(),
+                            }}
+                            <div data-testid="github-sign-in" data-state=sign_in.state.clone()>
+                                {(sign_in.state == "waiting").then(|| view! {
+                                    <p>
+                                        "Enter the code " <strong data-testid="github-user-code">{sign_in.user_code.clone().unwrap_or_default()}</strong>
+                                        " at " <code>{sign_in.verification_uri.clone().unwrap_or_default()}</code>
+                                        " (the page was opened in your browser). Waiting…"
+                                    </p>
+                                })}
+                                {sign_in.login.clone().map(|l| view! { <p class="ok" data-testid="github-signed-in">{format!("Signed in as {l}.")}</p> })}
+                                {sign_in.error.clone().map(|e| view! { <p class="error-inline" data-testid="github-sign-in-error">{e}</p> })}
+                            </div>
+                        }
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        <form class="inline-form" on:submit=save_token>
+            <input type="password" placeholder="or a personal access token" autocomplete="off" data-testid="github-token" prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev)) />
+            <button type="submit" data-testid="github-token-save">"Sign in with the token"</button>
+        </form>
+        {move || message.get().map(|m| match m {
+            Ok(text) => view! { <p class="ok" data-testid="github-token-result">{text}</p> }.into_any(),
+            Err(e) => view! { <p class="error-inline" data-testid="github-token-error">{e.message}</p> }.into_any(),
+        })}
+        <p class="hint">"Tokens are kept in the system keychain only, never in the app's files."</p>
     }
 }

@@ -4,6 +4,7 @@
 mod agent;
 mod domain_index;
 mod domains;
+mod github_signin;
 mod inbox;
 mod navigation;
 mod registration;
