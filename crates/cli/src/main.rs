@@ -572,11 +572,7 @@ async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<
             print(json, &repo, |r| println!("following {r}"))?;
         }
         InboxAction::Sync => {
-            let active = {
-                let store = store.clone();
-                tokio::task::spawn_blocking(move || vibedata_core::github_accounts::active(&store))
-                    .await??
-            };
+            let active = vibedata_core::github_accounts::active_fresh(store.clone()).await?;
             let result = issue_sync::sync_all(store, active).await?;
             print(json, &result, |r| {
                 println!(
@@ -647,11 +643,7 @@ async fn outbox(json: bool, paths: Paths, action: OutboxAction) -> anyhow::Resul
             })?;
         }
         OutboxAction::Replay => {
-            let active = {
-                let store = store.clone();
-                tokio::task::spawn_blocking(move || vibedata_core::github_accounts::active(&store))
-                    .await??
-            };
+            let active = vibedata_core::github_accounts::active_fresh(store.clone()).await?;
             let report = outbox::replay_as(store, active).await?;
             print(json, &report, |r| {
                 println!(
@@ -715,7 +707,15 @@ async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Resul
                 .await?;
             let login = vibedata_github::user::login(&api_url, &tokens.access_token).await?;
             let account = tokio::task::spawn_blocking(move || {
-                github_accounts::save(&store, &login, &base_url, &api_url, "device", &tokens)
+                github_accounts::save(
+                    &store,
+                    &login,
+                    &base_url,
+                    &api_url,
+                    "device",
+                    Some(&client_id),
+                    &tokens,
+                )
             })
             .await??;
             print(json, &account, |a| {
@@ -734,7 +734,7 @@ async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Resul
                 scope: String::new(),
             };
             let account = tokio::task::spawn_blocking(move || {
-                github_accounts::save(&store, &login, &base_url, &api_url, "pat", &tokens)
+                github_accounts::save(&store, &login, &base_url, &api_url, "pat", None, &tokens)
             })
             .await??;
             print(json, &account, |a| {

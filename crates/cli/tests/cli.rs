@@ -496,3 +496,52 @@ async fn a_revoked_personal_access_token_is_refused_and_not_stored() {
     );
     assert_none_on_disk(&dir.path().join("data"), &["ghp_revoked_canary_token"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiring_github_app_token_is_refreshed_and_the_new_pair_replaces_the_old() {
+    use vibedata_fakes::github::{FakeGitHub, Poll};
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/incidents", 3);
+    fake.set_token_lifetime(1); // every command finds the token about to expire
+    fake.script(&[
+        Poll::Pending,
+        Poll::Tokens {
+            access: "ghu_canary_first_access".into(),
+            refresh: Some("ghr_canary_first_refresh".into()),
+        },
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fake.base_url();
+    // Two syncs: the second can only refresh with the pair the first one stored (a refresh
+    // token is good once, and the first access token stops working when it is refreshed).
+    let script = format!(
+        r#""$VIBEDATA" github login --client-id Iv1.test --base-url {url} --api-url {url} && "$VIBEDATA" inbox follow acme/incidents && "$VIBEDATA" inbox sync && "$VIBEDATA" inbox sync && "$VIBEDATA" inbox list"#
+    );
+    let data = dir.path().to_path_buf();
+    let Some(out) =
+        tokio::task::spawn_blocking(move || with_secret_service(&data, &script, "unused"))
+            .await
+            .unwrap()
+    else {
+        return;
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(
+        fake.refreshes(),
+        2,
+        "each sync refreshed the expiring token"
+    );
+    assert!(stdout.contains("3 issues"), "{stdout}");
+    let found = files_holding(
+        &dir.path().join("data"),
+        &[
+            "ghu_canary_first_access",
+            "ghr_canary_first_refresh",
+            "ghu_refreshed_",
+            "ghr_refreshed_",
+        ],
+    );
+    assert!(found.is_empty(), "tokens on disk: {found:?}");
+}

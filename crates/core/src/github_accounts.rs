@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use vibedata_agent::redact::Sensitive;
 use vibedata_github::device::Tokens;
 
+use crate::error::blocking;
 use crate::store::Store;
 use crate::{CoreError, Result, agent_sessions, credentials};
 
@@ -19,6 +20,8 @@ pub struct Account {
     pub base_url: String,
     pub api_url: String,
     pub kind: String,
+    /// The OAuth app the tokens came from (needed to refresh them); `None` for a PAT.
+    pub client_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -39,6 +42,7 @@ pub fn save(
     base_url: &str,
     api_url: &str,
     kind: &str,
+    client_id: Option<&str>,
     tokens: &Tokens,
 ) -> Result<Account> {
     let existing: Option<String> = store.with(|c| {
@@ -60,9 +64,9 @@ pub fn save(
     credentials::set(&keychain_name(&id), &Sensitive::new(pair))?;
     store.with(|c| {
         c.execute(
-            "INSERT INTO github_accounts (id, login, base_url, api_url, kind, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (id) DO UPDATE SET api_url = excluded.api_url, kind = excluded.kind",
-            params![id, login, base_url, api_url, kind, agent_sessions::now()],
+            "INSERT INTO github_accounts (id, login, base_url, api_url, kind, created_at, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (id) DO UPDATE SET api_url = excluded.api_url, kind = excluded.kind, client_id = excluded.client_id",
+            params![id, login, base_url, api_url, kind, agent_sessions::now(), client_id],
         )
         .map(|_| ())
     })?;
@@ -73,13 +77,14 @@ pub fn save(
         base_url: base_url.into(),
         api_url: api_url.into(),
         kind: kind.into(),
+        client_id: client_id.map(str::to_string),
     })
 }
 
 pub fn list(store: &Store) -> Result<Vec<Account>> {
     store.with(|c| {
         let mut stmt = c.prepare(
-            "SELECT id, login, base_url, api_url, kind FROM github_accounts ORDER BY login",
+            "SELECT id, login, base_url, api_url, kind, client_id FROM github_accounts ORDER BY login",
         )?;
         stmt.query_map([], |r| {
             Ok(Account {
@@ -88,6 +93,7 @@ pub fn list(store: &Store) -> Result<Vec<Account>> {
                 base_url: r.get(2)?,
                 api_url: r.get(3)?,
                 kind: r.get(4)?,
+                client_id: r.get(5)?,
             })
         })?
         .collect()
@@ -169,4 +175,74 @@ impl Active {
         }
         Ok(client)
     }
+}
+
+/// The account's access token, refreshed first when it expires within a minute and the account
+/// has a refresh token (GitHub App user tokens live 8 hours): the new pair replaces the old as
+/// one keychain entry, so a crash cannot leave half of it. A refused refresh means signing in
+/// again.
+pub async fn fresh_access_token(account: &Account) -> Result<Option<Sensitive<String>>> {
+    let entry = keychain_name(&account.id);
+    let name = entry.clone();
+    let Some(pair) = blocking(move || credentials::get(&name)).await? else {
+        return Ok(None);
+    };
+    let stored: StoredTokens = serde_json::from_str(pair.expose())
+        .map_err(|_| CoreError::Internal("the stored GitHub tokens are not readable".into()))?;
+    let expiring = stored
+        .expires_at
+        .is_some_and(|at| agent_sessions::now() + 60 >= at);
+    let (Some(refresh), Some(client_id), true) = (&stored.refresh, &account.client_id, expiring)
+    else {
+        return Ok(Some(Sensitive::new(stored.access)));
+    };
+    let flow = vibedata_github::device::DeviceFlow::new(&account.base_url, client_id, "repo")
+        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+    let tokens = flow
+        .refresh(&Sensitive::new(refresh.clone()))
+        .await
+        .map_err(|e| match e {
+            vibedata_github::device::DeviceError::Expired => CoreError::InvalidInput(format!(
+                "the GitHub sign-in of {} has expired; sign in again",
+                account.login
+            )),
+            other => {
+                CoreError::InvalidInput(format!("refreshing the GitHub token failed: {other}"))
+            }
+        })?;
+    let renewed = StoredTokens {
+        access: tokens.access_token.expose().clone(),
+        refresh: tokens
+            .refresh_token
+            .as_ref()
+            .map(|r| r.expose().clone())
+            .or(stored.refresh),
+        expires_at: tokens.expires_in.map(|s| agent_sessions::now() + s as i64),
+    };
+    let text = serde_json::to_string(&renewed).map_err(|e| CoreError::Internal(e.to_string()))?;
+    blocking(move || credentials::set(&entry, &Sensitive::new(text))).await?;
+    tracing::info!(login = %account.login, "GitHub token refreshed");
+    Ok(Some(tokens.access_token))
+}
+
+/// [`active`] with the account's token refreshed when it is about to expire.
+pub async fn active_fresh(store: std::sync::Arc<Store>) -> Result<Option<Active>> {
+    let found = {
+        let store = store.clone();
+        blocking(move || active(&store)).await?
+    };
+    let Some(mut found) = found else {
+        return Ok(None);
+    };
+    if let Some(login) = &found.login {
+        let (store, login) = (store.clone(), login.clone());
+        let account =
+            blocking(move || Ok(list(&store)?.into_iter().find(|a| a.login == login))).await?;
+        if let Some(account) = account
+            && let Some(token) = fresh_access_token(&account).await?
+        {
+            found.token = token;
+        }
+    }
+    Ok(Some(found))
 }

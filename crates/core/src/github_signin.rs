@@ -122,7 +122,15 @@ impl crate::Studio {
                     .await
                     .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
                 let account = blocking(move || {
-                    github_accounts::save(&store, &login, &base, &api, "device", &tokens)
+                    github_accounts::save(
+                        &store,
+                        &login,
+                        &base,
+                        &api,
+                        "device",
+                        Some(&client_id),
+                        &tokens,
+                    )
                 })
                 .await?;
                 Ok::<_, CoreError>(account.login)
@@ -157,9 +165,10 @@ impl crate::Studio {
             scope: String::new(),
         };
         let store = self.store.clone();
-        let account =
-            blocking(move || github_accounts::save(&store, &login, &base, &api, "pat", &tokens))
-                .await?;
+        let account = blocking(move || {
+            github_accounts::save(&store, &login, &base, &api, "pat", None, &tokens)
+        })
+        .await?;
         Ok(GithubAccountDto {
             login: account.login,
             base_url: account.base_url,

@@ -353,8 +353,7 @@ impl crate::Studio {
         {
             return Ok(Some(active));
         }
-        let store = self.store.clone();
-        blocking(move || crate::github_accounts::active(&store)).await
+        crate::github_accounts::active_fresh(self.store.clone()).await
     }
 
     pub async fn inbox(&self, filter: InboxFilterDto) -> Result<InboxDto> {

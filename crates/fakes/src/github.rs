@@ -59,6 +59,11 @@ struct State {
     git_root: Option<std::path::PathBuf>,
     /// Check runs by commit SHA.
     checks: std::collections::HashMap<String, Vec<Value>>,
+    /// Live refresh tokens and the access token each was issued with.
+    refresh_tokens: Vec<(String, String)>,
+    refreshes: u64,
+    /// `expires_in` of issued user tokens (GitHub App user tokens: 8 hours).
+    token_lifetime: u64,
 }
 
 /// A fault injected into a write (`POST`/`PATCH` under `/repos/`).
@@ -85,6 +90,7 @@ impl FakeGitHub {
         let addr = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(State {
             expires_in: 900,
+            token_lifetime: 28_800,
             ..State::default()
         }));
         let shared = state.clone();
@@ -310,6 +316,16 @@ impl FakeGitHub {
             .push(token.to_string());
     }
 
+    /// How long issued user tokens live (`expires_in`), in seconds.
+    pub fn set_token_lifetime(&self, seconds: u64) {
+        self.state.lock().expect("fake state").token_lifetime = seconds;
+    }
+
+    /// How many refresh grants were honoured.
+    pub fn refreshes(&self) -> u64 {
+        self.state.lock().expect("fake state").refreshes
+    }
+
     /// How long issued device codes live, in seconds.
     pub fn set_expires_in(&self, seconds: u64) {
         self.state.lock().expect("fake state").expires_in = seconds;
@@ -342,6 +358,32 @@ fn answer(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, serde_json::Va
                          "verification_uri": "https://github.com/login/device", "expires_in": s.expires_in, "interval": 0}),
             )
         }
+        ("POST", "/login/oauth/access_token")
+            if request.form("grant_type").as_deref() == Some("refresh_token") =>
+        {
+            // A refresh token is good once; the new pair replaces the old (whose access stops).
+            let presented = request.form("refresh_token").unwrap_or_default();
+            let Some(pos) = s.refresh_tokens.iter().position(|(r, _)| *r == presented) else {
+                return (
+                    200,
+                    json!({"error": "bad_refresh_token", "error_description": "The refresh token passed is incorrect or expired."}),
+                );
+            };
+            let (_, old_access) = s.refresh_tokens.remove(pos);
+            s.accepted_tokens.retain(|t| *t != old_access);
+            s.refreshes += 1;
+            let (access, refresh) = (
+                format!("ghu_refreshed_{}", s.refreshes),
+                format!("ghr_refreshed_{}", s.refreshes),
+            );
+            s.accepted_tokens.push(access.clone());
+            s.refresh_tokens.push((refresh.clone(), access.clone()));
+            (
+                200,
+                json!({"access_token": access, "token_type": "bearer", "scope": "repo",
+                       "refresh_token": refresh, "expires_in": s.token_lifetime, "refresh_token_expires_in": 15897600}),
+            )
+        }
         ("POST", "/login/oauth/access_token") => {
             if request.form("grant_type").as_deref()
                 != Some("urn:ietf:params:oauth:grant-type:device_code")
@@ -368,8 +410,9 @@ fn answer(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, serde_json::Va
                     let mut body =
                         json!({"access_token": access, "token_type": "bearer", "scope": "repo"});
                     if let Some(refresh) = refresh {
+                        s.refresh_tokens.push((refresh.clone(), access.clone()));
                         body["refresh_token"] = json!(refresh);
-                        body["expires_in"] = json!(28800);
+                        body["expires_in"] = json!(s.token_lifetime);
                         body["refresh_token_expires_in"] = json!(15897600);
                     }
                     (200, body)

@@ -182,17 +182,44 @@ impl DeviceFlow {
                 }
                 None => {}
             }
-            let access = body["access_token"]
-                .as_str()
-                .ok_or_else(|| DeviceError::Protocol("no access_token in the answer".into()))?;
-            return Ok(Tokens {
-                access_token: Sensitive::new(access.to_string()),
-                refresh_token: body["refresh_token"]
-                    .as_str()
-                    .map(|r| Sensitive::new(r.to_string())),
-                expires_in: body["expires_in"].as_u64(),
-                scope: body["scope"].as_str().unwrap_or_default().to_string(),
-            });
+            return tokens(&body);
         }
     }
+
+    /// Trades a GitHub App user token's refresh token for a new pair (the old pair stops
+    /// working). A refused refresh token (`bad_refresh_token`) means signing in again.
+    pub async fn refresh(&self, refresh_token: &Sensitive<String>) -> Result<Tokens, DeviceError> {
+        let body = self
+            .post(
+                "/login/oauth/access_token",
+                &[
+                    ("client_id", &self.client_id),
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token.expose()),
+                ],
+            )
+            .await?;
+        match body.get("error").and_then(|e| e.as_str()) {
+            Some("bad_refresh_token") => Err(DeviceError::Expired),
+            Some(other) => Err(DeviceError::Protocol(format!(
+                "{other}: {}",
+                body["error_description"].as_str().unwrap_or_default()
+            ))),
+            None => tokens(&body),
+        }
+    }
+}
+
+fn tokens(body: &serde_json::Value) -> Result<Tokens, DeviceError> {
+    let access = body["access_token"]
+        .as_str()
+        .ok_or_else(|| DeviceError::Protocol("no access_token in the answer".into()))?;
+    Ok(Tokens {
+        access_token: Sensitive::new(access.to_string()),
+        refresh_token: body["refresh_token"]
+            .as_str()
+            .map(|r| Sensitive::new(r.to_string())),
+        expires_in: body["expires_in"].as_u64(),
+        scope: body["scope"].as_str().unwrap_or_default().to_string(),
+    })
 }

@@ -101,3 +101,6 @@ CREATE TABLE intent_pull_requests (
     outbox_seq INTEGER NOT NULL REFERENCES gh_outbox (seq),
     head_sha   TEXT NOT NULL
 ) STRICT;
+
+-- The OAuth app an account's tokens came from: refreshing them needs it.
+ALTER TABLE github_accounts ADD COLUMN client_id TEXT;
