@@ -51,6 +51,7 @@ fn main() {
         "github_device_start",
         "github_sign_in_token",
         "github_sign_out",
+        "github_choose",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -449,3 +449,13 @@ pub async fn github_sign_in_token(
 pub async fn github_sign_out(state: State<'_, AppState>, login: String) -> Result<bool, ErrorDto> {
     Ok(state.studio()?.github_sign_out(login).await?)
 }
+
+/// Chooses the GitHub account a workspace acts as (`None`: the default).
+#[tauri::command]
+pub async fn github_choose(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    login: Option<String>,
+) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.github_choose(workspace_id, login).await?)
+}

@@ -126,6 +126,7 @@ fn main() {
             commands::github_device_start,
             commands::github_sign_in_token,
             commands::github_sign_out,
+            commands::github_choose,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -627,3 +627,21 @@ struct LoginArgs<'a> {
 pub async fn github_sign_out(login: &str) -> Result<bool, ErrorDto> {
     call("github_sign_out", &LoginArgs { login }).await
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChooseArgs<'a> {
+    workspace_id: &'a str,
+    login: Option<&'a str>,
+}
+
+pub async fn github_choose(workspace_id: &str, login: Option<&str>) -> Result<(), ErrorDto> {
+    call(
+        "github_choose",
+        &ChooseArgs {
+            workspace_id,
+            login,
+        },
+    )
+    .await
+}

@@ -158,6 +158,14 @@ enum OutboxAction {
 
 #[derive(Subcommand)]
 enum GithubAction {
+    /// Choose the account a workspace acts as on GitHub (`default`: the first signed-in one).
+    Use {
+        /// A signed-in login, or `default`.
+        login: String,
+        /// The workspace's name.
+        #[arg(long)]
+        workspace: String,
+    },
     /// Sign in with the device flow: shows a code to enter on GitHub, then waits.
     Login {
         /// The OAuth or GitHub App client id.
@@ -742,6 +750,22 @@ async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Resul
                     "signed in to {} as {} (personal access token)",
                     a.base_url, a.login
                 )
+            })?;
+        }
+        GithubAction::Use { login, workspace } => {
+            let name = workspace.clone();
+            tokio::task::spawn_blocking(move || {
+                let ws =
+                    vibedata_core::workspace::find_by_name(&store, &name)?.ok_or_else(|| {
+                        vibedata_core::CoreError::NotFound(format!("no workspace named {name}"))
+                    })?;
+                let chosen = (login != "default").then_some(login.as_str());
+                github_accounts::choose(&store, &ws.id, chosen)?;
+                Ok::<_, vibedata_core::CoreError>(())
+            })
+            .await??;
+            print(json, &workspace, |w| {
+                println!("{w} now acts on GitHub as chosen")
             })?;
         }
         GithubAction::Accounts => {

@@ -246,3 +246,102 @@ pub async fn active_fresh(store: std::sync::Arc<Store>) -> Result<Option<Active>
     }
     Ok(Some(found))
 }
+
+/// Chooses the account a workspace acts as on GitHub (`None`: the default, the first account).
+pub fn choose(store: &Store, workspace_id: &str, login: Option<&str>) -> Result<()> {
+    let Some(login) = login else {
+        store.with(|c| {
+            c.execute(
+                "DELETE FROM workspace_github WHERE workspace_id = ?1",
+                [workspace_id],
+            )
+        })?;
+        return Ok(());
+    };
+    let account = list(store)?
+        .into_iter()
+        .find(|a| a.login == login)
+        .ok_or_else(|| CoreError::NotFound(format!("{login} is not signed in to GitHub")))?;
+    store.with(|c| {
+        c.execute(
+            "INSERT INTO workspace_github (workspace_id, account_id) VALUES (?1, ?2)
+             ON CONFLICT (workspace_id) DO UPDATE SET account_id = excluded.account_id",
+            params![workspace_id, account.id],
+        )
+    })?;
+    Ok(())
+}
+
+/// The account chosen for a workspace, if one was.
+pub fn chosen(store: &Store, workspace_id: &str) -> Result<Option<Account>> {
+    let id: Option<String> = store.with(|c| {
+        use rusqlite::OptionalExtension;
+        c.query_row(
+            "SELECT account_id FROM workspace_github WHERE workspace_id = ?1",
+            [workspace_id],
+            |r| r.get(0),
+        )
+        .optional()
+    })?;
+    Ok(id.and_then(|id| list(store).ok()?.into_iter().find(|a| a.id == id)))
+}
+
+/// The identity for work on a workspace's repository: the environment token, else the account
+/// chosen for the workspace, else the default ([`active_fresh`]).
+pub async fn active_for_workspace(
+    store: std::sync::Arc<Store>,
+    workspace_id: &str,
+) -> Result<Option<Active>> {
+    let env_set = std::env::var("VIBEDATA_GITHUB_TOKEN").is_ok_and(|t| !t.is_empty());
+    let chosen_account = if env_set {
+        None
+    } else {
+        let (store, id) = (store.clone(), workspace_id.to_string());
+        blocking(move || chosen(&store, &id)).await?
+    };
+    match chosen_account {
+        Some(account) => Ok(fresh_access_token(&account).await?.map(|token| Active {
+            login: Some(account.login.clone()),
+            api_url: account.api_url.clone(),
+            token,
+        })),
+        None => active_fresh(store).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_workspace_keeps_its_chosen_account_until_that_account_signs_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        // Accounts as sign-in leaves them (their tokens would be in the keychain).
+        store
+            .with(|c| {
+                c.execute_batch(
+                    "INSERT INTO github_accounts (id, login, base_url, api_url, kind, created_at) VALUES
+                       ('a1', 'grace', 'https://github.com', 'https://api.github.com', 'device', 0),
+                       ('a2', 'alan', 'https://github.com', 'https://api.github.com', 'pat', 0);",
+                )
+            })
+            .unwrap();
+        assert!(chosen(&store, "ws").unwrap().is_none());
+        assert!(choose(&store, "ws", Some("nobody")).is_err());
+        choose(&store, "ws", Some("alan")).unwrap();
+        assert_eq!(chosen(&store, "ws").unwrap().unwrap().login, "alan");
+        choose(&store, "ws", Some("grace")).unwrap();
+        assert_eq!(chosen(&store, "ws").unwrap().unwrap().login, "grace");
+        store
+            .with(|c| c.execute("DELETE FROM github_accounts WHERE id = 'a1'", []))
+            .unwrap();
+        assert!(
+            chosen(&store, "ws").unwrap().is_none(),
+            "signed out: back to the default"
+        );
+        choose(&store, "ws", Some("alan")).unwrap();
+        choose(&store, "ws", None).unwrap();
+        assert!(chosen(&store, "ws").unwrap().is_none());
+    }
+}

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 use vibedata_agent::redact::Sensitive;
 use vibedata_github::device::{DeviceFlow, Tokens};
-use vibedata_protocol::inbox::{GithubAccountDto, GithubStatusDto, SignInDto};
+use vibedata_protocol::inbox::{GithubAccountDto, GithubStatusDto, SignInDto, WorkspaceAccountDto};
 
 use crate::error::blocking;
 use crate::{CoreError, Result, github_accounts};
@@ -61,7 +61,20 @@ impl SignInState {
 impl crate::Studio {
     pub async fn github_status(&self) -> Result<GithubStatusDto> {
         let store = self.store.clone();
-        let accounts = blocking(move || github_accounts::list(&store)).await?;
+        let (accounts, workspaces) = blocking(move || {
+            let workspaces = crate::workspace::list(&store)?
+                .into_iter()
+                .map(|w| {
+                    Ok(WorkspaceAccountDto {
+                        login: github_accounts::chosen(&store, &w.id)?.map(|a| a.login),
+                        workspace_id: w.id,
+                        name: w.name,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((github_accounts::list(&store)?, workspaces))
+        })
+        .await?;
         Ok(GithubStatusDto {
             accounts: accounts
                 .into_iter()
@@ -76,7 +89,14 @@ impl crate::Studio {
                 "Device sign-in needs your organisation's GitHub OAuth app: set VIBEDATA_GITHUB_CLIENT_ID (device flow enabled on the app). A personal access token works without it.".to_string()
             }),
             sign_in: self.sign_in.get(),
+            workspaces,
         })
+    }
+
+    /// Chooses the account a workspace acts as (`None`: the default).
+    pub async fn github_choose(&self, workspace_id: String, login: Option<String>) -> Result<()> {
+        let store = self.store.clone();
+        blocking(move || github_accounts::choose(&store, &workspace_id, login.as_deref())).await
     }
 
     /// Starts the device flow: returns the code to show; the poll continues in the background.

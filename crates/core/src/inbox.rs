@@ -343,6 +343,23 @@ impl crate::Studio {
             .unwrap_or_else(|p| p.into_inner()) = Some(active);
     }
 
+    /// The identity for a workspace's repository: the override, or
+    /// [`crate::github_accounts::active_for_workspace`].
+    pub(crate) async fn active_github_for(
+        &self,
+        workspace_id: &str,
+    ) -> Result<Option<crate::github_accounts::Active>> {
+        if let Some(active) = self
+            .github_override
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Ok(Some(active));
+        }
+        crate::github_accounts::active_for_workspace(self.store.clone(), workspace_id).await
+    }
+
     /// The identity GitHub work runs as: the override, or [`crate::github_accounts::active`].
     pub(crate) async fn active_github(&self) -> Result<Option<crate::github_accounts::Active>> {
         if let Some(active) = self

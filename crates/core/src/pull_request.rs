@@ -116,7 +116,7 @@ impl crate::Studio {
                 if origin.is_empty() { "none" } else { &origin }
             ))
         })?;
-        let active = self.active_github().await?.ok_or_else(|| {
+        let active = self.active_github_for(&ws.id).await?.ok_or_else(|| {
             CoreError::InvalidInput(
                 "sign in to GitHub to push the branch and open the pull request".into(),
             )

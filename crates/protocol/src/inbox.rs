@@ -181,6 +181,16 @@ pub struct GithubStatusDto {
     pub device_unavailable: Option<String>,
     /// The device flow under way or just finished.
     pub sign_in: SignInDto,
+    /// Which account each workspace acts as.
+    pub workspaces: Vec<WorkspaceAccountDto>,
+}
+
+/// The GitHub account a workspace acts as (`None`: the default, the first signed-in account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceAccountDto {
+    pub workspace_id: String,
+    pub name: String,
+    pub login: Option<String>,
 }
 
 /// Where a device-flow sign-in stands.

@@ -182,6 +182,7 @@ fn GithubSignIn() -> impl IntoView {
             <ErrorBoundary fallback=error_panel>
                 {move || Suspend::new(async move {
                     status.await.map(|s| {
+                        let logins: Vec<String> = s.accounts.iter().map(|a| a.login.clone()).collect();
                         let accounts = s.accounts.into_iter().map(|a| {
                             let login = a.login.clone();
                             view! {
@@ -198,9 +199,39 @@ fn GithubSignIn() -> impl IntoView {
                             }
                         }).collect_view();
                         let sign_in = s.sign_in.clone();
+                        let per_workspace = (!logins.is_empty()).then(|| {
+                            let rows = s.workspaces.into_iter().map(|w| {
+                                let id = w.workspace_id.clone();
+                                let chosen = w.login.clone().unwrap_or_default();
+                                let options = logins.iter().map(|l| {
+                                    let selected = *l == chosen;
+                                    view! { <option value=l.clone() selected=selected>{l.clone()}</option> }
+                                }).collect_view();
+                                view! {
+                                    <li data-testid="github-workspace" data-workspace=w.name.clone()>
+                                        {format!("{} acts as ", w.name)}
+                                        <select data-testid="github-workspace-account" on:change=move |ev| {
+                                            let (id, value) = (id.clone(), event_target_value(&ev));
+                                            leptos::task::spawn_local(async move {
+                                                let login = (!value.is_empty()).then_some(value.as_str());
+                                                if let Err(e) = api::github_choose(&id, login).await {
+                                                    message.set(Some(Err(e)));
+                                                }
+                                                tick.update(|t| *t += 1);
+                                            });
+                                        }>
+                                            <option value="" selected=chosen.is_empty()>"the default account"</option>
+                                            {options}
+                                        </select>
+                                    </li>
+                                }
+                            }).collect_view();
+                            view! { <ul class="plain" data-testid="github-workspaces">{rows}</ul> }
+                        });
                         view! {
                             {s.env_token.then(|| view! { <p class="hint">"VIBEDATA_GITHUB_TOKEN is set: the app acts on GitHub with it."</p> })}
                             <ul class="plain" data-testid="github-accounts">{accounts}</ul>
+                            {per_workspace}
                             {match s.device_unavailable {
                                 Some(why) => view! { <p class="hint" data-testid="github-device-unavailable">{why}</p> }.into_any(),
                                 None => view! { <button data-testid="github-device-start" on:click=start>"Sign in with GitHub"</button> }.into_any(),

@@ -104,3 +104,9 @@ CREATE TABLE intent_pull_requests (
 
 -- The OAuth app an account's tokens came from: refreshing them needs it.
 ALTER TABLE github_accounts ADD COLUMN client_id TEXT;
+
+-- The GitHub account each workspace acts as (others use the first signed-in account).
+CREATE TABLE workspace_github (
+    workspace_id TEXT PRIMARY KEY NOT NULL,
+    account_id   TEXT NOT NULL REFERENCES github_accounts (id) ON DELETE CASCADE
+) STRICT;

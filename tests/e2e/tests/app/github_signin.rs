@@ -45,6 +45,26 @@ async fn device_flow_sign_in_keeps_the_token_in_the_keychain_and_sign_out_remove
     app.wait_for_text("github-accounts", "octo-analyst", DEFAULT_WAIT)
         .await
         .unwrap();
+    // The demo domain acts as the new account once chosen; the choice is read back.
+    app.wait_for("github-workspace-account", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    app.client()
+        .execute(
+            "const s = document.querySelector(\"[data-testid='github-workspace-account']\");\n\
+             s.value = 'octo-analyst';\n\
+             s.dispatchEvent(new Event('change', {bubbles: true}));\n\
+             return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.wait_for_css(
+        "[data-testid='github-workspace-account'] option[value='octo-analyst'][selected]",
+        DEFAULT_WAIT,
+    )
+    .await
+    .unwrap();
     app.screenshot("github-signed-in").await.unwrap();
 
     // A revoked personal access token is refused before anything is kept.
