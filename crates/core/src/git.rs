@@ -44,7 +44,38 @@ pub(crate) fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> Cor
 
 /// Clones `url` into `dest`, reporting transfer progress. It clones into a scratch folder beside
 /// `dest` and renames it into place, so an interrupted clone leaves nothing half-made at `dest`.
-pub fn clone(url: &str, dest: &Path, mut progress: impl FnMut(TransferProgress)) -> Result<()> {
+/// Answers git's credential requests with a GitHub token: offered once as the password of
+/// `x-access-token` (GitHub's convention); asked again means refused — an error, not a loop.
+fn token_credentials<'a>(
+    token: Option<&'a str>,
+) -> impl FnMut(&str, Option<&str>, git2::CredentialType) -> std::result::Result<git2::Cred, git2::Error>
++ 'a {
+    let mut offered = false;
+    move |_url, _user, allowed| match token {
+        Some(token) if !offered && allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
+            offered = true;
+            git2::Cred::userpass_plaintext("x-access-token", token)
+        }
+        Some(_) => Err(git2::Error::from_str(
+            "the remote refused the GitHub token (revoked, expired or without access to this repository); sign in again",
+        )),
+        None => Err(git2::Error::from_str(
+            "the remote asks for credentials: sign in to GitHub first",
+        )),
+    }
+}
+
+pub fn clone(url: &str, dest: &Path, progress: impl FnMut(TransferProgress)) -> Result<()> {
+    clone_as(url, dest, None, progress)
+}
+
+/// [`clone`] with a GitHub token for a private http(s) repository (never written to the clone).
+pub fn clone_as(
+    url: &str,
+    dest: &Path,
+    token: Option<&str>,
+    mut progress: impl FnMut(TransferProgress),
+) -> Result<()> {
     if dest.exists() {
         return Err(CoreError::InvalidInput(format!(
             "{} already exists; choose another folder",
@@ -74,6 +105,7 @@ pub fn clone(url: &str, dest: &Path, mut progress: impl FnMut(TransferProgress))
         });
         true
     });
+    callbacks.credentials(token_credentials(token));
     let mut fetch = git2::FetchOptions::new();
     fetch.remote_callbacks(callbacks);
     git2::build::RepoBuilder::new()
@@ -205,7 +237,16 @@ pub fn switch_branch(path: &Path, branch: &str) -> Result<()> {
 
 /// Fetches `origin` (all branches), reporting transfer progress; remote-tracking branches move,
 /// local branches and the working tree are left alone.
-pub fn fetch(path: &Path, mut progress: impl FnMut(TransferProgress)) -> Result<()> {
+pub fn fetch(path: &Path, progress: impl FnMut(TransferProgress)) -> Result<()> {
+    fetch_as(path, None, progress)
+}
+
+/// [`fetch`] with a GitHub token for a private http(s) origin.
+pub fn fetch_as(
+    path: &Path,
+    token: Option<&str>,
+    mut progress: impl FnMut(TransferProgress),
+) -> Result<()> {
     let repo = open(path)?;
     let mut remote = repo
         .find_remote("origin")
@@ -221,6 +262,7 @@ pub fn fetch(path: &Path, mut progress: impl FnMut(TransferProgress)) -> Result<
         });
         true
     });
+    callbacks.credentials(token_credentials(token));
     let mut options = git2::FetchOptions::new();
     options
         .remote_callbacks(callbacks)
@@ -309,19 +351,7 @@ pub fn push_as(path: &Path, branch: &str, token: Option<&str>) -> Result<()> {
             rejected = status.map(str::to_owned);
             Ok(())
         });
-        let mut offered = false;
-        callbacks.credentials(move |_url, _user, allowed| match token {
-            Some(token) if !offered && allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
-                offered = true;
-                git2::Cred::userpass_plaintext("x-access-token", token)
-            }
-            Some(_) => Err(git2::Error::from_str(
-                "the remote refused the GitHub token (revoked, expired or without access to this repository); sign in again",
-            )),
-            None => Err(git2::Error::from_str(
-                "the remote asks for credentials: sign in to GitHub first",
-            )),
-        });
+        callbacks.credentials(token_credentials(token));
         let mut options = git2::PushOptions::new();
         options.remote_callbacks(callbacks);
         remote

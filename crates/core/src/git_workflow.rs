@@ -56,7 +56,19 @@ impl Studio {
     pub async fn fetch_workspace(&self, workspace_id: &str) -> Result<GitStateDto> {
         let ws = self.workspace_by_id(workspace_id).await?;
         let path = ws.path.clone();
-        let outcome = blocking(move || git::fetch(&path, |_| {})).await;
+        let token = match ws.origin_url.as_deref() {
+            Some(url) if url.starts_with("http") => self
+                .active_github_for(workspace_id)
+                .await
+                .ok()
+                .flatten()
+                .map(|a| a.token),
+            _ => None,
+        };
+        let outcome = blocking(move || {
+            git::fetch_as(&path, token.as_ref().map(|t| t.expose().as_str()), |_| {})
+        })
+        .await;
         let record = match outcome {
             Ok(()) => FetchRecord {
                 at: Some(now()),

@@ -26,12 +26,21 @@ pub fn parse_source(text: &str) -> Result<Source> {
         ));
     }
     if text.contains("://") || (text.starts_with("git@") && text.contains(':')) {
-        if text.starts_with("file://") {
+        if text.starts_with("file://") || text.starts_with("https://") {
             return Ok(Source::Url(text.to_string()));
         }
+        if let Some(rest) = text.strip_prefix("http://") {
+            let host = rest.split(['/', ':']).next().unwrap_or_default();
+            if matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]") {
+                return Ok(Source::Url(text.to_string()));
+            }
+            return Err(CoreError::InvalidInput(format!(
+                "{text}: plain http would send your GitHub token unencrypted; use the https URL"
+            )));
+        }
         return Err(CoreError::InvalidInput(format!(
-            "{text}: this build clones local (file://) remotes; https and ssh remotes need GitHub \
-             sign-in, which is not available yet. Clone it with git and register the folder instead."
+            "{text}: ssh remotes are not supported (the app signs in to GitHub with a token); use \
+             the https URL, or clone it with git and register the folder"
         )));
     }
     let path = match text.strip_prefix("~/") {
@@ -72,6 +81,7 @@ pub fn add(
     store: &Store,
     workspace_root: &Path,
     req: &AddWorkspaceDto,
+    token: Option<&str>,
     mut progress: impl FnMut(CloneProgressDto),
 ) -> Result<Workspace> {
     let source = parse_source(&req.source)?;
@@ -100,7 +110,7 @@ pub fn add(
         }
         Source::Url(url) => {
             let dest = workspace_root.join(&name);
-            git::clone(&url, &dest, |p| {
+            git::clone_as(&url, &dest, token, |p| {
                 progress(CloneProgressDto {
                     received_objects: p.received_objects,
                     total_objects: p.total_objects,
@@ -134,10 +144,22 @@ mod tests {
             parse_source(" file:///srv/crm.git ").unwrap(),
             Source::Url("file:///srv/crm.git".into())
         );
-        let https = parse_source("https://github.com/acme/crm.git")
+        assert_eq!(
+            parse_source("https://github.com/acme/crm.git").unwrap(),
+            Source::Url("https://github.com/acme/crm.git".into())
+        );
+        assert!(
+            parse_source("http://127.0.0.1:9000/git/acme/crm.git").is_ok(),
+            "loopback"
+        );
+        let plain = parse_source("http://github.example.com/acme/crm.git")
             .unwrap_err()
             .to_string();
-        assert!(https.contains("file://"), "{https}");
+        assert!(plain.contains("unencrypted"), "{plain}");
+        let ssh = parse_source("git@github.com:acme/crm.git")
+            .unwrap_err()
+            .to_string();
+        assert!(ssh.contains("https URL"), "{ssh}");
         assert!(parse_source("relative/path").is_err());
         assert!(parse_source("/definitely/not/here").is_err());
         assert!(parse_source("").is_err());

@@ -91,16 +91,23 @@ impl Studio {
         .await
     }
 
-    /// Registers a repository (a local folder in place, or a file:// URL cloned under the
-    /// workspace root with `on_progress` called as objects arrive) and returns it as listed.
+    /// Registers a repository (a local folder in place, or a file:// or https URL cloned under the
+    /// workspace root with `on_progress` called as objects arrive — a private GitHub repository
+    /// with the signed-in token) and returns it as listed.
     pub async fn add_workspace(
         &self,
         request: AddWorkspaceDto,
         on_progress: impl Fn(CloneProgressDto) + Send + 'static,
     ) -> Result<WorkspaceDto> {
+        let token = if request.source.trim().starts_with("http") {
+            self.active_github().await?.map(|a| a.token)
+        } else {
+            None
+        };
         let (store, root) = (self.store.clone(), self.paths.workspace_root.clone());
         blocking(move || {
-            let ws = crate::registration::add(&store, &root, &request, on_progress)?;
+            let token = token.as_ref().map(|t| t.expose().as_str());
+            let ws = crate::registration::add(&store, &root, &request, token, on_progress)?;
             Ok(workspace::describe(&ws))
         })
         .await

@@ -57,6 +57,8 @@ struct State {
     latency: std::time::Duration,
     /// Bare repositories served over git's smart HTTP under `/git/`.
     git_root: Option<std::path::PathBuf>,
+    /// Reading the repositories needs a token too (a private repository).
+    git_private: bool,
     /// Check runs by commit SHA.
     checks: std::collections::HashMap<String, Vec<Value>>,
     /// Live refresh tokens and the access token each was issued with.
@@ -110,14 +112,14 @@ impl FakeGitHub {
                     }
                     tokio::time::sleep(latency).await;
                     if request.path.starts_with("/git/") {
-                        let (root, tokens) = {
+                        let (root, tokens, private) = {
                             let s = state.lock().expect("fake state");
-                            (s.git_root.clone(), s.accepted_tokens.clone())
+                            (s.git_root.clone(), s.accepted_tokens.clone(), s.git_private)
                         };
                         let (status, headers, body) = match root {
                             // Reading is public (as for a public repository); pushing needs a token.
                             Some(_)
-                                if request.path.contains("git-receive-pack")
+                                if (private || request.path.contains("git-receive-pack"))
                                     && !crate::git_http::authorised(&request, &tokens) =>
                             {
                                 (
@@ -262,6 +264,11 @@ impl FakeGitHub {
     /// an accepted token, sent the way git sends it to GitHub).
     pub fn serve_git(&self, root: &std::path::Path) {
         self.state.lock().expect("fake state").git_root = Some(root.to_path_buf());
+    }
+
+    /// Makes the served repositories private: cloning and fetching need a token as well.
+    pub fn private_git(&self, private: bool) {
+        self.state.lock().expect("fake state").git_private = private;
     }
 
     /// Adds a check run (`status`, `conclusion`) to a commit.

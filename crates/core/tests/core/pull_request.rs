@@ -32,11 +32,8 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_once() {
-    let fake = FakeGitHub::start().await;
-    fake.accept_token(TOKEN);
-    fake.add_repo("acme/crm");
+/// A bare `acme/crm` with one commit on main, served by the fake over git's smart HTTP.
+fn serve_repo(fake: &FakeGitHub) -> (tempfile::TempDir, std::path::PathBuf) {
     let served = tempfile::tempdir().unwrap();
     let bare = served.path().join("acme/crm.git");
     std::fs::create_dir_all(&bare).unwrap();
@@ -48,6 +45,15 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
     git(seed.path(), &["commit", "-q", "-m", "seed"]);
     git(seed.path(), &["push", "-q", bare.to_str().unwrap(), "main"]);
     fake.serve_git(served.path());
+    (served, bare)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_once() {
+    let fake = FakeGitHub::start().await;
+    fake.accept_token(TOKEN);
+    fake.add_repo("acme/crm");
+    let (_served, bare) = serve_repo(&fake);
 
     let (dir, paths) = fresh_paths();
     let data_dir = paths.data_dir.clone();
@@ -157,17 +163,7 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_with_a_refused_token_fails_once_with_a_clear_error() {
     let fake = FakeGitHub::start().await;
-    let served = tempfile::tempdir().unwrap();
-    let bare = served.path().join("acme/crm.git");
-    std::fs::create_dir_all(&bare).unwrap();
-    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
-    let seed = tempfile::tempdir().unwrap();
-    git(seed.path(), &["init", "-q", "-b", "main"]);
-    std::fs::write(seed.path().join("README.md"), "# crm\n").unwrap();
-    git(seed.path(), &["add", "."]);
-    git(seed.path(), &["commit", "-q", "-m", "seed"]);
-    git(seed.path(), &["push", "-q", bare.to_str().unwrap(), "main"]);
-    fake.serve_git(served.path());
+    let (_served, _bare) = serve_repo(&fake);
     let work = tempfile::tempdir().unwrap();
     let clone = work.path().join("crm");
     let url = format!("{}/git/acme/crm.git", fake.base_url());
@@ -184,4 +180,39 @@ async fn a_push_with_a_refused_token_fails_once_with_a_clear_error() {
         err.to_string().contains("refused the GitHub token"),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_repository_is_registered_by_url_with_the_token() {
+    let fake = FakeGitHub::start().await;
+    fake.accept_token(TOKEN);
+    let (_served, _bare) = serve_repo(&fake);
+    fake.private_git(true);
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let request = AddWorkspaceDto {
+        source: format!("{}/git/acme/crm.git", fake.base_url()),
+        name: None,
+        kind: WorkspaceKind::Domain,
+    };
+    let refused = studio
+        .add_workspace(request.clone(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("sign in to GitHub"),
+        "{refused}"
+    );
+    studio.use_github_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
+    let ws = studio.add_workspace(request, |_| {}).await.unwrap();
+    assert_eq!(ws.name, "crm");
+    assert!(std::path::Path::new(&ws.path).join("README.md").is_file());
+    let fetched = studio.fetch_workspace(&ws.id).await.unwrap();
+    assert!(
+        fetched.fetch_problem.is_none(),
+        "{:?}",
+        fetched.fetch_problem
+    );
+    let found = vibedata_fakes::secrets::files_holding(std::path::Path::new(&ws.path), &[TOKEN]);
+    assert!(found.is_empty(), "{found:?}");
 }

@@ -117,14 +117,11 @@ async fn unusable_sources_are_refused_and_leave_nothing_behind() {
         refused.to_string().contains("not a git repository"),
         "{refused}"
     );
-    let https = studio
-        .add_workspace(
-            request("https://github.com/acme/crm.git".into(), None),
-            |_| {},
-        )
+    let ssh = studio
+        .add_workspace(request("git@github.com:acme/crm.git".into(), None), |_| {})
         .await
         .unwrap_err();
-    assert!(https.to_string().contains("file://"), "{https}");
+    assert!(ssh.to_string().contains("https URL"), "{ssh}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
