@@ -179,7 +179,7 @@ fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
         <form class="add-workspace" data-testid="add-workspace" on:submit=submit>
             <input
                 type="text"
-                placeholder="file:///path/to/repo.git or /path/to/folder"
+                placeholder="https://github.com/org/repo.git, file:///path/to/repo.git or /path/to/folder"
                 data-testid="add-source"
                 prop:value=move || source.get()
                 on:input=move |ev| source.set(event_target_value(&ev))
