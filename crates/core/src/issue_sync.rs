@@ -284,8 +284,11 @@ pub fn search(store: &Store, query: &str, limit: usize) -> Result<Vec<Hit>> {
     store.with(|c| {
         // Ranking is the whole cost; the text and title of the best few are read afterwards.
         let mut stmt = c.prepare(
+            // Only rowids are ranked (no stored text is read for the thousands of matches); the
+            // best few are then looked up by rowid.
             "SELECT f.repo, f.number, f.text, i.title FROM
-                 (SELECT rowid AS id, repo, number, text FROM gh_fts WHERE gh_fts MATCH ?1 ORDER BY rank LIMIT ?2) f
+                 (SELECT rowid AS id FROM gh_fts WHERE gh_fts MATCH ?1 ORDER BY rank LIMIT ?2) t
+             JOIN gh_fts f ON f.rowid = t.id
              JOIN gh_issues i ON i.repo = f.repo AND i.number = f.number",
         )?;
         stmt.query_map(params![fts, limit as i64], |r| {
