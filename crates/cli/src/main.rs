@@ -580,6 +580,11 @@ async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<
             print(json, &repo, |r| println!("following {r}"))?;
         }
         InboxAction::Sync => {
+            {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || inbox::follow_workspace_repos(&store))
+                    .await??;
+            }
             let active = vibedata_core::github_accounts::active_fresh(store.clone()).await?;
             let result = issue_sync::sync_all(store, active).await?;
             print(json, &result, |r| {

@@ -137,7 +137,7 @@ async fn two_hundred_sigkills_during_replay_lose_and_duplicate_nothing() {
                         .any(|l| l["name"] == labels[0].as_str())
                 );
             }
-            Write::SetState { .. } | Write::CreatePr { .. } => {}
+            Write::SetState { .. } | Write::CreatePr { .. } | Write::PushBranch { .. } => {}
         }
     }
     for (number, state) in expected_state {

@@ -53,6 +53,31 @@ pub fn follow(store: &Store, repo: &str) -> Result<String> {
     Ok(repo)
 }
 
+/// Follows the GitHub repositories the registered workspaces come from (their `origin`), so the
+/// inbox covers the workspaces' repositories without being told. Returns the ones added.
+pub fn follow_workspace_repos(store: &Store) -> Result<Vec<String>> {
+    let mut added = Vec::new();
+    for ws in crate::workspace::list(store)? {
+        let Some(repo) = ws
+            .origin_url
+            .as_deref()
+            .and_then(crate::pull_request::repo_of_remote)
+        else {
+            continue;
+        };
+        let inserted = store.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO gh_inbox_repos (repo, added_at) VALUES (?1, unixepoch())",
+                [&repo],
+            )
+        })?;
+        if inserted > 0 {
+            added.push(repo);
+        }
+    }
+    Ok(added)
+}
+
 /// Stops following a repository; its synced issues are removed from the store.
 pub fn unfollow(store: &Store, repo: &str) -> Result<()> {
     store.with(|c| {
@@ -401,6 +426,8 @@ impl crate::Studio {
     /// waits for the first).
     pub async fn inbox_sync(&self) -> Result<SyncResultDto> {
         let _one_at_a_time = self.inbox_sync.lock().await;
+        let store = self.store.clone();
+        blocking(move || follow_workspace_repos(&store)).await?;
         let active = self.active_github().await?;
         crate::issue_sync::sync_all(self.store.clone(), active).await
     }

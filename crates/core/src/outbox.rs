@@ -18,6 +18,7 @@ use std::sync::Arc;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
+use vibedata_agent::redact::Sensitive;
 use vibedata_github::rest::{Client, GhError};
 use vibedata_protocol::inbox::OutboxItemDto;
 
@@ -34,6 +35,7 @@ fn kind(write: &Write) -> &'static str {
         Write::AddLabels { .. } => "add_labels",
         Write::SetState { .. } => "set_state",
         Write::CreatePr { .. } => "create_pr",
+        Write::PushBranch { .. } => "push_branch",
     }
 }
 
@@ -57,6 +59,7 @@ pub fn summary(write: &Write) -> String {
         }
         Write::SetState { number, state } if state == "closed" => format!("Close #{number}"),
         Write::SetState { number, .. } => format!("Reopen #{number}"),
+        Write::PushBranch { branch, .. } => format!("Push {branch}"),
         Write::CreatePr {
             title, head, base, ..
         } => {
@@ -78,6 +81,7 @@ fn check(write: &Write) -> Result<()> {
         Write::SetState { state, .. } if state != "open" && state != "closed" => {
             bad("an issue's state is open or closed")
         }
+        Write::PushBranch { branch, .. } if branch.is_empty() => bad("no branch to push"),
         Write::CreatePr { head, base, .. } if head.is_empty() || base.is_empty() => {
             bad("a pull request needs a head and a base branch")
         }
@@ -313,7 +317,9 @@ async fn find_delivered(
                 row.repo
             )
         }
-        Write::AddLabels { .. } | Write::SetState { .. } => return Ok(None),
+        Write::AddLabels { .. } | Write::SetState { .. } | Write::PushBranch { .. } => {
+            return Ok(None);
+        }
     };
     let (items, _) = client.get_all(&path).await?;
     Ok(items
@@ -361,6 +367,9 @@ async fn send(client: &Client, row: &Row) -> std::result::Result<Value, GhError>
                 )
                 .await
         }
+        Write::PushBranch { .. } => Err(GhError::Protocol(
+            "a push is not a REST call (replayed by `push`)".into(),
+        )),
         Write::CreatePr { title, body, head, base } => {
             client
                 .send(
@@ -369,6 +378,36 @@ async fn send(client: &Client, row: &Row) -> std::result::Result<Value, GhError>
                     &json!({"title": title, "body": with_marker(body, &row.key), "head": head, "base": base}),
                 )
                 .await
+        }
+    }
+}
+
+/// Pushes a workspace's branch with the token. A refusal by the remote (not a fast-forward, no
+/// access) is GitHub refusing; anything else (offline, say) may pass later.
+async fn push(
+    store: Arc<Store>,
+    token: Sensitive<String>,
+    workspace_id: &str,
+    branch: &str,
+) -> std::result::Result<Value, GhError> {
+    let (id, branch2) = (workspace_id.to_string(), branch.to_string());
+    let outcome = blocking(move || {
+        let ws = crate::workspace::find_by_id(&store, &id)?.ok_or_else(|| {
+            CoreError::NotFound(format!("the workspace {id} is no longer registered"))
+        })?;
+        crate::git::push_as(&ws.path, &branch2, Some(token.expose()))
+    })
+    .await;
+    match outcome {
+        Ok(()) => Ok(json!({ "pushed": branch })),
+        Err(CoreError::NotFound(m)) => Err(GhError::NotFound(m)),
+        Err(e) => {
+            let message = e.to_string();
+            if message.contains("refused") || message.contains("rejected") {
+                Err(GhError::Validation(message))
+            } else {
+                Err(GhError::Network(message))
+            }
         }
     }
 }
@@ -400,7 +439,12 @@ fn finish(
 }
 
 /// Replays the queue in order as `login`, until it is empty or GitHub cannot be reached.
-pub async fn replay(store: Arc<Store>, client: &Client, login: &str) -> Result<ReplayReport> {
+pub async fn replay(
+    store: Arc<Store>,
+    client: &Client,
+    login: &str,
+    token: &Sensitive<String>,
+) -> Result<ReplayReport> {
     let mut report = ReplayReport::default();
     loop {
         let row = {
@@ -452,7 +496,14 @@ pub async fn replay(store: Arc<Store>, client: &Client, login: &str) -> Result<R
             })
             .await?;
         }
-        match send(client, &row).await {
+        let outcome = match &row.write {
+            Write::PushBranch {
+                workspace_id,
+                branch,
+            } => push(store.clone(), token.clone(), workspace_id, branch).await,
+            _ => send(client, &row).await,
+        };
+        match outcome {
             Ok(made) => {
                 let store2 = store.clone();
                 blocking(move || finish(&store2, row.seq, "done", None, Some(&made))).await?;
@@ -509,7 +560,7 @@ pub async fn replay_as(
             });
         }
     };
-    replay(store, &client, &login).await
+    replay(store, &client, &login, &active.token).await
 }
 
 #[cfg(test)]

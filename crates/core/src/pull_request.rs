@@ -1,7 +1,7 @@
-//! A pull request from an intent's branch: the branch is pushed with the person's GitHub token,
-//! then the pull request — its body built from `intent.md`, `plan.md` and the validation report —
-//! is created through the outbox (so it is created exactly once, also when the network drops
-//! mid-way). When GitHub has it, the intent moves to PullRequest; its link and the head commit's
+//! A pull request from an intent's branch: the push of the branch (with the person's GitHub token)
+//! and then the pull request — its body built from `intent.md`, `plan.md` and the validation
+//! report — go through the outbox in that order, so offline they wait, and the pull request is
+//! created exactly once, also when the network drops mid-way. When GitHub has it, the intent moves to PullRequest; its link and the head commit's
 //! check runs are shown.
 
 use std::path::Path;
@@ -121,9 +121,8 @@ impl crate::Studio {
                 "sign in to GitHub to push the branch and open the pull request".into(),
             )
         })?;
-        let (path, branch, token) = (ws.path.clone(), intent.branch.clone(), active.token.clone());
+        let (path, branch) = (ws.path.clone(), intent.branch.clone());
         let (base, head_sha) = blocking(move || {
-            git::push_as(&path, &branch, Some(token.expose()))?;
             let base = git::default_branch(&path)?;
             let head = git2::Repository::open(&path)
                 .and_then(|r| r.revparse_single(&branch).map(|o| o.id().to_string()))
@@ -131,7 +130,11 @@ impl crate::Studio {
             Ok((base, head))
         })
         .await?;
-        tracing::info!(intent_id, %repo, "intent branch pushed");
+        // Both go through the outbox, in order: offline, they wait and go out together later.
+        let push = OutboxWriteDto::PushBranch {
+            workspace_id: ws.id.clone(),
+            branch: intent.branch.clone(),
+        };
         let write = OutboxWriteDto::CreatePr {
             title: intent.title.clone(),
             body: body(&intents::folder(&ws.path, intent_id), &intent.title),
@@ -140,6 +143,7 @@ impl crate::Studio {
         };
         let (store, id, repo2) = (self.store.clone(), intent_id.to_owned(), repo.clone());
         blocking(move || {
+            outbox::enqueue(&store, &repo2, &push)?;
             let item = outbox::enqueue(&store, &repo2, &write)?;
             store.with(|c| {
                 c.execute(

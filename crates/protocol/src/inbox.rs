@@ -136,6 +136,11 @@ pub enum OutboxWriteDto {
         head: String,
         base: String,
     },
+    /// Push a workspace's branch to its origin (naturally idempotent).
+    PushBranch {
+        workspace_id: String,
+        branch: String,
+    },
 }
 
 /// A check run on a pull request's head commit.

@@ -225,7 +225,7 @@ fn IssueList(inbox: InboxDto, selected: RwSignal<Option<(String, u64)>>) -> impl
     if inbox.repos.is_empty() {
         return view! {
             <p class="empty" data-testid="inbox-empty">
-                "Follow a repository above (owner/name) to bring its issues here."
+                "Follow a repository above (owner/name) to bring its issues here; the GitHub repositories your domains come from are followed on their own at the next sync."
             </p>
         }
         .into_any();

@@ -113,16 +113,33 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
         "{unsigned}"
     );
 
-    // GitHub makes the pull request, then the connection drops before the answer arrives.
+    // Offline: the push and the pull request wait in the outbox, in that order.
     studio.use_github_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
-    fake.fault(&[Fault::ResetAfterApply]);
+    fake.set_offline(true);
     let pr = studio.open_pull_request(&intent.id).await.unwrap();
     assert_eq!(pr.state, "queued", "{pr:?}");
+    let waiting: Vec<String> = studio
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.kind)
+        .collect();
+    assert_eq!(waiting, ["push_branch", "create_pr"]);
     let head = git(&clone, &["rev-parse", &intent.branch]);
+
+    // Back online, GitHub makes the pull request, then the connection drops before the answer.
+    fake.set_offline(false);
+    fake.fault(&[Fault::ResetAfterApply]);
+    studio.inbox_sync().await.unwrap();
     assert_eq!(
         git(&bare, &["rev-parse", &intent.branch]),
         head,
         "the branch reached GitHub"
+    );
+    assert_eq!(
+        studio.pull_request(&intent.id).await.unwrap().state,
+        "queued"
     );
 
     // The next delivery finds it made and does not make another.
@@ -207,6 +224,14 @@ async fn a_private_repository_is_registered_by_url_with_the_token() {
     let ws = studio.add_workspace(request, |_| {}).await.unwrap();
     assert_eq!(ws.name, "crm");
     assert!(std::path::Path::new(&ws.path).join("README.md").is_file());
+    // Its issues come to the inbox without following it by hand.
+    fake.add_issues("acme/crm", 2);
+    let synced = studio.inbox_sync().await.unwrap();
+    assert!(synced.errors.is_empty(), "{:?}", synced.errors);
+    let inbox = studio.inbox(Default::default()).await.unwrap();
+    assert_eq!(inbox.repos.len(), 1);
+    assert_eq!(inbox.repos[0].repo, "acme/crm");
+    assert_eq!(inbox.total, 2);
     let fetched = studio.fetch_workspace(&ws.id).await.unwrap();
     assert!(
         fetched.fetch_problem.is_none(),
