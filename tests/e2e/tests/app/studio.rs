@@ -121,6 +121,14 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         .await
         .unwrap();
     app.screenshot("studio-validated").await.unwrap();
+    // Ready: a pull request is offered; the demo's origin is a local folder, and the app says
+    // why that cannot have one instead of trying.
+    app.click_css(&format!("{row} [data-testid='intent-open-pr']"))
+        .await
+        .unwrap();
+    app.wait_for_text("intent-pr-error", "not a GitHub repository", WAIT)
+        .await
+        .unwrap();
     app.close().await.unwrap();
 }
 
