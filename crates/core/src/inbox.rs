@@ -88,6 +88,7 @@ pub fn unfollow(store: &Store, repo: &str) -> Result<()> {
             "DELETE FROM gh_comments WHERE repo = ?1",
             "DELETE FROM gh_sync WHERE repo = ?1",
             "DELETE FROM gh_fts WHERE repo = ?1",
+            "DELETE FROM gh_fts_rows WHERE repo = ?1",
         ] {
             tx.execute(sql, [repo])?;
         }

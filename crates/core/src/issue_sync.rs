@@ -24,6 +24,9 @@ pub struct SyncReport {
     pub unchanged: bool,
 }
 
+/// How many of a query's most recent matches are ranked (see [`search`]).
+const RANK_WINDOW: i64 = 2_000;
+
 /// One search hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hit {
@@ -40,16 +43,23 @@ fn since_param(since: Option<String>) -> String {
 /// Replaces the searchable text of one issue or comment.
 fn index_text(
     c: &Connection,
-    rowid: i64,
     repo: &str,
     number: i64,
     key: &str,
     text: &str,
 ) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM gh_fts WHERE rowid = ?1", [rowid])?;
     c.execute(
-        "INSERT INTO gh_fts (rowid, repo, number, key, text) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![rowid, repo, number, key, text],
+        "DELETE FROM gh_fts WHERE rowid = (SELECT rowid_in_fts FROM gh_fts_rows WHERE repo = ?1 AND number = ?2 AND key = ?3)",
+        params![repo, number, key],
+    )?;
+    c.execute(
+        "INSERT INTO gh_fts (repo, number, key, text) VALUES (?1, ?2, ?3, ?4)",
+        params![repo, number, key, text],
+    )?;
+    c.execute(
+        "INSERT INTO gh_fts_rows (repo, number, key, rowid_in_fts) VALUES (?1, ?2, ?3, last_insert_rowid())
+         ON CONFLICT (repo, number, key) DO UPDATE SET rowid_in_fts = excluded.rowid_in_fts",
+        params![repo, number, key],
     )?;
     Ok(())
 }
@@ -69,13 +79,12 @@ fn store_issue(c: &Connection, repo: &str, issue: &Value) -> rusqlite::Result<()
             .collect();
         serde_json::to_string(&list).unwrap_or_default()
     };
-    let rowid: i64 = c.query_row(
+    c.execute(
         "INSERT INTO gh_issues (repo, number, id, title, body, state, author, labels, assignees, is_pr, comments, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT (repo, number) DO UPDATE SET title = excluded.title, body = excluded.body, state = excluded.state,
              labels = excluded.labels, assignees = excluded.assignees, is_pr = excluded.is_pr,
-             comments = excluded.comments, updated_at = excluded.updated_at
-         RETURNING rowid",
+             comments = excluded.comments, updated_at = excluded.updated_at",
         params![
             repo,
             number,
@@ -91,7 +100,6 @@ fn store_issue(c: &Connection, repo: &str, issue: &Value) -> rusqlite::Result<()
             issue["created_at"].as_str().unwrap_or_default(),
             issue["updated_at"].as_str().unwrap_or_default(),
         ],
-        |r| r.get(0),
     )?;
     c.execute(
         "DELETE FROM gh_issue_tags WHERE repo = ?1 AND number = ?2",
@@ -113,7 +121,7 @@ fn store_issue(c: &Connection, repo: &str, issue: &Value) -> rusqlite::Result<()
             )?;
         }
     }
-    index_text(c, rowid, repo, number, "issue", &format!("{title}\n{body}"))
+    index_text(c, repo, number, "issue", &format!("{title}\n{body}"))
 }
 
 fn store_comment(c: &Connection, repo: &str, comment: &Value) -> rusqlite::Result<()> {
@@ -124,16 +132,13 @@ fn store_comment(c: &Connection, repo: &str, comment: &Value) -> rusqlite::Resul
         .and_then(|n| n.parse().ok())
         .unwrap_or_default();
     let body = comment["body"].as_str().unwrap_or_default();
-    let rowid: i64 = c.query_row(
+    c.execute(
         "INSERT INTO gh_comments (repo, id, issue_number, author, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (repo, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
-         RETURNING rowid",
+         ON CONFLICT (repo, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
         params![repo, id, number, comment["user"]["login"].as_str().unwrap_or_default(), body,
             comment["created_at"].as_str().unwrap_or_default(), comment["updated_at"].as_str().unwrap_or_default()],
-        |r| r.get(0),
     )?;
-    // Comments take negative FTS rowids, issues positive: one text per row, replaced by rowid.
-    index_text(c, -rowid, repo, number, &format!("comment:{id}"), body)
+    index_text(c, repo, number, &format!("comment:{id}"), body)
 }
 
 /// Stores issues (`issues` true) or comments as GitHub's REST API gives them, with their
@@ -271,7 +276,9 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
     Ok(report)
 }
 
-/// Issues whose title, body or comments match `query` (FTS5 syntax; plain words work), best first.
+/// Issues whose title, body or comments hold every word of `query`, best first (bm25), with a
+/// snippet. A query matching more than [`RANK_WINDOW`] texts is ranked among the most recently
+/// updated of them.
 pub fn search(store: &Store, query: &str, limit: usize) -> Result<Vec<Hit>> {
     let Some(fts) = crate::inbox::fts_query(query) else {
         return Ok(Vec::new());
@@ -282,16 +289,26 @@ pub fn search(store: &Store, query: &str, limit: usize) -> Result<Vec<Hit>> {
         .filter(|w| !w.is_empty())
         .collect();
     store.with(|c| {
-        // Ranking is the whole cost; the text and title of the best few are read afterwards.
+        // Ranking is the cost, so it is bounded: a word in half the corpus is ranked among its
+        // RANK_WINDOW most recently updated matches (rowid order is update order), found by
+        // walking the index backwards; rarer words are ranked among all their matches.
+        let floor: i64 = c
+            .query_row(
+                "SELECT rowid FROM gh_fts WHERE gh_fts MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+                params![fts, RANK_WINDOW - 1],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(i64::MIN);
+        // Only rowids are ranked (no stored text is read for the matches); the best few are then
+        // looked up by rowid.
         let mut stmt = c.prepare(
-            // Only rowids are ranked (no stored text is read for the thousands of matches); the
-            // best few are then looked up by rowid.
             "SELECT f.repo, f.number, f.text, i.title FROM
-                 (SELECT rowid AS id FROM gh_fts WHERE gh_fts MATCH ?1 ORDER BY rank LIMIT ?2) t
+                 (SELECT rowid AS id FROM gh_fts WHERE gh_fts MATCH ?1 AND rowid >= ?3 ORDER BY rank LIMIT ?2) t
              JOIN gh_fts f ON f.rowid = t.id
              JOIN gh_issues i ON i.repo = f.repo AND i.number = f.number",
         )?;
-        stmt.query_map(params![fts, limit as i64], |r| {
+        stmt.query_map(params![fts, limit as i64, floor], |r| {
             Ok(Hit {
                 repo: r.get(0)?,
                 number: r.get(1)?,

@@ -20,11 +20,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0005_intents.sql")),
         M::up(include_str!("store/0006_github.sql")),
         M::up(include_str!("store/0007_issues.sql")),
+        M::up(include_str!("store/0008_fts_rows.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 #[derive(Debug)]
 pub struct Store {
@@ -155,6 +156,33 @@ mod tests {
         migrations().to_latest(&mut conn).unwrap();
         conn.query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap()
+    }
+
+    #[test]
+    fn a_version_7_search_index_gets_its_row_map_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("studio.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, 7).unwrap();
+            conn.execute_batch(
+                "INSERT INTO gh_fts (rowid, repo, number, key, text) VALUES
+                     (3, 'a/b', 1, 'issue', 'disk full'), (-4, 'a/b', 1, 'comment:9', 'restarted');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let rows: Vec<(i64, String, i64)> = store
+            .with(|c| {
+                c.prepare("SELECT number, key, rowid_in_fts FROM gh_fts_rows ORDER BY key")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![(1, "comment:9".into(), -4), (1, "issue".into(), 3)]
+        );
     }
 
     #[test]

@@ -85,6 +85,11 @@ async fn ten_thousand_issues_sync_then_an_unchanged_sync_is_all_304() {
         issue_sync::search(&store, "freshness", 5).unwrap()[0].number,
         42
     );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM gh_fts"),
+        40_000,
+        "a text indexed again replaces its old row"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,11 @@
+-- Which full-text row holds each issue text and comment. A text indexed again gets a new rowid,
+-- so rowid order in gh_fts is the order texts were last updated in (search ranks recent ones).
+CREATE TABLE gh_fts_rows (
+    repo  TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    key   TEXT NOT NULL,
+    rowid_in_fts INTEGER NOT NULL,
+    PRIMARY KEY (repo, number, key)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO gh_fts_rows (repo, number, key, rowid_in_fts) SELECT repo, number, key, rowid FROM gh_fts;
