@@ -592,6 +592,9 @@ async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<
                     "{} repositories: {} issues and {} comments stored, {} outbox writes delivered",
                     r.repos, r.issues, r.comments, r.delivered
                 );
+                for n in &r.notices {
+                    println!("note: {n}");
+                }
                 for e in &r.errors {
                     eprintln!("error: {e}");
                 }

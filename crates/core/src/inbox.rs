@@ -100,7 +100,7 @@ pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
     store.with(|c| {
         let mut stmt = c.prepare(
             "SELECT f.repo, (SELECT count(*) FROM gh_issues i WHERE i.repo = f.repo AND i.is_pr = 0),
-                    s.synced_at, s.last_error
+                    s.synced_at, s.last_error, s.renamed_to
              FROM gh_inbox_repos f LEFT JOIN gh_sync s ON s.repo = f.repo ORDER BY f.repo",
         )?;
         stmt.query_map([], |r| {
@@ -109,6 +109,7 @@ pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
                 issues: r.get::<_, i64>(1)? as u64,
                 synced_at: r.get(2)?,
                 last_error: r.get(3)?,
+                renamed_to: r.get(4)?,
             })
         })?
         .collect()

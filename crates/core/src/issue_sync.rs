@@ -16,12 +16,14 @@ use crate::store::Store;
 use crate::{CoreError, Result};
 
 /// What one sync did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SyncReport {
     pub issues: usize,
     pub comments: usize,
     /// Every page was answered 304 (nothing changed, no rate limit spent).
     pub unchanged: bool,
+    /// GitHub redirected the sync: the repository's name there now ("owner/name").
+    pub renamed_to: Option<String>,
 }
 
 /// How many of a query's most recent matches are ranked (see [`search`]).
@@ -183,7 +185,9 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
         issues: 0,
         comments: 0,
         unchanged: true,
+        renamed_to: None,
     };
+    let mut moved_to = None;
     for (kind, column) in [
         ("issues", "issues_since"),
         ("issues/comments", "comments_since"),
@@ -213,6 +217,7 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
                     }
                 };
                 next = page.next.clone();
+                moved_to = moved_to.or(page.moved_to);
                 if page.not_modified {
                     continue;
                 }
@@ -263,17 +268,34 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
             }
         }
     }
-    let repo = repo.to_string();
+    if let Some(url) = moved_to {
+        report.renamed_to = renamed_to(client, &url, repo).await;
+    }
+    let (repo, renamed) = (repo.to_string(), report.renamed_to.clone());
     blocking(move || {
         store.with(|c| {
             c.execute(
-                "INSERT INTO gh_sync (repo, synced_at) VALUES (?1, unixepoch()) ON CONFLICT (repo) DO UPDATE SET synced_at = unixepoch(), last_error = NULL",
-                [repo],
+                "INSERT INTO gh_sync (repo, synced_at, renamed_to) VALUES (?1, unixepoch(), ?2)
+                 ON CONFLICT (repo) DO UPDATE SET synced_at = unixepoch(), last_error = NULL, renamed_to = excluded.renamed_to",
+                params![repo, renamed],
             )
         })
     })
     .await?;
     Ok(report)
+}
+
+/// The current name of a repository GitHub redirected to `url` (`…/repositories/{id}/…`), when
+/// it is not `repo` any more. The sync itself succeeded through the redirect, so a failed lookup
+/// only leaves the name unknown.
+async fn renamed_to(client: &Client, url: &str, repo: &str) -> Option<String> {
+    let start = url.find("/repositories/")? + "/repositories/".len();
+    let id_len = url[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(url.len() - start);
+    let page = client.get(&url[..start + id_len]).await.ok()?;
+    let name = page.body["full_name"].as_str()?;
+    (!name.eq_ignore_ascii_case(repo)).then(|| name.to_string())
 }
 
 /// Issues whose title, body or comments hold every word of `query`, best first (bm25), with a
@@ -429,6 +451,7 @@ pub async fn sync_all(
         issues: 0,
         comments: 0,
         errors: Vec::new(),
+        notices: Vec::new(),
         delivered: 0,
     };
     let Some(active) = active else {
@@ -455,6 +478,12 @@ pub async fn sync_all(
             Ok(report) => {
                 result.issues += report.issues as u64;
                 result.comments += report.comments as u64;
+                if let Some(new) = report.renamed_to {
+                    result.notices.push(format!(
+                        "{} is now {new} on GitHub (renamed or transferred); it was synced through GitHub's redirect — follow {new} to use the new name.",
+                        repo.repo
+                    ));
+                }
             }
             Err(e) => result.errors.push(e.to_string()),
         }

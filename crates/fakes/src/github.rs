@@ -66,6 +66,10 @@ struct State {
     refreshes: u64,
     /// `expires_in` of issued user tokens (GitHub App user tokens: 8 hours).
     token_lifetime: u64,
+    /// Repository names by id (id = index + 1), the current name after a rename.
+    repo_ids: Vec<String>,
+    /// Old name → new name: requests to the old name are redirected, as GitHub does.
+    renamed: std::collections::HashMap<String, String>,
 }
 
 /// A fault injected into a write (`POST`/`PATCH` under `/repos/`).
@@ -236,6 +240,30 @@ impl FakeGitHub {
                 });
             }
         }
+    }
+
+    /// Renames a repository: its issues, comments and pull requests move to `new`, and requests
+    /// to `old` are answered like GitHub's — `301` (`307` for writes) to `/repositories/{id}/…`.
+    pub fn rename_repo(&self, old: &str, new: &str) {
+        let mut s = self.state.lock().expect("fake state");
+        let id = s.repo_id(old);
+        s.repo_ids[id - 1] = new.to_string();
+        let (from, to) = (format!("/{old}/"), format!("/{new}/"));
+        let moved = |v: Option<Vec<Value>>| -> Vec<Value> {
+            v.unwrap_or_default()
+                .into_iter()
+                .map(|item| {
+                    serde_json::from_str(&item.to_string().replace(&from, &to)).unwrap_or(item)
+                })
+                .collect()
+        };
+        let issues = moved(s.issues.remove(old));
+        let comments = moved(s.comments.remove(old));
+        let pulls = moved(s.pulls.remove(old));
+        s.issues.insert(new.to_string(), issues);
+        s.comments.insert(new.to_string(), comments);
+        s.pulls.insert(new.to_string(), pulls);
+        s.renamed.insert(old.to_string(), new.to_string());
     }
 
     /// Changes an issue's title (its `updated_at` moves on).
@@ -620,6 +648,17 @@ impl State {
         (*x % 1000 < permille).then_some(Fault::ResetAfterApply)
     }
 
+    /// The repository's id, given on first use.
+    fn repo_id(&mut self, repo: &str) -> usize {
+        match self.repo_ids.iter().position(|r| r == repo) {
+            Some(i) => i + 1,
+            None => {
+                self.repo_ids.push(repo.to_string());
+                self.repo_ids.len()
+            }
+        }
+    }
+
     /// Issues and pull requests share one number sequence per repository.
     fn next_number(&mut self, repo: &str) -> u64 {
         let issues = self.issues.get(repo).map_or(0, Vec::len);
@@ -659,7 +698,9 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
         .path
         .split_once('?')
         .unwrap_or((request.path.as_str(), ""));
-    let tail = path.strip_prefix("/repos/")?;
+    if !path.starts_with("/repos/") && !path.starts_with("/repositories/") {
+        return None;
+    }
     let mut s = state.lock().expect("fake state");
     if let Some((status, delay)) = s.limits.pop_front() {
         let now = std::time::SystemTime::now()
@@ -687,11 +728,58 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
             json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
         ));
     }
+    // `/repositories/{id}/…` is the same as `/repos/{owner}/{name}/…` under its current name.
+    let tail = match path.strip_prefix("/repositories/") {
+        Some(t) => {
+            let (id, rest) = t.split_once('/').unwrap_or((t, ""));
+            let Some(name) = id
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| s.repo_ids.get(i.wrapping_sub(1)))
+                .cloned()
+            else {
+                return Some(not_found());
+            };
+            if rest.is_empty() {
+                let (owner, short) = name.split_once('/').unwrap_or(("", &name));
+                return Some(Reply::Json(
+                    200,
+                    Vec::new(),
+                    json!({"id": id.parse::<u64>().unwrap_or(0), "full_name": name, "name": short, "owner": {"login": owner}}),
+                ));
+            }
+            format!("{name}/{rest}")
+        }
+        None => path.strip_prefix("/repos/").unwrap_or_default().to_string(),
+    };
     let parts: Vec<&str> = tail.split('/').collect();
     if parts.len() < 3 {
         return Some(not_found());
     }
     let repo = format!("{}/{}", parts[0], parts[1]);
+    if let Some(new) = s.renamed.get(&repo).cloned() {
+        let id = s.repo_id(&new);
+        let rest = parts[2..].join("/");
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        let location = format!(
+            "http://{}/repositories/{id}/{rest}{q}",
+            request.header("host").unwrap_or("127.0.0.1")
+        );
+        let (status, message) = if request.method == "GET" {
+            (301, "Moved Permanently")
+        } else {
+            (307, "Temporary Redirect")
+        };
+        return Some(Reply::Json(
+            status,
+            vec![("location".to_string(), location.clone())],
+            json!({"message": message, "url": location, "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"}),
+        ));
+    }
     if !s.issues.contains_key(&repo) {
         return Some(not_found());
     }

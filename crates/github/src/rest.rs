@@ -1,7 +1,8 @@
 //! The REST client: GitHub's standard headers, conditional requests with a per-token ETag cache
 //! (a 304 costs no rate limit and returns the cached body), `link`-header pagination, rate-limit
 //! handling (`retry-after`; `x-ratelimit-remaining: 0` waits for `x-ratelimit-reset`; waits longer
-//! than the client allows come back as an error saying when) and typed errors.
+//! than the client allows come back as an error saying when), typed errors, and GitHub's
+//! redirects for renamed repositories followed (a [`Page`] says where it was moved to).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,9 @@ pub struct Page {
     pub next: Option<String>,
     /// The answer was a 304: `body` comes from the cache.
     pub not_modified: bool,
+    /// Where GitHub redirected the request to (a renamed or transferred repository is answered
+    /// with a redirect to `/repositories/{id}/…`, which is followed).
+    pub moved_to: Option<String>,
 }
 
 /// A cached answer: its ETag, body and next link.
@@ -151,6 +155,9 @@ impl Client {
                 .await
                 .map_err(|e| GhError::Network(e.without_url().to_string()))?;
             let status = response.status().as_u16();
+            let moved_to = reqwest::Url::parse(&url)
+                .is_ok_and(|asked| asked.path() != response.url().path())
+                .then(|| response.url().to_string());
             let header = |name: &str| {
                 response
                     .headers()
@@ -172,6 +179,7 @@ impl Client {
                     body,
                     next,
                     not_modified: true,
+                    moved_to,
                 });
             }
             if status == 403 || status == 429 {
@@ -209,6 +217,7 @@ impl Client {
                 body,
                 next,
                 not_modified: false,
+                moved_to,
             });
         }
     }

@@ -46,6 +46,8 @@ pub struct InboxRepoDto {
     /// Unix seconds of the last complete sync.
     pub synced_at: Option<i64>,
     pub last_error: Option<String>,
+    /// GitHub redirects this repository to a new name ("owner/name"): renamed or transferred.
+    pub renamed_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +105,8 @@ pub struct SyncResultDto {
     pub issues: u64,
     pub comments: u64,
     pub errors: Vec<String>,
+    /// Things the person should know that are not failures (a repository renamed on GitHub).
+    pub notices: Vec<String>,
     /// Writes delivered from the outbox in the same pass.
     pub delivered: u64,
 }

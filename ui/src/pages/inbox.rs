@@ -70,8 +70,8 @@ fn SyncBar(tick: RwSignal<u64>) -> impl IntoView {
                     "Synced {} repositories: {} issues and {} comments updated, {} outbox writes delivered.",
                     r.repos, r.issues, r.comments, r.delivered
                 );
-                for e in r.errors {
-                    text.push_str(&format!(" {e}"));
+                for n in r.notices.iter().chain(&r.errors) {
+                    text.push_str(&format!(" {n}"));
                 }
                 text
             });
@@ -159,12 +159,20 @@ fn Filters(
                 inbox
                     .repos
                     .iter()
-                    .map(|r| match &r.last_error {
-                        Some(e) => {
-                            format!("{}: {} issues (last sync failed: {e})", r.repo, r.issues)
+                    .map(|r| {
+                        let line = match &r.last_error {
+                            Some(e) => {
+                                format!("{}: {} issues (last sync failed: {e})", r.repo, r.issues)
+                            }
+                            None if r.synced_at.is_none() => format!("{}: not synced yet", r.repo),
+                            None => format!("{}: {} issues", r.repo, r.issues),
+                        };
+                        match &r.renamed_to {
+                            Some(new) => format!(
+                                "{line} — now {new} on GitHub (synced through its redirect)"
+                            ),
+                            None => line,
                         }
-                        None if r.synced_at.is_none() => format!("{}: not synced yet", r.repo),
-                        None => format!("{}: {} issues", r.repo, r.issues),
                     })
                     .collect::<Vec<_>>()
                     .join(" · ")

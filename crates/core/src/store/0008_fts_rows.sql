@@ -1,3 +1,4 @@
+-- Search rows in update order; renamed repositories.
 -- Which full-text row holds each issue text and comment. A text indexed again gets a new rowid,
 -- so rowid order in gh_fts is the order texts were last updated in (search ranks recent ones).
 CREATE TABLE gh_fts_rows (
@@ -9,3 +10,6 @@ CREATE TABLE gh_fts_rows (
 ) STRICT, WITHOUT ROWID;
 
 INSERT INTO gh_fts_rows (repo, number, key, rowid_in_fts) SELECT repo, number, key, rowid FROM gh_fts;
+
+-- The repository's new name when GitHub redirected its sync (renamed or transferred).
+ALTER TABLE gh_sync ADD COLUMN renamed_to TEXT;

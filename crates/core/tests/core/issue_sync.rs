@@ -175,3 +175,62 @@ async fn a_huge_body_and_hidden_instructions_are_stored_verbatim_as_inert_text()
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renamed_repository_syncs_through_the_redirect_says_its_new_name_and_takes_writes_once() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/old-name", 5);
+    fake.add_comments("acme/old-name", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let c = client(&fake);
+    vibedata_core::inbox::follow(&store, "acme/old-name").unwrap();
+    let first = issue_sync::sync(store.clone(), &c, "acme/old-name")
+        .await
+        .unwrap();
+    assert_eq!((first.issues, first.renamed_to), (5, None));
+
+    fake.rename_repo("acme/old-name", "acme/new-name");
+    fake.edit_title("acme/new-name", 2, "Issue 2: seen after the rename");
+    let before = fake.requests().len();
+    let second = issue_sync::sync(store.clone(), &c, "acme/old-name")
+        .await
+        .unwrap();
+    assert_eq!(second.renamed_to.as_deref(), Some("acme/new-name"));
+    assert!(
+        fake.requests()[before..]
+            .iter()
+            .any(|r| r.path.starts_with("/repositories/")),
+        "the redirect was followed, with the token"
+    );
+    let detail = vibedata_core::inbox::detail(&store, "acme/old-name", 2).unwrap();
+    assert_eq!(detail.issue.title, "Issue 2: seen after the rename");
+    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    assert_eq!(repos[0].renamed_to.as_deref(), Some("acme/new-name"));
+
+    // A comment queued against the old name is delivered once (GitHub answers writes with 307).
+    vibedata_core::outbox::enqueue(
+        &store,
+        "acme/old-name",
+        &vibedata_core::outbox::Write::Comment {
+            number: 3,
+            body: "Acknowledged after the move".into(),
+        },
+    )
+    .unwrap();
+    let token = Sensitive::new("ghp_sync_test_token".to_string());
+    let report = vibedata_core::outbox::replay(store.clone(), &c, "octo-analyst", &token)
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 1, "{report:?}");
+    let delivered = fake
+        .comments_of("acme/new-name")
+        .into_iter()
+        .filter(|c| {
+            c["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("Acknowledged after the move"))
+        })
+        .count();
+    assert_eq!(delivered, 1);
+}
