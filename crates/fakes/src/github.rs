@@ -1,5 +1,8 @@
-//! A fake GitHub: its REST issue list (pagination with `link`, ETags and 304s, rate-limit
-//! answers on demand, `GET /user`) and its OAuth device flow: `POST /login/device/code` and
+//! A fake GitHub: its REST API for issues, comments, labels, pull requests and check runs
+//! (pagination with `link`, ETags and 304s, rate-limit answers on demand, `GET /user`, renamed
+//! repositories redirected to `/repositories/{id}`; faults: 500, reset or malformed answer after a
+//! write is applied, malformed reads, latency past the client's time limit), git's smart HTTP for
+//! pushes, and its OAuth device flow: `POST /login/device/code` and
 //! `POST /login/oauth/access_token`, answering polls from a script in GitHub's real shape —
 //! **HTTP 200 with an `error` field** while pending (`authorization_pending`, `slow_down` with a
 //! new `interval`, `expired_token`, `access_denied`), then the tokens.
@@ -70,6 +73,8 @@ struct State {
     repo_ids: Vec<String>,
     /// Old name → new name: requests to the old name are redirected, as GitHub does.
     renamed: std::collections::HashMap<String, String>,
+    /// The next this many reads under `/repos/` are answered with malformed JSON.
+    malformed_reads: usize,
 }
 
 /// A fault injected into a write (`POST`/`PATCH` under `/repos/`).
@@ -80,6 +85,8 @@ pub enum Fault {
     /// The write is applied, then the connection is dropped without an answer: the client cannot
     /// know whether it happened (the case exactly-once delivery must survive).
     ResetAfterApply,
+    /// The write is applied, then answered `200` with a body cut off mid-JSON.
+    MalformedAfterApply,
 }
 
 pub struct FakeGitHub {
@@ -167,6 +174,15 @@ impl FakeGitHub {
                         }
                         Reply::Empty(status, headers) => {
                             crate::http::respond_empty(&mut socket, status, &headers).await
+                        }
+                        Reply::Malformed => {
+                            crate::http::respond_bytes(
+                                &mut socket,
+                                200,
+                                &[("content-type".to_string(), "application/json".to_string())],
+                                br#"[{"id": 1, "number": 1, "title": "cut of"#,
+                            )
+                            .await
                         }
                         Reply::Reset => Ok(()),
                     };
@@ -271,6 +287,11 @@ impl FakeGitHub {
         let mut s = self.state.lock().expect("fake state");
         let now = s.tick_now();
         s.touch(repo, number, &now, |i| i["title"] = json!(title));
+    }
+
+    /// Answers the next `count` reads under `/repos/` with a body cut off mid-JSON.
+    pub fn malformed_reads(&self, count: usize) {
+        self.state.lock().expect("fake state").malformed_reads = count;
     }
 
     /// Queues faults for the next writes.
@@ -483,6 +504,8 @@ fn answer(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, serde_json::Va
 pub(crate) enum Reply {
     Json(u16, Vec<(String, String)>, Value),
     Empty(u16, Vec<(String, String)>),
+    /// A body that is not valid JSON, sent as `application/json`.
+    Malformed,
     Reset,
 }
 
@@ -784,6 +807,10 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
         return Some(not_found());
     }
     let write = request.method != "GET";
+    if !write && s.malformed_reads > 0 {
+        s.malformed_reads -= 1;
+        return Some(Reply::Malformed);
+    }
     let fault = if write { s.next_fault() } else { None };
     if let Some(Fault::ServerError) = fault {
         return Some(Reply::Json(
@@ -981,6 +1008,7 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
     };
     Some(match fault {
         Some(Fault::ResetAfterApply) => Reply::Reset,
+        Some(Fault::MalformedAfterApply) => Reply::Malformed,
         _ => reply,
     })
 }

@@ -54,6 +54,9 @@ pub struct Client {
     etags: Arc<Mutex<HashMap<String, Cached>>>,
     /// The longest the client waits for a rate limit before giving up with the wait.
     pub max_wait: Duration,
+    /// The longest one request may take, answer included; a write that times out may still have
+    /// happened (the outbox looks before sending again).
+    pub timeout: Duration,
     /// Mutations are sent one at a time, at least this far apart (GitHub's secondary-limit
     /// guidance is one second).
     pub mutation_gap: Duration,
@@ -116,7 +119,6 @@ impl Client {
     pub fn new(api: &str, token: Sensitive<String>) -> Result<Self, GhError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(60))
             .user_agent("vibedata-studio")
             .build()
             .map_err(|e| GhError::Network(e.to_string()))?;
@@ -126,9 +128,19 @@ impl Client {
             http,
             etags: Arc::default(),
             max_wait: Duration::from_secs(120),
+            timeout: Duration::from_secs(60),
             mutation_gap: Duration::from_secs(1),
             last_mutation: Arc::default(),
         })
+    }
+
+    /// A transport failure, saying so plainly when it was the time limit.
+    fn network(&self, e: reqwest::Error) -> GhError {
+        if e.is_timeout() {
+            GhError::Network(format!("no answer within {} s", self.timeout.as_secs_f32()))
+        } else {
+            GhError::Network(e.without_url().to_string())
+        }
     }
 
     /// GETs a path (or a full URL from a `link` header), conditionally when the answer is cached.
@@ -144,16 +156,14 @@ impl Client {
             let mut request = self
                 .http
                 .get(&url)
+                .timeout(self.timeout)
                 .header("Accept", "application/vnd.github+json")
                 .header("X-GitHub-Api-Version", "2022-11-28")
                 .bearer_auth(self.token.expose());
             if let Some((etag, _, _)) = &cached {
                 request = request.header("If-None-Match", etag);
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+            let response = request.send().await.map_err(|e| self.network(e))?;
             let status = response.status().as_u16();
             let moved_to = reqwest::Url::parse(&url)
                 .is_ok_and(|asked| asked.path() != response.url().path())
@@ -201,10 +211,7 @@ impl Client {
                     continue;
                 }
             }
-            let text = response
-                .text()
-                .await
-                .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+            let text = response.text().await.map_err(|e| self.network(e))?;
             let body: Value = serde_json::from_str(&text).map_err(|_| {
                 GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
             })?;
@@ -237,13 +244,14 @@ impl Client {
         let response = self
             .http
             .request(method, format!("{}{path}", self.api))
+            .timeout(self.timeout)
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28")
             .bearer_auth(self.token.expose())
             .json(body)
             .send()
             .await
-            .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+            .map_err(|e| self.network(e))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
             response
@@ -264,10 +272,7 @@ impl Client {
             _ if status == 429 => Some(Duration::from_secs(60)),
             _ => None,
         };
-        let text = response
-            .text()
-            .await
-            .map_err(|e| GhError::Network(e.without_url().to_string()))?;
+        let text = response.text().await.map_err(|e| self.network(e))?;
         let body: Value = serde_json::from_str(&text).map_err(|_| {
             GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
         })?;

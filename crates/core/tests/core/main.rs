@@ -8,6 +8,7 @@ mod git;
 mod index_agreement;
 mod intents;
 mod issue_sync;
+mod outbox;
 mod pull_request;
 mod registration;
 mod studio;

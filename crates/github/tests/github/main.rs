@@ -118,7 +118,7 @@ mod rest {
 
     use vibedata_agent::redact::Sensitive;
     use vibedata_fakes::github::FakeGitHub;
-    use vibedata_github::rest::{Client, GhError};
+    use vibedata_github::rest::{Client, GhError, Method};
 
     fn client(fake: &FakeGitHub) -> Client {
         fake.accept_token("ghp_test");
@@ -180,6 +180,65 @@ mod rest {
         assert!(
             matches!(c.get("/repos/acme/crm/issues").await.unwrap_err(), GhError::RateLimited(w) if w > Duration::from_secs(3000))
         );
+    }
+
+    #[tokio::test]
+    async fn writes_are_sent_one_at_a_time_a_second_apart() {
+        let fake = FakeGitHub::start().await;
+        fake.add_issues("acme/crm", 1);
+        let c = client(&fake);
+        let started = Instant::now();
+        let body = serde_json::json!({"body": "seen"});
+        let (a, b, d) = tokio::join!(
+            c.send(Method::POST, "/repos/acme/crm/issues/1/comments", &body),
+            c.send(Method::POST, "/repos/acme/crm/issues/1/comments", &body),
+            c.send(Method::POST, "/repos/acme/crm/issues/1/comments", &body),
+        );
+        assert!(a.is_ok() && b.is_ok() && d.is_ok());
+        assert!(
+            started.elapsed() >= Duration::from_secs(2),
+            "three writes need two gaps of a second: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(fake.comments_of("acme/crm").len(), 3);
+    }
+
+    #[tokio::test]
+    async fn validation_failures_carry_githubs_message() {
+        let fake = FakeGitHub::start().await;
+        fake.add_repo("acme/crm");
+        let e = client(&fake)
+            .send(
+                Method::POST,
+                "/repos/acme/crm/issues",
+                &serde_json::json!({"body": "no title"}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e, GhError::Validation("Validation Failed".into()));
+    }
+
+    #[tokio::test]
+    async fn malformed_json_and_a_silent_server_are_clear_errors_not_hangs() {
+        let fake = FakeGitHub::start().await;
+        fake.add_issues("acme/crm", 2);
+        let mut c = client(&fake);
+        fake.malformed_reads(1);
+        assert!(matches!(
+            c.get("/repos/acme/crm/issues").await.unwrap_err(),
+            GhError::Protocol(m) if m.contains("not JSON")
+        ));
+        assert_eq!(
+            c.get_all("/repos/acme/crm/issues").await.unwrap().0.len(),
+            2,
+            "the next answer is read normally"
+        );
+        c.timeout = Duration::from_millis(300);
+        fake.set_latency(Duration::from_secs(2));
+        let started = Instant::now();
+        let e = c.get("/repos/acme/crm/issues?page=2").await.unwrap_err();
+        assert_eq!(e, GhError::Network("no answer within 0.3 s".into()));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test]
