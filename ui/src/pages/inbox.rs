@@ -162,10 +162,10 @@ fn Filters(
                     .map(|r| {
                         let line = match &r.last_error {
                             Some(e) => {
-                                format!("{}: {} issues (last sync failed: {e})", r.repo, r.issues)
+                                format!("{}: {} (last sync failed: {e})", r.repo, issues(r.issues))
                             }
                             None if r.synced_at.is_none() => format!("{}: not synced yet", r.repo),
-                            None => format!("{}: {} issues", r.repo, r.issues),
+                            None => format!("{}: {}", r.repo, issues(r.issues)),
                         };
                         match &r.renamed_to {
                             Some(new) => format!(
@@ -246,7 +246,7 @@ fn IssueList(inbox: InboxDto, selected: RwSignal<Option<(String, u64)>>) -> impl
         .collect_view();
     view! {
         <p class="muted" data-testid="inbox-count">
-            {format!("{} issues", inbox.total)}
+            {issues(inbox.total)}
             {(inbox.total as usize > shown).then(|| format!(" (first {shown} shown; narrow with the filters)"))}
         </p>
         <ul class="issue-list" data-testid="inbox-list">{rows}</ul>
@@ -491,5 +491,14 @@ fn OutboxRow(w: OutboxItemDto, tick: RwSignal<u64>) -> impl IntoView {
             {can_retry.then(|| view! { <button data-testid="outbox-retry" on:click=move |_| act(true)>"Retry"</button> })}
             {can_cancel.then(|| view! { <button data-testid="outbox-cancel" on:click=move |_| act(false)>"Cancel"</button> })}
         </li>
+    }
+}
+
+/// "1 issue", "40 issues".
+fn issues(n: u64) -> String {
+    if n == 1 {
+        "1 issue".into()
+    } else {
+        format!("{n} issues")
     }
 }

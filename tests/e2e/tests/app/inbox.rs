@@ -40,9 +40,10 @@ async fn inbox_syncs_searches_triages_and_delivers_an_offline_comment() {
     app.type_into("inbox-search", "word17\u{E007}")
         .await
         .unwrap();
-    app.wait_for_text("inbox-count", "1 issues", DEFAULT_WAIT)
+    app.wait_for_text("inbox-count", "1 issue", DEFAULT_WAIT)
         .await
         .unwrap();
+    assert_eq!(app.text("inbox-count").await.unwrap().trim(), "1 issue");
     let title = app.text("inbox-issue-title").await.unwrap();
     assert!(title.contains("Issue 17"), "{title}");
     assert_eq!(
