@@ -55,6 +55,8 @@ impl Area {
 #[component]
 pub fn App() -> impl IntoView {
     let area = RwSignal::new(Area::Domains);
+    // Pages can send the person elsewhere (the Inbox to Settings to sign in again).
+    provide_context(area);
     let nav = Area::ALL
         .into_iter()
         .map(|a| {

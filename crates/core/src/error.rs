@@ -61,6 +61,13 @@ pub enum CoreError {
     #[error("{0}")]
     InvalidInput(String),
 
+    #[error("{context}: {source}")]
+    GitHub {
+        context: String,
+        #[source]
+        source: vibedata_github::rest::GhError,
+    },
+
     #[error("{0}")]
     Internal(String),
 }
@@ -77,12 +84,24 @@ impl CoreError {
             CoreError::Keychain(_) => ErrorCode::Keychain,
             CoreError::NotFound(_) => ErrorCode::NotFound,
             CoreError::InvalidInput(_) => ErrorCode::InvalidInput,
+            CoreError::GitHub {
+                source: vibedata_github::rest::GhError::Auth,
+                ..
+            } => ErrorCode::GitHubSignIn,
+            CoreError::GitHub { .. } => ErrorCode::GitHub,
             CoreError::Internal(_) => ErrorCode::Internal,
         }
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         CoreError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn github(context: impl Into<String>, source: vibedata_github::rest::GhError) -> Self {
+        CoreError::GitHub {
             context: context.into(),
             source,
         }

@@ -140,7 +140,7 @@ impl crate::Studio {
                     .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
                 let login = vibedata_github::user::login(&api, &tokens.access_token)
                     .await
-                    .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+                    .map_err(|e| CoreError::github("checking the new token with GitHub", e))?;
                 let account = blocking(move || {
                     github_accounts::save(
                         &store,
@@ -177,7 +177,7 @@ impl crate::Studio {
         let (base, api) = hosts();
         let login = vibedata_github::user::login(&api, &token)
             .await
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+            .map_err(|e| CoreError::github("checking the token with GitHub", e))?;
         let tokens = Tokens {
             access_token: token,
             refresh_token: None,

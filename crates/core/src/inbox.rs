@@ -100,7 +100,7 @@ pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
     store.with(|c| {
         let mut stmt = c.prepare(
             "SELECT f.repo, (SELECT count(*) FROM gh_issues i WHERE i.repo = f.repo AND i.is_pr = 0),
-                    s.synced_at, s.last_error, s.renamed_to
+                    s.synced_at, s.last_error, s.renamed_to, s.last_error_code = 'github_sign_in'
              FROM gh_inbox_repos f LEFT JOIN gh_sync s ON s.repo = f.repo ORDER BY f.repo",
         )?;
         stmt.query_map([], |r| {
@@ -110,6 +110,7 @@ pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
                 synced_at: r.get(2)?,
                 last_error: r.get(3)?,
                 renamed_to: r.get(4)?,
+                sign_in_needed: r.get::<_, Option<bool>>(5)?.unwrap_or(false),
             })
         })?
         .collect()

@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 use vibedata_github::rest::Client;
+use vibedata_protocol::ErrorCode;
 use vibedata_protocol::inbox::SyncResultDto;
 
 use std::sync::Arc;
@@ -206,14 +207,20 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
                 let page = match client.get(&url).await {
                     Ok(page) => page,
                     Err(e) => {
-                        let (store, repo2, message) =
-                            (store.clone(), repo.to_string(), e.to_string());
+                        let error = CoreError::github(format!("syncing {repo}"), e);
+                        let (store, repo2, message, code) = (
+                            store.clone(),
+                            repo.to_string(),
+                            error.to_string(),
+                            serde_json::to_value(error.code()).ok().and_then(|v| v.as_str().map(str::to_string)),
+                        );
                         blocking(move || {
                             store.with(|c| c.execute(
-                                "INSERT INTO gh_sync (repo, last_error) VALUES (?1, ?2) ON CONFLICT (repo) DO UPDATE SET last_error = excluded.last_error",
-                                params![repo2, message]))
+                                "INSERT INTO gh_sync (repo, last_error, last_error_code) VALUES (?1, ?2, ?3)
+                                 ON CONFLICT (repo) DO UPDATE SET last_error = excluded.last_error, last_error_code = excluded.last_error_code",
+                                params![repo2, message, code]))
                         }).await?;
-                        return Err(CoreError::InvalidInput(format!("syncing {repo}: {e}")));
+                        return Err(error);
                     }
                 };
                 next = page.next.clone();
@@ -276,7 +283,8 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
         store.with(|c| {
             c.execute(
                 "INSERT INTO gh_sync (repo, synced_at, renamed_to) VALUES (?1, unixepoch(), ?2)
-                 ON CONFLICT (repo) DO UPDATE SET synced_at = unixepoch(), last_error = NULL, renamed_to = excluded.renamed_to",
+                 ON CONFLICT (repo) DO UPDATE SET synced_at = unixepoch(), last_error = NULL, last_error_code = NULL,
+                     renamed_to = excluded.renamed_to",
                 params![repo, renamed],
             )
         })
@@ -425,7 +433,7 @@ pub async fn resolve_login(
     }
     let login = vibedata_github::user::login(&api, &active.token)
         .await
-        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        .map_err(|e| CoreError::github("checking who the GitHub token belongs to", e))?;
     let kept = login.clone();
     blocking(move || {
         store.with(|c| {
@@ -452,9 +460,11 @@ pub async fn sync_all(
         comments: 0,
         errors: Vec::new(),
         notices: Vec::new(),
+        sign_in_needed: false,
         delivered: 0,
     };
     let Some(active) = active else {
+        result.sign_in_needed = true;
         result.errors.push(
             "Not signed in to GitHub: sign in under Settings or with `vibedata github login`."
                 .into(),
@@ -462,6 +472,7 @@ pub async fn sync_all(
         return Ok(result);
     };
     if let Err(e) = resolve_login(store.clone(), &active).await {
+        result.sign_in_needed = e.code() == ErrorCode::GitHubSignIn;
         result.errors.push(e.to_string());
         return Ok(result);
     }
@@ -485,7 +496,10 @@ pub async fn sync_all(
                     ));
                 }
             }
-            Err(e) => result.errors.push(e.to_string()),
+            Err(e) => {
+                result.sign_in_needed |= e.code() == ErrorCode::GitHubSignIn;
+                result.errors.push(e.to_string())
+            }
         }
     }
     Ok(result)

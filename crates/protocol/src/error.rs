@@ -33,6 +33,12 @@ pub enum ErrorCode {
     NotFound,
     /// The request itself was wrong (bad path, bad name).
     InvalidInput,
+    /// GitHub refused the token (revoked or expired) or nobody is signed in: sign in again.
+    #[serde(rename = "github_sign_in")]
+    GitHubSignIn,
+    /// GitHub failed or refused a request for another reason (the message says which).
+    #[serde(rename = "github")]
+    GitHub,
     /// The shell could not reach the UI contract (e.g. a malformed IPC reply).
     Ipc,
     /// Anything else: a bug, reported with as much context as we have.

@@ -48,6 +48,8 @@ pub struct InboxRepoDto {
     pub last_error: Option<String>,
     /// GitHub redirects this repository to a new name ("owner/name"): renamed or transferred.
     pub renamed_to: Option<String>,
+    /// The last sync failed because GitHub refused the token: the person must sign in again.
+    pub sign_in_needed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +109,8 @@ pub struct SyncResultDto {
     pub errors: Vec<String>,
     /// Things the person should know that are not failures (a repository renamed on GitHub).
     pub notices: Vec<String>,
+    /// Nobody is signed in, or GitHub refused the token: the person must sign in again.
+    pub sign_in_needed: bool,
     /// Writes delivered from the outbox in the same pass.
     pub delivered: u64,
 }

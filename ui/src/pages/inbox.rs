@@ -4,6 +4,7 @@
 //! shown as text, never as markup.
 
 use crate::api;
+use crate::app::Area;
 use crate::view_helpers::error_panel;
 use leptos::prelude::*;
 use vibedata_protocol::ErrorDto;
@@ -33,6 +34,15 @@ pub fn InboxPage() -> impl IntoView {
         tick.track();
         async move { api::inbox(&f).await }
     });
+    // Set by the last sync from this page; repositories say it for background syncs.
+    let sync_wants_sign_in = RwSignal::new(false);
+    let sign_in_needed = move || {
+        sync_wants_sign_in.get()
+            || list
+                .get()
+                .and_then(|r| r.ok())
+                .is_some_and(|inbox| inbox.repos.iter().any(|r| r.sign_in_needed))
+    };
     view! {
         <section data-testid="page-inbox" class="inbox">
             <header class="page-header">
@@ -41,7 +51,10 @@ pub fn InboxPage() -> impl IntoView {
                     "Incidents raised as GitHub issues in the repositories you follow. Everything here is read from this laptop; your writes wait in the outbox until GitHub can be reached."
                 </p>
             </header>
-            <SyncBar tick />
+            <SyncBar tick sync_wants_sign_in />
+            <Show when=sign_in_needed>
+                <SignInPrompt />
+            </Show>
             <Filters list filter draft_query />
             <Transition fallback=|| view! { <p class="muted">"Reading the inbox…"</p> }>
                 <ErrorBoundary fallback=error_panel>
@@ -57,8 +70,24 @@ pub fn InboxPage() -> impl IntoView {
 }
 
 /// Follow a repository, sync now, and how the last sync went.
+/// GitHub refused the token (or nobody is signed in): one click to Settings to sign in again.
 #[component]
-fn SyncBar(tick: RwSignal<u64>) -> impl IntoView {
+fn SignInPrompt() -> impl IntoView {
+    let area = use_context::<RwSignal<Area>>();
+    view! {
+        <div class="error-inline" role="alert" data-testid="inbox-sign-in-prompt">
+            "GitHub does not accept your sign-in (it was revoked or has expired, or nobody is signed in). Your issues stay readable here and your writes wait in the outbox. "
+            <button data-testid="inbox-sign-in" on:click=move |_| {
+                if let Some(area) = area {
+                    area.set(Area::Settings)
+                }
+            }>"Sign in again"</button>
+        </div>
+    }
+}
+
+#[component]
+fn SyncBar(tick: RwSignal<u64>, sync_wants_sign_in: RwSignal<bool>) -> impl IntoView {
     let repo = RwSignal::new(String::new());
     let message = RwSignal::new(None::<Result<String, ErrorDto>>);
     let syncing = RwSignal::new(false);
@@ -66,10 +95,15 @@ fn SyncBar(tick: RwSignal<u64>) -> impl IntoView {
         syncing.set(true);
         leptos::task::spawn_local(async move {
             let outcome = api::inbox_sync().await.map(|r| {
-                let mut text = format!(
-                    "Synced {} repositories: {} issues and {} comments updated, {} outbox writes delivered.",
-                    r.repos, r.issues, r.comments, r.delivered
-                );
+                sync_wants_sign_in.set(r.sign_in_needed);
+                let mut text = if r.repos == 0 && !r.errors.is_empty() {
+                    "Not synced:".to_string()
+                } else {
+                    format!(
+                        "Synced {} repositories: {} issues and {} comments updated, {} outbox writes delivered.",
+                        r.repos, r.issues, r.comments, r.delivered
+                    )
+                };
                 for n in r.notices.iter().chain(&r.errors) {
                     text.push_str(&format!(" {n}"));
                 }

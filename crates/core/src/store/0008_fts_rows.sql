@@ -1,4 +1,4 @@
--- Search rows in update order; renamed repositories.
+-- Search rows in update order; renamed repositories; the kind of a sync error.
 -- Which full-text row holds each issue text and comment. A text indexed again gets a new rowid,
 -- so rowid order in gh_fts is the order texts were last updated in (search ranks recent ones).
 CREATE TABLE gh_fts_rows (
@@ -13,3 +13,5 @@ INSERT INTO gh_fts_rows (repo, number, key, rowid_in_fts) SELECT repo, number, k
 
 -- The repository's new name when GitHub redirected its sync (renamed or transferred).
 ALTER TABLE gh_sync ADD COLUMN renamed_to TEXT;
+-- The kind of the last sync error (an ErrorCode, e.g. `github_sign_in`), for the sign-in prompt.
+ALTER TABLE gh_sync ADD COLUMN last_error_code TEXT;

@@ -136,15 +136,28 @@ async fn a_revoked_token_or_a_deleted_repository_is_a_clear_error() {
     fake.add_issues("acme/incidents", 3);
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    vibedata_core::inbox::follow(&store, "acme/incidents").unwrap();
     let revoked = Client::new(&fake.base_url(), Sensitive::new("ghp_revoked".into())).unwrap();
     let e = issue_sync::sync(store.clone(), &revoked, "acme/incidents")
         .await
         .unwrap_err();
     assert!(e.to_string().contains("sign in again"), "{e}");
+    assert_eq!(e.code(), vibedata_protocol::ErrorCode::GitHubSignIn);
+    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    assert!(repos[0].sign_in_needed, "{repos:?}");
+
     let e = issue_sync::sync(store.clone(), &client(&fake), "acme/deleted")
         .await
         .unwrap_err();
     assert!(e.to_string().contains("not found"), "{e}");
+    assert_eq!(e.code(), vibedata_protocol::ErrorCode::GitHub);
+
+    // Signed in again: the prompt goes with the next good sync.
+    issue_sync::sync(store.clone(), &client(&fake), "acme/incidents")
+        .await
+        .unwrap();
+    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    assert!(!repos[0].sign_in_needed && repos[0].last_error.is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -132,3 +132,24 @@ async fn inbox_syncs_searches_triages_and_delivers_an_offline_comment() {
     // The token was in the app's environment all along; nothing under the data dir holds it.
     vibedata_fakes::secrets::assert_none_on_disk(&dir.path().join("data"), &[TOKEN]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_asks_to_sign_in_again_and_leads_to_settings() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues(REPO, 3); // the app's token is never accepted: revoked
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::launch(&launch(dir.path(), &fake)).await.unwrap();
+    app.click("nav-inbox").await.unwrap();
+    app.type_into("inbox-follow-input", REPO).await.unwrap();
+    app.click("inbox-follow").await.unwrap();
+    app.wait_for("inbox-sign-in-prompt", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    app.wait_for_text("inbox-sync-result", "sign in again", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    app.screenshot("inbox-sign-in-prompt").await.unwrap();
+    app.click("inbox-sign-in").await.unwrap();
+    app.wait_for("page-settings", DEFAULT_WAIT).await.unwrap();
+    app.close().await.unwrap();
+}
