@@ -100,7 +100,10 @@ impl CoreError {
         }
     }
 
-    pub(crate) fn github(context: impl Into<String>, source: vibedata_github::rest::GhError) -> Self {
+    pub(crate) fn github(
+        context: impl Into<String>,
+        source: vibedata_github::rest::GhError,
+    ) -> Self {
         CoreError::GitHub {
             context: context.into(),
             source,

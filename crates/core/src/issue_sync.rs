@@ -212,7 +212,9 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
                             store.clone(),
                             repo.to_string(),
                             error.to_string(),
-                            serde_json::to_value(error.code()).ok().and_then(|v| v.as_str().map(str::to_string)),
+                            serde_json::to_value(error.code())
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string)),
                         );
                         blocking(move || {
                             store.with(|c| c.execute(

@@ -354,7 +354,8 @@ impl FakeGitHub {
     }
 
     /// The next requests get rate-limited: 403 with `x-ratelimit-remaining: 0` and a reset
-    /// `delay` seconds away, or 429 with `retry-after: delay`.
+    /// `delay` seconds away, or 429 with `retry-after: delay`; 403 with `delay` 0 is a secondary
+    /// limit as GitHub often sends it — no header at all, only the message.
     pub fn rate_limit(&self, status: u16, delay: u64) {
         self.state
             .lock()
@@ -732,16 +733,23 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
             .unwrap_or(0);
         let headers = if status == 429 {
             vec![("retry-after".to_string(), delay.to_string())]
+        } else if delay == 0 {
+            Vec::new()
         } else {
             vec![
                 ("x-ratelimit-remaining".to_string(), "0".to_string()),
                 ("x-ratelimit-reset".to_string(), (now + delay).to_string()),
             ]
         };
+        let message = if delay == 0 {
+            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID."
+        } else {
+            "API rate limit exceeded"
+        };
         return Some(Reply::Json(
             status,
             headers,
-            json!({"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}),
+            json!({"message": message, "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}),
         ));
     }
     if !s.token_ok(request) {

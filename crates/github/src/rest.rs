@@ -57,6 +57,9 @@ pub struct Client {
     /// The longest one request may take, answer included; a write that times out may still have
     /// happened (the outbox looks before sending again).
     pub timeout: Duration,
+    /// The first wait for a secondary rate limit that says nothing of when it ends (GitHub: at
+    /// least a minute); it doubles while the limit holds.
+    pub secondary_wait: Duration,
     /// Mutations are sent one at a time, at least this far apart (GitHub's secondary-limit
     /// guidance is one second).
     pub mutation_gap: Duration,
@@ -102,6 +105,41 @@ fn classify(
     }
 }
 
+/// How long a 403/429 asks to wait, by GitHub's rules: `retry-after`; else the reset when none is
+/// left; else, for a 429 or a 403 that says it is a (secondary) rate limit, `fallback`. `None`:
+/// not a rate limit (a 403 for want of permission).
+fn limit_wait(
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &Value,
+    fallback: Duration,
+) -> Option<Duration> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let says_limit = body["message"]
+        .as_str()
+        .is_some_and(|m| m.to_lowercase().contains("rate limit"));
+    match (
+        header("retry-after"),
+        header("x-ratelimit-remaining"),
+        header("x-ratelimit-reset"),
+    ) {
+        (Some(seconds), _, _) => Some(Duration::from_secs(seconds)),
+        (None, Some(0), Some(reset)) => {
+            Some(Duration::from_secs(reset.saturating_sub(now()).max(1)))
+        }
+        _ if status == 429 || says_limit => Some(fallback),
+        _ => None,
+    }
+}
+
 /// The `rel="next"` URL of a `link` header.
 pub fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
@@ -129,6 +167,7 @@ impl Client {
             etags: Arc::default(),
             max_wait: Duration::from_secs(120),
             timeout: Duration::from_secs(60),
+            secondary_wait: Duration::from_secs(60),
             mutation_gap: Duration::from_secs(1),
             last_mutation: Arc::default(),
         })
@@ -151,6 +190,7 @@ impl Client {
             format!("{}{path_or_url}", self.api)
         };
         let mut waited = Duration::ZERO;
+        let mut fallback = self.secondary_wait;
         loop {
             let cached = self.etags.lock().ok().and_then(|c| c.get(&url).cloned());
             let mut request = self
@@ -168,20 +208,14 @@ impl Client {
             let moved_to = reqwest::Url::parse(&url)
                 .is_ok_and(|asked| asked.path() != response.url().path())
                 .then(|| response.url().to_string());
+            let headers = response.headers().clone();
             let header = |name: &str| {
-                response
-                    .headers()
+                headers
                     .get(name)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string)
             };
-            let (etag, link, retry_after, remaining, reset) = (
-                header("etag"),
-                header("link"),
-                header("retry-after").and_then(|v| v.parse::<u64>().ok()),
-                header("x-ratelimit-remaining").and_then(|v| v.parse::<u64>().ok()),
-                header("x-ratelimit-reset").and_then(|v| v.parse::<u64>().ok()),
-            );
+            let (etag, link) = (header("etag"), header("link"));
             if status == 304 {
                 let (_, body, next) = cached
                     .ok_or_else(|| GhError::Protocol("304 without a cached answer".into()))?;
@@ -192,29 +226,21 @@ impl Client {
                     moved_to,
                 });
             }
-            if status == 403 || status == 429 {
-                let wait = match (retry_after, remaining, reset) {
-                    (Some(seconds), _, _) => Some(Duration::from_secs(seconds)),
-                    (None, Some(0), Some(reset)) => {
-                        Some(Duration::from_secs(reset.saturating_sub(now()).max(1)))
-                    }
-                    _ if status == 429 => Some(Duration::from_secs(60)),
-                    _ => None,
-                };
-                if let Some(wait) = wait {
-                    if waited + wait > self.max_wait {
-                        return Err(GhError::RateLimited(wait));
-                    }
-                    tracing::warn!(wait_s = wait.as_secs(), "GitHub rate limit: waiting");
-                    tokio::time::sleep(wait).await;
-                    waited += wait;
-                    continue;
-                }
-            }
             let text = response.text().await.map_err(|e| self.network(e))?;
             let body: Value = serde_json::from_str(&text).map_err(|_| {
                 GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
             })?;
+            if let Some(wait) = limit_wait(status, &headers, &body, fallback) {
+                if waited + wait > self.max_wait {
+                    return Err(GhError::RateLimited(wait));
+                }
+                tracing::warn!(wait_s = wait.as_secs_f32(), "GitHub rate limit: waiting");
+                tokio::time::sleep(wait).await;
+                waited += wait;
+                // A limit that does not say when it ends is waited out longer each time.
+                fallback *= 2;
+                continue;
+            }
             let body = classify(status, body, None, &url)?;
             let next = link.as_deref().and_then(next_link);
             if let (Some(etag), Ok(mut cache)) = (etag, self.etags.lock()) {
@@ -253,29 +279,12 @@ impl Client {
             .await
             .map_err(|e| self.network(e))?;
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<u64>().ok())
-        };
-        let wait = match (
-            header("retry-after"),
-            header("x-ratelimit-remaining"),
-            header("x-ratelimit-reset"),
-        ) {
-            (Some(seconds), _, _) => Some(Duration::from_secs(seconds)),
-            (None, Some(0), Some(reset)) => {
-                Some(Duration::from_secs(reset.saturating_sub(now()).max(1)))
-            }
-            _ if status == 429 => Some(Duration::from_secs(60)),
-            _ => None,
-        };
+        let headers = response.headers().clone();
         let text = response.text().await.map_err(|e| self.network(e))?;
         let body: Value = serde_json::from_str(&text).map_err(|_| {
             GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
         })?;
+        let wait = limit_wait(status, &headers, &body, self.secondary_wait);
         classify(status, body, wait, path)
     }
 
@@ -300,7 +309,28 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
-    use super::next_link;
+    use super::{limit_wait, next_link};
+    use reqwest::header::{HeaderMap, HeaderValue};
+    use serde_json::json;
+    use std::time::Duration;
+
+    #[test]
+    fn a_403_is_a_rate_limit_only_when_github_says_so() {
+        let none = HeaderMap::new();
+        let minute = Duration::from_secs(60);
+        let denied = json!({"message": "Resource not accessible by personal access token"});
+        assert_eq!(limit_wait(403, &none, &denied, minute), None);
+        let secondary = json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."});
+        assert_eq!(limit_wait(403, &none, &secondary, minute), Some(minute));
+        assert_eq!(limit_wait(429, &none, &json!({}), minute), Some(minute));
+        let mut retry = HeaderMap::new();
+        retry.insert("retry-after", HeaderValue::from_static("7"));
+        assert_eq!(
+            limit_wait(403, &retry, &secondary, minute),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(limit_wait(500, &retry, &secondary, minute), None);
+    }
 
     #[test]
     fn the_next_link_is_found() {

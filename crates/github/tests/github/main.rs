@@ -176,6 +176,28 @@ mod rest {
             started.elapsed() >= Duration::from_secs(1),
             "retry-after and the reset were honoured"
         );
+        // A secondary limit with no header: waited out (a minute on GitHub; shortened here).
+        let mut patient = client(&fake);
+        patient.secondary_wait = Duration::from_millis(500);
+        fake.rate_limit(403, 0);
+        let started = Instant::now();
+        assert_eq!(
+            patient
+                .get_all("/repos/acme/crm/issues")
+                .await
+                .unwrap()
+                .0
+                .len(),
+            5
+        );
+        assert!(started.elapsed() >= Duration::from_millis(500));
+        // …and reported with its wait when that is longer than the client allows.
+        patient.max_wait = Duration::from_millis(100);
+        fake.rate_limit(403, 0);
+        assert_eq!(
+            patient.get("/repos/acme/crm/issues").await.unwrap_err(),
+            GhError::RateLimited(Duration::from_millis(500))
+        );
         fake.rate_limit(403, 3600);
         assert!(
             matches!(c.get("/repos/acme/crm/issues").await.unwrap_err(), GhError::RateLimited(w) if w > Duration::from_secs(3000))
