@@ -438,13 +438,35 @@ fn finish(
     Ok(())
 }
 
-/// Replays the queue in order as `login`, until it is empty or GitHub cannot be reached.
+/// Holds the queue for one replayer: an exclusive lock on `outbox.lock` beside the database, which
+/// the OS releases when its holder ends, however it ends. Two replayers — the background sync and a
+/// pull request in the app, or the app and `vibedata outbox replay` — would otherwise both see
+/// a write as not yet delivered and both send it.
+async fn hold_queue(store: &Store) -> Result<std::fs::File> {
+    let path = store.path().with_file_name("outbox.lock");
+    blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| CoreError::io(format!("opening {}", path.display()), e))?;
+        file.lock()
+            .map_err(|e| CoreError::io(format!("locking {}", path.display()), e))?;
+        Ok(file)
+    })
+    .await
+}
+
+/// Replays the queue in order as `login`, until it is empty or GitHub cannot be reached. One
+/// replayer at a time: a second waits for the first to finish (see [`hold_queue`]).
 pub async fn replay(
     store: Arc<Store>,
     client: &Client,
     login: &str,
     token: &Sensitive<String>,
 ) -> Result<ReplayReport> {
+    let _queue = hold_queue(&store).await?;
     let mut report = ReplayReport::default();
     loop {
         let row = {

@@ -177,3 +177,41 @@ async fn a_refused_write_is_failed_with_the_reason_and_the_queue_goes_on() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replayers_at_once_deliver_each_write_once() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/incidents", 1);
+    fake.set_latency(Duration::from_millis(20));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("studio.db");
+    // Two stores on one file: as the app and the CLI would have.
+    let app = Arc::new(Store::open(&path).unwrap());
+    let cli = Arc::new(Store::open(&path).unwrap());
+    for i in 0..8 {
+        outbox::enqueue(
+            &app,
+            "acme/incidents",
+            &Write::Comment {
+                number: 1,
+                body: format!("Update {i}"),
+            },
+        )
+        .unwrap();
+    }
+    let (c1, c2) = (client(&fake), client(&fake));
+    let (a, b) = tokio::join!(replay(&app, &c1), replay(&cli, &c2));
+    assert_eq!(
+        a.delivered + b.delivered + a.found_delivered + b.found_delivered,
+        8,
+        "{a:?} {b:?}"
+    );
+    let comments = fake.comments_of("acme/incidents");
+    for i in 0..8 {
+        assert_eq!(
+            bodies_starting(&comments, "body", &format!("Update {i}\n")),
+            1,
+            "Update {i}"
+        );
+    }
+}
