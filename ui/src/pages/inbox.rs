@@ -55,6 +55,7 @@ pub fn InboxPage() -> impl IntoView {
             <Show when=sign_in_needed>
                 <SignInPrompt />
             </Show>
+            <NewIssue list tick />
             <Filters list filter draft_query />
             <Transition fallback=|| view! { <p class="muted">"Reading the inbox…"</p> }>
                 <ErrorBoundary fallback=error_panel>
@@ -70,6 +71,98 @@ pub fn InboxPage() -> impl IntoView {
 }
 
 /// Follow a repository, sync now, and how the last sync went.
+/// A new issue on a followed repository, queued in the outbox like every write.
+#[component]
+fn NewIssue(list: LocalResource<Result<InboxDto, ErrorDto>>, tick: RwSignal<u64>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let (repo, title, body, labels) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let outcome = RwSignal::new(None::<Result<String, ErrorDto>>);
+    let repos = move || {
+        list.get()
+            .and_then(|r| r.ok())
+            .map(|inbox| inbox.repos.into_iter().map(|r| r.repo).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let chosen = repo.get_untracked();
+        let chosen = if chosen.is_empty() {
+            repos().into_iter().next().unwrap_or_default()
+        } else {
+            chosen
+        };
+        let write = OutboxWriteDto::CreateIssue {
+            title: title.get_untracked(),
+            body: body.get_untracked(),
+            labels: labels
+                .get_untracked()
+                .split(',')
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+        };
+        leptos::task::spawn_local(async move {
+            let result = api::outbox_enqueue(&chosen, &write)
+                .await
+                .map(|w| format!("Queued: {} — it goes out with the next sync.", w.summary));
+            if result.is_ok() {
+                title.set(String::new());
+                body.set(String::new());
+                labels.set(String::new());
+                open.set(false);
+            }
+            outcome.set(Some(result));
+            tick.update(|t| *t += 1);
+        });
+    };
+    view! {
+        <Show
+            when=move || open.get()
+            fallback=move || view! {
+                <button data-testid="inbox-new-issue" on:click=move |_| open.set(true)>"New issue"</button>
+            }
+        >
+            <form class="new-issue" data-testid="new-issue-form" on:submit=submit>
+                <select data-testid="new-issue-repo" on:change=move |ev| repo.set(event_target_value(&ev))>
+                    {move || repos().into_iter().map(|r| {
+                        let selected = r == repo.get_untracked();
+                        view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+                    }).collect_view()}
+                </select>
+                <input
+                    data-testid="new-issue-title"
+                    placeholder="Title"
+                    prop:value=move || title.get()
+                    on:input=move |ev| title.set(event_target_value(&ev))
+                />
+                <textarea
+                    data-testid="new-issue-body"
+                    placeholder="What happened (Markdown)"
+                    prop:value=move || body.get()
+                    on:input=move |ev| body.set(event_target_value(&ev))
+                ></textarea>
+                <input
+                    data-testid="new-issue-labels"
+                    placeholder="labels, comma-separated"
+                    prop:value=move || labels.get()
+                    on:input=move |ev| labels.set(event_target_value(&ev))
+                />
+                <button type="submit" data-testid="new-issue-queue">"Queue issue"</button>
+                <button type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+            </form>
+        </Show>
+        {move || outcome.get().map(|m| match m {
+            Ok(text) => view! { <p class="muted" data-testid="new-issue-outcome">{text}</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert" data-testid="new-issue-error">{e.message}</p> }.into_any(),
+        })}
+    }
+}
+
 /// GitHub refused the token (or nobody is signed in): one click to Settings to sign in again.
 #[component]
 fn SignInPrompt() -> impl IntoView {

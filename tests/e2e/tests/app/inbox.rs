@@ -109,11 +109,43 @@ async fn inbox_syncs_searches_triages_and_delivers_an_offline_comment() {
         .unwrap();
     assert_eq!(app.text("outbox-state").await.unwrap(), "queued");
 
-    // GitHub is back: the next background pass delivers it, once.
+    // A new issue, still offline: queued behind the comment.
+    app.click("inbox-new-issue").await.unwrap();
+    app.type_into("new-issue-title", "Orders table late again")
+        .await
+        .unwrap();
+    app.type_into("new-issue-body", "Second breach this week.")
+        .await
+        .unwrap();
+    app.type_into("new-issue-labels", "incident, p2")
+        .await
+        .unwrap();
+    app.click("new-issue-queue").await.unwrap();
+    app.wait_for_text("new-issue-outcome", "Queued", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    app.wait_for_css(
+        "[data-testid='outbox-item'][data-state='queued']:nth-child(2)",
+        DEFAULT_WAIT,
+    )
+    .await
+    .unwrap();
+
+    // GitHub is back: the next background pass delivers both, once, in order.
     fake.set_offline(false);
     app.wait_for_text("outbox-state", "done", DEFAULT_WAIT)
         .await
         .unwrap();
+    app.wait_for_text("inbox-count", "41 issues", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    let created: Vec<_> = fake
+        .issues_of(REPO)
+        .into_iter()
+        .filter(|i| i["title"] == "Orders table late again")
+        .collect();
+    assert_eq!(created.len(), 1, "created exactly once");
+    assert!(created[0]["labels"].to_string().contains("p2"));
     tokio::time::sleep(Duration::from_secs(5)).await; // more passes run; none may repeat it
     let delivered: Vec<_> = fake
         .comments_of(REPO)
