@@ -159,7 +159,9 @@ const ROW_SELECT: &str = "SELECT i.repo, i.number, i.title, i.state, i.author, i
 pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<InboxDto> {
     let mut clauses = vec![
         "i.is_pr = 0".to_string(),
-        "i.repo IN (SELECT repo FROM gh_inbox_repos)".to_string(),
+        // `+`: not a way in for the planner, which would then sort every issue of the followed
+        // repositories instead of walking the update-order index to the first LIST_LIMIT rows.
+        "+i.repo IN (SELECT repo FROM gh_inbox_repos)".to_string(),
     ];
     let mut args: Vec<SqlValue> = Vec::new();
     let mut arg = |clause: &str, value: String, clauses: &mut Vec<String>| {
@@ -200,32 +202,48 @@ pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<
             &mut clauses,
         );
     }
-    if let Some(fts) = fts_query(&filter.query) {
-        arg(
-            "(i.repo, i.number) IN (SELECT repo, number FROM gh_fts WHERE gh_fts MATCH ?)",
-            fts,
-            &mut clauses,
-        );
-    }
-    let filter_sql = clauses.join(" AND ");
+    let fts = fts_query(&filter.query);
     let repos = repos(store)?;
     store.with(|c| {
-        // One pass: the window count is taken over every match before the limit.
+        if let Some(fts) = &fts {
+            // The issues a search hits, found once for the count and the rows: the matches'
+            // rowids come from the full-text index alone, their issues from the row map.
+            c.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS inbox_hits (repo TEXT NOT NULL, number INTEGER NOT NULL,
+                     PRIMARY KEY (repo, number)) WITHOUT ROWID;
+                 DELETE FROM temp.inbox_hits;",
+            )?;
+            let hits = c.execute(
+                "INSERT OR IGNORE INTO temp.inbox_hits (repo, number)
+                 SELECT repo, number FROM gh_fts_rows WHERE rowid_in_fts IN
+                     (SELECT rowid FROM gh_fts WHERE gh_fts MATCH ?1)",
+                [fts],
+            )?;
+            // Few hits: the rows are found from them, then sorted. Many: the update-order index
+            // is walked and each row checked against them (`+`: not a way in), stopping at the
+            // limit, instead of sorting thousands.
+            clauses.push(if hits as i64 > 4 * LIST_LIMIT {
+                "(+i.repo, i.number) IN (SELECT repo, number FROM temp.inbox_hits)".into()
+            } else {
+                "(i.repo, i.number) IN (SELECT repo, number FROM temp.inbox_hits)".into()
+            });
+        }
+        let filter_sql = clauses.join(" AND ");
+        // The count reads only the filtered keys; the rows walk the update-order index and stop
+        // at the limit, so unread markers and the rest are read for the shown rows only.
+        let total: i64 = c.query_row(
+            &format!(
+                "SELECT count(*) FROM gh_issues i LEFT JOIN gh_triage t ON t.repo = i.repo AND t.number = i.number
+                 WHERE {filter_sql}"
+            ),
+            rusqlite::params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
         let mut stmt = c.prepare(&format!(
-            "SELECT *, count(*) OVER () AS total FROM ({ROW_SELECT} WHERE {filter_sql})
-             ORDER BY updated_at DESC, number DESC LIMIT {LIST_LIMIT}"
+            "{ROW_SELECT} WHERE {filter_sql} ORDER BY i.updated_at DESC, i.number DESC LIMIT {LIST_LIMIT}"
         ))?;
-        let mut total = 0i64;
         let issues = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
-                Ok((row(r)?, r.get::<_, i64>("total")?))
-            })?
-            .map(|r| {
-                r.map(|(issue, count)| {
-                    total = count;
-                    issue
-                })
-            })
+            .query_map(rusqlite::params_from_iter(args.iter()), row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let distinct = |kind: &str| -> rusqlite::Result<Vec<String>> {
             let mut stmt = c.prepare(

@@ -8,6 +8,7 @@ CREATE TABLE gh_fts_rows (
     rowid_in_fts INTEGER NOT NULL,
     PRIMARY KEY (repo, number, key)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX gh_fts_rows_rowid ON gh_fts_rows (rowid_in_fts);
 
 INSERT INTO gh_fts_rows (repo, number, key, rowid_in_fts) SELECT repo, number, key, rowid FROM gh_fts;
 

@@ -90,6 +90,48 @@ async fn ten_thousand_issues_sync_then_an_unchanged_sync_is_all_304() {
         40_000,
         "a text indexed again replaces its old row"
     );
+
+    // The Inbox's list: a word in every issue (the many-hits plan), one comment's word (the
+    // few-hits plan), and a search combined with a filter agree with plain SQL.
+    use vibedata_core::inbox;
+    use vibedata_protocol::inbox::InboxFilterDto;
+    inbox::follow(&store, "acme/incidents").unwrap();
+    let search = |query: &str, assignee: &str| {
+        inbox::list(
+            &store,
+            &InboxFilterDto {
+                query: query.into(),
+                assignee: assignee.into(),
+                ..InboxFilterDto::default()
+            },
+            None,
+        )
+        .unwrap()
+    };
+    let all = search("pipeline", "");
+    assert_eq!(all.total, 9_999, "issue 42's title no longer says it");
+    assert_eq!(all.issues.len(), 500);
+    assert_eq!(all.issues[0].number, 10_000, "the latest change first");
+    assert!(
+        all.issues
+            .windows(2)
+            .all(|w| w[0].updated_at >= w[1].updated_at),
+        "in update order"
+    );
+    let one = search("word29999", "");
+    assert_eq!(
+        (one.total, one.issues.len(), one.issues[0].number),
+        (1, 1, 10_000)
+    );
+    let mine = search("pipeline", "octo-analyst");
+    assert_eq!(
+        mine.total as i64,
+        count(
+            &store,
+            "SELECT count(*) FROM gh_issues WHERE assignees LIKE '%octo-analyst%' AND number != 42"
+        )
+    );
+    assert!(mine.issues.iter().all(|i| i.assignees == ["octo-analyst"]));
 }
 
 #[tokio::test]
