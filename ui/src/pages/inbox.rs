@@ -106,18 +106,11 @@ fn NewIssue(list: LocalResource<Result<InboxDto, ErrorDto>>, tick: RwSignal<u64>
                 .filter(|l| !l.is_empty())
                 .collect(),
         };
-        leptos::task::spawn_local(async move {
-            let result = api::outbox_enqueue(&chosen, &write)
-                .await
-                .map(|w| format!("Queued: {} — it goes out with the next sync.", w.summary));
-            if result.is_ok() {
-                title.set(String::new());
-                body.set(String::new());
-                labels.set(String::new());
-                open.set(false);
-            }
-            outcome.set(Some(result));
-            tick.update(|t| *t += 1);
+        queue_write(chosen, write, outcome, tick, move || {
+            title.set(String::new());
+            body.set(String::new());
+            labels.set(String::new());
+            open.set(false);
         });
     };
     view! {
@@ -161,6 +154,26 @@ fn NewIssue(list: LocalResource<Result<InboxDto, ErrorDto>>, tick: RwSignal<u64>
             Err(e) => view! { <p class="error" role="alert" data-testid="new-issue-error">{e.message}</p> }.into_any(),
         })}
     }
+}
+
+/// Queues a write in the outbox, says so (or why not) in `outcome`, and runs `queued` once it is in.
+fn queue_write(
+    repo: String,
+    write: OutboxWriteDto,
+    outcome: RwSignal<Option<Result<String, ErrorDto>>>,
+    tick: RwSignal<u64>,
+    queued: impl FnOnce() + 'static,
+) {
+    leptos::task::spawn_local(async move {
+        let result = api::outbox_enqueue(&repo, &write)
+            .await
+            .map(|w| format!("Queued: {} — it goes out with the next sync.", w.summary));
+        if result.is_ok() {
+            queued();
+        }
+        outcome.set(Some(result));
+        tick.update(|t| *t += 1);
+    });
 }
 
 /// GitHub refused the token (or nobody is signed in): one click to Settings to sign in again.
@@ -429,17 +442,9 @@ fn IssueView(repo: String, number: u64, tick: RwSignal<u64>) -> impl IntoView {
             .is_some_and(|d| d.issue.state == "closed")
     };
     let queue = move |write: OutboxWriteDto| {
-        let repo = repo.get_value();
-        leptos::task::spawn_local(async move {
-            let result = api::outbox_enqueue(&repo, &write)
-                .await
-                .map(|w| format!("Queued: {} — it goes out with the next sync.", w.summary));
-            if result.is_ok() {
-                comment.set(String::new());
-                label.set(String::new());
-            }
-            outcome.set(Some(result));
-            tick.update(|t| *t += 1);
+        queue_write(repo.get_value(), write, outcome, tick, move || {
+            comment.set(String::new());
+            label.set(String::new());
         });
     };
     let send_comment = move |ev: leptos::ev::SubmitEvent| {
