@@ -1,5 +1,5 @@
-//! The outbox: writes to GitHub (create issue, comment, add labels, close/reopen, create pull
-//! request) queued in the store and replayed in order when GitHub can be reached.
+//! The outbox: writes to GitHub (create issue, comment, add labels, close/reopen, push a branch,
+//! create a pull request) queued in the store and replayed in order when GitHub can be reached.
 //!
 //! **Exactly once.** Every write carries an idempotency key. Bodies that GitHub keeps (issues,
 //! comments, pull requests) embed it as a hidden HTML comment. A write is marked `sending` (and its
@@ -9,9 +9,11 @@
 //! again the replay looks on GitHub for the key: found means delivered. Adding labels and setting
 //! the state are idempotent by nature and are simply sent again.
 //!
-//! Network errors, 5xx and rate limits leave the write queued and stop the replay (order is
-//! kept); GitHub's refusals (validation, not found, auth) mark it `failed` with GitHub's message,
-//! to be retried or cancelled by a person.
+//! Network errors, timeouts, 5xx, malformed answers, rate limits and a refused token (until the
+//! person signs in again) leave the write queued and stop the replay (order is kept); GitHub's
+//! refusals of the write itself (validation, not found) mark it `failed` with GitHub's message,
+//! to be retried or cancelled by a person. Branch pushes are queued too (naturally idempotent).
+//! One replayer runs at a time (an OS file lock beside the database).
 
 use std::sync::Arc;
 
@@ -416,7 +418,11 @@ async fn push(
 fn transient(e: &GhError) -> bool {
     matches!(
         e,
-        GhError::Network(_) | GhError::Server(_) | GhError::RateLimited(_) | GhError::Protocol(_)
+        GhError::Network(_)
+            | GhError::Server(_)
+            | GhError::RateLimited(_)
+            | GhError::Protocol(_)
+            | GhError::Auth
     )
 }
 

@@ -215,3 +215,48 @@ async fn two_replayers_at_once_deliver_each_write_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_refused_token_keeps_the_writes_queued_until_the_person_signs_in_again() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/incidents", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let item = outbox::enqueue(
+        &store,
+        "acme/incidents",
+        &Write::Comment {
+            number: 1,
+            body: "Written before the token was revoked".into(),
+        },
+    )
+    .unwrap();
+    let revoked = Client::new(&fake.base_url(), Sensitive::new("ghp_revoked".into())).unwrap();
+    let report = replay(&store, &revoked).await;
+    assert!(
+        report
+            .stopped_by
+            .as_deref()
+            .is_some_and(|why| why.contains("sign in again")),
+        "{report:?}"
+    );
+    assert_eq!((report.failed, report.remaining), (0, 1));
+    assert_eq!(
+        outbox::get(&store, item.seq).unwrap().unwrap().state,
+        "queued"
+    );
+
+    let report = replay(&store, &client(&fake)).await;
+    assert_eq!(
+        (report.found_delivered + report.delivered, report.remaining),
+        (1, 0)
+    );
+    assert_eq!(
+        bodies_starting(
+            &fake.comments_of("acme/incidents"),
+            "body",
+            "Written before"
+        ),
+        1
+    );
+}
