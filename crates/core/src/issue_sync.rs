@@ -6,7 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
-use vibedata_github::rest::Client;
+use vibedata_github::rest::{Client, GhError};
 use vibedata_protocol::ErrorCode;
 use vibedata_protocol::inbox::SyncResultDto;
 
@@ -174,6 +174,30 @@ fn cursor(store: &Store, repo: &str, column: &str) -> Result<Option<String>> {
     })
 }
 
+/// Records why a sync of `repo` failed (shown with the repository; a refused token also brings
+/// the sign-in prompt) and returns the error.
+async fn failed(store: &Arc<Store>, repo: &str, e: GhError) -> CoreError {
+    let error = CoreError::github(format!("syncing {repo}"), e);
+    let code = serde_json::to_value(error.code())
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string));
+    let (store, repo, message) = (store.clone(), repo.to_string(), error.to_string());
+    let recorded = blocking(move || {
+        store.with(|c| {
+            c.execute(
+                "INSERT INTO gh_sync (repo, last_error, last_error_code) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (repo) DO UPDATE SET last_error = excluded.last_error, last_error_code = excluded.last_error_code",
+                params![repo, message, code],
+            )
+        })
+    })
+    .await;
+    match recorded {
+        Ok(_) => error,
+        Err(store_error) => store_error,
+    }
+}
+
 /// Syncs `repo` ("owner/name"): issues, then comments, each listed by `updated` ascending from
 /// the stored cursor. Each page is stored in one transaction together with the cursor, so an
 /// interrupted sync loses nothing and resumes from there (`since` is inclusive: no gaps). A pass
@@ -206,24 +230,7 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
             while let Some(url) = next {
                 let page = match client.get(&url).await {
                     Ok(page) => page,
-                    Err(e) => {
-                        let error = CoreError::github(format!("syncing {repo}"), e);
-                        let (store, repo2, message, code) = (
-                            store.clone(),
-                            repo.to_string(),
-                            error.to_string(),
-                            serde_json::to_value(error.code())
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string)),
-                        );
-                        blocking(move || {
-                            store.with(|c| c.execute(
-                                "INSERT INTO gh_sync (repo, last_error, last_error_code) VALUES (?1, ?2, ?3)
-                                 ON CONFLICT (repo) DO UPDATE SET last_error = excluded.last_error, last_error_code = excluded.last_error_code",
-                                params![repo2, message, code]))
-                        }).await?;
-                        return Err(error);
-                    }
+                    Err(e) => return Err(failed(&store, repo, e).await),
                 };
                 next = page.next.clone();
                 moved_to = moved_to.or(page.moved_to);
@@ -234,10 +241,11 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
                 let items = match page.body {
                     Value::Array(items) => items,
                     other => {
-                        return Err(CoreError::InvalidInput(format!(
-                            "syncing {repo}: GitHub answered something that is not a list: {}",
+                        let e = GhError::Protocol(format!(
+                            "a list was expected, not {}",
                             other.to_string().chars().take(80).collect::<String>()
-                        )));
+                        ));
+                        return Err(failed(&store, repo, e).await);
                     }
                 };
                 let newest = items

@@ -289,3 +289,31 @@ async fn a_renamed_repository_syncs_through_the_redirect_says_its_new_name_and_t
         .count();
     assert_eq!(delivered, 1);
 }
+
+#[tokio::test]
+async fn malformed_json_from_github_is_a_clear_error_and_the_next_sync_completes() {
+    let fake = FakeGitHub::start().await;
+    fake.add_issues("acme/incidents", 150);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    vibedata_core::inbox::follow(&store, "acme/incidents").unwrap();
+    let c = client(&fake);
+    fake.malformed_reads(1);
+    let e = issue_sync::sync(store.clone(), &c, "acme/incidents")
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not JSON"), "{e}");
+    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    assert!(
+        repos[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|m| m.contains("not JSON")),
+        "{repos:?}"
+    );
+    let report = issue_sync::sync(store.clone(), &c, "acme/incidents")
+        .await
+        .unwrap();
+    assert_eq!(report.issues, 150);
+    assert_eq!(count(&store, "SELECT count(*) FROM gh_issues"), 150);
+}
