@@ -45,12 +45,83 @@ pub fn parse_repo(input: &str) -> Result<String> {
 pub fn follow(store: &Store, repo: &str) -> Result<String> {
     let repo = parse_repo(repo)?;
     store.with(|c| {
+        let repo = current_name(c, &repo)?;
         c.execute(
             "INSERT OR IGNORE INTO gh_inbox_repos (repo, added_at) VALUES (?1, unixepoch())",
             [&repo],
-        )
-    })?;
-    Ok(repo)
+        )?;
+        Ok(repo)
+    })
+}
+
+/// The name a repository has now, following the renames GitHub has shown us.
+fn current_name(c: &rusqlite::Connection, repo: &str) -> rusqlite::Result<String> {
+    let mut name = repo.to_string();
+    // A few hops at most; a cycle (renamed back and forth) stops at the limit.
+    for _ in 0..8 {
+        let next: Option<String> = c
+            .query_row(
+                "SELECT new FROM gh_repo_renames WHERE old = ?1 COLLATE NOCASE",
+                [&name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match next {
+            Some(next) if !next.eq_ignore_ascii_case(&name) => name = next,
+            _ => break,
+        }
+    }
+    Ok(name)
+}
+
+/// Takes a rename GitHub has shown (a sync of `old` redirected to `new`): the inbox follows the
+/// repository under its new name, with its issues, search rows, sync cursors, triage, read
+/// markers and unsent outbox writes; if `new` was followed already, its synced data is kept and
+/// only the person's own state (triage, read markers, unsent writes) moves over. Part of the
+/// caller's transaction.
+pub(crate) fn adopt_rename(c: &rusqlite::Connection, old: &str, new: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO gh_repo_renames (old, new, renamed_at) VALUES (?1, ?2, unixepoch())
+         ON CONFLICT (old) DO UPDATE SET new = excluded.new, renamed_at = excluded.renamed_at",
+        params![old, new],
+    )?;
+    let new_followed: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM gh_inbox_repos WHERE repo = ?1)",
+        [new],
+        |r| r.get(0),
+    )?;
+    // The person's own state moves either way (what `new` has already wins).
+    for table in ["gh_triage", "gh_read"] {
+        c.execute(
+            &format!("UPDATE OR IGNORE {table} SET repo = ?2 WHERE repo = ?1"),
+            params![old, new],
+        )?;
+        c.execute(&format!("DELETE FROM {table} WHERE repo = ?1"), [old])?;
+    }
+    c.execute(
+        "UPDATE gh_outbox SET repo = ?2 WHERE repo = ?1 AND state IN ('queued', 'sending', 'failed')",
+        params![old, new],
+    )?;
+    let synced = [
+        "gh_issues",
+        "gh_issue_tags",
+        "gh_comments",
+        "gh_sync",
+        "gh_fts",
+        "gh_fts_rows",
+        "gh_inbox_repos",
+    ];
+    for table in synced {
+        if new_followed {
+            c.execute(&format!("DELETE FROM {table} WHERE repo = ?1"), [old])?;
+        } else {
+            c.execute(
+                &format!("UPDATE {table} SET repo = ?2 WHERE repo = ?1"),
+                params![old, new],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Follows the GitHub repositories the registered workspaces come from (their `origin`), so the
@@ -58,18 +129,20 @@ pub fn follow(store: &Store, repo: &str) -> Result<String> {
 pub fn follow_workspace_repos(store: &Store) -> Result<Vec<String>> {
     let mut added = Vec::new();
     for ws in crate::workspace::list(store)? {
-        let Some(repo) = ws
+        let Some(remote) = ws
             .origin_url
             .as_deref()
             .and_then(crate::pull_request::repo_of_remote)
         else {
             continue;
         };
-        let inserted = store.with(|c| {
-            c.execute(
+        let (repo, inserted) = store.with(|c| {
+            let repo = current_name(c, &remote)?;
+            let inserted = c.execute(
                 "INSERT OR IGNORE INTO gh_inbox_repos (repo, added_at) VALUES (?1, unixepoch())",
                 [&repo],
-            )
+            )?;
+            Ok((repo, inserted))
         })?;
         if inserted > 0 {
             added.push(repo);
@@ -89,6 +162,7 @@ pub fn unfollow(store: &Store, repo: &str) -> Result<()> {
             "DELETE FROM gh_sync WHERE repo = ?1",
             "DELETE FROM gh_fts WHERE repo = ?1",
             "DELETE FROM gh_fts_rows WHERE repo = ?1",
+            "DELETE FROM gh_issue_tags WHERE repo = ?1",
         ] {
             tx.execute(sql, [repo])?;
         }
@@ -100,7 +174,9 @@ pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
     store.with(|c| {
         let mut stmt = c.prepare(
             "SELECT f.repo, (SELECT count(*) FROM gh_issues i WHERE i.repo = f.repo AND i.is_pr = 0),
-                    s.synced_at, s.last_error, s.renamed_to, s.last_error_code = 'github_sign_in'
+                    s.synced_at, s.last_error,
+                    (SELECT group_concat(old, ', ') FROM gh_repo_renames n WHERE n.new = f.repo),
+                    s.last_error_code = 'github_sign_in'
              FROM gh_inbox_repos f LEFT JOIN gh_sync s ON s.repo = f.repo ORDER BY f.repo",
         )?;
         stmt.query_map([], |r| {
@@ -109,7 +185,7 @@ pub fn repos(store: &Store) -> Result<Vec<InboxRepoDto>> {
                 issues: r.get::<_, i64>(1)? as u64,
                 synced_at: r.get(2)?,
                 last_error: r.get(3)?,
-                renamed_to: r.get(4)?,
+                renamed_from: r.get(4)?,
                 sign_in_needed: r.get::<_, Option<bool>>(5)?.unwrap_or(false),
             })
         })?
@@ -501,5 +577,58 @@ mod tests {
             Some("\"orders\" \"NEAR\" \"x\" \"y\"")
         );
         assert_eq!(fts_query("  "), None);
+    }
+
+    #[test]
+    fn a_rename_onto_a_followed_repository_keeps_its_data_and_moves_the_persons_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("studio.db")).unwrap();
+        follow(&store, "acme/old").unwrap();
+        follow(&store, "acme/new").unwrap();
+        store
+            .with(|c| {
+                for repo in ["acme/old", "acme/new"] {
+                    c.execute(
+                        "INSERT INTO gh_issues VALUES (?1, 1, 1, 't', 'b', 'open', 'x', '[]', '[]', 0, 0, 'c', 'u')",
+                        [repo],
+                    )?;
+                }
+                c.execute(
+                    "INSERT INTO gh_triage VALUES ('acme/old', 1, 'resolved', 0), ('acme/old', 2, 'acknowledged', 0),
+                                                  ('acme/new', 2, 'investigating', 0)",
+                    [],
+                )?;
+                let tx = c.unchecked_transaction()?;
+                adopt_rename(&tx, "acme/old", "acme/new")?;
+                tx.commit()
+            })
+            .unwrap();
+        let rows = |sql: &str| -> Vec<(String, i64, String)> {
+            store
+                .with(|c| {
+                    c.prepare(sql)?
+                        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                        .collect()
+                })
+                .unwrap()
+        };
+        assert_eq!(
+            rows("SELECT repo, number, state FROM gh_triage ORDER BY number"),
+            vec![
+                ("acme/new".into(), 1, "resolved".into()),
+                ("acme/new".into(), 2, "investigating".into())
+            ],
+            "triage moves; what the new name had wins"
+        );
+        assert_eq!(
+            rows("SELECT repo, number, title FROM gh_issues"),
+            vec![("acme/new".into(), 1, "t".into())]
+        );
+        let followed: Vec<String> = repos(&store).unwrap().into_iter().map(|r| r.repo).collect();
+        assert_eq!(followed, ["acme/new"]);
+        assert_eq!(
+            store.with(|c| current_name(c, "ACME/old")).unwrap(),
+            "acme/new"
+        );
     }
 }

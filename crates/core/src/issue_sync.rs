@@ -23,7 +23,8 @@ pub struct SyncReport {
     pub comments: usize,
     /// Every page was answered 304 (nothing changed, no rate limit spent).
     pub unchanged: bool,
-    /// GitHub redirected the sync: the repository's name there now ("owner/name").
+    /// GitHub redirected the sync: the repository's name there now ("owner/name"), under which
+    /// the inbox follows it from now on.
     pub renamed_to: Option<String>,
 }
 
@@ -291,12 +292,17 @@ pub async fn sync(store: Arc<Store>, client: &Client, repo: &str) -> Result<Sync
     let (repo, renamed) = (repo.to_string(), report.renamed_to.clone());
     blocking(move || {
         store.with(|c| {
-            c.execute(
-                "INSERT INTO gh_sync (repo, synced_at, renamed_to) VALUES (?1, unixepoch(), ?2)
-                 ON CONFLICT (repo) DO UPDATE SET synced_at = unixepoch(), last_error = NULL, last_error_code = NULL,
-                     renamed_to = excluded.renamed_to",
-                params![repo, renamed],
-            )
+            let tx = c.unchecked_transaction()?;
+            tx.execute(
+                "INSERT INTO gh_sync (repo, synced_at) VALUES (?1, unixepoch())
+                 ON CONFLICT (repo) DO UPDATE SET synced_at = unixepoch(), last_error = NULL, last_error_code = NULL",
+                [&repo],
+            )?;
+            // Renamed on GitHub: from now on the inbox follows it under the new name.
+            if let Some(new) = renamed {
+                crate::inbox::adopt_rename(&tx, &repo, &new)?;
+            }
+            tx.commit()
         })
     })
     .await?;
@@ -501,7 +507,7 @@ pub async fn sync_all(
                 result.comments += report.comments as u64;
                 if let Some(new) = report.renamed_to {
                     result.notices.push(format!(
-                        "{} is now {new} on GitHub (renamed or transferred); it was synced through GitHub's redirect — follow {new} to use the new name.",
+                        "{} is now {new} on GitHub (renamed or transferred); the inbox follows it under its new name.",
                         repo.repo
                     ));
                 }

@@ -46,8 +46,9 @@ pub struct InboxRepoDto {
     /// Unix seconds of the last complete sync.
     pub synced_at: Option<i64>,
     pub last_error: Option<String>,
-    /// GitHub redirects this repository to a new name ("owner/name"): renamed or transferred.
-    pub renamed_to: Option<String>,
+    /// The names this repository had before GitHub renamed or transferred it ("owner/name", comma
+    /// separated), when a sync found out.
+    pub renamed_from: Option<String>,
     /// The last sync failed because GitHub refused the token: the person must sign in again.
     pub sign_in_needed: bool,
 }

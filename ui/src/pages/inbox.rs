@@ -307,10 +307,8 @@ fn Filters(
                             None if r.synced_at.is_none() => format!("{}: not synced yet", r.repo),
                             None => format!("{}: {}", r.repo, issues(r.issues)),
                         };
-                        match &r.renamed_to {
-                            Some(new) => format!(
-                                "{line} — now {new} on GitHub (synced through its redirect)"
-                            ),
+                        match &r.renamed_from {
+                            Some(old) => format!("{line} (renamed on GitHub from {old})"),
                             None => line,
                         }
                     })

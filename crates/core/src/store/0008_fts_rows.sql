@@ -12,7 +12,12 @@ CREATE INDEX gh_fts_rows_rowid ON gh_fts_rows (rowid_in_fts);
 
 INSERT INTO gh_fts_rows (repo, number, key, rowid_in_fts) SELECT repo, number, key, rowid FROM gh_fts;
 
--- The repository's new name when GitHub redirected its sync (renamed or transferred).
-ALTER TABLE gh_sync ADD COLUMN renamed_to TEXT;
+-- Repositories renamed or transferred on GitHub (found when GitHub redirected a sync): the
+-- inbox follows them under the new name, and an old name (a workspace's remote, say) maps to it.
+CREATE TABLE gh_repo_renames (
+    old        TEXT PRIMARY KEY NOT NULL,
+    new        TEXT NOT NULL,
+    renamed_at INTEGER NOT NULL
+) STRICT;
 -- The kind of the last sync error (an ErrorCode, e.g. `github_sign_in`), for the sign-in prompt.
 ALTER TABLE gh_sync ADD COLUMN last_error_code TEXT;

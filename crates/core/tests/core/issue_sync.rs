@@ -232,7 +232,8 @@ async fn a_huge_body_and_hidden_instructions_are_stored_verbatim_as_inert_text()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_renamed_repository_syncs_through_the_redirect_says_its_new_name_and_takes_writes_once() {
+async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_and_takes_writes_once()
+ {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/old-name", 5);
     fake.add_comments("acme/old-name", 1);
@@ -244,6 +245,17 @@ async fn a_renamed_repository_syncs_through_the_redirect_says_its_new_name_and_t
         .await
         .unwrap();
     assert_eq!((first.issues, first.renamed_to), (5, None));
+    vibedata_core::inbox::set_triage(&store, "acme/old-name", 3, "investigating").unwrap();
+    // A comment queued against the old name, not yet sent.
+    let queued = vibedata_core::outbox::enqueue(
+        &store,
+        "acme/old-name",
+        &vibedata_core::outbox::Write::Comment {
+            number: 3,
+            body: "Acknowledged after the move".into(),
+        },
+    )
+    .unwrap();
 
     fake.rename_repo("acme/old-name", "acme/new-name");
     fake.edit_title("acme/new-name", 2, "Issue 2: seen after the rename");
@@ -258,21 +270,49 @@ async fn a_renamed_repository_syncs_through_the_redirect_says_its_new_name_and_t
             .any(|r| r.path.starts_with("/repositories/")),
         "the redirect was followed, with the token"
     );
-    let detail = vibedata_core::inbox::detail(&store, "acme/old-name", 2).unwrap();
-    assert_eq!(detail.issue.title, "Issue 2: seen after the rename");
-    let repos = vibedata_core::inbox::repos(&store).unwrap();
-    assert_eq!(repos[0].renamed_to.as_deref(), Some("acme/new-name"));
 
-    // A comment queued against the old name is delivered once (GitHub answers writes with 307).
-    vibedata_core::outbox::enqueue(
-        &store,
-        "acme/old-name",
-        &vibedata_core::outbox::Write::Comment {
-            number: 3,
-            body: "Acknowledged after the move".into(),
-        },
-    )
-    .unwrap();
+    // Followed under the new name now, with everything that was kept under the old one.
+    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    assert_eq!(repos.len(), 1, "{repos:?}");
+    assert_eq!(repos[0].repo, "acme/new-name");
+    assert_eq!(repos[0].renamed_from.as_deref(), Some("acme/old-name"));
+    assert_eq!(repos[0].issues, 5);
+    let detail = vibedata_core::inbox::detail(&store, "acme/new-name", 2).unwrap();
+    assert_eq!(detail.issue.title, "Issue 2: seen after the rename");
+    let three = vibedata_core::inbox::detail(&store, "acme/new-name", 3).unwrap();
+    assert_eq!(three.issue.triage, "investigating");
+    assert!(
+        issue_sync::search(&store, "word3", 5)
+            .unwrap()
+            .iter()
+            .all(|h| h.repo == "acme/new-name")
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM gh_issues WHERE repo = 'acme/old-name'"
+        ),
+        0
+    );
+    // Following the old name (a workspace's remote, say) means the new one.
+    assert_eq!(
+        vibedata_core::inbox::follow(&store, "acme/old-name").unwrap(),
+        "acme/new-name"
+    );
+    // The next sync is incremental from the moved cursors, straight to the new name.
+    let third = issue_sync::sync(store.clone(), &c, "acme/new-name")
+        .await
+        .unwrap();
+    assert!(third.issues < 5 && third.renamed_to.is_none(), "{third:?}");
+
+    // The queued comment moved with it and is delivered once.
+    assert_eq!(
+        vibedata_core::outbox::get(&store, queued.seq)
+            .unwrap()
+            .unwrap()
+            .repo,
+        "acme/new-name"
+    );
     let token = Sensitive::new("ghp_sync_test_token".to_string());
     let report = vibedata_core::outbox::replay(store.clone(), &c, "octo-analyst", &token)
         .await
