@@ -24,6 +24,8 @@ pub struct Studio {
     demo_ready: OnceCell<()>,
     /// Workspaces whose dbt index is loaded and watched, by workspace id.
     domains: Mutex<HashMap<String, Arc<OpenDomain>>>,
+    /// The task forwarding each open domain's revisions to its (newest) subscriber.
+    forwarders: std::sync::Mutex<HashMap<String, tokio::task::AbortHandle>>,
     /// The last fetch of each workspace in this session: when it succeeded, or why it failed.
     pub(crate) fetches: std::sync::Mutex<HashMap<String, crate::git_workflow::FetchRecord>>,
     /// Agent sessions running in this process, by session id.
@@ -53,6 +55,7 @@ impl Studio {
             store: Arc::new(store),
             demo_ready: OnceCell::new(),
             domains: Mutex::new(HashMap::new()),
+            forwarders: Default::default(),
             fetches: std::sync::Mutex::new(HashMap::new()),
             sessions: Arc::new(std::sync::Mutex::new(HashMap::new())),
             inbox_sync: Mutex::new(()),
@@ -134,7 +137,8 @@ impl Studio {
     }
 
     /// Opens a workspace's dbt project: its index summary now, and `on_change` called with each
-    /// revision the file watcher applies, until it returns false.
+    /// revision the file watcher applies, until it returns false or the project is opened again
+    /// (the page that opens it again is the one looking; the older subscriber is dropped).
     pub async fn open_domain(
         &self,
         workspace_id: &str,
@@ -143,7 +147,7 @@ impl Studio {
         let domain = self.domain(workspace_id).await?;
         let mut changes = domain.subscribe();
         let id = workspace_id.to_owned();
-        tokio::spawn(async move {
+        let forwarder = tokio::spawn(async move {
             loop {
                 match changes.recv().await {
                     Ok(revision) => {
@@ -159,6 +163,14 @@ impl Studio {
                 }
             }
         });
+        let replaced = self
+            .forwarders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(workspace_id.to_owned(), forwarder.abort_handle());
+        if let Some(older) = replaced {
+            older.abort();
+        }
         blocking(move || Ok(domain.summary())).await
     }
 

@@ -135,3 +135,31 @@ async fn reading_the_project_does_not_count_as_a_change() {
         "reading files (the index and the UI do) must not make the watcher re-index"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_domain_again_replaces_the_older_subscriber() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let (old_tx, old_rx) = mpsc::channel();
+    studio
+        .open_domain(&demo.id, move |e| old_tx.send(e.revision).is_ok())
+        .await
+        .unwrap();
+    // The page is left and opened again: a new subscriber, the old one never hears again.
+    let (tx, rx) = mpsc::channel();
+    studio
+        .open_domain(&demo.id, move |e| tx.send(e.revision).is_ok())
+        .await
+        .unwrap();
+    std::fs::write(demo.path.join("models/marts/extra.sql"), "select 1 as x\n").unwrap();
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("the newest subscriber hears the change");
+    assert!(
+        matches!(
+            old_rx.recv_timeout(Duration::from_millis(300)),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        ),
+        "the older forwarder is gone (its callback dropped), not merely quiet"
+    );
+}
