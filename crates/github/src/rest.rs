@@ -1,7 +1,8 @@
 //! The REST client: GitHub's standard headers, conditional requests with a per-token ETag cache
 //! (a 304 costs no rate limit and returns the cached body), `link`-header pagination, rate-limit
 //! handling (`retry-after`; `x-ratelimit-remaining: 0` waits for `x-ratelimit-reset`; waits longer
-//! than the client allows come back as an error saying when), typed errors, and GitHub's
+//! than the client allows come back as an error saying when), at most [`MAX_IN_FLIGHT`] requests
+//! in flight per process, typed errors, and GitHub's
 //! redirects for renamed repositories followed (a [`Page`] says where it was moved to).
 
 use std::collections::HashMap;
@@ -41,6 +42,11 @@ pub struct Page {
     /// with a redirect to `/repositories/{id}/…`, which is followed).
     pub moved_to: Option<String>,
 }
+
+/// How many requests to GitHub this process has in flight at most (GitHub's secondary limits
+/// allow 100 concurrent; a laptop has no business near that).
+pub const MAX_IN_FLIGHT: usize = 8;
+static IN_FLIGHT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_IN_FLIGHT);
 
 /// A cached answer: its ETag, body and next link.
 type Cached = (String, Value, Option<String>);
@@ -203,6 +209,7 @@ impl Client {
             if let Some((etag, _, _)) = &cached {
                 request = request.header("If-None-Match", etag);
             }
+            let permit = IN_FLIGHT.acquire().await.ok();
             let response = request.send().await.map_err(|e| self.network(e))?;
             let status = response.status().as_u16();
             let moved_to = reqwest::Url::parse(&url)
@@ -227,6 +234,7 @@ impl Client {
                 });
             }
             let text = response.text().await.map_err(|e| self.network(e))?;
+            drop(permit);
             let body: Value = serde_json::from_str(&text).map_err(|_| {
                 GhError::Protocol(format!("HTTP {status} with a body that is not JSON"))
             })?;
@@ -267,6 +275,7 @@ impl Client {
             }
         }
         *last = Some(std::time::Instant::now());
+        let _permit = IN_FLIGHT.acquire().await.ok();
         let response = self
             .http
             .request(method, format!("{}{path}", self.api))

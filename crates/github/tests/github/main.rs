@@ -225,6 +225,29 @@ mod rest {
         assert_eq!(fake.comments_of("acme/crm").len(), 3);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_in_flight_are_bounded() {
+        let fake = FakeGitHub::start().await;
+        fake.add_issues("acme/crm", 1);
+        fake.set_latency(Duration::from_millis(300));
+        let c = client(&fake);
+        let started = Instant::now();
+        let gets = (0..3 * vibedata_github::rest::MAX_IN_FLIGHT)
+            .map(|i| {
+                let c = c.clone();
+                tokio::spawn(async move { c.get(&format!("/repos/acme/crm/issues?n={i}")).await })
+            })
+            .collect::<Vec<_>>();
+        for get in gets {
+            get.await.unwrap().unwrap();
+        }
+        assert!(
+            started.elapsed() >= Duration::from_millis(900),
+            "three times the limit take at least three rounds: {:?}",
+            started.elapsed()
+        );
+    }
+
     #[tokio::test]
     async fn validation_failures_carry_githubs_message() {
         let fake = FakeGitHub::start().await;
