@@ -115,8 +115,14 @@ pub(crate) fn adopt_rename(c: &rusqlite::Connection, old: &str, new: &str) -> ru
         if new_followed {
             c.execute(&format!("DELETE FROM {table} WHERE repo = ?1"), [old])?;
         } else {
+            // Leftovers under the new name (from before it was unfollowed) give way.
+            let verb = if table == "gh_fts" {
+                "UPDATE"
+            } else {
+                "UPDATE OR REPLACE"
+            };
             c.execute(
-                &format!("UPDATE {table} SET repo = ?2 WHERE repo = ?1"),
+                &format!("{verb} {table} SET repo = ?2 WHERE repo = ?1"),
                 params![old, new],
             )?;
         }
@@ -577,6 +583,30 @@ mod tests {
             Some("\"orders\" \"NEAR\" \"x\" \"y\"")
         );
         assert_eq!(fts_query("  "), None);
+    }
+
+    #[test]
+    fn leftovers_under_the_new_name_give_way_to_the_renamed_repository() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("studio.db")).unwrap();
+        follow(&store, "acme/old").unwrap();
+        let tags: i64 = store
+            .with(|c| {
+                c.execute_batch(
+                    "INSERT INTO gh_issue_tags VALUES ('acme/old', 1, 'label', 'incident'),
+                                                     ('acme/new', 1, 'label', 'incident');",
+                )?;
+                let tx = c.unchecked_transaction()?;
+                adopt_rename(&tx, "acme/old", "acme/new")?;
+                tx.commit()?;
+                c.query_row(
+                    "SELECT count(*) FROM gh_issue_tags WHERE repo = 'acme/new'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(tags, 1);
     }
 
     #[test]
