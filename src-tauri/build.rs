@@ -26,6 +26,7 @@ fn main() {
         "cancel_session",
         "agent_usage",
         "list_sessions",
+        "session_transcript",
         "resume_session",
         "create_intent",
         "list_intents",

@@ -11,8 +11,8 @@ use vibedata_protocol::inbox::{
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorDto, FileDto, GitStateDto,
     IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto, NodeDetailDto,
-    NodeRowDto, PlansDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, ValidationDto,
-    WorkspaceDto,
+    NodeRowDto, PlansDto, SessionDto, SessionEventDto, SkillsDto, TranscriptDto, UsageDto,
+    ValidationDto, WorkspaceDto,
 };
 
 #[tauri::command]
@@ -233,6 +233,15 @@ pub async fn list_sessions(
     workspace_id: String,
 ) -> Result<Vec<SessionDto>, ErrorDto> {
     Ok(state.studio()?.list_sessions(&workspace_id).await?)
+}
+
+/// A stored session with its transcript, to look back at.
+#[tauri::command]
+pub async fn session_transcript(
+    state: State<'_, AppState>,
+    session_id: String,
+) -> Result<TranscriptDto, ErrorDto> {
+    Ok(state.studio()?.session_transcript(&session_id).await?)
 }
 
 /// Continues an interrupted or cancelled session; its events stream over `on_event`.

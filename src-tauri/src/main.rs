@@ -101,6 +101,7 @@ fn main() {
             commands::cancel_session,
             commands::agent_usage,
             commands::list_sessions,
+            commands::session_transcript,
             commands::resume_session,
             commands::create_intent,
             commands::list_intents,

@@ -10,7 +10,8 @@ use vibedata_protocol::inbox::{
 use vibedata_protocol::{
     AddWorkspaceDto, AppStatusDto, BranchDiffDto, CloneProgressDto, ErrorCode, ErrorDto, FileDto,
     GitStateDto, IdentityDto, IndexChangedDto, IndexSummaryDto, IntentDto, LineageDto,
-    NodeDetailDto, NodeRowDto, SessionDto, SessionEventDto, SkillsDto, UsageDto, WorkspaceDto,
+    NodeDetailDto, NodeRowDto, SessionDto, SessionEventDto, SkillsDto, TranscriptDto, UsageDto,
+    WorkspaceDto,
 };
 use wasm_bindgen::prelude::*;
 
@@ -374,6 +375,11 @@ pub async fn agent_usage() -> Result<UsageDto, ErrorDto> {
 
 pub async fn list_sessions(workspace_id: &str) -> Result<Vec<SessionDto>, ErrorDto> {
     call("list_sessions", &Workspace { workspace_id }).await
+}
+
+/// A stored session with its transcript.
+pub async fn session_transcript(session_id: &str) -> Result<TranscriptDto, ErrorDto> {
+    call("session_transcript", &SessionArgs { session_id }).await
 }
 
 /// Continues an interrupted or cancelled session; `on_event` receives its events.

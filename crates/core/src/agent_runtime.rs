@@ -18,7 +18,7 @@ use vibedata_agent::session::{
     ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
 };
 use vibedata_agent::tools::{ToolNote, file_tools};
-use vibedata_protocol::{SessionDto, SessionEventDto, SessionUsageDto, UsageDto};
+use vibedata_protocol::{SessionDto, SessionEventDto, SessionUsageDto, TranscriptDto, UsageDto};
 
 use crate::agent_sessions::{self, SqliteJournal};
 use crate::error::blocking;
@@ -326,6 +326,13 @@ impl Studio {
             });
         });
         Ok(())
+    }
+
+    /// A stored session and its transcript as panel events (see [`agent_sessions::transcript`]).
+    pub async fn session_transcript(&self, session_id: &str) -> Result<TranscriptDto> {
+        let (store, id) = (self.store.clone(), session_id.to_owned());
+        let (session, events) = blocking(move || agent_sessions::transcript(&store, &id)).await?;
+        Ok(TranscriptDto { session, events })
     }
 
     /// Sessions of a workspace, newest first (to reopen or resume).

@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 use vibedata_agent::journal::{Journal, JournalEntry};
 use vibedata_agent::message::{Message, Role, ToolCall, Usage};
+use vibedata_protocol::SessionEventDto;
 
 use crate::store::Store;
 use crate::{CoreError, Result, audit};
@@ -134,6 +135,76 @@ pub fn load(store: &Store, id: &str) -> Result<Loaded> {
         Ok(Some(Loaded { id: id.to_string(), agent, provider, is_replay, status, messages, usage }))
     })?
     .ok_or_else(|| CoreError::NotFound(format!("no agent session {id}")))
+}
+
+/// A stored session as the panel shows it: what was asked, the agent's text, each tool call with
+/// its result, the tokens used and how it ended — read from the transcript, so it works for
+/// sessions of earlier runs of the app. System instructions are not shown.
+pub fn transcript(
+    store: &Store,
+    id: &str,
+) -> Result<(vibedata_protocol::SessionDto, Vec<SessionEventDto>)> {
+    let loaded = load(store, id)?;
+    // Whether each tool result was an error is in the journal, not in the conversation.
+    let failed: std::collections::HashSet<String> = store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT payload FROM agent_events WHERE session_id = ?1 AND kind = 'tool_result'",
+        )?;
+        let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+        let mut failed = std::collections::HashSet::new();
+        for payload in rows {
+            let v: serde_json::Value = serde_json::from_str(&payload?).unwrap_or_default();
+            if v["is_error"].as_bool() == Some(true) {
+                failed.insert(v["call_id"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        Ok(failed)
+    })?;
+    let mut events = Vec::new();
+    for m in loaded.messages {
+        match m.role {
+            Role::System => {}
+            Role::User => events.push(SessionEventDto::Prompt { text: m.content }),
+            Role::Assistant => {
+                if !m.content.trim().is_empty() {
+                    events.push(SessionEventDto::Delta { text: m.content });
+                }
+                events.extend(
+                    m.tool_calls
+                        .into_iter()
+                        .map(|call| SessionEventDto::ToolUse {
+                            call_id: call.id,
+                            tool: call.name,
+                            arguments: call.arguments,
+                        }),
+                );
+            }
+            Role::Tool => {
+                let call_id = m.tool_call_id.unwrap_or_default();
+                events.push(SessionEventDto::ToolResult {
+                    is_error: failed.contains(&call_id),
+                    call_id,
+                    output: m.content,
+                });
+            }
+        }
+    }
+    events.push(SessionEventDto::Usage {
+        prompt_tokens: loaded.usage.prompt_tokens,
+        completion_tokens: loaded.usage.completion_tokens,
+    });
+    events.push(SessionEventDto::Finished {
+        status: loaded.status.clone(),
+        message: None,
+    });
+    let session = vibedata_protocol::SessionDto {
+        id: loaded.id,
+        agent: loaded.agent,
+        provider: loaded.provider,
+        is_replay: loaded.is_replay,
+        status: loaded.status,
+    };
+    Ok((session, events))
 }
 
 /// The workspace a session works on.

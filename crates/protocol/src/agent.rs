@@ -19,6 +19,10 @@ pub struct SessionDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SessionEventDto {
+    /// What the person (or the stage's context) asked; sent when a stored transcript is shown.
+    Prompt {
+        text: String,
+    },
     Delta {
         text: String,
     },
@@ -67,6 +71,13 @@ pub enum SessionEventDto {
         status: String,
         message: Option<String>,
     },
+}
+
+/// A stored session with its transcript as the panel's events (to look back at a finished one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptDto {
+    pub session: SessionDto,
+    pub events: Vec<SessionEventDto>,
 }
 
 /// Tokens used, per session and in total.

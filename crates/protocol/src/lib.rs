@@ -12,7 +12,7 @@ mod skill;
 mod status;
 mod workspace;
 
-pub use agent::{SessionDto, SessionEventDto, SessionUsageDto, UsageDto};
+pub use agent::{SessionDto, SessionEventDto, SessionUsageDto, TranscriptDto, UsageDto};
 pub use domain::{
     ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto,
     LineageEdgeDto, LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,

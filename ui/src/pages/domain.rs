@@ -96,6 +96,11 @@ pub fn DomainView(
                     </Transition>
                 </aside>
                 <div class="domain-main">
+                    // The agent panel stays mounted (hidden on other tabs): index revisions — which
+                    // the agent's own writes cause — and tab switches must not wipe a session.
+                    <div hidden=move || focus.get() != Focus::Agent>
+                        <AgentPane workspace_id=id />
+                    </div>
                     <Transition fallback=|| loading("Indexing the dbt project…")>
                         <ErrorBoundary fallback=error_panel>
                             {move || Suspend::new(async move {
@@ -104,7 +109,7 @@ pub fn DomainView(
                                 Ok::<_, vibedata_protocol::ErrorDto>(match focus.get() {
                                     Focus::Overview => view! { <Overview summary open /> }.into_any(),
                                     Focus::Changes => view! { <ChangesPane git workspace_id=id revision /> }.into_any(),
-                                    Focus::Agent => view! { <AgentPane workspace_id=id /> }.into_any(),
+                                    Focus::Agent => ().into_any(),
                                     Focus::Node(uid) => view! { <NodeView workspace_id=ws unique_id=uid revision open /> }.into_any(),
                                     Focus::File(path, line) => view! { <FileView workspace_id=ws path line revision open /> }.into_any(),
                                 })

@@ -114,9 +114,12 @@ fn UsageSummary() -> impl IntoView {
                     usage.await.map(|u| view! {
                         <p data-testid="usage-total">
                             {format!(
-                                "{} tokens in {} sessions ({} in, {} out)",
+                                "{} tokens in {} ({} in, {} out)",
                                 u.prompt_tokens + u.completion_tokens,
-                                u.sessions.len(),
+                                match u.sessions.len() {
+                                    1 => "1 session".to_string(),
+                                    n => format!("{n} sessions"),
+                                },
                                 u.prompt_tokens,
                                 u.completion_tokens
                             )}

@@ -279,6 +279,56 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
     let usage = studio.usage().await.unwrap();
     assert_eq!(usage.prompt_tokens, 812 + 1040 + 1180);
     assert!(studio.decide_approval(&session.id, "nope", true).is_err());
+
+    // Looking back at it (as after a restart): the prompt, the agent's text, each tool call with
+    // its result, the tokens and the ending, from the stored transcript.
+    let shown = studio.session_transcript(&session.id).await.unwrap();
+    assert_eq!(shown.session.status, "completed");
+    assert!(shown.session.is_replay);
+    assert!(
+        matches!(&shown.events[0], E::Prompt { text } if text.contains("Add an account summary mart.")),
+        "{:?}",
+        shown.events[0]
+    );
+    let said: String = shown
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            E::Delta { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        said.contains("Added models/marts/account_summary.sql"),
+        "{said}"
+    );
+    let calls: Vec<&str> = shown
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            E::ToolUse { call_id, .. } => Some(call_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!calls.is_empty());
+    for call in &calls {
+        assert!(
+            shown
+                .events
+                .iter()
+                .any(|e| matches!(e, E::ToolResult { call_id, .. } if call_id == call)),
+            "the result of {call} is shown"
+        );
+    }
+    assert!(matches!(
+        shown.events.last(),
+        Some(E::Finished { status, .. }) if status == "completed"
+    ));
+    assert!(matches!(
+        &shown.events[shown.events.len() - 2],
+        E::Usage { prompt_tokens, .. } if *prompt_tokens == 812 + 1040 + 1180
+    ));
+    assert!(studio.session_transcript("no-such-session").await.is_err());
     let store = Store::open(&db).unwrap();
     assert_eq!(
         agent_sessions::load(&store, &session.id).unwrap().status,

@@ -49,8 +49,38 @@ async fn a_replayed_build_session_asks_before_writing_and_writes_after_approval(
     );
     let texts = app.find_all("agent-text").await.unwrap();
     assert!(!texts.is_empty());
+
+    // Looking back at the finished session: its stored transcript, with what was asked.
+    app.wait_for_css("[data-testid='session-row'][data-status='completed']", WAIT)
+        .await
+        .unwrap();
+    app.click("earlier-toggle").await.unwrap();
+    app.click_css(
+        "[data-testid='session-row'][data-status='completed'] [data-testid='session-view']",
+    )
+    .await
+    .unwrap();
+    app.wait_for("agent-prompt-shown", WAIT).await.unwrap();
+    let mut said = Vec::new();
+    for text in app.find_all("agent-text").await.unwrap() {
+        said.push(text.text().await.unwrap());
+    }
+    assert!(
+        said.iter()
+            .any(|t| t.contains("Added models/marts/account_summary.sql")),
+        "{said:?}"
+    );
+    assert!(!app.find_all("agent-tool-output").await.unwrap().is_empty());
+    assert_eq!(
+        app.attr_css("[data-testid='session-status']", "data-status")
+            .await
+            .unwrap(),
+        "completed"
+    );
+    app.screenshot("agent-transcript").await.unwrap();
+
     app.click("nav-settings").await.unwrap();
-    app.wait_for_text("usage-total", "1 sessions", WAIT)
+    app.wait_for_text("usage-total", "in 1 session (", WAIT)
         .await
         .unwrap();
     app.close().await.unwrap();

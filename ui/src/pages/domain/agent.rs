@@ -1,6 +1,7 @@
 //! The agent session panel: a prompt, the agent's streamed text, its tool calls (collapsible,
 //! with inputs and outputs), approval cards (with the diff a write would make) answered by the
-//! person, a usage meter and a cancel button. A replayed session is labelled as a replay.
+//! person, a usage meter and a cancel button. A replayed session is labelled as a replay. Earlier
+//! sessions can be looked back at (their stored transcript, read-only) or resumed.
 
 use crate::api;
 use leptos::prelude::*;
@@ -29,6 +30,8 @@ enum Item {
     Error(String),
     /// An artifact or a commit the agent produced.
     Note(String),
+    /// What was asked (shown when looking back at a stored session).
+    Prompt(String),
 }
 
 #[derive(Clone, Copy)]
@@ -43,6 +46,9 @@ struct Panel {
 impl Panel {
     fn apply(self, event: SessionEventDto) {
         match event {
+            SessionEventDto::Prompt { text } => {
+                self.items.update(|items| items.push(Item::Prompt(text)))
+            }
             SessionEventDto::Delta { text } => self.items.update(|items| match items.last_mut() {
                 Some(Item::Text(t)) => t.push_str(&text),
                 _ => items.push(Item::Text(text)),
@@ -235,25 +241,49 @@ pub fn AgentPane(
             }
         });
     };
+    // Looking back at a stored session: its transcript in the panel, read-only.
+    let view_session = move |session_id: String| {
+        spawn_local(async move {
+            match api::session_transcript(&session_id).await {
+                Ok(t) => {
+                    panel.items.set(Vec::new());
+                    panel.todos.set(Vec::new());
+                    panel.usage.set((0, 0));
+                    panel.session.set(Some(t.session));
+                    for event in t.events {
+                        panel.apply(event);
+                    }
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    // Open or closed stays put while the list refreshes.
+    let earlier_open = RwSignal::new(false);
     let sessions = move || {
         earlier.get().and_then(|r| r.ok()).filter(|l| !l.is_empty()).map(|list| {
             view! {
-                <details class="earlier">
-                    <summary>"Earlier sessions (" {list.len()} ")"</summary>
-                    <ul class="plain">
+                <div class="earlier">
+                    <button class="link" data-testid="earlier-toggle" on:click=move |_| earlier_open.update(|o| *o = !*o)>
+                        {move || if earlier_open.get() { "▾ " } else { "▸ " }}
+                        "Earlier sessions (" {list.len()} ")"
+                    </button>
+                    <ul class="plain" hidden=move || !earlier_open.get()>
                         {list.into_iter().map(|s| {
-                            let id = s.id.clone();
+                            let (id, shown) = (s.id.clone(), s.id.clone());
                             let resumable = matches!(s.status.as_str(), "interrupted" | "cancelled");
                             view! {
                                 <li data-testid="session-row" data-status=s.status.clone()>
                                     <code>{s.id.chars().take(8).collect::<String>()}</code>
                                     " " {s.status.clone()} " · " {s.provider.clone()}
-                                    {resumable.then(|| view! { <button class="link" data-testid="session-resume" on:click=move |_| resume(id.clone())>" Resume"</button> })}
+                                    " · " <button class="link" data-testid="session-view" disabled=running on:click=move |_| view_session(shown.clone())>"View"</button>
+                                    {resumable.then(|| view! { " · " <button class="link" data-testid="session-resume" on:click=move |_| resume(id.clone())>"Resume"</button> })}
                                 </li>
                             }
                         }).collect_view()}
                     </ul>
-                </details>
+                </div>
             }
         })
     };
@@ -301,6 +331,13 @@ fn item_view(
         Item::Note(text) => {
             view! { <p class="muted agent-note" data-testid="agent-note">{text}</p> }.into_any()
         }
+        Item::Prompt(text) => view! {
+            <details class="agent-prompt-shown" data-testid="agent-prompt-shown">
+                <summary>"Asked"</summary>
+                <pre class="tool-args">{text}</pre>
+            </details>
+        }
+        .into_any(),
         Item::Tool {
             call_id,
             tool,
