@@ -1,7 +1,6 @@
 //! Issue sync against the fake GitHub: 10,000 issues with 30,000 comments, an unchanged second
 //! sync that is all 304s, incremental pickup of a change, resume after a failure, offline search.
 
-use std::sync::Arc;
 
 use vibedata_agent::redact::Sensitive;
 use vibedata_core::issue_sync;
@@ -27,8 +26,7 @@ async fn ten_thousand_issues_sync_then_an_unchanged_sync_is_all_304() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 10_000);
     fake.add_comments("acme/incidents", 3);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     let c = client(&fake);
 
     let first = issue_sync::sync(store.clone(), &c, "acme/incidents")
@@ -138,8 +136,7 @@ async fn ten_thousand_issues_sync_then_an_unchanged_sync_is_all_304() {
 async fn a_sync_that_dies_midway_resumes_without_gaps() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 450);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     let c = client(&fake);
     // GitHub goes away after two pages: those two are kept, with the cursor.
     fake.offline_after(2);
@@ -176,8 +173,7 @@ async fn a_sync_that_dies_midway_resumes_without_gaps() {
 async fn a_revoked_token_or_a_deleted_repository_is_a_clear_error() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 3);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     vibedata_core::inbox::follow(&store, "acme/incidents").unwrap();
     let revoked = Client::new(&fake.base_url(), Sensitive::new("ghp_revoked".into())).unwrap();
     let e = issue_sync::sync(store.clone(), &revoked, "acme/incidents")
@@ -213,8 +209,7 @@ async fn a_huge_body_and_hidden_instructions_are_stored_verbatim_as_inert_text()
         "x".repeat(10 * 1024 * 1024)
     );
     let n = fake.add_issue("acme/incidents", "Orders freshness <b>breach</b>", &huge);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     issue_sync::sync(store.clone(), &client(&fake), "acme/incidents")
         .await
         .unwrap();
@@ -237,8 +232,7 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/old-name", 5);
     fake.add_comments("acme/old-name", 1);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     let c = client(&fake);
     vibedata_core::inbox::follow(&store, "acme/old-name").unwrap();
     let first = issue_sync::sync(store.clone(), &c, "acme/old-name")
@@ -334,8 +328,7 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
 async fn malformed_json_from_github_is_a_clear_error_and_the_next_sync_completes() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 150);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     vibedata_core::inbox::follow(&store, "acme/incidents").unwrap();
     let c = client(&fake);
     fake.malformed_reads(1);

@@ -27,3 +27,13 @@ pub fn fresh_paths() -> (tempfile::TempDir, Paths) {
     let paths = Paths::under(dir.path(), venv());
     (dir, paths)
 }
+
+/// A fresh store in a temp dir (kept as long as the dir is).
+pub fn temp_store() -> (
+    tempfile::TempDir,
+    std::sync::Arc<vibedata_core::store::Store>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = vibedata_core::store::Store::open(&dir.path().join("studio.db")).unwrap();
+    (dir, std::sync::Arc::new(store))
+}

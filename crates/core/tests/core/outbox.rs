@@ -39,8 +39,7 @@ fn bodies_starting(values: &[serde_json::Value], field: &str, start: &str) -> us
 async fn every_fault_on_the_way_back_still_delivers_each_write_once() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 2);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     let mut c = client(&fake);
     let repo = "acme/incidents";
     for write in [
@@ -137,8 +136,7 @@ async fn every_fault_on_the_way_back_still_delivers_each_write_once() {
 async fn a_refused_write_is_failed_with_the_reason_and_the_queue_goes_on() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 1);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     let c = client(&fake);
     let refused = outbox::enqueue(
         &store,
@@ -220,8 +218,7 @@ async fn two_replayers_at_once_deliver_each_write_once() {
 async fn a_refused_token_keeps_the_writes_queued_until_the_person_signs_in_again() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 1);
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("studio.db")).unwrap());
+    let (_dir, store) = crate::temp_store();
     let item = outbox::enqueue(
         &store,
         "acme/incidents",
