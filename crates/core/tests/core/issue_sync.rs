@@ -1,7 +1,6 @@
 //! Issue sync against the fake GitHub: 10,000 issues with 30,000 comments, an unchanged second
 //! sync that is all 304s, incremental pickup of a change, resume after a failure, offline search.
 
-
 use vibedata_agent::redact::Sensitive;
 use vibedata_core::issue_sync;
 use vibedata_core::store::Store;
