@@ -12,13 +12,7 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     let db = paths.database();
     let studio = Studio::open(paths).await.unwrap();
     let demo = studio.ensure_demo().await.unwrap().workspace;
-    studio
-        .set_identity(IdentityDto {
-            name: "Grace Analyst".into(),
-            email: "grace@example.com".into(),
-        })
-        .await
-        .unwrap();
+    crate::as_grace(&studio).await;
 
     let intent = studio
         .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
@@ -115,13 +109,7 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     let venv = vibedata_core::venv::Venv::new(&paths.venv);
     let studio = Studio::open(paths).await.unwrap();
     let demo = studio.ensure_demo().await.unwrap().workspace;
-    studio
-        .set_identity(IdentityDto {
-            name: "Grace Analyst".into(),
-            email: "grace@example.com".into(),
-        })
-        .await
-        .unwrap();
+    crate::as_grace(&studio).await;
     let intent = studio
         .create_intent(&demo.id, "Accounts per country".into())
         .await
@@ -292,6 +280,33 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     );
 }
 
+/// The demo intent on a fresh demo domain, its requirements run (replayed) and the plan approved.
+async fn approved_demo_intent() -> (
+    tempfile::TempDir,
+    Studio,
+    vibedata_core::workspace::Workspace,
+    vibedata_protocol::IntentDto,
+) {
+    let (dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.ensure_demo().await.unwrap().workspace;
+    crate::as_grace(&studio).await;
+    let intent = studio
+        .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
+        .await
+        .unwrap();
+    studio
+        .intent_step(&intent.id, "start_planning")
+        .await
+        .unwrap();
+    run_stage(&studio, &intent.id, "requirements").await;
+    studio
+        .intent_step(&intent.id, "approve_plan")
+        .await
+        .unwrap();
+    (dir, studio, demo, intent)
+}
+
 /// Runs a stage to its end, approving every write; returns the agent's text and the events.
 async fn run_stage(
     studio: &Studio,
@@ -336,13 +351,7 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
     let (_dir, paths) = fresh_paths();
     let studio = Studio::open(paths).await.unwrap();
     let demo = studio.ensure_demo().await.unwrap().workspace;
-    studio
-        .set_identity(IdentityDto {
-            name: "Grace Analyst".into(),
-            email: "grace@example.com".into(),
-        })
-        .await
-        .unwrap();
+    crate::as_grace(&studio).await;
     let intent = studio
         .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
         .await
@@ -415,29 +424,7 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
 async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_report_passes() {
     use serde_json::json;
     use vibedata_protocol::SessionEventDto as E;
-    let (_dir, paths) = fresh_paths();
-    let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
-    studio
-        .set_identity(IdentityDto {
-            name: "Grace Analyst".into(),
-            email: "grace@example.com".into(),
-        })
-        .await
-        .unwrap();
-    let intent = studio
-        .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
-        .await
-        .unwrap();
-    studio
-        .intent_step(&intent.id, "start_planning")
-        .await
-        .unwrap();
-    run_stage(&studio, &intent.id, "requirements").await;
-    studio
-        .intent_step(&intent.id, "approve_plan")
-        .await
-        .unwrap();
+    let (_dir, studio, demo, intent) = approved_demo_intent().await;
     studio.intent_step(&intent.id, "start_build").await.unwrap();
 
     // A recorded build that gets the sign wrong.
@@ -522,29 +509,7 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions_kept() {
-    let (_dir, paths) = fresh_paths();
-    let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
-    studio
-        .set_identity(IdentityDto {
-            name: "Grace Analyst".into(),
-            email: "grace@example.com".into(),
-        })
-        .await
-        .unwrap();
-    let intent = studio
-        .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
-        .await
-        .unwrap();
-    studio
-        .intent_step(&intent.id, "start_planning")
-        .await
-        .unwrap();
-    run_stage(&studio, &intent.id, "requirements").await;
-    studio
-        .intent_step(&intent.id, "approve_plan")
-        .await
-        .unwrap();
+    let (_dir, studio, _demo, intent) = approved_demo_intent().await;
     studio.intent_step(&intent.id, "revise_plan").await.unwrap();
 
     let (text, _) = run_stage(&studio, &intent.id, "variants").await;

@@ -37,3 +37,14 @@ pub fn temp_store() -> (
     let store = vibedata_core::store::Store::open(&dir.path().join("studio.db")).unwrap();
     (dir, std::sync::Arc::new(store))
 }
+
+/// Commits in the tests are by Grace Analyst (the person's identity, as set in Settings).
+pub async fn as_grace(studio: &vibedata_core::Studio) {
+    studio
+        .set_identity(vibedata_protocol::IdentityDto {
+            name: "Grace Analyst".into(),
+            email: "grace@example.com".into(),
+        })
+        .await
+        .unwrap();
+}

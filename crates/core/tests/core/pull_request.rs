@@ -10,7 +10,7 @@ use crate::fresh_paths;
 use vibedata_agent::redact::Sensitive;
 use vibedata_core::Studio;
 use vibedata_fakes::github::{FakeGitHub, Fault};
-use vibedata_protocol::{AddWorkspaceDto, IdentityDto, WorkspaceKind};
+use vibedata_protocol::{AddWorkspaceDto, WorkspaceKind};
 
 const TOKEN: &str = "ghp_pull_request_test_token_91";
 
@@ -62,13 +62,7 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
     git(dir.path(), &["clone", "-q", &url, clone.to_str().unwrap()]);
     let db = paths.database();
     let studio = Studio::open(paths).await.unwrap();
-    studio
-        .set_identity(IdentityDto {
-            name: "Grace Analyst".into(),
-            email: "grace@example.com".into(),
-        })
-        .await
-        .unwrap();
+    crate::as_grace(&studio).await;
     let ws = studio
         .add_workspace(
             AddWorkspaceDto {
