@@ -87,6 +87,16 @@ pub fn artifacts_dir() -> PathBuf {
 }
 
 impl App {
+    /// Sets who commits (Settings → identity) and waits until it is saved.
+    pub async fn set_identity(&self, name: &str, email: &str) -> Result<()> {
+        self.click("nav-settings").await?;
+        self.type_into("identity-name", name).await?;
+        self.type_into("identity-email", email).await?;
+        self.click("identity-save").await?;
+        self.wait_for("identity-saved", DEFAULT_WAIT).await?;
+        Ok(())
+    }
+
     /// Starts a display, tauri-driver and the app, and waits until the UI has mounted.
     pub async fn launch(launch: &Launch) -> Result<Self> {
         let binary = app_binary()?;

@@ -99,15 +99,9 @@ async fn intent_branch_commit_and_push_from_the_changes_pane() {
     let (_dir, launch, app) = launch_fresh().await;
     app.wait_for("workspace-row", FIRST_START).await.unwrap();
     // Who commits: set in Settings.
-    app.click("nav-settings").await.unwrap();
-    app.type_into("identity-name", "Grace Analyst")
+    app.set_identity("Grace Analyst", "grace@example.com")
         .await
         .unwrap();
-    app.type_into("identity-email", "grace@example.com")
-        .await
-        .unwrap();
-    app.click("identity-save").await.unwrap();
-    app.wait_for("identity-saved", WAIT).await.unwrap();
 
     app.click("nav-domains").await.unwrap();
     app.type_into("add-source", &format!("file://{}", bare.display()))

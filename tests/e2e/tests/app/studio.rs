@@ -11,15 +11,9 @@ const WAIT: Duration = Duration::from_secs(20);
 async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
     let (_dir, launch, app) = launch_fresh().await;
     app.wait_for("workspace-row", FIRST_START).await.unwrap();
-    app.click("nav-settings").await.unwrap();
-    app.type_into("identity-name", "Grace Analyst")
+    app.set_identity("Grace Analyst", "grace@example.com")
         .await
         .unwrap();
-    app.type_into("identity-email", "grace@example.com")
-        .await
-        .unwrap();
-    app.click("identity-save").await.unwrap();
-    app.wait_for("identity-saved", WAIT).await.unwrap();
 
     app.click("nav-studio").await.unwrap();
     app.wait_for("intents-empty", WAIT).await.unwrap();
@@ -161,15 +155,9 @@ async fn approve_until_done(app: &vibedata_e2e::App) {
 async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
     let (_dir, _launch, app) = launch_fresh().await;
     app.wait_for("workspace-row", FIRST_START).await.unwrap();
-    app.click("nav-settings").await.unwrap();
-    app.type_into("identity-name", "Grace Analyst")
+    app.set_identity("Grace Analyst", "grace@example.com")
         .await
         .unwrap();
-    app.type_into("identity-email", "grace@example.com")
-        .await
-        .unwrap();
-    app.click("identity-save").await.unwrap();
-    app.wait_for("identity-saved", WAIT).await.unwrap();
 
     app.click("nav-studio").await.unwrap();
     app.type_into("intent-title", "Silver customer table from CRM bronze")
