@@ -246,8 +246,9 @@ fn audit_verify_passes_then_names_the_edited_record() {
 }
 
 /// Runs `vibedata` inside a private D-Bus session with an unlocked gnome-keyring: a real Secret
-/// Service. `None` when this machine has neither (the setup script installs both for tests).
-fn with_secret_service(data: &Path, script: &str, secret: &str) -> Option<Output> {
+/// Service. It must succeed; its stdout and stderr come back. `None` when this machine has neither
+/// tool — only outside CI: the setup script installs both, so in CI their absence fails the test.
+fn with_secret_service(data: &Path, script: &str, secret: &str) -> Option<(String, String)> {
     let available = ["dbus-run-session", "gnome-keyring-daemon"]
         .iter()
         .all(|tool| {
@@ -258,6 +259,10 @@ fn with_secret_service(data: &Path, script: &str, secret: &str) -> Option<Output
                 .is_ok_and(|o| o.status.success())
         });
     if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "dbus-run-session and gnome-keyring-daemon are missing: run scripts/setup.sh test"
+        );
         eprintln!(
             "no dbus-run-session/gnome-keyring-daemon here: the real keychain test cannot run"
         );
@@ -266,18 +271,28 @@ fn with_secret_service(data: &Path, script: &str, secret: &str) -> Option<Output
     let wrapper = format!(
         "echo -n unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1; {script}"
     );
-    Some(
-        Command::new("dbus-run-session")
-            .args(["--", "sh", "-c", &wrapper])
-            .env("VIBEDATA", env!("CARGO_BIN_EXE_vibedata"))
-            .env("SECRET", secret)
-            .env("VIBEDATA_DATA_DIR", data.join("data"))
-            .env("VIBEDATA_WORKSPACE_ROOT", data.join("workspaces"))
-            .env("VIBEDATA_VENV", data.join("no-venv"))
-            .env("HOME", data)
-            .output()
-            .expect("dbus-run-session runs"),
-    )
+    let out = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &wrapper])
+        .env("VIBEDATA", env!("CARGO_BIN_EXE_vibedata"))
+        .env("SECRET", secret)
+        .env("VIBEDATA_DATA_DIR", data.join("data"))
+        .env("VIBEDATA_WORKSPACE_ROOT", data.join("workspaces"))
+        .env("VIBEDATA_VENV", data.join("no-venv"))
+        .env("HOME", data)
+        .output()
+        .expect("dbus-run-session runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    Some((stdout, stderr))
+}
+
+/// [`with_secret_service`] from async tests (the fakes they talk to keep running meanwhile).
+async fn with_secret_service_async(data: &Path, script: String) -> Option<(String, String)> {
+    let data = data.to_path_buf();
+    tokio::task::spawn_blocking(move || with_secret_service(&data, &script, "unused"))
+        .await
+        .unwrap()
 }
 
 #[test]
@@ -285,15 +300,9 @@ fn credentials_round_trip_through_a_real_secret_service_and_never_touch_disk() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "sk-canary-3b7f1e-real-keychain";
     let script = r#"printf %s "$SECRET" | "$VIBEDATA" credentials set foundry-api-key && "$VIBEDATA" credentials check foundry-api-key && "$VIBEDATA" credentials delete foundry-api-key && "$VIBEDATA" credentials check foundry-api-key"#;
-    let Some(out) = with_secret_service(dir.path(), script, secret) else {
+    let Some((stdout, _)) = with_secret_service(dir.path(), script, secret) else {
         return;
     };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         stdout.contains("foundry-api-key: present")
             && stdout.ends_with("foundry-api-key: absent\n"),
@@ -428,17 +437,9 @@ async fn github_device_login_keeps_the_token_in_the_keychain_and_logout_removes_
     let script = format!(
         r#""$VIBEDATA" github login --client-id Iv1.test --base-url {url} --api-url {url} && "$VIBEDATA" github accounts && "$VIBEDATA" github logout octo-analyst && "$VIBEDATA" github accounts --json"#
     );
-    let data = dir.path().to_path_buf();
-    let Some(out) =
-        tokio::task::spawn_blocking(move || with_secret_service(&data, &script, "unused"))
-            .await
-            .unwrap()
-    else {
+    let Some((stdout, stderr)) = with_secret_service_async(dir.path(), script).await else {
         return;
     };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("enter the code WDJB-MJHT"),
         "the person is shown the code: {stderr}"
@@ -517,17 +518,9 @@ async fn an_expiring_github_app_token_is_refreshed_and_the_new_pair_replaces_the
     let script = format!(
         r#""$VIBEDATA" github login --client-id Iv1.test --base-url {url} --api-url {url} && "$VIBEDATA" inbox follow acme/incidents && "$VIBEDATA" inbox sync && "$VIBEDATA" inbox sync && "$VIBEDATA" inbox list"#
     );
-    let data = dir.path().to_path_buf();
-    let Some(out) =
-        tokio::task::spawn_blocking(move || with_secret_service(&data, &script, "unused"))
-            .await
-            .unwrap()
-    else {
+    let Some((stdout, _)) = with_secret_service_async(dir.path(), script).await else {
         return;
     };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
     assert_eq!(
         fake.refreshes(),
         2,
