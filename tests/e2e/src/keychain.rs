@@ -13,8 +13,8 @@ pub struct SecretService {
 }
 
 impl SecretService {
-    /// `None` when dbus-daemon or gnome-keyring-daemon is not installed (scripts/setup.sh installs
-    /// both).
+    /// `None` when dbus-daemon or gnome-keyring-daemon is not installed — outside CI only: the
+    /// setup script installs both, so under CI their absence is an error.
     pub fn start() -> Result<Option<Self>> {
         let installed = |tool: &str| {
             Command::new("sh")
@@ -23,6 +23,11 @@ impl SecretService {
                 .is_ok_and(|o| o.status.success())
         };
         if !installed("dbus-daemon") || !installed("gnome-keyring-daemon") {
+            if std::env::var_os("CI").is_some() {
+                anyhow::bail!(
+                    "dbus-daemon and gnome-keyring-daemon are missing: run scripts/setup.sh test"
+                );
+            }
             return Ok(None);
         }
         let home = tempfile::tempdir()?;
