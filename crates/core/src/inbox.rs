@@ -102,16 +102,7 @@ pub(crate) fn adopt_rename(c: &rusqlite::Connection, old: &str, new: &str) -> ru
         "UPDATE gh_outbox SET repo = ?2 WHERE repo = ?1 AND state IN ('queued', 'sending', 'failed')",
         params![old, new],
     )?;
-    let synced = [
-        "gh_issues",
-        "gh_issue_tags",
-        "gh_comments",
-        "gh_sync",
-        "gh_fts",
-        "gh_fts_rows",
-        "gh_inbox_repos",
-    ];
-    for table in synced {
+    for table in SYNCED_TABLES {
         if new_followed {
             c.execute(&format!("DELETE FROM {table} WHERE repo = ?1"), [old])?;
         } else {
@@ -157,20 +148,24 @@ pub fn follow_workspace_repos(store: &Store) -> Result<Vec<String>> {
     Ok(added)
 }
 
+/// What following a repository keeps in the store, by repository (the person's own triage, read
+/// markers and outbox are apart).
+const SYNCED_TABLES: [&str; 7] = [
+    "gh_inbox_repos",
+    "gh_issues",
+    "gh_issue_tags",
+    "gh_comments",
+    "gh_sync",
+    "gh_fts",
+    "gh_fts_rows",
+];
+
 /// Stops following a repository; its synced issues are removed from the store.
 pub fn unfollow(store: &Store, repo: &str) -> Result<()> {
     store.with(|c| {
         let tx = c.unchecked_transaction()?;
-        for sql in [
-            "DELETE FROM gh_inbox_repos WHERE repo = ?1",
-            "DELETE FROM gh_issues WHERE repo = ?1",
-            "DELETE FROM gh_comments WHERE repo = ?1",
-            "DELETE FROM gh_sync WHERE repo = ?1",
-            "DELETE FROM gh_fts WHERE repo = ?1",
-            "DELETE FROM gh_fts_rows WHERE repo = ?1",
-            "DELETE FROM gh_issue_tags WHERE repo = ?1",
-        ] {
-            tx.execute(sql, [repo])?;
+        for table in SYNCED_TABLES {
+            tx.execute(&format!("DELETE FROM {table} WHERE repo = ?1"), [repo])?;
         }
         tx.commit()
     })
