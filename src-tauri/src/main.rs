@@ -11,12 +11,13 @@ mod commands;
 mod state;
 
 use state::AppState;
-use vibedata_core::observability::{self, Console};
-use vibedata_core::{Paths, Studio};
+use vibedata_core::Studio;
+use vibedata_core::platform::config::Config;
+use vibedata_core::platform::observability::{self, Console};
 
 fn main() {
-    let paths = match Paths::from_env() {
-        Ok(paths) => paths,
+    let config = match Config::from_env() {
+        Ok(config) => config,
         Err(e) => {
             eprintln!("Vibedata Studio cannot start: {e}");
             std::process::exit(1);
@@ -27,7 +28,7 @@ fn main() {
     } else {
         Console::Off
     };
-    let _logs = match observability::init(&paths.log_dir(), console) {
+    let _logs = match observability::init(&config.paths.log_dir(), console) {
         Ok(guard) => Some(guard),
         Err(e) => {
             eprintln!("logging disabled: {e}");
@@ -35,7 +36,8 @@ fn main() {
         }
     };
 
-    let studio = tauri::async_runtime::block_on(Studio::open(paths.clone()));
+    let paths = config.paths.clone();
+    let studio = tauri::async_runtime::block_on(Studio::start(config));
     if let Err(e) = &studio {
         tracing::error!(error = %e, "the store could not be opened");
     }
@@ -44,90 +46,78 @@ fn main() {
     let background = state.studio().ok();
 
     tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .manage(state)
         .setup(move |_app| {
             // Create or repair the demo domain while the UI loads; the Domains page waits for it.
             if let Some(studio) = warm_up {
                 tauri::async_runtime::spawn(async move {
-                    if let Err(e) = studio.list_workspaces().await {
+                    if let Err(e) = studio.workspaces().list_workspaces().await {
                         tracing::error!(error = %e, "preparing the workspaces failed");
                     }
                 });
             }
-            // Deliver the outbox and sync the inbox now and then (every VIBEDATA_INBOX_SYNC_SECS,
-            // default 60 s); offline, each pass fails quietly and the next one retries.
+            // Deliver the outbox and sync the inbox now and then (the core's background work);
+            // on Tauri's runtime, the one runtime of the app.
             if let Some(studio) = background {
-                let every = std::env::var("VIBEDATA_INBOX_SYNC_SECS")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(60u64);
                 tauri::async_runtime::spawn(async move {
-                    loop {
-                        tokio::time::sleep(std::time::Duration::from_secs(every)).await;
-                        match studio.inbox_sync().await {
-                            Ok(result) if !result.errors.is_empty() => {
-                                tracing::info!(errors = ?result.errors, "inbox sync incomplete")
-                            }
-                            Ok(_) => {}
-                            Err(e) => tracing::warn!(error = %e, "inbox sync failed"),
-                        }
-                    }
+                    let _ = studio.start_background().await;
                 });
             }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::list_workspaces,
-            commands::list_skills,
-            commands::add_workspace,
-            commands::open_domain,
-            commands::domain_summary,
-            commands::search_nodes,
-            commands::node_detail,
-            commands::lineage,
-            commands::domain_file,
-            commands::git_state,
-            commands::fetch_workspace,
-            commands::create_intent_branch,
-            commands::switch_branch,
-            commands::branch_diff,
-            commands::commit_workspace,
-            commands::push_workspace,
-            commands::get_identity,
-            commands::set_identity,
-            commands::start_session,
-            commands::decide_approval,
-            commands::cancel_session,
-            commands::agent_usage,
-            commands::list_sessions,
-            commands::session_transcript,
-            commands::resume_session,
-            commands::create_intent,
-            commands::list_intents,
-            commands::intent_step,
-            commands::validate_intent,
-            commands::intent_plans,
-            commands::plan_diff,
-            commands::replace_plan,
-            commands::run_intent_stage,
-            commands::variant_diff,
-            commands::inbox,
-            commands::inbox_follow,
-            commands::inbox_sync,
-            commands::issue_detail,
-            commands::set_triage,
-            commands::outbox_list,
-            commands::outbox_enqueue,
-            commands::outbox_retry,
-            commands::outbox_cancel,
-            commands::open_pull_request,
-            commands::pull_request,
-            commands::github_status,
-            commands::github_device_start,
-            commands::github_sign_in_token,
-            commands::github_sign_out,
-            commands::github_choose,
+            commands::app::app_status,
+            commands::workspaces::list_workspaces,
+            commands::app::list_skills,
+            commands::workspaces::add_workspace,
+            commands::domains::open_domain,
+            commands::domains::domain_summary,
+            commands::domains::search_nodes,
+            commands::domains::node_detail,
+            commands::domains::lineage,
+            commands::domains::domain_file,
+            commands::workspaces::git_state,
+            commands::workspaces::fetch_workspace,
+            commands::workspaces::create_intent_branch,
+            commands::workspaces::switch_branch,
+            commands::workspaces::branch_diff,
+            commands::workspaces::commit_workspace,
+            commands::workspaces::push_workspace,
+            commands::workspaces::get_identity,
+            commands::workspaces::set_identity,
+            commands::agents::start_session,
+            commands::agents::decide_approval,
+            commands::agents::cancel_session,
+            commands::agents::agent_usage,
+            commands::agents::list_sessions,
+            commands::agents::session_transcript,
+            commands::agents::resume_session,
+            commands::intents::create_intent,
+            commands::intents::list_intents,
+            commands::intents::intent_step,
+            commands::intents::validate_intent,
+            commands::intents::intent_plans,
+            commands::intents::plan_diff,
+            commands::intents::replace_plan,
+            commands::intents::run_intent_stage,
+            commands::intents::variant_diff,
+            commands::github::inbox,
+            commands::github::inbox_follow,
+            commands::github::inbox_sync,
+            commands::github::issue_detail,
+            commands::github::set_triage,
+            commands::github::outbox_list,
+            commands::github::outbox_enqueue,
+            commands::github::outbox_retry,
+            commands::github::outbox_cancel,
+            commands::intents::open_pull_request,
+            commands::intents::pull_request,
+            commands::github::github_status,
+            commands::github::github_device_start,
+            commands::github::github_sign_in_token,
+            commands::github::github_sign_out,
+            commands::github::github_choose,
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

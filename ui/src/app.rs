@@ -1,56 +1,11 @@
+//! The app shell: the sidebar of areas and the page of the one chosen.
+
+use crate::area::Area;
 use crate::pages::{
     domains::DomainsPage, inbox::InboxPage, not_built::NotBuilt, settings::SettingsPage,
     skills::SkillsPage, studio::StudioPage,
 };
 use leptos::prelude::*;
-
-/// The product's areas (PRODUCT.md §1), in navigation order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Area {
-    Domains,
-    Studio,
-    Review,
-    Inbox,
-    Monitor,
-    Skills,
-    Settings,
-}
-
-impl Area {
-    pub const ALL: [Area; 7] = [
-        Area::Domains,
-        Area::Studio,
-        Area::Review,
-        Area::Inbox,
-        Area::Monitor,
-        Area::Skills,
-        Area::Settings,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Area::Domains => "Domains",
-            Area::Studio => "Studio",
-            Area::Review => "Review",
-            Area::Inbox => "Inbox",
-            Area::Monitor => "Monitor",
-            Area::Skills => "Skills",
-            Area::Settings => "Settings",
-        }
-    }
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            Area::Domains => "domains",
-            Area::Studio => "studio",
-            Area::Review => "review",
-            Area::Inbox => "inbox",
-            Area::Monitor => "monitor",
-            Area::Skills => "skills",
-            Area::Settings => "settings",
-        }
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {

@@ -1,4 +1,5 @@
-//! Small views every page uses: the error panel and the loading line.
+//! Small views every page uses: the error panel, the loading line, and what a write (an
+//! `Action`) last did — its error shown next to the control that ran it.
 
 use leptos::prelude::*;
 use vibedata_protocol::{ErrorCode, ErrorDto};
@@ -44,5 +45,41 @@ pub fn loading(text: &'static str) -> impl IntoView {
             <span class="spinner"></span>
             {text}
         </p>
+    }
+}
+
+/// What an action's last run returned: `None` before it first completes and while it runs again,
+/// so an old error goes away as soon as the person retries. Read inside a reactive closure.
+pub fn settled<I, O>(action: Action<I, O>) -> Option<O>
+where
+    I: 'static,
+    O: Clone + 'static,
+{
+    if action.pending().get() {
+        None
+    } else {
+        action.value().get()
+    }
+}
+
+/// The error of an action's last run as one line marked `testid`, to put next to the control
+/// that runs it; nothing while it runs again or once it succeeds.
+pub fn action_error<I, T>(
+    action: Action<I, Result<T, ErrorDto>>,
+    testid: &'static str,
+) -> impl IntoView
+where
+    I: 'static,
+    T: 'static,
+{
+    move || {
+        if action.pending().get() {
+            return None;
+        }
+        let message = action.value().with(|last| match last {
+            Some(Err(e)) => Some(e.message.clone()),
+            _ => None,
+        })?;
+        Some(view! { <p class="error-inline" role="alert" data-testid=testid>{message}</p> })
     }
 }

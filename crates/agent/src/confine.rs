@@ -102,15 +102,35 @@ mod tests {
         );
         for bad in [
             "../../etc/passwd",
-            "/etc/passwd",
             "models/to-root/etc/passwd",
             "sibling/x",
             "..",
-            "",
             "dangling/x",
             "models/../../ws-other/x",
         ] {
-            assert!(resolve(&root, bad).is_err(), "{bad} must be refused");
+            assert_eq!(
+                resolve(&root, bad),
+                Err(ConfineError::Escapes(bad.to_string())),
+                "{bad} leads outside the workspace"
+            );
         }
+        for not_relative in ["/etc/passwd", "", "models/a\0b.sql"] {
+            assert_eq!(
+                resolve(&root, not_relative),
+                Err(ConfineError::NotRelative(not_relative.to_string())),
+                "{not_relative:?} is not a relative path"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_workspace_is_a_root_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-workspace");
+        let r = resolve(&missing, "models/a.sql");
+        assert!(
+            matches!(r, Err(ConfineError::Root(_))),
+            "a workspace folder that does not exist: {r:?}"
+        );
     }
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::message::{ChatRequest, Message, Role, ToolCall, Usage};
 use crate::provider::{Provider, ProviderError, ProviderEvent, StopReason};
-use crate::redact::Sensitive;
+use vibedata_secrets::Sensitive;
 
 /// How the endpoint's URL is built.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::message::{Message, ToolCall, Usage};
-use crate::tools::Scope;
+use crate::policy::Scope;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -3,7 +3,7 @@
 //! - [`provider`]: a streaming-first [`provider::Provider`] trait (text deltas, tool calls, usage,
 //!   stop), with [`foundry::FoundryProvider`] for Azure AI Foundry / any OpenAI-compatible
 //!   endpoint and [`replay::ReplayProvider`] for recorded transcripts (tests, offline demo).
-//! - [`tools`]: typed tools (JSON Schema from Rust types) with a declared [`tools::Scope`];
+//! - [`tools`]: typed tools (JSON Schema from Rust types) with a declared [`policy::Scope`];
 //!   [`confine`] keeps every path inside the workspace.
 //! - [`policy`]: autonomy levels and approvals; privileged tools are refused to agents here, in
 //!   the runtime, whatever the level.

@@ -1,29 +1,9 @@
-//! Secrets: [`Sensitive`] holds one without ever printing or serializing it, and [`Redactor`]
-//! replaces known secrets and secret-shaped text before anything leaves the machine (prompts,
+//! Redaction: [`Redactor`] replaces known secrets and secret-shaped text before anything leaves the machine (prompts,
 //! tool results) or reaches a log or the database.
 
+use std::sync::LazyLock;
+
 use regex::Regex;
-
-/// A secret value: `Debug` prints `<redacted>`, and it does not implement `Serialize`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Sensitive<T>(T);
-
-impl<T> Sensitive<T> {
-    pub fn new(value: T) -> Self {
-        Sensitive(value)
-    }
-
-    /// The value itself, for the one place that must send it (an HTTP header).
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> std::fmt::Debug for Sensitive<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
 
 /// The marker that replaces a secret.
 pub const MARK: &str = "[REDACTED]";
@@ -46,9 +26,23 @@ const DEFAULT_PATTERNS: &[&str] = &[
     r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
 ];
 
+/// [`DEFAULT_PATTERNS`] compiled once.
+// The patterns are string literals in this file, and `default_patterns_all_compile` checks every
+// one of them, so a failure here is a programming error caught by the tests, not a runtime case.
+#[allow(clippy::expect_used)]
+static DEFAULT_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    DEFAULT_PATTERNS
+        .iter()
+        .map(|p| Regex::new(p).expect("each built-in secret pattern is a valid regex"))
+        .collect()
+});
+
 impl Default for Redactor {
     fn default() -> Self {
-        Redactor::new(Vec::new(), &[]).expect("built-in patterns compile")
+        Redactor {
+            known: Vec::new(),
+            patterns: DEFAULT_REGEXES.clone(),
+        }
     }
 }
 
@@ -56,11 +50,10 @@ impl Redactor {
     /// `known`: secret values to replace wherever they appear (keychain entries, tokens);
     /// `pii`: extra regular expressions configured by the team.
     pub fn new(known: Vec<String>, pii: &[&str]) -> Result<Self, regex::Error> {
-        let patterns = DEFAULT_PATTERNS
-            .iter()
-            .chain(pii.iter())
-            .map(|p| Regex::new(p))
-            .collect::<Result<_, _>>()?;
+        let mut patterns = DEFAULT_REGEXES.clone();
+        for p in pii {
+            patterns.push(Regex::new(p)?);
+        }
         let mut known: Vec<String> = known.into_iter().filter(|k| k.len() >= 6).collect();
         // Longest first, so a secret containing another is replaced whole.
         known.sort_by_key(|k| std::cmp::Reverse(k.len()));
@@ -118,8 +111,22 @@ mod tests {
     }
 
     #[test]
-    fn sensitive_values_never_print() {
-        let s = Sensitive::new("top-secret".to_string());
-        assert_eq!(format!("{s:?}"), "<redacted>");
+    fn default_patterns_all_compile() {
+        for p in DEFAULT_PATTERNS {
+            assert!(Regex::new(p).is_ok(), "built-in pattern {p} must compile");
+        }
+        assert_eq!(DEFAULT_REGEXES.len(), DEFAULT_PATTERNS.len());
+        let clean =
+            Redactor::default().redact("token ghp_abcdefghijklmnopqrstuvwxyz0123456789 end");
+        assert_eq!(clean, format!("token {MARK} end"));
+    }
+
+    #[test]
+    fn a_bad_pii_pattern_is_an_error_not_a_panic() {
+        let r = Redactor::new(Vec::new(), &["(unclosed"]);
+        assert!(
+            matches!(r, Err(regex::Error::Syntax(_))),
+            "an unclosed group is a syntax error: {r:?}"
+        );
     }
 }

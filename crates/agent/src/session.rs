@@ -15,10 +15,11 @@ use tokio_util::sync::CancellationToken;
 use crate::budget::Budget;
 use crate::journal::{Journal, JournalEntry, NoJournal};
 use crate::message::{ChatRequest, Message, ToolCall, Usage};
+use crate::policy::Scope;
 use crate::policy::{Decision, Policy};
 use crate::provider::{Completion, Provider, ProviderError, ProviderEvent};
 use crate::redact::Redactor;
-use crate::tools::{Scope, Tool, ToolContext, ToolNote};
+use crate::tools::{Tool, ToolContext, ToolNote};
 
 /// What a person is asked to approve.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,5 +1,5 @@
 //! Tools: typed inputs (JSON Schema generated from the Rust type; the type's doc comment is the
-//! description the model sees) and a declared [`Scope`]. Failures are returned as text for the
+//! description the model sees) and a declared [`Scope`](crate::policy::Scope). Failures are returned as text for the
 //! model, never as a crash. File tools go through [`crate::confine`].
 
 use std::path::{Path, PathBuf};
@@ -13,19 +13,7 @@ use serde_json::Value;
 
 use crate::confine;
 use crate::message::ToolSpec;
-use crate::policy::{Autonomy, Policy};
-
-/// What a tool may touch; the policy decides from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Read,
-    Write,
-    Execute,
-    Network,
-    /// Approve, merge, promote, deploy, change autonomy: never executed for an agent.
-    Privileged,
-}
+use crate::policy::{Autonomy, Policy, Scope};
 
 /// What a tool runs against.
 #[derive(Clone)]

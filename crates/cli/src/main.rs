@@ -7,9 +7,10 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use vibedata_core::demo::{CloneOutcome, WarehouseOutcome};
-use vibedata_core::observability::{self, Console};
-use vibedata_core::{Paths, Studio, app_status, skills};
+use vibedata_core::platform::config::Config;
+use vibedata_core::platform::observability::{self, Console};
+use vibedata_core::workspaces::demo::{CloneOutcome, WarehouseOutcome};
+use vibedata_core::{Studio, app_status};
 
 #[derive(Parser)]
 #[command(
@@ -204,12 +205,12 @@ enum SkillsAction {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let paths = match Paths::from_env() {
-        Ok(p) => p,
+    let config = match Config::from_env() {
+        Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let _logs = observability::init(&paths.log_dir(), Console::Off);
-    match run(cli, paths).await {
+    let _logs = observability::init(&config.paths.log_dir(), Console::Off);
+    match run(cli, config).await {
         Ok(code) => code,
         Err(e) => fail(&*e),
     }
@@ -229,14 +230,14 @@ fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) -> anyhow:
     Ok(())
 }
 
-async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
     let json = cli.json;
     match cli.command {
         Command::Demo {
             action: DemoAction::Init,
         } => {
-            let studio = Studio::open(paths).await?;
-            let report = studio.ensure_demo().await?;
+            let studio = Studio::start(config).await?;
+            let report = studio.workspaces().ensure_demo().await?;
             let warehouse = match &report.warehouse {
                 WarehouseOutcome::AlreadyLoaded => "already loaded".to_owned(),
                 WarehouseOutcome::Loaded { rows } => format!(
@@ -269,7 +270,11 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Workspaces => {
-            let list = Studio::open(paths).await?.list_workspaces().await?;
+            let list = Studio::start(config)
+                .await?
+                .workspaces()
+                .list_workspaces()
+                .await?;
             print(json, &list, |list| {
                 for ws in list {
                     let commit = ws
@@ -295,8 +300,7 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
         Command::Skills {
             action: SkillsAction::Check { dir },
         } => {
-            let root = dir.unwrap_or(paths.skills_dir);
-            let set = skills::load_dir(&root)?.to_dto(&root);
+            let set = Studio::start(config).await?.skills().check(dir).await?;
             print(json, &set, |set| {
                 for s in &set.skills {
                     println!("ok    {}", s.name);
@@ -312,31 +316,31 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Index { path, compare } => index(json, path, compare).await,
-        Command::Credentials { action } => credentials(json, action).await,
-        Command::Github { action } => github(json, paths, action).await,
-        Command::Inbox { action } => inbox(json, paths, action).await,
-        Command::Outbox { action } => outbox(json, paths, action).await,
+        Command::Credentials { action } => credentials(json, config, action).await,
+        Command::Github { action } => github(json, config, action).await,
+        Command::Inbox { action } => inbox(json, config, action).await,
+        Command::Outbox { action } => outbox(json, config, action).await,
         Command::Budget {
             max_tokens,
             max_cost,
             prompt_per_1k,
             completion_per_1k,
         } => {
-            let studio = Studio::open(paths).await?;
+            let studio = Studio::start(config).await?;
             if max_tokens.is_some()
                 || max_cost.is_some()
                 || prompt_per_1k.is_some()
                 || completion_per_1k.is_some()
             {
-                let settings = vibedata_core::budget_settings::BudgetSettings {
+                let settings = vibedata_core::agents::budgets::BudgetSettings {
                     max_tokens,
                     max_cost,
                     prompt_per_1k,
                     completion_per_1k,
                 };
-                studio.set_budget_settings(settings).await?;
+                studio.agents().set_budget_settings(settings).await?;
             }
-            let current = studio.budget_settings().await?;
+            let current = studio.agents().budget_settings().await?;
             print(json, &current, |b| {
                 let show = |v: Option<String>| v.unwrap_or_else(|| "none".into());
                 println!(
@@ -363,13 +367,14 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
             tool,
             level,
         } => {
-            let studio = Studio::open(paths).await?;
-            let list = studio.list_workspaces().await?;
+            let studio = Studio::start(config).await?;
+            let list = studio.workspaces().list_workspaces().await?;
             let ws = list
                 .iter()
                 .find(|w| w.name == workspace)
                 .ok_or_else(|| anyhow::anyhow!("no workspace named {workspace}"))?;
             studio
+                .agents()
                 .set_autonomy(&ws.id, tool.clone(), level.clone())
                 .await?;
             let value = serde_json::json!({"workspace": workspace, "tool": tool, "level": level.to_uppercase()});
@@ -384,12 +389,11 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
         Command::Audit {
             action: AuditAction::Verify,
         } => {
-            let db = paths.database();
-            let verification = tokio::task::spawn_blocking(move || {
-                let store = vibedata_core::store::Store::open(&db)?;
-                vibedata_core::audit::verify(&store)
-            })
-            .await??;
+            let verification = Studio::start(config)
+                .await?
+                .governance()
+                .verify_audit()
+                .await?;
             print(json, &verification, |v| match &v.broken {
                 None => println!("audit log intact: {} records", v.records),
                 Some((seq, why)) => println!("audit log BROKEN at record {seq}: {why}"),
@@ -401,7 +405,7 @@ async fn run(cli: Cli, paths: Paths) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Status => {
-            let status = app_status(&paths).await?;
+            let status = app_status(&config.paths).await?;
             print(json, &status, |s| {
                 println!("version         {}", s.version);
                 println!("data dir        {}", s.data_dir);
@@ -514,36 +518,32 @@ async fn index(json: bool, path: PathBuf, compare: Option<PathBuf>) -> anyhow::R
     })
 }
 
-async fn credentials(json: bool, action: CredentialAction) -> anyhow::Result<ExitCode> {
-    use vibedata_core::credentials;
-    let outcome =
-        tokio::task::spawn_blocking(move || -> vibedata_core::Result<serde_json::Value> {
-            Ok(match action {
-                CredentialAction::Set { name } => {
-                    let mut value = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut value).map_err(
-                        |e| {
-                            vibedata_core::CoreError::InvalidInput(format!(
-                                "cannot read standard input: {e}"
-                            ))
-                        },
-                    )?;
-                    let value = value.trim_end_matches(['\r', '\n']).to_owned();
-                    credentials::set(&name, &vibedata_agent::redact::Sensitive::new(value))?;
-                    serde_json::json!({"name": name, "stored": true})
-                }
-                CredentialAction::Check { name } => {
-                    let present = credentials::get(&name)?.is_some();
-                    serde_json::json!({"name": name, "present": present})
-                }
-                CredentialAction::Delete { name } => {
-                    let deleted = credentials::delete(&name)?;
-                    serde_json::json!({"name": name, "deleted": deleted})
-                }
-            })
-        })
-        .await?;
-    let value = outcome?;
+async fn credentials(
+    json: bool,
+    config: Config,
+    action: CredentialAction,
+) -> anyhow::Result<ExitCode> {
+    let keychain = Studio::start(config).await?.keychain();
+    let value = match action {
+        CredentialAction::Set { name } => {
+            let mut value = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)
+                .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?;
+            let value = value.trim_end_matches(['\r', '\n']).to_owned();
+            keychain
+                .set(name.clone(), vibedata_secrets::Sensitive::new(value))
+                .await?;
+            serde_json::json!({"name": name, "stored": true})
+        }
+        CredentialAction::Check { name } => {
+            let present = keychain.contains(name.clone()).await?;
+            serde_json::json!({"name": name, "present": present})
+        }
+        CredentialAction::Delete { name } => {
+            let deleted = keychain.delete(name.clone()).await?;
+            serde_json::json!({"name": name, "deleted": deleted})
+        }
+    };
     print(json, &value, |v| {
         let name = v["name"].as_str().unwrap_or_default();
         if v.get("stored").is_some() {
@@ -564,29 +564,16 @@ async fn credentials(json: bool, action: CredentialAction) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-async fn open_store(paths: &Paths) -> anyhow::Result<std::sync::Arc<vibedata_core::store::Store>> {
-    let db = paths.database();
-    Ok(std::sync::Arc::new(
-        tokio::task::spawn_blocking(move || vibedata_core::store::Store::open(&db)).await??,
-    ))
-}
-
-async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<ExitCode> {
-    use vibedata_core::{inbox, issue_sync};
-    let store = open_store(&paths).await?;
+async fn inbox(json: bool, config: Config, action: InboxAction) -> anyhow::Result<ExitCode> {
+    let studio = Studio::start(config).await?;
+    let github = studio.github();
     match action {
         InboxAction::Follow { repo } => {
-            let repo = tokio::task::spawn_blocking(move || inbox::follow(&store, &repo)).await??;
+            let repo = github.inbox_follow(repo).await?;
             print(json, &repo, |r| println!("following {r}"))?;
         }
         InboxAction::Sync => {
-            {
-                let store = store.clone();
-                tokio::task::spawn_blocking(move || inbox::follow_workspace_repos(&store))
-                    .await??;
-            }
-            let active = vibedata_core::github_accounts::active_fresh(store.clone()).await?;
-            let result = issue_sync::sync_all(store, active).await?;
+            let result = github.inbox_sync().await?;
             print(json, &result, |r| {
                 println!(
                     "{} repositories: {} issues and {} comments stored, {} outbox writes delivered",
@@ -604,16 +591,11 @@ async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<
             }
         }
         InboxAction::List { query } => {
-            let listed = tokio::task::spawn_blocking(move || {
-                let active = vibedata_core::github_accounts::active(&store)?;
-                let me = issue_sync::known_login(&store, active.as_ref())?;
-                let filter = vibedata_protocol::inbox::InboxFilterDto {
-                    query,
-                    ..Default::default()
-                };
-                inbox::list(&store, &filter, me.as_deref())
-            })
-            .await??;
+            let filter = vibedata_protocol::inbox::InboxFilterDto {
+                query,
+                ..Default::default()
+            };
+            let listed = github.inbox(filter).await?;
             print(json, &listed, |l| {
                 for i in &l.issues {
                     println!(
@@ -632,16 +614,13 @@ async fn inbox(json: bool, paths: Paths, action: InboxAction) -> anyhow::Result<
     Ok(ExitCode::SUCCESS)
 }
 
-async fn outbox(json: bool, paths: Paths, action: OutboxAction) -> anyhow::Result<ExitCode> {
-    use vibedata_core::outbox::{self, Write};
-    let store = open_store(&paths).await?;
-    let queued =
-        |store: std::sync::Arc<vibedata_core::store::Store>, repo: String, write: Write| {
-            tokio::task::spawn_blocking(move || outbox::enqueue(&store, &repo, &write))
-        };
+async fn outbox(json: bool, config: Config, action: OutboxAction) -> anyhow::Result<ExitCode> {
+    use vibedata_protocol::inbox::OutboxWriteDto as Write;
+    let studio = Studio::start(config).await?;
+    let github = studio.github();
     match action {
         OutboxAction::List => {
-            let items = tokio::task::spawn_blocking(move || outbox::list(&store)).await??;
+            let items = github.outbox().await?;
             print(json, &items, |items| {
                 for w in items {
                     println!(
@@ -659,8 +638,7 @@ async fn outbox(json: bool, paths: Paths, action: OutboxAction) -> anyhow::Resul
             })?;
         }
         OutboxAction::Replay => {
-            let active = vibedata_core::github_accounts::active_fresh(store.clone()).await?;
-            let report = outbox::replay_as(store, active).await?;
+            let report = github.outbox_replay().await?;
             print(json, &report, |r| {
                 println!(
                     "{} delivered, {} found delivered earlier, {} failed, {} remaining{}",
@@ -679,7 +657,9 @@ async fn outbox(json: bool, paths: Paths, action: OutboxAction) -> anyhow::Resul
             }
         }
         OutboxAction::Comment { repo, number, body } => {
-            let item = queued(store, repo, Write::Comment { number, body }).await??;
+            let item = github
+                .outbox_enqueue(repo, Write::Comment { number, body })
+                .await?;
             print(json, &item, |w| println!("queued {}: {}", w.seq, w.summary))?;
         }
         OutboxAction::Issue { repo, title, body } => {
@@ -688,52 +668,38 @@ async fn outbox(json: bool, paths: Paths, action: OutboxAction) -> anyhow::Resul
                 body,
                 labels: Vec::new(),
             };
-            let item = queued(store, repo, write).await??;
+            let item = github.outbox_enqueue(repo, write).await?;
             print(json, &item, |w| println!("queued {}: {}", w.seq, w.summary))?;
         }
         OutboxAction::Retry { seq } => {
-            tokio::task::spawn_blocking(move || outbox::retry(&store, seq)).await??;
+            github.outbox_retry(seq).await?;
             print(json, &seq, |s| println!("write {s} queued again"))?;
         }
         OutboxAction::Cancel { seq } => {
-            tokio::task::spawn_blocking(move || outbox::cancel(&store, seq)).await??;
+            github.outbox_cancel(seq).await?;
             print(json, &seq, |s| println!("write {s} cancelled"))?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Result<ExitCode> {
-    use vibedata_core::github_accounts;
-    let store = open_store(&paths).await?;
+async fn github(json: bool, config: Config, action: GithubAction) -> anyhow::Result<ExitCode> {
+    let studio = Studio::start(config).await?;
+    let github = studio.github();
     match action {
         GithubAction::Login {
             client_id,
             base_url,
             api_url,
         } => {
-            let flow = vibedata_github::device::DeviceFlow::new(&base_url, &client_id, "repo")?;
-            let code = flow.start().await?;
-            eprintln!(
-                "Open {} and enter the code {} (waiting up to {} s)",
-                code.verification_uri, code.user_code, code.expires_in
-            );
-            let tokens = flow
-                .poll(&code, &tokio_util::sync::CancellationToken::new())
+            let account = github
+                .sign_in_device(&client_id, &base_url, &api_url, |code| {
+                    eprintln!(
+                        "Open {} and enter the code {} (waiting up to {} s)",
+                        code.verification_uri, code.user_code, code.expires_in
+                    )
+                })
                 .await?;
-            let login = vibedata_github::user::login(&api_url, &tokens.access_token).await?;
-            let account = tokio::task::spawn_blocking(move || {
-                github_accounts::save(
-                    &store,
-                    &login,
-                    &base_url,
-                    &api_url,
-                    "device",
-                    Some(&client_id),
-                    &tokens,
-                )
-            })
-            .await??;
             print(json, &account, |a| {
                 println!("signed in to {} as {}", a.base_url, a.login)
             })?;
@@ -741,18 +707,10 @@ async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Resul
         GithubAction::Token { base_url, api_url } => {
             let mut value = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)?;
-            let token = vibedata_agent::redact::Sensitive::new(value.trim().to_owned());
-            let login = vibedata_github::user::login(&api_url, &token).await?;
-            let tokens = vibedata_github::device::Tokens {
-                access_token: token,
-                refresh_token: None,
-                expires_in: None,
-                scope: String::new(),
-            };
-            let account = tokio::task::spawn_blocking(move || {
-                github_accounts::save(&store, &login, &base_url, &api_url, "pat", None, &tokens)
-            })
-            .await??;
+            let token = vibedata_secrets::Sensitive::new(value.trim().to_owned());
+            let account = github
+                .sign_in_with_token(&base_url, &api_url, token)
+                .await?;
             print(json, &account, |a| {
                 println!(
                     "signed in to {} as {} (personal access token)",
@@ -761,24 +719,15 @@ async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Resul
             })?;
         }
         GithubAction::Use { login, workspace } => {
-            let name = workspace.clone();
-            tokio::task::spawn_blocking(move || {
-                let ws =
-                    vibedata_core::workspace::find_by_name(&store, &name)?.ok_or_else(|| {
-                        vibedata_core::CoreError::NotFound(format!("no workspace named {name}"))
-                    })?;
-                let chosen = (login != "default").then_some(login.as_str());
-                github_accounts::choose(&store, &ws.id, chosen)?;
-                Ok::<_, vibedata_core::CoreError>(())
-            })
-            .await??;
+            let ws = studio.workspaces().find_by_name(&workspace).await?;
+            let chosen = (login != "default").then_some(login);
+            github.github_choose(ws.id, chosen).await?;
             print(json, &workspace, |w| {
                 println!("{w} now acts on GitHub as chosen")
             })?;
         }
         GithubAction::Accounts => {
-            let accounts =
-                tokio::task::spawn_blocking(move || github_accounts::list(&store)).await??;
+            let accounts = github.accounts().await?;
             print(json, &accounts, |list| {
                 for a in list {
                     println!("{:<20} {:<24} {}", a.login, a.base_url, a.kind);
@@ -786,10 +735,7 @@ async fn github(json: bool, paths: Paths, action: GithubAction) -> anyhow::Resul
             })?;
         }
         GithubAction::Logout { login } => {
-            let name = login.clone();
-            let removed =
-                tokio::task::spawn_blocking(move || github_accounts::sign_out(&store, &name))
-                    .await??;
+            let removed = github.github_sign_out(login.clone()).await?;
             let value = serde_json::json!({"login": login, "signed_out": removed});
             print(json, &value, |_| {
                 println!(

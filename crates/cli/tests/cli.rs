@@ -1,5 +1,8 @@
 //! The `vibedata` binary as scripts meet it: exit codes, JSON output, messages naming files.
 
+// Test code: a failed unwrap is a failed run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 use vibedata_fakes::secrets::{assert_none_on_disk, files_holding};
@@ -207,9 +210,9 @@ fn audit_verify_passes_then_names_the_edited_record() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("data/studio.sqlite3");
     {
-        let store = vibedata_core::store::Store::open(&db).unwrap();
+        let store = vibedata_core::platform::store::Store::open(&db).unwrap();
         for i in 0..4 {
-            vibedata_core::audit::append(
+            vibedata_core::governance::audit::append(
                 &store,
                 1_767_225_600 + i,
                 "agent:build",
@@ -228,7 +231,7 @@ fn audit_verify_passes_then_names_the_edited_record() {
     );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 4 records"));
     {
-        let store = vibedata_core::store::Store::open(&db).unwrap();
+        let store = vibedata_core::platform::store::Store::open(&db).unwrap();
         store
             .with(|c| {
                 c.execute_batch("DROP TRIGGER audit_log_no_update;")?;
@@ -375,17 +378,19 @@ fn audit_verify_on_a_real_agent_session_then_after_an_edit() {
         .unwrap();
     runtime.block_on(async {
         let studio = vibedata_core::Studio::open(paths).await.unwrap();
-        let demo = studio.ensure_demo().await.unwrap().workspace;
+        let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let session = studio
+            .agents()
             .start_session(&demo.id, "Add a summary.".into(), move |e| drop(tx.send(e)))
             .await
             .unwrap();
         while let Some(event) = rx.recv().await {
             match event {
-                vibedata_protocol::SessionEventDto::ApprovalNeeded { call_id, .. } => {
-                    studio.decide_approval(&session.id, &call_id, true).unwrap()
-                }
+                vibedata_protocol::SessionEventDto::ApprovalNeeded { call_id, .. } => studio
+                    .agents()
+                    .decide_approval(&session.id, &call_id, true)
+                    .unwrap(),
                 vibedata_protocol::SessionEventDto::Finished { status, .. } => {
                     assert_eq!(status, "completed");
                     break;
@@ -401,7 +406,7 @@ fn audit_verify_on_a_real_agent_session_then_after_an_edit() {
         "session start, tool runs and the approval are audited: {v}"
     );
     {
-        let store = vibedata_core::store::Store::open(&db).unwrap();
+        let store = vibedata_core::platform::store::Store::open(&db).unwrap();
         store
             .with(|c| {
                 c.execute_batch("DROP TRIGGER audit_log_no_update;")?;

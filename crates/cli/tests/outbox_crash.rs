@@ -2,12 +2,15 @@
 //! points 200 times while the fake GitHub resets a quarter of the connections *after* applying
 //! the write. Afterwards every queued write exists on GitHub exactly once.
 
+// Test code: a failed unwrap is a failed run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use vibedata_core::outbox::{self, Write, marker};
-use vibedata_core::store::Store;
+use vibedata_core::github::outbox::{self, Write, marker};
+use vibedata_core::platform::store::Store;
 use vibedata_fakes::github::FakeGitHub;
 
 const REPO: &str = "acme/incidents";

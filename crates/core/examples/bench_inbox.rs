@@ -3,11 +3,14 @@
 //!
 //! Usage: `cargo run --release -p vibedata-core --example bench_inbox [DOCS]` (scripts/bench-inbox.sh).
 
+// A benchmark: a failed unwrap is a failed run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Instant;
 
 use serde_json::json;
-use vibedata_core::store::Store;
-use vibedata_core::{inbox, issue_sync};
+use vibedata_core::platform::store::Store;
+use vibedata_core::{github::inbox, github::issue_sync};
 use vibedata_protocol::inbox::InboxFilterDto;
 
 const DOMAIN: [&str; 24] = [
@@ -89,7 +92,7 @@ fn main() -> anyhow::Result<()> {
         issue_sync::store_items(&tx, repo, false, &list)?;
         tx.commit()
     })?;
-    inbox::follow(&store, repo)?;
+    vibedata_core::github::repos::follow(&store, repo)?;
     let load_s = started.elapsed().as_secs_f64();
 
     let queries: Vec<String> = (0..300)

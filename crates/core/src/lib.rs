@@ -16,41 +16,18 @@
 //! runs on blocking threads behind the async [`Studio`] methods; no secret is written to disk or to
 //! a log line; errors that reach a person say what to do and name the file involved.
 
-pub mod agent_runtime;
-pub mod agent_sessions;
-pub mod agent_tools;
-pub mod audit;
-pub mod autonomy;
-pub mod budget_settings;
-pub mod changes;
-pub mod credentials;
-pub mod demo;
-pub mod domain;
-pub mod error;
-pub mod git;
-pub mod git_workflow;
-pub mod github_accounts;
-pub mod github_signin;
-pub mod identity;
-pub mod inbox;
-pub mod intent;
+pub mod agents;
+pub mod domains;
+pub mod github;
+pub mod governance;
 pub mod intents;
-pub mod issue_sync;
-pub mod observability;
-pub mod outbox;
-pub mod paths;
-pub mod plans;
-pub mod pull_request;
-pub mod registration;
+pub mod platform;
 pub mod skills;
-pub mod store;
 pub mod studio;
-pub mod validation;
-pub mod venv;
-pub mod workspace;
+pub mod workspaces;
 
-pub use error::{CoreError, Result};
-pub use paths::Paths;
+pub use platform::error::{CoreError, Result};
+pub use platform::paths::Paths;
 pub use studio::{Studio, app_status};
 /// The native dbt project index, re-exported for the shell and the CLI.
 pub use vibedata_dbt_index as dbt_index;

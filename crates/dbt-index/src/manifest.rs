@@ -90,24 +90,26 @@ fn node_json(node: &Node) -> Json {
         "file": node.file,
         "line": node.line,
     });
-    let obj = v.as_object_mut().expect("a json object");
-    if let Some(version) = &node.version {
-        obj.insert("version".into(), json!(version));
-    }
-    if let Some((source, table)) = &node.source {
-        obj.insert("source_name".into(), json!(source));
-        obj.insert("identifier".into(), json!(table));
-        obj.insert("freshness_configured".into(), json!(node.freshness));
-    }
-    if let Some(test) = &node.test {
-        if let Some(name) = &test.test_name {
-            obj.insert(
-                "test_metadata".into(),
-                json!({"name": name, "namespace": test.namespace, "kwargs": test.kwargs}),
-            );
+    // `v` is an object literal, so this always matches; the `if let` only avoids a panic path.
+    if let Json::Object(obj) = &mut v {
+        if let Some(version) = &node.version {
+            obj.insert("version".into(), json!(version));
         }
-        obj.insert("column_name".into(), json!(test.column_name));
-        obj.insert("attached_node".into(), json!(test.attached_node));
+        if let Some((source, table)) = &node.source {
+            obj.insert("source_name".into(), json!(source));
+            obj.insert("identifier".into(), json!(table));
+            obj.insert("freshness_configured".into(), json!(node.freshness));
+        }
+        if let Some(test) = &node.test {
+            if let Some(name) = &test.test_name {
+                obj.insert(
+                    "test_metadata".into(),
+                    json!({"name": name, "namespace": test.namespace, "kwargs": test.kwargs}),
+                );
+            }
+            obj.insert("column_name".into(), json!(test.column_name));
+            obj.insert("attached_node".into(), json!(test.attached_node));
+        }
     }
     v
 }

@@ -234,6 +234,7 @@ mod tests {
         std::fs::write(dir.path().join("dbt_project.yml"), "version: 2\n").unwrap();
         let problem = Project::load(dir.path(), "").unwrap_err();
         assert_eq!(problem.file, "dbt_project.yml");
+        assert_eq!(problem.code, "project_invalid");
         std::fs::write(dir.path().join("dbt_project.yml"), "name: [unclosed\n").unwrap();
         let problem = Project::load(dir.path(), "").unwrap_err();
         assert_eq!(problem.code, "yaml_invalid");

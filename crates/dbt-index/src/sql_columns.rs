@@ -193,18 +193,26 @@ mod tests {
     }
 
     #[test]
-    fn never_panics_on_odd_text() {
-        for s in [
-            "",
-            "select",
-            "select from",
-            "(((",
-            "select a as",
-            "select 'unterminated",
-            "{{",
-            "select é as ü from t",
-        ] {
-            let _ = output_columns(s);
+    fn odd_text_gives_unknown_or_the_right_columns() {
+        // Each case returns (no panic) and gives exactly this: `None` wherever the list cannot be
+        // read with certainty, never a guessed column.
+        let cases: Vec<(&str, Option<Vec<&str>>)> = vec![
+            ("", None),                                // no select at all
+            ("select", None),                          // empty select list
+            ("select from", None),                     // empty select list before `from`
+            ("(((", None),                             // no select at all
+            ("select a as", None),                     // alias missing after `as`
+            ("select 'unterminated", None),            // a string literal is not a column name
+            ("{{", None),                              // unclosed Jinja: the text is odd
+            ("/* unterminated", None),                 // unclosed comment: the text is odd
+            ("select a, from t", None),                // an empty item after a trailing comma
+            ("select a) from t", Some(vec!["a"])),     // a stray `)` ends the list
+            ("select é as ü from t", Some(vec!["ü"])), // non-ASCII names, sliced on char boundaries
+        ];
+        for (sql, want) in cases {
+            let want: Option<Vec<String>> =
+                want.map(|cols| cols.into_iter().map(str::to_string).collect());
+            assert_eq!(output_columns(sql), want, "output_columns({sql:?})");
         }
     }
 }

@@ -4,6 +4,9 @@
 //!
 //! Used only by tests (dev-dependency); nothing here ships in the app.
 
+// Test support only (a dev-dependency, plus the e2e harness): a panic here fails the test using it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod foundry;
 pub mod git_http;
 pub mod github;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
-use vibedata_agent::redact::Sensitive;
+use vibedata_secrets::Sensitive;
 
 /// What the person needs to finish signing in.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -4,7 +4,7 @@
 //! cache, `link` pagination, serialised writes, rate limits, typed errors). Issue sync, the
 //! outbox and pull requests are built on it in the core.
 //!
-//! Tokens travel as [`Sensitive`](vibedata_agent::redact::Sensitive) and are stored by the core in
+//! Tokens travel as [`Sensitive`](vibedata_secrets::Sensitive) and are stored by the core in
 //! the OS keychain only; this crate never writes them anywhere and never logs them.
 
 pub mod device;

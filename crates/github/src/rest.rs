@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use reqwest::Method;
 use serde_json::Value;
-use vibedata_agent::redact::Sensitive;
+use vibedata_secrets::Sensitive;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GhError {

@@ -1,6 +1,6 @@
 //! `GET /user`: who a token belongs to (and whether it still works).
 
-use vibedata_agent::redact::Sensitive;
+use vibedata_secrets::Sensitive;
 
 use crate::rest::{Client, GhError};
 

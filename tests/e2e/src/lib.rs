@@ -9,6 +9,9 @@
 //!
 //! Each [`App`] gets its own Xvfb display and driver ports, so tests never share a window.
 
+// A test harness, not product code: a panic here fails the end-to-end test driving it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod display;
 pub mod keychain;
 mod process;
@@ -186,6 +189,33 @@ impl App {
             .for_element(Locator::Css(css))
             .await
             .with_context(|| format!("no element {css} within {timeout:?}"))
+    }
+
+    /// Waits until no element with this `data-testid` exists: to say something is not shown
+    /// (returns at once when it is not there; it may also be on its way out).
+    pub async fn wait_absent(&self, testid: &str, timeout: Duration) -> Result<()> {
+        self.wait_absent_css(&Self::locator(testid), timeout).await
+    }
+
+    /// Waits until no element matches a CSS selector; the error quotes what is still shown.
+    /// Checked in one script per poll, so a view that re-renders cannot leave a stale handle.
+    pub async fn wait_absent_css(&self, css: &str, timeout: Duration) -> Result<()> {
+        let script = "const el = document.querySelector(arguments[0]);\n\
+                      return el ? el.innerText : null;";
+        let deadline = Instant::now() + timeout;
+        loop {
+            let shown = self
+                .client()
+                .execute(script, vec![serde_json::Value::String(css.to_owned())])
+                .await?;
+            let serde_json::Value::String(text) = shown else {
+                return Ok(());
+            };
+            if Instant::now() > deadline {
+                bail!("{css} is still shown after {timeout:?}: {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Clicks the element matching a CSS selector once it exists. Found and clicked in one script

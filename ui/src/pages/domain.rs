@@ -8,7 +8,7 @@ mod file_tree;
 mod lineage;
 
 use crate::api;
-use crate::view_helpers::{error_panel, loading};
+use crate::view_helpers::{action_error, error_panel, loading};
 use agent::AgentPane;
 use changes::{ChangesPane, Git, GitStatus, keep_fetching};
 use file_tree::FileTree;
@@ -59,19 +59,20 @@ pub fn DomainView(
         async move { api::search_nodes(&id, &q).await }
     });
     let open = Callback::new(move |f: Focus| focus.set(f));
-    let git = Git::new();
-    keep_fetching(git, id);
+    let git = Git::new(id);
+    keep_fetching(git);
 
     view! {
         <section class="domain" data-testid="domain-view" data-revision=move || revision.get().to_string()>
             <header class="page-header domain-header">
                 <button class="link" data-testid="domain-back" on:click=move |_| on_close.run(())>"← Workspaces"</button>
                 <h1>{workspace_name}</h1>
-                <GitStatus git workspace_id=id />
+                <GitStatus git />
                 <button class="link" data-testid="domain-overview" on:click=move |_| focus.set(Focus::Overview)>"Overview"</button>
                 <button class="link" data-testid="domain-changes" on:click=move |_| focus.set(Focus::Changes)>"Changes"</button>
                 <button class="link" data-testid="domain-agent" on:click=move |_| focus.set(Focus::Agent)>"Agent"</button>
             </header>
+            {action_error(git.fetch, "fetch-error")}
             <div class="domain-layout">
                 <aside class="domain-sidebar">
                     <input

@@ -1,6 +1,6 @@
 use crate::api;
 use crate::pages::domain::DomainView;
-use crate::view_helpers::{error_panel, loading};
+use crate::view_helpers::{error_panel, loading, settled};
 use leptos::prelude::*;
 use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto, ErrorDto, WorkspaceDto, WorkspaceKind};
 
@@ -21,9 +21,7 @@ pub fn DomainsPage() -> impl IntoView {
     }
 }
 
-fn workspace_list(
-    workspaces: LocalResource<Result<Vec<WorkspaceDto>, vibedata_protocol::ErrorDto>>,
-) -> impl IntoView {
+fn workspace_list(workspaces: LocalResource<Result<Vec<WorkspaceDto>, ErrorDto>>) -> impl IntoView {
     view! {
         <section data-testid="page-domains">
             <header class="page-header">
@@ -134,7 +132,6 @@ fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let kind = RwSignal::new(WorkspaceKind::Domain);
     let progress = RwSignal::new(None::<CloneProgressDto>);
-    let outcome = RwSignal::new(None::<Result<WorkspaceDto, ErrorDto>>);
     let add = Action::new_local(move |request: &AddWorkspaceDto| {
         let request = request.clone();
         async move {
@@ -145,7 +142,7 @@ fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
                 source.set(String::new());
                 name.set(String::new());
             }
-            outcome.set(Some(result));
+            result
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -168,8 +165,9 @@ fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
             }
         })
     };
+    // The last registration's outcome; gone while the next one runs.
     let message = move || {
-        match outcome.get() {
+        match settled(add) {
         Some(Ok(ws)) => view! { <p class="ok" data-testid="add-done">{format!("Registered {} at {}", ws.name, ws.path)}</p> }.into_any(),
         Some(Err(e)) => view! { <p class="error-inline" role="alert" data-testid="add-error">{e.message}</p> }.into_any(),
         None => ().into_any(),

@@ -1,4 +1,4 @@
-use crate::app::Area;
+use crate::area::Area;
 use leptos::prelude::*;
 
 /// An area of the product that does not exist yet says so, and what it will do.

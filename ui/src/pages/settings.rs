@@ -1,7 +1,7 @@
 use crate::api;
-use crate::view_helpers::{error_panel, loading};
+use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
-use vibedata_protocol::{AppStatusDto, ErrorDto, IdentityDto};
+use vibedata_protocol::{AppStatusDto, IdentityDto};
 
 /// Where the app keeps its state and whether its tools are ready.
 #[component]
@@ -63,24 +63,31 @@ fn StatusTable(s: AppStatusDto) -> impl IntoView {
 fn IdentityForm() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
-    let outcome = RwSignal::new(None::<Result<(), ErrorDto>>);
-    leptos::task::spawn_local(async move {
-        if let Ok(Some(identity)) = api::get_identity().await {
+    let current = LocalResource::new(api::get_identity);
+    // The saved identity fills the form once it is read.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(identity))) = current.get() {
             name.set(identity.name);
             email.set(identity.email);
         }
     });
+    let save_identity = Action::new_local(|identity: &IdentityDto| {
+        let identity = identity.clone();
+        async move { api::set_identity(&identity).await }
+    });
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let identity = IdentityDto {
+        save_identity.dispatch(IdentityDto {
             name: name.get_untracked(),
             email: email.get_untracked(),
-        };
-        leptos::task::spawn_local(
-            async move { outcome.set(Some(api::set_identity(&identity).await)) },
-        );
+        });
     };
-    let message = move || match outcome.get() {
+    let load_error = move || {
+        current.get().and_then(|r| r.err()).map(|e| {
+            view! { <span class="error-inline" data-testid="identity-load-error">{e.message}</span> }
+        })
+    };
+    let message = move || match settled(save_identity) {
         Some(Ok(())) => {
             view! { <span class="ok" data-testid="identity-saved">"Saved."</span> }.into_any()
         }
@@ -95,8 +102,9 @@ fn IdentityForm() -> impl IntoView {
         <form class="identity add-workspace" data-testid="identity-form" on:submit=save>
             <input type="text" placeholder="Name" data-testid="identity-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             <input type="text" placeholder="email@example.com" data-testid="identity-email" prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
-            <button type="submit" data-testid="identity-save">"Save"</button>
+            <button type="submit" data-testid="identity-save" disabled=move || save_identity.pending().get()>"Save"</button>
             {message}
+            {load_error}
         </form>
         <p class="hint">"Commits you make from the app carry this name and email."</p>
     }
@@ -135,13 +143,37 @@ fn UsageSummary() -> impl IntoView {
 /// polled) or a personal access token. Tokens go to the OS keychain only.
 #[component]
 fn GithubSignIn() -> impl IntoView {
+    let token = RwSignal::new(String::new());
+    let start = Action::new_local(|_: &()| api::github_device_start());
+    let sign_in_token = Action::new_local(move |value: &String| {
+        let value = value.clone();
+        async move {
+            let result = api::github_sign_in_token(&value).await;
+            if result.is_ok() {
+                token.set(String::new());
+            }
+            result
+        }
+    });
+    let sign_out = Action::new_local(|login: &String| {
+        let login = login.clone();
+        async move { api::github_sign_out(&login).await }
+    });
+    // (workspace id, login; `None` for the default account)
+    let choose = Action::new_local(|choice: &(String, Option<String>)| {
+        let (id, login) = choice.clone();
+        async move { api::github_choose(&id, login.as_deref()).await }
+    });
     let tick = RwSignal::new(0u64);
+    // Re-read after every write (whether it worked or not) and while a device sign-in waits.
     let status = LocalResource::new(move || {
         tick.track();
+        start.version().track();
+        sign_in_token.version().track();
+        sign_out.version().track();
+        choose.version().track();
         api::github_status()
     });
-    let token = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<Result<String, ErrorDto>>);
     // While a device sign-in waits, its outcome is polled.
     if let Ok(timer) = set_interval_with_handle(
         move || {
@@ -157,27 +189,23 @@ fn GithubSignIn() -> impl IntoView {
     ) {
         on_cleanup(move || timer.clear());
     }
-    let start = move |_| {
-        leptos::task::spawn_local(async move {
-            if let Err(e) = api::github_device_start().await {
-                message.set(Some(Err(e)));
-            }
-            tick.update(|t| *t += 1);
-        });
-    };
     let save_token = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let value = token.get_untracked();
-        leptos::task::spawn_local(async move {
-            let result = api::github_sign_in_token(&value)
-                .await
-                .map(|a| format!("Signed in as {} (personal access token).", a.login));
-            if result.is_ok() {
-                token.set(String::new());
+        sign_in_token.dispatch(token.get_untracked());
+    };
+    let token_message = move || {
+        settled(sign_in_token).map(|result| match result {
+            Ok(account) => view! {
+                <p class="ok" data-testid="github-token-result">
+                    {format!("Signed in as {} (personal access token).", account.login)}
+                </p>
             }
-            message.set(Some(result));
-            tick.update(|t| *t += 1);
-        });
+            .into_any(),
+            Err(e) => {
+                view! { <p class="error-inline" data-testid="github-token-error">{e.message}</p> }
+                    .into_any()
+            }
+        })
     };
     view! {
         <h2>"GitHub"</h2>
@@ -191,12 +219,8 @@ fn GithubSignIn() -> impl IntoView {
                             view! {
                                 <li data-testid="github-account">
                                     {format!("{} on {} ({}) ", a.login, a.base_url, a.kind)}
-                                    <button class="link" data-testid="github-sign-out" on:click=move |_| {
-                                        let login = login.clone();
-                                        leptos::task::spawn_local(async move {
-                                            let _ = api::github_sign_out(&login).await;
-                                            tick.update(|t| *t += 1);
-                                        });
+                                    <button class="link" data-testid="github-sign-out" disabled=move || sign_out.pending().get() on:click=move |_| {
+                                        sign_out.dispatch(login.clone());
                                     }>"Sign out"</button>
                                 </li>
                             }
@@ -214,14 +238,8 @@ fn GithubSignIn() -> impl IntoView {
                                     <li data-testid="github-workspace" data-workspace=w.name.clone()>
                                         {format!("{} acts as ", w.name)}
                                         <select data-testid="github-workspace-account" on:change=move |ev| {
-                                            let (id, value) = (id.clone(), event_target_value(&ev));
-                                            leptos::task::spawn_local(async move {
-                                                let login = (!value.is_empty()).then_some(value.as_str());
-                                                if let Err(e) = api::github_choose(&id, login).await {
-                                                    message.set(Some(Err(e)));
-                                                }
-                                                tick.update(|t| *t += 1);
-                                            });
+                                            let value = event_target_value(&ev);
+                                            choose.dispatch((id.clone(), (!value.is_empty()).then_some(value)));
                                         }>
                                             <option value="" selected=chosen.is_empty()>"the default account"</option>
                                             {options}
@@ -229,15 +247,22 @@ fn GithubSignIn() -> impl IntoView {
                                     </li>
                                 }
                             }).collect_view();
-                            view! { <ul class="plain" data-testid="github-workspaces">{rows}</ul> }
+                            view! {
+                                <ul class="plain" data-testid="github-workspaces">{rows}</ul>
+                                {action_error(choose, "github-choose-error")}
+                            }
                         });
                         view! {
                             {s.env_token.then(|| view! { <p class="hint">"VIBEDATA_GITHUB_TOKEN is set: the app acts on GitHub with it."</p> })}
                             <ul class="plain" data-testid="github-accounts">{accounts}</ul>
+                            {action_error(sign_out, "signout-error")}
                             {per_workspace}
                             {match s.device_unavailable {
                                 Some(why) => view! { <p class="hint" data-testid="github-device-unavailable">{why}</p> }.into_any(),
-                                None => view! { <button data-testid="github-device-start" on:click=start>"Sign in with GitHub"</button> }.into_any(),
+                                None => view! {
+                                    <button data-testid="github-device-start" disabled=move || start.pending().get() on:click=move |_| { start.dispatch(()); }>"Sign in with GitHub"</button>
+                                    {action_error(start, "github-device-error")}
+                                }.into_any(),
                             }}
                             <div data-testid="github-sign-in" data-state=sign_in.state.clone()>
                                 {(sign_in.state == "waiting").then(|| view! {
@@ -257,12 +282,9 @@ fn GithubSignIn() -> impl IntoView {
         </Transition>
         <form class="inline-form" on:submit=save_token>
             <input type="password" placeholder="or a personal access token" autocomplete="off" data-testid="github-token" prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev)) />
-            <button type="submit" data-testid="github-token-save">"Sign in with the token"</button>
+            <button type="submit" data-testid="github-token-save" disabled=move || sign_in_token.pending().get()>"Sign in with the token"</button>
         </form>
-        {move || message.get().map(|m| match m {
-            Ok(text) => view! { <p class="ok" data-testid="github-token-result">{text}</p> }.into_any(),
-            Err(e) => view! { <p class="error-inline" data-testid="github-token-error">{e.message}</p> }.into_any(),
-        })}
+        {token_message}
         <p class="hint">"Tokens are kept in the system keychain only, never in the app's files."</p>
     }
 }

@@ -3,10 +3,11 @@
 //! agents that fill an intent arrive with the build-loop work; here the lifecycle is already real.
 
 use crate::api;
-use crate::view_helpers::{error_panel, loading};
+use crate::view_helpers::{action_error, error_panel, loading};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vibedata_protocol::{ErrorDto, IntentDto};
+use vibedata_protocol::inbox::PullRequestDto;
+use vibedata_protocol::{BranchDiffDto, ErrorDto, IntentDto, ValidationDto};
 
 /// Steps a person can take from each state, with their labels.
 fn steps_for(state: &str) -> &'static [(&'static str, &'static str)] {
@@ -63,65 +64,78 @@ pub fn StudioPage() -> impl IntoView {
     }
 }
 
+/// A person's write to a domain's intents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum IntentWrite {
+    /// A new intent with this title.
+    Create(String),
+    /// A step of an intent's lifecycle: (intent id, step); `start_validation` runs the validation.
+    Step(String, &'static str),
+}
+
+/// Opens an intent's pull request; answers with the intent it was for.
+type OpenPullRequest = Action<String, (String, Result<PullRequestDto, ErrorDto>)>;
+
 #[component]
 fn Intents(workspace_id: String) -> impl IntoView {
     let id = StoredValue::new(workspace_id);
-    let refresh = RwSignal::new(0u32);
-    let error = RwSignal::new(None::<ErrorDto>);
     let title = RwSignal::new(String::new());
+    let report = RwSignal::new(None::<ValidationDto>);
+    // Creating and stepping share one action, so one error line under the form says what the
+    // last of them ran into, until the next one is tried.
+    let write = Action::new_local(move |w: &IntentWrite| {
+        let (ws, w) = (id.get_value(), w.clone());
+        async move {
+            match w {
+                IntentWrite::Create(t) => {
+                    let result = api::create_intent(&ws, &t).await;
+                    if result.is_ok() {
+                        title.set(String::new());
+                    }
+                    result.map(|_| ())
+                }
+                IntentWrite::Step(intent_id, "start_validation") => {
+                    api::validate_intent(&intent_id)
+                        .await
+                        .map(|r| report.set(Some(r)))
+                }
+                IntentWrite::Step(intent_id, step) => {
+                    api::intent_step(&intent_id, step).await.map(|_| ())
+                }
+            }
+        }
+    });
+    let open_pr: OpenPullRequest = Action::new_local(|intent_id: &String| {
+        let intent_id = intent_id.clone();
+        async move {
+            let result = api::open_pull_request(&intent_id).await;
+            (intent_id, result)
+        }
+    });
+    // Bumped when a plan is restored or a variant adopted (the table shows the plan version).
+    let plans_changed = RwSignal::new(0u32);
     let intents = LocalResource::new(move || {
-        let _ = refresh.get();
+        write.version().track();
+        open_pr.version().track();
+        plans_changed.track();
         let id = id.get_value();
         async move { api::list_intents(&id).await }
     });
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (ws, t) = (id.get_value(), title.get_untracked());
-        spawn_local(async move {
-            match api::create_intent(&ws, &t).await {
-                Ok(_) => {
-                    title.set(String::new());
-                    error.set(None);
-                    refresh.update(|r| *r += 1);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        write.dispatch(IntentWrite::Create(title.get_untracked()));
     };
-    let report = RwSignal::new(None::<vibedata_protocol::ValidationDto>);
     let plans_of = RwSignal::new(None::<(String, String)>);
     // The intent whose agent stage is shown: (intent id, stage), and a branch diff.
     let agent_for = RwSignal::new(None::<(String, &'static str)>);
-    let branch_diff = RwSignal::new(None::<Result<vibedata_protocol::BranchDiffDto, ErrorDto>>);
-    let step = move |intent_id: String, step: &'static str| {
-        spawn_local(async move {
-            if step == "start_validation" {
-                match api::validate_intent(&intent_id).await {
-                    Ok(r) => {
-                        report.set(Some(r));
-                        error.set(None);
-                        refresh.update(|n| *n += 1);
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
-                return;
-            }
-            match api::intent_step(&intent_id, step).await {
-                Ok(_) => {
-                    error.set(None);
-                    refresh.update(|r| *r += 1);
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
+    let branch_diff = RwSignal::new(None::<Result<BranchDiffDto, ErrorDto>>);
     view! {
         <form class="add-workspace" data-testid="intent-form" on:submit=create>
             <input type="text" placeholder="What should change? e.g. silver customer table from CRM bronze" data-testid="intent-title"
                 prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev)) />
-            <button type="submit" data-testid="intent-submit">"New intent"</button>
+            <button type="submit" data-testid="intent-submit" disabled=move || write.pending().get()>"New intent"</button>
         </form>
-        {move || error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="intent-error">{e.message}</p> })}
+        {action_error(write, "intent-error")}
         {move || report.get().map(|r| view! {
             <div class="validation" data-testid="validation-report" data-passed=r.passed.to_string()>
                 <ul class="plain">
@@ -134,7 +148,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                 <details><summary>"Report (validation.md)"</summary><pre class="code">{r.markdown.clone()}</pre></details>
             </div>
         })}
-        {move || plans_of.get().map(|(intent_id, state)| view! { <PlansPanel intent_id state /> })}
+        {move || plans_of.get().map(|(intent_id, state)| view! { <PlansPanel intent_id state plans_changed /> })}
         {move || agent_for.get().map(|(intent_id, stage)| view! {
             <div class="validation" data-testid="intent-agent" data-stage=stage>
                 <crate::pages::domain::agent::AgentPane workspace_id=id stage=(intent_id, stage) />
@@ -152,7 +166,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                     <crate::pages::domain::changes::ChangeList files=d.files testid="intent-diff-row" />
                 </div>
             }.into_any(),
-            Err(e) => view! { <p class="error-inline">{e.message}</p> }.into_any(),
+            Err(e) => view! { <p class="error-inline" data-testid="intent-diff-error">{e.message}</p> }.into_any(),
         })}
         <Transition fallback=|| loading("Reading intents…")>
             <ErrorBoundary fallback=error_panel>
@@ -161,10 +175,11 @@ fn Intents(workspace_id: String) -> impl IntoView {
                         if list.is_empty() {
                             return view! { <p class="muted" data-testid="intents-empty">"No intent yet in this domain."</p> }.into_any();
                         }
+                        let row = Row { write, open_pr, plans_of, agent_for, branch_diff, workspace_id: id };
                         view! {
                             <table class="table" data-testid="intent-table">
                                 <thead><tr><th>"Intent"</th><th>"State"</th><th>"Branch"</th><th>"Plan"</th><th></th></tr></thead>
-                                <tbody>{list.into_iter().map(|i| intent_row(i, step, plans_of, agent_for, branch_diff, id)).collect_view()}</tbody>
+                                <tbody>{list.into_iter().map(|i| intent_row(i, row)).collect_view()}</tbody>
                             </table>
                         }
                         .into_any()
@@ -175,14 +190,26 @@ fn Intents(workspace_id: String) -> impl IntoView {
     }
 }
 
-fn intent_row(
-    i: IntentDto,
-    step: impl Fn(String, &'static str) + Copy + 'static,
+/// What an intent's row acts on: the page's writes and the panels it opens.
+#[derive(Clone, Copy)]
+struct Row {
+    write: Action<IntentWrite, Result<(), ErrorDto>>,
+    open_pr: OpenPullRequest,
     plans_of: RwSignal<Option<(String, String)>>,
     agent_for: RwSignal<Option<(String, &'static str)>>,
-    branch_diff: RwSignal<Option<Result<vibedata_protocol::BranchDiffDto, ErrorDto>>>,
+    branch_diff: RwSignal<Option<Result<BranchDiffDto, ErrorDto>>>,
     workspace_id: StoredValue<String>,
-) -> impl IntoView {
+}
+
+fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
+    let Row {
+        write,
+        open_pr,
+        plans_of,
+        agent_for,
+        branch_diff,
+        workspace_id,
+    } = row;
     let target = (i.id.clone(), i.state.clone());
     let stage = match i.state.as_str() {
         "planning" => Some(("requirements", "Requirements agent")),
@@ -198,10 +225,10 @@ fn intent_row(
         view! { <button class="link" data-testid="intent-agent-variants" on:click=move |_| agent_for.set(Some((id.clone(), "variants")))>"Propose variants"</button> }
     });
     let branch = i.branch.clone();
+    // A read: the branch compared with the domain's default branch.
     let show_diff = move |_| {
-        let branch = branch.clone();
+        let (ws, branch) = (workspace_id.get_value(), branch.clone());
         spawn_local(async move {
-            let ws = workspace_id.get_value();
             let result = match api::git_state(&ws).await {
                 Ok(state) => {
                     let base = state.default_branch.unwrap_or_else(|| "main".into());
@@ -214,9 +241,13 @@ fn intent_row(
     };
     let buttons = steps_for(&i.state)
         .iter()
-        .map(|(s, label)| {
+        .map(|&(s, label)| {
             let id = i.id.clone();
-            view! { <button class="link" data-testid=format!("intent-step-{s}") on:click=move |_| step(id.clone(), s)>{*label}</button> }
+            view! {
+                <button class="link" data-testid=format!("intent-step-{s}") disabled=move || write.pending().get() on:click=move |_| {
+                    write.dispatch(IntentWrite::Step(id.clone(), s));
+                }>{label}</button>
+            }
         })
         .collect_view();
     view! {
@@ -231,7 +262,7 @@ fn intent_row(
                 {variants_button}
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
                 <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>
-                {matches!(i.state.as_str(), "ready" | "pull_request").then(|| view! { <PullRequestCell intent_id=i.id.clone() state=i.state.clone() /> })}
+                {matches!(i.state.as_str(), "ready" | "pull_request").then(|| view! { <PullRequestCell intent_id=i.id.clone() state=i.state.clone() open_pr /> })}
             </td>
         </tr>
     }
@@ -240,34 +271,44 @@ fn intent_row(
 /// Ready: push the branch and open the pull request (a person's act). Afterwards: its link, or
 /// that it waits in the outbox, and the head commit's checks.
 #[component]
-fn PullRequestCell(intent_id: String, state: String) -> impl IntoView {
+fn PullRequestCell(intent_id: String, state: String, open_pr: OpenPullRequest) -> impl IntoView {
     let id = StoredValue::new(intent_id);
-    let result = RwSignal::new(None::<Result<vibedata_protocol::inbox::PullRequestDto, ErrorDto>>);
-    let busy = RwSignal::new(false);
-    let act = move |open: bool| {
-        busy.set(true);
-        spawn_local(async move {
-            let id = id.get_value();
-            let r = if open {
-                api::open_pull_request(&id).await
-            } else {
-                api::pull_request(&id).await
-            };
-            result.set(Some(r));
-            busy.set(false);
-        });
-    };
     let opened = state == "pull_request";
-    if opened {
-        act(false);
-    }
+    // Where an opened pull request stands (read when the row shows).
+    let status = opened.then(|| {
+        LocalResource::new(move || {
+            let id = id.get_value();
+            async move { api::pull_request(&id).await }
+        })
+    });
+    // Opening this intent's pull request is under way.
+    let busy = move || {
+        let mine = id.get_value();
+        open_pr
+            .input()
+            .with(|input| input.as_deref() == Some(mine.as_str()))
+    };
+    // What opening it last answered (until it is tried again), else where it stands.
+    let shown = move || -> Option<Result<PullRequestDto, ErrorDto>> {
+        if busy() {
+            return None;
+        }
+        let mine = id.get_value();
+        let answered = open_pr.value().with(|last| match last {
+            Some((for_id, answer)) if *for_id == mine => Some(answer.clone()),
+            _ => None,
+        });
+        answered.or_else(|| status.and_then(|s| s.get()))
+    };
     view! {
         {(!opened).then(|| view! {
-            <button class="link" data-testid="intent-open-pr" disabled=move || busy.get() on:click=move |_| act(true)>
-                {move || if busy.get() { "Pushing…" } else { "Open pull request" }}
+            <button class="link" data-testid="intent-open-pr" disabled=busy on:click=move |_| {
+                open_pr.dispatch(id.get_value());
+            }>
+                {move || if busy() { "Pushing…" } else { "Open pull request" }}
             </button>
         })}
-        {move || result.get().map(|r| match r {
+        {move || shown().map(|r| match r {
             Ok(pr) => {
                 let checks = if let Some(e) = pr.checks_error.clone() {
                     format!("checks unknown: {e}")
@@ -300,83 +341,87 @@ fn PullRequestCell(intent_id: String, state: String) -> impl IntoView {
 }
 
 /// An intent's plan: the current text, every kept version (compare, restore) and the variants
-/// on offer (adopt). Restoring and adopting are possible while planning.
+/// on offer (adopt). Restoring and adopting are possible while planning; each bumps
+/// `plans_changed` when done, so the intents re-read.
 #[component]
-fn PlansPanel(intent_id: String, state: String) -> impl IntoView {
+fn PlansPanel(intent_id: String, state: String, plans_changed: RwSignal<u32>) -> impl IntoView {
     let id = StoredValue::new(intent_id);
     let planning = state == "planning";
-    let version = RwSignal::new(0u32);
     let diff = RwSignal::new(None::<String>);
+    // Errors of the reads (comparing versions or a variant).
     let error = RwSignal::new(None::<ErrorDto>);
+    // (version to restore, variant to adopt): one of the two.
+    let replace = Action::new_local(move |(version, variant): &(Option<u32>, Option<String>)| {
+        let (intent_id, version, variant) = (id.get_value(), *version, variant.clone());
+        async move {
+            let result = api::replace_plan(&intent_id, version, variant.as_deref()).await;
+            plans_changed.update(|n| *n += 1);
+            result
+        }
+    });
     let plans = LocalResource::new(move || {
-        let _ = version.get();
+        replace.version().track();
         let id = id.get_value();
         async move { api::intent_plans(&id).await }
     });
-    let compare = move |from: u32, to: u32| {
-        spawn_local(async move {
-            match api::plan_diff(&id.get_value(), from, to).await {
-                Ok(d) => diff.set(Some(d)),
-                Err(e) => error.set(Some(e)),
-            }
-        })
+    let show = move |read: Result<String, ErrorDto>| match read {
+        Ok(d) => {
+            diff.set(Some(d));
+            error.set(None);
+        }
+        Err(e) => error.set(Some(e)),
     };
-    let replace = move |v: Option<u32>, variant: Option<String>| {
-        spawn_local(async move {
-            match api::replace_plan(&id.get_value(), v, variant.as_deref()).await {
-                Ok(_) => version.update(|n| *n += 1),
-                Err(e) => error.set(Some(e)),
-            }
-        })
+    let compare = move |from: u32, to: u32| {
+        let intent_id = id.get_value();
+        spawn_local(async move { show(api::plan_diff(&intent_id, from, to).await) });
+    };
+    let compare_variant = move |name: String| {
+        let intent_id = id.get_value();
+        spawn_local(async move { show(api::variant_diff(&intent_id, &name).await) });
     };
     view! {
         <div class="validation" data-testid="plans-panel">
-            {move || error.get().map(|e| view! { <p class="error-inline">{e.message}</p> })}
+            {move || error.get().map(|e| view! { <p class="error-inline" data-testid="plan-read-error">{e.message}</p> })}
+            {action_error(replace, "plan-replace-error")}
             <Transition fallback=|| loading("Reading plans…")>
-                {move || Suspend::new(async move {
-                    plans.await.ok().map(|p| {
-                        let versions = p.versions.clone();
-                        view! {
-                            <h3>"Current plan"</h3>
-                            <pre class="code" data-testid="plan-current">{p.current.clone().unwrap_or_else(|| "(no plan.md yet)".into())}</pre>
-                            <h3>"Versions"</h3>
-                            <ul class="plain">
-                                {versions.iter().map(|v| {
-                                    let v = *v;
-                                    view! {
-                                        <li data-testid="plan-version" data-version=v.to_string()>
-                                            {format!("v{v} ")}
-                                            {(v > 0).then(|| view! { <button class="link" data-testid="plan-compare" on:click=move |_| compare(v - 1, v)>{format!("compare with v{}", v - 1)}</button> })}
-                                            {planning.then(|| view! { <button class="link" data-testid="plan-restore" on:click=move |_| replace(Some(v), None)>" restore"</button> })}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                            <h3>"Variants"</h3>
-                            <ul class="plain">
-                                {p.variants.iter().map(|name| {
-                                    let n = name.clone();
-                                    let c = name.clone();
-                                    view! {
-                                        <li data-testid="plan-variant" data-name=name.clone()>
-                                            {name.clone()}
-                                            <button class="link" data-testid="variant-compare" on:click=move |_| {
-                                                let c = c.clone();
-                                                spawn_local(async move {
-                                                    match api::variant_diff(&id.get_value(), &c).await {
-                                                        Ok(d) => diff.set(Some(d)),
-                                                        Err(e) => error.set(Some(e)),
-                                                    }
-                                                })
-                                            }>" compare"</button>
-                                            {planning.then(|| view! { <button class="link" data-testid="plan-adopt" on:click=move |_| replace(None, Some(n.clone()))>" adopt"</button> })}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }
-                    })
-                })}
+                <ErrorBoundary fallback=error_panel>
+                    {move || Suspend::new(async move {
+                        plans.await.map(|p| {
+                            let versions = p.versions.clone();
+                            view! {
+                                <h3>"Current plan"</h3>
+                                <pre class="code" data-testid="plan-current">{p.current.clone().unwrap_or_else(|| "(no plan.md yet)".into())}</pre>
+                                <h3>"Versions"</h3>
+                                <ul class="plain">
+                                    {versions.iter().map(|v| {
+                                        let v = *v;
+                                        view! {
+                                            <li data-testid="plan-version" data-version=v.to_string()>
+                                                {format!("v{v} ")}
+                                                {(v > 0).then(|| view! { <button class="link" data-testid="plan-compare" on:click=move |_| compare(v - 1, v)>{format!("compare with v{}", v - 1)}</button> })}
+                                                {planning.then(|| view! { <button class="link" data-testid="plan-restore" on:click=move |_| { replace.dispatch((Some(v), None)); }>" restore"</button> })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                                <h3>"Variants"</h3>
+                                <ul class="plain">
+                                    {p.variants.iter().map(|name| {
+                                        let n = name.clone();
+                                        let c = name.clone();
+                                        view! {
+                                            <li data-testid="plan-variant" data-name=name.clone()>
+                                                {name.clone()}
+                                                <button class="link" data-testid="variant-compare" on:click=move |_| compare_variant(c.clone())>" compare"</button>
+                                                {planning.then(|| view! { <button class="link" data-testid="plan-adopt" on:click=move |_| { replace.dispatch((None, Some(n.clone()))); }>" adopt"</button> })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
             </Transition>
             {move || diff.get().map(|d| view! { <pre class="diff" data-testid="plan-diff">{d}</pre> })}
         </div>

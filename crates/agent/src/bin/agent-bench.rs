@@ -3,6 +3,9 @@
 //! measured is the runtime: redaction of the whole conversation, tool specs, streaming plumbing,
 //! policy, tool dispatch, truncation and event emission. Prints a table.
 
+// A benchmark, not product code: failing loudly on a broken temp folder or setup is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};

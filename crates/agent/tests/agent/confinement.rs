@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use vibedata_agent::confine::resolve;
+use vibedata_agent::confine::{ConfineError, resolve};
 
 const PARTS: &[&str] = &[
     "..",
@@ -51,19 +51,29 @@ fn no_requested_path_escapes_the_workspace() {
             let n = rng.usize(1..6);
             let requested: Vec<&str> = (0..n).map(|_| PARTS[rng.usize(..PARTS.len())]).collect();
             let requested = requested.join("/");
-            if let Ok(path) = resolve(&root, &requested) {
-                assert!(
-                    path.starts_with(&real_root),
-                    "round {round}: {requested:?} resolved to {} outside {}",
-                    path.display(),
-                    real_root.display()
-                );
-                if let Ok(real) = path.canonicalize() {
+            match resolve(&root, &requested) {
+                Ok(path) => {
                     assert!(
-                        real.starts_with(&real_root),
-                        "round {round}: {requested:?} leads to {} through a link",
-                        real.display()
+                        path.starts_with(&real_root),
+                        "round {round}: {requested:?} resolved to {} outside {}",
+                        path.display(),
+                        real_root.display()
                     );
+                    if let Ok(real) = path.canonicalize() {
+                        assert!(
+                            real.starts_with(&real_root),
+                            "round {round}: {requested:?} leads to {} through a link",
+                            real.display()
+                        );
+                    }
+                }
+                // A refusal names the requested path and says why; the workspace itself is
+                // readable, so it is never a `Root` error.
+                Err(ConfineError::Escapes(p) | ConfineError::NotRelative(p)) => {
+                    assert_eq!(p, requested, "round {round}");
+                }
+                Err(e @ ConfineError::Root(_)) => {
+                    panic!("round {round}: {requested:?} gave a workspace error: {e}")
                 }
             }
         }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use vibedata_agent::budget::Budget;
 use vibedata_agent::policy::Autonomy;
+use vibedata_agent::policy::Scope;
 use vibedata_agent::redact::Redactor;
 use vibedata_agent::session::{Outcome, SessionEvent};
-use vibedata_agent::tools::Scope;
 use vibedata_fakes::foundry::{FakeFoundry, Reply, chunk};
 
 use crate::{Scripted, drain, session};

@@ -1,6 +1,9 @@
 //! The agent runtime against the fake Foundry server (real HTTP, real SSE, injected faults) and a
 //! real workspace folder.
 
+// Integration tests: helpers outside #[test] functions are not covered by allow-unwrap-in-tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod confinement;
 mod faults;
 mod loop_;
@@ -15,10 +18,11 @@ use tokio_util::sync::CancellationToken;
 use vibedata_agent::foundry::{ApiStyle, Credential, FoundryConfig, FoundryProvider};
 use vibedata_agent::message::Message;
 use vibedata_agent::policy::Policy;
-use vibedata_agent::redact::{Redactor, Sensitive};
+use vibedata_agent::redact::Redactor;
 use vibedata_agent::session::{ApprovalRequest, Approver, Session, SessionConfig, SessionEvent};
 use vibedata_agent::tools::file_tools;
 use vibedata_fakes::foundry::FakeFoundry;
+use vibedata_secrets::Sensitive;
 
 pub fn provider(fake: &FakeFoundry) -> FoundryProvider {
     let mut config = FoundryConfig::new(

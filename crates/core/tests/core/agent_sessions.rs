@@ -7,13 +7,14 @@ use futures::future::BoxFuture;
 use vibedata_agent::foundry::{ApiStyle, Credential, FoundryConfig, FoundryProvider};
 use vibedata_agent::message::Message;
 use vibedata_agent::policy::Policy;
-use vibedata_agent::redact::{Redactor, Sensitive};
+use vibedata_agent::redact::Redactor;
 use vibedata_agent::session::{ApprovalRequest, Approver, Outcome, Session, SessionConfig};
 use vibedata_agent::tools::file_tools;
-use vibedata_core::agent_sessions::{self, SqliteJournal};
-use vibedata_core::audit;
-use vibedata_core::store::Store;
+use vibedata_core::agents::sessions::{self as agent_sessions, SqliteJournal};
+use vibedata_core::governance::audit;
+use vibedata_core::platform::store::Store;
 use vibedata_fakes::foundry::{FakeFoundry, Reply, chunk};
+use vibedata_secrets::Sensitive;
 
 const CANARY: &str = "CANARY-91c4-never-stored";
 
@@ -227,9 +228,10 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
     let (_dir, paths) = crate::fresh_paths();
     let db = paths.database();
     let studio = vibedata_core::Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let session = studio
+        .agents()
         .start_session(&demo.id, "Add an account summary mart.".into(), move |e| {
             let _ = tx.send(e);
         })
@@ -264,7 +266,10 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
                     preview.unwrap().contains("+    count(*) as account_count"),
                     "the card shows the diff"
                 );
-                studio.decide_approval(&session.id, &call_id, true).unwrap();
+                studio
+                    .agents()
+                    .decide_approval(&session.id, &call_id, true)
+                    .unwrap();
             }
             E::Finished { status, .. } => break status,
             _ => {}
@@ -276,13 +281,22 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
         demo.path.join("models/marts/account_summary.sql").is_file(),
         "the approved write happened in the clone"
     );
-    let usage = studio.usage().await.unwrap();
+    let usage = studio.agents().usage().await.unwrap();
     assert_eq!(usage.prompt_tokens, 812 + 1040 + 1180);
-    assert!(studio.decide_approval(&session.id, "nope", true).is_err());
+    assert!(
+        studio
+            .agents()
+            .decide_approval(&session.id, "nope", true)
+            .is_err()
+    );
 
     // Looking back at it (as after a restart): the prompt, the agent's text, each tool call with
     // its result, the tokens and the ending, from the stored transcript.
-    let shown = studio.session_transcript(&session.id).await.unwrap();
+    let shown = studio
+        .agents()
+        .session_transcript(&session.id)
+        .await
+        .unwrap();
     assert_eq!(shown.session.status, "completed");
     assert!(shown.session.is_replay);
     assert!(
@@ -328,7 +342,13 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
         &shown.events[shown.events.len() - 2],
         E::Usage { prompt_tokens, .. } if *prompt_tokens == 812 + 1040 + 1180
     ));
-    assert!(studio.session_transcript("no-such-session").await.is_err());
+    assert!(
+        studio
+            .agents()
+            .session_transcript("no-such-session")
+            .await
+            .is_err()
+    );
     let store = Store::open(&db).unwrap();
     assert_eq!(
         agent_sessions::load(&store, &session.id).unwrap().status,
@@ -341,15 +361,15 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
 async fn workspace_tools_use_the_real_git_dbt_duckdb_and_skills() {
     use serde_json::json;
     use vibedata_agent::tools::ToolContext;
-    use vibedata_core::agent_tools::{ToolEnv, workspace_tools};
+    use vibedata_core::agents::tools::{ToolEnv, workspace_tools};
     let (_dir, paths) = crate::fresh_paths();
     let store = Arc::new(Store::open(&paths.database()).unwrap());
-    let demo = vibedata_core::demo::ensure(&paths, &store)
+    let demo = vibedata_core::workspaces::demo::ensure(&paths, &store)
         .unwrap()
         .workspace;
     let env = ToolEnv {
         store: store.clone(),
-        venv: vibedata_core::venv::Venv::new(&paths.venv),
+        venv: vibedata_core::platform::venv::Venv::new(&paths.venv),
         skills_dir: paths.skills_dir.clone(),
     };
     let tools = workspace_tools(&env);
@@ -410,7 +430,7 @@ async fn workspace_tools_use_the_real_git_dbt_duckdb_and_skills() {
         .await
         .unwrap_err();
     assert!(refused.contains("default branch"), "{refused}");
-    vibedata_core::git::create_intent_branch(&demo.path, "summary").unwrap();
+    vibedata_core::workspaces::git::create_intent_branch(&demo.path, "summary").unwrap();
     std::fs::write(
         demo.path.join("models/marts/summary.sql"),
         "select 1 as id\n",
@@ -423,7 +443,7 @@ async fn workspace_tools_use_the_real_git_dbt_duckdb_and_skills() {
             .unwrap()
             .contains("+select 1 as id")
     );
-    vibedata_core::identity::save(
+    vibedata_core::workspaces::identity::save(
         &store,
         &vibedata_protocol::IdentityDto {
             name: "Grace".into(),
@@ -450,7 +470,7 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
     use vibedata_protocol::SessionEventDto as E;
     let (_dir, paths) = crate::fresh_paths();
     let studio = vibedata_core::Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     let next = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<E>| {
         let mut rx_events = Vec::new();
         while let Ok(e) = rx.try_recv() {
@@ -460,6 +480,7 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let session = studio
+        .agents()
         .start_session(&demo.id, "Add a summary.".into(), move |e| drop(tx.send(e)))
         .await
         .unwrap();
@@ -474,7 +495,7 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
             _ => continue,
         }
     }
-    studio.cancel_session(&session.id).unwrap();
+    studio.agents().cancel_session(&session.id).unwrap();
     loop {
         if let E::Finished { status, .. } =
             tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
@@ -487,12 +508,13 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
         }
     }
     let _ = next(&mut rx);
-    let listed = studio.list_sessions(&demo.id).await.unwrap();
+    let listed = studio.agents().list_sessions(&demo.id).await.unwrap();
     assert_eq!(listed[0].status, "cancelled");
     assert!(!demo.path.join("models/marts/account_summary.sql").exists());
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let resumed = studio
+        .agents()
         .resume_session(&session.id, move |e| drop(tx.send(e)))
         .await
         .unwrap();
@@ -506,7 +528,10 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
         {
             E::ApprovalNeeded { call_id, tool, .. } => {
                 assert_eq!(tool, "write_file", "the pending write is asked again");
-                studio.decide_approval(&session.id, &call_id, true).unwrap();
+                studio
+                    .agents()
+                    .decide_approval(&session.id, &call_id, true)
+                    .unwrap();
             }
             E::Delta { text: t } => text.push_str(&t),
             E::Finished { status, .. } => {
@@ -522,7 +547,11 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
     );
     assert!(demo.path.join("models/marts/account_summary.sql").is_file());
     assert!(
-        studio.resume_session(&session.id, |_| {}).await.is_err(),
+        studio
+            .agents()
+            .resume_session(&session.id, |_| {})
+            .await
+            .is_err(),
         "a completed session does not resume"
     );
 }
@@ -580,9 +609,10 @@ async fn the_configured_token_ceiling_stops_an_app_session() {
     use vibedata_protocol::SessionEventDto as E;
     let (_dir, paths) = crate::fresh_paths();
     let studio = vibedata_core::Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     studio
-        .set_budget_settings(vibedata_core::budget_settings::BudgetSettings {
+        .agents()
+        .set_budget_settings(vibedata_core::agents::budgets::BudgetSettings {
             max_tokens: Some(1000),
             ..Default::default()
         })
@@ -590,6 +620,7 @@ async fn the_configured_token_ceiling_stops_an_app_session() {
         .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let session = studio
+        .agents()
         .start_session(&demo.id, "Add a summary.".into(), move |e| drop(tx.send(e)))
         .await
         .unwrap();
@@ -602,6 +633,7 @@ async fn the_configured_token_ceiling_stops_an_app_session() {
             // After the second turn 1,989 tokens are spent; its write is denied, and no third
             // model call is made.
             E::ApprovalNeeded { call_id, .. } => studio
+                .agents()
                 .decide_approval(&session.id, &call_id, false)
                 .unwrap(),
             E::Finished { status, message } => {

@@ -1,8 +1,8 @@
 use crate::fresh_paths;
-use vibedata_core::demo::{self, CloneOutcome, DEMO_NAME, WarehouseOutcome};
-use vibedata_core::store::Store;
-use vibedata_core::venv::Venv;
-use vibedata_core::workspace;
+use vibedata_core::platform::store::Store;
+use vibedata_core::platform::venv::Venv;
+use vibedata_core::workspaces::demo::{self, CloneOutcome, DEMO_NAME, WarehouseOutcome};
+use vibedata_core::workspaces::registry as workspace;
 
 fn require_venv(venv: &Venv) {
     if let Err(e) = venv.check() {

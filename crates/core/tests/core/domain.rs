@@ -10,9 +10,10 @@ use vibedata_core::Studio;
 async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
     let (_dir, paths) = fresh_paths();
     let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     let (tx, rx) = mpsc::channel();
     let summary = studio
+        .domains()
         .open_domain(&demo.id, move |e| tx.send(e.revision).is_ok())
         .await
         .unwrap();
@@ -34,7 +35,7 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
         .recv_timeout(Duration::from_secs(10))
         .expect("the watcher reports a new revision");
     assert!(revision >= 1);
-    let summary = studio.domain_summary(&demo.id).await.unwrap();
+    let summary = studio.domains().domain_summary(&demo.id).await.unwrap();
     let problem = summary
         .problems
         .iter()
@@ -46,6 +47,7 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
     );
 
     let detail = studio
+        .domains()
         .node_detail(&demo.id, "model.demo_crm.account_pipeline".into())
         .await
         .unwrap();
@@ -61,6 +63,7 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
         "tests attached to the mart are listed"
     );
     let lineage = studio
+        .domains()
         .lineage(&demo.id, "model.demo_crm.account_pipeline".into(), 3)
         .await
         .unwrap();
@@ -77,6 +80,7 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
     );
 
     let hits = studio
+        .domains()
         .search_nodes(&demo.id, "accounts".into())
         .await
         .unwrap();
@@ -91,12 +95,14 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
         "substring matches rank models before tests: {kinds:?}"
     );
     let file = studio
+        .domains()
         .domain_file(&demo.id, "models/marts/broken.sql".into())
         .await
         .unwrap();
     assert_eq!(file.problems.len(), 1);
     assert!(
         studio
+            .domains()
             .domain_file(&demo.id, "../../etc/passwd".into())
             .await
             .is_err(),
@@ -104,6 +110,7 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
     );
     assert!(
         studio
+            .domains()
             .node_detail(&demo.id, "model.demo_crm.nope".into())
             .await
             .is_err()
@@ -114,18 +121,21 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
 async fn reading_the_project_does_not_count_as_a_change() {
     let (_dir, paths) = fresh_paths();
     let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     let (tx, rx) = mpsc::channel();
     studio
+        .domains()
         .open_domain(&demo.id, move |e| tx.send(e.revision).is_ok())
         .await
         .unwrap();
     for _ in 0..3 {
         studio
+            .domains()
             .node_detail(&demo.id, "model.demo_crm.account_pipeline".into())
             .await
             .unwrap();
         studio
+            .domains()
             .domain_file(&demo.id, "models/marts/account_pipeline.sql".into())
             .await
             .unwrap();
@@ -140,15 +150,17 @@ async fn reading_the_project_does_not_count_as_a_change() {
 async fn opening_a_domain_again_replaces_the_older_subscriber() {
     let (_dir, paths) = fresh_paths();
     let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     let (old_tx, old_rx) = mpsc::channel();
     studio
+        .domains()
         .open_domain(&demo.id, move |e| old_tx.send(e.revision).is_ok())
         .await
         .unwrap();
     // The page is left and opened again: a new subscriber, the old one never hears again.
     let (tx, rx) = mpsc::channel();
     studio
+        .domains()
         .open_domain(&demo.id, move |e| tx.send(e.revision).is_ok())
         .await
         .unwrap();

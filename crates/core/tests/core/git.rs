@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use vibedata_core::git::{self, Identity};
+use vibedata_core::workspaces::git::{self, Identity};
 
 /// Builds `src` (two commits on main) and a bare `origin.git` cloned from it; returns origin.
 pub fn origin(dir: &Path) -> PathBuf {

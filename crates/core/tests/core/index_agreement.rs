@@ -6,9 +6,9 @@ use std::path::Path;
 
 use crate::fresh_paths;
 use vibedata_core::dbt_index::{Index, agreement, synthetic};
-use vibedata_core::demo;
-use vibedata_core::store::Store;
-use vibedata_core::venv::Venv;
+use vibedata_core::platform::store::Store;
+use vibedata_core::platform::venv::Venv;
+use vibedata_core::workspaces::demo;
 
 fn assert_agrees(venv: &Venv, project: &Path) {
     let run = venv.dbt(project, &["parse", "--no-partial-parse"]).unwrap();

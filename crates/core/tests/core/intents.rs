@@ -3,7 +3,7 @@
 
 use crate::fresh_paths;
 use vibedata_core::Studio;
-use vibedata_core::store::Store;
+use vibedata_core::platform::store::Store;
 use vibedata_protocol::IdentityDto;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -11,10 +11,11 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     let (_dir, paths) = fresh_paths();
     let db = paths.database();
     let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     crate::as_grace(&studio).await;
 
     let intent = studio
+        .intents()
         .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
         .await
         .unwrap();
@@ -23,13 +24,13 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
         "intent/silver-customer-table-from-crm-bronze"
     );
     assert_eq!(intent.state, "draft");
-    let (branch, commit) = vibedata_core::workspace::read_head(&demo.path).unwrap();
+    let (branch, commit) = vibedata_core::workspaces::registry::read_head(&demo.path).unwrap();
     assert_eq!(branch.as_deref(), Some(intent.branch.as_str()));
     assert_eq!(
         commit.unwrap().summary,
         "Start intent: Silver customer table from CRM bronze"
     );
-    let folder = vibedata_core::intents::folder(&demo.path, &intent.id);
+    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
     assert!(
         std::fs::read_to_string(folder.join("intent.md"))
             .unwrap()
@@ -37,6 +38,7 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     );
     assert!(
         studio
+            .intents()
             .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
             .await
             .is_err(),
@@ -44,6 +46,7 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     );
 
     let err = studio
+        .intents()
         .intent_step(&intent.id, "start_build")
         .await
         .unwrap_err()
@@ -53,10 +56,12 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
         "no skipping the plan: {err}"
     );
     studio
+        .intents()
         .intent_step(&intent.id, "start_planning")
         .await
         .unwrap();
     let err = studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap_err()
@@ -64,33 +69,49 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     assert!(err.contains("no plan"), "{err}");
     std::fs::write(folder.join("plan.md"), "# Plan\n\n- add silver_customers\n").unwrap();
     let approved = studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap();
     assert_eq!(approved.state, "plan_approved");
-    let revised = studio.intent_step(&intent.id, "revise_plan").await.unwrap();
+    let revised = studio
+        .intents()
+        .intent_step(&intent.id, "revise_plan")
+        .await
+        .unwrap();
     assert_eq!(
         (revised.state.as_str(), revised.plan_version),
         ("planning", 1),
         "revising makes a new plan version"
     );
     studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap();
-    let building = studio.intent_step(&intent.id, "start_build").await.unwrap();
+    let building = studio
+        .intents()
+        .intent_step(&intent.id, "start_build")
+        .await
+        .unwrap();
     assert_eq!(
         (building.state.as_str(), building.build_rounds),
         ("building", 1)
     );
     let progress = std::fs::read_to_string(folder.join("progress.json")).unwrap();
     assert!(progress.contains("\"building\""), "{progress}");
-    assert!(studio.intent_step(&intent.id, "teleport").await.is_err());
+    assert!(
+        studio
+            .intents()
+            .intent_step(&intent.id, "teleport")
+            .await
+            .is_err()
+    );
 
-    let listed = studio.list_intents(&demo.id).await.unwrap();
+    let listed = studio.intents().list_intents(&demo.id).await.unwrap();
     assert_eq!(listed.len(), 1);
     let store = Store::open(&db).unwrap();
-    let actions: Vec<String> = vibedata_core::audit::records(&store, 20)
+    let actions: Vec<String> = vibedata_core::governance::audit::records(&store, 20)
         .unwrap()
         .into_iter()
         .map(|r| r.action)
@@ -106,16 +127,18 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_passes() {
     let (_dir, paths) = fresh_paths();
-    let venv = vibedata_core::venv::Venv::new(&paths.venv);
+    let venv = vibedata_core::platform::venv::Venv::new(&paths.venv);
     let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     crate::as_grace(&studio).await;
     let intent = studio
+        .intents()
         .create_intent(&demo.id, "Accounts per country".into())
         .await
         .unwrap();
-    let folder = vibedata_core::intents::folder(&demo.path, &intent.id);
+    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
     studio
+        .intents()
         .intent_step(&intent.id, "start_planning")
         .await
         .unwrap();
@@ -130,10 +153,15 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     )
     .unwrap();
     studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap();
-    studio.intent_step(&intent.id, "start_build").await.unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, "start_build")
+        .await
+        .unwrap();
 
     // The golden rows come from bronze, independently of the model.
     let warehouse = demo.path.join(".vibedata/local/warehouse.duckdb");
@@ -150,7 +178,7 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     // A wrong build: one account too many everywhere.
     let model = demo.path.join("models/marts/country_accounts.sql");
     std::fs::write(&model, "select country_code, count(*) + 1 as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n").unwrap();
-    let failed = studio.validate_intent(&intent.id).await.unwrap();
+    let failed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(!failed.passed);
     assert_eq!(failed.intent.state, "validation_failed");
     let golden = failed
@@ -181,9 +209,13 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     );
 
     // Another round, corrected.
-    studio.intent_step(&intent.id, "retry_build").await.unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, "retry_build")
+        .await
+        .unwrap();
     std::fs::write(&model, "select country_code, count(*) as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n").unwrap();
-    let passed = studio.validate_intent(&intent.id).await.unwrap();
+    let passed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(passed.passed, "{}", passed.markdown);
     assert_eq!(passed.intent.state, "ready");
     assert!(
@@ -220,10 +252,10 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
 async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     let (_dir, paths) = fresh_paths();
     let store = std::sync::Arc::new(Store::open(&paths.database()).unwrap());
-    let demo = vibedata_core::demo::ensure(&paths, &store)
+    let demo = vibedata_core::workspaces::demo::ensure(&paths, &store)
         .unwrap()
         .workspace;
-    vibedata_core::identity::save(
+    vibedata_core::workspaces::identity::save(
         &store,
         &IdentityDto {
             name: "Grace".into(),
@@ -231,9 +263,9 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
         },
     )
     .unwrap();
-    let author = vibedata_core::identity::for_commit(&store, &demo.path).unwrap();
-    use vibedata_core::intent::{Actor, Step};
-    use vibedata_core::intents::{PlanSource, apply, create, folder, replace_plan};
+    let author = vibedata_core::workspaces::identity::for_commit(&store, &demo.path).unwrap();
+    use vibedata_core::intents::lifecycle::{Actor, Step};
+    use vibedata_core::intents::records::{PlanSource, apply, create, folder, replace_plan};
     let intent = create(&store, &demo, "Pipeline by country", &author).unwrap();
     let dir = folder(&demo.path, &intent.id);
     let person = Actor::Person;
@@ -246,7 +278,10 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     ] {
         std::fs::write(dir.join(format!("plans/variants/{name}.md")), text).unwrap();
     }
-    assert_eq!(vibedata_core::plans::variants(&dir).unwrap().len(), 3);
+    assert_eq!(
+        vibedata_core::intents::plans::variants(&dir).unwrap().len(),
+        3
+    );
     replace_plan(&store, &demo, &intent.id, PlanSource::Variant("wide")).unwrap();
     apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
     assert!(
@@ -256,7 +291,7 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     apply(&store, &demo, &intent.id, Step::RevisePlan, &person).unwrap();
     replace_plan(&store, &demo, &intent.id, PlanSource::Variant("lean")).unwrap();
     apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
-    let diff = vibedata_core::plans::diff(&dir, 0, 1).unwrap();
+    let diff = vibedata_core::intents::plans::diff(&dir, 0, 1).unwrap();
     assert!(
         diff.contains("-# Plan: mart + semantic model") && diff.contains("+# Plan: one mart"),
         "{diff}"
@@ -264,7 +299,7 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     apply(&store, &demo, &intent.id, Step::RevisePlan, &person).unwrap();
     replace_plan(&store, &demo, &intent.id, PlanSource::Version(0)).unwrap();
     apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
-    let versions: Vec<u32> = vibedata_core::plans::versions(&dir)
+    let versions: Vec<u32> = vibedata_core::intents::plans::versions(&dir)
         .unwrap()
         .iter()
         .map(|v| v.version)
@@ -284,23 +319,26 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
 async fn approved_demo_intent() -> (
     tempfile::TempDir,
     Studio,
-    vibedata_core::workspace::Workspace,
+    vibedata_core::workspaces::registry::Workspace,
     vibedata_protocol::IntentDto,
 ) {
     let (dir, paths) = fresh_paths();
     let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     crate::as_grace(&studio).await;
     let intent = studio
+        .intents()
         .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
         .await
         .unwrap();
     studio
+        .intents()
         .intent_step(&intent.id, "start_planning")
         .await
         .unwrap();
     run_stage(&studio, &intent.id, "requirements").await;
     studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap();
@@ -316,6 +354,7 @@ async fn run_stage(
     use vibedata_protocol::SessionEventDto as E;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let session = studio
+        .intents()
         .run_intent_stage(intent_id, stage, move |e| drop(tx.send(e)))
         .await
         .unwrap();
@@ -330,9 +369,10 @@ async fn run_stage(
             .unwrap()
             .unwrap();
         match &e {
-            E::ApprovalNeeded { call_id, .. } => {
-                studio.decide_approval(&session.id, call_id, true).unwrap()
-            }
+            E::ApprovalNeeded { call_id, .. } => studio
+                .agents()
+                .decide_approval(&session.id, call_id, true)
+                .unwrap(),
             E::Delta { text: t } => text.push_str(t),
             E::Finished { status, message } => {
                 assert_eq!(status, "completed", "{message:?}");
@@ -350,37 +390,45 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
     use vibedata_protocol::SessionEventDto as E;
     let (_dir, paths) = fresh_paths();
     let studio = Studio::open(paths).await.unwrap();
-    let demo = studio.ensure_demo().await.unwrap().workspace;
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
     crate::as_grace(&studio).await;
     let intent = studio
+        .intents()
         .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
         .await
         .unwrap();
     assert!(
         studio
+            .intents()
             .run_intent_stage(&intent.id, "requirements", |_| {})
             .await
             .is_err(),
         "requirements run while planning"
     );
     studio
+        .intents()
         .intent_step(&intent.id, "start_planning")
         .await
         .unwrap();
 
     let (text, _) = run_stage(&studio, &intent.id, "requirements").await;
     assert!(text.contains("ready for your approval"), "{text}");
-    let folder = vibedata_core::intents::folder(&demo.path, &intent.id);
+    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
     assert!(
         std::fs::read_to_string(folder.join("plan.md"))
             .unwrap()
             .contains("silver_customers")
     );
     studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap();
-    studio.intent_step(&intent.id, "start_build").await.unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, "start_build")
+        .await
+        .unwrap();
 
     let (_, events) = run_stage(&studio, &intent.id, "build").await;
     assert!(
@@ -402,13 +450,13 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
     );
     let context = std::fs::read_to_string(folder.join("session_context.json")).unwrap();
     assert!(context.contains("\"stage\": \"build\""), "{context}");
-    let (_, head) = vibedata_core::workspace::read_head(&demo.path).unwrap();
+    let (_, head) = vibedata_core::workspaces::registry::read_head(&demo.path).unwrap();
     assert!(
         head.unwrap().summary.starts_with("Add silver_customers"),
         "the build committed last"
     );
 
-    let validation = studio.validate_intent(&intent.id).await.unwrap();
+    let validation = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(validation.passed, "{}", validation.markdown);
     assert_eq!(validation.intent.state, "ready");
     for name in ["dbt_build", "criterion:1", "criterion:2"] {
@@ -425,7 +473,11 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
     use serde_json::json;
     use vibedata_protocol::SessionEventDto as E;
     let (_dir, studio, demo, intent) = approved_demo_intent().await;
-    studio.intent_step(&intent.id, "start_build").await.unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, "start_build")
+        .await
+        .unwrap();
 
     // A recorded build that gets the sign wrong.
     let wrong_sql = "select accounts.account_id, -1.0 * count(*) as open_pipeline_usd\nfrom {{ ref('stg_crm__accounts') }} as accounts\ngroup by 1\n";
@@ -444,6 +496,7 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
         std::sync::Arc::new(vibedata_agent::replay::ReplayProvider::parse(&transcript).unwrap());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let session = studio
+        .intents()
         .run_intent_stage_on(&intent.id, "build", Some(wrong), move |e| drop(tx.send(e)))
         .await
         .unwrap();
@@ -453,14 +506,15 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
             .unwrap()
             .unwrap()
         {
-            E::ApprovalNeeded { call_id, .. } => {
-                studio.decide_approval(&session.id, &call_id, true).unwrap()
-            }
+            E::ApprovalNeeded { call_id, .. } => studio
+                .agents()
+                .decide_approval(&session.id, &call_id, true)
+                .unwrap(),
             E::Finished { .. } => break,
             _ => {}
         }
     }
-    let failed = studio.validate_intent(&intent.id).await.unwrap();
+    let failed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(!failed.passed);
     assert_eq!(failed.intent.state, "validation_failed");
     let criterion = failed
@@ -475,9 +529,14 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
     );
 
     // The next round starts from the report and builds it right (the bundled demo build).
-    studio.intent_step(&intent.id, "retry_build").await.unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, "retry_build")
+        .await
+        .unwrap();
     let (_, _) = run_stage(&studio, &intent.id, "build").await;
     let latest = studio
+        .agents()
         .list_sessions(&demo.id)
         .await
         .unwrap()
@@ -494,7 +553,7 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
             .join("data/studio.sqlite3"),
     )
     .unwrap();
-    let context = &vibedata_core::agent_sessions::load(&db, &latest.id)
+    let context = &vibedata_core::agents::sessions::load(&db, &latest.id)
         .unwrap()
         .messages[1]
         .content;
@@ -502,7 +561,7 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
         context.contains("last validation report") && context.contains("criterion:2 | FAIL"),
         "{context}"
     );
-    let passed = studio.validate_intent(&intent.id).await.unwrap();
+    let passed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(passed.passed, "{}", passed.markdown);
     assert_eq!(passed.intent.build_rounds, 2);
 }
@@ -510,13 +569,18 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions_kept() {
     let (_dir, studio, _demo, intent) = approved_demo_intent().await;
-    studio.intent_step(&intent.id, "revise_plan").await.unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, "revise_plan")
+        .await
+        .unwrap();
 
     let (text, _) = run_stage(&studio, &intent.id, "variants").await;
     assert!(text.contains("three variants"), "{text}");
-    let plans = studio.plans(&intent.id).await.unwrap();
+    let plans = studio.intents().plans(&intent.id).await.unwrap();
     assert_eq!(plans.variants, ["lean", "semantic", "with-history"]);
     let diff = studio
+        .intents()
         .variant_diff(&intent.id, "semantic".into())
         .await
         .unwrap();
@@ -525,27 +589,36 @@ async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions
         "side by side with the current plan: {diff}"
     );
     studio
+        .intents()
         .replace_plan(&intent.id, None, Some("semantic".into()))
         .await
         .unwrap();
     studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap();
-    studio.intent_step(&intent.id, "revise_plan").await.unwrap();
     studio
+        .intents()
+        .intent_step(&intent.id, "revise_plan")
+        .await
+        .unwrap();
+    studio
+        .intents()
         .replace_plan(&intent.id, Some(0), None)
         .await
         .unwrap();
     let approved = studio
+        .intents()
         .intent_step(&intent.id, "approve_plan")
         .await
         .unwrap();
     assert_eq!(approved.plan_version, 2);
-    let plans = studio.plans(&intent.id).await.unwrap();
+    let plans = studio.intents().plans(&intent.id).await.unwrap();
     assert_eq!(plans.versions, [0, 1, 2], "every version is still listed");
     assert!(
         studio
+            .intents()
             .plan_diff(&intent.id, 1, 2)
             .await
             .unwrap()
@@ -559,7 +632,7 @@ fn intent_documents_are_written_only_inside_the_intent_and_variants_are_bounded(
     use vibedata_agent::tools::{Tool, ToolContext};
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join(".vibedata/intents/i1");
-    let tool = vibedata_core::agent_tools::WriteIntentDoc {
+    let tool = vibedata_core::agents::tools::WriteIntentDoc {
         folder: folder.clone(),
     };
     let ctx = ToolContext::new(

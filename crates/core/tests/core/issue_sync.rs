@@ -1,11 +1,11 @@
 //! Issue sync against the fake GitHub: 10,000 issues with 30,000 comments, an unchanged second
 //! sync that is all 304s, incremental pickup of a change, resume after a failure, offline search.
 
-use vibedata_agent::redact::Sensitive;
-use vibedata_core::issue_sync;
-use vibedata_core::store::Store;
+use vibedata_core::github::issue_sync;
+use vibedata_core::platform::store::Store;
 use vibedata_fakes::github::FakeGitHub;
 use vibedata_github::rest::Client;
+use vibedata_secrets::Sensitive;
 
 fn client(fake: &FakeGitHub) -> Client {
     fake.accept_token("ghp_sync_test_token");
@@ -90,9 +90,9 @@ async fn ten_thousand_issues_sync_then_an_unchanged_sync_is_all_304() {
 
     // The Inbox's list: a word in every issue (the many-hits plan), one comment's word (the
     // few-hits plan), and a search combined with a filter agree with plain SQL.
-    use vibedata_core::inbox;
+    use vibedata_core::github::inbox;
     use vibedata_protocol::inbox::InboxFilterDto;
-    inbox::follow(&store, "acme/incidents").unwrap();
+    vibedata_core::github::repos::follow(&store, "acme/incidents").unwrap();
     let search = |query: &str, assignee: &str| {
         inbox::list(
             &store,
@@ -173,14 +173,14 @@ async fn a_revoked_token_or_a_deleted_repository_is_a_clear_error() {
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 3);
     let (_dir, store) = crate::temp_store();
-    vibedata_core::inbox::follow(&store, "acme/incidents").unwrap();
+    vibedata_core::github::repos::follow(&store, "acme/incidents").unwrap();
     let revoked = Client::new(&fake.base_url(), Sensitive::new("ghp_revoked".into())).unwrap();
     let e = issue_sync::sync(store.clone(), &revoked, "acme/incidents")
         .await
         .unwrap_err();
     assert!(e.to_string().contains("sign in again"), "{e}");
     assert_eq!(e.code(), vibedata_protocol::ErrorCode::GitHubSignIn);
-    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    let repos = vibedata_core::github::repos::repos(&store).unwrap();
     assert!(repos[0].sign_in_needed, "{repos:?}");
 
     let e = issue_sync::sync(store.clone(), &client(&fake), "acme/deleted")
@@ -193,7 +193,7 @@ async fn a_revoked_token_or_a_deleted_repository_is_a_clear_error() {
     issue_sync::sync(store.clone(), &client(&fake), "acme/incidents")
         .await
         .unwrap();
-    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    let repos = vibedata_core::github::repos::repos(&store).unwrap();
     assert!(!repos[0].sign_in_needed && repos[0].last_error.is_none());
 }
 
@@ -212,8 +212,8 @@ async fn a_huge_body_and_hidden_instructions_are_stored_verbatim_as_inert_text()
     issue_sync::sync(store.clone(), &client(&fake), "acme/incidents")
         .await
         .unwrap();
-    vibedata_core::inbox::follow(&store, "acme/incidents").unwrap();
-    let detail = vibedata_core::inbox::detail(&store, "acme/incidents", n).unwrap();
+    vibedata_core::github::repos::follow(&store, "acme/incidents").unwrap();
+    let detail = vibedata_core::github::inbox::detail(&store, "acme/incidents", n).unwrap();
     assert_eq!(detail.body.len(), huge.len(), "10 MB kept whole");
     assert!(detail.body.starts_with(hidden), "kept as the text it is");
     assert_eq!(detail.issue.title, "Orders freshness <b>breach</b>");
@@ -233,17 +233,17 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
     fake.add_comments("acme/old-name", 1);
     let (_dir, store) = crate::temp_store();
     let c = client(&fake);
-    vibedata_core::inbox::follow(&store, "acme/old-name").unwrap();
+    vibedata_core::github::repos::follow(&store, "acme/old-name").unwrap();
     let first = issue_sync::sync(store.clone(), &c, "acme/old-name")
         .await
         .unwrap();
     assert_eq!((first.issues, first.renamed_to), (5, None));
-    vibedata_core::inbox::set_triage(&store, "acme/old-name", 3, "investigating").unwrap();
+    vibedata_core::github::inbox::set_triage(&store, "acme/old-name", 3, "investigating").unwrap();
     // A comment queued against the old name, not yet sent.
-    let queued = vibedata_core::outbox::enqueue(
+    let queued = vibedata_core::github::outbox::enqueue(
         &store,
         "acme/old-name",
-        &vibedata_core::outbox::Write::Comment {
+        &vibedata_core::github::outbox::Write::Comment {
             number: 3,
             body: "Acknowledged after the move".into(),
         },
@@ -265,14 +265,14 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
     );
 
     // Followed under the new name now, with everything that was kept under the old one.
-    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    let repos = vibedata_core::github::repos::repos(&store).unwrap();
     assert_eq!(repos.len(), 1, "{repos:?}");
     assert_eq!(repos[0].repo, "acme/new-name");
     assert_eq!(repos[0].renamed_from.as_deref(), Some("acme/old-name"));
     assert_eq!(repos[0].issues, 5);
-    let detail = vibedata_core::inbox::detail(&store, "acme/new-name", 2).unwrap();
+    let detail = vibedata_core::github::inbox::detail(&store, "acme/new-name", 2).unwrap();
     assert_eq!(detail.issue.title, "Issue 2: seen after the rename");
-    let three = vibedata_core::inbox::detail(&store, "acme/new-name", 3).unwrap();
+    let three = vibedata_core::github::inbox::detail(&store, "acme/new-name", 3).unwrap();
     assert_eq!(three.issue.triage, "investigating");
     assert!(
         issue_sync::search(&store, "word3", 5)
@@ -289,7 +289,7 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
     );
     // Following the old name (a workspace's remote, say) means the new one.
     assert_eq!(
-        vibedata_core::inbox::follow(&store, "acme/old-name").unwrap(),
+        vibedata_core::github::repos::follow(&store, "acme/old-name").unwrap(),
         "acme/new-name"
     );
     // The next sync is incremental from the moved cursors, straight to the new name.
@@ -300,14 +300,14 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
 
     // The queued comment moved with it and is delivered once.
     assert_eq!(
-        vibedata_core::outbox::get(&store, queued.seq)
+        vibedata_core::github::outbox::get(&store, queued.seq)
             .unwrap()
             .unwrap()
             .repo,
         "acme/new-name"
     );
     let token = Sensitive::new("ghp_sync_test_token".to_string());
-    let report = vibedata_core::outbox::replay(store.clone(), &c, "octo-analyst", &token)
+    let report = vibedata_core::github::outbox::replay(store.clone(), &c, "octo-analyst", &token)
         .await
         .unwrap();
     assert_eq!(report.delivered, 1, "{report:?}");
@@ -328,14 +328,14 @@ async fn malformed_json_from_github_is_a_clear_error_and_the_next_sync_completes
     let fake = FakeGitHub::start().await;
     fake.add_issues("acme/incidents", 150);
     let (_dir, store) = crate::temp_store();
-    vibedata_core::inbox::follow(&store, "acme/incidents").unwrap();
+    vibedata_core::github::repos::follow(&store, "acme/incidents").unwrap();
     let c = client(&fake);
     fake.malformed_reads(1);
     let e = issue_sync::sync(store.clone(), &c, "acme/incidents")
         .await
         .unwrap_err();
     assert!(e.to_string().contains("not JSON"), "{e}");
-    let repos = vibedata_core::inbox::repos(&store).unwrap();
+    let repos = vibedata_core::github::repos::repos(&store).unwrap();
     assert!(
         repos[0]
             .last_error

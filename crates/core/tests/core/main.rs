@@ -1,6 +1,9 @@
 //! Integration tests of the core: real SQLite files, real git repositories, and the real dbt in
 //! the venv that `scripts/setup.sh` builds (no display, no Tauri).
 
+// Test code: a failed unwrap is a failed run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod agent_sessions;
 mod demo;
 mod domain;
@@ -31,16 +34,17 @@ pub fn fresh_paths() -> (tempfile::TempDir, Paths) {
 /// A fresh store in a temp dir (kept as long as the dir is).
 pub fn temp_store() -> (
     tempfile::TempDir,
-    std::sync::Arc<vibedata_core::store::Store>,
+    std::sync::Arc<vibedata_core::platform::store::Store>,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let store = vibedata_core::store::Store::open(&dir.path().join("studio.db")).unwrap();
+    let store = vibedata_core::platform::store::Store::open(&dir.path().join("studio.db")).unwrap();
     (dir, std::sync::Arc::new(store))
 }
 
 /// Commits in the tests are by Grace Analyst (the person's identity, as set in Settings).
 pub async fn as_grace(studio: &vibedata_core::Studio) {
     studio
+        .workspaces()
         .set_identity(vibedata_protocol::IdentityDto {
             name: "Grace Analyst".into(),
             email: "grace@example.com".into(),

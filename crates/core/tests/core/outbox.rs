@@ -6,11 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use vibedata_agent::redact::Sensitive;
-use vibedata_core::outbox::{self, Write};
-use vibedata_core::store::Store;
+use vibedata_core::github::outbox::{self, Write};
+use vibedata_core::platform::store::Store;
 use vibedata_fakes::github::{FakeGitHub, Fault};
 use vibedata_github::rest::Client;
+use vibedata_secrets::Sensitive;
 
 const TOKEN: &str = "ghp_outbox_test_token";
 const LOGIN: &str = "octo-analyst";

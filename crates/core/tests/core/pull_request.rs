@@ -7,10 +7,10 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::fresh_paths;
-use vibedata_agent::redact::Sensitive;
 use vibedata_core::Studio;
 use vibedata_fakes::github::{FakeGitHub, Fault};
 use vibedata_protocol::{AddWorkspaceDto, WorkspaceKind};
+use vibedata_secrets::Sensitive;
 
 const TOKEN: &str = "ghp_pull_request_test_token_91";
 
@@ -64,6 +64,7 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
     let studio = Studio::open(paths).await.unwrap();
     crate::as_grace(&studio).await;
     let ws = studio
+        .workspaces()
         .add_workspace(
             AddWorkspaceDto {
                 source: clone.to_string_lossy().into_owned(),
@@ -75,23 +76,28 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
         .await
         .unwrap();
     let intent = studio
+        .intents()
         .create_intent(&ws.id, "Orders freshness fix".into())
         .await
         .unwrap();
-    let early = studio.open_pull_request(&intent.id).await.unwrap_err();
+    let early = studio
+        .intents()
+        .open_pull_request(&intent.id)
+        .await
+        .unwrap_err();
     assert!(
         early.to_string().contains("validation has passed"),
         "{early}"
     );
 
     // Validation passed (that part is tested with the real dbt elsewhere).
-    let folder = vibedata_core::intents::folder(&clone, &intent.id);
+    let folder = vibedata_core::intents::records::folder(&clone, &intent.id);
     std::fs::write(
         folder.join("validation.md"),
         "# Validation\n\nAll 4 checks passed.\n",
     )
     .unwrap();
-    vibedata_core::store::Store::open(&db)
+    vibedata_core::platform::store::Store::open(&db)
         .unwrap()
         .with(|c| {
             c.execute(
@@ -101,18 +107,29 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
         })
         .unwrap();
 
-    let unsigned = studio.open_pull_request(&intent.id).await.unwrap_err();
+    let unsigned = studio
+        .intents()
+        .open_pull_request(&intent.id)
+        .await
+        .unwrap_err();
     assert!(
         unsigned.to_string().contains("sign in to GitHub"),
         "{unsigned}"
     );
 
     // Offline: the push and the pull request wait in the outbox, in that order.
-    studio.use_github_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
+    studio
+        .github()
+        .use_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
     fake.set_offline(true);
-    let pr = studio.open_pull_request(&intent.id).await.unwrap();
+    let pr = studio
+        .intents()
+        .open_pull_request(&intent.id)
+        .await
+        .unwrap();
     assert_eq!(pr.state, "queued", "{pr:?}");
     let waiting: Vec<String> = studio
+        .github()
         .outbox()
         .await
         .unwrap()
@@ -125,21 +142,26 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
     // Back online, GitHub makes the pull request, then the connection drops before the answer.
     fake.set_offline(false);
     fake.fault(&[Fault::ResetAfterApply]);
-    studio.inbox_sync().await.unwrap();
+    studio.github().inbox_sync().await.unwrap();
     assert_eq!(
         git(&bare, &["rev-parse", &intent.branch]),
         head,
         "the branch reached GitHub"
     );
     assert_eq!(
-        studio.pull_request(&intent.id).await.unwrap().state,
+        studio
+            .intents()
+            .pull_request(&intent.id)
+            .await
+            .unwrap()
+            .state,
         "queued"
     );
 
     // The next delivery finds it made and does not make another.
-    studio.inbox_sync().await.unwrap();
+    studio.github().inbox_sync().await.unwrap();
     fake.add_check(&head, "dbt build", "completed", Some("success"));
-    let pr = studio.pull_request(&intent.id).await.unwrap();
+    let pr = studio.intents().pull_request(&intent.id).await.unwrap();
     assert_eq!(pr.state, "done", "{pr:?}");
     assert_eq!(
         pr.url.as_deref(),
@@ -156,11 +178,16 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
     );
     assert_eq!(pulls[0]["head"]["label"], format!("acme:{}", intent.branch));
     assert_eq!(pulls[0]["base"]["ref"], "main");
-    let intents = studio.list_intents(&ws.id).await.unwrap();
+    let intents = studio.intents().list_intents(&ws.id).await.unwrap();
     assert_eq!(intents[0].state, "pull_request");
     // Asking again shows the same pull request.
     assert_eq!(
-        studio.open_pull_request(&intent.id).await.unwrap().url,
+        studio
+            .intents()
+            .open_pull_request(&intent.id)
+            .await
+            .unwrap()
+            .url,
         pr.url
     );
 
@@ -182,7 +209,7 @@ async fn a_push_with_a_refused_token_fails_once_with_a_clear_error() {
     git(&clone, &["checkout", "-q", "-b", "intent/x"]);
     let path = clone.clone();
     let err = tokio::task::spawn_blocking(move || {
-        vibedata_core::git::push_as(&path, "intent/x", Some("ghp_revoked"))
+        vibedata_core::workspaces::git::push_as(&path, "intent/x", Some("ghp_revoked"))
     })
     .await
     .unwrap()
@@ -207,6 +234,7 @@ async fn a_private_repository_is_registered_by_url_with_the_token() {
         kind: WorkspaceKind::Domain,
     };
     let refused = studio
+        .workspaces()
         .add_workspace(request.clone(), |_| {})
         .await
         .unwrap_err();
@@ -214,19 +242,25 @@ async fn a_private_repository_is_registered_by_url_with_the_token() {
         refused.to_string().contains("sign in to GitHub"),
         "{refused}"
     );
-    studio.use_github_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
-    let ws = studio.add_workspace(request, |_| {}).await.unwrap();
+    studio
+        .github()
+        .use_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
+    let ws = studio
+        .workspaces()
+        .add_workspace(request, |_| {})
+        .await
+        .unwrap();
     assert_eq!(ws.name, "crm");
     assert!(std::path::Path::new(&ws.path).join("README.md").is_file());
     // Its issues come to the inbox without following it by hand.
     fake.add_issues("acme/crm", 2);
-    let synced = studio.inbox_sync().await.unwrap();
+    let synced = studio.github().inbox_sync().await.unwrap();
     assert!(synced.errors.is_empty(), "{:?}", synced.errors);
-    let inbox = studio.inbox(Default::default()).await.unwrap();
+    let inbox = studio.github().inbox(Default::default()).await.unwrap();
     assert_eq!(inbox.repos.len(), 1);
     assert_eq!(inbox.repos[0].repo, "acme/crm");
     assert_eq!(inbox.total, 2);
-    let fetched = studio.fetch_workspace(&ws.id).await.unwrap();
+    let fetched = studio.workspaces().fetch_workspace(&ws.id).await.unwrap();
     assert!(
         fetched.fetch_problem.is_none(),
         "{:?}",

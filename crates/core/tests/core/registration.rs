@@ -27,6 +27,7 @@ async fn a_file_url_is_cloned_with_progress_and_a_folder_is_registered_in_place(
     let reports = Arc::new(Mutex::new(Vec::new()));
     let sink = reports.clone();
     let ws = studio
+        .workspaces()
         .add_workspace(request(url(&origin), None), move |p| {
             sink.lock().unwrap().push(p)
         })
@@ -51,12 +52,14 @@ async fn a_file_url_is_cloned_with_progress_and_a_folder_is_registered_in_place(
     assert!(last.total_objects > 0 && last.received_objects == last.total_objects);
 
     let again = studio
+        .workspaces()
         .add_workspace(request(url(&origin), None), |_| {})
         .await
         .unwrap_err();
     assert!(again.to_string().contains("already registered"), "{again}");
 
     let folder = studio
+        .workspaces()
         .add_workspace(
             request(
                 dir.path().join("src").display().to_string(),
@@ -73,6 +76,7 @@ async fn a_file_url_is_cloned_with_progress_and_a_folder_is_registered_in_place(
     );
 
     let listed: Vec<String> = studio
+        .workspaces()
         .list_workspaces()
         .await
         .unwrap()
@@ -91,6 +95,7 @@ async fn unusable_sources_are_refused_and_leave_nothing_behind() {
     let root = paths.workspace_root.clone();
     let studio = Studio::open(paths).await.unwrap();
     let missing = studio
+        .workspaces()
         .add_workspace(
             request(
                 format!("file://{}/nope.git", dir.path().display()),
@@ -107,6 +112,7 @@ async fn unusable_sources_are_refused_and_leave_nothing_behind() {
     );
     let not_repo = tempfile::tempdir().unwrap();
     let refused = studio
+        .workspaces()
         .add_workspace(
             request(not_repo.path().display().to_string(), Some("plain")),
             |_| {},
@@ -118,6 +124,7 @@ async fn unusable_sources_are_refused_and_leave_nothing_behind() {
         "{refused}"
     );
     let ssh = studio
+        .workspaces()
         .add_workspace(request("git@github.com:acme/crm.git".into(), None), |_| {})
         .await
         .unwrap_err();
@@ -130,11 +137,12 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
     let studio = Studio::open(paths).await.unwrap();
     let origin = origin(dir.path());
     let ws = studio
+        .workspaces()
         .add_workspace(request(url(&origin), Some("crm")), |_| {})
         .await
         .unwrap();
 
-    let state = studio.fetch_workspace(&ws.id).await.unwrap();
+    let state = studio.workspaces().fetch_workspace(&ws.id).await.unwrap();
     assert!(
         state.fetched_at.is_some() && state.fetch_problem.is_none(),
         "{state:?}"
@@ -143,6 +151,7 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
     assert!(state.changes.is_empty());
 
     let state = studio
+        .workspaces()
         .create_intent_branch(&ws.id, "add-notes".into())
         .await
         .unwrap();
@@ -155,7 +164,7 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
     )
     .unwrap();
     std::fs::remove_file(clone.join("models/m2.sql")).unwrap();
-    let state = studio.git_state(&ws.id).await.unwrap();
+    let state = studio.workspaces().git_state(&ws.id).await.unwrap();
     let kinds: Vec<(String, vibedata_protocol::ChangeKind)> = state
         .changes
         .iter()
@@ -179,6 +188,7 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
     );
 
     studio
+        .workspaces()
         .set_identity(vibedata_protocol::IdentityDto {
             name: "Grace Analyst".into(),
             email: "grace@example.com".into(),
@@ -186,17 +196,23 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
         .await
         .unwrap();
     studio
+        .workspaces()
         .commit_workspace(&ws.id, "notes".into())
         .await
         .unwrap();
-    let state = studio.git_state(&ws.id).await.unwrap();
+    let state = studio.workspaces().git_state(&ws.id).await.unwrap();
     assert!(state.changes.is_empty(), "everything was committed");
     assert!(
-        studio.commit_workspace(&ws.id, "   ".into()).await.is_err(),
+        studio
+            .workspaces()
+            .commit_workspace(&ws.id, "   ".into())
+            .await
+            .is_err(),
         "an empty message is refused"
     );
 
     let diff = studio
+        .workspaces()
         .branch_diff(&ws.id, "main".into(), "intent/add-notes".into())
         .await
         .unwrap();
@@ -207,7 +223,7 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
         diff.files
     );
 
-    let state = studio.push_workspace(&ws.id).await.unwrap();
+    let state = studio.workspaces().push_workspace(&ws.id).await.unwrap();
     let intent = state
         .branches
         .iter()

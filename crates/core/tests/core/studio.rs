@@ -6,7 +6,10 @@ use vibedata_protocol::{ErrorCode, ErrorDto};
 async fn listing_workspaces_creates_the_demo_once_even_when_asked_concurrently() {
     let (_dir, paths) = fresh_paths();
     let studio = Studio::open(paths).await.unwrap();
-    let (a, b) = tokio::join!(studio.list_workspaces(), studio.list_workspaces());
+    let (a, b) = tokio::join!(
+        studio.workspaces().list_workspaces(),
+        studio.workspaces().list_workspaces()
+    );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a, b);
     assert_eq!(a.len(), 1);
@@ -27,12 +30,14 @@ async fn state_survives_a_restart_in_the_same_sqlite_file() {
     let first = Studio::open(paths.clone())
         .await
         .unwrap()
+        .workspaces()
         .list_workspaces()
         .await
         .unwrap();
     let again = Studio::open(paths)
         .await
         .unwrap()
+        .workspaces()
         .list_workspaces()
         .await
         .unwrap();
@@ -63,7 +68,13 @@ async fn a_corrupt_database_becomes_a_boundary_error_naming_the_file() {
 #[tokio::test]
 async fn the_seeded_skills_are_listed() {
     let (_dir, paths) = fresh_paths();
-    let skills = Studio::open(paths).await.unwrap().skills().await.unwrap();
+    let skills = Studio::open(paths)
+        .await
+        .unwrap()
+        .skills()
+        .platform_skills()
+        .await
+        .unwrap();
     assert!(skills.problems.is_empty(), "{:?}", skills.problems);
     let names: Vec<&str> = skills.skills.iter().map(|s| s.name.as_str()).collect();
     assert!(names.contains(&"dbt-modelling"), "{names:?}");

@@ -3,6 +3,9 @@
 //! re-index of one changed SQL file and of one changed YAML file) against the venv's `dbt parse` on the same
 //! project, with peak memory of each, checks that both agree, and prints a table.
 
+// A benchmark, not product code: failing loudly on a broken temp folder or setup is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

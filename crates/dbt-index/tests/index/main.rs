@@ -1,6 +1,9 @@
 //! Integration tests of the native index on projects written to disk. (Agreement with the real
 //! `dbt parse` lives in the core's tests, which own the Python venv.)
 
+// Integration tests: helpers outside #[test] functions are not covered by allow-unwrap-in-tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod bad_input;
 mod incremental;
 mod robustness;

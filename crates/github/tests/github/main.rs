@@ -1,5 +1,8 @@
 //! The device flow against the fake GitHub, every branch.
 
+// Integration tests: helpers outside #[test] functions are not covered by allow-unwrap-in-tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -116,9 +119,9 @@ async fn an_unreachable_github_is_a_network_error() {
 mod rest {
     use std::time::{Duration, Instant};
 
-    use vibedata_agent::redact::Sensitive;
     use vibedata_fakes::github::FakeGitHub;
     use vibedata_github::rest::{Client, GhError, Method};
+    use vibedata_secrets::Sensitive;
 
     fn client(fake: &FakeGitHub) -> Client {
         fake.accept_token("ghp_test");

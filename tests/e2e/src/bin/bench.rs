@@ -15,6 +15,9 @@
 //! Usage: `bench [RUNS]` or `bench inbox [RUNS]` with VIBEDATA_APP_BIN set (scripts/bench.sh does
 //! it all; the `vibedata` CLI is found next to the app binary).
 
+// A benchmark: a failed unwrap is a failed run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use anyhow::Result;
 use std::time::Duration;
 use vibedata_e2e::{App, Launch};

@@ -1,5 +1,5 @@
 use crate::{FIRST_START, launch_fresh};
-use vibedata_e2e::App;
+use vibedata_e2e::{App, DEFAULT_WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_domains_page_shows_the_demo_domain_on_first_start() {
@@ -21,11 +21,9 @@ async fn the_domains_page_shows_the_demo_domain_on_first_start() {
         path.starts_with(&launch.workspace_root.display().to_string()),
         "the clone lives under the workspace root: {path}"
     );
-    assert!(
-        app.find("workspace-problem").await.is_err(),
-        "the demo is healthy (warehouse loaded): {:?}",
-        app.text("workspace-problem").await.ok()
-    );
+    app.wait_absent("workspace-problem", DEFAULT_WAIT)
+        .await
+        .expect("the demo is healthy (warehouse loaded)");
     let shot = app.screenshot("domains-demo").await.unwrap();
     assert!(
         std::fs::metadata(&shot).unwrap().len() > 1000,

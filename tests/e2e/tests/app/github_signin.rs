@@ -77,11 +77,9 @@ async fn device_flow_sign_in_keeps_the_token_in_the_keychain_and_sign_out_remove
         .unwrap();
 
     app.click("github-sign-out").await.unwrap();
-    let deadline = std::time::Instant::now() + DEFAULT_WAIT;
-    while app.find("github-account").await.is_ok() {
-        assert!(std::time::Instant::now() < deadline, "signed out");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    app.wait_absent("github-account", DEFAULT_WAIT)
+        .await
+        .expect("signed out: the account is no longer listed");
     app.close().await.unwrap();
     vibedata_fakes::secrets::assert_none_on_disk(
         &dir.path().join("data"),

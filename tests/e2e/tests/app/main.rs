@@ -1,6 +1,9 @@
 //! End-to-end tests: the built app in real WebKit under Xvfb, driven through WebDriver.
 //! Run by scripts/test.sh after it builds the UI and the app (it sets VIBEDATA_APP_BIN).
 
+// Test code: a failed unwrap is a failed run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod agent;
 mod domain_index;
 mod domains;

@@ -4,6 +4,7 @@
 //! sessions can be looked back at (their stored transcript, read-only) or resumed.
 
 use crate::api;
+use crate::view_helpers::action_error;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vibedata_protocol::{ErrorDto, SessionDto, SessionEventDto};
@@ -33,6 +34,9 @@ enum Item {
     /// What was asked (shown when looking back at a stored session).
     Prompt(String),
 }
+
+/// Answers an approval: (session id, call id, approved).
+type Decide = Action<(String, String, bool), Result<(), ErrorDto>>;
 
 #[derive(Clone, Copy)]
 struct Panel {
@@ -116,6 +120,20 @@ impl Panel {
         }
     }
 
+    /// Empties the panel for another session.
+    fn clear(self) {
+        self.items.set(Vec::new());
+        self.todos.set(Vec::new());
+    }
+
+    /// Keeps the session a start or a resume answered with; if there is none, nothing runs.
+    fn started(self, outcome: &Result<SessionDto, ErrorDto>) {
+        match outcome {
+            Ok(session) => self.session.set(Some(session.clone())),
+            Err(_) => self.status.set(None),
+        }
+    }
+
     fn tool(self, id: &str, f: impl FnOnce(&mut Option<Approval>, &mut Option<(String, bool)>)) {
         self.items.update(|items| {
             if let Some(Item::Tool {
@@ -147,32 +165,53 @@ pub fn AgentPane(
         todos: RwSignal::new(Vec::new()),
     };
     let prompt = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ErrorDto>);
     let running = move || panel.status.get().as_deref() == Some("running");
-    let run = move || {
-        let (id, text) = (workspace_id.get_value(), prompt.get_untracked());
-        panel.items.set(Vec::new());
-        panel.todos.set(Vec::new());
-        panel.usage.set((0, 0));
-        panel.status.set(Some("running".into()));
-        spawn_local(async move {
-            let started = match stage.get_value() {
+    // Starts the session (or the intent's stage) with this prompt; its events fill the panel.
+    let start_session = Action::new_local(move |text: &String| {
+        let (id, text, stage) = (workspace_id.get_value(), text.clone(), stage.get_value());
+        async move {
+            let started = match stage {
                 Some((intent_id, name)) => {
                     api::run_intent_stage(&intent_id, name, move |e| panel.apply(e)).await
                 }
                 None => api::start_session(&id, &text, move |e| panel.apply(e)).await,
             };
-            match started {
-                Ok(session) => {
-                    panel.session.set(Some(session));
-                    error.set(None);
+            panel.started(&started);
+            started
+        }
+    });
+    let resume = Action::new_local(move |session_id: &String| {
+        let session_id = session_id.clone();
+        async move {
+            let resumed = api::resume_session(&session_id, move |e| panel.apply(e)).await;
+            panel.started(&resumed);
+            resumed
+        }
+    });
+    let cancel = Action::new_local(|session_id: &String| {
+        let session_id = session_id.clone();
+        async move { api::cancel_session(&session_id).await }
+    });
+    // (session id, call id, approved)
+    let decide: Decide = Action::new_local(
+        move |(session_id, call_id, approved): &(String, String, bool)| {
+            let (session_id, call_id, approved) = (session_id.clone(), call_id.clone(), *approved);
+            async move {
+                let decided = api::decide_approval(&session_id, &call_id, approved).await;
+                if decided.is_ok() {
+                    panel.tool(&call_id, |a, _| *a = Some(Approval::Decided(approved)));
                 }
-                Err(e) => {
-                    panel.status.set(None);
-                    error.set(Some(e));
-                }
+                decided
             }
-        });
+        },
+    );
+    // Reading a stored session back (not a write): why it could not be read.
+    let read_error = RwSignal::new(None::<ErrorDto>);
+    let run = move || {
+        panel.clear();
+        panel.usage.set((0, 0));
+        panel.status.set(Some("running".into()));
+        start_session.dispatch(prompt.get_untracked());
     };
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -190,13 +229,9 @@ pub fn AgentPane(
     let stage_label = stage
         .get_value()
         .map(|(_, name)| format!("Run the {name} agent"));
-    let cancel = move |_| {
+    let on_cancel = move |_| {
         if let Some(s) = panel.session.get_untracked() {
-            spawn_local(async move {
-                if let Err(e) = api::cancel_session(&s.id).await {
-                    error.set(Some(e));
-                }
-            });
+            cancel.dispatch(s.id);
         }
     };
     let header = move || {
@@ -207,7 +242,8 @@ pub fn AgentPane(
                     {s.is_replay.then(|| view! { <span class="badge badge-replay" data-testid="session-replay" title="Answers are played back from a recording, not a live model">"Replay"</span> })}
                     <span class="badge" data-testid="session-status" data-status=move || panel.status.get().unwrap_or_default()>{move || panel.status.get().unwrap_or_default()}</span>
                     <span class="muted" data-testid="session-usage">{move || { let (p, c) = panel.usage.get(); format!("{} tokens ({p} in, {c} out)", p + c) }}</span>
-                    {move || running().then(|| view! { <button class="link" data-testid="session-cancel" on:click=cancel>"Cancel"</button> })}
+                    {move || running().then(|| view! { <button class="link" data-testid="session-cancel" disabled=move || cancel.pending().get() on:click=on_cancel>"Cancel"</button> })}
+                    {action_error(cancel, "session-cancel-error")}
                 </div>
             }
         })
@@ -218,7 +254,7 @@ pub fn AgentPane(
             .items
             .get()
             .into_iter()
-            .map(|item| item_view(item, session_id.clone(), panel, error))
+            .map(|item| item_view(item, session_id.clone(), decide))
             .collect_view()
     };
     // Earlier sessions of this workspace, refreshed when one ends.
@@ -227,35 +263,25 @@ pub fn AgentPane(
         let id = workspace_id.get_value();
         async move { api::list_sessions(&id).await }
     });
-    let resume = move |session_id: String| {
-        panel.items.set(Vec::new());
-        panel.todos.set(Vec::new());
+    let on_resume = move |session_id: String| {
+        panel.clear();
         panel.status.set(Some("running".into()));
-        spawn_local(async move {
-            match api::resume_session(&session_id, move |e| panel.apply(e)).await {
-                Ok(session) => panel.session.set(Some(session)),
-                Err(e) => {
-                    panel.status.set(None);
-                    error.set(Some(e));
-                }
-            }
-        });
+        resume.dispatch(session_id);
     };
     // Looking back at a stored session: its transcript in the panel, read-only.
     let view_session = move |session_id: String| {
         spawn_local(async move {
             match api::session_transcript(&session_id).await {
                 Ok(t) => {
-                    panel.items.set(Vec::new());
-                    panel.todos.set(Vec::new());
+                    panel.clear();
                     panel.usage.set((0, 0));
                     panel.session.set(Some(t.session));
                     for event in t.events {
                         panel.apply(event);
                     }
-                    error.set(None);
+                    read_error.set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => read_error.set(Some(e)),
             }
         });
     };
@@ -278,7 +304,7 @@ pub fn AgentPane(
                                     <code>{s.id.chars().take(8).collect::<String>()}</code>
                                     " " {s.status.clone()} " · " {s.provider.clone()}
                                     " · " <button class="link" data-testid="session-view" disabled=running on:click=move |_| view_session(shown.clone())>"View"</button>
-                                    {resumable.then(|| view! { " · " <button class="link" data-testid="session-resume" on:click=move |_| resume(id.clone())>"Resume"</button> })}
+                                    {resumable.then(|| view! { " · " <button class="link" data-testid="session-resume" disabled=move || resume.pending().get() on:click=move |_| on_resume(id.clone())>"Resume"</button> })}
                                 </li>
                             }
                         }).collect_view()}
@@ -290,6 +316,8 @@ pub fn AgentPane(
     view! {
         <div class="agent" data-testid="agent-pane">
             {sessions}
+            {action_error(resume, "session-resume-error")}
+            {move || read_error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="session-view-error">{e.message}</p> })}
             <form class="agent-prompt" on:submit=start>
                 {stage_label.is_none().then(|| view! {
                     <textarea rows="3" placeholder="What should the build agent do in this domain? (Ctrl+Enter sends)" data-testid="agent-prompt"
@@ -297,7 +325,7 @@ pub fn AgentPane(
                 })}
                 <button type="submit" data-testid="agent-start" disabled=running>{stage_label.clone().unwrap_or_else(|| "Start".into())}</button>
             </form>
-            {move || error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="agent-error">{e.message}</p> })}
+            {action_error(start_session, "agent-error")}
             {header}
             {move || {
                 let todos = panel.todos.get();
@@ -310,16 +338,12 @@ pub fn AgentPane(
                 })
             }}
             <div class="agent-items">{items}</div>
+            {action_error(decide, "approval-error")}
         </div>
     }
 }
 
-fn item_view(
-    item: Item,
-    session_id: String,
-    panel: Panel,
-    error: RwSignal<Option<ErrorDto>>,
-) -> AnyView {
+fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
     match item {
         Item::Text(text) => {
             view! { <p class="agent-text" data-testid="agent-text">{text}</p> }.into_any()
@@ -347,24 +371,18 @@ fn item_view(
         } => {
             let card = approval.map(|a| match a {
                 Approval::Pending { scope, preview } => {
-                    let decide = move |approved: bool| {
+                    let answer = move |approved: bool| {
                         let (sid, cid) = (session_id.clone(), call_id.clone());
                         move |_| {
-                            let (sid, cid) = (sid.clone(), cid.clone());
-                            spawn_local(async move {
-                                match api::decide_approval(&sid, &cid, approved).await {
-                                    Ok(()) => panel.tool(&cid, |a, _| *a = Some(Approval::Decided(approved))),
-                                    Err(e) => error.set(Some(e)),
-                                }
-                            });
+                            decide.dispatch((sid.clone(), cid.clone(), approved));
                         }
                     };
                     view! {
                         <div class="approval-card" data-testid="approval-card">
                             <strong>{format!("Approve {tool}? ({scope})")}</strong>
                             {preview.map(|p| view! { <pre class="diff" data-testid="approval-preview">{p}</pre> })}
-                            <button data-testid="approval-approve" on:click=decide(true)>"Approve"</button>
-                            <button class="secondary" data-testid="approval-deny" on:click=decide(false)>"Deny"</button>
+                            <button data-testid="approval-approve" disabled=move || decide.pending().get() on:click=answer(true)>"Approve"</button>
+                            <button class="secondary" data-testid="approval-deny" disabled=move || decide.pending().get() on:click=answer(false)>"Deny"</button>
                         </div>
                     }
                     .into_any()

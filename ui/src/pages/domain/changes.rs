@@ -3,6 +3,7 @@
 //! commit as the configured identity, push, and compare the branch with the default branch.
 
 use crate::api;
+use crate::view_helpers::action_error;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
@@ -11,47 +12,91 @@ use vibedata_protocol::{BranchDiffDto, ErrorDto, FileChangeDto, GitStateDto};
 /// How often an open domain fetches from origin (it also fetches on open and on window focus).
 const FETCH_EVERY: Duration = Duration::from_secs(300);
 
-/// Shared git state of the open domain, and the last git error.
+/// One git call on the open domain's clone (other than fetching).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitCall {
+    /// Read the state (branches, changes) again.
+    State,
+    /// Start an intent branch with this slug.
+    StartIntent(String),
+    /// Switch to this branch.
+    Switch(String),
+    /// Commit everything with this message.
+    Commit(String),
+    Push,
+}
+
+/// Shared git state of the open domain: the last state read, the fetches from origin (shown in
+/// the header), the other git calls (shown in the Changes pane; one action, so its last error is
+/// the one shown) and the draft commit message.
 #[derive(Clone, Copy)]
 pub struct Git {
     pub state: RwSignal<Option<GitStateDto>>,
-    pub error: RwSignal<Option<ErrorDto>>,
-    pub busy: RwSignal<bool>,
+    pub fetch: Action<(), Result<GitStateDto, ErrorDto>>,
+    pub call: Action<GitCall, Result<GitStateDto, ErrorDto>>,
+    /// Kept here so it survives the pane's re-renders; cleared once a commit is made.
+    pub message: RwSignal<String>,
 }
 
 impl Git {
-    pub fn new() -> Self {
+    pub fn new(workspace_id: StoredValue<String>) -> Self {
+        let state = RwSignal::new(None);
+        let message = RwSignal::new(String::new());
+        // Every git call answers with the clone's new state, which is kept.
+        let keep = move |result: &Result<GitStateDto, ErrorDto>| {
+            if let Ok(s) = result {
+                state.set(Some(s.clone()));
+            }
+        };
+        let fetch = Action::new_local(move |_: &()| {
+            let id = workspace_id.get_value();
+            async move {
+                let result = api::fetch_workspace(&id).await;
+                keep(&result);
+                result
+            }
+        });
+        let call = Action::new_local(move |call: &GitCall| {
+            let (id, call) = (workspace_id.get_value(), call.clone());
+            async move {
+                let committed = matches!(call, GitCall::Commit(_));
+                let result = match call {
+                    GitCall::State => api::git_state(&id).await,
+                    GitCall::StartIntent(slug) => api::create_intent_branch(&id, &slug).await,
+                    GitCall::Switch(branch) => api::switch_branch(&id, &branch).await,
+                    GitCall::Commit(m) => api::commit_workspace(&id, &m).await,
+                    GitCall::Push => api::push_workspace(&id).await,
+                };
+                keep(&result);
+                if committed && result.is_ok() {
+                    message.set(String::new());
+                }
+                result
+            }
+        });
         Git {
-            state: RwSignal::new(None),
-            error: RwSignal::new(None),
-            busy: RwSignal::new(false),
+            state,
+            fetch,
+            call,
+            message,
         }
     }
 
-    /// Runs one git call and keeps its resulting state (or its error).
-    pub fn run<F>(self, call: F)
-    where
-        F: std::future::Future<Output = Result<GitStateDto, ErrorDto>> + 'static,
-    {
-        self.busy.set(true);
-        spawn_local(async move {
-            match call.await {
-                Ok(state) => {
-                    self.state.set(Some(state));
-                    self.error.set(None);
-                }
-                Err(e) => self.error.set(Some(e)),
-            }
-            self.busy.set(false);
-        });
+    /// Runs one git call; its resulting state (or its error) is kept.
+    pub fn run(self, call: GitCall) {
+        self.call.dispatch(call);
+    }
+
+    /// A git call is under way (read inside a reactive closure).
+    pub fn busy(self) -> bool {
+        self.call.pending().get() || self.fetch.pending().get()
     }
 }
 
 /// Starts fetching on open, on window focus and every [`FETCH_EVERY`]; stops with the view.
-pub fn keep_fetching(git: Git, workspace_id: StoredValue<String>) {
+pub fn keep_fetching(git: Git) {
     let fetch = move || {
-        let id = workspace_id.get_value();
-        git.run(async move { api::fetch_workspace(&id).await });
+        git.fetch.dispatch(());
     };
     fetch();
     if let Ok(timer) = set_interval_with_handle(fetch, FETCH_EVERY) {
@@ -63,7 +108,7 @@ pub fn keep_fetching(git: Git, workspace_id: StoredValue<String>) {
 
 /// Branch and fetch status for the page header.
 #[component]
-pub fn GitStatus(git: Git, workspace_id: StoredValue<String>) -> impl IntoView {
+pub fn GitStatus(git: Git) -> impl IntoView {
     let fetched = move || {
         let state = git.state.get()?;
         Some(match (&state.fetch_problem, state.fetched_at) {
@@ -82,10 +127,7 @@ pub fn GitStatus(git: Git, workspace_id: StoredValue<String>) -> impl IntoView {
         <span class="git-status">
             <span class="badge" data-testid="current-branch">{branch}</span>
             {fetched}
-            <button class="link" data-testid="fetch-now" disabled=move || git.busy.get() on:click=move |_| {
-                let id = workspace_id.get_value();
-                git.run(async move { api::fetch_workspace(&id).await });
-            }>"Fetch"</button>
+            <button class="link" data-testid="fetch-now" disabled=move || git.busy() on:click=move |_| { git.fetch.dispatch(()); }>"Fetch"</button>
         </span>
     }
 }
@@ -104,35 +146,24 @@ pub fn ChangesPane(
     // Edits on disk (the watcher's revisions) refresh the list of changes.
     Effect::new(move |_| {
         let _ = revision.get();
-        let id = workspace_id.get_value();
-        git.run(async move { api::git_state(&id).await });
+        git.run(GitCall::State);
     });
     let slug = RwSignal::new(String::new());
-    let message = RwSignal::new(String::new());
+    let message = git.message;
     let compare = RwSignal::new(None::<Result<BranchDiffDto, ErrorDto>>);
-    let id = move || workspace_id.get_value();
 
     let start_intent = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (id, s) = (id(), slug.get_untracked());
+        let s = slug.get_untracked();
         slug.set(String::new());
-        git.run(async move { api::create_intent_branch(&id, &s).await });
+        git.run(GitCall::StartIntent(s));
     };
     let commit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (id, m) = (id(), message.get_untracked());
-        git.run(async move {
-            let result = api::commit_workspace(&id, &m).await;
-            if result.is_ok() {
-                message.set(String::new());
-            }
-            result
-        });
+        git.run(GitCall::Commit(message.get_untracked()));
     };
-    let push = move |_| {
-        let id = id();
-        git.run(async move { api::push_workspace(&id).await });
-    };
+    let push = move |_| git.run(GitCall::Push);
+    // A read: the current branch compared with the default branch.
     let compare_default = move |_| {
         let Some(state) = git.state.get_untracked() else {
             return;
@@ -140,7 +171,7 @@ pub fn ChangesPane(
         let (Some(base), Some(head)) = (state.default_branch, state.branch) else {
             return;
         };
-        let id = id();
+        let id = workspace_id.get_value();
         spawn_local(async move { compare.set(Some(api::branch_diff(&id, &base, &head).await)) });
     };
     let branches = move || {
@@ -169,9 +200,6 @@ pub fn ChangesPane(
             .and_then(|s| s.lock_problem)
             .map(|p| view! { <p class="error-inline" data-testid="lock-problem">{p}</p> })
     };
-    let error = move || {
-        git.error.get().map(|e| view! { <p class="error-inline" role="alert" data-testid="git-error">{e.message}</p> })
-    };
     let comparison = move || {
         compare.get().map(|r| match r {
             Ok(d) => view! {
@@ -179,23 +207,23 @@ pub fn ChangesPane(
                 <ChangeList files=d.files testid="branch-diff-row" />
             }
             .into_any(),
-            Err(e) => view! { <p class="error-inline">{e.message}</p> }.into_any(),
+            Err(e) => {
+                view! { <p class="error-inline" data-testid="branch-diff-error">{e.message}</p> }
+                    .into_any()
+            }
         })
     };
     view! {
         <div class="changes" data-testid="changes-pane">
-            {error}
+            {action_error(git.call, "git-error")}
             {lock}
             <div class="git-row">
                 <label>"Branch "
-                    <select data-testid="branch-select" on:change=move |ev| {
-                        let (id, b) = (id(), event_target_value(&ev));
-                        git.run(async move { api::switch_branch(&id, &b).await });
-                    }>{branches}</select>
+                    <select data-testid="branch-select" on:change=move |ev| git.run(GitCall::Switch(event_target_value(&ev)))>{branches}</select>
                 </label>
                 <form class="inline" on:submit=start_intent>
                     <input type="text" placeholder="new-intent-slug" data-testid="intent-slug" prop:value=move || slug.get() on:input=move |ev| slug.set(event_target_value(&ev)) />
-                    <button type="submit" data-testid="intent-create" disabled=move || git.busy.get()>"Start intent branch"</button>
+                    <button type="submit" data-testid="intent-create" disabled=move || git.busy()>"Start intent branch"</button>
                 </form>
             </div>
             <h3>"Uncommitted changes"</h3>
@@ -203,8 +231,8 @@ pub fn ChangesPane(
             <form class="commit" on:submit=commit>
                 <textarea rows="2" placeholder="Commit message" data-testid="commit-message" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
                 <div class="git-row">
-                    <button type="submit" data-testid="commit-submit" disabled=move || git.busy.get()>"Commit"</button>
-                    <button type="button" data-testid="push-submit" disabled=move || git.busy.get() on:click=push>"Push"</button>
+                    <button type="submit" data-testid="commit-submit" disabled=move || git.busy()>"Commit"</button>
+                    <button type="button" data-testid="push-submit" disabled=move || git.busy() on:click=push>"Push"</button>
                     <button type="button" class="link" data-testid="compare-default" on:click=compare_default>"Compare with the default branch"</button>
                 </div>
             </form>

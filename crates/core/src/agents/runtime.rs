@@ -1,0 +1,549 @@
+//! Running agent sessions for the app: choosing the provider (the team's Foundry endpoint with
+//! its key from the keychain, or — when none is configured — the bundled demo replay, labelled as
+//! such), starting a session on a workspace with the first tool set, streaming its events,
+//! taking a person's approvals, cancelling, and reporting usage. Everything is journaled to the
+//! store ([`crate::agents::sessions`]) and audited.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use futures::future::BoxFuture;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use vibedata_agent::message::Message;
+use vibedata_agent::provider::Provider;
+use vibedata_agent::redact::Redactor;
+use vibedata_agent::replay::ReplayProvider;
+use vibedata_agent::session::{
+    ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
+};
+use vibedata_agent::tools::{ToolNote, file_tools};
+use vibedata_protocol::{SessionDto, SessionEventDto, SessionUsageDto, TranscriptDto, UsageDto};
+
+use crate::agents::Agents;
+use crate::agents::sessions::{self as agent_sessions, SqliteJournal};
+use crate::platform::error::blocking;
+use crate::workspaces::registry::Workspace;
+use crate::{
+    CoreError, Result, platform::keychain as credentials, workspaces::registry as workspace,
+};
+
+/// The demo transcript used when no model endpoint is configured.
+const DEMO_REPLAY: &str = include_str!("../../assets/replays/demo-build.jsonl");
+
+/// The demo transcripts of the intent stages (hand-written; labelled as replays).
+pub(crate) const DEMO_REQUIREMENTS: &str =
+    include_str!("../../assets/replays/demo-requirements.jsonl");
+pub(crate) const DEMO_INTENT_BUILD: &str =
+    include_str!("../../assets/replays/demo-build-intent.jsonl");
+pub(crate) const DEMO_VARIANTS: &str = include_str!("../../assets/replays/demo-variants.jsonl");
+
+/// The bundled replay a session was started on, from its provider label.
+fn replay_for(label: &str) -> &'static str {
+    if label.contains("proposing variants") {
+        DEMO_VARIANTS
+    } else if label.contains("Requirements agent") {
+        DEMO_REQUIREMENTS
+    } else if label.contains("Build agent on an intent") {
+        DEMO_INTENT_BUILD
+    } else {
+        DEMO_REPLAY
+    }
+}
+
+const BUILD_AGENT_PROMPT: &str = "You are the Build agent of Vibedata Studio. You work in one dbt project (a data domain) \
+on the local clone given to you. Read before you write; keep models small and tested; never touch files outside the \
+project. Writing needs a person's approval.";
+
+/// Approvals waiting for a person, by tool call id.
+#[derive(Default)]
+pub struct PendingApprovals {
+    waiting: Mutex<HashMap<String, oneshot::Sender<bool>>>,
+}
+
+impl Approver for PendingApprovals {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, bool> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiting.lock() {
+            w.insert(request.call.id.clone(), tx);
+        }
+        Box::pin(async move { rx.await.unwrap_or(false) })
+    }
+}
+
+/// What a new session starts from.
+pub(crate) struct SessionStart {
+    pub workspace: Workspace,
+    /// `build` or `requirements`.
+    pub agent: &'static str,
+    /// The system prompt and the first user message, unredacted (they are redacted on the way).
+    pub first: Vec<Message>,
+    pub provider: Arc<dyn Provider>,
+    pub extra_tools: Vec<Arc<dyn vibedata_agent::tools::Tool>>,
+}
+
+/// A session running in this process.
+pub struct Running {
+    pub cancel: CancellationToken,
+    pub approvals: Arc<PendingApprovals>,
+}
+
+fn event_dto(e: SessionEvent) -> SessionEventDto {
+    match e {
+        SessionEvent::Delta { text } => SessionEventDto::Delta { text },
+        SessionEvent::ToolUse { call } => SessionEventDto::ToolUse {
+            call_id: call.id,
+            tool: call.name,
+            arguments: call.arguments,
+        },
+        SessionEvent::ApprovalNeeded { request } => SessionEventDto::ApprovalNeeded {
+            call_id: request.call.id,
+            tool: request.call.name,
+            scope: format!("{:?}", request.scope).to_lowercase(),
+            preview: request.preview,
+        },
+        SessionEvent::ToolResult {
+            call_id,
+            output,
+            is_error,
+        } => SessionEventDto::ToolResult {
+            call_id,
+            output,
+            is_error,
+        },
+        SessionEvent::Usage { total, .. } => SessionEventDto::Usage {
+            prompt_tokens: total.prompt_tokens,
+            completion_tokens: total.completion_tokens,
+        },
+        SessionEvent::Error { message } => SessionEventDto::Error { message },
+        SessionEvent::Note { note } => match note {
+            ToolNote::Artifact { path } => SessionEventDto::Artifact { path },
+            ToolNote::GitCommit {
+                id,
+                branch,
+                message,
+            } => SessionEventDto::GitCommit {
+                id,
+                branch,
+                message,
+            },
+            ToolNote::TodoAdd { id, text } => SessionEventDto::TodoAdd { id, text },
+            ToolNote::TodoUpdate { id, done } => SessionEventDto::TodoUpdate { id, done },
+        },
+    }
+}
+
+fn outcome_status(o: &Outcome) -> (&'static str, Option<String>) {
+    match o {
+        Outcome::Completed { .. } => ("completed", None),
+        Outcome::Cancelled => ("cancelled", None),
+        Outcome::BudgetExceeded(why) => ("budget_exceeded", Some(why.clone())),
+        Outcome::MaxTurns(n) => ("max_turns", Some(format!("stopped after {n} model turns"))),
+        Outcome::Failed(e) => ("failed", Some(e.to_string())),
+    }
+}
+
+impl Agents {
+    /// The model provider: the configured Foundry endpoint (its key from the keychain), else the
+    /// bundled replay `replay`.
+    pub(crate) fn provider(&self, replay: &'static str) -> Result<Arc<dyn Provider>> {
+        match &self.platform.config.foundry {
+            Some(endpoint) => {
+                let key = credentials::get("foundry-api-key")?
+                    .ok_or_else(|| CoreError::InvalidInput("no Foundry API key in the keychain: run `vibedata credentials set foundry-api-key`".into()))?;
+                let config = vibedata_agent::foundry::FoundryConfig::new(
+                    endpoint.base_url.clone(),
+                    endpoint.deployment.clone(),
+                    endpoint.style.clone(),
+                    vibedata_agent::foundry::Credential::ApiKey(key),
+                );
+                Ok(Arc::new(
+                    vibedata_agent::foundry::FoundryProvider::new(config)
+                        .map_err(|e| CoreError::Internal(e.to_string()))?,
+                ))
+            }
+            None => Ok(Arc::new(
+                ReplayProvider::parse(replay).map_err(CoreError::Internal)?,
+            )),
+        }
+    }
+
+    /// Starts the build agent on a workspace with `prompt`; `on_event` receives everything it
+    /// does, ending with [`SessionEventDto::Finished`].
+    pub async fn start_session(
+        &self,
+        workspace_id: &str,
+        prompt: String,
+        on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<SessionDto> {
+        if prompt.trim().is_empty() {
+            return Err(CoreError::InvalidInput("tell the agent what to do".into()));
+        }
+        let ws = self.workspace(workspace_id).await?;
+        let provider = self.provider(DEMO_REPLAY)?;
+        let first = vec![Message::system(BUILD_AGENT_PROMPT), Message::user(prompt)];
+        self.start(
+            SessionStart {
+                workspace: ws,
+                agent: "build",
+                first,
+                provider,
+                extra_tools: Vec::new(),
+            },
+            |_| Ok(()),
+            on_event,
+        )
+        .await
+    }
+
+    async fn workspace(&self, workspace_id: &str) -> Result<Workspace> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || {
+            workspace::find_by_id(&platform.store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))
+        })
+        .await
+    }
+
+    /// The one way a new session begins, whatever the agent: the first messages are stored
+    /// redacted, and the session runs with the same redactor (the secrets the app holds and the
+    /// shapes of secrets). `before_launch` runs with the new session's id before the loop starts
+    /// (an intent stage writes its `session_context.json` there).
+    pub(crate) async fn start(
+        &self,
+        start: SessionStart,
+        before_launch: impl FnOnce(&str) -> Result<()>,
+        on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<SessionDto> {
+        let SessionStart {
+            workspace: ws,
+            agent,
+            first,
+            provider,
+            extra_tools,
+        } = start;
+        let (label, is_replay) = (provider.label(), provider.is_replay());
+        let redactor = self.redactor()?;
+        let stored: Vec<Message> = first
+            .iter()
+            .map(|m| Message {
+                content: redactor.redact(&m.content),
+                ..m.clone()
+            })
+            .collect();
+        let store = self.platform.store.clone();
+        let (ws_id, label2) = (ws.id.clone(), label.clone());
+        let session_id = blocking(move || {
+            agent_sessions::create(&store, Some(&ws_id), agent, &label2, is_replay, &stored)
+        })
+        .await?;
+        before_launch(&session_id)?;
+        self.launch(
+            &session_id,
+            &ws.id,
+            ws.path.clone(),
+            provider,
+            redactor,
+            first,
+            Default::default(),
+            extra_tools,
+            on_event,
+        )
+        .await?;
+        Ok(SessionDto {
+            id: session_id,
+            agent: agent.into(),
+            provider: label,
+            is_replay,
+            status: "running".into(),
+        })
+    }
+
+    /// Runs a session (new or resumed) in the background, journaled; events go to `on_event`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn launch(
+        &self,
+        session_id: &str,
+        workspace_id: &str,
+        workspace: std::path::PathBuf,
+        provider: Arc<dyn Provider>,
+        redactor: Redactor,
+        messages: Vec<Message>,
+        usage: vibedata_agent::message::Usage,
+        extra_tools: Vec<Arc<dyn vibedata_agent::tools::Tool>>,
+        on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<()> {
+        let (store, ws_id, ws_path) = (
+            self.platform.store.clone(),
+            workspace_id.to_owned(),
+            workspace.clone(),
+        );
+        let (policy, budget) = blocking(move || {
+            Ok((
+                crate::agents::autonomy::policy_for(&store, &ws_id, &ws_path)?,
+                crate::agents::budgets::load(&store)?.budget(),
+            ))
+        })
+        .await?;
+        let store = self.platform.store.clone();
+        let sid = session_id.to_owned();
+        let journal = blocking(move || SqliteJournal::start(store, sid, "build".into())).await?;
+
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        let approvals = Arc::new(PendingApprovals::default());
+        let env = crate::agents::tools::ToolEnv {
+            store: self.platform.store.clone(),
+            venv: self.platform.venv(),
+            skills_dir: self.platform.paths().skills_dir.clone(),
+        };
+        let mut tools = file_tools();
+        tools.extend(crate::agents::tools::workspace_tools(&env));
+        tools.extend(extra_tools);
+        let mut session = Session::new(
+            provider,
+            tools,
+            Arc::new(RwLock::new(policy)),
+            approvals.clone(),
+            redactor,
+            SessionConfig::new(workspace),
+            cancel.clone(),
+            tx,
+            messages,
+        );
+        session.set_journal(journal.clone());
+        session.set_usage(usage);
+        session.set_budget(budget);
+        if let Ok(mut running) = self.running.lock() {
+            running.insert(session_id.to_owned(), Running { cancel, approvals });
+        }
+        let on_event = Arc::new(on_event);
+        let forward = on_event.clone();
+        tokio::spawn(async move {
+            while let Some(e) = rx.recv().await {
+                forward(event_dto(e));
+            }
+        });
+        let store = self.platform.store.clone();
+        let sid = session_id.to_owned();
+        let registry = self.running.clone();
+        tokio::spawn(async move {
+            let outcome = session.run().await;
+            if let Ok(mut running) = registry.lock() {
+                running.remove(&sid);
+            }
+            let (status, message) = outcome_status(&outcome);
+            let flushed = {
+                let store = store.clone();
+                let sid = sid.clone();
+                tokio::task::spawn_blocking(move || {
+                    journal.flush();
+                    agent_sessions::set_status(&store, &sid, status)
+                })
+                .await
+            };
+            if let Ok(Err(e)) | Err(e) = flushed.map_err(|e| CoreError::Internal(e.to_string())) {
+                tracing::error!(session_id = %sid, error = %e, "cannot finish the session record");
+            }
+            tracing::info!(session_id = %sid, status, "agent session ended");
+            on_event(SessionEventDto::Finished {
+                status: status.into(),
+                message,
+            });
+        });
+        Ok(())
+    }
+
+    /// A stored session and its transcript as panel events (see [`agent_sessions::transcript`]).
+    pub async fn session_transcript(&self, session_id: &str) -> Result<TranscriptDto> {
+        let (store, id) = (self.platform.store.clone(), session_id.to_owned());
+        let (session, events) = blocking(move || agent_sessions::transcript(&store, &id)).await?;
+        Ok(TranscriptDto { session, events })
+    }
+
+    /// Sessions of a workspace, newest first (to reopen or resume).
+    pub async fn list_sessions(&self, workspace_id: &str) -> Result<Vec<SessionDto>> {
+        let (store, id) = (self.platform.store.clone(), workspace_id.to_owned());
+        blocking(move || agent_sessions::list(&store, &id)).await
+    }
+
+    /// Continues an interrupted (or cancelled) session from its stored transcript: pending tool
+    /// calls are asked again, then the loop goes on.
+    pub async fn resume_session(
+        &self,
+        session_id: &str,
+        on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<SessionDto> {
+        if self
+            .running
+            .lock()
+            .map(|r| r.contains_key(session_id))
+            .unwrap_or(false)
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "session {session_id} is already running"
+            )));
+        }
+        let (store, id) = (self.platform.store.clone(), session_id.to_owned());
+        let (loaded, ws) = blocking(move || {
+            let loaded = agent_sessions::load(&store, &id)?;
+            let ws_id = agent_sessions::workspace_of(&store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("session {id} has no workspace")))?;
+            let ws = workspace::find_by_id(&store, &ws_id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {ws_id}")))?;
+            Ok((loaded, ws))
+        })
+        .await?;
+        if !matches!(loaded.status.as_str(), "interrupted" | "cancelled") {
+            return Err(CoreError::InvalidInput(format!(
+                "session {session_id} is {}; only interrupted or cancelled sessions resume",
+                loaded.status
+            )));
+        }
+        let provider: Arc<dyn Provider> = if loaded.is_replay {
+            // A replay continues at the turn it had reached.
+            let turns = loaded
+                .messages
+                .iter()
+                .filter(|m| m.role == vibedata_agent::message::Role::Assistant)
+                .count();
+            Arc::new(
+                ReplayProvider::parse(replay_for(&loaded.provider))
+                    .map_err(CoreError::Internal)?
+                    .starting_at(turns),
+            )
+        } else {
+            self.provider(DEMO_REPLAY)?
+        };
+        let store = self.platform.store.clone();
+        let sid = session_id.to_owned();
+        blocking(move || agent_sessions::set_status(&store, &sid, "running")).await?;
+        let redactor = self.redactor()?;
+        let dto = SessionDto {
+            id: loaded.id.clone(),
+            agent: loaded.agent.clone(),
+            provider: loaded.provider.clone(),
+            is_replay: loaded.is_replay,
+            status: "running".into(),
+        };
+        self.launch(
+            session_id,
+            &ws.id,
+            ws.path.clone(),
+            provider,
+            redactor,
+            loaded.messages,
+            loaded.usage,
+            Vec::new(),
+            on_event,
+        )
+        .await?;
+        Ok(dto)
+    }
+
+    /// The session ceilings and deployment prices applied to new sessions.
+    pub async fn budget_settings(&self) -> Result<crate::agents::budgets::BudgetSettings> {
+        let store = self.platform.store.clone();
+        blocking(move || crate::agents::budgets::load(&store)).await
+    }
+
+    pub async fn set_budget_settings(
+        &self,
+        settings: crate::agents::budgets::BudgetSettings,
+    ) -> Result<()> {
+        let store = self.platform.store.clone();
+        blocking(move || crate::agents::budgets::save(&store, &settings)).await
+    }
+
+    /// A person sets a tool's autonomy level on a workspace (audited). Not reachable by agents.
+    pub async fn set_autonomy(
+        &self,
+        workspace_id: &str,
+        tool: String,
+        level: String,
+    ) -> Result<()> {
+        let (store, id) = (self.platform.store.clone(), workspace_id.to_owned());
+        blocking(move || {
+            workspace::find_by_id(&store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+            crate::agents::autonomy::grant(
+                &store,
+                &id,
+                &tool,
+                crate::agents::autonomy::parse_level(&level)?,
+                "person",
+            )
+        })
+        .await
+    }
+
+    /// A person's answer to a pending approval.
+    pub fn decide_approval(&self, session_id: &str, call_id: &str, approved: bool) -> Result<()> {
+        let running = self
+            .running
+            .lock()
+            .map_err(|_| CoreError::Internal("session registry poisoned".into()))?;
+        let session = running
+            .get(session_id)
+            .ok_or_else(|| CoreError::NotFound(format!("session {session_id} is not running")))?;
+        let sender = session
+            .approvals
+            .waiting
+            .lock()
+            .ok()
+            .and_then(|mut w| w.remove(call_id))
+            .ok_or_else(|| {
+                CoreError::NotFound(format!("no approval is waiting for call {call_id}"))
+            })?;
+        let _ = sender.send(approved);
+        Ok(())
+    }
+
+    pub fn cancel_session(&self, session_id: &str) -> Result<()> {
+        let running = self
+            .running
+            .lock()
+            .map_err(|_| CoreError::Internal("session registry poisoned".into()))?;
+        running
+            .get(session_id)
+            .ok_or_else(|| CoreError::NotFound(format!("session {session_id} is not running")))?
+            .cancel
+            .cancel();
+        Ok(())
+    }
+
+    /// Tokens per session and in total.
+    pub async fn usage(&self) -> Result<UsageDto> {
+        let store = self.platform.store.clone();
+        blocking(move || {
+            let (per, total) = agent_sessions::usage(&store)?;
+            Ok(UsageDto {
+                sessions: per
+                    .into_iter()
+                    .map(|(session_id, u)| SessionUsageDto {
+                        session_id,
+                        prompt_tokens: u.prompt_tokens,
+                        completion_tokens: u.completion_tokens,
+                    })
+                    .collect(),
+                prompt_tokens: total.prompt_tokens,
+                completion_tokens: total.completion_tokens,
+            })
+        })
+        .await
+    }
+
+    /// Secrets the runtime must never let out: what the keychain holds for us (the Foundry key,
+    /// every GitHub token) and the token GitHub work runs as, on top of the shapes of secrets.
+    fn redactor(&self) -> Result<Redactor> {
+        let mut redactor = Redactor::default();
+        // A keychain that cannot be reached holds nothing we could leak; the pattern rules still apply.
+        if let Ok(Some(key)) = credentials::get("foundry-api-key") {
+            redactor.add_secret(key.expose());
+        }
+        for token in self.github.known_tokens() {
+            redactor.add_secret(token.expose());
+        }
+        Ok(redactor)
+    }
+}

@@ -1,0 +1,545 @@
+//! Open data domains: each workspace's native dbt index, kept current by a debounced file
+//! watcher, and the queries the Domain page makes (summary, search, node detail, lineage, file).
+//!
+//! Loading and every query run on blocking threads; the watcher applies changes on its own
+//! thread and tells subscribers the new revision, so reading the index never blocks the UI.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use notify_debouncer_full::notify::event::{EventKind, ModifyKind};
+use notify_debouncer_full::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use tokio::sync::broadcast;
+use vibedata_dbt_index::{Index, Node, Problem, ResourceType, Severity};
+use vibedata_protocol::{
+    ColumnDto, CountDto, CoverageDto, FileDto, IndexSummaryDto, LineageDto, LineageEdgeDto,
+    LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,
+};
+
+use crate::workspaces::registry::Workspace;
+use crate::{CoreError, Result};
+
+/// How long the watcher waits for a burst of writes to settle before re-indexing.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+/// Folders whose changes never affect the index.
+const IGNORED: &[&str] = &[
+    ".git",
+    "target",
+    "logs",
+    ".vibedata",
+    "node_modules",
+    "__pycache__",
+];
+/// Largest file `read_file` returns.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+struct Shared {
+    index: RwLock<Index>,
+    revision: AtomicU64,
+    changes: broadcast::Sender<u64>,
+}
+
+/// One workspace's index and the watcher keeping it current.
+pub struct OpenDomain {
+    pub workspace: Workspace,
+    shared: Arc<Shared>,
+    _watcher: Option<Debouncer<RecommendedWatcher, RecommendedCache>>,
+}
+
+impl OpenDomain {
+    /// Loads the index and starts watching the clone. A watcher that cannot start (e.g. the
+    /// inotify limit) is logged; the index still loads, without live updates.
+    pub fn open(workspace: Workspace) -> OpenDomain {
+        let index = Index::load(&workspace.path);
+        let (changes, _) = broadcast::channel(16);
+        let shared = Arc::new(Shared {
+            index: RwLock::new(index),
+            revision: AtomicU64::new(0),
+            changes,
+        });
+        let watcher = watch(&workspace.path, shared.clone())
+            .inspect_err(|e| tracing::warn!(workspace = %workspace.name, error = %e, "file watching unavailable"))
+            .ok();
+        OpenDomain {
+            workspace,
+            shared,
+            _watcher: watcher,
+        }
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.shared.revision.load(Ordering::SeqCst)
+    }
+
+    /// A receiver of revisions applied from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<u64> {
+        self.shared.changes.subscribe()
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Index) -> T) -> T {
+        let guard = self
+            .shared
+            .index
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&guard)
+    }
+
+    /// Applies changes now (the watcher does this by itself; tests and a manual refresh use it).
+    pub fn apply(&self, paths: &[PathBuf]) -> u64 {
+        apply(&self.shared, paths)
+    }
+
+    pub fn summary(&self) -> IndexSummaryDto {
+        let revision = self.revision();
+        self.read(|index| {
+            let cov = index.coverage();
+            IndexSummaryDto {
+                workspace_id: self.workspace.id.clone(),
+                revision,
+                project_name: index.project_name().map(str::to_string),
+                packages: index.packages().into_iter().map(str::to_string).collect(),
+                counts: index
+                    .counts()
+                    .into_iter()
+                    .map(|(k, count)| CountDto {
+                        kind: k.as_str().to_string(),
+                        count,
+                    })
+                    .collect(),
+                coverage: coverage_dto("", &cov.total),
+                folders: cov
+                    .folders
+                    .iter()
+                    .map(|(f, c)| coverage_dto(f, c))
+                    .collect(),
+                problems: index.problems().iter().map(problem_dto).collect(),
+                files: index.files().map(str::to_string).collect(),
+            }
+        })
+    }
+
+    /// Nodes whose name (or id) contains `query`, best matches first: exact, prefix, then
+    /// substring; models before other kinds. Tests are included.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<NodeRowDto> {
+        let q = query.trim().to_lowercase();
+        self.read(|index| {
+            let mut hits: Vec<(u8, u8, &Node)> = index
+                .nodes()
+                .values()
+                .filter_map(|n| {
+                    let name = n.name.to_lowercase();
+                    let rank = if q.is_empty() {
+                        if n.resource_type == ResourceType::Test {
+                            return None;
+                        } else {
+                            3
+                        }
+                    } else if name == q {
+                        0
+                    } else if name.starts_with(&q) {
+                        1
+                    } else if name.contains(&q) || n.unique_id.to_lowercase().contains(&q) {
+                        2
+                    } else {
+                        return None;
+                    };
+                    Some((rank, kind_rank(n.resource_type), n))
+                })
+                .collect();
+            hits.sort_by(|a, b| {
+                (a.0, a.1, &a.2.name, &a.2.unique_id).cmp(&(b.0, b.1, &b.2.name, &b.2.unique_id))
+            });
+            hits.into_iter()
+                .take(limit)
+                .map(|(_, _, n)| row(n))
+                .collect()
+        })
+    }
+
+    pub fn node(&self, unique_id: &str) -> Result<NodeDetailDto> {
+        let root = self.workspace.path.clone();
+        self.read(|index| {
+            let node = index
+                .nodes()
+                .get(unique_id)
+                .ok_or_else(|| not_found(unique_id))?;
+            let graph = index.graph();
+            let rows =
+                |ids: Option<&Vec<String>>, keep: &dyn Fn(&Node) -> bool| -> Vec<NodeRowDto> {
+                    ids.into_iter()
+                        .flatten()
+                        .filter_map(|id| index.nodes().get(id))
+                        .filter(|n| keep(n))
+                        .map(row)
+                        .collect()
+                };
+            let is_test =
+                |n: &Node| matches!(n.resource_type, ResourceType::Test | ResourceType::UnitTest);
+            let code = matches!(
+                node.resource_type,
+                ResourceType::Model | ResourceType::Snapshot | ResourceType::Analysis
+            ) || (node.resource_type == ResourceType::Test
+                && node.test.as_ref().is_some_and(|t| t.test_name.is_none()));
+            let code = if code {
+                std::fs::read_to_string(root.join(&node.file)).ok()
+            } else {
+                None
+            };
+            let test_name = |id: &String| {
+                index
+                    .nodes()
+                    .get(id)
+                    .map_or_else(|| id.clone(), |t| t.name.clone())
+            };
+            Ok(NodeDetailDto {
+                node: row(node),
+                description: node.description.clone(),
+                materialized: node.materialized.clone(),
+                contract_enforced: node.contract_enforced,
+                code,
+                columns: node
+                    .columns
+                    .iter()
+                    .map(|c| ColumnDto {
+                        name: c.name.clone(),
+                        description: c.description.clone(),
+                        data_type: c.data_type.clone(),
+                        constraints: c.constraints.clone(),
+                        tests: c.tests.iter().map(test_name).collect(),
+                    })
+                    .collect(),
+                parents: rows(graph.parent_map.get(unique_id), &|n| !is_test(n)),
+                children: rows(graph.child_map.get(unique_id), &|n| !is_test(n)),
+                tests: rows(graph.child_map.get(unique_id), &is_test),
+                problems: index
+                    .problems()
+                    .iter()
+                    .filter(|p| p.file == node.file)
+                    .map(problem_dto)
+                    .collect(),
+            })
+        })
+    }
+
+    /// Upstream and downstream lineage of `unique_id`, `depth` hops each way, at most
+    /// `max_nodes` nodes; tests, hooks and analyses are not drawn.
+    pub fn lineage(&self, unique_id: &str, depth: u32, max_nodes: usize) -> Result<LineageDto> {
+        self.read(|index| {
+            let focus = index
+                .nodes()
+                .get(unique_id)
+                .ok_or_else(|| not_found(unique_id))?;
+            let graph = index.graph();
+            let mut rank: HashMap<&str, i32> = HashMap::from([(focus.unique_id.as_str(), 0)]);
+            let mut truncated = false;
+            for (map, sign) in [(&graph.parent_map, -1), (&graph.child_map, 1)] {
+                let mut queue = VecDeque::from([(focus.unique_id.as_str(), 0u32)]);
+                let mut seen: HashSet<&str> = HashSet::from([focus.unique_id.as_str()]);
+                while let Some((id, d)) = queue.pop_front() {
+                    for next in map.get(id).into_iter().flatten() {
+                        let Some(n) = index.nodes().get(next) else {
+                            continue;
+                        };
+                        if !n.resource_type.is_lineage() || !seen.insert(next.as_str()) {
+                            continue;
+                        }
+                        if d + 1 > depth || rank.len() >= max_nodes {
+                            truncated = true;
+                            continue;
+                        }
+                        rank.entry(next.as_str()).or_insert(sign * (d as i32 + 1));
+                        queue.push_back((next.as_str(), d + 1));
+                    }
+                }
+            }
+            let mut placed: Vec<(&str, i32)> = rank.iter().map(|(id, r)| (*id, *r)).collect();
+            placed.sort_by(|a, b| {
+                (a.1, &index.nodes()[a.0].name).cmp(&(b.1, &index.nodes()[b.0].name))
+            });
+            let mut order: HashMap<i32, u32> = HashMap::new();
+            let nodes = placed
+                .iter()
+                .map(|(id, r)| {
+                    let n = &index.nodes()[*id];
+                    let o = order.entry(*r).or_insert(0);
+                    *o += 1;
+                    LineageNodeDto {
+                        unique_id: n.unique_id.clone(),
+                        name: n.name.clone(),
+                        kind: n.resource_type.as_str().into(),
+                        rank: *r,
+                        order: *o - 1,
+                    }
+                })
+                .collect();
+            let mut edges = Vec::new();
+            for (id, _) in &placed {
+                for parent in graph.parent_map.get(*id).into_iter().flatten() {
+                    if rank.contains_key(parent.as_str()) {
+                        edges.push(LineageEdgeDto {
+                            from: parent.clone(),
+                            to: (*id).to_string(),
+                        });
+                    }
+                }
+            }
+            Ok(LineageDto {
+                focus: focus.unique_id.clone(),
+                nodes,
+                edges,
+                truncated,
+            })
+        })
+    }
+
+    /// A file of the workspace (`path` relative to it); paths leaving the workspace are refused.
+    pub fn file(&self, path: &str) -> Result<FileDto> {
+        let full = confined(&self.workspace.path, path)?;
+        let meta = std::fs::metadata(&full)
+            .map_err(|e| CoreError::io(format!("cannot read {path}"), e))?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(CoreError::InvalidInput(format!(
+                "{path} is {} MiB; files over 4 MiB are not shown",
+                meta.len() / (1024 * 1024)
+            )));
+        }
+        let bytes =
+            std::fs::read(&full).map_err(|e| CoreError::io(format!("cannot read {path}"), e))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(self.read(|index| FileDto {
+            path: path.to_string(),
+            text,
+            nodes: index
+                .nodes()
+                .values()
+                .filter(|n| n.file == path)
+                .map(row)
+                .collect(),
+            problems: index
+                .problems()
+                .iter()
+                .filter(|p| p.file == path)
+                .map(problem_dto)
+                .collect(),
+        }))
+    }
+}
+
+fn watch(
+    root: &Path,
+    shared: Arc<Shared>,
+) -> std::result::Result<Debouncer<RecommendedWatcher, RecommendedCache>, String> {
+    let root_owned = root.to_path_buf();
+    let mut debouncer =
+        new_debouncer(
+            DEBOUNCE,
+            None,
+            move |result: DebounceEventResult| match result {
+                Ok(events) => {
+                    // Only changes count: opening or reading a file (as indexing does) must not
+                    // trigger another round.
+                    let mut paths: Vec<PathBuf> = events
+                        .iter()
+                        .filter(|e| changes_content(&e.kind))
+                        .flat_map(|e| e.paths.iter())
+                        .filter(|p| !ignored(&root_owned, p))
+                        .cloned()
+                        .collect();
+                    paths.sort();
+                    paths.dedup();
+                    if !paths.is_empty() {
+                        apply(&shared, &paths);
+                    }
+                }
+                Err(errors) => {
+                    for e in errors {
+                        tracing::warn!(error = %e, "file watcher error");
+                    }
+                }
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    debouncer
+        .watch(root, RecursiveMode::Recursive)
+        .map_err(|e| e.to_string())?;
+    Ok(debouncer)
+}
+
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) | EventKind::Any => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Other => false,
+    }
+}
+
+fn apply(shared: &Shared, paths: &[PathBuf]) -> u64 {
+    let outcome = {
+        let mut index = shared
+            .index
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        index.update(paths)
+    };
+    if !outcome.reloaded && outcome.files == 0 {
+        return shared.revision.load(Ordering::SeqCst);
+    }
+    let revision = shared.revision.fetch_add(1, Ordering::SeqCst) + 1;
+    tracing::debug!(
+        revision,
+        files = outcome.files,
+        reloaded = outcome.reloaded,
+        "index updated"
+    );
+    let _ = shared.changes.send(revision);
+    revision
+}
+
+fn ignored(root: &Path, path: &Path) -> bool {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .any(|c| matches!(c, Component::Normal(name) if IGNORED.iter().any(|i| name == *i)))
+}
+
+/// Resolves `rel` inside `root`: no absolute paths, no `..`, and the real path (symlinks
+/// resolved) must stay inside the real root.
+pub fn confined(root: &Path, rel: &str) -> Result<PathBuf> {
+    let candidate = Path::new(rel);
+    if rel.is_empty()
+        || candidate
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "`{rel}` is not a path inside the workspace"
+        )));
+    }
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| CoreError::io(format!("cannot open {}", root.display()), e))?;
+    let real = root
+        .join(candidate)
+        .canonicalize()
+        .map_err(|e| CoreError::io(format!("cannot read {rel}"), e))?;
+    if !real.starts_with(&real_root) {
+        return Err(CoreError::InvalidInput(format!(
+            "`{rel}` leads outside the workspace"
+        )));
+    }
+    Ok(real)
+}
+
+fn not_found(unique_id: &str) -> CoreError {
+    CoreError::NotFound(format!(
+        "`{unique_id}` is not in the project's index (it may have just been removed)"
+    ))
+}
+
+fn kind_rank(t: ResourceType) -> u8 {
+    match t {
+        ResourceType::Model => 0,
+        ResourceType::Source => 1,
+        ResourceType::Seed | ResourceType::Snapshot => 2,
+        ResourceType::Exposure | ResourceType::Metric | ResourceType::SemanticModel => 3,
+        ResourceType::Test | ResourceType::UnitTest => 5,
+        _ => 4,
+    }
+}
+
+fn row(n: &Node) -> NodeRowDto {
+    NodeRowDto {
+        unique_id: n.unique_id.clone(),
+        kind: n.resource_type.as_str().to_string(),
+        name: match &n.source {
+            Some((source, table)) => format!("{source}.{table}"),
+            None => n.name.clone(),
+        },
+        package: n.package_name.clone(),
+        version: n.version.clone(),
+        file: n.file.clone(),
+        line: n.line,
+    }
+}
+
+fn problem_dto(p: &Problem) -> ProblemDto {
+    ProblemDto {
+        file: p.file.clone(),
+        line: p.line,
+        severity: match p.severity {
+            Severity::Error => "error".into(),
+            Severity::Warning => "warning".into(),
+        },
+        code: p.code.to_string(),
+        message: p.message.clone(),
+    }
+}
+
+fn coverage_dto(scope: &str, c: &vibedata_dbt_index::Counts) -> CoverageDto {
+    CoverageDto {
+        scope: scope.to_string(),
+        models: c.models,
+        columns: c.columns,
+        documented_columns: c.documented_columns,
+        tested_columns: c.tested_columns,
+        contracted_models: c.contracted_models,
+        docs_pct: c.docs_pct(),
+        tests_pct: c.tests_pct(),
+        contracts_pct: c.contracts_pct(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_outside_the_workspace_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(root.join("models")).unwrap();
+        std::fs::write(root.join("models/a.sql"), "select 1").unwrap();
+        std::os::unix::fs::symlink("/etc", root.join("models/escape")).unwrap();
+        assert!(confined(&root, "models/a.sql").is_ok());
+        for bad in [
+            "../x",
+            "/etc/passwd",
+            "models/../../x",
+            "models/escape/passwd",
+            "",
+        ] {
+            assert!(confined(&root, bad).is_err(), "{bad} must be refused");
+        }
+    }
+
+    #[test]
+    fn reading_files_is_not_a_change() {
+        use notify_debouncer_full::notify::event::{
+            AccessKind, CreateKind, DataChange, MetadataKind,
+        };
+        assert!(
+            !changes_content(&EventKind::Access(AccessKind::Any)),
+            "indexing reads files; that must not re-index"
+        );
+        assert!(!changes_content(&EventKind::Modify(ModifyKind::Metadata(
+            MetadataKind::Any
+        ))));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Data(
+            DataChange::Any
+        ))));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
+    }
+
+    #[test]
+    fn watcher_noise_is_ignored() {
+        let root = Path::new("/w");
+        assert!(ignored(root, Path::new("/w/.git/index.lock")));
+        assert!(ignored(root, Path::new("/w/target/manifest.json")));
+        assert!(!ignored(root, Path::new("/w/models/a.sql")));
+    }
+}

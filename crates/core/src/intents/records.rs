@@ -1,0 +1,247 @@
+//! Intents in the store and on their branch: creating one makes `intent/<slug>` from the default
+//! branch and commits its folder `.vibedata/intents/<id>/` (`intent.md`, `progress.json`); steps
+//! go through [`crate::intents::lifecycle::next`] with guards read from that folder, are logged in order, and
+//! a person's approvals are audited. Blocking (rusqlite, git2): call from a blocking thread.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde_json::json;
+use vibedata_protocol::IntentDto;
+
+use crate::intents::lifecycle::{Actor, Guards, IntentState, Step, next};
+use crate::platform::store::Store;
+use crate::workspaces::git::{self, INTENT_PREFIX, Identity};
+use crate::workspaces::registry::Workspace;
+use crate::{CoreError, Result, governance::audit};
+
+/// Build rounds allowed per plan version before the plan must be revised.
+pub const MAX_BUILD_ROUNDS: u32 = 3;
+
+/// The intent's folder inside the clone.
+pub fn folder(workspace: &Path, intent_id: &str) -> PathBuf {
+    workspace.join(".vibedata/intents").join(intent_id)
+}
+
+/// A branch-safe slug from a title: lower-case words joined by `-`, at most 60 characters.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for word in title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let word = word.to_ascii_lowercase();
+        if slug.len() + word.len() + 1 > 60 {
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word);
+    }
+    slug
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<IntentDto> {
+    let slug: String = r.get("slug")?;
+    Ok(IntentDto {
+        id: r.get("id")?,
+        workspace_id: r.get("workspace_id")?,
+        branch: format!("{INTENT_PREFIX}{slug}"),
+        slug,
+        title: r.get("title")?,
+        state: r.get("state")?,
+        plan_version: r.get::<_, i64>("plan_version")? as u32,
+        build_rounds: r.get::<_, i64>("build_rounds")? as u32,
+    })
+}
+
+const COLUMNS: &str = "id, workspace_id, slug, title, state, plan_version, build_rounds";
+
+pub fn get(store: &Store, id: &str) -> Result<IntentDto> {
+    store
+        .with(|c| {
+            c.query_row(
+                &format!("SELECT {COLUMNS} FROM intents WHERE id = ?1"),
+                [id],
+                from_row,
+            )
+            .optional()
+        })?
+        .ok_or_else(|| CoreError::NotFound(format!("no intent {id}")))
+}
+
+pub fn list(store: &Store, workspace_id: &str) -> Result<Vec<IntentDto>> {
+    store.with(|c| {
+        let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM intents WHERE workspace_id = ?1 ORDER BY created_at DESC, rowid DESC"))?;
+        stmt.query_map([workspace_id], from_row)?.collect()
+    })
+}
+
+fn write_progress(ws: &Path, intent: &IntentDto) -> Result<()> {
+    let dir = folder(ws, &intent.id);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
+    let progress = json!({"state": intent.state, "plan_version": intent.plan_version, "build_rounds": intent.build_rounds});
+    let text =
+        serde_json::to_string_pretty(&progress).map_err(|e| CoreError::Internal(e.to_string()))?;
+    std::fs::write(dir.join("progress.json"), format!("{text}\n"))
+        .map_err(|e| CoreError::io("cannot write progress.json", e))
+}
+
+/// Starts an intent: its branch from the default branch (the tree must be clean), its folder,
+/// and a first commit by `author`.
+pub fn create(store: &Store, ws: &Workspace, title: &str, author: &Identity) -> Result<IntentDto> {
+    let title = title.trim();
+    let slug = slugify(title);
+    if slug.is_empty() {
+        return Err(CoreError::InvalidInput(
+            "give the intent a title with some letters or digits".into(),
+        ));
+    }
+    let taken: bool = store.with(|c| {
+        c.query_row(
+            "SELECT 1 FROM intents WHERE workspace_id = ?1 AND slug = ?2",
+            params![ws.id, slug],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|o| o.is_some())
+    })?;
+    if taken {
+        return Err(CoreError::InvalidInput(format!(
+            "an intent `{slug}` already exists in {}; choose another title",
+            ws.name
+        )));
+    }
+    let branch = git::create_intent_branch(&ws.path, &slug)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let intent = IntentDto {
+        id: id.clone(),
+        workspace_id: ws.id.clone(),
+        slug: slug.clone(),
+        title: title.to_string(),
+        state: IntentState::Draft.as_str().into(),
+        branch,
+        plan_version: 0,
+        build_rounds: 0,
+    };
+    let dir = folder(&ws.path, &id);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
+    let intent_md = format!(
+        "# {title}\n\n## Business context\n\n_The Requirements agent writes this from the conversation._\n\n## Success criteria\n\n_Checks the validation must pass._\n"
+    );
+    std::fs::write(dir.join("intent.md"), intent_md)
+        .map_err(|e| CoreError::io("cannot write intent.md", e))?;
+    write_progress(&ws.path, &intent)?;
+    git::commit_all(&ws.path, &format!("Start intent: {title}"), author)?;
+    let at = crate::platform::clock::now();
+    store.with(|c| {
+        c.execute(
+            "INSERT INTO intents (id, workspace_id, slug, title, state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5)",
+            params![id, ws.id, slug, title, at],
+        )
+        .map(|_| ())
+    })?;
+    tracing::info!(intent_id = %id, workspace_id = %ws.id, slug = %slug, "intent created");
+    Ok(intent)
+}
+
+/// Takes `step` for `actor`, if the lifecycle allows it.
+pub fn apply(
+    store: &Store,
+    ws: &Workspace,
+    intent_id: &str,
+    step: Step,
+    actor: &Actor,
+) -> Result<IntentDto> {
+    let mut intent = get(store, intent_id)?;
+    let from = IntentState::parse(&intent.state)
+        .ok_or_else(|| CoreError::Internal(format!("intent {intent_id} has an unknown state")))?;
+    let guards = Guards {
+        plan_written: folder(&ws.path, intent_id).join("plan.md").is_file(),
+        build_rounds: intent.build_rounds,
+        max_build_rounds: MAX_BUILD_ROUNDS,
+    };
+    let to = next(from, step, actor, guards).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+    match step {
+        Step::RevisePlan => {
+            intent.plan_version += 1;
+            intent.build_rounds = 0;
+        }
+        Step::StartBuild | Step::RetryBuild => intent.build_rounds += 1,
+        _ => {}
+    }
+    intent.state = to.as_str().into();
+    let actor_name = match actor {
+        Actor::Person => "person".to_string(),
+        Actor::Agent(name) => format!("agent:{name}"),
+    };
+    let at = crate::platform::clock::now();
+    store.with(|c| {
+        let tx = c.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE intents SET state = ?2, plan_version = ?3, build_rounds = ?4, updated_at = ?5 WHERE id = ?1",
+            params![intent.id, intent.state, intent.plan_version as i64, intent.build_rounds as i64, at],
+        )?;
+        let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM intent_transitions WHERE intent_id = ?1", [&intent.id], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO intent_transitions (intent_id, seq, at, actor, step, from_state, to_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![intent.id, seq, at, actor_name, step.as_str(), from.as_str(), to.as_str()],
+        )?;
+        if step.is_human_only() || step == Step::RevisePlan {
+            audit::append_on(&tx, at, &actor_name, step.as_str(), &intent.id, &json!({"from": from.as_str(), "to": to.as_str(), "plan_version": intent.plan_version}))?;
+        }
+        tx.commit()
+    })?;
+    if step == Step::ApprovePlan {
+        crate::intents::plans::keep(&folder(&ws.path, intent_id), intent.plan_version)?;
+    }
+    write_progress(&ws.path, &intent)?;
+    Ok(intent)
+}
+
+/// Restores an older plan version, or adopts a variant, as the current plan; only while planning
+/// (after "revise plan"), so the result is approved as a new version.
+pub fn replace_plan(
+    store: &Store,
+    ws: &Workspace,
+    intent_id: &str,
+    source: PlanSource<'_>,
+) -> Result<()> {
+    let intent = get(store, intent_id)?;
+    if intent.state != IntentState::Planning.as_str() {
+        return Err(CoreError::InvalidInput(format!(
+            "the plan can be replaced only while planning (this intent is {}); revise the plan first",
+            intent.state
+        )));
+    }
+    let dir = folder(&ws.path, intent_id);
+    match source {
+        PlanSource::Version(v) => crate::intents::plans::restore(&dir, v),
+        PlanSource::Variant(name) => crate::intents::plans::adopt(&dir, name),
+    }
+}
+
+/// Where a replacement plan comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum PlanSource<'a> {
+    Version(u32),
+    Variant(&'a str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs_are_branch_safe() {
+        assert_eq!(
+            slugify("Silver customer table from CRM bronze!"),
+            "silver-customer-table-from-crm-bronze"
+        );
+        assert_eq!(slugify("  ---  "), "");
+        assert!(slugify(&"word ".repeat(40)).len() <= 60);
+    }
+}

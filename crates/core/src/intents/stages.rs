@@ -1,0 +1,154 @@
+//! The agent stages of an intent, each a session on the intent's branch: `requirements` (while
+//! planning: reads the domain, writes `intent.md`, `plan.md`, `todo.json`), `variants` (up to five
+//! alternative plans) and `build` (while building: models, tests, contract, a commit per step).
+//! Sessions start through the agents' one creation path, so they are redacted like any other.
+
+use std::sync::Arc;
+
+use vibedata_agent::message::Message;
+
+use crate::agents::runtime::{DEMO_INTENT_BUILD, DEMO_REQUIREMENTS, DEMO_VARIANTS, SessionStart};
+use crate::intents::Intents;
+use crate::intents::lifecycle::IntentState;
+use crate::intents::records::{folder, get};
+use crate::platform::error::blocking;
+use crate::{CoreError, Result};
+
+const REQUIREMENTS_PROMPT: &str = "You are the Requirements agent of Vibedata Studio. From the analyst's intent, the domain's \
+dbt project and the bronze data in the local DuckDB, write intent.md (business context; success criteria as ```sql blocks \
+that must return no rows), plan.md (models to add or change, columns, grain, tests, contract) and todo.json. Ask when \
+something is unclear. You never approve the plan: the analyst does.";
+
+const VARIANTS_PROMPT: &str = "You are the Requirements agent of Vibedata Studio. Propose up to five alternative plans for \
+the intent, each written with write_intent_doc (name plan_md, a short variant name), from the smallest change to the \
+richest. The analyst compares them and adopts one.";
+
+const INTENT_BUILD_PROMPT: &str = "You are the Build agent of Vibedata Studio. Work through todo.json on the intent branch: \
+dbt models, schema YAML with descriptions and data types, data tests, unit tests and an enforced contract. Mark to-dos \
+done as you go and commit each step. Writes wait for the analyst's approval.";
+
+impl Intents {
+    /// Runs an agent stage of an intent on its branch: `requirements` (while planning: reads the
+    /// domain and writes `intent.md`, `plan.md`, `todo.json`) or `build` (while building: writes
+    /// the models, tests and contract, commits each step). Writes wait for the person's approval.
+    pub async fn run_intent_stage(
+        &self,
+        intent_id: &str,
+        stage: &str,
+        on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<vibedata_protocol::SessionDto> {
+        self.run_intent_stage_on(intent_id, stage, None, on_event)
+            .await
+    }
+
+    /// [`Intents::run_intent_stage`] on a given provider (a recording, another endpoint); `None`
+    /// chooses as the app does. The code path is the same whatever answers.
+    pub async fn run_intent_stage_on(
+        &self,
+        intent_id: &str,
+        stage: &str,
+        provider: Option<Arc<dyn vibedata_agent::provider::Provider>>,
+        on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<vibedata_protocol::SessionDto> {
+        let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
+        let intent = blocking(move || get(&store, &id)).await?;
+        let (needed, replay, agent, prompt) = match stage {
+            "requirements" => (
+                IntentState::Planning,
+                DEMO_REQUIREMENTS,
+                "requirements",
+                REQUIREMENTS_PROMPT,
+            ),
+            "build" => (
+                IntentState::Building,
+                DEMO_INTENT_BUILD,
+                "build",
+                INTENT_BUILD_PROMPT,
+            ),
+            "variants" => (
+                IntentState::Planning,
+                DEMO_VARIANTS,
+                "requirements",
+                VARIANTS_PROMPT,
+            ),
+            other => {
+                return Err(CoreError::InvalidInput(format!(
+                    "'{other}' is not an agent stage (requirements, variants or build)"
+                )));
+            }
+        };
+        if intent.state != needed.as_str() {
+            return Err(CoreError::InvalidInput(format!(
+                "the {stage} agent works on an intent that is {}; this one is {}",
+                needed.as_str().replace('_', " "),
+                intent.state.replace('_', " ")
+            )));
+        }
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let dir = folder(&ws.path, &intent.id);
+        let (branch, _) = crate::workspaces::registry::read_head(&ws.path)?;
+        if branch.as_deref() != Some(intent.branch.as_str()) {
+            crate::workspaces::git::switch_branch(&ws.path, &intent.branch)?;
+        }
+        let provider = match provider {
+            Some(p) => p,
+            None => self.agents.provider(replay)?,
+        };
+        let (label, is_replay) = (provider.label(), provider.is_replay());
+        // A build round after a failed validation starts from that report.
+        let feedback = match std::fs::read_to_string(dir.join("validation.md")) {
+            Ok(report) if stage == "build" => {
+                format!("\n\nThe last validation report (fix what failed):\n{report}")
+            }
+            _ => String::new(),
+        };
+        let context = format!(
+            "Intent: {}\nBranch: {}\n\nCurrent intent.md:\n{}\n\nCurrent plan.md:\n{}{feedback}",
+            intent.title,
+            intent.branch,
+            std::fs::read_to_string(dir.join("intent.md")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("plan.md")).unwrap_or_else(|_| "(none yet)".into())
+        );
+        let first = vec![Message::system(prompt), Message::user(context)];
+        let tools: Vec<Arc<dyn vibedata_agent::tools::Tool>> =
+            vec![Arc::new(crate::agents::tools::WriteIntentDoc {
+                folder: dir.clone(),
+            })];
+        let start = SessionStart {
+            workspace: ws,
+            agent,
+            first,
+            provider,
+            extra_tools: tools,
+        };
+        let (intent_id, branch, plan_version) = (
+            intent.id.clone(),
+            intent.branch.clone(),
+            intent.plan_version,
+        );
+        self.agents
+            .start(
+                start,
+                |session_id| {
+                    let session_context = serde_json::json!({
+                        "intent": intent_id,
+                        "stage": stage,
+                        "session": session_id,
+                        "branch": branch,
+                        "plan_version": plan_version,
+                        "provider": label,
+                        "replay": is_replay,
+                    });
+                    std::fs::write(
+                        dir.join("session_context.json"),
+                        serde_json::to_string_pretty(&session_context)
+                            .map_err(|e| CoreError::Internal(e.to_string()))?
+                            + "\n",
+                    )
+                    .map_err(|e| CoreError::io("cannot write session_context.json", e))
+                },
+                on_event,
+            )
+            .await
+    }
+}

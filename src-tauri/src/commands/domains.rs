@@ -1,0 +1,89 @@
+//! Domain commands: a workspace's dbt index, its lineage and files.
+
+use tauri::State;
+use tauri::ipc::Channel;
+use vibedata_protocol::{
+    ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
+};
+
+use crate::state::AppState;
+
+/// Loads (once) and watches a workspace's dbt project; `on_change` receives each new revision.
+#[tauri::command]
+pub async fn open_domain(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    on_change: Channel<IndexChangedDto>,
+) -> Result<IndexSummaryDto, ErrorDto> {
+    let forward = move |event: IndexChangedDto| on_change.send(event).is_ok();
+    Ok(state
+        .studio()?
+        .domains()
+        .open_domain(&workspace_id, forward)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn domain_summary(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<IndexSummaryDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .domains()
+        .domain_summary(&workspace_id)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn search_nodes(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    query: String,
+) -> Result<Vec<NodeRowDto>, ErrorDto> {
+    Ok(state
+        .studio()?
+        .domains()
+        .search_nodes(&workspace_id, query)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn node_detail(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    unique_id: String,
+) -> Result<NodeDetailDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .domains()
+        .node_detail(&workspace_id, unique_id)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn lineage(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    unique_id: String,
+    depth: u32,
+) -> Result<LineageDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .domains()
+        .lineage(&workspace_id, unique_id, depth)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn domain_file(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    path: String,
+) -> Result<FileDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .domains()
+        .domain_file(&workspace_id, path)
+        .await?)
+}
