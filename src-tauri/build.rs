@@ -54,9 +54,11 @@ fn main() {
         "github_sign_out",
         "github_choose",
     ];
-    tauri_build::try_build(
+    if let Err(e) = tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(commands)),
-    )
-    .expect("tauri-build failed");
+    ) {
+        eprintln!("tauri-build failed: {e:#}");
+        std::process::exit(1);
+    }
 }

@@ -197,6 +197,28 @@ impl SkillSet {
     }
 }
 
+/// The skills' front door: the seeded platform skills (team skills in repositories come later).
+pub struct Skills {
+    platform: std::sync::Arc<crate::platform::Platform>,
+}
+
+impl Skills {
+    pub fn new(platform: std::sync::Arc<crate::platform::Platform>) -> Self {
+        Self { platform }
+    }
+
+    /// The seeded platform skills, validated.
+    pub async fn platform_skills(&self) -> Result<SkillsDto> {
+        self.check(None).await
+    }
+
+    /// Checks a folder of skills (`None`: the seeded platform skills).
+    pub async fn check(&self, dir: Option<std::path::PathBuf>) -> Result<SkillsDto> {
+        let root = dir.unwrap_or_else(|| self.platform.paths().skills_dir.clone());
+        crate::platform::error::blocking(move || Ok(load_dir(&root)?.to_dto(&root))).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,28 +318,5 @@ mod tests {
             set.problems
         );
         assert!(set.skills.len() >= 3, "at least three seeded skills");
-    }
-}
-
-/// The skills' front door: the seeded platform skills (team skills in repositories come later).
-pub struct Skills {
-    platform: std::sync::Arc<crate::platform::Platform>,
-}
-
-impl Skills {
-    pub fn new(platform: std::sync::Arc<crate::platform::Platform>) -> Self {
-        Self { platform }
-    }
-
-    /// The seeded platform skills, validated.
-    pub async fn platform_skills(&self) -> Result<SkillsDto> {
-        let root = self.platform.paths().skills_dir.clone();
-        crate::platform::error::blocking(move || Ok(load_dir(&root)?.to_dto(&root))).await
-    }
-
-    /// Checks a folder of skills (`None`: the seeded platform skills).
-    pub async fn check(&self, dir: Option<std::path::PathBuf>) -> Result<SkillsDto> {
-        let root = dir.unwrap_or_else(|| self.platform.paths().skills_dir.clone());
-        crate::platform::error::blocking(move || Ok(load_dir(&root)?.to_dto(&root))).await
     }
 }
