@@ -603,7 +603,7 @@ async fn inbox(json: bool, config: Config, action: InboxAction) -> anyhow::Resul
                         if i.unread { "* " } else { "  " },
                         i.repo,
                         i.number,
-                        i.triage,
+                        i.triage.as_str(),
                         i.title
                     );
                 }
@@ -626,7 +626,7 @@ async fn outbox(json: bool, config: Config, action: OutboxAction) -> anyhow::Res
                     println!(
                         "{:>5} {:<10} {:<20} {}{}",
                         w.seq,
-                        w.state,
+                        w.state.as_str(),
                         w.repo,
                         w.summary,
                         w.last_error
@@ -730,7 +730,7 @@ async fn github(json: bool, config: Config, action: GithubAction) -> anyhow::Res
             let accounts = github.accounts().await?;
             print(json, &accounts, |list| {
                 for a in list {
-                    println!("{:<20} {:<24} {}", a.login, a.base_url, a.kind);
+                    println!("{:<20} {:<24} {}", a.login, a.base_url, a.kind.as_str());
                 }
             })?;
         }

@@ -392,7 +392,7 @@ fn audit_verify_on_a_real_agent_session_then_after_an_edit() {
                     .decide_approval(&session.id, &call_id, true)
                     .unwrap(),
                 vibedata_protocol::SessionEventDto::Finished { status, .. } => {
-                    assert_eq!(status, "completed");
+                    assert_eq!(status, vibedata_protocol::SessionStatus::Completed);
                     break;
                 }
                 _ => {}

@@ -67,7 +67,7 @@ async fn two_hundred_sigkills_during_replay_lose_and_duplicate_nothing() {
                     expected_state.insert(number, state);
                     Write::SetState {
                         number,
-                        state: state.into(),
+                        state: vibedata_protocol::inbox::IssueState::parse(state).unwrap(),
                     }
                 }
             };

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use vibedata_protocol::ErrorCode;
 use vibedata_protocol::inbox::{
-    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, SyncResultDto,
+    InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto, SyncResultDto, Triage,
 };
 use vibedata_secrets::Sensitive;
 
@@ -114,9 +114,15 @@ impl GitHub {
         tokens
     }
 
+    /// The Inbox's list, from the store alone: works offline (the identity is only asked who
+    /// it is, never refreshed here).
     pub async fn inbox(&self, filter: InboxFilterDto) -> Result<InboxDto> {
-        let (store, active) = (self.platform.store.clone(), self.active().await?);
+        let (store, given) = (self.platform.store.clone(), self.given());
         blocking(move || {
+            let active = match given {
+                Some(active) => Some(active),
+                None => accounts::active(&store)?,
+            };
             let me = accounts::known_login(&store, active.as_ref())?;
             inbox::list(&store, &filter, me.as_deref())
         })
@@ -133,9 +139,9 @@ impl GitHub {
         blocking(move || inbox::detail(&store, &repo, number)).await
     }
 
-    pub async fn set_triage(&self, repo: String, number: u64, state: String) -> Result<()> {
+    pub async fn set_triage(&self, repo: String, number: u64, state: Triage) -> Result<()> {
         let store = self.platform.store.clone();
-        blocking(move || inbox::set_triage(&store, &repo, number, &state)).await
+        blocking(move || inbox::set_triage(&store, &repo, number, state)).await
     }
 
     /// Delivers the outbox and syncs the followed repositories; one at a time (a second call

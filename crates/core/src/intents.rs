@@ -16,7 +16,7 @@ use vibedata_protocol::IntentDto;
 
 use crate::agents::Agents;
 use crate::github::GitHub;
-use crate::intents::lifecycle::{Actor, Step};
+use crate::intents::lifecycle::{Actor, IntentStep};
 use crate::platform::Platform;
 use crate::platform::error::blocking;
 use crate::workspaces::git;
@@ -81,7 +81,7 @@ impl Intents {
         );
         blocking(move || {
             let validator = Actor::Agent("validation".into());
-            records::apply(&store, &ws, &id, Step::StartValidation, &validator)?;
+            records::apply(&store, &ws, &id, IntentStep::StartValidation, &validator)?;
             let dir = records::folder(&ws.path, &id);
             let outcome = validation::validate(&venv, &ws.path, &dir);
             let report = match outcome {
@@ -106,9 +106,9 @@ impl Intents {
             std::fs::write(dir.join("validation.json"), json)
                 .map_err(|e| CoreError::io("cannot write validation.json", e))?;
             let step = if report.passed {
-                Step::ValidationPassed
+                IntentStep::ValidationPassed
             } else {
-                Step::ValidationFailed
+                IntentStep::ValidationFailed
             };
             let intent = records::apply(&store, &ws, &id, step, &validator)?;
             let author = crate::workspaces::identity::for_commit(&store, &ws.path)?;
@@ -201,16 +201,14 @@ impl Intents {
     }
 
     /// A person takes a step of an intent's lifecycle (e.g. approves its plan).
-    pub async fn intent_step(&self, intent_id: &str, step: &str) -> Result<IntentDto> {
-        let step = Step::parse(step)
-            .ok_or_else(|| CoreError::InvalidInput(format!("'{step}' is not an intent step")))?;
+    pub async fn intent_step(&self, intent_id: &str, step: IntentStep) -> Result<IntentDto> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
         let ws = self.intent_workspace(&intent.workspace_id).await?;
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         blocking(move || {
             let intent = records::apply(&store, &ws, &id, step, &Actor::Person)?;
-            if step == Step::ApprovePlan {
+            if step == IntentStep::ApprovePlan {
                 // The approved plan (and the documents it rests on) goes on the branch.
                 let author = crate::workspaces::identity::for_commit(&store, &ws.path)?;
                 let message = format!("Approve plan v{}: {}", intent.plan_version, intent.title);

@@ -7,12 +7,110 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionDto {
     pub id: String,
-    pub agent: String,
+    pub agent: AgentRole,
     /// "Azure AI Foundry gpt-4o", "replay of …".
     pub provider: String,
     /// Answers come from a recording: the UI says so on the session.
     pub is_replay: bool,
-    pub status: String,
+    pub status: SessionStatus,
+}
+
+/// Which agent a session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentRole {
+    /// Reads the domain and writes an intent's requirements and plan.
+    Requirements,
+    /// Writes models, tests and contracts.
+    Build,
+}
+
+impl AgentRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRole::Requirements => "requirements",
+            AgentRole::Build => "build",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AgentRole> {
+        [AgentRole::Requirements, AgentRole::Build]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+}
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Running,
+    Completed,
+    Cancelled,
+    /// A token or cost ceiling stopped it.
+    BudgetExceeded,
+    /// It ran out of model turns.
+    MaxTurns,
+    Failed,
+    /// The app stopped while it ran; it can be resumed.
+    Interrupted,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 7] = [
+        SessionStatus::Running,
+        SessionStatus::Completed,
+        SessionStatus::Cancelled,
+        SessionStatus::BudgetExceeded,
+        SessionStatus::MaxTurns,
+        SessionStatus::Failed,
+        SessionStatus::Interrupted,
+    ];
+
+    /// The wire name, also the stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Running => "running",
+            SessionStatus::Completed => "completed",
+            SessionStatus::Cancelled => "cancelled",
+            SessionStatus::BudgetExceeded => "budget_exceeded",
+            SessionStatus::MaxTurns => "max_turns",
+            SessionStatus::Failed => "failed",
+            SessionStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SessionStatus> {
+        SessionStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Interrupted and cancelled sessions can be continued.
+    pub fn resumable(self) -> bool {
+        matches!(self, SessionStatus::Interrupted | SessionStatus::Cancelled)
+    }
+}
+
+/// What a tool may touch: the policy's and the person's basis for an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolScope {
+    Read,
+    Write,
+    Execute,
+    Network,
+    Privileged,
+}
+
+impl ToolScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolScope::Read => "read",
+            ToolScope::Write => "write",
+            ToolScope::Execute => "execute",
+            ToolScope::Network => "network",
+            ToolScope::Privileged => "privileged",
+        }
+    }
 }
 
 /// Something that happened in a running session, streamed over a channel.
@@ -34,7 +132,7 @@ pub enum SessionEventDto {
     ApprovalNeeded {
         call_id: String,
         tool: String,
-        scope: String,
+        scope: ToolScope,
         preview: Option<String>,
     },
     ToolResult {
@@ -66,9 +164,9 @@ pub enum SessionEventDto {
         id: u32,
         done: bool,
     },
-    /// The session ended: `completed`, `cancelled`, `budget_exceeded`, `max_turns`, `failed`.
+    /// The session ended (never `running`).
     Finished {
-        status: String,
+        status: SessionStatus,
         message: Option<String>,
     },
 }

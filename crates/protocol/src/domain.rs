@@ -4,13 +4,84 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// dbt's resource type of a node (the first segment of its `unique_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Model,
+    Seed,
+    Snapshot,
+    Test,
+    Analysis,
+    Operation,
+    Source,
+    Exposure,
+    Metric,
+    SemanticModel,
+    UnitTest,
+}
+
+impl NodeKind {
+    /// dbt's name (`semantic_model`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Model => "model",
+            NodeKind::Seed => "seed",
+            NodeKind::Snapshot => "snapshot",
+            NodeKind::Test => "test",
+            NodeKind::Analysis => "analysis",
+            NodeKind::Operation => "operation",
+            NodeKind::Source => "source",
+            NodeKind::Exposure => "exposure",
+            NodeKind::Metric => "metric",
+            NodeKind::SemanticModel => "semantic_model",
+            NodeKind::UnitTest => "unit_test",
+        }
+    }
+
+    /// In words: "semantic model".
+    pub fn label(self) -> String {
+        self.as_str().replace('_', " ")
+    }
+
+    /// The noun for `count` of them: "model", "models", "analyses".
+    pub fn noun(self, count: usize) -> String {
+        match (self, count) {
+            (_, 1) => self.label(),
+            (NodeKind::Analysis, _) => "analyses".into(),
+            _ => format!("{}s", self.label()),
+        }
+    }
+
+    /// In words, singular or plural by `count`: "1 model", "6 models", "2 analyses".
+    pub fn counted(self, count: usize) -> String {
+        format!("{count} {}", self.noun(count))
+    }
+}
+
 /// A problem located in a file of the project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProblemDto {
     pub file: String,
     pub line: u32,
-    /// `error` or `warning`.
-    pub severity: String,
+    pub severity: Severity,
     pub code: String,
     pub message: String,
 }
@@ -31,8 +102,7 @@ pub struct CoverageDto {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountDto {
-    /// dbt's resource type (`model`, `source`, `test`, …).
-    pub kind: String,
+    pub kind: NodeKind,
     pub count: usize,
 }
 
@@ -56,7 +126,7 @@ pub struct IndexSummaryDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeRowDto {
     pub unique_id: String,
-    pub kind: String,
+    pub kind: NodeKind,
     pub name: String,
     pub package: String,
     pub version: Option<String>,
@@ -98,7 +168,7 @@ pub struct NodeDetailDto {
 pub struct LineageNodeDto {
     pub unique_id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: NodeKind,
     pub rank: i32,
     pub order: u32,
 }

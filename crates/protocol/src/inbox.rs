@@ -2,6 +2,250 @@
 
 use serde::{Deserialize, Serialize};
 
+/// An issue's state on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueState {
+    Open,
+    Closed,
+}
+
+impl IssueState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueState::Open => "open",
+            IssueState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<IssueState> {
+        match s {
+            "open" => Some(IssueState::Open),
+            "closed" => Some(IssueState::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// The person's own triage of an issue, in its order on the page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Triage {
+    #[default]
+    New,
+    Acknowledged,
+    Investigating,
+    Resolved,
+}
+
+impl Triage {
+    pub const ALL: [Triage; 4] = [
+        Triage::New,
+        Triage::Acknowledged,
+        Triage::Investigating,
+        Triage::Resolved,
+    ];
+
+    /// The wire name, also the stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Triage::New => "new",
+            Triage::Acknowledged => "acknowledged",
+            Triage::Investigating => "investigating",
+            Triage::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Triage> {
+        Triage::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// What a queued write does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxKind {
+    CreateIssue,
+    Comment,
+    AddLabels,
+    SetState,
+    CreatePr,
+    PushBranch,
+}
+
+impl OutboxKind {
+    pub const ALL: [OutboxKind; 6] = [
+        OutboxKind::CreateIssue,
+        OutboxKind::Comment,
+        OutboxKind::AddLabels,
+        OutboxKind::SetState,
+        OutboxKind::CreatePr,
+        OutboxKind::PushBranch,
+    ];
+
+    /// The wire name, also the stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::CreateIssue => "create_issue",
+            OutboxKind::Comment => "comment",
+            OutboxKind::AddLabels => "add_labels",
+            OutboxKind::SetState => "set_state",
+            OutboxKind::CreatePr => "create_pr",
+            OutboxKind::PushBranch => "push_branch",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxKind> {
+        OutboxKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a queued write stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Queued,
+    Sending,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl OutboxState {
+    pub const ALL: [OutboxState; 5] = [
+        OutboxState::Queued,
+        OutboxState::Sending,
+        OutboxState::Done,
+        OutboxState::Failed,
+        OutboxState::Cancelled,
+    ];
+
+    /// The wire name, also the stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sending => "sending",
+            OutboxState::Done => "done",
+            OutboxState::Failed => "failed",
+            OutboxState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxState> {
+        OutboxState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A check run's progress, as GitHub reports it (states GitHub adds later read as `other`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Queued,
+    InProgress,
+    Completed,
+    Waiting,
+    Requested,
+    Pending,
+    #[serde(other)]
+    Other,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Queued => "queued",
+            CheckStatus::InProgress => "in_progress",
+            CheckStatus::Completed => "completed",
+            CheckStatus::Waiting => "waiting",
+            CheckStatus::Requested => "requested",
+            CheckStatus::Pending => "pending",
+            CheckStatus::Other => "other",
+        }
+    }
+}
+
+/// A completed check run's outcome, as GitHub reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckConclusion {
+    Success,
+    Failure,
+    Neutral,
+    Cancelled,
+    Skipped,
+    TimedOut,
+    ActionRequired,
+    Stale,
+    #[serde(other)]
+    Other,
+}
+
+impl CheckConclusion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckConclusion::Success => "success",
+            CheckConclusion::Failure => "failure",
+            CheckConclusion::Neutral => "neutral",
+            CheckConclusion::Cancelled => "cancelled",
+            CheckConclusion::Skipped => "skipped",
+            CheckConclusion::TimedOut => "timed_out",
+            CheckConclusion::ActionRequired => "action_required",
+            CheckConclusion::Stale => "stale",
+            CheckConclusion::Other => "other",
+        }
+    }
+}
+
+/// How an account signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    /// The OAuth device flow (tokens may expire and refresh).
+    Device,
+    /// A personal access token.
+    Pat,
+}
+
+impl AccountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountKind::Device => "device",
+            AccountKind::Pat => "pat",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AccountKind> {
+        match s {
+            "device" => Some(AccountKind::Device),
+            "pat" => Some(AccountKind::Pat),
+            _ => None,
+        }
+    }
+}
+
+/// Where a device-flow sign-in stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInState {
+    #[default]
+    Idle,
+    /// The person enters the code on GitHub.
+    Waiting,
+    SignedIn,
+    Failed,
+}
+
+impl SignInState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInState::Idle => "idle",
+            SignInState::Waiting => "waiting",
+            SignInState::SignedIn => "signed_in",
+            SignInState::Failed => "failed",
+        }
+    }
+}
+
 /// One issue in the inbox list. Titles and bodies are untrusted text from GitHub: the UI shows
 /// them as text, never as markup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -9,29 +253,27 @@ pub struct IssueRowDto {
     pub repo: String,
     pub number: u64,
     pub title: String,
-    /// `open` or `closed` on GitHub.
-    pub state: String,
+    pub state: IssueState,
     pub author: String,
     pub labels: Vec<String>,
     pub assignees: Vec<String>,
     pub comments: u64,
     pub updated_at: String,
     pub is_pr: bool,
-    /// Local triage: `new`, `acknowledged`, `investigating` or `resolved`.
-    pub triage: String,
+    /// Local triage (the person's own, never sent to GitHub).
+    pub triage: Triage,
     /// Changed on GitHub since the person last opened it.
     pub unread: bool,
 }
 
-/// The inbox's filters. Empty strings mean "any".
+/// The inbox's filters. Empty strings and `None` mean "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboxFilterDto {
     pub repo: String,
     pub label: String,
-    /// `open`, `closed` or empty.
-    pub state: String,
+    pub state: Option<IssueState>,
     pub assignee: String,
-    pub triage: String,
+    pub triage: Option<Triage>,
     /// Only issues assigned to the signed-in person.
     pub mine: bool,
     /// Full-text search over titles, bodies and comments.
@@ -88,13 +330,12 @@ pub struct IssueDetailDto {
 pub struct OutboxItemDto {
     pub seq: i64,
     pub repo: String,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub summary: String,
     pub issue_number: Option<u64>,
     /// A comment's text (shown under its issue while pending).
     pub body: Option<String>,
-    /// `queued`, `sending`, `done`, `failed` or `cancelled`.
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i64,
     pub last_error: Option<String>,
     /// What GitHub made, once delivered.
@@ -136,8 +377,7 @@ pub enum OutboxWriteDto {
     },
     SetState {
         number: u64,
-        /// `open` or `closed`.
-        state: String,
+        state: IssueState,
     },
     CreatePr {
         title: String,
@@ -156,10 +396,9 @@ pub enum OutboxWriteDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckRunDto {
     pub name: String,
-    /// `queued`, `in_progress` or `completed`.
-    pub status: String,
-    /// `success`, `failure`, … once completed.
-    pub conclusion: Option<String>,
+    pub status: CheckStatus,
+    /// Once completed.
+    pub conclusion: Option<CheckConclusion>,
 }
 
 /// An intent's pull request.
@@ -167,8 +406,8 @@ pub struct CheckRunDto {
 pub struct PullRequestDto {
     pub intent_id: String,
     pub repo: String,
-    /// The outbox state of its creation: `queued`, `sending`, `done` (open on GitHub), `failed`.
-    pub state: String,
+    /// The outbox state of its creation (`done`: open on GitHub).
+    pub state: OutboxState,
     pub url: Option<String>,
     pub last_error: Option<String>,
     pub checks: Vec<CheckRunDto>,
@@ -181,8 +420,7 @@ pub struct PullRequestDto {
 pub struct GithubAccountDto {
     pub login: String,
     pub base_url: String,
-    /// `device` or `pat`.
-    pub kind: String,
+    pub kind: AccountKind,
 }
 
 /// GitHub sign-in as the Settings page shows it.
@@ -210,8 +448,7 @@ pub struct WorkspaceAccountDto {
 /// Where a device-flow sign-in stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInDto {
-    /// `idle`, `waiting` (the person enters the code), `signed_in` or `failed`.
-    pub state: String,
+    pub state: SignInState,
     pub user_code: Option<String>,
     pub verification_uri: Option<String>,
     pub login: Option<String>,

@@ -5,7 +5,7 @@ use tauri_plugin_opener::OpenerExt;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{
     GithubAccountDto, GithubStatusDto, InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto,
-    OutboxWriteDto, SignInDto, SyncResultDto,
+    OutboxWriteDto, SignInDto, SyncResultDto, Triage,
 };
 
 use crate::state::AppState;
@@ -43,7 +43,7 @@ pub async fn set_triage(
     state: State<'_, AppState>,
     repo: String,
     number: u64,
-    triage: String,
+    triage: Triage,
 ) -> Result<(), ErrorDto> {
     Ok(state
         .studio()?

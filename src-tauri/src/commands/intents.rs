@@ -4,7 +4,8 @@ use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::inbox::PullRequestDto;
 use vibedata_protocol::{
-    ErrorDto, IntentDto, PlansDto, SessionDto, SessionEventDto, ValidationDto,
+    AgentStage, ErrorDto, IntentDto, IntentStep, PlansDto, SessionDto, SessionEventDto,
+    ValidationDto,
 };
 
 use crate::state::AppState;
@@ -39,12 +40,12 @@ pub async fn list_intents(
 pub async fn intent_step(
     state: State<'_, AppState>,
     intent_id: String,
-    step: String,
+    step: IntentStep,
 ) -> Result<IntentDto, ErrorDto> {
     Ok(state
         .studio()?
         .intents()
-        .intent_step(&intent_id, &step)
+        .intent_step(&intent_id, step)
         .await?)
 }
 
@@ -103,14 +104,14 @@ pub async fn replace_plan(
 pub async fn run_intent_stage(
     state: State<'_, AppState>,
     intent_id: String,
-    stage: String,
+    stage: AgentStage,
     on_event: Channel<SessionEventDto>,
 ) -> Result<SessionDto, ErrorDto> {
     let forward = move |event: SessionEventDto| drop(on_event.send(event));
     Ok(state
         .studio()?
         .intents()
-        .run_intent_stage(&intent_id, &stage, forward)
+        .run_intent_stage(&intent_id, stage, forward)
         .await?)
 }
 

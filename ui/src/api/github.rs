@@ -6,7 +6,7 @@ use serde::Serialize;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{
     GithubAccountDto, GithubStatusDto, InboxDto, InboxFilterDto, IssueDetailDto, OutboxItemDto,
-    OutboxWriteDto, PullRequestDto, SignInDto, SyncResultDto,
+    OutboxWriteDto, PullRequestDto, SignInDto, SyncResultDto, Triage,
 };
 
 #[derive(Serialize)]
@@ -45,10 +45,10 @@ pub async fn issue_detail(repo: &str, number: u64) -> Result<IssueDetailDto, Err
 struct TriageArgs<'a> {
     repo: &'a str,
     number: u64,
-    triage: &'a str,
+    triage: Triage,
 }
 
-pub async fn set_triage(repo: &str, number: u64, triage: &str) -> Result<(), ErrorDto> {
+pub async fn set_triage(repo: &str, number: u64, triage: Triage) -> Result<(), ErrorDto> {
     call(
         "set_triage",
         &TriageArgs {

@@ -4,7 +4,8 @@
 use super::{IntentIdArgs, Workspace, call, channel, channel_call};
 use serde::Serialize;
 use vibedata_protocol::{
-    ErrorDto, IntentDto, PlansDto, SessionDto, SessionEventDto, ValidationDto,
+    AgentStage, ErrorDto, IntentDto, IntentStep, PlansDto, SessionDto, SessionEventDto,
+    ValidationDto,
 };
 
 #[derive(Serialize)]
@@ -33,10 +34,10 @@ pub async fn list_intents(workspace_id: &str) -> Result<Vec<IntentDto>, ErrorDto
 #[serde(rename_all = "camelCase")]
 struct StepArgs<'a> {
     intent_id: &'a str,
-    step: &'a str,
+    step: IntentStep,
 }
 
-pub async fn intent_step(intent_id: &str, step: &str) -> Result<IntentDto, ErrorDto> {
+pub async fn intent_step(intent_id: &str, step: IntentStep) -> Result<IntentDto, ErrorDto> {
     call("intent_step", &StepArgs { intent_id, step }).await
 }
 
@@ -96,13 +97,13 @@ pub async fn replace_plan(
 #[serde(rename_all = "camelCase")]
 struct StageArgs<'a> {
     intent_id: &'a str,
-    stage: &'a str,
+    stage: AgentStage,
 }
 
 /// Runs an intent's agent stage; `on_event` receives its events.
 pub async fn run_intent_stage(
     intent_id: &str,
-    stage: &str,
+    stage: AgentStage,
     on_event: impl Fn(SessionEventDto) + 'static,
 ) -> Result<SessionDto, ErrorDto> {
     channel_call(

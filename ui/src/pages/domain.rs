@@ -144,7 +144,7 @@ fn SearchResults(rows: Vec<NodeRowDto>, open: Callback<Focus>) -> impl IntoView 
                                 title=r.unique_id.clone()
                                 on:click=move |_| open.run(Focus::Node(uid.clone()))
                             >
-                                <span class=format!("kind kind-{}", r.kind)>{r.kind.replace('_', " ")}</span>
+                                <span class=format!("kind kind-{}", r.kind)>{r.kind.label()}</span>
                                 {r.name}
                                 {r.version.map(|v| view! { <span class="muted">" v" {v}</span> })}
                             </button>
@@ -162,7 +162,7 @@ fn Overview(summary: IndexSummaryDto, open: Callback<Focus>) -> impl IntoView {
     let counts = summary
         .counts
         .iter()
-        .map(|c| view! { <span class="count" data-testid="count" data-kind=c.kind.clone()><strong>{c.count}</strong> " " {c.kind.replace('_', " ")}</span> })
+        .map(|c| view! { <span class="count" data-testid="count" data-kind=c.kind.as_str()><strong>{c.count}</strong> " " {c.kind.noun(c.count)}</span> })
         .collect_view();
     let packages = (!summary.packages.is_empty())
         .then(|| view! { <p class="muted">"Packages: " {summary.packages.join(", ")}</p> });
@@ -230,7 +230,7 @@ fn ProblemList(problems: Vec<ProblemDto>, open: Callback<Focus>) -> impl IntoVie
                             data-file=p.file.clone()
                             data-line=p.line.to_string()
                         >
-                            <span class="severity">{p.severity.clone()}</span>
+                            <span class="severity">{p.severity.as_str()}</span>
                             <button class="link location" data-testid="problem-link" on:click=move |_| open.run(Focus::File(file.clone(), line))>
                                 {format!("{}:{}", p.file, p.line)}
                             </button>
@@ -305,7 +305,7 @@ fn NodeDetail(
         view! {
             <h3>"Tests (" {d.tests.len()} ")"</h3>
             <ul class="plain" data-testid="node-tests">
-                {d.tests.iter().map(|t| view! { <li><span class=format!("kind kind-{}", t.kind)>{t.kind.replace('_', " ")}</span> {t.name.clone()}</li> }).collect_view()}
+                {d.tests.iter().map(|t| view! { <li><span class=format!("kind kind-{}", t.kind)>{t.kind.label()}</span> {t.name.clone()}</li> }).collect_view()}
             </ul>
         }
     });
@@ -318,7 +318,7 @@ fn NodeDetail(
     view! {
         <article class="node" data-testid="node-view" data-uid=d.node.unique_id.clone()>
             <header class="node-header">
-                <span class=format!("kind kind-{}", d.node.kind)>{d.node.kind.replace('_', " ")}</span>
+                <span class=format!("kind kind-{}", d.node.kind)>{d.node.kind.label()}</span>
                 <h2 data-testid="node-name">{d.node.name.clone()}</h2>
                 {d.node.version.clone().map(|v| view! { <span class="badge">"v" {v}</span> })}
                 {d.contract_enforced.then(|| view! { <span class="badge badge-contract" data-testid="node-contract">"contract enforced"</span> })}

@@ -22,7 +22,6 @@ use vibedata_protocol::inbox::InboxFilterDto;
 
 /// How often the page re-reads the store (the shell syncs with GitHub in the background).
 const REFRESH_MS: u64 = 2_000;
-const TRIAGE: [&str; 4] = ["new", "acknowledged", "investigating", "resolved"];
 
 #[component]
 pub fn InboxPage() -> impl IntoView {

@@ -1,6 +1,7 @@
 use crate::api;
 use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
+use vibedata_protocol::inbox::SignInState;
 use vibedata_protocol::{AppStatusDto, IdentityDto};
 
 /// Where the app keeps its state and whether its tools are ready.
@@ -180,7 +181,7 @@ fn GithubSignIn() -> impl IntoView {
             let waiting = status
                 .get()
                 .and_then(|s| s.ok())
-                .is_some_and(|s| s.sign_in.state == "waiting");
+                .is_some_and(|s| s.sign_in.state == SignInState::Waiting);
             if waiting {
                 tick.update(|t| *t += 1);
             }
@@ -264,8 +265,8 @@ fn GithubSignIn() -> impl IntoView {
                                     {action_error(start, "github-device-error")}
                                 }.into_any(),
                             }}
-                            <div data-testid="github-sign-in" data-state=sign_in.state.clone()>
-                                {(sign_in.state == "waiting").then(|| view! {
+                            <div data-testid="github-sign-in" data-state=sign_in.state.as_str()>
+                                {(sign_in.state == SignInState::Waiting).then(|| view! {
                                     <p>
                                         "Enter the code " <strong data-testid="github-user-code">{sign_in.user_code.clone().unwrap_or_default()}</strong>
                                         " at " <code>{sign_in.verification_uri.clone().unwrap_or_default()}</code>

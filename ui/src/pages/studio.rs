@@ -7,29 +7,9 @@ use crate::view_helpers::{action_error, error_panel, loading};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vibedata_protocol::inbox::PullRequestDto;
-use vibedata_protocol::{BranchDiffDto, ErrorDto, IntentDto, ValidationDto};
-
-/// Steps a person can take from each state, with their labels.
-fn steps_for(state: &str) -> &'static [(&'static str, &'static str)] {
-    match state {
-        "draft" => &[("start_planning", "Start planning")],
-        "planning" => &[("approve_plan", "Approve the plan")],
-        "plan_approved" => &[
-            ("start_build", "Start the build"),
-            ("revise_plan", "Revise the plan"),
-        ],
-        "building" => &[
-            ("start_validation", "Validate"),
-            ("revise_plan", "Revise the plan"),
-        ],
-        "validation_failed" => &[
-            ("retry_build", "Build again"),
-            ("revise_plan", "Revise the plan"),
-        ],
-        "ready" => &[("revise_plan", "Revise the plan")],
-        _ => &[],
-    }
-}
+use vibedata_protocol::{
+    AgentStage, BranchDiffDto, ErrorDto, IntentDto, IntentState, IntentStep, ValidationDto,
+};
 
 #[component]
 pub fn StudioPage() -> impl IntoView {
@@ -70,7 +50,7 @@ enum IntentWrite {
     /// A new intent with this title.
     Create(String),
     /// A step of an intent's lifecycle: (intent id, step); `start_validation` runs the validation.
-    Step(String, &'static str),
+    Step(String, IntentStep),
 }
 
 /// Opens an intent's pull request; answers with the intent it was for.
@@ -94,7 +74,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                     }
                     result.map(|_| ())
                 }
-                IntentWrite::Step(intent_id, "start_validation") => {
+                IntentWrite::Step(intent_id, IntentStep::StartValidation) => {
                     api::validate_intent(&intent_id)
                         .await
                         .map(|r| report.set(Some(r)))
@@ -125,9 +105,9 @@ fn Intents(workspace_id: String) -> impl IntoView {
         ev.prevent_default();
         write.dispatch(IntentWrite::Create(title.get_untracked()));
     };
-    let plans_of = RwSignal::new(None::<(String, String)>);
+    let plans_of = RwSignal::new(None::<(String, bool)>);
     // The intent whose agent stage is shown: (intent id, stage), and a branch diff.
-    let agent_for = RwSignal::new(None::<(String, &'static str)>);
+    let agent_for = RwSignal::new(None::<(String, AgentStage)>);
     let branch_diff = RwSignal::new(None::<Result<BranchDiffDto, ErrorDto>>);
     view! {
         <form class="add-workspace" data-testid="intent-form" on:submit=create>
@@ -148,9 +128,9 @@ fn Intents(workspace_id: String) -> impl IntoView {
                 <details><summary>"Report (validation.md)"</summary><pre class="code">{r.markdown.clone()}</pre></details>
             </div>
         })}
-        {move || plans_of.get().map(|(intent_id, state)| view! { <PlansPanel intent_id state plans_changed /> })}
+        {move || plans_of.get().map(|(intent_id, replan)| view! { <PlansPanel intent_id replan plans_changed /> })}
         {move || agent_for.get().map(|(intent_id, stage)| view! {
-            <div class="validation" data-testid="intent-agent" data-stage=stage>
+            <div class="validation" data-testid="intent-agent" data-stage=stage.as_str()>
                 <crate::pages::domain::agent::AgentPane workspace_id=id stage=(intent_id, stage) />
             </div>
         })}
@@ -195,8 +175,8 @@ fn Intents(workspace_id: String) -> impl IntoView {
 struct Row {
     write: Action<IntentWrite, Result<(), ErrorDto>>,
     open_pr: OpenPullRequest,
-    plans_of: RwSignal<Option<(String, String)>>,
-    agent_for: RwSignal<Option<(String, &'static str)>>,
+    plans_of: RwSignal<Option<(String, bool)>>,
+    agent_for: RwSignal<Option<(String, AgentStage)>>,
     branch_diff: RwSignal<Option<Result<BranchDiffDto, ErrorDto>>>,
     workspace_id: StoredValue<String>,
 }
@@ -210,20 +190,17 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
         branch_diff,
         workspace_id,
     } = row;
-    let target = (i.id.clone(), i.state.clone());
-    let stage = match i.state.as_str() {
-        "planning" => Some(("requirements", "Requirements agent")),
-        "building" => Some(("build", "Build agent")),
-        _ => None,
-    };
-    let agent_button = stage.map(|(name, label)| {
-        let id = i.id.clone();
-        view! { <button class="link" data-testid=format!("intent-agent-{name}") on:click=move |_| agent_for.set(Some((id.clone(), name)))>{label}</button> }
-    });
-    let variants_button = (i.state == "planning").then(|| {
-        let id = i.id.clone();
-        view! { <button class="link" data-testid="intent-agent-variants" on:click=move |_| agent_for.set(Some((id.clone(), "variants")))>"Propose variants"</button> }
-    });
+    // What the core offers on this intent now: the page keeps no copy of the lifecycle.
+    let offers = i.offers.clone();
+    let target = (i.id.clone(), offers.replan);
+    let agent_buttons = offers
+        .stages
+        .iter()
+        .map(|&stage| {
+            let id = i.id.clone();
+            view! { <button class="link" data-testid=format!("intent-agent-{stage}") on:click=move |_| agent_for.set(Some((id.clone(), stage)))>{stage.label()}</button> }
+        })
+        .collect_view();
     let branch = i.branch.clone();
     // A read: the branch compared with the domain's default branch.
     let show_diff = move |_| {
@@ -239,30 +216,30 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
             branch_diff.set(Some(result));
         });
     };
-    let buttons = steps_for(&i.state)
+    let buttons = offers
+        .steps
         .iter()
-        .map(|&(s, label)| {
+        .map(|&s| {
             let id = i.id.clone();
             view! {
                 <button class="link" data-testid=format!("intent-step-{s}") disabled=move || write.pending().get() on:click=move |_| {
                     write.dispatch(IntentWrite::Step(id.clone(), s));
-                }>{label}</button>
+                }>{s.label()}</button>
             }
         })
         .collect_view();
     view! {
-        <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.clone()>
+        <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.as_str()>
             <td><strong>{i.title.clone()}</strong></td>
-            <td><span class=format!("badge state-{}", i.state) data-testid="intent-state">{i.state.replace('_', " ")}</span></td>
+            <td><span class=format!("badge state-{}", i.state) data-testid="intent-state">{i.state.label()}</span></td>
             <td><code>{i.branch.clone()}</code></td>
             <td>{format!("v{}", i.plan_version)}</td>
             <td class="steps">
                 {buttons}
-                {agent_button}
-                {variants_button}
+                {agent_buttons}
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
                 <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>
-                {matches!(i.state.as_str(), "ready" | "pull_request").then(|| view! { <PullRequestCell intent_id=i.id.clone() state=i.state.clone() open_pr /> })}
+                {offers.pull_request.then(|| view! { <PullRequestCell intent_id=i.id.clone() opened={i.state == IntentState::PullRequest} open_pr /> })}
             </td>
         </tr>
     }
@@ -271,9 +248,8 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
 /// Ready: push the branch and open the pull request (a person's act). Afterwards: its link, or
 /// that it waits in the outbox, and the head commit's checks.
 #[component]
-fn PullRequestCell(intent_id: String, state: String, open_pr: OpenPullRequest) -> impl IntoView {
+fn PullRequestCell(intent_id: String, opened: bool, open_pr: OpenPullRequest) -> impl IntoView {
     let id = StoredValue::new(intent_id);
-    let opened = state == "pull_request";
     // Where an opened pull request stands (read when the row shows).
     let status = opened.then(|| {
         LocalResource::new(move || {
@@ -317,18 +293,18 @@ fn PullRequestCell(intent_id: String, state: String, open_pr: OpenPullRequest) -
                 } else {
                     pr.checks
                         .iter()
-                        .map(|c| format!("{}: {}", c.name, c.conclusion.clone().unwrap_or_else(|| c.status.clone())))
+                        .map(|c| format!("{}: {}", c.name, c.conclusion.map(|c| c.as_str()).unwrap_or(c.status.as_str())))
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
                 match pr.url.clone() {
                     Some(url) => view! {
-                        <span data-testid="intent-pr" data-state=pr.state.clone()>
+                        <span data-testid="intent-pr" data-state=pr.state.as_str()>
                             <code data-testid="intent-pr-url">{url}</code> " · " <span data-testid="intent-pr-checks">{checks}</span>
                         </span>
                     }.into_any(),
                     None => view! {
-                        <span data-testid="intent-pr" data-state=pr.state.clone()>
+                        <span data-testid="intent-pr" data-state=pr.state.as_str()>
                             {format!("Pull request {} in the outbox", pr.state)}
                             {pr.last_error.map(|e| format!(" ({e})"))}
                         </span>
@@ -344,9 +320,9 @@ fn PullRequestCell(intent_id: String, state: String, open_pr: OpenPullRequest) -
 /// on offer (adopt). Restoring and adopting are possible while planning; each bumps
 /// `plans_changed` when done, so the intents re-read.
 #[component]
-fn PlansPanel(intent_id: String, state: String, plans_changed: RwSignal<u32>) -> impl IntoView {
+fn PlansPanel(intent_id: String, replan: bool, plans_changed: RwSignal<u32>) -> impl IntoView {
     let id = StoredValue::new(intent_id);
-    let planning = state == "planning";
+    let planning = replan;
     let diff = RwSignal::new(None::<String>);
     // Errors of the reads (comparing versions or a variant).
     let error = RwSignal::new(None::<ErrorDto>);

@@ -18,7 +18,10 @@ use vibedata_agent::session::{
     ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
 };
 use vibedata_agent::tools::{ToolNote, file_tools};
-use vibedata_protocol::{SessionDto, SessionEventDto, SessionUsageDto, TranscriptDto, UsageDto};
+use vibedata_protocol::{
+    AgentRole, SessionDto, SessionEventDto, SessionStatus, SessionUsageDto, ToolScope,
+    TranscriptDto, UsageDto,
+};
 
 use crate::agents::Agents;
 use crate::agents::sessions::{self as agent_sessions, SqliteJournal};
@@ -74,8 +77,7 @@ impl Approver for PendingApprovals {
 /// What a new session starts from.
 pub(crate) struct SessionStart {
     pub workspace: Workspace,
-    /// `build` or `requirements`.
-    pub agent: &'static str,
+    pub agent: AgentRole,
     /// The system prompt and the first user message, unredacted (they are redacted on the way).
     pub first: Vec<Message>,
     pub provider: Arc<dyn Provider>,
@@ -99,7 +101,7 @@ fn event_dto(e: SessionEvent) -> SessionEventDto {
         SessionEvent::ApprovalNeeded { request } => SessionEventDto::ApprovalNeeded {
             call_id: request.call.id,
             tool: request.call.name,
-            scope: format!("{:?}", request.scope).to_lowercase(),
+            scope: tool_scope(request.scope),
             preview: request.preview,
         },
         SessionEvent::ToolResult {
@@ -133,13 +135,27 @@ fn event_dto(e: SessionEvent) -> SessionEventDto {
     }
 }
 
-fn outcome_status(o: &Outcome) -> (&'static str, Option<String>) {
+fn tool_scope(scope: vibedata_agent::policy::Scope) -> ToolScope {
+    use vibedata_agent::policy::Scope;
+    match scope {
+        Scope::Read => ToolScope::Read,
+        Scope::Write => ToolScope::Write,
+        Scope::Execute => ToolScope::Execute,
+        Scope::Network => ToolScope::Network,
+        Scope::Privileged => ToolScope::Privileged,
+    }
+}
+
+fn outcome_status(o: &Outcome) -> (SessionStatus, Option<String>) {
     match o {
-        Outcome::Completed { .. } => ("completed", None),
-        Outcome::Cancelled => ("cancelled", None),
-        Outcome::BudgetExceeded(why) => ("budget_exceeded", Some(why.clone())),
-        Outcome::MaxTurns(n) => ("max_turns", Some(format!("stopped after {n} model turns"))),
-        Outcome::Failed(e) => ("failed", Some(e.to_string())),
+        Outcome::Completed { .. } => (SessionStatus::Completed, None),
+        Outcome::Cancelled => (SessionStatus::Cancelled, None),
+        Outcome::BudgetExceeded(why) => (SessionStatus::BudgetExceeded, Some(why.clone())),
+        Outcome::MaxTurns(n) => (
+            SessionStatus::MaxTurns,
+            Some(format!("stopped after {n} model turns")),
+        ),
+        Outcome::Failed(e) => (SessionStatus::Failed, Some(e.to_string())),
     }
 }
 
@@ -185,7 +201,7 @@ impl Agents {
         self.start(
             SessionStart {
                 workspace: ws,
-                agent: "build",
+                agent: AgentRole::Build,
                 first,
                 provider,
                 extra_tools: Vec::new(),
@@ -240,6 +256,7 @@ impl Agents {
         before_launch(&session_id)?;
         self.launch(
             &session_id,
+            agent,
             &ws.id,
             ws.path.clone(),
             provider,
@@ -252,10 +269,10 @@ impl Agents {
         .await?;
         Ok(SessionDto {
             id: session_id,
-            agent: agent.into(),
+            agent,
             provider: label,
             is_replay,
-            status: "running".into(),
+            status: SessionStatus::Running,
         })
     }
 
@@ -264,6 +281,7 @@ impl Agents {
     pub(crate) async fn launch(
         &self,
         session_id: &str,
+        agent: AgentRole,
         workspace_id: &str,
         workspace: std::path::PathBuf,
         provider: Arc<dyn Provider>,
@@ -287,7 +305,8 @@ impl Agents {
         .await?;
         let store = self.platform.store.clone();
         let sid = session_id.to_owned();
-        let journal = blocking(move || SqliteJournal::start(store, sid, "build".into())).await?;
+        let journal =
+            blocking(move || SqliteJournal::start(store, sid, agent.as_str().into())).await?;
 
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
@@ -345,11 +364,8 @@ impl Agents {
             if let Ok(Err(e)) | Err(e) = flushed.map_err(|e| CoreError::Internal(e.to_string())) {
                 tracing::error!(session_id = %sid, error = %e, "cannot finish the session record");
             }
-            tracing::info!(session_id = %sid, status, "agent session ended");
-            on_event(SessionEventDto::Finished {
-                status: status.into(),
-                message,
-            });
+            tracing::info!(session_id = %sid, status = status.as_str(), "agent session ended");
+            on_event(SessionEventDto::Finished { status, message });
         });
         Ok(())
     }
@@ -394,10 +410,10 @@ impl Agents {
             Ok((loaded, ws))
         })
         .await?;
-        if !matches!(loaded.status.as_str(), "interrupted" | "cancelled") {
+        if !loaded.status.resumable() {
             return Err(CoreError::InvalidInput(format!(
                 "session {session_id} is {}; only interrupted or cancelled sessions resume",
-                loaded.status
+                loaded.status.as_str().replace('_', " ")
             )));
         }
         let provider: Arc<dyn Provider> = if loaded.is_replay {
@@ -417,17 +433,18 @@ impl Agents {
         };
         let store = self.platform.store.clone();
         let sid = session_id.to_owned();
-        blocking(move || agent_sessions::set_status(&store, &sid, "running")).await?;
+        blocking(move || agent_sessions::set_status(&store, &sid, SessionStatus::Running)).await?;
         let redactor = self.redactor()?;
         let dto = SessionDto {
             id: loaded.id.clone(),
-            agent: loaded.agent.clone(),
+            agent: loaded.agent,
             provider: loaded.provider.clone(),
             is_replay: loaded.is_replay,
-            status: "running".into(),
+            status: SessionStatus::Running,
         };
         self.launch(
             session_id,
+            loaded.agent,
             &ws.id,
             ws.path.clone(),
             provider,

@@ -13,9 +13,9 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::json;
 use vibedata_agent::journal::{Journal, JournalEntry};
 use vibedata_agent::message::{Message, Role, ToolCall, Usage};
-use vibedata_protocol::SessionEventDto;
+use vibedata_protocol::{AgentRole, SessionEventDto, SessionStatus};
 
-use crate::platform::store::Store;
+use crate::platform::store::{Store, named};
 use crate::{CoreError, Result, governance::audit};
 
 use crate::platform::clock::now;
@@ -47,7 +47,7 @@ pub fn actor(agent: &str) -> String {
 pub fn create(
     store: &Store,
     workspace_id: Option<&str>,
-    agent: &str,
+    agent: AgentRole,
     provider: &str,
     is_replay: bool,
     first: &[Message],
@@ -59,12 +59,12 @@ pub fn create(
         tx.execute(
             "INSERT INTO agent_sessions (id, workspace_id, agent, provider, is_replay, status, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?6)",
-            params![id, workspace_id, agent, provider, is_replay, at],
+            params![id, workspace_id, agent.as_str(), provider, is_replay, at],
         )?;
         for (seq, m) in first.iter().enumerate() {
             insert_message(&tx, &id, seq as i64, m)?;
         }
-        audit::append_on(&tx, at, &actor(agent), "session_started", &id, &json!({"provider": provider, "replay": is_replay}))?;
+        audit::append_on(&tx, at, &actor(agent.as_str()), "session_started", &id, &json!({"provider": provider, "replay": is_replay}))?;
         tx.commit()
     })?;
     Ok(id)
@@ -88,10 +88,10 @@ fn insert_message(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
     pub id: String,
-    pub agent: String,
+    pub agent: AgentRole,
     pub provider: String,
     pub is_replay: bool,
-    pub status: String,
+    pub status: SessionStatus,
     pub messages: Vec<Message>,
     pub usage: Usage,
 }
@@ -104,10 +104,10 @@ pub fn load(store: &Store, id: &str) -> Result<Loaded> {
                 [id],
                 |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
+                        named(r, 0, AgentRole::parse)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, bool>(2)?,
-                        r.get::<_, String>(3)?,
+                        named(r, 3, SessionStatus::parse)?,
                         Usage { prompt_tokens: r.get::<_, i64>(4)? as u64, completion_tokens: r.get::<_, i64>(5)? as u64 },
                     ))
                 },
@@ -188,7 +188,7 @@ pub fn transcript(
         completion_tokens: loaded.usage.completion_tokens,
     });
     events.push(SessionEventDto::Finished {
-        status: loaded.status.clone(),
+        status: loaded.status,
         message: None,
     });
     let session = vibedata_protocol::SessionDto {
@@ -221,17 +221,23 @@ pub fn list(store: &Store, workspace_id: &str) -> Result<Vec<vibedata_protocol::
             "SELECT id, agent, provider, is_replay, status FROM agent_sessions WHERE workspace_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 50",
         )?;
         stmt.query_map([workspace_id], |r| {
-            Ok(vibedata_protocol::SessionDto { id: r.get(0)?, agent: r.get(1)?, provider: r.get(2)?, is_replay: r.get(3)?, status: r.get(4)? })
+            Ok(vibedata_protocol::SessionDto {
+                id: r.get(0)?,
+                agent: named(r, 1, AgentRole::parse)?,
+                provider: r.get(2)?,
+                is_replay: r.get(3)?,
+                status: named(r, 4, SessionStatus::parse)?,
+            })
         })?
         .collect()
     })
 }
 
-pub fn set_status(store: &Store, id: &str, status: &str) -> Result<()> {
+pub fn set_status(store: &Store, id: &str, status: SessionStatus) -> Result<()> {
     store.with(|c| {
         c.execute(
             "UPDATE agent_sessions SET status = ?2, updated_at = ?3 WHERE id = ?1",
-            params![id, status, now()],
+            params![id, status.as_str(), now()],
         )
         .map(|_| ())
     })

@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 use vibedata_dbt_index::{Index, Node, Problem, ResourceType, Severity};
 use vibedata_protocol::{
     ColumnDto, CountDto, CoverageDto, FileDto, IndexSummaryDto, LineageDto, LineageEdgeDto,
-    LineageNodeDto, NodeDetailDto, NodeRowDto, ProblemDto,
+    LineageNodeDto, NodeDetailDto, NodeKind, NodeRowDto, ProblemDto,
 };
 
 use crate::workspaces::registry::Workspace;
@@ -107,7 +107,7 @@ impl OpenDomain {
                     .counts()
                     .into_iter()
                     .map(|(k, count)| CountDto {
-                        kind: k.as_str().to_string(),
+                        kind: node_kind(k),
                         count,
                     })
                     .collect(),
@@ -271,7 +271,7 @@ impl OpenDomain {
                     LineageNodeDto {
                         unique_id: n.unique_id.clone(),
                         name: n.name.clone(),
-                        kind: n.resource_type.as_str().into(),
+                        kind: node_kind(n.resource_type),
                         rank: *r,
                         order: *o - 1,
                     }
@@ -452,10 +452,27 @@ fn kind_rank(t: ResourceType) -> u8 {
     }
 }
 
+/// The index's resource type as the UI knows it (a new type must be added on both sides).
+fn node_kind(t: ResourceType) -> NodeKind {
+    match t {
+        ResourceType::Model => NodeKind::Model,
+        ResourceType::Seed => NodeKind::Seed,
+        ResourceType::Snapshot => NodeKind::Snapshot,
+        ResourceType::Test => NodeKind::Test,
+        ResourceType::Analysis => NodeKind::Analysis,
+        ResourceType::Operation => NodeKind::Operation,
+        ResourceType::Source => NodeKind::Source,
+        ResourceType::Exposure => NodeKind::Exposure,
+        ResourceType::Metric => NodeKind::Metric,
+        ResourceType::SemanticModel => NodeKind::SemanticModel,
+        ResourceType::UnitTest => NodeKind::UnitTest,
+    }
+}
+
 fn row(n: &Node) -> NodeRowDto {
     NodeRowDto {
         unique_id: n.unique_id.clone(),
-        kind: n.resource_type.as_str().to_string(),
+        kind: node_kind(n.resource_type),
         name: match &n.source {
             Some((source, table)) => format!("{source}.{table}"),
             None => n.name.clone(),
@@ -472,8 +489,8 @@ fn problem_dto(p: &Problem) -> ProblemDto {
         file: p.file.clone(),
         line: p.line,
         severity: match p.severity {
-            Severity::Error => "error".into(),
-            Severity::Warning => "warning".into(),
+            Severity::Error => vibedata_protocol::Severity::Error,
+            Severity::Warning => vibedata_protocol::Severity::Warning,
         },
         code: p.code.to_string(),
         message: p.message.clone(),

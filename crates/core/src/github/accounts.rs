@@ -9,8 +9,9 @@ use vibedata_github::device::Tokens;
 use vibedata_secrets::Sensitive;
 
 use crate::platform::error::blocking;
-use crate::platform::store::Store;
+use crate::platform::store::{Store, named};
 use crate::{CoreError, Result, platform::keychain as credentials};
+use vibedata_protocol::inbox::AccountKind;
 
 /// An account as listed (never with its tokens).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,7 +20,7 @@ pub struct Account {
     pub login: String,
     pub base_url: String,
     pub api_url: String,
-    pub kind: String,
+    pub kind: AccountKind,
     /// The OAuth app the tokens came from (needed to refresh them); `None` for a PAT.
     pub client_id: Option<String>,
 }
@@ -41,7 +42,7 @@ pub fn save(
     login: &str,
     base_url: &str,
     api_url: &str,
-    kind: &str,
+    kind: AccountKind,
     client_id: Option<&str>,
     tokens: &Tokens,
 ) -> Result<Account> {
@@ -67,17 +68,22 @@ pub fn save(
         c.execute(
             "INSERT INTO github_accounts (id, login, base_url, api_url, kind, created_at, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET api_url = excluded.api_url, kind = excluded.kind, client_id = excluded.client_id",
-            params![id, login, base_url, api_url, kind, crate::platform::clock::now(), client_id],
+            params![id, login, base_url, api_url, kind.as_str(), crate::platform::clock::now(), client_id],
         )
         .map(|_| ())
     })?;
-    tracing::info!(login, base_url, kind, "GitHub account signed in");
+    tracing::info!(
+        login,
+        base_url,
+        kind = kind.as_str(),
+        "GitHub account signed in"
+    );
     Ok(Account {
         id,
         login: login.into(),
         base_url: base_url.into(),
         api_url: api_url.into(),
-        kind: kind.into(),
+        kind,
         client_id: client_id.map(str::to_string),
     })
 }
@@ -93,7 +99,7 @@ pub fn list(store: &Store) -> Result<Vec<Account>> {
                 login: r.get(1)?,
                 base_url: r.get(2)?,
                 api_url: r.get(3)?,
-                kind: r.get(4)?,
+                kind: named(r, 4, AccountKind::parse)?,
                 client_id: r.get(5)?,
             })
         })?

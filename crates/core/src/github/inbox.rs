@@ -3,13 +3,13 @@
 //! outbox comments included), local triage state and read markers. Blocking functions.
 
 use rusqlite::{OptionalExtension, params, types::Value as SqlValue};
-use vibedata_protocol::inbox::{CommentDto, InboxDto, InboxFilterDto, IssueDetailDto, IssueRowDto};
+use vibedata_protocol::inbox::{
+    CommentDto, InboxDto, InboxFilterDto, IssueDetailDto, IssueRowDto, IssueState, OutboxKind,
+    OutboxState, Triage,
+};
 
-use crate::platform::store::Store;
+use crate::platform::store::{Store, named};
 use crate::{CoreError, Result, github::outbox};
-
-/// The triage states, in their order on the page.
-pub const TRIAGE: [&str; 4] = ["new", "acknowledged", "investigating", "resolved"];
 
 /// How many issues the list holds at most.
 const LIST_LIMIT: i64 = 500;
@@ -23,14 +23,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssueRowDto> {
         repo: r.get("repo")?,
         number: r.get::<_, i64>("number")? as u64,
         title: r.get("title")?,
-        state: r.get("state")?,
+        state: named(r, "state", IssueState::parse)?,
         author: r.get("author")?,
         labels: json_list(r.get("labels")?),
         assignees: json_list(r.get("assignees")?),
         comments: r.get::<_, i64>("comments")? as u64,
         updated_at: r.get("updated_at")?,
         is_pr: r.get("is_pr")?,
-        triage: r.get("triage")?,
+        triage: named(r, "triage", Triage::parse)?,
         unread: r.get("unread")?,
     })
 }
@@ -57,8 +57,8 @@ pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<
     if !filter.repo.is_empty() {
         arg("i.repo = ?", filter.repo.clone(), &mut clauses);
     }
-    if !filter.state.is_empty() {
-        arg("i.state = ?", filter.state.clone(), &mut clauses);
+    if let Some(state) = filter.state {
+        arg("i.state = ?", state.as_str().to_string(), &mut clauses);
     }
     if !filter.label.is_empty() {
         arg(
@@ -81,10 +81,10 @@ pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<
             &mut clauses,
         );
     }
-    if !filter.triage.is_empty() {
+    if let Some(triage) = filter.triage {
         arg(
             "coalesce(t.state, 'new') = ?",
-            filter.triage.clone(),
+            triage.as_str().to_string(),
             &mut clauses,
         );
     }
@@ -197,10 +197,13 @@ pub fn detail(store: &Store, repo: &str, number: u64) -> Result<IssueDetailDto> 
         outbox::list(store)?
             .into_iter()
             .filter(|w| {
-                w.kind == "comment"
+                w.kind == OutboxKind::Comment
                     && w.repo == repo
                     && w.issue_number == Some(number)
-                    && matches!(w.state.as_str(), "queued" | "sending" | "failed")
+                    && matches!(
+                        w.state,
+                        OutboxState::Queued | OutboxState::Sending | OutboxState::Failed
+                    )
             })
             .map(|w| CommentDto {
                 author: "you".into(),
@@ -227,12 +230,7 @@ fn without_marker(mut body: String) -> String {
 }
 
 /// Sets the local triage state of an issue (kept in the store, never sent to GitHub).
-pub fn set_triage(store: &Store, repo: &str, number: u64, state: &str) -> Result<()> {
-    if !TRIAGE.contains(&state) {
-        return Err(CoreError::InvalidInput(format!(
-            "“{state}” is not a triage state (new, acknowledged, investigating, resolved)"
-        )));
-    }
+pub fn set_triage(store: &Store, repo: &str, number: u64, state: Triage) -> Result<()> {
     let exists = store.with(|c| {
         c.query_row(
             "SELECT count(*) FROM gh_issues WHERE repo = ?1 AND number = ?2",
@@ -249,7 +247,7 @@ pub fn set_triage(store: &Store, repo: &str, number: u64, state: &str) -> Result
         c.execute(
             "INSERT INTO gh_triage (repo, number, state, changed_at) VALUES (?1, ?2, ?3, unixepoch())
              ON CONFLICT (repo, number) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at",
-            params![repo, number as i64, state],
+            params![repo, number as i64, state.as_str()],
         )
     })?;
     Ok(())

@@ -21,23 +21,23 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 use vibedata_github::rest::{Client, GhError};
-use vibedata_protocol::inbox::OutboxItemDto;
+use vibedata_protocol::inbox::{IssueState, OutboxItemDto, OutboxKind, OutboxState};
 use vibedata_secrets::Sensitive;
 
 use crate::platform::error::blocking;
-use crate::platform::store::Store;
+use crate::platform::store::{Store, named};
 use crate::{CoreError, Result};
 
 pub use vibedata_protocol::inbox::OutboxWriteDto as Write;
 
-fn kind(write: &Write) -> &'static str {
+fn kind(write: &Write) -> OutboxKind {
     match write {
-        Write::CreateIssue { .. } => "create_issue",
-        Write::Comment { .. } => "comment",
-        Write::AddLabels { .. } => "add_labels",
-        Write::SetState { .. } => "set_state",
-        Write::CreatePr { .. } => "create_pr",
-        Write::PushBranch { .. } => "push_branch",
+        Write::CreateIssue { .. } => OutboxKind::CreateIssue,
+        Write::Comment { .. } => OutboxKind::Comment,
+        Write::AddLabels { .. } => OutboxKind::AddLabels,
+        Write::SetState { .. } => OutboxKind::SetState,
+        Write::CreatePr { .. } => OutboxKind::CreatePr,
+        Write::PushBranch { .. } => OutboxKind::PushBranch,
     }
 }
 
@@ -59,7 +59,10 @@ pub fn summary(write: &Write) -> String {
         Write::AddLabels { number, labels } => {
             format!("Label #{number}: {}", labels.join(", "))
         }
-        Write::SetState { number, state } if state == "closed" => format!("Close #{number}"),
+        Write::SetState {
+            number,
+            state: IssueState::Closed,
+        } => format!("Close #{number}"),
         Write::SetState { number, .. } => format!("Reopen #{number}"),
         Write::PushBranch { branch, .. } => format!("Push {branch}"),
         Write::CreatePr {
@@ -79,9 +82,6 @@ fn check(write: &Write) -> Result<()> {
         Write::Comment { body, .. } if body.trim().is_empty() => bad("the comment is empty"),
         Write::AddLabels { labels, .. } if labels.iter().all(|l| l.trim().is_empty()) => {
             bad("no label given")
-        }
-        Write::SetState { state, .. } if state != "open" && state != "closed" => {
-            bad("an issue's state is open or closed")
         }
         Write::PushBranch { branch, .. } if branch.is_empty() => bad("no branch to push"),
         Write::CreatePr { head, base, .. } if head.is_empty() || base.is_empty() => {
@@ -114,11 +114,11 @@ pub fn enqueue(store: &Store, repo: &str, write: &Write) -> Result<OutboxItemDto
         c.query_row(
             "INSERT INTO gh_outbox (key, repo, kind, payload, state, queued_at)
              VALUES (?1, ?2, ?3, ?4, 'queued', strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) RETURNING seq",
-            params![key, repo, kind(write), payload],
+            params![key, repo, kind(write).as_str(), payload],
             |r| r.get::<_, i64>(0),
         )
     })?;
-    tracing::info!(seq, kind = kind(write), repo, "outbox: queued");
+    tracing::info!(seq, kind = kind(write).as_str(), repo, "outbox: queued");
     get(store, seq)?.ok_or_else(|| CoreError::Internal("the queued write vanished".into()))
 }
 
@@ -127,7 +127,7 @@ struct Row {
     key: String,
     repo: String,
     write: Write,
-    state: String,
+    state: OutboxState,
     attempts: i64,
     queued_at: String,
 }
@@ -139,7 +139,7 @@ fn dto(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItemDto> {
     Ok(OutboxItemDto {
         seq: r.get("seq")?,
         repo: r.get("repo")?,
-        kind: r.get("kind")?,
+        kind: named(r, 2, OutboxKind::parse)?,
         summary: write.as_ref().map(summary).unwrap_or_default(),
         issue_number: write.as_ref().and_then(|w| match w {
             Write::Comment { number, .. }
@@ -151,7 +151,7 @@ fn dto(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItemDto> {
             Write::Comment { body, .. } => Some(body),
             _ => None,
         }),
-        state: r.get("state")?,
+        state: named(r, 4, OutboxState::parse)?,
         attempts: r.get("attempts")?,
         last_error: r.get("last_error")?,
         url: result
@@ -251,7 +251,7 @@ fn next_row(store: &Store) -> Result<Option<Row>> {
                     key: r.get(1)?,
                     repo: r.get(2)?,
                     write,
-                    state: r.get(4)?,
+                    state: named(r, 4, OutboxState::parse)?,
                     attempts: r.get(5)?,
                     queued_at: r.get(6)?,
                 })
@@ -429,7 +429,7 @@ fn transient(e: &GhError) -> bool {
 fn finish(
     store: &Store,
     seq: i64,
-    state: &str,
+    state: OutboxState,
     error: Option<String>,
     result: Option<&Value>,
 ) -> Result<()> {
@@ -438,7 +438,7 @@ fn finish(
             "UPDATE gh_outbox SET state = ?2, last_error = ?3, result = coalesce(?4, result),
                  done_at = CASE WHEN ?2 = 'done' THEN unixepoch() ELSE done_at END
              WHERE seq = ?1",
-            params![seq, state, error, result.map(Value::to_string)],
+            params![seq, state.as_str(), error, result.map(Value::to_string)],
         )
     })?;
     Ok(())
@@ -481,11 +481,14 @@ pub async fn replay(
         };
         let Some(row) = row else { break };
         // Tried before (or interrupted mid-send): it may be on GitHub already.
-        if row.state == "sending" || row.attempts > 0 {
+        if row.state == OutboxState::Sending || row.attempts > 0 {
             match find_delivered(client, login, &row).await {
                 Ok(Some(found)) => {
                     let store2 = store.clone();
-                    blocking(move || finish(&store2, row.seq, "done", None, Some(&found))).await?;
+                    blocking(move || {
+                        finish(&store2, row.seq, OutboxState::Done, None, Some(&found))
+                    })
+                    .await?;
                     tracing::info!(
                         seq = row.seq,
                         "outbox: found delivered by an earlier attempt"
@@ -497,16 +500,20 @@ pub async fn replay(
                 Err(e) if transient(&e) => {
                     let message = e.to_string();
                     let store2 = store.clone();
-                    blocking(move || finish(&store2, row.seq, "queued", Some(message), None))
-                        .await?;
+                    blocking(move || {
+                        finish(&store2, row.seq, OutboxState::Queued, Some(message), None)
+                    })
+                    .await?;
                     report.stopped_by = Some(e.to_string());
                     break;
                 }
                 Err(e) => {
                     let message = e.to_string();
                     let store2 = store.clone();
-                    blocking(move || finish(&store2, row.seq, "failed", Some(message), None))
-                        .await?;
+                    blocking(move || {
+                        finish(&store2, row.seq, OutboxState::Failed, Some(message), None)
+                    })
+                    .await?;
                     report.failed += 1;
                     continue;
                 }
@@ -534,14 +541,22 @@ pub async fn replay(
         match outcome {
             Ok(made) => {
                 let store2 = store.clone();
-                blocking(move || finish(&store2, row.seq, "done", None, Some(&made))).await?;
-                tracing::info!(seq = row.seq, kind = kind(&row.write), "outbox: delivered");
+                blocking(move || finish(&store2, row.seq, OutboxState::Done, None, Some(&made)))
+                    .await?;
+                tracing::info!(
+                    seq = row.seq,
+                    kind = kind(&row.write).as_str(),
+                    "outbox: delivered"
+                );
                 report.delivered += 1;
             }
             Err(e) if transient(&e) => {
                 let message = e.to_string();
                 let store2 = store.clone();
-                blocking(move || finish(&store2, row.seq, "queued", Some(message), None)).await?;
+                blocking(move || {
+                    finish(&store2, row.seq, OutboxState::Queued, Some(message), None)
+                })
+                .await?;
                 tracing::warn!(seq = row.seq, error = %e, "outbox: will retry");
                 report.stopped_by = Some(e.to_string());
                 break;
@@ -549,7 +564,10 @@ pub async fn replay(
             Err(e) => {
                 let message = e.to_string();
                 let store2 = store.clone();
-                blocking(move || finish(&store2, row.seq, "failed", Some(message), None)).await?;
+                blocking(move || {
+                    finish(&store2, row.seq, OutboxState::Failed, Some(message), None)
+                })
+                .await?;
                 tracing::warn!(seq = row.seq, error = %e, "outbox: refused by GitHub");
                 report.failed += 1;
             }
@@ -618,8 +636,8 @@ mod tests {
         assert!(enqueue(&store, "not-a-repo", &ok).is_err());
         let item = enqueue(&store, "acme/x", &ok).unwrap();
         assert_eq!(
-            (item.state.as_str(), item.summary.as_str()),
-            ("queued", "Comment on #1: seen")
+            (item.state, item.summary.as_str()),
+            (OutboxState::Queued, "Comment on #1: seen")
         );
         cancel(&store, item.seq).unwrap();
         assert!(cancel(&store, item.seq).is_err(), "cancelled once");
@@ -627,7 +645,7 @@ mod tests {
             retry(&store, item.seq).is_err(),
             "only failed writes are retried"
         );
-        assert_eq!(list(&store).unwrap()[0].state, "cancelled");
+        assert_eq!(list(&store).unwrap()[0].state, OutboxState::Cancelled);
     }
 
     #[test]

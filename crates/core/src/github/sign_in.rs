@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 use vibedata_github::device::{DeviceFlow, Tokens};
-use vibedata_protocol::inbox::{GithubAccountDto, GithubStatusDto, SignInDto, WorkspaceAccountDto};
+use vibedata_protocol::inbox::{
+    AccountKind, GithubAccountDto, GithubStatusDto, SignInDto, SignInState, WorkspaceAccountDto,
+};
 use vibedata_secrets::Sensitive;
 
 use crate::platform::error::blocking;
@@ -16,26 +18,21 @@ use crate::{CoreError, Result, github::accounts as github_accounts};
 
 /// The device flow under way, shared with its background poll.
 #[derive(Default)]
-pub struct SignInState {
+pub struct DeviceSignIn {
     status: Mutex<SignInDto>,
     cancel: Mutex<Option<CancellationToken>>,
 }
 
-impl SignInState {
+impl DeviceSignIn {
     fn set(&self, status: SignInDto) {
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = status;
     }
 
     fn get(&self) -> SignInDto {
-        let mut status = self
-            .status
+        self.status
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        if status.state.is_empty() {
-            status.state = "idle".into();
-        }
-        status
+            .clone()
     }
 }
 
@@ -114,7 +111,7 @@ impl crate::github::GitHub {
             old.cancel();
         }
         let waiting = SignInDto {
-            state: "waiting".into(),
+            state: SignInState::Waiting,
             user_code: Some(code.user_code.clone()),
             verification_uri: Some(code.verification_uri.clone()),
             login: None,
@@ -137,7 +134,7 @@ impl crate::github::GitHub {
                         &login,
                         &base,
                         &api,
-                        "device",
+                        AccountKind::Device,
                         Some(&client_id),
                         &tokens,
                     )
@@ -148,12 +145,12 @@ impl crate::github::GitHub {
             .await;
             state.set(match outcome {
                 Ok(login) => SignInDto {
-                    state: "signed_in".into(),
+                    state: SignInState::SignedIn,
                     login: Some(login),
                     ..SignInDto::default()
                 },
                 Err(e) => SignInDto {
-                    state: "failed".into(),
+                    state: SignInState::Failed,
                     error: Some(e.to_string()),
                     ..SignInDto::default()
                 },
@@ -194,8 +191,10 @@ impl crate::github::GitHub {
             base_url.to_string(),
             api_url.to_string(),
         );
-        blocking(move || github_accounts::save(&store, &login, &base, &api, "pat", None, &tokens))
-            .await
+        blocking(move || {
+            github_accounts::save(&store, &login, &base, &api, AccountKind::Pat, None, &tokens)
+        })
+        .await
     }
 
     /// The device flow in the foreground (the CLI): `show_code` is called with the code to enter,
@@ -233,7 +232,7 @@ impl crate::github::GitHub {
                 &login,
                 &base,
                 &api,
-                "device",
+                AccountKind::Device,
                 Some(&client_id),
                 &tokens,
             )
@@ -254,4 +253,4 @@ impl crate::github::GitHub {
 }
 
 /// Shared so the background poll can report.
-pub type SharedSignIn = Arc<SignInState>;
+pub type SharedSignIn = Arc<DeviceSignIn>;

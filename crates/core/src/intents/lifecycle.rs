@@ -5,113 +5,14 @@
 //! Approving a plan, merging and deploying are a person's acts: an agent asking is refused here.
 //! Pure (no I/O): [`crate::intents::records`] stores intents and applies these transitions.
 
-use serde::{Deserialize, Serialize};
+pub use vibedata_protocol::{AgentStage, IntentOffersDto, IntentState, IntentStep};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IntentState {
-    Draft,
-    Planning,
-    PlanApproved,
-    Building,
-    Validating,
-    ValidationFailed,
-    Ready,
-    PullRequest,
-    Merged,
-    Deployed,
-}
-
-impl IntentState {
-    pub const ALL: [IntentState; 10] = [
-        IntentState::Draft,
-        IntentState::Planning,
-        IntentState::PlanApproved,
-        IntentState::Building,
-        IntentState::Validating,
-        IntentState::ValidationFailed,
-        IntentState::Ready,
-        IntentState::PullRequest,
-        IntentState::Merged,
-        IntentState::Deployed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IntentState::Draft => "draft",
-            IntentState::Planning => "planning",
-            IntentState::PlanApproved => "plan_approved",
-            IntentState::Building => "building",
-            IntentState::Validating => "validating",
-            IntentState::ValidationFailed => "validation_failed",
-            IntentState::Ready => "ready",
-            IntentState::PullRequest => "pull_request",
-            IntentState::Merged => "merged",
-            IntentState::Deployed => "deployed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<IntentState> {
-        IntentState::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-}
-
-/// What moves an intent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    StartPlanning,
-    ApprovePlan,
-    StartBuild,
-    StartValidation,
-    ValidationPassed,
-    ValidationFailed,
-    RetryBuild,
-    RevisePlan,
-    OpenPullRequest,
-    Merge,
-    Deploy,
-}
-
-impl Step {
-    pub const ALL: [Step; 11] = [
-        Step::StartPlanning,
-        Step::ApprovePlan,
-        Step::StartBuild,
-        Step::StartValidation,
-        Step::ValidationPassed,
-        Step::ValidationFailed,
-        Step::RetryBuild,
-        Step::RevisePlan,
-        Step::OpenPullRequest,
-        Step::Merge,
-        Step::Deploy,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::StartPlanning => "start_planning",
-            Step::ApprovePlan => "approve_plan",
-            Step::StartBuild => "start_build",
-            Step::StartValidation => "start_validation",
-            Step::ValidationPassed => "validation_passed",
-            Step::ValidationFailed => "validation_failed",
-            Step::RetryBuild => "retry_build",
-            Step::RevisePlan => "revise_plan",
-            Step::OpenPullRequest => "open_pull_request",
-            Step::Merge => "merge",
-            Step::Deploy => "deploy",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// Steps only a person may take.
-    pub fn is_human_only(self) -> bool {
-        matches!(self, Step::ApprovePlan | Step::Merge | Step::Deploy)
-    }
+/// Steps only a person may take.
+pub fn is_human_only(step: IntentStep) -> bool {
+    matches!(
+        step,
+        IntentStep::ApprovePlan | IntentStep::Merge | IntentStep::Deploy
+    )
 }
 
 /// Who takes a step.
@@ -135,27 +36,28 @@ pub struct Guards {
 #[error("an intent that is {from} cannot {step}: {reason}", from = from.as_str(), step = step.as_str().replace('_', " "))]
 pub struct TransitionError {
     pub from: IntentState,
-    pub step: Step,
+    pub step: IntentStep,
     pub reason: String,
 }
 
 /// The transition table: where `step` leads from `from`, if anywhere (guards aside).
-pub fn target(from: IntentState, step: Step) -> Option<IntentState> {
+pub fn target(from: IntentState, step: IntentStep) -> Option<IntentState> {
     use IntentState as S;
     Some(match (from, step) {
-        (S::Draft, Step::StartPlanning) => S::Planning,
-        (S::Planning, Step::ApprovePlan) => S::PlanApproved,
-        (S::PlanApproved, Step::StartBuild) => S::Building,
-        (S::Building, Step::StartValidation) => S::Validating,
-        (S::Validating, Step::ValidationPassed) => S::Ready,
-        (S::Validating, Step::ValidationFailed) => S::ValidationFailed,
-        (S::ValidationFailed, Step::RetryBuild) => S::Building,
-        (S::PlanApproved | S::Building | S::ValidationFailed | S::Ready, Step::RevisePlan) => {
-            S::Planning
-        }
-        (S::Ready, Step::OpenPullRequest) => S::PullRequest,
-        (S::PullRequest, Step::Merge) => S::Merged,
-        (S::Merged, Step::Deploy) => S::Deployed,
+        (S::Draft, IntentStep::StartPlanning) => S::Planning,
+        (S::Planning, IntentStep::ApprovePlan) => S::PlanApproved,
+        (S::PlanApproved, IntentStep::StartBuild) => S::Building,
+        (S::Building, IntentStep::StartValidation) => S::Validating,
+        (S::Validating, IntentStep::ValidationPassed) => S::Ready,
+        (S::Validating, IntentStep::ValidationFailed) => S::ValidationFailed,
+        (S::ValidationFailed, IntentStep::RetryBuild) => S::Building,
+        (
+            S::PlanApproved | S::Building | S::ValidationFailed | S::Ready,
+            IntentStep::RevisePlan,
+        ) => S::Planning,
+        (S::Ready, IntentStep::OpenPullRequest) => S::PullRequest,
+        (S::PullRequest, IntentStep::Merge) => S::Merged,
+        (S::Merged, IntentStep::Deploy) => S::Deployed,
         _ => return None,
     })
 }
@@ -163,16 +65,16 @@ pub fn target(from: IntentState, step: Step) -> Option<IntentState> {
 /// The state after `step`, or why it is refused.
 pub fn next(
     from: IntentState,
-    step: Step,
+    step: IntentStep,
     actor: &Actor,
     guards: Guards,
 ) -> Result<IntentState, TransitionError> {
     let refuse = |reason: String| TransitionError { from, step, reason };
     let Some(to) = target(from, step) else {
-        let possible: Vec<&str> = Step::ALL
+        let possible: Vec<&str> = IntentStep::ALL
             .into_iter()
             .filter(|s| target(from, *s).is_some())
-            .map(Step::as_str)
+            .map(IntentStep::as_str)
             .collect();
         return Err(refuse(if possible.is_empty() {
             "nothing follows this state".into()
@@ -180,15 +82,15 @@ pub fn next(
             format!("from here only {} is possible", possible.join(", "))
         }));
     };
-    if step.is_human_only() && *actor != Actor::Person {
+    if is_human_only(step) && *actor != Actor::Person {
         return Err(refuse(
             "only a person can do this; agents never approve, merge or deploy".into(),
         ));
     }
-    if step == Step::ApprovePlan && !guards.plan_written {
+    if step == IntentStep::ApprovePlan && !guards.plan_written {
         return Err(refuse("there is no plan to approve yet".into()));
     }
-    if step == Step::RetryBuild && guards.build_rounds >= guards.max_build_rounds {
+    if step == IntentStep::RetryBuild && guards.build_rounds >= guards.max_build_rounds {
         return Err(refuse(format!(
             "{} build rounds ran without passing validation; revise the plan",
             guards.build_rounds
@@ -197,27 +99,66 @@ pub fn next(
     Ok(to)
 }
 
+/// What a person is offered on an intent in `state`: the lifecycle steps they take from the
+/// Studio (the validator's verdicts, the pull request, merge and deploy come other ways), the
+/// agent stages that can run, and whether the pull request and the plan versions are in play.
+pub fn offers(state: IntentState) -> IntentOffersDto {
+    let person_steps = [
+        IntentStep::StartPlanning,
+        IntentStep::ApprovePlan,
+        IntentStep::StartBuild,
+        IntentStep::StartValidation,
+        IntentStep::RetryBuild,
+        IntentStep::RevisePlan,
+    ];
+    IntentOffersDto {
+        steps: person_steps
+            .into_iter()
+            .filter(|s| target(state, *s).is_some())
+            .collect(),
+        stages: match state {
+            IntentState::Planning => vec![AgentStage::Requirements, AgentStage::Variants],
+            IntentState::Building => vec![AgentStage::Build],
+            _ => Vec::new(),
+        },
+        pull_request: matches!(state, IntentState::Ready | IntentState::PullRequest),
+        replan: state == IntentState::Planning,
+    }
+}
+
+/// The state an agent stage needs.
+pub fn stage_needs(stage: AgentStage) -> IntentState {
+    match stage {
+        AgentStage::Requirements | AgentStage::Variants => IntentState::Planning,
+        AgentStage::Build => IntentState::Building,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use IntentState as S;
 
     /// Every allowed (state, step) pair and where it leads; every other pair must be refused.
-    const ALLOWED: &[(S, Step, S)] = &[
-        (S::Draft, Step::StartPlanning, S::Planning),
-        (S::Planning, Step::ApprovePlan, S::PlanApproved),
-        (S::PlanApproved, Step::StartBuild, S::Building),
-        (S::PlanApproved, Step::RevisePlan, S::Planning),
-        (S::Building, Step::StartValidation, S::Validating),
-        (S::Building, Step::RevisePlan, S::Planning),
-        (S::Validating, Step::ValidationPassed, S::Ready),
-        (S::Validating, Step::ValidationFailed, S::ValidationFailed),
-        (S::ValidationFailed, Step::RetryBuild, S::Building),
-        (S::ValidationFailed, Step::RevisePlan, S::Planning),
-        (S::Ready, Step::OpenPullRequest, S::PullRequest),
-        (S::Ready, Step::RevisePlan, S::Planning),
-        (S::PullRequest, Step::Merge, S::Merged),
-        (S::Merged, Step::Deploy, S::Deployed),
+    const ALLOWED: &[(S, IntentStep, S)] = &[
+        (S::Draft, IntentStep::StartPlanning, S::Planning),
+        (S::Planning, IntentStep::ApprovePlan, S::PlanApproved),
+        (S::PlanApproved, IntentStep::StartBuild, S::Building),
+        (S::PlanApproved, IntentStep::RevisePlan, S::Planning),
+        (S::Building, IntentStep::StartValidation, S::Validating),
+        (S::Building, IntentStep::RevisePlan, S::Planning),
+        (S::Validating, IntentStep::ValidationPassed, S::Ready),
+        (
+            S::Validating,
+            IntentStep::ValidationFailed,
+            S::ValidationFailed,
+        ),
+        (S::ValidationFailed, IntentStep::RetryBuild, S::Building),
+        (S::ValidationFailed, IntentStep::RevisePlan, S::Planning),
+        (S::Ready, IntentStep::OpenPullRequest, S::PullRequest),
+        (S::Ready, IntentStep::RevisePlan, S::Planning),
+        (S::PullRequest, IntentStep::Merge, S::Merged),
+        (S::Merged, IntentStep::Deploy, S::Deployed),
     ];
 
     const OPEN: Guards = Guards {
@@ -230,7 +171,7 @@ mod tests {
     fn every_pair_is_allowed_or_refused_as_the_table_says() {
         let mut checked = 0;
         for from in IntentState::ALL {
-            for step in Step::ALL {
+            for step in IntentStep::ALL {
                 let expected = ALLOWED
                     .iter()
                     .find(|(f, s, _)| *f == from && *s == step)
@@ -256,12 +197,12 @@ mod tests {
     #[test]
     fn agents_never_approve_merge_or_deploy() {
         let agent = Actor::Agent("build".into());
-        for (from, step, _) in ALLOWED.iter().filter(|(_, s, _)| s.is_human_only()) {
+        for (from, step, _) in ALLOWED.iter().filter(|(_, s, _)| is_human_only(*s)) {
             let err = next(*from, *step, &agent, OPEN).unwrap_err();
             assert!(err.reason.contains("only a person"), "{err}");
         }
         assert_eq!(
-            next(S::Building, Step::StartValidation, &agent, OPEN),
+            next(S::Building, IntentStep::StartValidation, &agent, OPEN),
             Ok(S::Validating),
             "agents run the loop itself"
         );
@@ -274,20 +215,30 @@ mod tests {
             ..OPEN
         };
         assert!(
-            next(S::Planning, Step::ApprovePlan, &Actor::Person, no_plan)
-                .unwrap_err()
-                .reason
-                .contains("no plan")
+            next(
+                S::Planning,
+                IntentStep::ApprovePlan,
+                &Actor::Person,
+                no_plan
+            )
+            .unwrap_err()
+            .reason
+            .contains("no plan")
         );
         let spent = Guards {
             build_rounds: 3,
             ..OPEN
         };
         assert!(
-            next(S::ValidationFailed, Step::RetryBuild, &Actor::Person, spent)
-                .unwrap_err()
-                .reason
-                .contains("revise the plan")
+            next(
+                S::ValidationFailed,
+                IntentStep::RetryBuild,
+                &Actor::Person,
+                spent
+            )
+            .unwrap_err()
+            .reason
+            .contains("revise the plan")
         );
     }
 
@@ -296,8 +247,43 @@ mod tests {
         for s in IntentState::ALL {
             assert_eq!(IntentState::parse(s.as_str()), Some(s));
         }
-        for s in Step::ALL {
-            assert_eq!(Step::parse(s.as_str()), Some(s));
+        for s in IntentStep::ALL {
+            assert_eq!(IntentStep::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn the_steps_offered_to_a_person_are_the_ones_the_table_allows() {
+        for state in IntentState::ALL {
+            for step in offers(state).steps {
+                assert!(
+                    target(state, step).is_some(),
+                    "{step:?} offered on {state:?} but not allowed"
+                );
+                assert_ne!(
+                    step,
+                    IntentStep::ValidationPassed,
+                    "the validator's verdict"
+                );
+            }
+        }
+        assert_eq!(offers(S::Draft).steps, [IntentStep::StartPlanning]);
+        assert_eq!(
+            offers(S::ValidationFailed).steps,
+            [IntentStep::RetryBuild, IntentStep::RevisePlan]
+        );
+        assert!(offers(S::Merged).steps.is_empty());
+        assert_eq!(
+            offers(S::Planning).stages,
+            [AgentStage::Requirements, AgentStage::Variants]
+        );
+        assert!(offers(S::Ready).pull_request && !offers(S::Building).pull_request);
+        for stage in [
+            AgentStage::Requirements,
+            AgentStage::Variants,
+            AgentStage::Build,
+        ] {
+            assert!(offers(stage_needs(stage)).stages.contains(&stage));
         }
     }
 }

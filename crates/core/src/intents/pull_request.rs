@@ -7,10 +7,13 @@
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
-use vibedata_protocol::inbox::{CheckRunDto, OutboxWriteDto, PullRequestDto};
+use vibedata_protocol::IntentState;
+use vibedata_protocol::inbox::{
+    CheckRunDto, CheckStatus, OutboxState, OutboxWriteDto, PullRequestDto,
+};
 
 use crate::github::{outbox, repos::repo_of_remote};
-use crate::intents::lifecycle::{Actor, Step};
+use crate::intents::lifecycle::{Actor, IntentStep};
 use crate::platform::error::blocking;
 use crate::{CoreError, Result, intents::records as intents, workspaces::git};
 
@@ -75,10 +78,10 @@ impl crate::intents::Intents {
         }
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || intents::get(&store, &id)).await?;
-        if intent.state != "ready" {
+        if intent.state != IntentState::Ready {
             return Err(CoreError::InvalidInput(format!(
                 "a pull request is opened once validation has passed; this intent is {}",
-                intent.state.replace('_', " ")
+                intent.state.label()
             )));
         }
         let ws = {
@@ -161,22 +164,28 @@ impl crate::intents::Intents {
         let mut dto = PullRequestDto {
             intent_id: intent_id.to_owned(),
             repo: pr.repo.clone(),
-            state: item.state.clone(),
+            state: item.state,
             url: item.url.clone(),
             last_error: item.last_error.clone(),
             checks: Vec::new(),
             checks_error: None,
         };
-        if item.state != "done" {
+        if item.state != OutboxState::Done {
             return Ok(dto);
         }
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         blocking(move || {
             let intent = intents::get(&store, &id)?;
-            if intent.state == "ready" {
+            if intent.state == IntentState::Ready {
                 let ws = crate::workspaces::registry::find_by_id(&store, &intent.workspace_id)?
                     .ok_or_else(|| CoreError::NotFound("the intent's workspace is gone".into()))?;
-                intents::apply(&store, &ws, &id, Step::OpenPullRequest, &Actor::Person)?;
+                intents::apply(
+                    &store,
+                    &ws,
+                    &id,
+                    IntentStep::OpenPullRequest,
+                    &Actor::Person,
+                )?;
             }
             Ok(())
         })
@@ -200,8 +209,9 @@ impl crate::intents::Intents {
                     .flatten()
                     .map(|r| CheckRunDto {
                         name: r["name"].as_str().unwrap_or_default().to_string(),
-                        status: r["status"].as_str().unwrap_or_default().to_string(),
-                        conclusion: r["conclusion"].as_str().map(str::to_string),
+                        status: serde_json::from_value(r["status"].clone())
+                            .unwrap_or(CheckStatus::Other),
+                        conclusion: serde_json::from_value(r["conclusion"].clone()).ok(),
                     })
                     .collect()
             }

@@ -9,7 +9,9 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde_json::json;
 use vibedata_protocol::IntentDto;
 
-use crate::intents::lifecycle::{Actor, Guards, IntentState, Step, next};
+use crate::intents::lifecycle::{
+    Actor, Guards, IntentState, IntentStep, is_human_only, next, offers,
+};
 use crate::platform::store::Store;
 use crate::workspaces::git::{self, INTENT_PREFIX, Identity};
 use crate::workspaces::registry::Workspace;
@@ -44,15 +46,17 @@ pub fn slugify(title: &str) -> String {
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<IntentDto> {
     let slug: String = r.get("slug")?;
+    let state = crate::platform::store::named(r, 4, IntentState::parse)?;
     Ok(IntentDto {
         id: r.get("id")?,
         workspace_id: r.get("workspace_id")?,
         branch: format!("{INTENT_PREFIX}{slug}"),
         slug,
         title: r.get("title")?,
-        state: r.get("state")?,
+        state,
         plan_version: r.get::<_, i64>("plan_version")? as u32,
         build_rounds: r.get::<_, i64>("build_rounds")? as u32,
+        offers: offers(state),
     })
 }
 
@@ -82,7 +86,7 @@ fn write_progress(ws: &Path, intent: &IntentDto) -> Result<()> {
     let dir = folder(ws, &intent.id);
     std::fs::create_dir_all(&dir)
         .map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
-    let progress = json!({"state": intent.state, "plan_version": intent.plan_version, "build_rounds": intent.build_rounds});
+    let progress = json!({"state": intent.state.as_str(), "plan_version": intent.plan_version, "build_rounds": intent.build_rounds});
     let text =
         serde_json::to_string_pretty(&progress).map_err(|e| CoreError::Internal(e.to_string()))?;
     std::fs::write(dir.join("progress.json"), format!("{text}\n"))
@@ -121,10 +125,11 @@ pub fn create(store: &Store, ws: &Workspace, title: &str, author: &Identity) -> 
         workspace_id: ws.id.clone(),
         slug: slug.clone(),
         title: title.to_string(),
-        state: IntentState::Draft.as_str().into(),
+        state: IntentState::Draft,
         branch,
         plan_version: 0,
         build_rounds: 0,
+        offers: offers(IntentState::Draft),
     };
     let dir = folder(&ws.path, &id);
     std::fs::create_dir_all(&dir)
@@ -153,12 +158,11 @@ pub fn apply(
     store: &Store,
     ws: &Workspace,
     intent_id: &str,
-    step: Step,
+    step: IntentStep,
     actor: &Actor,
 ) -> Result<IntentDto> {
     let mut intent = get(store, intent_id)?;
-    let from = IntentState::parse(&intent.state)
-        .ok_or_else(|| CoreError::Internal(format!("intent {intent_id} has an unknown state")))?;
+    let from = intent.state;
     let guards = Guards {
         plan_written: folder(&ws.path, intent_id).join("plan.md").is_file(),
         build_rounds: intent.build_rounds,
@@ -166,14 +170,15 @@ pub fn apply(
     };
     let to = next(from, step, actor, guards).map_err(|e| CoreError::InvalidInput(e.to_string()))?;
     match step {
-        Step::RevisePlan => {
+        IntentStep::RevisePlan => {
             intent.plan_version += 1;
             intent.build_rounds = 0;
         }
-        Step::StartBuild | Step::RetryBuild => intent.build_rounds += 1,
+        IntentStep::StartBuild | IntentStep::RetryBuild => intent.build_rounds += 1,
         _ => {}
     }
-    intent.state = to.as_str().into();
+    intent.state = to;
+    intent.offers = offers(to);
     let actor_name = match actor {
         Actor::Person => "person".to_string(),
         Actor::Agent(name) => format!("agent:{name}"),
@@ -183,19 +188,19 @@ pub fn apply(
         let tx = c.unchecked_transaction()?;
         tx.execute(
             "UPDATE intents SET state = ?2, plan_version = ?3, build_rounds = ?4, updated_at = ?5 WHERE id = ?1",
-            params![intent.id, intent.state, intent.plan_version as i64, intent.build_rounds as i64, at],
+            params![intent.id, intent.state.as_str(), intent.plan_version as i64, intent.build_rounds as i64, at],
         )?;
         let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM intent_transitions WHERE intent_id = ?1", [&intent.id], |r| r.get(0))?;
         tx.execute(
             "INSERT INTO intent_transitions (intent_id, seq, at, actor, step, from_state, to_state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![intent.id, seq, at, actor_name, step.as_str(), from.as_str(), to.as_str()],
         )?;
-        if step.is_human_only() || step == Step::RevisePlan {
+        if is_human_only(step) || step == IntentStep::RevisePlan {
             audit::append_on(&tx, at, &actor_name, step.as_str(), &intent.id, &json!({"from": from.as_str(), "to": to.as_str(), "plan_version": intent.plan_version}))?;
         }
         tx.commit()
     })?;
-    if step == Step::ApprovePlan {
+    if step == IntentStep::ApprovePlan {
         crate::intents::plans::keep(&folder(&ws.path, intent_id), intent.plan_version)?;
     }
     write_progress(&ws.path, &intent)?;
@@ -211,10 +216,10 @@ pub fn replace_plan(
     source: PlanSource<'_>,
 ) -> Result<()> {
     let intent = get(store, intent_id)?;
-    if intent.state != IntentState::Planning.as_str() {
+    if intent.state != IntentState::Planning {
         return Err(CoreError::InvalidInput(format!(
             "the plan can be replaced only while planning (this intent is {}); revise the plan first",
-            intent.state
+            intent.state.label()
         )));
     }
     let dir = folder(&ws.path, intent_id);

@@ -9,10 +9,11 @@ use vibedata_agent::message::Message;
 
 use crate::agents::runtime::{DEMO_INTENT_BUILD, DEMO_REQUIREMENTS, DEMO_VARIANTS, SessionStart};
 use crate::intents::Intents;
-use crate::intents::lifecycle::IntentState;
+use crate::intents::lifecycle::stage_needs;
 use crate::intents::records::{folder, get};
 use crate::platform::error::blocking;
 use crate::{CoreError, Result};
+use vibedata_protocol::{AgentRole, AgentStage};
 
 const REQUIREMENTS_PROMPT: &str = "You are the Requirements agent of Vibedata Studio. From the analyst's intent, the domain's \
 dbt project and the bronze data in the local DuckDB, write intent.md (business context; success criteria as ```sql blocks \
@@ -34,7 +35,7 @@ impl Intents {
     pub async fn run_intent_stage(
         &self,
         intent_id: &str,
-        stage: &str,
+        stage: AgentStage,
         on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
     ) -> Result<vibedata_protocol::SessionDto> {
         self.run_intent_stage_on(intent_id, stage, None, on_event)
@@ -46,42 +47,28 @@ impl Intents {
     pub async fn run_intent_stage_on(
         &self,
         intent_id: &str,
-        stage: &str,
+        stage: AgentStage,
         provider: Option<Arc<dyn vibedata_agent::provider::Provider>>,
         on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
     ) -> Result<vibedata_protocol::SessionDto> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || get(&store, &id)).await?;
-        let (needed, replay, agent, prompt) = match stage {
-            "requirements" => (
-                IntentState::Planning,
+        let (replay, agent, prompt) = match stage {
+            AgentStage::Requirements => (
                 DEMO_REQUIREMENTS,
-                "requirements",
+                AgentRole::Requirements,
                 REQUIREMENTS_PROMPT,
             ),
-            "build" => (
-                IntentState::Building,
-                DEMO_INTENT_BUILD,
-                "build",
-                INTENT_BUILD_PROMPT,
-            ),
-            "variants" => (
-                IntentState::Planning,
-                DEMO_VARIANTS,
-                "requirements",
-                VARIANTS_PROMPT,
-            ),
-            other => {
-                return Err(CoreError::InvalidInput(format!(
-                    "'{other}' is not an agent stage (requirements, variants or build)"
-                )));
-            }
+            AgentStage::Build => (DEMO_INTENT_BUILD, AgentRole::Build, INTENT_BUILD_PROMPT),
+            AgentStage::Variants => (DEMO_VARIANTS, AgentRole::Requirements, VARIANTS_PROMPT),
         };
-        if intent.state != needed.as_str() {
+        let needed = stage_needs(stage);
+        if intent.state != needed {
             return Err(CoreError::InvalidInput(format!(
-                "the {stage} agent works on an intent that is {}; this one is {}",
-                needed.as_str().replace('_', " "),
-                intent.state.replace('_', " ")
+                "the {} agent works on an intent that is {}; this one is {}",
+                stage.as_str(),
+                needed.label(),
+                intent.state.label()
             )));
         }
         let ws = self.intent_workspace(&intent.workspace_id).await?;
@@ -97,7 +84,7 @@ impl Intents {
         let (label, is_replay) = (provider.label(), provider.is_replay());
         // A build round after a failed validation starts from that report.
         let feedback = match std::fs::read_to_string(dir.join("validation.md")) {
-            Ok(report) if stage == "build" => {
+            Ok(report) if stage == AgentStage::Build => {
                 format!("\n\nThe last validation report (fix what failed):\n{report}")
             }
             _ => String::new(),
@@ -132,7 +119,7 @@ impl Intents {
                 |session_id| {
                     let session_context = serde_json::json!({
                         "intent": intent_id,
-                        "stage": stage,
+                        "stage": stage.as_str(),
                         "session": session_id,
                         "branch": branch,
                         "plan_version": plan_version,

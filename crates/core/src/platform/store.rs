@@ -135,6 +135,23 @@ fn classify(path: &Path, err: rusqlite::Error) -> CoreError {
     }
 }
 
+/// Reads column `index` (a position or a name) of a row as one of a closed set of names (a state, a kind), through
+/// `parse`; a name the app does not know is a clear conversion error, not a silent default.
+pub fn named<I: rusqlite::RowIndex + std::fmt::Debug + Copy, T>(
+    row: &rusqlite::Row<'_>,
+    index: I,
+    parse: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown value '{text}' in column {index:?}").into(),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use vibedata_core::agents::sessions::{self as agent_sessions, SqliteJournal};
 use vibedata_core::governance::audit;
 use vibedata_core::platform::store::Store;
 use vibedata_fakes::foundry::{FakeFoundry, Reply, chunk};
+use vibedata_protocol::{AgentRole, SessionStatus};
 use vibedata_secrets::Sensitive;
 
 const CANARY: &str = "CANARY-91c4-never-stored";
@@ -114,7 +115,7 @@ async fn a_session_is_stored_redacted_audited_and_resumed_after_a_restart() {
         let id = agent_sessions::create(
             &store,
             None,
-            "build",
+            AgentRole::Build,
             "Azure AI Foundry gpt-4o",
             false,
             &stored_first,
@@ -139,7 +140,7 @@ async fn a_session_is_stored_redacted_audited_and_resumed_after_a_restart() {
     // Restart: a new store on the same file; the session resumes, asks again, is approved.
     let store = Arc::new(Store::open(&db).unwrap());
     let loaded = agent_sessions::load(&store, &id).unwrap();
-    assert_eq!(loaded.status, "interrupted");
+    assert_eq!(loaded.status, SessionStatus::Interrupted);
     assert_eq!(loaded.usage.prompt_tokens, 120, "usage was kept");
     let roles: Vec<_> = loaded.messages.iter().map(|m| m.role).collect();
     use vibedata_agent::message::Role;
@@ -161,7 +162,7 @@ async fn a_session_is_stored_redacted_audited_and_resumed_after_a_restart() {
     tokio::task::spawn_blocking(move || journal.flush())
         .await
         .unwrap();
-    agent_sessions::set_status(&store, &id, "completed").unwrap();
+    agent_sessions::set_status(&store, &id, SessionStatus::Completed).unwrap();
     assert_eq!(
         std::fs::read_to_string(ws.join("models/notes.sql")).unwrap(),
         "select 1 as id\n"
@@ -275,7 +276,7 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
             _ => {}
         }
     };
-    assert_eq!(finished, "completed");
+    assert_eq!(finished, SessionStatus::Completed);
     assert!(text.contains("Added models/marts/account_summary.sql"));
     assert!(
         demo.path.join("models/marts/account_summary.sql").is_file(),
@@ -297,7 +298,7 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
         .session_transcript(&session.id)
         .await
         .unwrap();
-    assert_eq!(shown.session.status, "completed");
+    assert_eq!(shown.session.status, SessionStatus::Completed);
     assert!(shown.session.is_replay);
     assert!(
         matches!(&shown.events[0], E::Prompt { text } if text.contains("Add an account summary mart.")),
@@ -336,7 +337,7 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
     }
     assert!(matches!(
         shown.events.last(),
-        Some(E::Finished { status, .. }) if status == "completed"
+        Some(E::Finished { status, .. }) if *status == SessionStatus::Completed
     ));
     assert!(matches!(
         &shown.events[shown.events.len() - 2],
@@ -352,7 +353,7 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
     let store = Store::open(&db).unwrap();
     assert_eq!(
         agent_sessions::load(&store, &session.id).unwrap().status,
-        "completed"
+        SessionStatus::Completed
     );
     assert_eq!(audit::verify(&store).unwrap().broken, None);
 }
@@ -503,13 +504,13 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
                 .unwrap()
                 .unwrap()
         {
-            assert_eq!(status, "cancelled");
+            assert_eq!(status, SessionStatus::Cancelled);
             break;
         }
     }
     let _ = next(&mut rx);
     let listed = studio.agents().list_sessions(&demo.id).await.unwrap();
-    assert_eq!(listed[0].status, "cancelled");
+    assert_eq!(listed[0].status, SessionStatus::Cancelled);
     assert!(!demo.path.join("models/marts/account_summary.sql").exists());
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -535,7 +536,7 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
             }
             E::Delta { text: t } => text.push_str(&t),
             E::Finished { status, .. } => {
-                assert_eq!(status, "completed");
+                assert_eq!(status, SessionStatus::Completed);
                 break;
             }
             _ => {}
@@ -590,7 +591,7 @@ async fn canary_secrets_never_reach_the_logs() {
     fake.push(Reply::rate_limited(50));
     fake.push(write_turn());
     fake.push(Reply::text(&["Done."]));
-    let id = agent_sessions::create(&store, None, "build", "test", false, &[]).unwrap();
+    let id = agent_sessions::create(&store, None, AgentRole::Build, "test", false, &[]).unwrap();
     let first = vec![Message::user(format!("token {CANARY}"))];
     let (mut s, journal, _cancel) = session(&fake, &ws, &store, &id, first, vec![false]);
     s.run().await;
@@ -637,7 +638,7 @@ async fn the_configured_token_ceiling_stops_an_app_session() {
                 .decide_approval(&session.id, &call_id, false)
                 .unwrap(),
             E::Finished { status, message } => {
-                assert_eq!(status, "budget_exceeded");
+                assert_eq!(status, SessionStatus::BudgetExceeded);
                 assert!(message.unwrap().contains("1000"));
                 break;
             }

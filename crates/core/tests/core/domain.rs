@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::fresh_paths;
 use vibedata_core::Studio;
+use vibedata_protocol::NodeKind;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
@@ -71,11 +72,11 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
         lineage
             .nodes
             .iter()
-            .any(|n| n.kind == "source" && n.rank < 0),
+            .any(|n| n.kind == NodeKind::Source && n.rank < 0),
         "lineage reaches the sources upstream"
     );
     assert!(
-        lineage.nodes.iter().all(|n| n.kind != "test"),
+        lineage.nodes.iter().all(|n| n.kind != NodeKind::Test),
         "tests are not drawn"
     );
 

@@ -4,7 +4,9 @@
 use crate::fresh_paths;
 use vibedata_core::Studio;
 use vibedata_core::platform::store::Store;
-use vibedata_protocol::IdentityDto;
+use vibedata_protocol::{
+    AgentStage, ErrorCode, IdentityDto, IntentState, IntentStep, SessionStatus,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
@@ -23,7 +25,7 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
         intent.branch,
         "intent/silver-customer-table-from-crm-bronze"
     );
-    assert_eq!(intent.state, "draft");
+    assert_eq!(intent.state, IntentState::Draft);
     let (branch, commit) = vibedata_core::workspaces::registry::read_head(&demo.path).unwrap();
     assert_eq!(branch.as_deref(), Some(intent.branch.as_str()));
     assert_eq!(
@@ -47,7 +49,7 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
 
     let err = studio
         .intents()
-        .intent_step(&intent.id, "start_build")
+        .intent_step(&intent.id, IntentStep::StartBuild)
         .await
         .unwrap_err()
         .to_string();
@@ -57,12 +59,12 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     );
     studio
         .intents()
-        .intent_step(&intent.id, "start_planning")
+        .intent_step(&intent.id, IntentStep::StartPlanning)
         .await
         .unwrap();
     let err = studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap_err()
         .to_string();
@@ -70,13 +72,13 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     std::fs::write(folder.join("plan.md"), "# Plan\n\n- add silver_customers\n").unwrap();
     let approved = studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap();
-    assert_eq!(approved.state, "plan_approved");
+    assert_eq!(approved.state, IntentState::PlanApproved);
     let revised = studio
         .intents()
-        .intent_step(&intent.id, "revise_plan")
+        .intent_step(&intent.id, IntentStep::RevisePlan)
         .await
         .unwrap();
     assert_eq!(
@@ -86,12 +88,12 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     );
     studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap();
     let building = studio
         .intents()
-        .intent_step(&intent.id, "start_build")
+        .intent_step(&intent.id, IntentStep::StartBuild)
         .await
         .unwrap();
     assert_eq!(
@@ -100,12 +102,15 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
     );
     let progress = std::fs::read_to_string(folder.join("progress.json")).unwrap();
     assert!(progress.contains("\"building\""), "{progress}");
-    assert!(
+    assert_eq!(
         studio
             .intents()
-            .intent_step(&intent.id, "teleport")
+            .intent_step(&intent.id, IntentStep::Deploy)
             .await
-            .is_err()
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
+        "a building intent cannot be deployed"
     );
 
     let listed = studio.intents().list_intents(&demo.id).await.unwrap();
@@ -139,7 +144,7 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
     studio
         .intents()
-        .intent_step(&intent.id, "start_planning")
+        .intent_step(&intent.id, IntentStep::StartPlanning)
         .await
         .unwrap();
     std::fs::write(
@@ -154,12 +159,12 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     .unwrap();
     studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap();
     studio
         .intents()
-        .intent_step(&intent.id, "start_build")
+        .intent_step(&intent.id, IntentStep::StartBuild)
         .await
         .unwrap();
 
@@ -180,7 +185,7 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     std::fs::write(&model, "select country_code, count(*) + 1 as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n").unwrap();
     let failed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(!failed.passed);
-    assert_eq!(failed.intent.state, "validation_failed");
+    assert_eq!(failed.intent.state, IntentState::ValidationFailed);
     let golden = failed
         .checks
         .iter()
@@ -211,13 +216,13 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     // Another round, corrected.
     studio
         .intents()
-        .intent_step(&intent.id, "retry_build")
+        .intent_step(&intent.id, IntentStep::RetryBuild)
         .await
         .unwrap();
     std::fs::write(&model, "select country_code, count(*) as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n").unwrap();
     let passed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(passed.passed, "{}", passed.markdown);
-    assert_eq!(passed.intent.state, "ready");
+    assert_eq!(passed.intent.state, IntentState::Ready);
     assert!(
         passed
             .checks
@@ -264,12 +269,19 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     )
     .unwrap();
     let author = vibedata_core::workspaces::identity::for_commit(&store, &demo.path).unwrap();
-    use vibedata_core::intents::lifecycle::{Actor, Step};
+    use vibedata_core::intents::lifecycle::{Actor, IntentStep};
     use vibedata_core::intents::records::{PlanSource, apply, create, folder, replace_plan};
     let intent = create(&store, &demo, "Pipeline by country", &author).unwrap();
     let dir = folder(&demo.path, &intent.id);
     let person = Actor::Person;
-    apply(&store, &demo, &intent.id, Step::StartPlanning, &person).unwrap();
+    apply(
+        &store,
+        &demo,
+        &intent.id,
+        IntentStep::StartPlanning,
+        &person,
+    )
+    .unwrap();
     std::fs::create_dir_all(dir.join("plans/variants")).unwrap();
     for (name, text) in [
         ("lean", "# Plan: one mart\n"),
@@ -283,22 +295,22 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
         3
     );
     replace_plan(&store, &demo, &intent.id, PlanSource::Variant("wide")).unwrap();
-    apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
+    apply(&store, &demo, &intent.id, IntentStep::ApprovePlan, &person).unwrap();
     assert!(
         replace_plan(&store, &demo, &intent.id, PlanSource::Variant("lean")).is_err(),
         "an approved plan is not swapped behind its approval"
     );
-    apply(&store, &demo, &intent.id, Step::RevisePlan, &person).unwrap();
+    apply(&store, &demo, &intent.id, IntentStep::RevisePlan, &person).unwrap();
     replace_plan(&store, &demo, &intent.id, PlanSource::Variant("lean")).unwrap();
-    apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
+    apply(&store, &demo, &intent.id, IntentStep::ApprovePlan, &person).unwrap();
     let diff = vibedata_core::intents::plans::diff(&dir, 0, 1).unwrap();
     assert!(
         diff.contains("-# Plan: mart + semantic model") && diff.contains("+# Plan: one mart"),
         "{diff}"
     );
-    apply(&store, &demo, &intent.id, Step::RevisePlan, &person).unwrap();
+    apply(&store, &demo, &intent.id, IntentStep::RevisePlan, &person).unwrap();
     replace_plan(&store, &demo, &intent.id, PlanSource::Version(0)).unwrap();
-    apply(&store, &demo, &intent.id, Step::ApprovePlan, &person).unwrap();
+    apply(&store, &demo, &intent.id, IntentStep::ApprovePlan, &person).unwrap();
     let versions: Vec<u32> = vibedata_core::intents::plans::versions(&dir)
         .unwrap()
         .iter()
@@ -333,13 +345,13 @@ async fn approved_demo_intent() -> (
         .unwrap();
     studio
         .intents()
-        .intent_step(&intent.id, "start_planning")
+        .intent_step(&intent.id, IntentStep::StartPlanning)
         .await
         .unwrap();
-    run_stage(&studio, &intent.id, "requirements").await;
+    run_stage(&studio, &intent.id, AgentStage::Requirements).await;
     studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap();
     (dir, studio, demo, intent)
@@ -349,7 +361,7 @@ async fn approved_demo_intent() -> (
 async fn run_stage(
     studio: &Studio,
     intent_id: &str,
-    stage: &str,
+    stage: AgentStage,
 ) -> (String, Vec<vibedata_protocol::SessionEventDto>) {
     use vibedata_protocol::SessionEventDto as E;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -375,7 +387,7 @@ async fn run_stage(
                 .unwrap(),
             E::Delta { text: t } => text.push_str(t),
             E::Finished { status, message } => {
-                assert_eq!(status, "completed", "{message:?}");
+                assert_eq!(*status, SessionStatus::Completed, "{message:?}");
                 break;
             }
             _ => {}
@@ -400,18 +412,18 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
     assert!(
         studio
             .intents()
-            .run_intent_stage(&intent.id, "requirements", |_| {})
+            .run_intent_stage(&intent.id, AgentStage::Requirements, |_| {})
             .await
             .is_err(),
         "requirements run while planning"
     );
     studio
         .intents()
-        .intent_step(&intent.id, "start_planning")
+        .intent_step(&intent.id, IntentStep::StartPlanning)
         .await
         .unwrap();
 
-    let (text, _) = run_stage(&studio, &intent.id, "requirements").await;
+    let (text, _) = run_stage(&studio, &intent.id, AgentStage::Requirements).await;
     assert!(text.contains("ready for your approval"), "{text}");
     let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
     assert!(
@@ -421,16 +433,16 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
     );
     studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap();
     studio
         .intents()
-        .intent_step(&intent.id, "start_build")
+        .intent_step(&intent.id, IntentStep::StartBuild)
         .await
         .unwrap();
 
-    let (_, events) = run_stage(&studio, &intent.id, "build").await;
+    let (_, events) = run_stage(&studio, &intent.id, AgentStage::Build).await;
     assert!(
         events
             .iter()
@@ -458,7 +470,7 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
 
     let validation = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(validation.passed, "{}", validation.markdown);
-    assert_eq!(validation.intent.state, "ready");
+    assert_eq!(validation.intent.state, IntentState::Ready);
     for name in ["dbt_build", "criterion:1", "criterion:2"] {
         assert!(
             validation.checks.iter().any(|c| c.name == name && c.passed),
@@ -475,7 +487,7 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
     let (_dir, studio, demo, intent) = approved_demo_intent().await;
     studio
         .intents()
-        .intent_step(&intent.id, "start_build")
+        .intent_step(&intent.id, IntentStep::StartBuild)
         .await
         .unwrap();
 
@@ -497,7 +509,9 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let session = studio
         .intents()
-        .run_intent_stage_on(&intent.id, "build", Some(wrong), move |e| drop(tx.send(e)))
+        .run_intent_stage_on(&intent.id, AgentStage::Build, Some(wrong), move |e| {
+            drop(tx.send(e))
+        })
         .await
         .unwrap();
     loop {
@@ -516,7 +530,7 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
     }
     let failed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(!failed.passed);
-    assert_eq!(failed.intent.state, "validation_failed");
+    assert_eq!(failed.intent.state, IntentState::ValidationFailed);
     let criterion = failed
         .checks
         .iter()
@@ -531,10 +545,10 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
     // The next round starts from the report and builds it right (the bundled demo build).
     studio
         .intents()
-        .intent_step(&intent.id, "retry_build")
+        .intent_step(&intent.id, IntentStep::RetryBuild)
         .await
         .unwrap();
-    let (_, _) = run_stage(&studio, &intent.id, "build").await;
+    let (_, _) = run_stage(&studio, &intent.id, AgentStage::Build).await;
     let latest = studio
         .agents()
         .list_sessions(&demo.id)
@@ -571,11 +585,11 @@ async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions
     let (_dir, studio, _demo, intent) = approved_demo_intent().await;
     studio
         .intents()
-        .intent_step(&intent.id, "revise_plan")
+        .intent_step(&intent.id, IntentStep::RevisePlan)
         .await
         .unwrap();
 
-    let (text, _) = run_stage(&studio, &intent.id, "variants").await;
+    let (text, _) = run_stage(&studio, &intent.id, AgentStage::Variants).await;
     assert!(text.contains("three variants"), "{text}");
     let plans = studio.intents().plans(&intent.id).await.unwrap();
     assert_eq!(plans.variants, ["lean", "semantic", "with-history"]);
@@ -595,12 +609,12 @@ async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions
         .unwrap();
     studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap();
     studio
         .intents()
-        .intent_step(&intent.id, "revise_plan")
+        .intent_step(&intent.id, IntentStep::RevisePlan)
         .await
         .unwrap();
     studio
@@ -610,7 +624,7 @@ async fn three_plan_variants_are_generated_compared_and_one_adopted_and_versions
         .unwrap();
     let approved = studio
         .intents()
-        .intent_step(&intent.id, "approve_plan")
+        .intent_step(&intent.id, IntentStep::ApprovePlan)
         .await
         .unwrap();
     assert_eq!(approved.plan_version, 2);

@@ -5,6 +5,7 @@ use vibedata_core::github::issue_sync;
 use vibedata_core::platform::store::Store;
 use vibedata_fakes::github::FakeGitHub;
 use vibedata_github::rest::Client;
+use vibedata_protocol::inbox::Triage;
 use vibedata_secrets::Sensitive;
 
 fn client(fake: &FakeGitHub) -> Client {
@@ -238,7 +239,8 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
         .await
         .unwrap();
     assert_eq!((first.issues, first.renamed_to), (5, None));
-    vibedata_core::github::inbox::set_triage(&store, "acme/old-name", 3, "investigating").unwrap();
+    vibedata_core::github::inbox::set_triage(&store, "acme/old-name", 3, Triage::Investigating)
+        .unwrap();
     // A comment queued against the old name, not yet sent.
     let queued = vibedata_core::github::outbox::enqueue(
         &store,
@@ -273,7 +275,7 @@ async fn a_renamed_repository_syncs_through_the_redirect_moves_to_its_new_name_a
     let detail = vibedata_core::github::inbox::detail(&store, "acme/new-name", 2).unwrap();
     assert_eq!(detail.issue.title, "Issue 2: seen after the rename");
     let three = vibedata_core::github::inbox::detail(&store, "acme/new-name", 3).unwrap();
-    assert_eq!(three.issue.triage, "investigating");
+    assert_eq!(three.issue.triage, Triage::Investigating);
     assert!(
         issue_sync::search(&store, "word3", 5)
             .unwrap()

@@ -10,6 +10,7 @@ use vibedata_core::github::outbox::{self, Write};
 use vibedata_core::platform::store::Store;
 use vibedata_fakes::github::{FakeGitHub, Fault};
 use vibedata_github::rest::Client;
+use vibedata_protocol::inbox::{IssueState, OutboxState};
 use vibedata_secrets::Sensitive;
 
 const TOKEN: &str = "ghp_outbox_test_token";
@@ -58,7 +59,7 @@ async fn every_fault_on_the_way_back_still_delivers_each_write_once() {
         },
         Write::SetState {
             number: 2,
-            state: "closed".into(),
+            state: IssueState::Closed,
         },
     ] {
         outbox::enqueue(&store, repo, &write).unwrap();
@@ -126,7 +127,7 @@ async fn every_fault_on_the_way_back_still_delivers_each_write_once() {
         outbox::list(&store)
             .unwrap()
             .iter()
-            .all(|w| w.state == "done"),
+            .all(|w| w.state == OutboxState::Done),
         "{:?}",
         outbox::list(&store).unwrap()
     );
@@ -159,7 +160,7 @@ async fn a_refused_write_is_failed_with_the_reason_and_the_queue_goes_on() {
     let report = replay(&store, &c).await;
     assert_eq!((report.failed, report.delivered), (1, 1), "{report:?}");
     let item = outbox::get(&store, refused.seq).unwrap().unwrap();
-    assert_eq!(item.state, "failed");
+    assert_eq!(item.state, OutboxState::Failed);
     assert!(
         item.last_error
             .as_deref()
@@ -240,7 +241,7 @@ async fn a_refused_token_keeps_the_writes_queued_until_the_person_signs_in_again
     assert_eq!((report.failed, report.remaining), (0, 1));
     assert_eq!(
         outbox::get(&store, item.seq).unwrap().unwrap().state,
-        "queued"
+        OutboxState::Queued
     );
 
     let report = replay(&store, &client(&fake)).await;

@@ -9,6 +9,8 @@ use std::process::Command;
 use crate::fresh_paths;
 use vibedata_core::Studio;
 use vibedata_fakes::github::{FakeGitHub, Fault};
+use vibedata_protocol::IntentState;
+use vibedata_protocol::inbox::{CheckConclusion, OutboxKind, OutboxState};
 use vibedata_protocol::{AddWorkspaceDto, WorkspaceKind};
 use vibedata_secrets::Sensitive;
 
@@ -127,8 +129,8 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
         .open_pull_request(&intent.id)
         .await
         .unwrap();
-    assert_eq!(pr.state, "queued", "{pr:?}");
-    let waiting: Vec<String> = studio
+    assert_eq!(pr.state, OutboxState::Queued, "{pr:?}");
+    let waiting: Vec<OutboxKind> = studio
         .github()
         .outbox()
         .await
@@ -136,7 +138,7 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
         .into_iter()
         .map(|w| w.kind)
         .collect();
-    assert_eq!(waiting, ["push_branch", "create_pr"]);
+    assert_eq!(waiting, [OutboxKind::PushBranch, OutboxKind::CreatePr]);
     let head = git(&clone, &["rev-parse", &intent.branch]);
 
     // Back online, GitHub makes the pull request, then the connection drops before the answer.
@@ -155,20 +157,20 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
             .await
             .unwrap()
             .state,
-        "queued"
+        OutboxState::Queued
     );
 
     // The next delivery finds it made and does not make another.
     studio.github().inbox_sync().await.unwrap();
     fake.add_check(&head, "dbt build", "completed", Some("success"));
     let pr = studio.intents().pull_request(&intent.id).await.unwrap();
-    assert_eq!(pr.state, "done", "{pr:?}");
+    assert_eq!(pr.state, OutboxState::Done, "{pr:?}");
     assert_eq!(
         pr.url.as_deref(),
         Some("https://github.com/acme/crm/pull/1")
     );
     assert_eq!(pr.checks.len(), 1);
-    assert_eq!(pr.checks[0].conclusion.as_deref(), Some("success"));
+    assert_eq!(pr.checks[0].conclusion, Some(CheckConclusion::Success));
     let pulls = fake.pulls_of("acme/crm");
     assert_eq!(pulls.len(), 1, "opened exactly once");
     let body = pulls[0]["body"].as_str().unwrap();
@@ -179,7 +181,7 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
     assert_eq!(pulls[0]["head"]["label"], format!("acme:{}", intent.branch));
     assert_eq!(pulls[0]["base"]["ref"], "main");
     let intents = studio.intents().list_intents(&ws.id).await.unwrap();
-    assert_eq!(intents[0].state, "pull_request");
+    assert_eq!(intents[0].state, IntentState::PullRequest);
     // Asking again shows the same pull request.
     assert_eq!(
         studio

@@ -7,12 +7,14 @@ use crate::api;
 use crate::view_helpers::action_error;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use vibedata_protocol::{ErrorDto, SessionDto, SessionEventDto};
+use vibedata_protocol::{
+    AgentStage, ErrorDto, SessionDto, SessionEventDto, SessionStatus, ToolScope,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Approval {
     Pending {
-        scope: String,
+        scope: ToolScope,
         preview: Option<String>,
     },
     Decided(bool),
@@ -42,7 +44,7 @@ type Decide = Action<(String, String, bool), Result<(), ErrorDto>>;
 struct Panel {
     items: RwSignal<Vec<Item>>,
     usage: RwSignal<(u64, u64)>,
-    status: RwSignal<Option<String>>,
+    status: RwSignal<Option<SessionStatus>>,
     session: RwSignal<Option<SessionDto>>,
     todos: RwSignal<Vec<(u32, String, bool)>>,
 }
@@ -154,7 +156,7 @@ impl Panel {
 #[component]
 pub fn AgentPane(
     workspace_id: StoredValue<String>,
-    #[prop(optional)] stage: Option<(String, &'static str)>,
+    #[prop(optional)] stage: Option<(String, AgentStage)>,
 ) -> impl IntoView {
     let stage = StoredValue::new(stage);
     let panel = Panel {
@@ -165,7 +167,7 @@ pub fn AgentPane(
         todos: RwSignal::new(Vec::new()),
     };
     let prompt = RwSignal::new(String::new());
-    let running = move || panel.status.get().as_deref() == Some("running");
+    let running = move || panel.status.get() == Some(SessionStatus::Running);
     // Starts the session (or the intent's stage) with this prompt; its events fill the panel.
     let start_session = Action::new_local(move |text: &String| {
         let (id, text, stage) = (workspace_id.get_value(), text.clone(), stage.get_value());
@@ -210,7 +212,7 @@ pub fn AgentPane(
     let run = move || {
         panel.clear();
         panel.usage.set((0, 0));
-        panel.status.set(Some("running".into()));
+        panel.status.set(Some(SessionStatus::Running));
         start_session.dispatch(prompt.get_untracked());
     };
     let start = move |ev: leptos::ev::SubmitEvent| {
@@ -228,7 +230,7 @@ pub fn AgentPane(
     };
     let stage_label = stage
         .get_value()
-        .map(|(_, name)| format!("Run the {name} agent"));
+        .map(|(_, stage)| format!("Run the {} agent", stage.as_str()));
     let on_cancel = move |_| {
         if let Some(s) = panel.session.get_untracked() {
             cancel.dispatch(s.id);
@@ -240,7 +242,7 @@ pub fn AgentPane(
                 <div class="session-header">
                     <span class="muted" data-testid="session-provider">{s.provider.clone()}</span>
                     {s.is_replay.then(|| view! { <span class="badge badge-replay" data-testid="session-replay" title="Answers are played back from a recording, not a live model">"Replay"</span> })}
-                    <span class="badge" data-testid="session-status" data-status=move || panel.status.get().unwrap_or_default()>{move || panel.status.get().unwrap_or_default()}</span>
+                    <span class="badge" data-testid="session-status" data-status=move || panel.status.get().map(|s| s.as_str()).unwrap_or_default()>{move || panel.status.get().map(|s| s.as_str()).unwrap_or_default()}</span>
                     <span class="muted" data-testid="session-usage">{move || { let (p, c) = panel.usage.get(); format!("{} tokens ({p} in, {c} out)", p + c) }}</span>
                     {move || running().then(|| view! { <button class="link" data-testid="session-cancel" disabled=move || cancel.pending().get() on:click=on_cancel>"Cancel"</button> })}
                     {action_error(cancel, "session-cancel-error")}
@@ -265,7 +267,7 @@ pub fn AgentPane(
     });
     let on_resume = move |session_id: String| {
         panel.clear();
-        panel.status.set(Some("running".into()));
+        panel.status.set(Some(SessionStatus::Running));
         resume.dispatch(session_id);
     };
     // Looking back at a stored session: its transcript in the panel, read-only.
@@ -298,11 +300,11 @@ pub fn AgentPane(
                     <ul class="plain" hidden=move || !earlier_open.get()>
                         {list.into_iter().map(|s| {
                             let (id, shown) = (s.id.clone(), s.id.clone());
-                            let resumable = matches!(s.status.as_str(), "interrupted" | "cancelled");
+                            let resumable = s.status.resumable();
                             view! {
-                                <li data-testid="session-row" data-status=s.status.clone()>
+                                <li data-testid="session-row" data-status=s.status.as_str()>
                                     <code>{s.id.chars().take(8).collect::<String>()}</code>
-                                    " " {s.status.clone()} " · " {s.provider.clone()}
+                                    " " {s.status.as_str()} " · " {s.provider.clone()}
                                     " · " <button class="link" data-testid="session-view" disabled=running on:click=move |_| view_session(shown.clone())>"View"</button>
                                     {resumable.then(|| view! { " · " <button class="link" data-testid="session-resume" disabled=move || resume.pending().get() on:click=move |_| on_resume(id.clone())>"Resume"</button> })}
                                 </li>

@@ -79,7 +79,7 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
                     on:click=move |_| open.run(Focus::Node(uid.clone()))>
                     <title>{n.unique_id.clone()}</title>
                     <rect width=NODE_W height=NODE_H rx="6" />
-                    <text x="10" y="14" class="lkind">{n.kind.replace('_', " ")}</text>
+                    <text x="10" y="14" class="lkind">{n.kind.label()}</text>
                     <text x="10" y="28" class="lname">{label}</text>
                 </g>
             }

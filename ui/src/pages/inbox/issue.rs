@@ -1,12 +1,13 @@
 //! Writing about issues: a new issue, and one issue opened — its text and comments, local triage,
 //! and a comment, a label or a close queued in the outbox like every write to GitHub.
 
-use super::TRIAGE;
 use crate::api;
 use crate::view_helpers::{action_error, error_panel, settled};
 use leptos::prelude::*;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::inbox::{InboxDto, IssueDetailDto, OutboxItemDto, OutboxWriteDto};
+use vibedata_protocol::inbox::{
+    InboxDto, IssueDetailDto, IssueState, OutboxItemDto, OutboxWriteDto, Triage,
+};
 
 /// Queues a write to GitHub for a repository: (repository, write).
 type Enqueue = Action<(String, OutboxWriteDto), Result<OutboxItemDto, ErrorDto>>;
@@ -143,7 +144,7 @@ pub fn IssueView(repo: String, number: u64, tick: RwSignal<u64>) -> impl IntoVie
         comment.set(String::new());
         label.set(String::new());
     });
-    let triage = Action::new_local(move |state: &&'static str| {
+    let triage = Action::new_local(move |state: &Triage| {
         let (repo, state) = (repo.get_value(), *state);
         async move {
             let result = api::set_triage(&repo, number, state).await;
@@ -160,7 +161,7 @@ pub fn IssueView(repo: String, number: u64, tick: RwSignal<u64>) -> impl IntoVie
         detail
             .get()
             .and_then(|r| r.ok())
-            .is_some_and(|d| d.issue.state == "closed")
+            .is_some_and(|d| d.issue.state == IssueState::Closed)
     };
     let send = move |write: OutboxWriteDto| {
         queue.dispatch((repo.get_value(), write));
@@ -209,8 +210,8 @@ pub fn IssueView(repo: String, number: u64, tick: RwSignal<u64>) -> impl IntoVie
                     type="button"
                     data-testid="issue-close"
                     on:click=move |_| {
-                        let state = if closed() { "open" } else { "closed" };
-                        send(OutboxWriteDto::SetState { number, state: state.into() })
+                        let state = if closed() { IssueState::Open } else { IssueState::Closed };
+                        send(OutboxWriteDto::SetState { number, state })
                     }
                 >
                     {move || if closed() { "Reopen" } else { "Close" }}
@@ -223,12 +224,9 @@ pub fn IssueView(repo: String, number: u64, tick: RwSignal<u64>) -> impl IntoVie
 
 /// The issue as last read; `triage` sets its local triage (the page re-reads when it is done).
 #[component]
-fn IssueBody(
-    d: IssueDetailDto,
-    triage: Action<&'static str, Result<(), ErrorDto>>,
-) -> impl IntoView {
-    let current = d.issue.triage.clone();
-    let triage_buttons = TRIAGE
+fn IssueBody(d: IssueDetailDto, triage: Action<Triage, Result<(), ErrorDto>>) -> impl IntoView {
+    let current = d.issue.triage;
+    let triage_buttons = Triage::ALL
         .into_iter()
         .map(|state| {
             let active = current == state;
@@ -242,7 +240,7 @@ fn IssueBody(
                         triage.dispatch(state);
                     }
                 >
-                    {state}
+                    {state.as_str()}
                 </button>
             }
         })

@@ -1,9 +1,8 @@
 //! The inbox list: the filters (which stay put while the list refreshes) and the issues.
 
-use super::TRIAGE;
 use leptos::prelude::*;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::inbox::{InboxDto, InboxFilterDto, IssueRowDto};
+use vibedata_protocol::inbox::{InboxDto, InboxFilterDto, IssueRowDto, IssueState, Triage};
 
 fn options(values: Vec<String>, any: &'static str, chosen: String) -> impl IntoView {
     view! {
@@ -86,14 +85,14 @@ pub fn Filters(
             <select data-testid="inbox-filter-label" on:change=set(|f, v| f.label = v)>
                 {move || options(latest(|i| i.labels.clone()), "Any label", filter.with(|f| f.label.clone()))}
             </select>
-            <select data-testid="inbox-filter-state" on:change=set(|f, v| f.state = v)>
-                {move || options(vec!["open".into(), "closed".into()], "Open and closed", filter.with(|f| f.state.clone()))}
+            <select data-testid="inbox-filter-state" on:change=set(|f, v| f.state = IssueState::parse(&v))>
+                {move || options(vec!["open".into(), "closed".into()], "Open and closed", filter.with(|f| f.state.map(|s| s.as_str().to_string()).unwrap_or_default()))}
             </select>
             <select data-testid="inbox-filter-assignee" on:change=set(|f, v| f.assignee = v)>
                 {move || options(latest(|i| i.assignees.clone()), "Anyone", filter.with(|f| f.assignee.clone()))}
             </select>
-            <select data-testid="inbox-filter-triage" on:change=set(|f, v| f.triage = v)>
-                {move || options(TRIAGE.iter().map(|s| s.to_string()).collect(), "Any triage", filter.with(|f| f.triage.clone()))}
+            <select data-testid="inbox-filter-triage" on:change=set(|f, v| f.triage = Triage::parse(&v))>
+                {move || options(Triage::ALL.iter().map(|s| s.to_string()).collect(), "Any triage", filter.with(|f| f.triage.map(|t| t.as_str().to_string()).unwrap_or_default()))}
             </select>
             <label title=who>
                 <input
@@ -154,7 +153,7 @@ fn IssueRow(issue: IssueRowDto, selected: RwSignal<Option<(String, u64)>>) -> im
             data-testid="inbox-issue"
             data-number=issue.number.to_string()
             data-unread=issue.unread.to_string()
-            data-triage=issue.triage.clone()
+            data-triage=issue.triage.as_str()
             on:click=move |_| selected.set(Some(key.clone()))
         >
             <span class="unread-dot" aria-label=if issue.unread { "unread" } else { "" }>
@@ -163,8 +162,8 @@ fn IssueRow(issue: IssueRowDto, selected: RwSignal<Option<(String, u64)>>) -> im
             <span class="issue-ref">{format!("{}#{}", issue.repo, issue.number)}</span>
             <span class="issue-title" data-testid="inbox-issue-title">{issue.title}</span>
             {issue.labels.into_iter().map(|l| view! { <span class="badge">{l}</span> }).collect_view()}
-            <span class=format!("badge triage-{}", issue.triage) data-testid="inbox-issue-triage">{issue.triage.clone()}</span>
-            <span class="muted">{if issue.state == "closed" { "closed" } else { "" }}</span>
+            <span class=format!("badge triage-{}", issue.triage) data-testid="inbox-issue-triage">{issue.triage.as_str()}</span>
+            <span class="muted">{if issue.state == IssueState::Closed { "closed" } else { "" }}</span>
         </li>
     }
 }

@@ -4,7 +4,7 @@ use crate::api;
 use crate::view_helpers::{action_error, error_panel};
 use leptos::prelude::*;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::inbox::OutboxItemDto;
+use vibedata_protocol::inbox::{OutboxItemDto, OutboxState};
 
 /// What the person does to a waiting write: retry it or cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,11 +58,11 @@ fn OutboxRow(
 ) -> impl IntoView {
     let seq = w.seq;
     let busy = move || resolve.pending().get();
-    let can_retry = w.state == "failed";
-    let can_cancel = matches!(w.state.as_str(), "queued" | "failed");
+    let can_retry = w.state == OutboxState::Failed;
+    let can_cancel = matches!(w.state, OutboxState::Queued | OutboxState::Failed);
     view! {
-        <li class="outbox-item" data-testid="outbox-item" data-state=w.state.clone()>
-            <span class=format!("badge outbox-{}", w.state) data-testid="outbox-state">{w.state.clone()}</span>
+        <li class="outbox-item" data-testid="outbox-item" data-state=w.state.as_str()>
+            <span class=format!("badge outbox-{}", w.state) data-testid="outbox-state">{w.state.as_str()}</span>
             " " <span>{format!("{} · {}", w.repo, w.summary)}</span>
             {(w.attempts > 0).then(|| format!(" · {} attempts", w.attempts))}
             {w.last_error.map(|e| view! { <span class="error" data-testid="outbox-error">{format!(" — {e}")}</span> })}
