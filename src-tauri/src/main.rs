@@ -28,7 +28,11 @@ fn main() {
     } else {
         Console::Off
     };
-    let _logs = match observability::init(&config.paths.log_dir(), console) {
+    let _logs = match observability::init(
+        &config.paths.log_dir(),
+        console,
+        config.log_level.as_deref(),
+    ) {
         Ok(guard) => Some(guard),
         Err(e) => {
             eprintln!("logging disabled: {e}");

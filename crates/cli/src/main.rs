@@ -209,7 +209,11 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let _logs = observability::init(&config.paths.log_dir(), Console::Off);
+    let _logs = observability::init(
+        &config.paths.log_dir(),
+        Console::Off,
+        config.log_level.as_deref(),
+    );
     match run(cli, config).await {
         Ok(code) => code,
         Err(e) => fail(&*e),

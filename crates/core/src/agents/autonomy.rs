@@ -79,6 +79,7 @@ mod tests {
     use super::*;
     use vibedata_agent::policy::Decision;
     use vibedata_agent::policy::Scope;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn grants_are_kept_audited_and_loaded_but_never_unlock_privileged_tools() {
@@ -108,7 +109,17 @@ mod tests {
             .map(|r| r.action)
             .collect();
         assert_eq!(actions, ["autonomy_changed", "autonomy_changed"]);
-        assert!(grant(&store, "w1", "Bad Tool", Autonomy::L1, "person").is_err());
-        assert!(parse_level("L4").is_err());
+        assert_eq!(
+            grant(&store, "w1", "Bad Tool", Autonomy::L1, "person")
+                .map_err(|e| e.code())
+                .err(),
+            Some(ErrorCode::InvalidInput),
+            "a tool name has no spaces or capitals"
+        );
+        assert_eq!(
+            parse_level("L4").map_err(|e| e.code()).err(),
+            Some(ErrorCode::InvalidInput),
+            "the levels are L1, L2 and L3"
+        );
     }
 }

@@ -77,6 +77,7 @@ pub fn save(store: &Store, settings: &BudgetSettings) -> Result<()> {
 mod tests {
     use super::*;
     use vibedata_agent::message::Usage;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn settings_round_trip_and_become_a_budget() {
@@ -99,7 +100,7 @@ mod tests {
                 })
                 .is_some()
         );
-        assert!(
+        assert_eq!(
             save(
                 &store,
                 &BudgetSettings {
@@ -107,10 +108,12 @@ mod tests {
                     ..Default::default()
                 }
             )
-            .is_err(),
+            .map_err(|e| e.code())
+            .err(),
+            Some(ErrorCode::InvalidInput),
             "a cost ceiling needs prices"
         );
-        assert!(
+        assert_eq!(
             save(
                 &store,
                 &BudgetSettings {
@@ -118,7 +121,10 @@ mod tests {
                     ..Default::default()
                 }
             )
-            .is_err()
+            .map_err(|e| e.code())
+            .err(),
+            Some(ErrorCode::InvalidInput),
+            "a price is zero or more"
         );
     }
 }

@@ -407,32 +407,11 @@ fn ignored(root: &Path, path: &Path) -> bool {
         .any(|c| matches!(c, Component::Normal(name) if IGNORED.iter().any(|i| name == *i)))
 }
 
-/// Resolves `rel` inside `root`: no absolute paths, no `..`, and the real path (symlinks
-/// resolved) must stay inside the real root.
-pub fn confined(root: &Path, rel: &str) -> Result<PathBuf> {
-    let candidate = Path::new(rel);
-    if rel.is_empty()
-        || candidate
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(CoreError::InvalidInput(format!(
-            "`{rel}` is not a path inside the workspace"
-        )));
-    }
-    let real_root = root
-        .canonicalize()
-        .map_err(|e| CoreError::io(format!("cannot open {}", root.display()), e))?;
-    let real = root
-        .join(candidate)
-        .canonicalize()
-        .map_err(|e| CoreError::io(format!("cannot read {rel}"), e))?;
-    if !real.starts_with(&real_root) {
-        return Err(CoreError::InvalidInput(format!(
-            "`{rel}` leads outside the workspace"
-        )));
-    }
-    Ok(real)
+/// The real path of `rel` inside the workspace `root`, by the one confinement rule the agent
+/// tools use too ([`vibedata_agent::confine::resolve`]): no absolute paths, no `..` above the
+/// root, no symlink leading out.
+fn confined(root: &Path, rel: &str) -> Result<PathBuf> {
+    vibedata_agent::confine::resolve(root, rel).map_err(|e| CoreError::InvalidInput(e.to_string()))
 }
 
 fn not_found(unique_id: &str) -> CoreError {
@@ -530,7 +509,11 @@ mod tests {
             "models/escape/passwd",
             "",
         ] {
-            assert!(confined(&root, bad).is_err(), "{bad} must be refused");
+            assert_eq!(
+                confined(&root, bad).map_err(|e| e.code()).err(),
+                Some(vibedata_protocol::ErrorCode::InvalidInput),
+                "{bad} must be refused"
+            );
         }
     }
 

@@ -367,6 +367,7 @@ pub async fn resolve_login(store: std::sync::Arc<Store>, active: &Active) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn a_workspace_keeps_its_chosen_account_until_that_account_signs_out() {
@@ -383,7 +384,13 @@ mod tests {
             })
             .unwrap();
         assert!(chosen(&store, "ws").unwrap().is_none());
-        assert!(choose(&store, "ws", Some("nobody")).is_err());
+        assert_eq!(
+            choose(&store, "ws", Some("nobody"))
+                .map_err(|e| e.code())
+                .err(),
+            Some(ErrorCode::NotFound),
+            "nobody is not signed in"
+        );
         choose(&store, "ws", Some("alan")).unwrap();
         assert_eq!(chosen(&store, "ws").unwrap().unwrap().login, "alan");
         choose(&store, "ws", Some("grace")).unwrap();

@@ -612,6 +612,7 @@ pub async fn replay_as(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn the_since_of_a_check_is_a_day_early() {
@@ -628,21 +629,38 @@ mod tests {
             number: 1,
             body: "  ".into(),
         };
-        assert!(enqueue(&store, "acme/x", &empty).is_err());
+        assert_eq!(
+            enqueue(&store, "acme/x", &empty)
+                .map_err(|e| e.code())
+                .err(),
+            Some(ErrorCode::InvalidInput),
+            "an empty comment is refused"
+        );
         let ok = Write::Comment {
             number: 1,
             body: "seen".into(),
         };
-        assert!(enqueue(&store, "not-a-repo", &ok).is_err());
+        assert_eq!(
+            enqueue(&store, "not-a-repo", &ok)
+                .map_err(|e| e.code())
+                .err(),
+            Some(ErrorCode::InvalidInput),
+            "a repository is owner/name"
+        );
         let item = enqueue(&store, "acme/x", &ok).unwrap();
         assert_eq!(
             (item.state, item.summary.as_str()),
             (OutboxState::Queued, "Comment on #1: seen")
         );
         cancel(&store, item.seq).unwrap();
-        assert!(cancel(&store, item.seq).is_err(), "cancelled once");
-        assert!(
-            retry(&store, item.seq).is_err(),
+        assert_eq!(
+            cancel(&store, item.seq).map_err(|e| e.code()).err(),
+            Some(ErrorCode::InvalidInput),
+            "cancelled once"
+        );
+        assert_eq!(
+            retry(&store, item.seq).map_err(|e| e.code()).err(),
+            Some(ErrorCode::InvalidInput),
             "only failed writes are retried"
         );
         assert_eq!(list(&store).unwrap()[0].state, OutboxState::Cancelled);

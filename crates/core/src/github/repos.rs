@@ -205,6 +205,7 @@ pub fn repo_of_remote(url: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::platform::store::Store;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn repositories_are_read_from_names_and_urls() {
@@ -214,7 +215,11 @@ mod tests {
             "acme/incidents"
         );
         for bad in ["acme", "acme/x/y", "", "acme/<b>", "../x"] {
-            assert!(parse_repo(bad).is_err(), "{bad}");
+            assert_eq!(
+                parse_repo(bad).map_err(|e| e.code()).err(),
+                Some(ErrorCode::InvalidInput),
+                "{bad}"
+            );
         }
     }
 

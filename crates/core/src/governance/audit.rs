@@ -213,6 +213,7 @@ pub fn explain(v: &Verification) -> Result<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use vibedata_protocol::ErrorCode;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
@@ -262,11 +263,15 @@ mod tests {
         for _ in 0..3 {
             append(&store, 1, "person", "approved", "c1", &json!({})).unwrap();
         }
-        assert!(
-            store
-                .with(|c| c.execute("DELETE FROM audit_log WHERE seq = 2", []))
-                .is_err(),
+        let refused = store.with(|c| c.execute("DELETE FROM audit_log WHERE seq = 2", []));
+        assert_eq!(
+            refused.as_ref().map_err(|e| e.code()).err(),
+            Some(ErrorCode::Store),
             "the trigger refuses deletes"
+        );
+        assert!(
+            refused.unwrap_err().to_string().contains("append-only"),
+            "the refusal is the trigger's"
         );
         store
             .with(|c| {

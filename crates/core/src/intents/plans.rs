@@ -138,6 +138,7 @@ pub fn adopt(folder: &Path, variant: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn versions_are_kept_diffed_restored_and_variants_adopted() {
@@ -162,7 +163,11 @@ mod tests {
             "# Plan\n- one model\n"
         );
         assert_eq!(versions(f).unwrap().len(), 2, "restoring loses nothing");
-        assert!(diff(f, 0, 7).is_err());
+        assert_eq!(
+            diff(f, 0, 7).map_err(|e| e.code()).err(),
+            Some(ErrorCode::NotFound),
+            "there is no version 7"
+        );
 
         std::fs::create_dir_all(f.join("plans/variants")).unwrap();
         for (name, text) in [
@@ -178,6 +183,15 @@ mod tests {
             std::fs::read_to_string(f.join("plan.md")).unwrap(),
             "# Wide\n"
         );
-        assert!(adopt(f, "../x").is_err() && adopt(f, "nope").is_err());
+        assert_eq!(
+            adopt(f, "../x").map_err(|e| e.code()).err(),
+            Some(ErrorCode::InvalidInput),
+            "a variant name is not a path"
+        );
+        assert_eq!(
+            adopt(f, "nope").map_err(|e| e.code()).err(),
+            Some(ErrorCode::NotFound),
+            "there is no variant nope"
+        );
     }
 }

@@ -13,6 +13,7 @@
 //! | `VIBEDATA_FOUNDRY_ENDPOINT` | unset | an Azure AI Foundry / OpenAI-compatible base URL |
 //! | `VIBEDATA_FOUNDRY_DEPLOYMENT` | `gpt-4o` | the model deployment |
 //! | `VIBEDATA_FOUNDRY_STYLE` | `v1` | `v1`, `openai` or `classic:<api-version>` |
+//! | `VIBEDATA_LOG` | `info` | the log level filter (e.g. `debug`) |
 
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub foundry: Option<FoundryEndpoint>,
     /// Between two background passes of outbox delivery and inbox sync.
     pub inbox_sync_every: Duration,
+    /// The log level filter (`VIBEDATA_LOG`), default `info`.
+    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +98,7 @@ impl Config {
             github,
             foundry,
             inbox_sync_every,
+            log_level: var("VIBEDATA_LOG"),
         })
     }
 
@@ -106,6 +110,7 @@ impl Config {
             github: GitHubConfig::default(),
             foundry: None,
             inbox_sync_every: Duration::from_secs(60),
+            log_level: None,
         }
     }
 }

@@ -87,6 +87,7 @@ impl Keychain {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn round_trip_through_the_mock_keychain() {
@@ -95,8 +96,18 @@ mod tests {
         let e = entry("foundry-api-key").unwrap();
         e.set_password("sk-test-value-123").unwrap();
         assert_eq!(e.get_password().unwrap(), "sk-test-value-123");
-        assert!(entry("Bad Name").is_err());
-        assert!(set("foundry-api-key", &Sensitive::new(String::new())).is_err());
+        assert_eq!(
+            entry("Bad Name").map_err(|e| e.code()).err(),
+            Some(ErrorCode::InvalidInput),
+            "a credential name is a-z, 0-9 and '-'"
+        );
+        assert_eq!(
+            set("foundry-api-key", &Sensitive::new(String::new()))
+                .map_err(|e| e.code())
+                .err(),
+            Some(ErrorCode::InvalidInput),
+            "an empty credential is refused before the keychain is asked"
+        );
         assert_eq!(
             format!("{:?}", Sensitive::new("x".to_string())),
             "<redacted>"

@@ -32,8 +32,14 @@ pub enum Console {
     Off,
 }
 
-/// Installs the global subscriber. Level filter: `VIBEDATA_LOG` (e.g. `debug`), default `info`.
-pub fn init(log_dir: &Path, console: Console) -> Result<LogGuard> {
+/// Installs the global subscriber with the level filter `level` (the config's `VIBEDATA_LOG`,
+/// e.g. `debug` or `vibedata_core=trace`; default `info`).
+pub fn init(log_dir: &Path, console: Console, level: Option<&str>) -> Result<LogGuard> {
+    let filter = || {
+        level
+            .and_then(|l| EnvFilter::try_new(l).ok())
+            .unwrap_or_else(|| EnvFilter::new("info"))
+    };
     std::fs::create_dir_all(log_dir)
         .map_err(|e| CoreError::io(format!("cannot create {}", log_dir.display()), e))?;
     let appender = RollingFileAppender::builder()
@@ -58,10 +64,6 @@ pub fn init(log_dir: &Path, console: Console) -> Result<LogGuard> {
         .try_init()
         .map_err(|e| CoreError::Internal(format!("logging was already set up: {e}")))?;
     Ok(LogGuard { _file: guard })
-}
-
-fn filter() -> EnvFilter {
-    EnvFilter::try_from_env("VIBEDATA_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
 /// The JSON-lines format of the log files: one object per event with the fields of the current

@@ -78,6 +78,7 @@ pub fn for_commit(store: &Store, repo: &Path) -> Result<Identity> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn a_saved_identity_wins_and_bad_input_is_refused() {
@@ -109,7 +110,7 @@ mod tests {
             ("A", "@b.c"),
             ("A", "a@"),
         ] {
-            assert!(
+            assert_eq!(
                 save(
                     &store,
                     &IdentityDto {
@@ -117,7 +118,9 @@ mod tests {
                         email: email.into()
                     }
                 )
-                .is_err(),
+                .map_err(|e| e.code())
+                .err(),
+                Some(ErrorCode::InvalidInput),
                 "{name} {email}"
             );
         }

@@ -137,6 +137,7 @@ pub fn add(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vibedata_protocol::ErrorCode;
 
     #[test]
     fn sources_are_understood_or_refused_with_a_reason() {
@@ -160,9 +161,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(ssh.contains("https URL"), "{ssh}");
-        assert!(parse_source("relative/path").is_err());
-        assert!(parse_source("/definitely/not/here").is_err());
-        assert!(parse_source("").is_err());
+        for (bad, why) in [
+            ("relative/path", "a folder path is absolute"),
+            ("/definitely/not/here", "a folder exists"),
+            ("", "an empty source is refused"),
+        ] {
+            assert_eq!(
+                parse_source(bad).map_err(|e| e.code()).err(),
+                Some(ErrorCode::InvalidInput),
+                "{why}: {bad:?}"
+            );
+        }
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
             parse_source(dir.path().to_str().unwrap()).unwrap(),

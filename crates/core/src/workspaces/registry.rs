@@ -216,6 +216,7 @@ pub(crate) fn validate_name(name: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vibedata_protocol::ErrorCode;
 
     fn repo_with_commit(dir: &Path) -> git2::Oid {
         let repo = git2::Repository::init(dir).unwrap();
@@ -308,8 +309,16 @@ mod tests {
 
     #[test]
     fn names_with_path_separators_are_refused() {
-        assert!(validate_name("../etc").is_err());
-        assert!(validate_name("").is_err());
+        assert_eq!(
+            validate_name("../etc").map_err(|e| e.code()).err(),
+            Some(ErrorCode::InvalidInput),
+            "a name holds no path separators"
+        );
+        assert_eq!(
+            validate_name("").map_err(|e| e.code()).err(),
+            Some(ErrorCode::InvalidInput),
+            "a name is not empty"
+        );
         assert!(validate_name("demo-crm").is_ok());
     }
 }

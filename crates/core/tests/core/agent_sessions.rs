@@ -8,13 +8,15 @@ use vibedata_agent::foundry::{ApiStyle, Credential, FoundryConfig, FoundryProvid
 use vibedata_agent::message::Message;
 use vibedata_agent::policy::Policy;
 use vibedata_agent::redact::Redactor;
-use vibedata_agent::session::{ApprovalRequest, Approver, Outcome, Session, SessionConfig};
+use vibedata_agent::session::{
+    ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
+};
 use vibedata_agent::tools::file_tools;
 use vibedata_core::agents::sessions::{self as agent_sessions, SqliteJournal};
 use vibedata_core::governance::audit;
 use vibedata_core::platform::store::Store;
 use vibedata_fakes::foundry::{FakeFoundry, Reply, chunk};
-use vibedata_protocol::{AgentRole, SessionStatus};
+use vibedata_protocol::{AgentRole, ErrorCode, SessionStatus};
 use vibedata_secrets::Sensitive;
 
 const CANARY: &str = "CANARY-91c4-never-stored";
@@ -60,6 +62,7 @@ fn session(
     Session,
     Arc<SqliteJournal>,
     tokio_util::sync::CancellationToken,
+    tokio::sync::mpsc::UnboundedReceiver<SessionEvent>,
 ) {
     let config = FoundryConfig::new(
         fake.base_url(),
@@ -67,7 +70,7 @@ fn session(
         ApiStyle::V1,
         Credential::ApiKey(Sensitive::new("k-123456".into())),
     );
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = tokio_util::sync::CancellationToken::new();
     let mut s = Session::new(
         Arc::new(FoundryProvider::new(config).unwrap()),
@@ -82,7 +85,7 @@ fn session(
     );
     let journal = SqliteJournal::start(store.clone(), id.to_string(), "build".into()).unwrap();
     s.set_journal(journal.clone());
-    (s, journal, cancel)
+    (s, journal, cancel, rx)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,9 +124,19 @@ async fn a_session_is_stored_redacted_audited_and_resumed_after_a_restart() {
             &stored_first,
         )
         .unwrap();
-        let (mut s, journal, _cancel) = session(&fake, &ws, &store, &id, first.clone(), vec![]);
+        let (mut s, journal, _cancel, mut events) =
+            session(&fake, &ws, &store, &id, first.clone(), vec![]);
         let run = tokio::spawn(async move { s.run().await });
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // The app stops while the write waits for the person.
+        loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
+                .await
+                .expect("the session reaches the approval")
+                .expect("events until then");
+            if matches!(event, SessionEvent::ApprovalNeeded { .. }) {
+                break;
+            }
+        }
         run.abort();
         let _ = run.await;
         tokio::task::spawn_blocking(move || journal.flush())
@@ -150,7 +163,7 @@ async fn a_session_is_stored_redacted_audited_and_resumed_after_a_restart() {
         "the read ran; the write is still pending"
     );
     assert_eq!(loaded.messages[2].tool_calls.len(), 2);
-    let (mut s, journal, _cancel) =
+    let (mut s, journal, _cancel, _events) =
         session(&fake, &ws, &store, &id, loaded.messages.clone(), vec![true]);
     s.set_usage(loaded.usage);
     assert_eq!(
@@ -284,11 +297,14 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
     );
     let usage = studio.agents().usage().await.unwrap();
     assert_eq!(usage.prompt_tokens, 812 + 1040 + 1180);
-    assert!(
+    assert_eq!(
         studio
             .agents()
             .decide_approval(&session.id, "nope", true)
-            .is_err()
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::NotFound),
+        "no approval is waiting for that call"
     );
 
     // Looking back at it (as after a restart): the prompt, the agent's text, each tool call with
@@ -343,12 +359,15 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
         &shown.events[shown.events.len() - 2],
         E::Usage { prompt_tokens, .. } if *prompt_tokens == 812 + 1040 + 1180
     ));
-    assert!(
+    assert_eq!(
         studio
             .agents()
             .session_transcript("no-such-session")
             .await
-            .is_err()
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::NotFound),
+        "there is no such session"
     );
     let store = Store::open(&db).unwrap();
     assert_eq!(
@@ -547,12 +566,14 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
         "the replay continued at its next turn: {text}"
     );
     assert!(demo.path.join("models/marts/account_summary.sql").is_file());
-    assert!(
+    assert_eq!(
         studio
             .agents()
             .resume_session(&session.id, |_| {})
             .await
-            .is_err(),
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
         "a completed session does not resume"
     );
 }
@@ -593,7 +614,7 @@ async fn canary_secrets_never_reach_the_logs() {
     fake.push(Reply::text(&["Done."]));
     let id = agent_sessions::create(&store, None, AgentRole::Build, "test", false, &[]).unwrap();
     let first = vec![Message::user(format!("token {CANARY}"))];
-    let (mut s, journal, _cancel) = session(&fake, &ws, &store, &id, first, vec![false]);
+    let (mut s, journal, _cancel, _events) = session(&fake, &ws, &store, &id, first, vec![false]);
     s.run().await;
     journal.flush();
     let logs = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();

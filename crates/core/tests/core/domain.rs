@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::fresh_paths;
 use vibedata_core::Studio;
-use vibedata_protocol::NodeKind;
+use vibedata_protocol::{ErrorCode, NodeKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
@@ -101,20 +101,25 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
         .await
         .unwrap();
     assert_eq!(file.problems.len(), 1);
-    assert!(
+    assert_eq!(
         studio
             .domains()
             .domain_file(&demo.id, "../../etc/passwd".into())
             .await
-            .is_err(),
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
         "files outside the clone are refused"
     );
-    assert!(
+    assert_eq!(
         studio
             .domains()
             .node_detail(&demo.id, "model.demo_crm.nope".into())
             .await
-            .is_err()
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::NotFound),
+        "a node the index does not hold is not found"
     );
 }
 
@@ -141,8 +146,9 @@ async fn reading_the_project_does_not_count_as_a_change() {
             .await
             .unwrap();
     }
-    assert!(
-        rx.recv_timeout(Duration::from_millis(800)).is_err(),
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(800)),
+        Err(mpsc::RecvTimeoutError::Timeout),
         "reading files (the index and the UI do) must not make the watcher re-index"
     );
 }

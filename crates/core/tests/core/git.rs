@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use vibedata_core::workspaces::git::{self, Identity};
+use vibedata_protocol::ErrorCode;
 
 /// Builds `src` (two commits on main) and a bare `origin.git` cloned from it; returns origin.
 pub fn origin(dir: &Path) -> PathBuf {
@@ -94,8 +95,11 @@ fn clone_with_progress_then_intent_branch_commit_and_push_reach_the_bare_remote(
         tree.get_path(Path::new("models/silver_customers.sql"))
             .is_ok()
     );
-    assert!(
-        tree.get_path(Path::new("models/m1.sql")).is_err(),
+    assert_eq!(
+        tree.get_path(Path::new("models/m1.sql"))
+            .map_err(|e| e.code())
+            .err(),
+        Some(git2::ErrorCode::NotFound),
         "deletions are committed"
     );
 
@@ -122,8 +126,11 @@ fn an_intent_branch_is_refused_on_a_dirty_tree_or_a_bad_slug() {
     let clone = dir.path().join("crm");
     git::clone(&url(&origin(dir.path())), &clone, |_| {}).unwrap();
     for bad in ["", "Has Space", "UPPER", "-lead", "../escape"] {
-        assert!(
-            git::create_intent_branch(&clone, bad).is_err(),
+        assert_eq!(
+            git::create_intent_branch(&clone, bad)
+                .map_err(|e| e.code())
+                .err(),
+            Some(ErrorCode::InvalidInput),
             "{bad:?} must be refused"
         );
     }
@@ -167,7 +174,13 @@ fn a_failed_clone_leaves_nothing_behind_and_an_existing_folder_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("crm");
     let missing = dir.path().join("no-such-remote.git");
-    assert!(git::clone(&url(&missing), &dest, |_| {}).is_err());
+    assert_eq!(
+        git::clone(&url(&missing), &dest, |_| {})
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::Git),
+        "there is no repository to clone"
+    );
     assert!(!dest.exists());
     assert!(!dir.path().join(".crm.partial").exists());
 

@@ -38,12 +38,14 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
             .unwrap()
             .starts_with("# Silver customer table")
     );
-    assert!(
+    assert_eq!(
         studio
             .intents()
             .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
             .await
-            .is_err(),
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
         "the slug is taken"
     );
 
@@ -296,8 +298,11 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     );
     replace_plan(&store, &demo, &intent.id, PlanSource::Variant("wide")).unwrap();
     apply(&store, &demo, &intent.id, IntentStep::ApprovePlan, &person).unwrap();
-    assert!(
-        replace_plan(&store, &demo, &intent.id, PlanSource::Variant("lean")).is_err(),
+    assert_eq!(
+        replace_plan(&store, &demo, &intent.id, PlanSource::Variant("lean"))
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
         "an approved plan is not swapped behind its approval"
     );
     apply(&store, &demo, &intent.id, IntentStep::RevisePlan, &person).unwrap();
@@ -409,12 +414,14 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
         .create_intent(&demo.id, "Silver customer table from CRM bronze".into())
         .await
         .unwrap();
-    assert!(
+    assert_eq!(
         studio
             .intents()
             .run_intent_stage(&intent.id, AgentStage::Requirements, |_| {})
             .await
-            .is_err(),
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
         "requirements run while planning"
     );
     studio
@@ -657,27 +664,36 @@ fn intent_documents_are_written_only_inside_the_intent_and_variants_are_bounded(
         .build()
         .unwrap();
     runtime.block_on(async {
+        // The tool's error is the text the model reads: assert which refusal it is.
+        let err = tool
+            .call(&ctx, json!({"name": "todo_json", "content": "not json"}))
+            .await
+            .unwrap_err();
         assert!(
-            tool.call(&ctx, json!({"name": "todo_json", "content": "not json"}))
-                .await
-                .is_err(),
-            "a malformed todo list is refused"
+            err.contains("todo_json is not JSON"),
+            "a malformed todo list is refused: {err}"
         );
-        assert!(
-            tool.call(
+        let err = tool
+            .call(
                 &ctx,
-                json!({"name": "plan_md", "variant": "../escape", "content": "x"})
+                json!({"name": "plan_md", "variant": "../escape", "content": "x"}),
             )
             .await
-            .is_err()
-        );
+            .unwrap_err();
         assert!(
-            tool.call(
+            err.contains("is not a variant name"),
+            "a variant name is not a path: {err}"
+        );
+        let err = tool
+            .call(
                 &ctx,
-                json!({"name": "intent_md", "variant": "a", "content": "x"})
+                json!({"name": "intent_md", "variant": "a", "content": "x"}),
             )
             .await
-            .is_err()
+            .unwrap_err();
+        assert!(
+            err.contains("only plan_md has variants"),
+            "only plans have variants: {err}"
         );
         for n in 0..5 {
             tool.call(
@@ -706,4 +722,99 @@ fn intent_documents_are_written_only_inside_the_intent_and_variants_are_bounded(
         std::fs::read_to_string(folder.join("plans/variants/v0.md")).unwrap(),
         "better"
     );
+}
+
+/// The intent stages start sessions through the same path as any other session: what they
+/// store and what they send is redacted with the secrets the app holds (here the GitHub token it
+/// acts with) and the shapes of secrets. Before that path was shared, an intent stage stored its
+/// first messages as they were and sent them with a redactor that knew no secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intent_stage_never_stores_or_sends_the_secrets_the_app_holds() {
+    use vibedata_fakes::foundry::{FakeFoundry, Reply};
+    use vibedata_protocol::SessionEventDto as E;
+    const CANARY: &str = "CANARY-intent-stage-5e1d-never-stored";
+    let (dir, paths) = fresh_paths();
+    let db = paths.database();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    crate::as_grace(&studio).await;
+    // The app acts on GitHub with a token: every session must treat it as a secret.
+    studio.github().use_token(
+        "http://127.0.0.1:9/api",
+        vibedata_secrets::Sensitive::new(CANARY.into()),
+    );
+    let intent = studio
+        .intents()
+        .create_intent(&demo.id, "Orders freshness".into())
+        .await
+        .unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, IntentStep::StartPlanning)
+        .await
+        .unwrap();
+    // The person pasted the token into the intent: it reaches the stage's first message.
+    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
+    std::fs::write(
+        folder.join("intent.md"),
+        format!("# Orders freshness\n\nUse the token {CANARY} to read the API.\n"),
+    )
+    .unwrap();
+
+    let fake = FakeFoundry::start().await;
+    fake.push(Reply::text(&["Noted; I will not use tokens."]));
+    let provider = std::sync::Arc::new(
+        vibedata_agent::foundry::FoundryProvider::new(vibedata_agent::foundry::FoundryConfig::new(
+            fake.base_url(),
+            "gpt-4o",
+            vibedata_agent::foundry::ApiStyle::V1,
+            vibedata_agent::foundry::Credential::ApiKey(vibedata_secrets::Sensitive::new(
+                "k-123456".into(),
+            )),
+        ))
+        .unwrap(),
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    studio
+        .intents()
+        .run_intent_stage_on(
+            &intent.id,
+            AgentStage::Requirements,
+            Some(provider),
+            move |e| drop(tx.send(e)),
+        )
+        .await
+        .unwrap();
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())
+            .await
+            .expect("the stage ends")
+            .expect("events until it ends");
+        if let E::Finished { status, message } = event {
+            assert_eq!(status, SessionStatus::Completed, "{message:?}");
+            break;
+        }
+    }
+
+    let requests = fake.requests();
+    assert!(!requests.is_empty(), "the stage asked the model");
+    assert!(
+        requests[0].body.contains("[REDACTED]"),
+        "the intent's text reached the model, redacted: {}",
+        requests[0].body
+    );
+    for r in &requests {
+        assert!(!r.body.contains(CANARY), "the token reached the model");
+    }
+    drop(studio);
+    let wal = db.with_extension("sqlite3-wal");
+    for (name, path) in [("database", &db), ("WAL", &wal)] {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(CANARY),
+            "the token reached the {name} ({})",
+            path.display()
+        );
+    }
+    drop(dir);
 }

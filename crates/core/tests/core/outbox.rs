@@ -102,7 +102,15 @@ async fn every_fault_on_the_way_back_still_delivers_each_write_once() {
         Some("cannot reach GitHub: no answer within 0.3 s")
     );
     assert_eq!(report.remaining, 1);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // GitHub applies the late write; the test waits for it to be there, not for a set time.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while bodies_starting(&fake.comments_of(repo), "body", "Closed after the backfill") == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the late comment never reached the fake"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     fake.set_latency(Duration::ZERO);
     let report = replay(&store, &c).await;
     assert_eq!(

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use crate::fresh_paths;
 use crate::git::{origin, url};
 use vibedata_core::Studio;
-use vibedata_protocol::{AddWorkspaceDto, WorkspaceKind};
+use vibedata_protocol::{AddWorkspaceDto, ErrorCode, WorkspaceKind};
 
 fn request(source: String, name: Option<&str>) -> AddWorkspaceDto {
     AddWorkspaceDto {
@@ -202,12 +202,14 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
         .unwrap();
     let state = studio.workspaces().git_state(&ws.id).await.unwrap();
     assert!(state.changes.is_empty(), "everything was committed");
-    assert!(
+    assert_eq!(
         studio
             .workspaces()
             .commit_workspace(&ws.id, "   ".into())
             .await
-            .is_err(),
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
         "an empty message is refused"
     );
 

@@ -146,7 +146,25 @@ async fn inbox_syncs_searches_triages_and_delivers_an_offline_comment() {
         .collect();
     assert_eq!(created.len(), 1, "created exactly once");
     assert!(created[0]["labels"].to_string().contains("p2"));
-    tokio::time::sleep(Duration::from_secs(5)).await; // more passes run; none may repeat it
+    // Two more background passes run (each lists the repository's issues); none may repeat a
+    // delivered write.
+    let passes = || {
+        fake.requests()
+            .iter()
+            .filter(|r| {
+                r.method == "GET"
+                    && r.path.split('?').next() == Some(&format!("/repos/{REPO}/issues")[..])
+            })
+            .count()
+    };
+    let (seen, deadline) = (passes(), std::time::Instant::now() + DEFAULT_WAIT);
+    while passes() < seen + 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background sync stopped running"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let delivered: Vec<_> = fake
         .comments_of(REPO)
         .into_iter()
