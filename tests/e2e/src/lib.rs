@@ -160,7 +160,19 @@ impl App {
         };
         if let Err(e) = app.wait_for("app-frame", DEFAULT_WAIT).await {
             let shot = app.screenshot("launch-failure").await;
-            return Err(e).context(format!("the UI did not mount (screenshot: {shot:?})"));
+            // What the window shows instead (a panic is written into the page by the UI).
+            let page = app
+                .client()
+                .execute(
+                    "return document.body ? document.body.innerText : '(no body)';",
+                    vec![],
+                )
+                .await
+                .map(|v| v.to_string())
+                .unwrap_or_else(|e| format!("(unreadable: {e})"));
+            return Err(e).context(format!(
+                "the UI did not mount (screenshot: {shot:?}); the page says: {page}"
+            ));
         }
         Ok(app)
     }

@@ -5,10 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agent_sessions;
+mod agent_tools;
 mod demo;
 mod domain;
 mod git;
 mod index_agreement;
+mod intent_stages;
 mod intents;
 mod issue_sync;
 mod outbox;
