@@ -12,9 +12,10 @@ use vibedata_protocol::{
 };
 
 use crate::platform::Platform;
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 use crate::workspaces::registry;
-use crate::{CoreError, Result};
 use open::OpenDomain;
 
 /// The domains' front door: each workspace's index, loaded on first use and kept current.

@@ -20,8 +20,8 @@ use vibedata_protocol::inbox::{
 };
 use vibedata_secrets::Sensitive;
 
-use crate::Result;
 use crate::platform::Platform;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 use crate::platform::store::Store;
 

@@ -4,8 +4,8 @@ pub mod audit;
 
 use std::sync::Arc;
 
-use crate::Result;
 use crate::platform::Platform;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 
 /// Governance's front door.

@@ -18,10 +18,11 @@ use crate::agents::Agents;
 use crate::github::GitHub;
 use crate::intents::lifecycle::{Actor, IntentStep};
 use crate::platform::Platform;
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 use crate::workspaces::git;
 use crate::workspaces::registry::Workspace;
-use crate::{CoreError, Result};
 
 /// The intents' front door: an intent from creation to its pull request.
 pub struct Intents {

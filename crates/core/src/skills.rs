@@ -3,7 +3,8 @@
 //! validates each one; a malformed skill is reported with its file and the reason, and does not
 //! hide the others.
 
-use crate::{CoreError, Result};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use vibedata_protocol::{SkillDto, SkillProblemDto, SkillsDto};

@@ -17,13 +17,14 @@ use crate::governance::Governance;
 use crate::intents::Intents;
 use crate::platform::Platform;
 use crate::platform::config::Config;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 use crate::platform::keychain::Keychain;
+use crate::platform::paths::Paths;
 use crate::platform::store::Store;
 use crate::platform::venv::Venv;
 use crate::skills::Skills;
 use crate::workspaces::{RemoteTokens, Workspaces};
-use crate::{Paths, Result};
 
 pub struct Studio {
     platform: Arc<Platform>,

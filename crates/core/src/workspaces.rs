@@ -21,11 +21,12 @@ use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto, WorkspaceDto};
 use vibedata_secrets::Sensitive;
 
 use crate::platform::Platform;
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 use crate::workspaces::demo::DemoReport;
 use crate::workspaces::git_workflow::FetchRecord;
 use crate::workspaces::registry::Workspace;
-use crate::{CoreError, Result};
 
 /// Where the workspaces get a token for an https remote. The workspaces do not know GitHub: the
 /// composition ([`crate::Studio`]) hands in the GitHub identities.

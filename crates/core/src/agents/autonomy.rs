@@ -7,8 +7,10 @@ use std::path::Path;
 use rusqlite::params;
 use vibedata_agent::policy::{Autonomy, Policy};
 
+use crate::governance::audit;
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::Store;
-use crate::{CoreError, Result, governance::audit};
 
 fn level_str(level: Autonomy) -> &'static str {
     match level {

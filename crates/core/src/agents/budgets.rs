@@ -5,8 +5,9 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use vibedata_agent::budget::{Budget, Price};
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::Store;
-use crate::{CoreError, Result};
 
 /// What a person sets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

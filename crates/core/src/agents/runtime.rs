@@ -25,11 +25,12 @@ use vibedata_protocol::{
 
 use crate::agents::Agents;
 use crate::agents::sessions::{self as agent_sessions, SqliteJournal};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
+use crate::platform::keychain as credentials;
+use crate::workspaces::registry as workspace;
 use crate::workspaces::registry::Workspace;
-use crate::{
-    CoreError, Result, platform::keychain as credentials, workspaces::registry as workspace,
-};
 
 /// The demo transcript used when no model endpoint is configured.
 const DEMO_REPLAY: &str = include_str!("../../assets/replays/demo-build.jsonl");

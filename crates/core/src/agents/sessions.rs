@@ -15,8 +15,10 @@ use vibedata_agent::journal::{Journal, JournalEntry};
 use vibedata_agent::message::{Message, Role, ToolCall, Usage};
 use vibedata_protocol::{AgentRole, SessionEventDto, SessionStatus};
 
+use crate::governance::audit;
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::{Store, named};
-use crate::{CoreError, Result, governance::audit};
 
 use crate::platform::clock::now;
 

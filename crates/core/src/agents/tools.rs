@@ -11,12 +11,14 @@ use serde::Deserialize;
 use vibedata_agent::policy::Scope;
 use vibedata_agent::tools::{Tool, ToolContext, ToolNote, TypedTool};
 
+use crate::governance::audit;
 use crate::platform::store::Store;
 use crate::platform::venv::Venv;
+use crate::skills;
+use crate::workspaces::changes;
+use crate::workspaces::git;
+use crate::workspaces::identity;
 use crate::workspaces::registry::WAREHOUSE_FILE;
-use crate::{
-    governance::audit, skills, workspaces::changes, workspaces::git, workspaces::identity,
-};
 
 /// What the workspace tools need from the app.
 #[derive(Clone)]

@@ -20,8 +20,9 @@ use vibedata_protocol::{
     LineageNodeDto, NodeDetailDto, NodeKind, NodeRowDto, ProblemDto,
 };
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::workspaces::registry::Workspace;
-use crate::{CoreError, Result};
 
 /// How long the watcher waits for a burst of writes to settle before re-indexing.
 pub const DEBOUNCE: Duration = Duration::from_millis(150);

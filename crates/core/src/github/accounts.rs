@@ -8,9 +8,11 @@ use serde::{Deserialize, Serialize};
 use vibedata_github::device::Tokens;
 use vibedata_secrets::Sensitive;
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
+use crate::platform::keychain as credentials;
 use crate::platform::store::{Store, named};
-use crate::{CoreError, Result, platform::keychain as credentials};
 use vibedata_protocol::inbox::AccountKind;
 
 /// An account as listed (never with its tokens).

@@ -8,8 +8,10 @@ use vibedata_protocol::inbox::{
     OutboxState, Triage,
 };
 
+use crate::github::outbox;
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::{Store, named};
-use crate::{CoreError, Result, github::outbox};
 
 /// How many issues the list holds at most.
 const LIST_LIMIT: i64 = 500;

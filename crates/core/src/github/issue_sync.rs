@@ -10,9 +10,10 @@ use vibedata_github::rest::{Client, GhError};
 
 use std::sync::Arc;
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 use crate::platform::store::Store;
-use crate::{CoreError, Result};
 
 /// What one sync did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -20,8 +20,9 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 use vibedata_protocol::inbox::{IssueState, OutboxItemDto, OutboxKind, OutboxState};
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::{Store, named};
-use crate::{CoreError, Result};
 
 pub use replay::{ReplayReport, replay, replay_as};
 pub use vibedata_protocol::inbox::OutboxWriteDto as Write;

@@ -5,8 +5,9 @@
 use rusqlite::{OptionalExtension, params};
 use vibedata_protocol::inbox::InboxRepoDto;
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::Store;
-use crate::{CoreError, Result};
 
 /// Validates "owner/name" (as typed, or from a GitHub URL).
 pub fn parse_repo(input: &str) -> Result<String> {

@@ -13,8 +13,10 @@ use vibedata_protocol::inbox::{
 };
 use vibedata_secrets::Sensitive;
 
+use crate::github::accounts as github_accounts;
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
-use crate::{CoreError, Result, github::accounts as github_accounts};
 
 /// The device flow under way, shared with its background poll.
 #[derive(Default)]

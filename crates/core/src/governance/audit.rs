@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::Store;
-use crate::{CoreError, Result};
 
 /// The hash the first record chains from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";

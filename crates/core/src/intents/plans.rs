@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::{CoreError, Result};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanVersion {

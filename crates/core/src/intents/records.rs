@@ -9,13 +9,15 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde_json::json;
 use vibedata_protocol::IntentDto;
 
+use crate::governance::audit;
 use crate::intents::lifecycle::{
     Actor, Guards, IntentState, IntentStep, is_human_only, next, offers,
 };
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::Store;
 use crate::workspaces::git::{self, INTENT_PREFIX, Identity};
 use crate::workspaces::registry::Workspace;
-use crate::{CoreError, Result, governance::audit};
 
 /// Build rounds allowed per plan version before the plan must be revised.
 pub const MAX_BUILD_ROUNDS: u32 = 3;

@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::venv::Venv;
-use crate::{CoreError, Result, workspaces::changes, workspaces::git};
+use crate::workspaces::changes;
+use crate::workspaces::git;
 
 /// One check of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

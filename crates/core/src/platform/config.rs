@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use vibedata_secrets::Sensitive;
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::paths::Paths;
-use crate::{CoreError, Result};
 
 /// Everything the core takes from its environment.
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@
 
 use vibedata_secrets::Sensitive;
 
-use crate::{CoreError, Result};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 
 pub const SERVICE: &str = "vibedata-studio";
 

@@ -5,7 +5,8 @@
 //! carries `session_id` / `intent_id` (the JSON layer writes the current span's fields and its
 //! parents'). Never log prompts, payloads, tokens or other secrets — log ids and sizes.
 
-use crate::{CoreError, Result};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use std::path::Path;
 use tracing::Span;
 use tracing_appender::non_blocking::WorkerGuard;

@@ -11,7 +11,8 @@
 //! The venv's default deliberately ignores `VIBEDATA_DATA_DIR`: tests give every run a fresh data
 //! dir but share the one venv the setup script built.
 
-use crate::{CoreError, Result};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use std::path::{Path, PathBuf};
 
 const APP_DIR: &str = "vibedata-studio";

@@ -5,7 +5,8 @@
 //! reset, and migrations run in a transaction (rusqlite_migration) so a crash leaves the old
 //! version intact. The connection is blocking: call [`Store::with`] from a blocking thread.
 
-use crate::{CoreError, Result};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 use std::path::{Path, PathBuf};

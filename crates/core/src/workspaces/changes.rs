@@ -6,8 +6,9 @@ use std::path::Path;
 
 use vibedata_protocol::{ChangeKind, FileChangeDto};
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::workspaces::git::git;
-use crate::{CoreError, Result};
 
 /// Patches longer than this are cut, with a marker saying so.
 const MAX_PATCH_BYTES: usize = 256 * 1024;

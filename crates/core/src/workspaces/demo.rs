@@ -8,11 +8,13 @@
 
 pub mod sample_data;
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
+use crate::platform::paths::Paths;
 use crate::platform::store::Store;
 use crate::platform::venv::Venv;
 use crate::workspaces::git::git;
 use crate::workspaces::registry::{self as workspace, NewWorkspace, Workspace};
-use crate::{CoreError, Paths, Result};
 use include_dir::{Dir, include_dir};
 use std::path::{Path, PathBuf};
 use vibedata_protocol::WorkspaceKind;

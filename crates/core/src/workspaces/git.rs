@@ -3,7 +3,8 @@
 //! blocking thread. Remotes are file:// (or a path) for now; https with the user's token comes
 //! with GitHub sign-in.
 
-use crate::{CoreError, Result};
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

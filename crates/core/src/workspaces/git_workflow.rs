@@ -8,10 +8,14 @@ use crate::platform::clock::now;
 
 use vibedata_protocol::{BranchDiffDto, BranchDto, GitStateDto, IdentityDto};
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::error::blocking;
 use crate::workspaces::Workspaces;
+use crate::workspaces::changes;
+use crate::workspaces::git;
+use crate::workspaces::identity;
 use crate::workspaces::registry::{self as workspace, Workspace};
-use crate::{CoreError, Result, workspaces::changes, workspaces::git, workspaces::identity};
 
 /// The outcome of the last fetch of a workspace.
 #[derive(Debug, Clone, Default)]

@@ -6,9 +6,10 @@ use std::path::Path;
 use rusqlite::{OptionalExtension, params};
 use vibedata_protocol::IdentityDto;
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::Store;
 use crate::workspaces::git::Identity;
-use crate::{CoreError, Result};
 
 /// The identity set in the app, if any.
 pub fn stored(store: &Store) -> Result<Option<Identity>> {

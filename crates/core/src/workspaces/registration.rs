@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto};
 
+use crate::platform::error::CoreError;
+use crate::platform::error::Result;
 use crate::platform::store::Store;
+use crate::workspaces::git;
 use crate::workspaces::registry::{self as workspace, NewWorkspace, Workspace};
-use crate::{CoreError, Result, workspaces::git};
 
 /// Where a registration comes from, once the user's text is understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
