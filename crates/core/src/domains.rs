@@ -12,9 +12,7 @@ use vibedata_protocol::{
 };
 
 use crate::platform::Platform;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::workspaces::registry;
 use open::OpenDomain;
 

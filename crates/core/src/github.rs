@@ -21,8 +21,7 @@ use vibedata_protocol::inbox::{
 use vibedata_secrets::Sensitive;
 
 use crate::platform::Platform;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{Result, blocking};
 use crate::platform::store::Store;
 
 /// GitHub's front door: the identity work runs as, sign-in, the Inbox and the outbox.

@@ -5,8 +5,7 @@ pub mod audit;
 use std::sync::Arc;
 
 use crate::platform::Platform;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{Result, blocking};
 
 /// Governance's front door.
 pub struct Governance {

@@ -18,9 +18,7 @@ use crate::agents::Agents;
 use crate::github::GitHub;
 use crate::intents::lifecycle::{Actor, IntentStep};
 use crate::platform::Platform;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::workspaces::git;
 use crate::workspaces::registry::Workspace;
 

@@ -3,8 +3,7 @@
 //! validates each one; a malformed skill is reported with its file and the reason, and does not
 //! hide the others.
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use vibedata_protocol::{SkillDto, SkillProblemDto, SkillsDto};

@@ -21,9 +21,7 @@ use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto, WorkspaceDto};
 use vibedata_secrets::Sensitive;
 
 use crate::platform::Platform;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::workspaces::demo::DemoReport;
 use crate::workspaces::git_workflow::FetchRecord;
 use crate::workspaces::registry::Workspace;

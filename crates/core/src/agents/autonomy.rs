@@ -8,8 +8,7 @@ use rusqlite::params;
 use vibedata_agent::policy::{Autonomy, Policy};
 
 use crate::governance::audit;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 
 fn level_str(level: Autonomy) -> &'static str {

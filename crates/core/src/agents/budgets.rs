@@ -5,8 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use vibedata_agent::budget::{Budget, Price};
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 
 /// What a person sets.

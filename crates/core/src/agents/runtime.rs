@@ -25,9 +25,7 @@ use vibedata_protocol::{
 
 use crate::agents::Agents;
 use crate::agents::sessions::{self as agent_sessions, SqliteJournal};
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::platform::keychain as credentials;
 use crate::workspaces::registry as workspace;
 use crate::workspaces::registry::Workspace;

@@ -16,8 +16,7 @@ use vibedata_agent::message::{Message, Role, ToolCall, Usage};
 use vibedata_protocol::{AgentRole, SessionEventDto, SessionStatus};
 
 use crate::governance::audit;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::{Store, named};
 
 use crate::platform::clock::now;

@@ -20,8 +20,7 @@ use vibedata_protocol::{
     LineageNodeDto, NodeDetailDto, NodeKind, NodeRowDto, ProblemDto,
 };
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::workspaces::registry::Workspace;
 
 /// How long the watcher waits for a burst of writes to settle before re-indexing.

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 use vibedata_github::device::Tokens;
 use vibedata_secrets::Sensitive;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::platform::keychain as credentials;
 use crate::platform::store::{Store, named};
 use vibedata_protocol::inbox::AccountKind;

@@ -9,8 +9,7 @@ use vibedata_protocol::inbox::{
 };
 
 use crate::github::outbox;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::{Store, named};
 
 /// How many issues the list holds at most.

@@ -10,9 +10,7 @@ use vibedata_github::rest::{Client, GhError};
 
 use std::sync::Arc;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::platform::store::Store;
 
 /// What one sync did.

@@ -20,8 +20,7 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 use vibedata_protocol::inbox::{IssueState, OutboxItemDto, OutboxKind, OutboxState};
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::{Store, named};
 
 pub use replay::{ReplayReport, replay, replay_as};

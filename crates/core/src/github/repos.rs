@@ -5,8 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 use vibedata_protocol::inbox::InboxRepoDto;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 
 /// Validates "owner/name" (as typed, or from a GitHub URL).

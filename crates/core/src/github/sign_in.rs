@@ -7,16 +7,15 @@
 use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
-use vibedata_github::device::{DeviceFlow, Tokens};
+use vibedata_github::device::{DeviceCode, DeviceFlow, Tokens};
 use vibedata_protocol::inbox::{
     AccountKind, GithubAccountDto, GithubStatusDto, SignInDto, SignInState, WorkspaceAccountDto,
 };
 use vibedata_secrets::Sensitive;
 
 use crate::github::accounts as github_accounts;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
+use crate::platform::store::Store;
 
 /// The device flow under way, shared with its background poll.
 #[derive(Default)]
@@ -96,12 +95,7 @@ impl crate::github::GitHub {
             )
         })?;
         let (base, api) = self.hosts();
-        let flow = DeviceFlow::new(&base, &client_id, "repo")
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-        let code = flow
-            .start()
-            .await
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        let (flow, code) = start_device_flow(&base, &client_id).await?;
         let cancel = CancellationToken::new();
         if let Some(old) = self
             .sign_in
@@ -122,29 +116,14 @@ impl crate::github::GitHub {
         self.sign_in.set(waiting.clone());
         let (state, store) = (self.sign_in.clone(), self.platform.store.clone());
         tokio::spawn(async move {
-            let outcome = async {
-                let tokens = flow
-                    .poll(&code, &cancel)
-                    .await
-                    .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-                let login = vibedata_github::user::login(&api, &tokens.access_token)
-                    .await
-                    .map_err(|e| CoreError::github("checking the new token with GitHub", e))?;
-                let account = blocking(move || {
-                    github_accounts::save(
-                        &store,
-                        &login,
-                        &base,
-                        &api,
-                        AccountKind::Device,
-                        Some(&client_id),
-                        &tokens,
-                    )
-                })
-                .await?;
-                Ok::<_, CoreError>(account.login)
-            }
-            .await;
+            let hosts = Hosts {
+                client_id,
+                base,
+                api,
+            };
+            let outcome = finish_device_flow(store, &flow, &code, &cancel, hosts)
+                .await
+                .map(|account| account.login);
             state.set(match outcome {
                 Ok(login) => SignInDto {
                     state: SignInState::SignedIn,
@@ -206,40 +185,17 @@ impl crate::github::GitHub {
         client_id: &str,
         base_url: &str,
         api_url: &str,
-        show_code: impl FnOnce(&vibedata_github::device::DeviceCode),
+        show_code: impl FnOnce(&DeviceCode),
     ) -> Result<github_accounts::Account> {
-        let flow = DeviceFlow::new(base_url, client_id, "repo")
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-        let code = flow
-            .start()
-            .await
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+        let (flow, code) = start_device_flow(base_url, client_id).await?;
         show_code(&code);
-        let tokens = flow
-            .poll(&code, &CancellationToken::new())
-            .await
-            .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
-        let login = vibedata_github::user::login(api_url, &tokens.access_token)
-            .await
-            .map_err(|e| CoreError::github("checking the new token with GitHub", e))?;
-        let (store, client_id, base, api) = (
-            self.platform.store.clone(),
-            client_id.to_string(),
-            base_url.to_string(),
-            api_url.to_string(),
-        );
-        blocking(move || {
-            github_accounts::save(
-                &store,
-                &login,
-                &base,
-                &api,
-                AccountKind::Device,
-                Some(&client_id),
-                &tokens,
-            )
-        })
-        .await
+        let hosts = Hosts {
+            client_id: client_id.to_string(),
+            base: base_url.to_string(),
+            api: api_url.to_string(),
+        };
+        let store = self.platform.store.clone();
+        finish_device_flow(store, &flow, &code, &CancellationToken::new(), hosts).await
     }
 
     /// The signed-in accounts.
@@ -252,6 +208,54 @@ impl crate::github::GitHub {
         let store = self.platform.store.clone();
         blocking(move || github_accounts::sign_out(&store, &login)).await
     }
+}
+
+/// The OAuth app and hosts a device-flow sign-in runs against.
+struct Hosts {
+    client_id: String,
+    base: String,
+    api: String,
+}
+
+/// Asks GitHub for a device code.
+async fn start_device_flow(base: &str, client_id: &str) -> Result<(DeviceFlow, DeviceCode)> {
+    let flow = DeviceFlow::new(base, client_id, "repo")
+        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+    let code = flow
+        .start()
+        .await
+        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+    Ok((flow, code))
+}
+
+/// Waits until the person has entered the code (or it expires, or `cancel`), checks who the new
+/// token belongs to and keeps the account (tokens in the keychain).
+async fn finish_device_flow(
+    store: Arc<Store>,
+    flow: &DeviceFlow,
+    code: &DeviceCode,
+    cancel: &CancellationToken,
+    hosts: Hosts,
+) -> Result<github_accounts::Account> {
+    let tokens = flow
+        .poll(code, cancel)
+        .await
+        .map_err(|e| CoreError::InvalidInput(e.to_string()))?;
+    let login = vibedata_github::user::login(&hosts.api, &tokens.access_token)
+        .await
+        .map_err(|e| CoreError::github("checking the new token with GitHub", e))?;
+    blocking(move || {
+        github_accounts::save(
+            &store,
+            &login,
+            &hosts.base,
+            &hosts.api,
+            AccountKind::Device,
+            Some(&hosts.client_id),
+            &tokens,
+        )
+    })
+    .await
 }
 
 /// Shared so the background poll can report.

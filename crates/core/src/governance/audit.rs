@@ -9,8 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 
 /// The hash the first record chains from.

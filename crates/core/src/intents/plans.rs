@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanVersion {

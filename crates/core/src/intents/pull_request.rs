@@ -15,9 +15,7 @@ use vibedata_protocol::inbox::{
 use crate::github::{outbox, repos::repo_of_remote};
 use crate::intents::lifecycle::{Actor, IntentStep};
 use crate::intents::records as intents;
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::workspaces::git;
 
 /// GitHub allows 65,536 characters in a body; each document gets a share.

@@ -13,8 +13,7 @@ use crate::governance::audit;
 use crate::intents::lifecycle::{
     Actor, Guards, IntentState, IntentStep, is_human_only, next, offers,
 };
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 use crate::workspaces::git::{self, INTENT_PREFIX, Identity};
 use crate::workspaces::registry::Workspace;

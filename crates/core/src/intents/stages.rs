@@ -11,9 +11,7 @@ use crate::agents::runtime::{DEMO_INTENT_BUILD, DEMO_REQUIREMENTS, DEMO_VARIANTS
 use crate::intents::Intents;
 use crate::intents::lifecycle::stage_needs;
 use crate::intents::records::{folder, get};
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use vibedata_protocol::{AgentRole, AgentStage};
 
 const REQUIREMENTS_PROMPT: &str = "You are the Requirements agent of Vibedata Studio. From the analyst's intent, the domain's \

@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use vibedata_secrets::Sensitive;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::paths::Paths;
 
 /// Everything the core takes from its environment.

@@ -5,8 +5,7 @@
 
 use vibedata_secrets::Sensitive;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 
 pub const SERVICE: &str = "vibedata-studio";
 

@@ -5,8 +5,7 @@
 //! carries `session_id` / `intent_id` (the JSON layer writes the current span's fields and its
 //! parents'). Never log prompts, payloads, tokens or other secrets — log ids and sizes.
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use std::path::Path;
 use tracing::Span;
 use tracing_appender::non_blocking::WorkerGuard;

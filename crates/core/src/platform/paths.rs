@@ -11,8 +11,7 @@
 //! The venv's default deliberately ignores `VIBEDATA_DATA_DIR`: tests give every run a fresh data
 //! dir but share the one venv the setup script built.
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use std::path::{Path, PathBuf};
 
 const APP_DIR: &str = "vibedata-studio";

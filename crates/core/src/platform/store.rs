@@ -5,8 +5,7 @@
 //! reset, and migrations run in a transaction (rusqlite_migration) so a crash leaves the old
 //! version intact. The connection is blocking: call [`Store::with`] from a blocking thread.
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 use std::path::{Path, PathBuf};

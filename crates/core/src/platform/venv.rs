@@ -2,8 +2,7 @@
 //! `scripts/setup.sh` creates it; the app only finds it, checks it, and runs programs from it.
 //! Blocking (child processes): call from a blocking thread.
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

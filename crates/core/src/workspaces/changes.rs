@@ -6,8 +6,7 @@ use std::path::Path;
 
 use vibedata_protocol::{ChangeKind, FileChangeDto};
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::workspaces::git::git;
 
 /// Patches longer than this are cut, with a marker saying so.

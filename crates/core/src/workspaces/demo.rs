@@ -8,8 +8,7 @@
 
 pub mod sample_data;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::paths::Paths;
 use crate::platform::store::Store;
 use crate::platform::venv::Venv;

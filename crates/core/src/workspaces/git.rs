@@ -3,8 +3,7 @@
 //! blocking thread. Remotes are file:// (or a path) for now; https with the user's token comes
 //! with GitHub sign-in.
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

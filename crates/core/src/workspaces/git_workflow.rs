@@ -8,9 +8,7 @@ use crate::platform::clock::now;
 
 use vibedata_protocol::{BranchDiffDto, BranchDto, GitStateDto, IdentityDto};
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::workspaces::Workspaces;
 use crate::workspaces::changes;
 use crate::workspaces::git;

@@ -6,8 +6,7 @@ use std::path::Path;
 use rusqlite::{OptionalExtension, params};
 use vibedata_protocol::IdentityDto;
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 use crate::workspaces::git::Identity;
 

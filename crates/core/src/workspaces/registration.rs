@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 
 use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto};
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 use crate::workspaces::git;
 use crate::workspaces::registry::{self as workspace, NewWorkspace, Workspace};

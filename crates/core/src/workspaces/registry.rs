@@ -1,8 +1,7 @@
 //! Registered workspaces: local clones of source and domain repositories, and what their git
 //! checkout says (branch, last commit). Blocking (rusqlite, git2): call from a blocking thread.
 
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
+use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
 use rusqlite::{OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};

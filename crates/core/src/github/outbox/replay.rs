@@ -11,9 +11,7 @@ use vibedata_protocol::inbox::OutboxState;
 use vibedata_secrets::Sensitive;
 
 use super::{Write, kind, marker, with_marker};
-use crate::platform::error::CoreError;
-use crate::platform::error::Result;
-use crate::platform::error::blocking;
+use crate::platform::error::{CoreError, Result, blocking};
 use crate::platform::store::{Store, named};
 
 struct Row {
