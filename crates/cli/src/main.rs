@@ -122,6 +122,8 @@ enum CredentialAction {
 enum InboxAction {
     /// Follow a repository (owner/name or its GitHub URL).
     Follow { repo: String },
+    /// Stop following a repository; its synced issues leave this machine (GitHub is not touched).
+    Unfollow { repo: String },
     /// Deliver the outbox, then sync every followed repository.
     Sync,
     /// The synced issues, newest change first (offline).
@@ -575,6 +577,11 @@ async fn inbox(json: bool, config: Config, action: InboxAction) -> anyhow::Resul
         InboxAction::Follow { repo } => {
             let repo = github.inbox_follow(repo).await?;
             print(json, &repo, |r| println!("following {r}"))?;
+        }
+        InboxAction::Unfollow { repo } => {
+            github.inbox_unfollow(repo.clone()).await?;
+            let value = serde_json::json!({"repo": repo, "followed": false});
+            print(json, &value, |_| println!("no longer following {repo}"))?;
         }
         InboxAction::Sync => {
             let result = github.inbox_sync().await?;

@@ -1,9 +1,11 @@
 //! Agents: the runtime of `vibedata-agent` wired to the app ([`runtime`]: provider choice, start,
 //! resume, approve, cancel), stored transcripts and usage ([`sessions`]), the app's tools over
-//! git, dbt, DuckDB and skills ([`tools`]), autonomy levels ([`autonomy`]) and budgets ([`budgets`]).
+//! git, dbt, DuckDB and skills ([`tools`]), autonomy levels ([`autonomy`]), budgets ([`budgets`])
+//! and the model they run on ([`model`]).
 
 pub mod autonomy;
 pub mod budgets;
+pub mod model;
 pub mod runtime;
 pub mod sessions;
 pub mod tools;

@@ -90,6 +90,45 @@ impl SessionStatus {
     }
 }
 
+/// How the model endpoint's URLs are built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelApiStyle {
+    /// Azure AI Foundry's v1 API: `/openai/v1/chat/completions`, the deployment as `model`.
+    #[default]
+    V1,
+    /// Azure OpenAI's classic API: `/openai/deployments/{deployment}/…?api-version=…`.
+    Classic,
+    /// Any OpenAI-compatible base URL (a local runtime, say).
+    OpenaiCompatible,
+}
+
+/// The model agents run on, as Settings shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelSettingsDto {
+    /// The endpoint's base URL; `None`: no model (agents run only as replays on the demo domain).
+    pub endpoint: Option<String>,
+    pub deployment: String,
+    pub style: ModelApiStyle,
+    /// For the classic style.
+    pub api_version: Option<String>,
+    /// The API key is in the OS keychain (it is never shown or sent to the UI).
+    pub key_stored: bool,
+    /// The environment sets the endpoint (`VIBEDATA_FOUNDRY_ENDPOINT`): it wins over Settings.
+    pub from_environment: bool,
+}
+
+/// What a person saves in Settings. An empty `endpoint` removes the model; `key`, when given, goes
+/// to the OS keychain only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetModelDto {
+    pub endpoint: String,
+    pub deployment: String,
+    pub style: ModelApiStyle,
+    pub api_version: Option<String>,
+    pub key: Option<String>,
+}
+
 /// What a tool may touch: the policy's and the person's basis for an approval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

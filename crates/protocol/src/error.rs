@@ -39,6 +39,9 @@ pub enum ErrorCode {
     /// GitHub failed or refused a request for another reason (the message says which).
     #[serde(rename = "github")]
     GitHub,
+    /// No model endpoint is configured for agents (outside the demo domain, whose replays need
+    /// none): the UI leads to Settings.
+    ModelNotConfigured,
     /// The shell could not reach the UI contract (e.g. a malformed IPC reply).
     Ipc,
     /// Anything else: a bug, reported with as much context as we have.

@@ -25,8 +25,8 @@ mod status;
 mod workspace;
 
 pub use agent::{
-    AgentRole, SessionDto, SessionEventDto, SessionStatus, SessionUsageDto, ToolScope,
-    TranscriptDto, UsageDto,
+    AgentRole, ModelApiStyle, ModelSettingsDto, SessionDto, SessionEventDto, SessionStatus,
+    SessionUsageDto, SetModelDto, ToolScope, TranscriptDto, UsageDto,
 };
 pub use domain::{
     ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto,

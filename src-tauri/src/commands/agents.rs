@@ -2,7 +2,9 @@
 
 use tauri::State;
 use tauri::ipc::Channel;
-use vibedata_protocol::{ErrorDto, SessionDto, SessionEventDto, TranscriptDto, UsageDto};
+use vibedata_protocol::{
+    ErrorDto, ModelSettingsDto, SessionDto, SessionEventDto, SetModelDto, TranscriptDto, UsageDto,
+};
 
 use crate::state::AppState;
 
@@ -86,5 +88,24 @@ pub async fn resume_session(
         .studio()?
         .agents()
         .resume_session(&session_id, forward)
+        .await?)
+}
+
+/// The model agents run on (never its key).
+#[tauri::command]
+pub async fn model_settings(state: State<'_, AppState>) -> Result<ModelSettingsDto, ErrorDto> {
+    Ok(state.studio()?.agents().model_settings().await?)
+}
+
+/// A person saves the model endpoint; a key given goes to the OS keychain only.
+#[tauri::command]
+pub async fn set_model_settings(
+    state: State<'_, AppState>,
+    settings: SetModelDto,
+) -> Result<(), ErrorDto> {
+    Ok(state
+        .studio()?
+        .agents()
+        .set_model_settings(settings)
         .await?)
 }

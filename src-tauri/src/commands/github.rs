@@ -23,6 +23,12 @@ pub async fn inbox_follow(state: State<'_, AppState>, repo: String) -> Result<St
     Ok(state.studio()?.github().inbox_follow(repo).await?)
 }
 
+/// Stops following a repository; its synced issues leave the store (GitHub is not touched).
+#[tauri::command]
+pub async fn inbox_unfollow(state: State<'_, AppState>, repo: String) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.github().inbox_unfollow(repo).await?)
+}
+
 /// Delivers the outbox, then syncs the followed repositories.
 #[tauri::command]
 pub async fn inbox_sync(state: State<'_, AppState>) -> Result<SyncResultDto, ErrorDto> {

@@ -4,7 +4,8 @@
 use super::{NoArgs, Workspace, call, channel, channel_call};
 use serde::Serialize;
 use vibedata_protocol::{
-    ErrorDto, SessionDto, SessionEventDto, SkillsDto, TranscriptDto, UsageDto,
+    ErrorDto, ModelSettingsDto, SessionDto, SessionEventDto, SetModelDto, SkillsDto, TranscriptDto,
+    UsageDto,
 };
 
 pub async fn list_skills() -> Result<SkillsDto, ErrorDto> {
@@ -95,4 +96,17 @@ pub async fn resume_session(
         channel(on_event),
     )
     .await
+}
+
+pub async fn model_settings() -> Result<ModelSettingsDto, ErrorDto> {
+    call("model_settings", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct SetModelArgs<'a> {
+    settings: &'a SetModelDto,
+}
+
+pub async fn set_model_settings(settings: &SetModelDto) -> Result<(), ErrorDto> {
+    call("set_model_settings", &SetModelArgs { settings }).await
 }

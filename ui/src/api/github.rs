@@ -138,3 +138,8 @@ pub async fn github_choose(workspace_id: &str, login: Option<&str>) -> Result<()
     )
     .await
 }
+
+/// Stops following a repository; its synced issues leave the store.
+pub async fn inbox_unfollow(repo: &str) -> Result<(), ErrorDto> {
+    call("inbox_unfollow", &RepoArgs { repo }).await
+}

@@ -60,7 +60,9 @@ pub fn InboxPage() -> impl IntoView {
             </header>
             <SyncBar tick sync_wants_sign_in />
             <Show when=sign_in_needed>
-                <SignInPrompt />
+                <SignInPrompt signed_in=Signal::derive(move || {
+                    list.get().and_then(|r| r.ok()).is_some_and(|i| i.signed_in_as.is_some())
+                }) />
             </Show>
             <NewIssue list tick />
             <Filters list filter draft_query />
@@ -77,18 +79,22 @@ pub fn InboxPage() -> impl IntoView {
     }
 }
 
-/// GitHub refused the token (or nobody is signed in): one click to Settings to sign in again.
+/// Nobody is signed in, or GitHub refused the token: one click to Settings to sign in (again).
 #[component]
-fn SignInPrompt() -> impl IntoView {
+fn SignInPrompt(signed_in: Signal<bool>) -> impl IntoView {
     let area = use_context::<RwSignal<Area>>();
     view! {
-        <div class="error-inline" role="alert" data-testid="inbox-sign-in-prompt">
-            "GitHub does not accept your sign-in (it was revoked or has expired, or nobody is signed in). Your issues stay readable here and your writes wait in the outbox. "
+        <div class="error-inline" role="alert" data-testid="inbox-sign-in-prompt" data-signed-in=move || signed_in.get().to_string()>
+            {move || if signed_in.get() {
+                "GitHub no longer accepts your sign-in (it was revoked or has expired). Your issues stay readable here and your writes wait in the outbox. "
+            } else {
+                "Sign in to GitHub to sync the issues of the repositories you follow. Your writes wait in the outbox until then. "
+            }}
             <button data-testid="inbox-sign-in" on:click=move |_| {
                 if let Some(area) = area {
                     area.set(Area::Settings)
                 }
-            }>"Sign in again"</button>
+            }>{move || if signed_in.get() { "Sign in again" } else { "Sign in to GitHub" }}</button>
         </div>
     }
 }
@@ -101,6 +107,10 @@ fn SyncBar(tick: RwSignal<u64>, sync_wants_sign_in: RwSignal<bool>) -> impl Into
     let sync = Action::new_local(move |_: &()| async move {
         let outcome = api::inbox_sync().await.map(|r| {
             sync_wants_sign_in.set(r.sign_in_needed);
+            if r.sign_in_needed {
+                // The sign-in note below says why, once.
+                return "Not synced.".to_string();
+            }
             let mut text = if r.repos == 0 && !r.errors.is_empty() {
                 "Not synced:".to_string()
             } else {

@@ -1,3 +1,5 @@
+mod model;
+
 use crate::api;
 use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
@@ -13,10 +15,11 @@ pub fn SettingsPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Settings"</h1>
                 <p class="hint">
-                    "Who your commits are from, your GitHub sign-in, and where the app keeps its data. Model endpoints and MCP servers come with later versions."
+                    "Who your commits are from, the model agents run on, your GitHub sign-in, and where the app keeps its data. MCP servers come with later versions."
                 </p>
             </header>
             <IdentityForm />
+            <model::ModelSettings />
             <GithubSignIn />
             <UsageSummary />
             <Suspense fallback=|| loading("Reading the app's status…")>
@@ -107,7 +110,7 @@ fn IdentityForm() -> impl IntoView {
             {message}
             {load_error}
         </form>
-        <p class="hint">"Commits you make from the app carry this name and email."</p>
+        <p class="hint">"Commits you make from the app carry this name and email. When nothing is saved here, git's own global identity is offered: save it to keep it."</p>
     }
 }
 

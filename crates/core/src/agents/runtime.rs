@@ -23,8 +23,8 @@ use vibedata_protocol::{
     TranscriptDto, UsageDto,
 };
 
-use crate::agents::Agents;
 use crate::agents::sessions::{self as agent_sessions, SqliteJournal};
+use crate::agents::{Agents, model};
 use crate::platform::error::{CoreError, Result, blocking};
 use crate::platform::keychain as credentials;
 use crate::workspaces::registry as workspace;
@@ -159,17 +159,26 @@ fn outcome_status(o: &Outcome) -> (SessionStatus, Option<String>) {
 }
 
 impl Agents {
-    /// The model provider: the configured Foundry endpoint (its key from the keychain), else the
-    /// bundled replay `replay`.
-    pub(crate) fn provider(&self, replay: &'static str) -> Result<Arc<dyn Provider>> {
-        match &self.platform.config.foundry {
+    /// The model a session on `ws` runs on: the configured endpoint (its key from the keychain);
+    /// without one, the bundled replay `replay` — on the demo domain only. A person's own
+    /// repository never gets the demo's hand-written answers.
+    pub(crate) fn provider(
+        &self,
+        replay: &'static str,
+        ws: &Workspace,
+    ) -> Result<Arc<dyn Provider>> {
+        let endpoint = model::endpoint(&self.platform.config, &self.platform.store)?;
+        match endpoint {
             Some(endpoint) => {
-                let key = credentials::get("foundry-api-key")?
-                    .ok_or_else(|| CoreError::InvalidInput("no Foundry API key in the keychain: run `vibedata credentials set foundry-api-key`".into()))?;
+                let key = credentials::get(model::KEY_NAME)?.ok_or_else(|| {
+                    CoreError::ModelNotConfigured(
+                        "The model endpoint has no API key in the keychain: add it under Settings → Model (or run `vibedata credentials set foundry-api-key`).".into(),
+                    )
+                })?;
                 let config = vibedata_agent::foundry::FoundryConfig::new(
-                    endpoint.base_url.clone(),
-                    endpoint.deployment.clone(),
-                    endpoint.style.clone(),
+                    endpoint.base_url,
+                    endpoint.deployment,
+                    endpoint.style,
                     vibedata_agent::foundry::Credential::ApiKey(key),
                 );
                 Ok(Arc::new(
@@ -177,9 +186,10 @@ impl Agents {
                         .map_err(|e| CoreError::Internal(e.to_string()))?,
                 ))
             }
-            None => Ok(Arc::new(
+            None if ws.is_demo => Ok(Arc::new(
                 ReplayProvider::parse(replay).map_err(CoreError::Internal)?,
             )),
+            None => Err(model::not_configured()),
         }
     }
 
@@ -195,7 +205,7 @@ impl Agents {
             return Err(CoreError::InvalidInput("tell the agent what to do".into()));
         }
         let ws = self.workspace(workspace_id).await?;
-        let provider = self.provider(DEMO_REPLAY)?;
+        let provider = self.provider(DEMO_REPLAY, &ws)?;
         let first = vec![Message::system(BUILD_AGENT_PROMPT), Message::user(prompt)];
         self.start(
             SessionStart {
@@ -415,7 +425,7 @@ impl Agents {
                 loaded.status.as_str().replace('_', " ")
             )));
         }
-        let provider: Arc<dyn Provider> = if loaded.is_replay {
+        let provider: Arc<dyn Provider> = if loaded.is_replay && ws.is_demo {
             // A replay continues at the turn it had reached.
             let turns = loaded
                 .messages
@@ -428,7 +438,7 @@ impl Agents {
                     .starting_at(turns),
             )
         } else {
-            self.provider(DEMO_REPLAY)?
+            self.provider(DEMO_REPLAY, &ws)?
         };
         let store = self.platform.store.clone();
         let sid = session_id.to_owned();
@@ -528,7 +538,19 @@ impl Agents {
         Ok(())
     }
 
-    /// Tokens per session and in total.
+    /// The model agents run on, as Settings shows it.
+    pub async fn model_settings(&self) -> Result<vibedata_protocol::ModelSettingsDto> {
+        let platform = self.platform.clone();
+        blocking(move || model::settings(&platform.config, &platform.store)).await
+    }
+
+    /// A person saves the model endpoint (and its key, into the keychain only).
+    pub async fn set_model_settings(&self, new: vibedata_protocol::SetModelDto) -> Result<()> {
+        let platform = self.platform.clone();
+        blocking(move || model::save(&platform.store, &new)).await
+    }
+
+    /// Tokens per session and in total (replays are not usage: no model answered).
     pub async fn usage(&self) -> Result<UsageDto> {
         let store = self.platform.store.clone();
         blocking(move || {
@@ -554,7 +576,7 @@ impl Agents {
     fn redactor(&self) -> Result<Redactor> {
         let mut redactor = Redactor::default();
         // A keychain that cannot be reached holds nothing we could leak; the pattern rules still apply.
-        if let Ok(Some(key)) = credentials::get("foundry-api-key") {
+        if let Ok(Some(key)) = credentials::get(model::KEY_NAME) {
             redactor.add_secret(key.expose());
         }
         for token in self.github.known_tokens() {

@@ -255,10 +255,11 @@ pub fn mark_interrupted(store: &Store) -> Result<usize> {
 }
 
 /// Tokens per session and in total.
+/// Tokens per session and in total, of sessions a model answered (replays are left out).
 pub fn usage(store: &Store) -> Result<(Vec<(String, Usage)>, Usage)> {
     let per: Vec<(String, Usage)> = store.with(|c| {
         let mut stmt = c.prepare(
-            "SELECT id, prompt_tokens, completion_tokens FROM agent_sessions ORDER BY created_at",
+            "SELECT id, prompt_tokens, completion_tokens FROM agent_sessions WHERE is_replay = 0 ORDER BY created_at",
         )?;
         stmt.query_map([], |r| {
             Ok((

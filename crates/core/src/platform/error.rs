@@ -32,7 +32,7 @@ pub enum CoreError {
         source: rusqlite::Error,
     },
 
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", plain_git(source))]
     Git {
         context: String,
         #[source]
@@ -69,6 +69,8 @@ pub enum CoreError {
     },
 
     #[error("{0}")]
+    ModelNotConfigured(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -89,6 +91,7 @@ impl CoreError {
                 ..
             } => ErrorCode::GitHubSignIn,
             CoreError::GitHub { .. } => ErrorCode::GitHub,
+            CoreError::ModelNotConfigured(_) => ErrorCode::ModelNotConfigured,
             CoreError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -133,4 +136,16 @@ where
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| CoreError::Internal(format!("a background task failed: {e}")))?
+}
+
+/// A git error in plain words: git2's message without its class and code, and "offline" when the
+/// network is what failed (the usual reason on a laptop).
+pub fn plain_git(e: &git2::Error) -> String {
+    let message = e.message().trim_end_matches('.');
+    match e.class() {
+        git2::ErrorClass::Net | git2::ErrorClass::Ssl | git2::ErrorClass::Http => {
+            format!("offline, or the remote cannot be reached ({message})")
+        }
+        _ => message.to_string(),
+    }
 }

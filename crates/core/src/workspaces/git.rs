@@ -242,15 +242,27 @@ pub fn fetch(path: &Path, progress: impl FnMut(TransferProgress)) -> Result<()> 
 }
 
 /// [`fetch`] with a GitHub token for a private http(s) origin.
+/// The repository's `origin`; a repository without one (a folder never pushed anywhere) is said
+/// in plain words.
+fn origin_remote(repo: &git2::Repository) -> Result<git2::Remote<'_>> {
+    repo.find_remote("origin").map_err(|e| {
+        if e.code() == git2::ErrorCode::NotFound {
+            CoreError::NotFound(
+                "no remote: this repository has no `origin` to fetch from or push to".into(),
+            )
+        } else {
+            CoreError::git("cannot read the origin remote", e)
+        }
+    })
+}
+
 pub fn fetch_as(
     path: &Path,
     token: Option<&str>,
     mut progress: impl FnMut(TransferProgress),
 ) -> Result<()> {
     let repo = open(path)?;
-    let mut remote = repo
-        .find_remote("origin")
-        .map_err(git("the clone has no origin remote"))?;
+    let mut remote = origin_remote(&repo)?;
     let mut callbacks = git2::RemoteCallbacks::new();
     callbacks.transfer_progress(|p| {
         progress(TransferProgress {
@@ -340,9 +352,7 @@ pub fn push(path: &Path, branch: &str) -> Result<()> {
 /// retry loop. The token is never written to the repository's config or URL.
 pub fn push_as(path: &Path, branch: &str, token: Option<&str>) -> Result<()> {
     let repo = open(path)?;
-    let mut remote = repo
-        .find_remote("origin")
-        .map_err(git("the clone has no origin remote"))?;
+    let mut remote = origin_remote(&repo)?;
     let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
     let mut rejected: Option<String> = None;
     {

@@ -158,11 +158,17 @@ impl Workspaces {
         .await
     }
 
-    /// The identity commits are made as, if set in the app.
+    /// The identity commits are made as: the one saved in the app, else git's global `user.name`
+    /// and `user.email` (offered, not saved).
     pub async fn identity(&self) -> Result<Option<IdentityDto>> {
         let store = self.platform.store.clone();
         blocking(move || {
-            Ok(identity::stored(&store)?.map(|i| IdentityDto {
+            // Nothing saved here yet: offer git's own global identity, to be saved as it is.
+            let found = match identity::stored(&store)? {
+                Some(saved) => Some(saved),
+                None => identity::from_git_config(),
+            };
+            Ok(found.map(|i| IdentityDto {
                 name: i.name,
                 email: i.email,
             }))

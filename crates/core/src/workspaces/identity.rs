@@ -53,6 +53,25 @@ pub fn save(store: &Store, identity: &IdentityDto) -> Result<()> {
     })
 }
 
+/// git's global identity (`user.name`, `user.email`), if it has one.
+pub fn from_git_config() -> Option<Identity> {
+    git2::Config::open_default()
+        .ok()
+        .and_then(|c| identity_in(&c))
+}
+
+fn identity_in(config: &git2::Config) -> Option<Identity> {
+    match (
+        config.get_string("user.name"),
+        config.get_string("user.email"),
+    ) {
+        (Ok(name), Ok(email)) if !name.trim().is_empty() && !email.trim().is_empty() => {
+            Some(Identity { name, email })
+        }
+        _ => None,
+    }
+}
+
 /// The identity to commit as in `repo`: the app's, else git's configuration for that repository.
 pub fn for_commit(store: &Store, repo: &Path) -> Result<Identity> {
     if let Some(identity) = stored(store)? {
@@ -61,13 +80,8 @@ pub fn for_commit(store: &Store, repo: &Path) -> Result<Identity> {
     let config = git2::Repository::open(repo)
         .and_then(|r| r.config())
         .or_else(|_| git2::Config::open_default());
-    if let Ok(config) = config
-        && let (Ok(name), Ok(email)) = (
-            config.get_string("user.name"),
-            config.get_string("user.email"),
-        )
-    {
-        return Ok(Identity { name, email });
+    if let Some(identity) = config.ok().and_then(|c| identity_in(&c)) {
+        return Ok(identity);
     }
     Err(CoreError::InvalidInput(
         "set your name and email in Settings before committing (or git's user.name and user.email)"

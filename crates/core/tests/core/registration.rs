@@ -245,3 +245,84 @@ async fn the_git_workflow_from_fetch_to_push_reaches_the_bare_remote() {
         "committed as the configured identity"
     );
 }
+
+/// Without a model, agents refuse to run on a person's own repository: the demo's hand-written
+/// replays belong to the demo domain, and nothing is started, stored or written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_model_agents_refuse_a_registered_repository_and_say_what_is_missing() {
+    use vibedata_protocol::{AgentStage, IntentStep};
+    let (dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let ws = studio
+        .workspaces()
+        .add_workspace(request(url(&origin(dir.path())), Some("acme-crm")), |_| {})
+        .await
+        .unwrap();
+    let refused = studio
+        .agents()
+        .start_session(&ws.id, "Add a customers mart.".into(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ModelNotConfigured, "{refused}");
+    assert!(refused.to_string().contains("Settings"), "{refused}");
+
+    crate::as_grace(&studio).await;
+    let intent = studio
+        .intents()
+        .create_intent(&ws.id, "Customers mart".into())
+        .await
+        .unwrap();
+    studio
+        .intents()
+        .intent_step(&intent.id, IntentStep::StartPlanning)
+        .await
+        .unwrap();
+    let refused = studio
+        .intents()
+        .run_intent_stage(&intent.id, AgentStage::Requirements, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ModelNotConfigured, "{refused}");
+    assert!(
+        studio
+            .agents()
+            .list_sessions(&ws.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no session was started on the person's repository"
+    );
+    let folder =
+        vibedata_core::intents::records::folder(std::path::Path::new(&ws.path), &intent.id);
+    assert!(
+        !folder.join("plan.md").exists(),
+        "the demo's plan was not written into the person's repository"
+    );
+
+    // The demo domain still runs its labelled replay without a model, and replayed tokens are
+    // not counted as usage.
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .agents()
+        .start_session(&demo.id, "Add a summary.".into(), move |e| drop(tx.send(e)))
+        .await
+        .unwrap();
+    assert!(session.is_replay);
+    while let Some(event) = rx.recv().await {
+        match event {
+            vibedata_protocol::SessionEventDto::ApprovalNeeded { call_id, .. } => studio
+                .agents()
+                .decide_approval(&session.id, &call_id, true)
+                .unwrap(),
+            vibedata_protocol::SessionEventDto::Finished { .. } => break,
+            _ => {}
+        }
+    }
+    let usage = studio.agents().usage().await.unwrap();
+    assert_eq!(
+        (usage.prompt_tokens, usage.sessions.len()),
+        (0, 0),
+        "a replay is not usage"
+    );
+}

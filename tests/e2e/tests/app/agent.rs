@@ -85,3 +85,69 @@ async fn a_replayed_build_session_asks_before_writing_and_writes_after_approval(
         .unwrap();
     app.close().await.unwrap();
 }
+
+/// A person's own repository without a model: the agent does not replay the demo into it; it says
+/// what is missing and leads to Settings → Model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_model_the_agent_on_a_registered_repository_leads_to_settings() {
+    let fixture = tempfile::tempdir().unwrap();
+    let script = r#"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        git init -q -b main src && cd src
+        printf 'name: sales\nversion: "1.0"\n' > dbt_project.yml
+        mkdir models && echo "select 1 as id" > models/orders.sql
+        git add . && git commit -q -m "sales domain" && cd ..
+        git clone -q --bare src sales.git
+    "#;
+    let ok = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(fixture.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+
+    let (_dir, launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.type_into(
+        "add-source",
+        &format!("file://{}", fixture.path().join("sales.git").display()),
+    )
+    .await
+    .unwrap();
+    app.click("add-submit").await.unwrap();
+    let open = "[data-testid='workspace-row'][data-name='sales'] [data-testid='workspace-open']";
+    app.wait_for_css(open, WAIT).await.unwrap();
+    app.click_css(open).await.unwrap();
+    app.click("domain-agent").await.unwrap();
+    app.type_into("agent-prompt", "Add an account summary mart.")
+        .await
+        .unwrap();
+    app.click("agent-start").await.unwrap();
+    app.wait_for("agent-model-missing", WAIT)
+        .await
+        .expect("the missing model is said");
+    let said = app.text("agent-error").await.unwrap();
+    assert!(said.contains("No model is configured"), "{said}");
+    app.wait_absent("session-replay", WAIT)
+        .await
+        .expect("no replay runs on a person's repository");
+    assert!(
+        !launch
+            .workspace_root
+            .join("sales/models/marts/account_summary.sql")
+            .exists(),
+        "nothing of the demo was written into the repository"
+    );
+    app.screenshot("agent-no-model").await.unwrap();
+    app.click("open-model-settings").await.unwrap();
+    app.wait_for_css(
+        "[data-testid='model-summary'][data-configured='false']",
+        WAIT,
+    )
+    .await
+    .expect("Settings shows the model is not set up");
+    app.close().await.unwrap();
+}

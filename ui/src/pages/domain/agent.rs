@@ -328,6 +328,7 @@ pub fn AgentPane(
                 <button type="submit" data-testid="agent-start" disabled=running>{stage_label.clone().unwrap_or_else(|| "Start".into())}</button>
             </form>
             {action_error(start_session, "agent-error")}
+            {move || model_missing(start_session).then(|| view! { <ModelPrompt /> })}
             {header}
             {move || {
                 let todos = panel.todos.get();
@@ -404,5 +405,28 @@ fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
             }
             .into_any()
         }
+    }
+}
+
+/// The last start failed because no model is configured.
+fn model_missing(start: Action<String, Result<SessionDto, ErrorDto>>) -> bool {
+    !start.pending().get()
+        && start.value().with(|last| {
+            matches!(last, Some(Err(e)) if e.code == vibedata_protocol::ErrorCode::ModelNotConfigured)
+        })
+}
+
+/// No model for this repository: one click to Settings → Model.
+#[component]
+fn ModelPrompt() -> impl IntoView {
+    let area = use_context::<RwSignal<crate::area::Area>>();
+    view! {
+        <p class="error-inline" role="alert" data-testid="agent-model-missing">
+            <button data-testid="open-model-settings" on:click=move |_| {
+                if let Some(area) = area {
+                    area.set(crate::area::Area::Settings)
+                }
+            }>"Set up a model in Settings"</button>
+        </p>
     }
 }

@@ -1,5 +1,7 @@
 //! The inbox list: the filters (which stay put while the list refreshes) and the issues.
 
+use crate::api;
+use crate::view_helpers::action_error;
 use leptos::prelude::*;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{InboxDto, InboxFilterDto, IssueRowDto, IssueState, Triage};
@@ -37,13 +39,22 @@ pub fn Filters(
             filter.update(|f| change(f, value));
         }
     };
+    // Stop following a repository (its synced issues leave this laptop; GitHub is not touched).
+    let unfollow = Action::new_local(move |repo: &String| {
+        let repo = repo.clone();
+        async move {
+            let result = api::inbox_unfollow(&repo).await;
+            list.refetch();
+            result
+        }
+    });
     let repos_line = move || {
         list.get()
             .and_then(|r| r.ok())
             .map(|inbox| {
                 inbox
                     .repos
-                    .iter()
+                    .into_iter()
                     .map(|r| {
                         let line = match &r.last_error {
                             Some(e) => {
@@ -52,15 +63,23 @@ pub fn Filters(
                             None if r.synced_at.is_none() => format!("{}: not synced yet", r.repo),
                             None => format!("{}: {}", r.repo, issues(r.issues)),
                         };
-                        match &r.renamed_from {
+                        let line = match &r.renamed_from {
                             Some(old) => format!("{line} (renamed on GitHub from {old})"),
                             None => line,
+                        };
+                        let repo = r.repo.clone();
+                        view! {
+                            <span class="inbox-repo" data-testid="inbox-repo" data-repo=r.repo.clone()>
+                                {line} " "
+                                <button class="link" data-testid="inbox-unfollow" title="Stop following; its issues leave this laptop"
+                                    disabled=move || unfollow.pending().get()
+                                    on:click=move |_| { unfollow.dispatch(repo.clone()); }>"unfollow"</button>
+                                " · "
+                            </span>
                         }
                     })
-                    .collect::<Vec<_>>()
-                    .join(" · ")
+                    .collect_view()
             })
-            .unwrap_or_default()
     };
     let who = move || {
         list.get()
@@ -108,6 +127,7 @@ pub fn Filters(
             </label>
         </div>
         <p class="muted" data-testid="inbox-repos">{repos_line}</p>
+        {action_error(unfollow, "inbox-unfollow-error")}
     }
 }
 
