@@ -6,6 +6,7 @@ fn main() {
         "list_workspaces",
         "list_skills",
         "add_workspace",
+        "remove_workspace",
         "open_domain",
         "domain_summary",
         "search_nodes",

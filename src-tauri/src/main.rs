@@ -75,6 +75,7 @@ fn main() {
             commands::workspaces::list_workspaces,
             commands::app::list_skills,
             commands::workspaces::add_workspace,
+            commands::workspaces::remove_workspace,
             commands::domains::open_domain,
             commands::domains::domain_summary,
             commands::domains::search_nodes,

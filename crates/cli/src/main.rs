@@ -33,8 +33,11 @@ enum Command {
         #[command(subcommand)]
         action: DemoAction,
     },
-    /// List the registered workspaces with branch and last commit.
-    Workspaces,
+    /// List the registered workspaces with branch and last commit (or remove one).
+    Workspaces {
+        #[command(subcommand)]
+        action: Option<WorkspacesAction>,
+    },
     /// Check a folder of skills (default: the seeded platform skills).
     Skills {
         #[command(subcommand)]
@@ -116,6 +119,12 @@ enum CredentialAction {
     Check { name: String },
     /// Remove a credential.
     Delete { name: String },
+}
+
+#[derive(Subcommand)]
+enum WorkspacesAction {
+    /// Unregister a workspace by name; its folder stays on disk.
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -275,7 +284,22 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 _ => ExitCode::SUCCESS,
             })
         }
-        Command::Workspaces => {
+        Command::Workspaces {
+            action: Some(WorkspacesAction::Remove { name }),
+        } => {
+            let studio = Studio::start(config).await?;
+            let ws = studio.workspaces().find_by_name(&name).await?;
+            studio.workspaces().remove_workspace(&ws.id).await?;
+            let value = serde_json::json!({"workspace": name, "removed": true, "path": ws.path});
+            print(json, &value, |_| {
+                println!(
+                    "{name} removed; its folder {} stays on disk",
+                    ws.path.display()
+                )
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Workspaces { action: None } => {
             let list = Studio::start(config)
                 .await?
                 .workspaces()

@@ -92,6 +92,19 @@ impl Domains {
         blocking(move || Ok(domain.summary())).await
     }
 
+    /// Closes a workspace's index (it was removed): its watcher and subscriber stop.
+    pub async fn close(&self, workspace_id: &str) {
+        self.open.lock().await.remove(workspace_id);
+        if let Some(forwarder) = self
+            .forwarders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(workspace_id)
+        {
+            forwarder.abort();
+        }
+    }
+
     /// The index summary as it is now.
     pub async fn domain_summary(&self, workspace_id: &str) -> Result<IndexSummaryDto> {
         let domain = self.domain(workspace_id).await?;

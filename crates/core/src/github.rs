@@ -123,7 +123,9 @@ impl GitHub {
                 None => accounts::active(&store)?,
             };
             let me = accounts::known_login(&store, active.as_ref())?;
-            inbox::list(&store, &filter, me.as_deref())
+            let mut listed = inbox::list(&store, &filter, me.as_deref())?;
+            listed.signed_in = active.is_some();
+            Ok(listed)
         })
         .await
     }

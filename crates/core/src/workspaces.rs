@@ -109,6 +109,12 @@ impl Workspaces {
         .await
     }
 
+    /// Unregisters a workspace; its folder stays on disk (see [`registry::remove`]).
+    pub async fn remove_workspace(&self, id: &str) -> Result<()> {
+        let (platform, id) = (self.platform.clone(), id.to_owned());
+        blocking(move || registry::remove(&platform.store, &id).map(|_| ())).await
+    }
+
     /// A registered workspace, or a clear NotFound.
     pub async fn get(&self, id: &str) -> Result<Workspace> {
         let (platform, id) = (self.platform.clone(), id.to_owned());

@@ -304,8 +304,10 @@ pub struct InboxDto {
     /// Labels and assignees present, for the filter menus.
     pub labels: Vec<String>,
     pub assignees: Vec<String>,
-    /// Who the app acts as on GitHub, when someone is signed in.
+    /// Who the app acts as on GitHub, when someone is signed in and GitHub has said who.
     pub signed_in_as: Option<String>,
+    /// The app has a GitHub identity (a signed-in account or a given token), accepted or not.
+    pub signed_in: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,7 +40,7 @@ pub use intent::{
 pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
 pub use status::{AppStatusDto, VenvStatusDto};
 pub use workspace::{
-    AddWorkspaceDto, BranchDiffDto, BranchDto, ChangeKind, CloneProgressDto, CommitDto,
+    AddWorkspaceDto, BranchDiffDto, BranchDto, ChangeKind, CloneProgressDto, CommitDto, FetchState,
     FileChangeDto, GitStateDto, IdentityDto, WorkspaceDto, WorkspaceKind,
 };
 

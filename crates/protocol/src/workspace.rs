@@ -25,6 +25,10 @@ pub struct WorkspaceDto {
     pub problem: Option<String>,
     /// The local DuckDB warehouse file of this workspace, when it has one.
     pub warehouse: Option<String>,
+    /// The dbt project's folder inside the repository ("" at the root).
+    pub project_dir: String,
+    /// The demo domain the app made (its agents may run as replays).
+    pub is_demo: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,9 +52,13 @@ impl CommitDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddWorkspaceDto {
     pub source: String,
-    /// Defaults to the folder or repository name.
+    /// Defaults to the folder or repository name, made into a slug (`My Repo` → `my-repo`).
     pub name: Option<String>,
     pub kind: WorkspaceKind,
+    /// The dbt project's folder inside the repository (`transform`), when it is not at the root;
+    /// found on its own when there is exactly one.
+    #[serde(default)]
+    pub project_dir: Option<String>,
 }
 
 /// Clone progress as git reports it.
@@ -125,7 +133,37 @@ pub struct GitStateDto {
     pub lock_problem: Option<String>,
     /// Unix seconds of the last successful fetch in this app session.
     pub fetched_at: Option<i64>,
+    /// How the last fetch went, in a word; `fetch_problem` has the whole sentence.
+    pub fetch: FetchState,
     pub fetch_problem: Option<String>,
+}
+
+/// How the last fetch of a clone went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchState {
+    /// Not fetched in this app session yet.
+    #[default]
+    NotYet,
+    Fetched,
+    /// The repository has no `origin` (a folder never pushed anywhere): nothing to fetch.
+    NoRemote,
+    /// The network (or the remote's host) could not be reached.
+    Offline,
+    Failed,
+}
+
+impl FetchState {
+    /// In a word or two, for the page header.
+    pub fn label(self) -> &'static str {
+        match self {
+            FetchState::NotYet => "not fetched",
+            FetchState::Fetched => "fetched",
+            FetchState::NoRemote => "no remote",
+            FetchState::Offline => "offline",
+            FetchState::Failed => "fetch failed",
+        }
+    }
 }
 
 /// A diff between two branches (`base...head`, as a pull request shows it).

@@ -14,6 +14,17 @@ pub async fn list_workspaces(state: State<'_, AppState>) -> Result<Vec<Workspace
     Ok(state.studio()?.workspaces().list_workspaces().await?)
 }
 
+/// Unregisters a workspace (its folder stays on disk) and closes its index.
+#[tauri::command]
+pub async fn remove_workspace(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<(), ErrorDto> {
+    let studio = state.studio()?;
+    studio.workspaces().remove_workspace(&workspace_id).await?;
+    Ok(studio.domains().close(&workspace_id).await)
+}
+
 /// Registers a repository; `on_progress` receives clone progress for remote URLs.
 #[tauri::command]
 pub async fn add_workspace(

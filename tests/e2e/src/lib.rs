@@ -93,8 +93,12 @@ impl App {
     /// Sets who commits (Settings → identity) and waits until it is saved.
     pub async fn set_identity(&self, name: &str, email: &str) -> Result<()> {
         self.click("nav-settings").await?;
-        self.type_into("identity-name", name).await?;
-        self.type_into("identity-email", email).await?;
+        // The form may be filled already (git's own identity is offered): replace what is there.
+        for (field, value) in [("identity-name", name), ("identity-email", email)] {
+            let input = self.wait_for(field, DEFAULT_WAIT).await?;
+            input.clear().await?;
+            input.send_keys(value).await?;
+        }
         self.click("identity-save").await?;
         self.wait_for("identity-saved", DEFAULT_WAIT).await?;
         Ok(())

@@ -126,3 +126,8 @@ struct IdentityArgs<'a> {
 pub async fn set_identity(identity: &IdentityDto) -> Result<(), ErrorDto> {
     call("set_identity", &IdentityArgs { identity }).await
 }
+
+/// Unregisters a workspace (its folder stays on disk).
+pub async fn remove_workspace(workspace_id: &str) -> Result<(), ErrorDto> {
+    call("remove_workspace", &Workspace { workspace_id }).await
+}

@@ -1,6 +1,6 @@
 use crate::api;
 use crate::pages::domain::DomainView;
-use crate::view_helpers::{error_panel, loading, settled};
+use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
 use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto, ErrorDto, WorkspaceDto, WorkspaceKind};
 
@@ -32,7 +32,7 @@ fn workspace_list(workspaces: LocalResource<Result<Vec<WorkspaceDto>, ErrorDto>>
             <Suspense fallback=|| loading("Preparing workspaces… the first start creates the demo domain and loads its DuckDB warehouse.")>
                 <ErrorBoundary fallback=error_panel>
                     {move || Suspend::new(async move {
-                        workspaces.await.map(|list| view! { <WorkspaceTable list /> })
+                        workspaces.await.map(|list| view! { <WorkspaceTable list on_changed=Callback::new(move |_| workspaces.refetch()) /> })
                     })}
                 </ErrorBoundary>
             </Suspense>
@@ -41,7 +41,7 @@ fn workspace_list(workspaces: LocalResource<Result<Vec<WorkspaceDto>, ErrorDto>>
 }
 
 #[component]
-fn WorkspaceTable(list: Vec<WorkspaceDto>) -> impl IntoView {
+fn WorkspaceTable(list: Vec<WorkspaceDto>, on_changed: Callback<()>) -> impl IntoView {
     if list.is_empty() {
         return view! {
             <p class="empty" data-testid="workspaces-empty">"No workspace is registered yet."</p>
@@ -57,16 +57,52 @@ fn WorkspaceTable(list: Vec<WorkspaceDto>) -> impl IntoView {
                     <th>"Branch"</th>
                     <th>"Last commit"</th>
                     <th>"Path"</th>
+                    <th></th>
                 </tr>
             </thead>
-            <tbody>{list.into_iter().map(|ws| view! { <WorkspaceRow ws /> }).collect_view()}</tbody>
+            <tbody>{list.into_iter().map(|ws| view! { <WorkspaceRow ws on_changed /> }).collect_view()}</tbody>
         </table>
     }
     .into_any()
 }
 
 #[component]
-fn WorkspaceRow(ws: WorkspaceDto) -> impl IntoView {
+fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
+    // Unregistering keeps the folder; the demo domain stays.
+    let remove = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        async move {
+            let result = api::remove_workspace(&id).await;
+            if result.is_ok() {
+                on_changed.run(());
+            }
+            result
+        }
+    });
+    let remove_id = StoredValue::new(ws.id.clone());
+    let confirm_text = format!(
+        "Remove {} from the app? Its folder {} stays on disk. ",
+        ws.name, ws.path
+    );
+    // Asked in place (a second click), never a dialog that blocks the window.
+    let confirming = RwSignal::new(false);
+    let remove_button = (!ws.is_demo).then(|| {
+        view! {
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button class="link danger" data-testid="workspace-remove" title="Unregister (the folder stays on disk)" on:click=move |_| confirming.set(true)>"Remove"</button>
+            }>
+                <span class="confirm" data-testid="workspace-remove-confirm">
+                    {confirm_text.clone()}
+                    <button class="danger" data-testid="workspace-remove-yes" disabled=move || remove.pending().get() on:click=move |_| {
+                        remove.dispatch(remove_id.get_value());
+                    }>"Remove"</button>
+                    " "
+                    <button class="link" data-testid="workspace-remove-no" on:click=move |_| confirming.set(false)>"Keep"</button>
+                </span>
+            </Show>
+            {action_error(remove, "workspace-remove-error")}
+        }
+    });
     let kind = match ws.kind {
         WorkspaceKind::Domain => "domain",
         WorkspaceKind::Source => "source",
@@ -112,8 +148,10 @@ fn WorkspaceRow(ws: WorkspaceDto) -> impl IntoView {
             </td>
             <td>{commit}</td>
             <td>
-                <code class="path" data-testid="workspace-path">{ws.path.clone()}</code>
+                <code class="path" data-testid="workspace-path" title=ws.path.clone()>{ws.path.clone()}</code>
+                {(!ws.project_dir.is_empty()).then(|| view! { <div class="muted" data-testid="workspace-project-dir">{format!("dbt project in {}/", ws.project_dir)}</div> })}
             </td>
+            <td>{remove_button}</td>
         </tr>
     }
 }
@@ -130,6 +168,7 @@ fn format_time(seconds: i64) -> String {
 fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
     let source = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
+    let project_dir = RwSignal::new(String::new());
     let kind = RwSignal::new(WorkspaceKind::Domain);
     let progress = RwSignal::new(None::<CloneProgressDto>);
     let add = Action::new_local(move |request: &AddWorkspaceDto| {
@@ -141,17 +180,19 @@ fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
                 on_added.run(());
                 source.set(String::new());
                 name.set(String::new());
+                project_dir.set(String::new());
             }
             result
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let name = name.get_untracked();
+        let (name, dir) = (name.get_untracked(), project_dir.get_untracked());
         add.dispatch(AddWorkspaceDto {
             source: source.get_untracked(),
             name: (!name.trim().is_empty()).then_some(name),
             kind: kind.get_untracked(),
+            project_dir: (!dir.trim().is_empty()).then_some(dir),
         });
     };
     let bar = move || {
@@ -183,6 +224,8 @@ fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
                 on:input=move |ev| source.set(event_target_value(&ev))
             />
             <input type="text" placeholder="name (optional)" data-testid="add-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <input type="text" placeholder="dbt project folder (if not at the root)" data-testid="add-project-dir" title="Found on its own when the repository holds one dbt project"
+                prop:value=move || project_dir.get() on:input=move |ev| project_dir.set(event_target_value(&ev)) />
             <select data-testid="add-kind" on:change=move |ev| kind.set(if event_target_value(&ev) == "source" { WorkspaceKind::Source } else { WorkspaceKind::Domain })>
                 <option value="domain">"domain (dbt)"</option>
                 <option value="source">"source (dlt)"</option>

@@ -61,7 +61,7 @@ pub fn InboxPage() -> impl IntoView {
             <SyncBar tick sync_wants_sign_in />
             <Show when=sign_in_needed>
                 <SignInPrompt signed_in=Signal::derive(move || {
-                    list.get().and_then(|r| r.ok()).is_some_and(|i| i.signed_in_as.is_some())
+                    list.get().and_then(|r| r.ok()).is_some_and(|i| i.signed_in)
                 }) />
             </Show>
             <NewIssue list tick />

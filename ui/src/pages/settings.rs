@@ -136,6 +136,7 @@ fn UsageSummary() -> impl IntoView {
                                 u.completion_tokens
                             )}
                         </p>
+                        <p class="hint">"Sessions a model answered; the demo's replays are not counted."</p>
                     })
                 })}
             </ErrorBoundary>

@@ -210,7 +210,16 @@ impl TypedTool for RunDbt {
                 }
                 args.extend(["--select", select]);
             }
-            let run = venv.dbt(&ws, &args).map_err(|e| e.to_string())?;
+            // The dbt project may sit in a folder of the repository (`transform/`).
+            let project = if ws.join("dbt_project.yml").is_file() {
+                ws.clone()
+            } else {
+                crate::workspaces::registration::find_dbt_projects(&ws)
+                    .first()
+                    .map(|dir| ws.join(dir))
+                    .ok_or("this repository has no dbt project (dbt_project.yml)")?
+            };
+            let run = venv.dbt(&project, &args).map_err(|e| e.to_string())?;
             let output = format!("{}{}", run.stdout, run.stderr);
             let tail: Vec<&str> = output
                 .lines()

@@ -21,6 +21,7 @@ use vibedata_protocol::{
 };
 
 use crate::platform::error::{CoreError, Result};
+use crate::platform::paths::confined;
 use crate::workspaces::registry::Workspace;
 
 /// How long the watcher waits for a burst of writes to settle before re-indexing.
@@ -54,14 +55,14 @@ impl OpenDomain {
     /// Loads the index and starts watching the clone. A watcher that cannot start (e.g. the
     /// inotify limit) is logged; the index still loads, without live updates.
     pub fn open(workspace: Workspace) -> OpenDomain {
-        let index = Index::load(&workspace.path);
+        let index = Index::load(&workspace.project());
         let (changes, _) = broadcast::channel(16);
         let shared = Arc::new(Shared {
             index: RwLock::new(index),
             revision: AtomicU64::new(0),
             changes,
         });
-        let watcher = watch(&workspace.path, shared.clone())
+        let watcher = watch(&workspace.project(), shared.clone())
             .inspect_err(|e| tracing::warn!(workspace = %workspace.name, error = %e, "file watching unavailable"))
             .ok();
         OpenDomain {
@@ -162,7 +163,7 @@ impl OpenDomain {
     }
 
     pub fn node(&self, unique_id: &str) -> Result<NodeDetailDto> {
-        let root = self.workspace.path.clone();
+        let root = self.workspace.project();
         self.read(|index| {
             let node = index
                 .nodes()
@@ -299,7 +300,7 @@ impl OpenDomain {
 
     /// A file of the workspace (`path` relative to it); paths leaving the workspace are refused.
     pub fn file(&self, path: &str) -> Result<FileDto> {
-        let full = confined(&self.workspace.path, path)?;
+        let full = confined(&self.workspace.project(), path)?;
         let meta = std::fs::metadata(&full)
             .map_err(|e| CoreError::io(format!("cannot read {path}"), e))?;
         if meta.len() > MAX_FILE_BYTES {
@@ -405,13 +406,6 @@ fn ignored(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
         .any(|c| matches!(c, Component::Normal(name) if IGNORED.iter().any(|i| name == *i)))
-}
-
-/// The real path of `rel` inside the workspace `root`, by the one confinement rule the agent
-/// tools use too ([`vibedata_agent::confine::resolve`]): no absolute paths, no `..` above the
-/// root, no symlink leading out.
-fn confined(root: &Path, rel: &str) -> Result<PathBuf> {
-    vibedata_agent::confine::resolve(root, rel).map_err(|e| CoreError::InvalidInput(e.to_string()))
 }
 
 fn not_found(unique_id: &str) -> CoreError {

@@ -146,6 +146,7 @@ pub fn list(store: &Store, filter: &InboxFilterDto, me: Option<&str>) -> Result<
             labels: distinct("label")?,
             assignees: distinct("assignee")?,
             signed_in_as: me.map(str::to_string),
+            signed_in: false,
         })
     })
 }

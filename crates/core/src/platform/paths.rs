@@ -86,6 +86,13 @@ pub fn bundled_skills_dir() -> PathBuf {
         .join("skills")
 }
 
+/// The real path of `rel` inside the workspace `root`, by the one confinement rule the agent
+/// tools use too ([`vibedata_agent::confine::resolve`]): no absolute paths, no `..` above the
+/// root, no symlink leading out.
+pub fn confined(root: &Path, rel: &str) -> Result<PathBuf> {
+    vibedata_agent::confine::resolve(root, rel).map_err(|e| CoreError::InvalidInput(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

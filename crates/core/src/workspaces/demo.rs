@@ -68,6 +68,7 @@ pub fn ensure(paths: &Paths, store: &Store) -> Result<DemoReport> {
             path: dir,
             origin_url: Some(file_url(&origin)),
             is_demo: true,
+            project_dir: String::new(),
         },
     )?;
     let warehouse = ensure_warehouse(&Venv::new(&paths.venv), &workspace);

@@ -6,7 +6,7 @@
 
 use crate::platform::clock::now;
 
-use vibedata_protocol::{BranchDiffDto, BranchDto, GitStateDto, IdentityDto};
+use vibedata_protocol::{BranchDiffDto, BranchDto, FetchState, GitStateDto, IdentityDto};
 
 use crate::platform::error::{CoreError, Result, blocking};
 use crate::workspaces::Workspaces;
@@ -19,7 +19,24 @@ use crate::workspaces::registry::{self as workspace, Workspace};
 #[derive(Debug, Clone, Default)]
 pub struct FetchRecord {
     pub at: Option<i64>,
+    pub state: FetchState,
     pub problem: Option<String>,
+}
+
+/// A failed fetch in a word: no remote, offline, or failed.
+fn fetch_state(e: &CoreError) -> FetchState {
+    match e {
+        CoreError::NotFound(_) => FetchState::NoRemote,
+        CoreError::Git { source, .. }
+            if matches!(
+                source.class(),
+                git2::ErrorClass::Net | git2::ErrorClass::Ssl | git2::ErrorClass::Http
+            ) =>
+        {
+            FetchState::Offline
+        }
+        _ => FetchState::Failed,
+    }
 }
 
 impl Workspaces {
@@ -62,10 +79,12 @@ impl Workspaces {
         let record = match outcome {
             Ok(()) => FetchRecord {
                 at: Some(now()),
+                state: FetchState::Fetched,
                 problem: None,
             },
             Err(e) => FetchRecord {
                 at: self.fetch_record(workspace_id).at,
+                state: fetch_state(&e),
                 problem: Some(e.to_string()),
             },
         };
@@ -202,6 +221,7 @@ fn state(ws: &Workspace, record: FetchRecord) -> Result<GitStateDto> {
         changes: changes::working_changes(&ws.path)?,
         lock_problem: git::check_index_lock(&ws.path).err().map(|e| e.to_string()),
         fetched_at: record.at,
+        fetch: record.state,
         fetch_problem: record.problem,
     })
 }

@@ -53,12 +53,22 @@ pub fn parse_source(text: &str) -> Result<Source> {
             "{text}: give an absolute folder path or a file:// URL"
         )));
     }
-    if !path.is_dir() {
+    if !path.exists() {
         return Err(CoreError::InvalidInput(format!(
-            "{} is not a folder",
+            "{} does not exist",
             path.display()
         )));
     }
+    if !path.is_dir() {
+        return Err(CoreError::InvalidInput(format!(
+            "{} is a file, not a folder",
+            path.display()
+        )));
+    }
+    // `/repo/` and `/repo` (and a symlink to it) are the same folder.
+    let path = path
+        .canonicalize()
+        .map_err(|e| CoreError::io(format!("cannot read {}", path.display()), e))?;
     Ok(Source::Folder(path))
 }
 
@@ -76,6 +86,66 @@ pub fn default_name(source: &Source) -> String {
     last.strip_suffix(".git").unwrap_or(last).to_string()
 }
 
+/// Folders never searched for a dbt project.
+const NOT_PROJECTS: [&str; 6] = [
+    ".git",
+    "node_modules",
+    "target",
+    "dbt_packages",
+    ".venv",
+    "venv",
+];
+
+/// Every folder under `root` (three levels deep at most) holding a `dbt_project.yml`, relative.
+pub fn find_dbt_projects(root: &Path) -> Vec<String> {
+    let mut found: Vec<String> = walkdir::WalkDir::new(root)
+        .max_depth(4)
+        .into_iter()
+        .filter_entry(|e| {
+            !(e.file_type().is_dir()
+                && NOT_PROJECTS.contains(&e.file_name().to_string_lossy().as_ref()))
+        })
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file() && e.file_name() == "dbt_project.yml")
+        .filter_map(|e| {
+            let dir = e.path().parent()?.strip_prefix(root).ok()?;
+            Some(dir.to_string_lossy().into_owned())
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Where the dbt project of a repository is: the folder given, else the only one found ("" when
+/// there is none: the workspace is listed with that problem said).
+fn project_dir(root: &Path, given: Option<&str>) -> Result<String> {
+    if let Some(given) = given
+        .map(|g| g.trim().trim_matches('/'))
+        .filter(|g| !g.is_empty())
+    {
+        let dir = crate::platform::paths::confined(root, given)?;
+        if !dir.join("dbt_project.yml").is_file() {
+            return Err(CoreError::InvalidInput(format!(
+                "{given} has no dbt_project.yml; give the folder that holds the project"
+            )));
+        }
+        return Ok(given.to_string());
+    }
+    let found = find_dbt_projects(root);
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Ok(String::new()),
+        many => Err(CoreError::InvalidInput(format!(
+            "{} holds several dbt projects ({}); say which folder is this domain's",
+            root.display(),
+            many.iter()
+                .map(|d| if d.is_empty() { "the root" } else { d.as_str() })
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
 /// Registers `req`: clones URLs into `workspace_root/<name>` (reporting progress), registers
 /// folders in place.
 pub fn add(
@@ -86,13 +156,14 @@ pub fn add(
     mut progress: impl FnMut(CloneProgressDto),
 ) -> Result<Workspace> {
     let source = parse_source(&req.source)?;
-    let name = req
+    let typed = req
         .name
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| default_name(&source));
+    let name = workspace::slug_name(&typed);
     workspace::validate_name(&name)?;
     if let Some(existing) = workspace::find_by_name(store, &name)? {
         return Err(CoreError::InvalidInput(format!(
@@ -100,6 +171,18 @@ pub fn add(
             existing.path.display()
         )));
     }
+    if let Source::Folder(path) = &source
+        && let Some(existing) = workspace::list(store)?
+            .into_iter()
+            .find(|w| w.path == *path || w.path.canonicalize().is_ok_and(|p| p == *path))
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "{} is already registered as {}",
+            path.display(),
+            existing.name
+        )));
+    }
+    let cloned = matches!(source, Source::Url(_));
     let (path, origin_url) = match source {
         Source::Folder(path) => {
             let origin = git2::Repository::open(&path).ok().and_then(|r| {
@@ -123,6 +206,16 @@ pub fn add(
             (dest, Some(url))
         }
     };
+    let project_dir = match project_dir(&path, req.project_dir.as_deref()) {
+        Ok(dir) => dir,
+        Err(e) => {
+            // A clone made for nothing is not left behind.
+            if cloned {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+            return Err(e);
+        }
+    };
     workspace::register(
         store,
         NewWorkspace {
@@ -131,6 +224,7 @@ pub fn add(
             path,
             origin_url,
             is_demo: false,
+            project_dir,
         },
     )
 }

@@ -18,11 +18,22 @@ pub struct Workspace {
     pub path: PathBuf,
     pub origin_url: Option<String>,
     pub is_demo: bool,
+    /// The dbt project's folder inside the repository ("" at the root).
+    pub project_dir: String,
 }
 
 impl Workspace {
     pub fn warehouse(&self) -> PathBuf {
         self.path.join(WAREHOUSE_FILE)
+    }
+
+    /// The dbt project's folder.
+    pub fn project(&self) -> PathBuf {
+        if self.project_dir.is_empty() {
+            self.path.clone()
+        } else {
+            self.path.join(&self.project_dir)
+        }
     }
 
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
@@ -39,6 +50,7 @@ impl Workspace {
             path: PathBuf::from(path),
             origin_url: row.get("origin_url")?,
             is_demo: row.get("is_demo")?,
+            project_dir: row.get("project_dir")?,
         })
     }
 }
@@ -58,9 +70,11 @@ pub struct NewWorkspace {
     pub path: PathBuf,
     pub origin_url: Option<String>,
     pub is_demo: bool,
+    /// The dbt project's folder inside the repository ("" at the root).
+    pub project_dir: String,
 }
 
-const COLUMNS: &str = "id, name, kind, path, origin_url, is_demo";
+const COLUMNS: &str = "id, name, kind, path, origin_url, is_demo, project_dir";
 
 /// Registers a workspace, or updates the one of the same name (a re-created clone keeps its id).
 pub fn register(store: &Store, new: NewWorkspace) -> Result<Workspace> {
@@ -79,17 +93,19 @@ pub fn register(store: &Store, new: NewWorkspace) -> Result<Workspace> {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     store.with(|c| {
         c.execute(
-            "INSERT INTO workspaces (id, name, kind, path, origin_url, is_demo)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO workspaces (id, name, kind, path, origin_url, is_demo, project_dir)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, path = excluded.path,
-                 origin_url = excluded.origin_url, is_demo = excluded.is_demo",
+                 origin_url = excluded.origin_url, is_demo = excluded.is_demo,
+                 project_dir = excluded.project_dir",
             params![
                 id,
                 new.name,
                 kind_str(new.kind),
                 path,
                 new.origin_url,
-                new.is_demo
+                new.is_demo,
+                new.project_dir
             ],
         )
     })?;
@@ -137,6 +153,17 @@ pub fn describe(ws: &Workspace) -> WorkspaceDto {
         Err(e) => (None, None, Some(e.to_string())),
     };
     let warehouse = ws.warehouse();
+    let no_project = (ws.kind == WorkspaceKind::Domain
+        && problem.is_none()
+        && !ws.project().join("dbt_project.yml").is_file())
+    .then(|| {
+        format!(
+            "No dbt project: {} has no dbt_project.yml, so the Domain page has nothing to show. \
+             A data domain is a dbt project: add one, or remove this workspace and register it \
+             as a source.",
+            ws.project().display()
+        )
+    });
     let warehouse_problem = (ws.is_demo && problem.is_none() && !warehouse.is_file()).then(|| {
         format!(
             "The local DuckDB warehouse {} is missing: run scripts/run.sh (it sets up the Python \
@@ -152,10 +179,12 @@ pub fn describe(ws: &Workspace) -> WorkspaceDto {
         origin_url: ws.origin_url.clone(),
         branch,
         last_commit,
-        problem: problem.or(warehouse_problem),
+        problem: problem.or(no_project).or(warehouse_problem),
         warehouse: warehouse
             .is_file()
             .then(|| warehouse.to_string_lossy().into_owned()),
+        project_dir: ws.project_dir.clone(),
+        is_demo: ws.is_demo,
     }
 }
 
@@ -196,6 +225,52 @@ pub fn read_head(path: &Path) -> Result<(Option<String>, Option<CommitDto>)> {
             time: commit.time().seconds(),
         }),
     ))
+}
+
+/// Unregisters a workspace: its row, its autonomy grants, its chosen GitHub account and its
+/// intents' records go; the folder and everything in it stay on disk, as do the transcripts of its
+/// agent sessions (the audit log refers to them). The demo domain is not removed.
+pub fn remove(store: &Store, id: &str) -> Result<Workspace> {
+    let ws = find_by_id(store, id)?
+        .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+    if ws.is_demo {
+        return Err(CoreError::InvalidInput(
+            "the demo domain stays (the app makes it again at every start); remove your own workspaces"
+                .into(),
+        ));
+    }
+    store.with(|c| {
+        let tx = c.unchecked_transaction()?;
+        tx.execute(
+            "DELETE FROM intent_transitions WHERE intent_id IN (SELECT id FROM intents WHERE workspace_id = ?1)",
+            [id],
+        )?;
+        tx.execute(
+            "DELETE FROM intent_pull_requests WHERE intent_id IN (SELECT id FROM intents WHERE workspace_id = ?1)",
+            [id],
+        )?;
+        for table in ["intents", "autonomy_grants", "workspace_github"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE workspace_id = ?1"), [id])?;
+        }
+        tx.execute("DELETE FROM workspaces WHERE id = ?1", [id])?;
+        tx.commit()
+    })?;
+    tracing::info!(workspace_id = %id, name = %ws.name, "workspace removed (files kept)");
+    Ok(ws)
+}
+
+/// A workspace name from what a person typed or a folder's name: lower case, runs of anything but
+/// letters, digits, `_` and `.` made one `-` (`My Repo` → `my-repo`).
+pub fn slug_name(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '_' | '.') {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').chars().take(100).collect()
 }
 
 pub(crate) fn validate_name(name: &str) -> Result<()> {
@@ -244,6 +319,7 @@ mod tests {
             path: path.to_owned(),
             origin_url: None,
             is_demo: false,
+            project_dir: String::new(),
         };
         let first = register(&store, new(&a)).unwrap();
         let second = register(&store, new(&b)).unwrap();
@@ -263,6 +339,7 @@ mod tests {
             path: dir.path().to_owned(),
             origin_url: None,
             is_demo: false,
+            project_dir: String::new(),
         };
         let dto = describe(&ws);
         assert_eq!(dto.problem, None);
@@ -283,6 +360,7 @@ mod tests {
             path: PathBuf::from("/nonexistent/vibedata/clone"),
             origin_url: None,
             is_demo: false,
+            project_dir: String::new(),
         };
         let dto = describe(&ws);
         assert!(dto.problem.unwrap().contains("no longer exists"));
@@ -301,6 +379,7 @@ mod tests {
                 path: dir.path().join("nothing-here"),
                 origin_url: None,
                 is_demo: false,
+                project_dir: String::new(),
             },
         )
         .unwrap_err();

@@ -72,6 +72,7 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
                 source: clone.to_string_lossy().into_owned(),
                 name: None,
                 kind: WorkspaceKind::Domain,
+                project_dir: None,
             },
             |_| {},
         )
@@ -234,6 +235,7 @@ async fn a_private_repository_is_registered_by_url_with_the_token() {
         source: format!("{}/git/acme/crm.git", fake.base_url()),
         name: None,
         kind: WorkspaceKind::Domain,
+        project_dir: None,
     };
     let refused = studio
         .workspaces()

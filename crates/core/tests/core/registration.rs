@@ -14,6 +14,7 @@ fn request(source: String, name: Option<&str>) -> AddWorkspaceDto {
         source,
         name: name.map(str::to_string),
         kind: WorkspaceKind::Domain,
+        project_dir: None,
     }
 }
 
@@ -324,5 +325,123 @@ async fn without_a_model_agents_refuse_a_registered_repository_and_say_what_is_m
         (usage.prompt_tokens, usage.sessions.len()),
         (0, 0),
         "a replay is not usage"
+    );
+}
+
+/// Registering as people do it: a folder with or without its trailing slash is one workspace,
+/// said plainly when registered twice; a name with spaces becomes a slug; a dbt project in a
+/// subfolder is found; a repository without one is listed with that said; a path that does not
+/// exist says so; a workspace can be removed (its folder stays) but not the demo domain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_register_once_projects_in_subfolders_are_found_and_workspaces_can_be_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r##"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        git init -q -b main analytics && cd analytics
+        mkdir -p transform/models ingest
+        printf 'name: analytics\nversion: "1.0"\nprofile: analytics\n' > transform/dbt_project.yml
+        echo "select 1 as id" > transform/models/orders.sql
+        echo "# pipelines" > ingest/README.md
+        git add . && git commit -q -m "analytics" && cd ..
+        git init -q -b main notes && cd notes && echo "# notes" > README.md
+        git add . && git commit -q -m "notes" && cd ..
+    "##;
+    assert!(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (_data, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let folder = dir.path().join("analytics");
+
+    let ws = studio
+        .workspaces()
+        .add_workspace(
+            request(format!("{}/", folder.display()), Some("Team Analytics")),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.name, "team-analytics",
+        "a name with spaces becomes a slug"
+    );
+    assert_eq!(
+        ws.project_dir, "transform",
+        "the dbt project in a subfolder is found"
+    );
+    assert_eq!(ws.problem, None);
+    let summary = studio.domains().domain_summary(&ws.id).await.unwrap();
+    assert_eq!(summary.project_name.as_deref(), Some("analytics"));
+
+    let twice = studio
+        .workspaces()
+        .add_workspace(request(folder.display().to_string(), Some("again")), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), ErrorCode::InvalidInput);
+    assert!(
+        twice
+            .to_string()
+            .contains("already registered as team-analytics"),
+        "{twice}"
+    );
+
+    let missing = studio
+        .workspaces()
+        .add_workspace(request("/no/such/folder".into(), None), |_| {})
+        .await
+        .unwrap_err();
+    assert!(missing.to_string().contains("does not exist"), "{missing}");
+
+    let notes = studio
+        .workspaces()
+        .add_workspace(
+            request(dir.path().join("notes").display().to_string(), None),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let said = notes.problem.unwrap_or_default();
+    assert!(
+        said.contains("No dbt project"),
+        "a domain without a project is said: {said}"
+    );
+
+    studio
+        .workspaces()
+        .remove_workspace(&notes.id)
+        .await
+        .unwrap();
+    let names: Vec<String> = studio
+        .workspaces()
+        .list_workspaces()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert!(!names.contains(&"notes".to_string()), "{names:?}");
+    assert!(
+        dir.path().join("notes/README.md").is_file(),
+        "the folder stays on disk"
+    );
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    assert_eq!(
+        studio
+            .workspaces()
+            .remove_workspace(&demo.id)
+            .await
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput),
+        "the demo domain stays"
     );
 }

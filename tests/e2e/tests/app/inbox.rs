@@ -195,11 +195,59 @@ async fn a_refused_token_asks_to_sign_in_again_and_leads_to_settings() {
     app.wait_for("inbox-sign-in-prompt", DEFAULT_WAIT)
         .await
         .unwrap();
-    app.wait_for_text("inbox-sync-result", "sign in again", DEFAULT_WAIT)
+    // Said once, in the prompt (the sync line only says it did not sync).
+    app.wait_for_text("inbox-sign-in", "Sign in again", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    app.wait_for_text("inbox-sync-result", "Not synced.", DEFAULT_WAIT)
         .await
         .unwrap();
     app.screenshot("inbox-sign-in-prompt").await.unwrap();
     app.click("inbox-sign-in").await.unwrap();
     app.wait_for("page-settings", DEFAULT_WAIT).await.unwrap();
+    app.close().await.unwrap();
+}
+
+/// Nobody signed in: the Inbox says "sign in to GitHub" (once, not "revoked"), a followed
+/// repository waits for it, and it can be unfollowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_sign_in_the_inbox_says_sign_in_once_and_a_repository_can_be_unfollowed() {
+    let fake = FakeGitHub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let launch = Launch::under(dir.path())
+        .with_env("VIBEDATA_GITHUB_API", &fake.base_url())
+        .with_env("VIBEDATA_INBOX_SYNC_SECS", "3600");
+    let app = App::launch(&launch).await.unwrap();
+    app.click("nav-inbox").await.unwrap();
+    app.type_into("inbox-follow-input", REPO).await.unwrap();
+    app.click("inbox-follow").await.unwrap();
+    app.wait_for_text("inbox-sign-in", "Sign in to GitHub", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    let prompt = app.text("inbox-sign-in-prompt").await.unwrap();
+    assert!(
+        !prompt.contains("revoked"),
+        "nobody was ever signed in: {prompt}"
+    );
+    app.wait_for_text("inbox-sync-result", "Not synced.", DEFAULT_WAIT)
+        .await
+        .unwrap();
+    let said = app.text("page-inbox").await.unwrap();
+    assert_eq!(
+        said.matches("Sign in to GitHub to sync").count(),
+        1,
+        "said once: {said}"
+    );
+    assert!(!said.contains("Not signed in"), "not said twice: {said}");
+    let repo = format!("[data-testid='inbox-repo'][data-repo='{REPO}']");
+    app.wait_for_css(&repo, DEFAULT_WAIT).await.unwrap();
+    app.screenshot("inbox-not-signed-in").await.unwrap();
+    app.click_css(&format!("{repo} [data-testid='inbox-unfollow']"))
+        .await
+        .unwrap();
+    app.wait_absent_css(&repo, DEFAULT_WAIT)
+        .await
+        .expect("unfollowed");
+    app.wait_for("inbox-empty", DEFAULT_WAIT).await.unwrap();
     app.close().await.unwrap();
 }

@@ -180,3 +180,92 @@ async fn intent_branch_commit_and_push_from_the_changes_pane() {
     app.screenshot("domain-changes").await.unwrap();
     app.close().await.unwrap();
 }
+
+/// Registering as people do: a folder with a trailing slash, then the same folder without one is
+/// refused in plain words and what was typed stays; a dbt project in a subfolder is found; a
+/// clone without a remote says "no remote" rather than a libgit2 code; the workspace can be
+/// removed (after a confirmation) and its folder stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_registers_once_says_no_remote_and_can_be_removed() {
+    let fixture = tempfile::tempdir().unwrap();
+    let script = r##"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        git init -q -b main analytics && cd analytics
+        mkdir -p transform/models
+        printf 'name: analytics\nversion: "1.0"\nprofile: analytics\n' > transform/dbt_project.yml
+        echo "select 1 as id" > transform/models/orders.sql
+        git add . && git commit -q -m "analytics"
+    "##;
+    assert!(
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(fixture.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let folder = fixture.path().join("analytics");
+    let (_dir, _launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.type_into("add-source", &format!("{}/", folder.display()))
+        .await
+        .unwrap();
+    app.type_into("add-name", "Team Analytics").await.unwrap();
+    app.click("add-submit").await.unwrap();
+    let row = "[data-testid='workspace-row'][data-name='team-analytics']";
+    app.wait_for_css(row, WAIT)
+        .await
+        .expect("a name with spaces becomes a slug");
+    assert_eq!(
+        app.text("workspace-project-dir").await.unwrap(),
+        "dbt project in transform/"
+    );
+
+    let again = folder.display().to_string();
+    app.type_into("add-source", &again).await.unwrap();
+    app.click("add-submit").await.unwrap();
+    app.wait_for("add-error", WAIT).await.unwrap();
+    let error = app.text("add-error").await.unwrap();
+    assert!(
+        error.contains("already registered as team-analytics"),
+        "said plainly: {error}"
+    );
+    let kept = app
+        .client()
+        .execute(
+            "return document.querySelector(\"[data-testid='add-source']\").value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.as_str(), Some(again.as_str()), "what was typed stays");
+    app.screenshot("registration-twice").await.unwrap();
+
+    // The clone has no remote: the Domain page says so in two words.
+    app.click_css(&format!("{row} [data-testid='workspace-open']"))
+        .await
+        .unwrap();
+    app.wait_for_css("[data-testid='fetch-status'][data-state='no remote']", WAIT)
+        .await
+        .expect("no remote, in plain words");
+    assert_eq!(app.text("fetch-status").await.unwrap(), "no remote");
+    app.click("domain-back").await.unwrap();
+
+    app.click_css(&format!("{row} [data-testid='workspace-remove']"))
+        .await
+        .unwrap();
+    let asked = app.text("workspace-remove-confirm").await.unwrap();
+    assert!(asked.contains("stays on disk"), "{asked}");
+    app.click("workspace-remove-yes").await.unwrap();
+    app.wait_absent_css(row, WAIT)
+        .await
+        .expect("the workspace is gone from the list");
+    assert!(
+        folder.join("transform/dbt_project.yml").is_file(),
+        "its folder stays on disk"
+    );
+    app.close().await.unwrap();
+}
