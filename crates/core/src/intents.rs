@@ -38,6 +38,13 @@ impl Intents {
         }
     }
 
+    /// The workspace at the intent's worktree, where all of the intent's work happens.
+    async fn intent_tree(&self, intent: &IntentDto) -> Result<Workspace> {
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let intent = intent.clone();
+        blocking(move || records::tree(&ws, &intent)).await
+    }
+
     async fn intent_workspace(&self, workspace_id: &str) -> Result<Workspace> {
         let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
         blocking(move || {
@@ -72,7 +79,7 @@ impl Intents {
     ) -> Result<vibedata_protocol::ValidationDto> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
-        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let ws = self.intent_tree(&intent).await?;
         let (store, venv, id) = (
             self.platform.store.clone(),
             self.platform.venv(),
@@ -139,7 +146,7 @@ impl Intents {
     pub async fn plans(&self, intent_id: &str) -> Result<vibedata_protocol::PlansDto> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
-        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let ws = self.intent_tree(&intent).await?;
         blocking(move || {
             let dir = records::folder(&ws.path, &intent.id);
             Ok(vibedata_protocol::PlansDto {
@@ -159,7 +166,7 @@ impl Intents {
     pub async fn variant_diff(&self, intent_id: &str, variant: String) -> Result<String> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
-        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let ws = self.intent_tree(&intent).await?;
         blocking(move || plans::variant_diff(&records::folder(&ws.path, &intent.id), &variant))
             .await
     }
@@ -168,7 +175,7 @@ impl Intents {
     pub async fn plan_diff(&self, intent_id: &str, from: u32, to: u32) -> Result<String> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
-        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let ws = self.intent_tree(&intent).await?;
         blocking(move || plans::diff(&records::folder(&ws.path, &intent.id), from, to)).await
     }
 
@@ -181,7 +188,7 @@ impl Intents {
     ) -> Result<vibedata_protocol::PlansDto> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
-        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let ws = self.intent_tree(&intent).await?;
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         blocking(move || {
             let source = match (version, variant.as_deref()) {
@@ -203,7 +210,7 @@ impl Intents {
     pub async fn intent_step(&self, intent_id: &str, step: IntentStep) -> Result<IntentDto> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
-        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let ws = self.intent_tree(&intent).await?;
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         blocking(move || {
             let intent = records::apply(&store, &ws, &id, step, &Actor::Person)?;

@@ -185,6 +185,9 @@ pub struct IntentDto {
     pub branch: String,
     pub plan_version: u32,
     pub build_rounds: u32,
+    /// The folder of the worktree its branch is checked out in (the person's own checkout is
+    /// never switched); empty for intents made before worktrees.
+    pub worktree: String,
     /// What a person can do with it now, as the core's lifecycle decides: the UI offers exactly
     /// these and keeps no copy of the state machine.
     pub offers: IntentOffersDto,

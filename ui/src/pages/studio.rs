@@ -229,7 +229,7 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.as_str()>
+        <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.as_str() data-worktree=i.worktree.clone() title=format!("Its branch is checked out in {}", i.worktree)>
             <td><strong>{i.title.clone()}</strong></td>
             <td><span class=format!("badge state-{}", i.state) data-testid="intent-state">{i.state.label()}</span></td>
             <td><code>{i.branch.clone()}</code></td>

@@ -114,6 +114,10 @@ impl crate::intents::Intents {
             Ok((base, head))
         })
         .await?;
+        let tree = {
+            let (ws, intent) = (ws.clone(), intent.clone());
+            blocking(move || intents::tree(&ws, &intent)).await?
+        };
         // Both go through the outbox, in order: offline, they wait and go out together later.
         let push = OutboxWriteDto::PushBranch {
             workspace_id: ws.id.clone(),
@@ -121,7 +125,7 @@ impl crate::intents::Intents {
         };
         let write = OutboxWriteDto::CreatePr {
             title: intent.title.clone(),
-            body: body(&intents::folder(&ws.path, intent_id), &intent.title),
+            body: body(&intents::folder(&tree.path, intent_id), &intent.title),
             head: intent.branch.clone(),
             base,
         };
@@ -180,6 +184,7 @@ impl crate::intents::Intents {
             if intent.state == IntentState::Ready {
                 let ws = crate::workspaces::registry::find_by_id(&store, &intent.workspace_id)?
                     .ok_or_else(|| CoreError::NotFound("the intent's workspace is gone".into()))?;
+                let ws = intents::tree(&ws, &intent)?;
                 intents::apply(
                     &store,
                     &ws,

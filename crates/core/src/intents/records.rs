@@ -57,11 +57,12 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<IntentDto> {
         state,
         plan_version: r.get::<_, i64>("plan_version")? as u32,
         build_rounds: r.get::<_, i64>("build_rounds")? as u32,
+        worktree: r.get("worktree")?,
         offers: offers(state),
     })
 }
 
-const COLUMNS: &str = "id, workspace_id, slug, title, state, plan_version, build_rounds";
+const COLUMNS: &str = "id, workspace_id, slug, title, state, plan_version, build_rounds, worktree";
 
 pub fn get(store: &Store, id: &str) -> Result<IntentDto> {
     store
@@ -94,8 +95,22 @@ fn write_progress(ws: &Path, intent: &IntentDto) -> Result<()> {
         .map_err(|e| CoreError::io("cannot write progress.json", e))
 }
 
-/// Starts an intent: its branch from the default branch (the tree must be clean), its folder,
-/// and a first commit by `author`.
+/// The workspace as an intent's work sees it: the same repository, at the intent's worktree (made
+/// again if it went missing). Intents from before worktrees work in the clone itself.
+pub fn tree(ws: &Workspace, intent: &IntentDto) -> Result<Workspace> {
+    if intent.worktree.is_empty() {
+        return Ok(ws.clone());
+    }
+    let dir = git::ensure_worktree(&ws.path, &intent.branch)?;
+    Ok(Workspace {
+        path: dir,
+        ..ws.clone()
+    })
+}
+
+/// Starts an intent: its branch from the default branch in a worktree of its own (the person's
+/// checkout and its uncommitted work are left as they are), its folder, and a first commit by
+/// `author`.
 pub fn create(store: &Store, ws: &Workspace, title: &str, author: &Identity) -> Result<IntentDto> {
     let title = title.trim();
     let slug = slugify(title);
@@ -119,7 +134,7 @@ pub fn create(store: &Store, ws: &Workspace, title: &str, author: &Identity) -> 
             ws.name
         )));
     }
-    let branch = git::create_intent_branch(&ws.path, &slug)?;
+    let (branch, worktree) = git::create_intent_worktree(&ws.path, &slug)?;
     let id = uuid::Uuid::new_v4().to_string();
     let intent = IntentDto {
         id: id.clone(),
@@ -130,9 +145,10 @@ pub fn create(store: &Store, ws: &Workspace, title: &str, author: &Identity) -> 
         branch,
         plan_version: 0,
         build_rounds: 0,
+        worktree: worktree.to_string_lossy().into_owned(),
         offers: offers(IntentState::Draft),
     };
-    let dir = folder(&ws.path, &id);
+    let dir = folder(&worktree, &id);
     std::fs::create_dir_all(&dir)
         .map_err(|e| CoreError::io(format!("cannot create {}", dir.display()), e))?;
     let intent_md = format!(
@@ -140,13 +156,13 @@ pub fn create(store: &Store, ws: &Workspace, title: &str, author: &Identity) -> 
     );
     std::fs::write(dir.join("intent.md"), intent_md)
         .map_err(|e| CoreError::io("cannot write intent.md", e))?;
-    write_progress(&ws.path, &intent)?;
-    git::commit_all(&ws.path, &format!("Start intent: {title}"), author)?;
+    write_progress(&worktree, &intent)?;
+    git::commit_all(&worktree, &format!("Start intent: {title}"), author)?;
     let at = crate::platform::clock::now();
     store.with(|c| {
         c.execute(
-            "INSERT INTO intents (id, workspace_id, slug, title, state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5)",
-            params![id, ws.id, slug, title, at],
+            "INSERT INTO intents (id, workspace_id, slug, title, state, created_at, updated_at, worktree) VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?5, ?6)",
+            params![id, ws.id, slug, title, at, intent.worktree],
         )
         .map(|_| ())
     })?;

@@ -70,7 +70,7 @@ impl Intents {
                 intent.state.label()
             )));
         }
-        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let ws = self.intent_tree(&intent).await?;
         let dir = folder(&ws.path, &intent.id);
         let (branch, _) = crate::workspaces::registry::read_head(&ws.path)?;
         if branch.as_deref() != Some(intent.branch.as_str()) {

@@ -187,18 +187,7 @@ pub fn default_branch(path: &Path) -> Result<String> {
 /// Creates `intent/<slug>` from the default branch and checks it out. Refuses a dirty working
 /// tree (the person's edits would be carried onto the intent) and a slug that is not kebab-case.
 pub fn create_intent_branch(path: &Path, slug: &str) -> Result<String> {
-    let valid = !slug.is_empty()
-        && slug.len() <= 80
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-');
-    if !valid {
-        return Err(CoreError::InvalidInput(format!(
-            "'{slug}' is not a valid intent slug: use 1–80 of a-z, 0-9 and '-'"
-        )));
-    }
+    valid_slug(slug)?;
     check_index_lock(path)?;
     let repo = open(path)?;
     if is_dirty(&repo)? {
@@ -217,6 +206,92 @@ pub fn create_intent_branch(path: &Path, slug: &str) -> Result<String> {
         .map_err(git(format!("cannot create {name}")))?;
     checkout(&repo, &name)?;
     Ok(name)
+}
+
+fn valid_slug(slug: &str) -> Result<()> {
+    let valid = !slug.is_empty()
+        && slug.len() <= 80
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if valid {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidInput(format!(
+            "'{slug}' is not a valid intent slug: use 1–80 of a-z, 0-9 and '-'"
+        )))
+    }
+}
+
+/// Creates `intent/<slug>` from the default branch in a worktree of its own, so the person's
+/// checkout is never switched (their editor stays on their branch; uncommitted work is left
+/// alone). Returns the branch and the worktree's folder.
+pub fn create_intent_worktree(path: &Path, slug: &str) -> Result<(String, PathBuf)> {
+    valid_slug(slug)?;
+    check_index_lock(path)?;
+    let repo = open(path)?;
+    let base = default_branch(path)?;
+    let name = format!("{INTENT_PREFIX}{slug}");
+    let base_commit = repo
+        .find_branch(&base, git2::BranchType::Local)
+        .and_then(|b| b.get().peel_to_commit())
+        .map_err(git(format!("cannot read branch {base}")))?;
+    repo.branch(&name, &base_commit, false)
+        .map_err(git(format!("cannot create {name}")))?;
+    let dir = ensure_worktree(path, &name)?;
+    Ok((name, dir))
+}
+
+/// The folder of the worktree that holds `branch` (an intent branch), made again when it is
+/// missing: inside the repository's git folder, out of the person's way.
+pub fn ensure_worktree(path: &Path, branch: &str) -> Result<PathBuf> {
+    let repo = open(path)?;
+    let slug = branch.strip_prefix(INTENT_PREFIX).unwrap_or(branch);
+    let dir = repo.path().join("vibedata-worktrees").join(slug);
+    if dir.join(".git").exists() {
+        return Ok(dir);
+    }
+    let name = format!("vibedata-{slug}");
+    // A worktree whose folder was deleted is pruned before it is made again.
+    if let Ok(stale) = repo.find_worktree(&name) {
+        let mut prune = git2::WorktreePruneOptions::new();
+        prune.valid(true).working_tree(true);
+        stale
+            .prune(Some(&mut prune))
+            .map_err(git(format!("cannot prune the stale worktree {name}")))?;
+    }
+    let reference = repo
+        .find_branch(branch, git2::BranchType::Local)
+        .map_err(|_| CoreError::NotFound(format!("there is no local branch {branch}")))?
+        .into_reference();
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
+    }
+    let mut options = git2::WorktreeAddOptions::new();
+    options.reference(Some(&reference));
+    repo.worktree(&name, &dir, Some(&options))
+        .map_err(git(format!("cannot make a worktree for {branch}")))?;
+    // The local warehouse (git-ignored) is copied, so builds on the branch never touch the
+    // person's tables.
+    let warehouse = path.join(crate::workspaces::registry::WAREHOUSE_FILE);
+    if warehouse.is_file() {
+        let target = dir.join(crate::workspaces::registry::WAREHOUSE_FILE);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
+        }
+        std::fs::copy(&warehouse, &target).map_err(|e| {
+            CoreError::io(
+                format!("cannot copy the warehouse into {}", dir.display()),
+                e,
+            )
+        })?;
+    }
+    tracing::info!(branch, worktree = %dir.display(), "intent worktree ready");
+    Ok(dir)
 }
 
 /// Checks out an existing local branch. Refuses a dirty working tree, whose edits would follow

@@ -107,7 +107,8 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
 
     let (text, _) = run_stage(&studio, &intent.id, AgentStage::Requirements).await;
     assert!(text.contains("ready for your approval"), "{text}");
-    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
+    let folder =
+        vibedata_core::intents::records::folder(std::path::Path::new(&intent.worktree), &intent.id);
     assert!(
         std::fs::read_to_string(folder.join("plan.md"))
             .unwrap()
@@ -137,14 +138,15 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
             .any(|e| matches!(e, E::GitCommit { branch, .. } if branch == &intent.branch)),
         "the build commits on the intent branch"
     );
+    let tree = std::path::Path::new(&intent.worktree);
+    assert!(tree.join("models/marts/silver_customers.sql").is_file());
     assert!(
-        demo.path
-            .join("models/marts/silver_customers.sql")
-            .is_file()
+        !demo.path.join("models/marts/silver_customers.sql").exists(),
+        "the person's checkout is untouched"
     );
     let context = std::fs::read_to_string(folder.join("session_context.json")).unwrap();
     assert!(context.contains("\"stage\": \"build\""), "{context}");
-    let (_, head) = vibedata_core::workspaces::registry::read_head(&demo.path).unwrap();
+    let (_, head) = vibedata_core::workspaces::registry::read_head(tree).unwrap();
     assert!(
         head.unwrap().summary.starts_with("Add silver_customers"),
         "the build committed last"
@@ -352,7 +354,8 @@ async fn an_intent_stage_never_stores_or_sends_the_secrets_the_app_holds() {
         .await
         .unwrap();
     // The person pasted the token into the intent: it reaches the stage's first message.
-    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
+    let folder =
+        vibedata_core::intents::records::folder(std::path::Path::new(&intent.worktree), &intent.id);
     std::fs::write(
         folder.join("intent.md"),
         format!("# Orders freshness\n\nUse the token {CANARY} to read the API.\n"),

@@ -24,13 +24,27 @@ async fn an_intent_gets_its_branch_documents_and_a_guarded_lifecycle() {
         "intent/silver-customer-table-from-crm-bronze"
     );
     assert_eq!(intent.state, IntentState::Draft);
-    let (branch, commit) = vibedata_core::workspaces::registry::read_head(&demo.path).unwrap();
+    // The person's checkout stays on its branch; the intent's branch has a worktree of its own.
+    let (mine, _) = vibedata_core::workspaces::registry::read_head(&demo.path).unwrap();
+    assert_eq!(
+        mine.as_deref(),
+        Some("main"),
+        "the person's checkout is never switched"
+    );
+    let worktree = std::path::Path::new(&intent.worktree);
+    assert!(
+        worktree.starts_with(demo.path.join(".git")),
+        "out of the person's way: {}",
+        worktree.display()
+    );
+    let (branch, commit) = vibedata_core::workspaces::registry::read_head(worktree).unwrap();
     assert_eq!(branch.as_deref(), Some(intent.branch.as_str()));
     assert_eq!(
         commit.unwrap().summary,
         "Start intent: Silver customer table from CRM bronze"
     );
-    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
+    let folder =
+        vibedata_core::intents::records::folder(std::path::Path::new(&intent.worktree), &intent.id);
     assert!(
         std::fs::read_to_string(folder.join("intent.md"))
             .unwrap()
@@ -141,7 +155,8 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
         .create_intent(&demo.id, "Accounts per country".into())
         .await
         .unwrap();
-    let folder = vibedata_core::intents::records::folder(&demo.path, &intent.id);
+    let folder =
+        vibedata_core::intents::records::folder(std::path::Path::new(&intent.worktree), &intent.id);
     studio
         .intents()
         .intent_step(&intent.id, IntentStep::StartPlanning)
@@ -169,7 +184,9 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
         .unwrap();
 
     // The golden rows come from bronze, independently of the model.
-    let warehouse = demo.path.join(".vibedata/local/warehouse.duckdb");
+    // The intent's work happens in its worktree (with its own copy of the warehouse).
+    let tree = std::path::Path::new(&intent.worktree);
+    let warehouse = tree.join(".vibedata/local/warehouse.duckdb");
     let expected = venv
         .query_duckdb(&warehouse, "select upper(country_code) as country_code, count(*) as accounts from bronze.accounts group by 1 order by 1", 500)
         .unwrap();
@@ -181,7 +198,7 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     std::fs::write(folder.join("golden/country_accounts.csv"), csv).unwrap();
 
     // A wrong build: one account too many everywhere.
-    let model = demo.path.join("models/marts/country_accounts.sql");
+    let model = tree.join("models/marts/country_accounts.sql");
     std::fs::write(&model, "select country_code, count(*) + 1 as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n").unwrap();
     let failed = studio.intents().validate_intent(&intent.id).await.unwrap();
     assert!(!failed.passed);
@@ -231,7 +248,7 @@ async fn a_wrong_build_fails_validation_naming_the_check_and_a_corrected_round_p
     );
 
     // Both reports are commits on the intent branch; nothing is lost.
-    let repo = git2::Repository::open(&demo.path).unwrap();
+    let repo = git2::Repository::open(tree).unwrap();
     let mut walk = repo.revwalk().unwrap();
     walk.push_head().unwrap();
     let summaries: Vec<String> = walk
@@ -272,6 +289,8 @@ async fn plan_versions_are_kept_and_variants_adopted_only_while_planning() {
     use vibedata_core::intents::lifecycle::{Actor, IntentStep};
     use vibedata_core::intents::records::{PlanSource, apply, create, folder, replace_plan};
     let intent = create(&store, &demo, "Pipeline by country", &author).unwrap();
+    // From here on the intent's work happens in its worktree.
+    let demo = vibedata_core::intents::records::tree(&demo, &intent).unwrap();
     let dir = folder(&demo.path, &intent.id);
     let person = Actor::Person;
     apply(

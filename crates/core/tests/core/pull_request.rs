@@ -94,7 +94,8 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
     );
 
     // Validation passed (that part is tested with the real dbt elsewhere).
-    let folder = vibedata_core::intents::records::folder(&clone, &intent.id);
+    let folder =
+        vibedata_core::intents::records::folder(std::path::Path::new(&intent.worktree), &intent.id);
     std::fs::write(
         folder.join("validation.md"),
         "# Validation\n\nAll 4 checks passed.\n",

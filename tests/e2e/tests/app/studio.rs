@@ -39,7 +39,21 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         .await
         .expect("a plan must exist before it is approved");
 
-    let intents = launch.workspace_root.join("demo-crm/.vibedata/intents");
+    // The intent's branch lives in its own worktree; the person's checkout stays on main.
+    let worktree = std::path::PathBuf::from(app.attr_css(row, "data-worktree").await.unwrap());
+    assert!(
+        worktree.starts_with(launch.workspace_root.join("demo-crm/.git")),
+        "{}",
+        worktree.display()
+    );
+    assert!(
+        !launch
+            .workspace_root
+            .join("demo-crm/.vibedata/intents")
+            .exists(),
+        "nothing of the intent lands in the person's checkout"
+    );
+    let intents = worktree.join(".vibedata/intents");
     let folder = std::fs::read_dir(&intents)
         .unwrap()
         .next()
@@ -77,7 +91,7 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         .await
         .unwrap();
     std::fs::write(
-        launch.workspace_root.join("demo-crm/models/marts/country_accounts.sql"),
+        worktree.join("models/marts/country_accounts.sql"),
         "select country_code, count(*) as accounts\nfrom {{ ref('stg_crm__accounts') }}\ngroup by 1\n",
     )
     .unwrap();
