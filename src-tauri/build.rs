@@ -51,6 +51,7 @@ fn main() {
         "outbox_retry",
         "outbox_cancel",
         "open_pull_request",
+        "merge_intent",
         "pull_request",
         "github_status",
         "github_device_start",

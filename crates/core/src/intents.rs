@@ -12,7 +12,7 @@ pub mod validation;
 
 use std::sync::Arc;
 
-use vibedata_protocol::IntentDto;
+use vibedata_protocol::{IntentDto, IntentState, MergedDto};
 
 use crate::agents::Agents;
 use crate::github::GitHub;
@@ -60,14 +60,73 @@ impl Intents {
         let store = self.platform.store.clone();
         blocking(move || {
             let author = crate::workspaces::identity::for_commit(&store, &ws.path)?;
-            records::create(&store, &ws, &title, &author)
+            records::create(&store, &ws, &title, &author).map(|i| for_origin(&ws, i))
         })
         .await
     }
 
     pub async fn list_intents(&self, workspace_id: &str) -> Result<Vec<IntentDto>> {
+        let ws = self.intent_workspace(workspace_id).await?;
         let (store, id) = (self.platform.store.clone(), workspace_id.to_owned());
-        blocking(move || records::list(&store, &id)).await
+        let listed = blocking(move || records::list(&store, &id)).await?;
+        Ok(listed.into_iter().map(|i| for_origin(&ws, i)).collect())
+    }
+
+    /// Merges a Ready intent into the default branch here — for a repository whose origin has no
+    /// pull requests — as the person, then pushes the default branch to the origin when there is
+    /// one. The person's checkout is updated only when it is on the default branch and clean.
+    pub async fn merge_locally(&self, intent_id: &str) -> Result<MergedDto> {
+        let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
+        let intent = blocking(move || records::get(&store, &id)).await?;
+        if intent.state != IntentState::Ready {
+            return Err(CoreError::InvalidInput(format!(
+                "an intent is merged once validation has passed; this one is {}",
+                intent.state.label()
+            )));
+        }
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        if on_github(&ws) {
+            return Err(CoreError::InvalidInput(
+                "this repository is on GitHub: open a pull request instead (it is merged there)"
+                    .into(),
+            ));
+        }
+        let tree = self.intent_tree(&intent).await?;
+        let store = self.platform.store.clone();
+        let (intent, base, commit) = blocking(move || {
+            let author = crate::workspaces::identity::for_commit(&store, &ws.path)?;
+            let (base, commit) = git::merge_into_default(&ws.path, &intent.branch, &author)?;
+            let merged =
+                records::apply(&store, &tree, &intent.id, IntentStep::Merge, &Actor::Person)?;
+            if !intent.worktree.is_empty()
+                && let Err(e) = git::remove_worktree(&ws.path, &intent.branch)
+            {
+                tracing::warn!(error = %e, "the merged intent's worktree stays");
+            }
+            Ok((for_origin(&ws, merged), base, commit))
+        })
+        .await?;
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let (pushed, push_problem) = match ws.origin_url {
+            None => (
+                false,
+                Some("no remote: the merge stays in this clone".to_string()),
+            ),
+            Some(_) => {
+                let (path, branch) = (ws.path.clone(), base.clone());
+                match blocking(move || git::push(&path, &branch)).await {
+                    Ok(()) => (true, None),
+                    Err(e) => (false, Some(e.to_string())),
+                }
+            }
+        };
+        Ok(MergedDto {
+            intent,
+            base,
+            commit,
+            pushed,
+            push_problem,
+        })
     }
 
     /// Validates a building intent on the local warehouse (dbt build of the touched models and
@@ -125,7 +184,7 @@ impl Intents {
                 &author,
             )?;
             Ok(vibedata_protocol::ValidationDto {
-                intent,
+                intent: for_origin(&ws, intent),
                 passed: report.passed,
                 checks: report
                     .checks
@@ -208,6 +267,22 @@ impl Intents {
 
     /// A person takes a step of an intent's lifecycle (e.g. approves its plan).
     pub async fn intent_step(&self, intent_id: &str, step: IntentStep) -> Result<IntentDto> {
+        // These steps are what an act does, never a bare change of state.
+        let act = match step {
+            IntentStep::StartValidation
+            | IntentStep::ValidationPassed
+            | IntentStep::ValidationFailed => Some("validate the intent"),
+            IntentStep::OpenPullRequest => Some("open its pull request"),
+            IntentStep::Merge => Some("merge it (locally, or its pull request on GitHub)"),
+            IntentStep::Deploy => Some("deploy through the repository's workflow"),
+            _ => None,
+        };
+        if let Some(act) = act {
+            return Err(CoreError::InvalidInput(format!(
+                "'{}' is taken by what it names: {act}",
+                step.label()
+            )));
+        }
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
         let ws = self.intent_tree(&intent).await?;
@@ -223,8 +298,26 @@ impl Intents {
                     Err(e) => return Err(e),
                 }
             }
-            Ok(intent)
+            Ok(for_origin(&ws, intent))
         })
         .await
     }
+}
+
+/// The origin is a GitHub repository (pull requests are opened there).
+fn on_github(ws: &Workspace) -> bool {
+    ws.origin_url
+        .as_deref()
+        .and_then(crate::github::repos::repo_of_remote)
+        .is_some()
+}
+
+/// The offers of an intent fitted to its repository: a pull request on GitHub, else a merge
+/// here.
+fn for_origin(ws: &Workspace, mut intent: IntentDto) -> IntentDto {
+    if !on_github(ws) {
+        intent.offers.pull_request = intent.state == IntentState::PullRequest;
+        intent.offers.merge_locally = intent.state == IntentState::Ready;
+    }
+    intent
 }

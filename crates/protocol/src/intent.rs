@@ -168,8 +168,12 @@ pub struct IntentOffersDto {
     pub steps: Vec<IntentStep>,
     /// Agent stages that can run now.
     pub stages: Vec<AgentStage>,
-    /// The pull request cell: open one (Ready) or follow it (Pull request).
+    /// The pull request cell: open one (Ready) or follow it (Pull request). Only for a
+    /// repository whose origin is on GitHub.
     pub pull_request: bool,
+    /// Ready, and the origin is not GitHub: the person merges into the default branch here (and
+    /// pushes it to the origin), so the loop ends at Merged.
+    pub merge_locally: bool,
     /// Plans can be restored or variants adopted (while planning).
     pub replan: bool,
 }
@@ -191,6 +195,19 @@ pub struct IntentDto {
     /// What a person can do with it now, as the core's lifecycle decides: the UI offers exactly
     /// these and keeps no copy of the state machine.
     pub offers: IntentOffersDto,
+}
+
+/// An intent merged into the default branch here (its origin has no pull requests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedDto {
+    pub intent: IntentDto,
+    /// The branch it was merged into, and the commit that branch is at now.
+    pub base: String,
+    pub commit: String,
+    /// The default branch reached the origin; `push_problem` says why not (offline, say): the
+    /// merge is kept and can be pushed from the Domain page later.
+    pub pushed: bool,
+    pub push_problem: Option<String>,
 }
 
 /// The outcome of validating an intent on the local warehouse.

@@ -34,8 +34,8 @@ pub use domain::{
 };
 pub use error::{ErrorCode, ErrorDto};
 pub use intent::{
-    AgentStage, IntentDto, IntentOffersDto, IntentState, IntentStep, PlansDto, ValidationCheckDto,
-    ValidationDto,
+    AgentStage, IntentDto, IntentOffersDto, IntentState, IntentStep, MergedDto, PlansDto,
+    ValidationCheckDto, ValidationDto,
 };
 pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
 pub use status::{AppStatusDto, VenvStatusDto};

@@ -4,7 +4,7 @@ use tauri::State;
 use tauri::ipc::Channel;
 use vibedata_protocol::inbox::PullRequestDto;
 use vibedata_protocol::{
-    AgentStage, ErrorDto, IntentDto, IntentStep, PlansDto, SessionDto, SessionEventDto,
+    AgentStage, ErrorDto, IntentDto, IntentStep, MergedDto, PlansDto, SessionDto, SessionEventDto,
     ValidationDto,
 };
 
@@ -126,6 +126,16 @@ pub async fn variant_diff(
         .intents()
         .variant_diff(&intent_id, variant)
         .await?)
+}
+
+/// Merges a Ready intent into the default branch here and pushes it (a person's act; for a
+/// repository whose origin has no pull requests).
+#[tauri::command]
+pub async fn merge_intent(
+    state: State<'_, AppState>,
+    intent_id: String,
+) -> Result<MergedDto, ErrorDto> {
+    Ok(state.studio()?.intents().merge_locally(&intent_id).await?)
 }
 
 /// Pushes an intent's branch and opens its pull request (a person's act).

@@ -4,7 +4,7 @@
 use super::{IntentIdArgs, Workspace, call, channel, channel_call};
 use serde::Serialize;
 use vibedata_protocol::{
-    AgentStage, ErrorDto, IntentDto, IntentStep, PlansDto, SessionDto, SessionEventDto,
+    AgentStage, ErrorDto, IntentDto, IntentStep, MergedDto, PlansDto, SessionDto, SessionEventDto,
     ValidationDto,
 };
 
@@ -124,4 +124,9 @@ struct VariantArgs<'a> {
 
 pub async fn variant_diff(intent_id: &str, variant: &str) -> Result<String, ErrorDto> {
     call("variant_diff", &VariantArgs { intent_id, variant }).await
+}
+
+/// Merges a Ready intent into the default branch here (its origin is not GitHub) and pushes it.
+pub async fn merge_intent(intent_id: &str) -> Result<MergedDto, ErrorDto> {
+    call("merge_intent", &IntentIdArgs { intent_id }).await
 }

@@ -3,7 +3,7 @@
 //! agents that fill an intent arrive with the build-loop work; here the lifecycle is already real.
 
 use crate::api;
-use crate::view_helpers::{action_error, error_panel, loading};
+use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vibedata_protocol::inbox::PullRequestDto;
@@ -53,6 +53,9 @@ enum IntentWrite {
     Step(String, IntentStep),
 }
 
+/// Merges a Ready intent into the default branch here.
+type MergeIntent = Action<String, Result<vibedata_protocol::MergedDto, ErrorDto>>;
+
 /// Opens an intent's pull request; answers with the intent it was for.
 type OpenPullRequest = Action<String, (String, Result<PullRequestDto, ErrorDto>)>;
 
@@ -92,11 +95,17 @@ fn Intents(workspace_id: String) -> impl IntoView {
             (intent_id, result)
         }
     });
+    // Merging a Ready intent here (its origin has no pull requests); its outcome stays shown.
+    let merge: MergeIntent = Action::new_local(|intent_id: &String| {
+        let intent_id = intent_id.clone();
+        async move { api::merge_intent(&intent_id).await }
+    });
     // Bumped when a plan is restored or a variant adopted (the table shows the plan version).
     let plans_changed = RwSignal::new(0u32);
     let intents = LocalResource::new(move || {
         write.version().track();
         open_pr.version().track();
+        merge.version().track();
         plans_changed.track();
         let id = id.get_value();
         async move { api::list_intents(&id).await }
@@ -116,6 +125,22 @@ fn Intents(workspace_id: String) -> impl IntoView {
             <button type="submit" data-testid="intent-submit" disabled=move || write.pending().get()>"New intent"</button>
         </form>
         {action_error(write, "intent-error")}
+        {move || settled(merge).map(|r| match r {
+            Ok(m) => {
+                let said = if m.pushed {
+                    format!("{} merged into {} and pushed.", m.intent.title, m.base)
+                } else {
+                    format!(
+                        "{} merged into {} here; not pushed: {}",
+                        m.intent.title,
+                        m.base,
+                        m.push_problem.unwrap_or_default()
+                    )
+                };
+                view! { <p class="ok" data-testid="intent-merged" data-pushed=m.pushed.to_string()>{said}</p> }.into_any()
+            }
+            Err(e) => view! { <p class="error-inline" data-testid="intent-merge-error">{e.message}</p> }.into_any(),
+        })}
         {move || report.get().map(|r| view! {
             <div class="validation" data-testid="validation-report" data-passed=r.passed.to_string()>
                 <ul class="plain">
@@ -155,7 +180,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                         if list.is_empty() {
                             return view! { <p class="muted" data-testid="intents-empty">"No intent yet in this domain."</p> }.into_any();
                         }
-                        let row = Row { write, open_pr, plans_of, agent_for, branch_diff, workspace_id: id };
+                        let row = Row { write, open_pr, merge, plans_of, agent_for, branch_diff, workspace_id: id };
                         view! {
                             <table class="table" data-testid="intent-table">
                                 <thead><tr><th>"Intent"</th><th>"State"</th><th>"Branch"</th><th>"Plan"</th><th></th></tr></thead>
@@ -175,6 +200,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
 struct Row {
     write: Action<IntentWrite, Result<(), ErrorDto>>,
     open_pr: OpenPullRequest,
+    merge: MergeIntent,
     plans_of: RwSignal<Option<(String, bool)>>,
     agent_for: RwSignal<Option<(String, AgentStage)>>,
     branch_diff: RwSignal<Option<Result<BranchDiffDto, ErrorDto>>>,
@@ -185,6 +211,7 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
     let Row {
         write,
         open_pr,
+        merge,
         plans_of,
         agent_for,
         branch_diff,
@@ -240,6 +267,7 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
                 <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>
                 {offers.pull_request.then(|| view! { <PullRequestCell intent_id=i.id.clone() opened={i.state == IntentState::PullRequest} open_pr /> })}
+                {offers.merge_locally.then(|| view! { <MergeCell intent_id=i.id.clone() merge /> })}
             </td>
         </tr>
     }
@@ -401,5 +429,25 @@ fn PlansPanel(intent_id: String, replan: bool, plans_changed: RwSignal<u32>) -> 
             </Transition>
             {move || diff.get().map(|d| view! { <pre class="diff" data-testid="plan-diff">{d}</pre> })}
         </div>
+    }
+}
+
+/// Ready, on a repository whose origin has no pull requests: the person merges into the default
+/// branch here (asked once more in place), and the default branch is pushed to the origin.
+#[component]
+fn MergeCell(intent_id: String, merge: MergeIntent) -> impl IntoView {
+    let id = StoredValue::new(intent_id);
+    let confirming = RwSignal::new(false);
+    view! {
+        <Show when=move || confirming.get() fallback=move || view! {
+            <button class="link" data-testid="intent-merge" title="Its origin has no pull requests: merge into the default branch here" on:click=move |_| confirming.set(true)>"Merge locally"</button>
+        }>
+            <span class="confirm" data-testid="intent-merge-confirm">
+                "Merge into the default branch and push it? "
+                <button data-testid="intent-merge-yes" disabled=move || merge.pending().get() on:click=move |_| { merge.dispatch(id.get_value()); }>"Merge"</button>
+                " "
+                <button class="link" data-testid="intent-merge-no" on:click=move |_| confirming.set(false)>"Not yet"</button>
+            </span>
+        </Show>
     }
 }

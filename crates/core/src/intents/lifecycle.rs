@@ -57,6 +57,8 @@ pub fn target(from: IntentState, step: IntentStep) -> Option<IntentState> {
         ) => S::Planning,
         (S::Ready, IntentStep::OpenPullRequest) => S::PullRequest,
         (S::PullRequest, IntentStep::Merge) => S::Merged,
+        // A repository whose origin has no pull requests is merged locally by the person.
+        (S::Ready, IntentStep::Merge) => S::Merged,
         (S::Merged, IntentStep::Deploy) => S::Deployed,
         _ => return None,
     })
@@ -122,6 +124,7 @@ pub fn offers(state: IntentState) -> IntentOffersDto {
             _ => Vec::new(),
         },
         pull_request: matches!(state, IntentState::Ready | IntentState::PullRequest),
+        merge_locally: false,
         replan: state == IntentState::Planning,
     }
 }
@@ -158,6 +161,7 @@ mod tests {
         (S::Ready, IntentStep::OpenPullRequest, S::PullRequest),
         (S::Ready, IntentStep::RevisePlan, S::Planning),
         (S::PullRequest, IntentStep::Merge, S::Merged),
+        (S::Ready, IntentStep::Merge, S::Merged),
         (S::Merged, IntentStep::Deploy, S::Deployed),
     ];
 

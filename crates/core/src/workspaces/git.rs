@@ -379,6 +379,99 @@ fn is_dirty(repo: &git2::Repository) -> Result<bool> {
         .is_empty())
 }
 
+/// Merges `branch` into the default branch by `author` — a fast-forward when the default branch
+/// has not moved, else a merge commit — for a repository whose origin has no pull requests.
+/// The person's checkout is updated only when it is on the default branch and clean; a conflict
+/// is refused (merge it by hand). Returns the default branch and the new commit.
+pub fn merge_into_default(
+    path: &Path,
+    branch: &str,
+    author: &Identity,
+) -> Result<(String, String)> {
+    check_index_lock(path)?;
+    let repo = open(path)?;
+    let base = default_branch(path)?;
+    let base_ref = format!("refs/heads/{base}");
+    let ours = repo
+        .find_reference(&base_ref)
+        .and_then(|r| r.peel_to_commit())
+        .map_err(git(format!("cannot read {base}")))?;
+    let theirs = repo
+        .find_branch(branch, git2::BranchType::Local)
+        .and_then(|b| b.get().peel_to_commit())
+        .map_err(|_| CoreError::NotFound(format!("there is no local branch {branch}")))?;
+    let fast_forward = theirs.id() == ours.id()
+        || repo
+            .graph_descendant_of(theirs.id(), ours.id())
+            .map_err(git("cannot compare the branches"))?;
+    let merged = if fast_forward {
+        theirs.id()
+    } else {
+        let mut index = repo
+            .merge_commits(&ours, &theirs, None)
+            .map_err(git(format!("cannot merge {branch} into {base}")))?;
+        if index.has_conflicts() {
+            return Err(CoreError::InvalidInput(format!(
+                "{branch} conflicts with {base}: merge it by hand (git merge {branch}), then mark it merged"
+            )));
+        }
+        let tree = index
+            .write_tree_to(&repo)
+            .and_then(|oid| repo.find_tree(oid))
+            .map_err(git("cannot write the merged tree"))?;
+        let signature = git2::Signature::now(&author.name, &author.email)
+            .map_err(git("the configured identity is not valid for git"))?;
+        repo.commit(
+            None,
+            &signature,
+            &signature,
+            &format!("Merge {branch} into {base}"),
+            &tree,
+            &[&ours, &theirs],
+        )
+        .map_err(git("cannot write the merge commit"))?
+    };
+    let on_base = repo
+        .head()
+        .ok()
+        .and_then(|h| h.shorthand().map(str::to_owned))
+        == Some(base.clone());
+    if on_base {
+        if is_dirty(&repo)? {
+            return Err(CoreError::InvalidInput(format!(
+                "your checkout of {base} has uncommitted changes; commit or stash them, then merge"
+            )));
+        }
+        let target = repo
+            .find_object(merged, None)
+            .map_err(git("cannot read the merged commit"))?;
+        repo.checkout_tree(&target, Some(git2::build::CheckoutBuilder::new().safe()))
+            .map_err(git(format!("cannot update your checkout of {base}")))?;
+    }
+    repo.reference(
+        &base_ref,
+        merged,
+        true,
+        &format!("vibedata: merge {branch}"),
+    )
+    .map_err(git(format!("cannot move {base}")))?;
+    Ok((base, merged.to_string()))
+}
+
+/// Removes an intent's worktree (its branch stays): after a merge, nothing is left to work on.
+pub fn remove_worktree(path: &Path, branch: &str) -> Result<()> {
+    let repo = open(path)?;
+    let slug = branch.strip_prefix(INTENT_PREFIX).unwrap_or(branch);
+    if let Ok(worktree) = repo.find_worktree(&format!("vibedata-{slug}")) {
+        let mut prune = git2::WorktreePruneOptions::new();
+        prune.valid(true).working_tree(true);
+        worktree
+            .prune(Some(&mut prune))
+            .map_err(git(format!("cannot remove the worktree of {branch}")))?;
+    }
+    Ok(())
+}
+
 /// Stages every change (additions, edits, deletions; ignored files stay out) and commits it on
 /// the current branch as `author`. Returns the new commit's id.
 pub fn commit_all(path: &Path, message: &str, author: &Identity) -> Result<String> {

@@ -162,6 +162,30 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
             validation.checks
         );
     }
+
+    // The demo's origin is not GitHub: the loop ends with a merge here, pushed to the origin.
+    assert!(validation.intent.offers.merge_locally && !validation.intent.offers.pull_request);
+    let merged = studio.intents().merge_locally(&intent.id).await.unwrap();
+    assert_eq!(merged.intent.state, IntentState::Merged);
+    assert_eq!(merged.base, "main");
+    assert!(merged.pushed, "{:?}", merged.push_problem);
+    let (branch, head) = vibedata_core::workspaces::registry::read_head(&demo.path).unwrap();
+    assert_eq!(
+        branch.as_deref(),
+        Some("main"),
+        "the person's checkout stays on main"
+    );
+    assert_eq!(head.unwrap().id, merged.commit, "and now has the merge");
+    assert!(
+        demo.path
+            .join("models/marts/silver_customers.sql")
+            .is_file()
+    );
+    let origin = demo.origin_url.clone().unwrap();
+    let bare = git2::Repository::open(origin.trim_start_matches("file://")).unwrap();
+    let origin_main = bare.revparse_single("main").unwrap().id().to_string();
+    assert_eq!(origin_main, merged.commit, "main reached the origin");
+    assert!(!tree.exists(), "the merged intent's worktree is gone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -276,5 +276,23 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
         "the branch's commits are listed: {commits}"
     );
     app.screenshot("loop-5-diff").await.unwrap();
+
+    // The demo's origin is not GitHub: the loop ends with a merge here (asked once more), pushed.
+    app.wait_absent_css(&format!("{row} [data-testid='intent-open-pr']"), WAIT)
+        .await
+        .expect("no pull request offered for a non-GitHub origin");
+    app.click_css(&format!("{row} [data-testid='intent-merge']"))
+        .await
+        .unwrap();
+    app.click_css(&format!("{row} [data-testid='intent-merge-yes']"))
+        .await
+        .unwrap();
+    app.wait_for_css("[data-testid='intent-merged'][data-pushed='true']", WAIT)
+        .await
+        .expect("merged and pushed");
+    app.wait_for_css(&format!("{row}[data-state='merged']"), WAIT)
+        .await
+        .unwrap();
+    app.screenshot("loop-6-merged").await.unwrap();
     app.close().await.unwrap();
 }
