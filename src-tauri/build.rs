@@ -52,6 +52,7 @@ fn main() {
         "outbox_cancel",
         "open_pull_request",
         "merge_intent",
+        "abandon_intent",
         "pull_request",
         "github_status",
         "github_device_start",

@@ -121,6 +121,7 @@ fn main() {
             commands::github::outbox_cancel,
             commands::intents::open_pull_request,
             commands::intents::merge_intent,
+            commands::intents::abandon_intent,
             commands::intents::pull_request,
             commands::github::github_status,
             commands::github::github_device_start,

@@ -68,8 +68,22 @@ impl Intents {
     pub async fn list_intents(&self, workspace_id: &str) -> Result<Vec<IntentDto>> {
         let ws = self.intent_workspace(workspace_id).await?;
         let (store, id) = (self.platform.store.clone(), workspace_id.to_owned());
-        let listed = blocking(move || records::list(&store, &id)).await?;
-        Ok(listed.into_iter().map(|i| for_origin(&ws, i)).collect())
+        blocking(move || {
+            records::list(&store, &id)?
+                .into_iter()
+                .map(|i| fit_offers(&ws, i))
+                .collect()
+        })
+        .await
+    }
+
+    /// Abandons an intent: its records, worktree and branch go (audited); a merged one stays.
+    pub async fn abandon_intent(&self, intent_id: &str) -> Result<()> {
+        let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
+        let intent = blocking(move || records::get(&store, &id)).await?;
+        let ws = self.intent_workspace(&intent.workspace_id).await?;
+        let store = self.platform.store.clone();
+        blocking(move || records::abandon(&store, &ws, &intent.id).map(|_| ())).await
     }
 
     /// Merges a Ready intent into the default branch here — for a repository whose origin has no
@@ -145,6 +159,12 @@ impl Intents {
             intent_id.to_owned(),
         );
         blocking(move || {
+            if intent.state == IntentState::Building && !records::built(&ws, &intent)? {
+                return Err(CoreError::InvalidInput(
+                    "nothing is built on this intent's branch yet: run the Build agent (or write the models) first"
+                        .into(),
+                ));
+            }
             let validator = Actor::Agent("validation".into());
             records::apply(&store, &ws, &id, IntentStep::StartValidation, &validator)?;
             let dir = records::folder(&ws.path, &id);
@@ -320,4 +340,19 @@ fn for_origin(ws: &Workspace, mut intent: IntentDto) -> IntentDto {
         intent.offers.merge_locally = intent.state == IntentState::Ready;
     }
     intent
+}
+
+/// [`for_origin`], and validation offered only once something is built. Blocking (git).
+fn fit_offers(ws: &Workspace, intent: IntentDto) -> Result<IntentDto> {
+    let mut intent = for_origin(ws, intent);
+    if intent.state == IntentState::Building {
+        let tree = records::tree(ws, &intent)?;
+        if !records::built(&tree, &intent)? {
+            intent
+                .offers
+                .steps
+                .retain(|s| *s != IntentStep::StartValidation);
+        }
+    }
+    Ok(intent)
 }

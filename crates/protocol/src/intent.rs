@@ -112,6 +112,12 @@ impl IntentStep {
         IntentStep::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Steps that take an intent back (a new plan version, the build to redo): the person
+    /// confirms them.
+    pub fn goes_back(self) -> bool {
+        matches!(self, IntentStep::RevisePlan)
+    }
+
     /// The button's words.
     pub fn label(self) -> &'static str {
         match self {

@@ -128,6 +128,12 @@ pub async fn variant_diff(
         .await?)
 }
 
+/// Abandons an intent: its records, worktree and branch go (a person's act, audited).
+#[tauri::command]
+pub async fn abandon_intent(state: State<'_, AppState>, intent_id: String) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.intents().abandon_intent(&intent_id).await?)
+}
+
 /// Merges a Ready intent into the default branch here and pushes it (a person's act; for a
 /// repository whose origin has no pull requests).
 #[tauri::command]

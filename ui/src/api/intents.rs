@@ -130,3 +130,8 @@ pub async fn variant_diff(intent_id: &str, variant: &str) -> Result<String, Erro
 pub async fn merge_intent(intent_id: &str) -> Result<MergedDto, ErrorDto> {
     call("merge_intent", &IntentIdArgs { intent_id }).await
 }
+
+/// Abandons an intent: its records, worktree and branch go.
+pub async fn abandon_intent(intent_id: &str) -> Result<(), ErrorDto> {
+    call("abandon_intent", &IntentIdArgs { intent_id }).await
+}

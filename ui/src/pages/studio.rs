@@ -51,7 +51,19 @@ enum IntentWrite {
     Create(String),
     /// A step of an intent's lifecycle: (intent id, step); `start_validation` runs the validation.
     Step(String, IntentStep),
+    /// Abandon the intent (its branch and worktree go).
+    Abandon(String),
 }
+
+/// The lifecycle steps a person takes from a row, in their places (see `intent_row`).
+const PERSON_STEPS: [IntentStep; 6] = [
+    IntentStep::StartPlanning,
+    IntentStep::ApprovePlan,
+    IntentStep::StartBuild,
+    IntentStep::StartValidation,
+    IntentStep::RetryBuild,
+    IntentStep::RevisePlan,
+];
 
 /// Merges a Ready intent into the default branch here.
 type MergeIntent = Action<String, Result<vibedata_protocol::MergedDto, ErrorDto>>;
@@ -85,6 +97,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                 IntentWrite::Step(intent_id, step) => {
                     api::intent_step(&intent_id, step).await.map(|_| ())
                 }
+                IntentWrite::Abandon(intent_id) => api::abandon_intent(&intent_id).await,
             }
         }
     });
@@ -102,8 +115,23 @@ fn Intents(workspace_id: String) -> impl IntoView {
     });
     // Bumped when a plan is restored or a variant adopted (the table shows the plan version).
     let plans_changed = RwSignal::new(0u32);
+    // While an intent waits for something to be built (the agent, or the person's editor, writes
+    // into its worktree), the list reads again now and then, so Validate appears when it can run.
+    let waiting_for_build = RwSignal::new(false);
+    let poll = RwSignal::new(0u32);
+    if let Ok(timer) = set_interval_with_handle(
+        move || {
+            if waiting_for_build.get_untracked() {
+                poll.update(|p| *p += 1);
+            }
+        },
+        std::time::Duration::from_secs(2),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
     let intents = LocalResource::new(move || {
         write.version().track();
+        poll.track();
         open_pr.version().track();
         merge.version().track();
         plans_changed.track();
@@ -168,7 +196,21 @@ fn Intents(workspace_id: String) -> impl IntoView {
                             <li data-testid="intent-commit"><code>{c.short_id().to_string()}</code>" " {c.summary.clone()} <span class="muted">" · " {c.author.clone()}</span></li>
                         }).collect_view()}
                     </ul>
-                    <crate::pages::domain::changes::ChangeList files=d.files testid="intent-diff-row" />
+                    {
+                        // The model changes first; the intent's own documents folded under them.
+                        let (books, real): (Vec<_>, Vec<_>) =
+                            d.files.into_iter().partition(|f| f.path.starts_with(".vibedata/"));
+                        let count = books.len();
+                        view! {
+                            <crate::pages::domain::changes::ChangeList files=real testid="intent-diff-row" />
+                            {(count > 0).then(|| view! {
+                                <details data-testid="intent-diff-bookkeeping">
+                                    <summary>{format!("The intent's documents ({count} files under .vibedata/)")}</summary>
+                                    <crate::pages::domain::changes::ChangeList files=books testid="intent-diff-row" />
+                                </details>
+                            })}
+                        }
+                    }
                 </div>
             }.into_any(),
             Err(e) => view! { <p class="error-inline" data-testid="intent-diff-error">{e.message}</p> }.into_any(),
@@ -177,6 +219,10 @@ fn Intents(workspace_id: String) -> impl IntoView {
             <ErrorBoundary fallback=error_panel>
                 {move || Suspend::new(async move {
                     intents.await.map(|list| {
+                        waiting_for_build.set(list.iter().any(|i| {
+                            i.state == IntentState::Building
+                                && !i.offers.steps.contains(&IntentStep::StartValidation)
+                        }));
                         if list.is_empty() {
                             return view! { <p class="muted" data-testid="intents-empty">"No intent yet in this domain."</p> }.into_any();
                         }
@@ -243,18 +289,64 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
             branch_diff.set(Some(result));
         });
     };
-    let buttons = offers
-        .steps
+    // Every step has a place of its own in the row (an unoffered one keeps its room, unseen), so
+    // the next step never appears under the cursor that took the last one.
+    let asking = RwSignal::new(None::<IntentStep>);
+    let buttons = PERSON_STEPS
         .iter()
         .map(|&s| {
-            let id = i.id.clone();
+            let id = StoredValue::new(i.id.clone());
+            if !offers.steps.contains(&s) {
+                return view! { <button class="link slot-empty" aria-hidden="true" tabindex="-1" disabled=true>{s.label()}</button> }.into_any();
+            }
             view! {
                 <button class="link" data-testid=format!("intent-step-{s}") disabled=move || write.pending().get() on:click=move |_| {
-                    write.dispatch(IntentWrite::Step(id.clone(), s));
+                    if s.goes_back() {
+                        asking.set(Some(s));
+                    } else {
+                        write.dispatch(IntentWrite::Step(id.get_value(), s));
+                    }
                 }>{s.label()}</button>
             }
+            .into_any()
         })
         .collect_view();
+    // Steps that go back are confirmed in place.
+    let back_id = StoredValue::new(i.id.clone());
+    let plan_version = i.plan_version;
+    let confirm_back = move || {
+        asking.get().map(|s| view! {
+            <div class="confirm" data-testid="intent-step-confirm">
+                {format!("{}? The intent goes back to planning, as plan v{}; what is on its branch stays. ", s.label(), plan_version + 1)}
+                <button data-testid="intent-step-confirm-yes" on:click=move |_| {
+                    asking.set(None);
+                    write.dispatch(IntentWrite::Step(back_id.get_value(), s));
+                }>{s.label()}</button>
+                " "
+                <button class="link" data-testid="intent-step-confirm-no" on:click=move |_| asking.set(None)>"Keep it"</button>
+            </div>
+        })
+    };
+    let abandoning = RwSignal::new(false);
+    let abandon_id = StoredValue::new(i.id.clone());
+    let abandonable = !matches!(i.state, IntentState::Merged | IntentState::Deployed);
+    let abandon = move || {
+        abandonable.then(|| view! {
+            <Show when=move || abandoning.get() fallback=move || view! {
+                <button class="link danger" data-testid="intent-abandon" on:click=move |_| abandoning.set(true)>"Abandon"</button>
+            }>
+                <span class="confirm" data-testid="intent-abandon-confirm">
+                    "Abandon it? Its branch and worktree are deleted here. "
+                    <button class="danger" data-testid="intent-abandon-yes" on:click=move |_| {
+                        abandoning.set(false);
+                        write.dispatch(IntentWrite::Abandon(abandon_id.get_value()));
+                    }>"Abandon"</button>
+                    " "
+                    <button class="link" data-testid="intent-abandon-no" on:click=move |_| abandoning.set(false)>"Keep it"</button>
+                </span>
+            </Show>
+        })
+    };
     view! {
         <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.as_str() data-worktree=i.worktree.clone() title=format!("Its branch is checked out in {}", i.worktree)>
             <td><strong>{i.title.clone()}</strong></td>
@@ -263,6 +355,8 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
             <td>{format!("v{}", i.plan_version)}</td>
             <td class="steps">
                 {buttons}
+                {confirm_back}
+                {abandon}
                 {agent_buttons}
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
                 <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>

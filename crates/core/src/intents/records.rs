@@ -108,6 +108,54 @@ pub fn tree(ws: &Workspace, intent: &IntentDto) -> Result<Workspace> {
     })
 }
 
+/// Whether anything is built on the intent's branch: a change outside `.vibedata/` (the intent's
+/// own documents), committed on the branch or waiting in its worktree.
+pub fn built(tree: &Workspace, intent: &IntentDto) -> Result<bool> {
+    let real = |files: Vec<vibedata_protocol::FileChangeDto>| {
+        files.iter().any(|f| !f.path.starts_with(".vibedata/"))
+    };
+    let base = git::default_branch(&tree.path)?;
+    Ok(real(crate::workspaces::changes::branch_changes(
+        &tree.path,
+        &base,
+        &intent.branch,
+    )?) || real(crate::workspaces::changes::working_changes(&tree.path)?))
+}
+
+/// Removes an intent that will not be finished: its records, its worktree and its branch (in
+/// this clone; a branch already pushed stays on the origin). A merged intent stays.
+pub fn abandon(store: &Store, ws: &Workspace, intent_id: &str) -> Result<IntentDto> {
+    let intent = get(store, intent_id)?;
+    if matches!(intent.state, IntentState::Merged | IntentState::Deployed) {
+        return Err(CoreError::InvalidInput(format!(
+            "{} is {}: it is part of the history now",
+            intent.title,
+            intent.state.label()
+        )));
+    }
+    if !intent.worktree.is_empty() {
+        git::remove_worktree(&ws.path, &intent.branch)?;
+    }
+    git::delete_branch(&ws.path, &intent.branch)?;
+    store.with(|c| {
+        let tx = c.unchecked_transaction()?;
+        tx.execute("DELETE FROM intent_transitions WHERE intent_id = ?1", [intent_id])?;
+        tx.execute("DELETE FROM intent_pull_requests WHERE intent_id = ?1", [intent_id])?;
+        tx.execute("DELETE FROM intents WHERE id = ?1", [intent_id])?;
+        audit::append_on(
+            &tx,
+            crate::platform::clock::now(),
+            "person",
+            "abandon_intent",
+            intent_id,
+            &json!({"title": intent.title, "state": intent.state.as_str(), "branch": intent.branch}),
+        )?;
+        tx.commit()
+    })?;
+    tracing::info!(intent_id, branch = %intent.branch, "intent abandoned");
+    Ok(intent)
+}
+
 /// Starts an intent: its branch from the default branch in a worktree of its own (the person's
 /// checkout and its uncommitted work are left as they are), its folder, and a first commit by
 /// `author`.

@@ -458,6 +458,23 @@ pub fn merge_into_default(
     Ok((base, merged.to_string()))
 }
 
+/// Deletes a local branch that is not checked out here (an abandoned intent's). Gone already is
+/// fine.
+pub fn delete_branch(path: &Path, branch: &str) -> Result<()> {
+    let repo = open(path)?;
+    let Ok(mut found) = repo.find_branch(branch, git2::BranchType::Local) else {
+        return Ok(());
+    };
+    if found.is_head() {
+        return Err(CoreError::InvalidInput(format!(
+            "{branch} is checked out in your clone; switch to another branch first"
+        )));
+    }
+    found
+        .delete()
+        .map_err(git(format!("cannot delete {branch}")))
+}
+
 /// Removes an intent's worktree (its branch stays): after a merge, nothing is left to work on.
 pub fn remove_worktree(path: &Path, branch: &str) -> Result<()> {
     let repo = open(path)?;
@@ -502,12 +519,45 @@ pub fn commit_all(path: &Path, message: &str, author: &Identity) -> Result<Strin
             Some("HEAD"),
             &signature,
             &signature,
-            message,
+            &message_with_short_subject(message),
             &tree,
             &parents,
         )
         .map_err(git("cannot commit"))?;
     Ok(oid.to_string())
+}
+
+/// The longest commit subject (what `git log --oneline` and GitHub show whole).
+pub const SUBJECT_LIMIT: usize = 72;
+
+/// A commit message whose first line fits [`SUBJECT_LIMIT`]: a longer one is cut at a word with
+/// `…`, and the whole line moves into the body, so nothing is lost.
+pub fn message_with_short_subject(message: &str) -> String {
+    let message = message.trim();
+    let (first, rest) = message.split_once('\n').unwrap_or((message, ""));
+    if first.chars().count() <= SUBJECT_LIMIT {
+        return message.to_string();
+    }
+    let mut subject = String::new();
+    for word in first.split_whitespace() {
+        if subject.chars().count() + word.chars().count() + 1 >= SUBJECT_LIMIT {
+            break;
+        }
+        if !subject.is_empty() {
+            subject.push(' ');
+        }
+        subject.push_str(word);
+    }
+    if subject.is_empty() {
+        subject = first.chars().take(SUBJECT_LIMIT - 1).collect();
+    }
+    subject.push('…');
+    let rest = rest.trim();
+    if rest.is_empty() {
+        format!("{subject}\n\n{first}")
+    } else {
+        format!("{subject}\n\n{first}\n\n{rest}")
+    }
 }
 
 /// Pushes `branch` to `origin` and makes `origin/<branch>` its upstream.
@@ -598,4 +648,28 @@ fn lock_holders(file: &Path) -> Vec<u32> {
                 .unwrap_or(false)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_subjects_are_cut_at_a_word_and_kept_whole_in_the_body() {
+        let title = format!(
+            "Start intent: {}",
+            "silver customers from the CRM bronze ".repeat(8)
+        );
+        let message = message_with_short_subject(&title);
+        let subject = message.lines().next().unwrap_or_default();
+        assert!(subject.chars().count() <= SUBJECT_LIMIT, "{subject}");
+        assert!(subject.ends_with('…') && subject.starts_with("Start intent: silver"));
+        assert!(
+            message.contains(title.trim()),
+            "the whole line is in the body"
+        );
+        assert_eq!(message_with_short_subject("Fix the join"), "Fix the join");
+        let with_body = message_with_short_subject(&format!("{title}\n\nWhy: tests"));
+        assert!(with_body.ends_with("Why: tests"), "{with_body}");
+    }
 }

@@ -129,12 +129,12 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         .await
         .unwrap();
     app.screenshot("studio-validated").await.unwrap();
-    // Ready: a pull request is offered; the demo's origin is a local folder, and the app says
-    // why that cannot have one instead of trying.
-    app.click_css(&format!("{row} [data-testid='intent-open-pr']"))
+    // Ready: the demo's origin is a local folder, not GitHub, so no pull request is offered
+    // (it could only fail); a local merge is.
+    app.wait_for_css(&format!("{row} [data-testid='intent-merge']"), WAIT)
         .await
         .unwrap();
-    app.wait_for_text("intent-pr-error", "not a GitHub repository", WAIT)
+    app.wait_absent_css(&format!("{row} [data-testid='intent-open-pr']"), WAIT)
         .await
         .unwrap();
     app.close().await.unwrap();
@@ -294,5 +294,150 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
         .await
         .unwrap();
     app.screenshot("loop-6-merged").await.unwrap();
+    app.close().await.unwrap();
+}
+
+/// Studio safety: steps keep their own places (the next one never appears under the cursor),
+/// going back is confirmed, Validate waits for something built, a long title makes a short commit
+/// subject, the branch diff leads with the model changes, and an intent can be abandoned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn studio_steps_are_safe_to_click_and_an_intent_can_be_abandoned() {
+    let (_dir, _launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.set_identity("Grace Analyst", "grace@example.com")
+        .await
+        .unwrap();
+    app.click("nav-studio").await.unwrap();
+    app.wait_for("intents-empty", WAIT).await.unwrap();
+    let title = format!(
+        "Silver customers {}",
+        "with their contacts, their open pipeline and their region ".repeat(5)
+    );
+    app.type_into("intent-title", &title).await.unwrap();
+    app.click("intent-submit").await.unwrap();
+    let row = "[data-testid='intent-row']";
+    app.wait_for_css(&format!("{row}[data-state='draft']"), WAIT)
+        .await
+        .unwrap();
+    let worktree = std::path::PathBuf::from(app.attr_css(row, "data-worktree").await.unwrap());
+    let subject = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%s"])
+        .current_dir(&worktree)
+        .output()
+        .unwrap();
+    let subject = String::from_utf8_lossy(&subject.stdout).trim().to_string();
+    assert!(
+        subject.chars().count() <= 72 && subject.starts_with("Start intent: Silver customers"),
+        "a short subject: {subject}"
+    );
+
+    let left = |testid: &'static str| {
+        let app = &app;
+        async move {
+            app.client()
+                .execute(
+                    &format!(
+                        "return document.querySelector(\"[data-testid='{testid}']\").getBoundingClientRect().left;"
+                    ),
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_f64()
+                .unwrap()
+        }
+    };
+    let start_at = left("intent-step-start_planning").await;
+    app.click_css("[data-testid='intent-step-start_planning']")
+        .await
+        .unwrap();
+    app.wait_for_css(&format!("{row}[data-state='planning']"), WAIT)
+        .await
+        .unwrap();
+    let approve_at = left("intent-step-approve_plan").await;
+    assert!(
+        (approve_at - start_at).abs() > 20.0,
+        "the next step is not under the cursor ({start_at} vs {approve_at})"
+    );
+    let folder = std::fs::read_dir(worktree.join(".vibedata/intents"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(folder.join("plan.md"), "# Plan\n\n- silver_customers\n").unwrap();
+    app.click_css("[data-testid='intent-step-approve_plan']")
+        .await
+        .unwrap();
+    app.wait_for_css(&format!("{row}[data-state='plan_approved']"), WAIT)
+        .await
+        .unwrap();
+
+    // Going back asks first; "Keep it" keeps it.
+    app.click_css("[data-testid='intent-step-revise_plan']")
+        .await
+        .unwrap();
+    let asked = app.text("intent-step-confirm").await.unwrap();
+    assert!(asked.contains("plan v1"), "{asked}");
+    app.click("intent-step-confirm-no").await.unwrap();
+    app.wait_absent("intent-step-confirm", WAIT).await.unwrap();
+    assert_eq!(
+        app.attr_css(row, "data-state").await.unwrap(),
+        "plan_approved"
+    );
+
+    // Building: nothing built yet, so no Validate; it appears once a model is written.
+    app.click_css("[data-testid='intent-step-start_build']")
+        .await
+        .unwrap();
+    app.wait_for_css(&format!("{row}[data-state='building']"), WAIT)
+        .await
+        .unwrap();
+    app.wait_absent("intent-step-start_validation", WAIT)
+        .await
+        .unwrap();
+    std::fs::write(
+        worktree.join("models/marts/silver_customers.sql"),
+        "select account_id from {{ ref('stg_crm__accounts') }}\n",
+    )
+    .unwrap();
+    app.wait_for("intent-step-start_validation", WAIT)
+        .await
+        .expect("Validate is offered once something is built");
+    let committed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("git add -A && git -c user.name=Grace -c user.email=grace@example.com commit -q -m 'Add silver_customers'")
+        .current_dir(&worktree)
+        .status()
+        .unwrap();
+    assert!(committed.success());
+
+    // The branch diff leads with the model; the intent's documents are folded under it.
+    app.click_css("[data-testid='intent-branch-diff']")
+        .await
+        .unwrap();
+    app.wait_for_css("[data-testid='intent-diff-bookkeeping']", WAIT)
+        .await
+        .unwrap();
+    let first = app
+        .attr_css(
+            "[data-testid='intent-diff'] [data-testid='intent-diff-row']",
+            "data-path",
+        )
+        .await
+        .unwrap();
+    assert!(
+        !first.starts_with(".vibedata/"),
+        "led by a real change: {first}"
+    );
+    app.screenshot("studio-safety").await.unwrap();
+
+    // Abandoning asks, then removes the intent, its worktree and its branch.
+    app.click_css("[data-testid='intent-abandon']")
+        .await
+        .unwrap();
+    app.click("intent-abandon-yes").await.unwrap();
+    app.wait_for("intents-empty", WAIT).await.unwrap();
+    assert!(!worktree.exists(), "its worktree is gone");
     app.close().await.unwrap();
 }
