@@ -11,6 +11,7 @@ mod commands;
 mod state;
 
 use state::AppState;
+use tauri::Manager;
 use vibedata_core::Studio;
 use vibedata_core::platform::config::Config;
 use vibedata_core::platform::observability::{self, Console};
@@ -52,7 +53,16 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .manage(state)
-        .setup(move |_app| {
+        .setup(move |app| {
+            // `VIBEDATA_WINDOW_SIZE=1000x700`: the window's size (small screens, screenshots).
+            if let Some((w, h)) = std::env::var("VIBEDATA_WINDOW_SIZE").ok().and_then(|s| {
+                let (w, h) = s.split_once('x')?;
+                Some((w.trim().parse::<f64>().ok()?, h.trim().parse::<f64>().ok()?))
+            }) && let Some(window) = app.get_webview_window("main")
+                && let Err(e) = window.set_size(tauri::LogicalSize::new(w, h))
+            {
+                tracing::warn!(error = %e, "the window size could not be set");
+            }
             // Create or repair the demo domain while the UI loads; the Domains page waits for it.
             if let Some(studio) = warm_up {
                 tauri::async_runtime::spawn(async move {

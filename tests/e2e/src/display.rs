@@ -20,7 +20,7 @@ impl Xvfb {
             .args([
                 "-screen",
                 "0",
-                "1280x820x24",
+                "1600x1000x24",
                 "-nolisten",
                 "tcp",
                 "-noreset",
@@ -47,8 +47,18 @@ impl Xvfb {
 
     /// Writes a PNG of the whole screen (ImageMagick's `import`).
     pub fn screenshot(&self, path: &Path) -> Result<()> {
-        let status = Command::new("import")
-            .args(["-display", &self.name(), "-window", "root"])
+        self.screenshot_area(path, None)
+    }
+
+    /// A screenshot of the top-left `width`×`height` of the screen (where the window is), or of
+    /// the whole screen.
+    pub fn screenshot_area(&self, path: &Path, area: Option<(u32, u32)>) -> Result<()> {
+        let mut import = Command::new("import");
+        import.args(["-display", &self.name(), "-window", "root"]);
+        if let Some((w, h)) = area {
+            import.args(["-crop", &format!("{w}x{h}+0+0")]);
+        }
+        let status = import
             .arg(path)
             .stdout(Stdio::null())
             .status()

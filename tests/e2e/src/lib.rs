@@ -350,6 +350,15 @@ impl App {
         Ok(path)
     }
 
+    /// A screenshot of the window's `width`×`height` (the window sits at the screen's top left).
+    pub async fn screenshot_sized(&self, name: &str, width: u32, height: u32) -> Result<PathBuf> {
+        let dir = artifacts_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        self.display.screenshot_area(&path, Some((width, height)))?;
+        Ok(path)
+    }
+
     /// The app's processes (the app and its WebKit children) as the OS sees them now.
     pub fn processes(&self) -> Result<ProcessTree> {
         app_processes(self.driver.id(), &self.binary)

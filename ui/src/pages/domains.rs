@@ -133,7 +133,7 @@ fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
                         }
                     }
                 >
-                    <strong data-testid="workspace-name">{ws.name.clone()}</strong>
+                    <strong data-testid="workspace-name" class="clamp" title=ws.name.clone()>{ws.name.clone()}</strong>
                 </button>
                 {ws
                     .problem

@@ -55,14 +55,17 @@ enum IntentWrite {
     Abandon(String),
 }
 
-/// The lifecycle steps a person takes from a row, in their places (see `intent_row`).
-const PERSON_STEPS: [IntentStep; 6] = [
-    IntentStep::StartPlanning,
-    IntentStep::ApprovePlan,
-    IntentStep::StartBuild,
-    IntentStep::StartValidation,
-    IntentStep::RetryBuild,
-    IntentStep::RevisePlan,
+/// The places of the steps a person takes from a row. The lifecycle alternates between the first
+/// two (start planning → approve → start the build → validate → build again → validate), so a step
+/// never appears where the last one was clicked; going back has its own place.
+const STEP_SLOTS: [&[IntentStep]; 3] = [
+    &[
+        IntentStep::StartPlanning,
+        IntentStep::StartBuild,
+        IntentStep::RetryBuild,
+    ],
+    &[IntentStep::ApprovePlan, IntentStep::StartValidation],
+    &[IntentStep::RevisePlan],
 ];
 
 /// Merges a Ready intent into the default branch here.
@@ -292,13 +295,15 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
     // Every step has a place of its own in the row (an unoffered one keeps its room, unseen), so
     // the next step never appears under the cursor that took the last one.
     let asking = RwSignal::new(None::<IntentStep>);
-    let buttons = PERSON_STEPS
+    let buttons = STEP_SLOTS
         .iter()
-        .map(|&s| {
+        .map(|slot| {
             let id = StoredValue::new(i.id.clone());
-            if !offers.steps.contains(&s) {
-                return view! { <button class="link slot-empty" aria-hidden="true" tabindex="-1" disabled=true>{s.label()}</button> }.into_any();
-            }
+            let Some(s) = slot.iter().copied().find(|s| offers.steps.contains(s)) else {
+                // The slot keeps the room of its longest step.
+                let widest = slot.iter().map(|s| s.label()).max_by_key(|l| l.len()).unwrap_or("");
+                return view! { <button class="link slot-empty" aria-hidden="true" tabindex="-1" disabled=true>{widest}</button> }.into_any();
+            };
             view! {
                 <button class="link" data-testid=format!("intent-step-{s}") disabled=move || write.pending().get() on:click=move |_| {
                     if s.goes_back() {
@@ -349,7 +354,7 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
     };
     view! {
         <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.as_str() data-worktree=i.worktree.clone() title=format!("Its branch is checked out in {}", i.worktree)>
-            <td><strong>{i.title.clone()}</strong></td>
+            <td class="title-cell"><strong class="clamp" title=i.title.clone()>{i.title.clone()}</strong></td>
             <td><span class=format!("badge state-{}", i.state) data-testid="intent-state">{i.state.label()}</span></td>
             <td><code>{i.branch.clone()}</code></td>
             <td>{format!("v{}", i.plan_version)}</td>

@@ -9,6 +9,7 @@ mod domain_index;
 mod domains;
 mod github_signin;
 mod inbox;
+mod layout;
 mod navigation;
 mod registration;
 mod store_errors;

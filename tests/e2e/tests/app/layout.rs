@@ -1,0 +1,130 @@
+//! Long names and small windows: at 1000×700 and 1400×900 the navigation stays put, a 97-character
+//! workspace name and a long intent title wrap inside their tables instead of pushing columns out,
+//! and every page is usable. Screenshots of Domains, Domain, Studio and Inbox at both sizes land
+//! in the artifacts folder (`layout-<page>-<width>x<height>.png`).
+
+use std::process::Command;
+use std::time::Duration;
+
+use vibedata_e2e::{App, Launch};
+
+use crate::FIRST_START;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The right edge of `css` against the window's width (both in CSS pixels).
+async fn right_edge(app: &App, css: &str) -> (f64, f64) {
+    let script = "const el = document.querySelector(arguments[0]);\n\
+                  return [el.getBoundingClientRect().right, window.innerWidth];";
+    let v = app
+        .client()
+        .execute(script, vec![serde_json::Value::String(css.to_owned())])
+        .await
+        .unwrap();
+    (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
+}
+
+/// The navigation is on screen (after the page was scrolled to its end).
+async fn nav_visible(app: &App) -> bool {
+    let script = "document.querySelector('.content').scrollTop = 100000;\n\
+                  const r = document.querySelector(\"[data-testid='nav-inbox']\").getBoundingClientRect();\n\
+                  return r.top >= 0 && r.bottom <= window.innerHeight;";
+    app.client().execute(script, vec![]).await.unwrap() == serde_json::Value::Bool(true)
+}
+
+async fn at_size(width: u32, height: u32) {
+    let fixture = tempfile::tempdir().unwrap();
+    let script = r##"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        git init -q -b main repo && cd repo
+        printf 'name: sales\nversion: "1.0"\nprofile: sales\n' > dbt_project.yml
+        mkdir models && echo "select 1 as id" > models/orders.sql
+        git add . && git commit -q -m "sales"
+    "##;
+    assert!(
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(fixture.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let launch = Launch::under(dir.path())
+        .with_env("VIBEDATA_WINDOW_SIZE", &format!("{width}x{height}"))
+        .with_env("VIBEDATA_INBOX_SYNC_SECS", "3600");
+    let app = App::launch(&launch).await.unwrap();
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    let long_name = format!("{}-end", "quarterly-revenue-recognition".repeat(3))
+        .chars()
+        .take(97)
+        .collect::<String>();
+    app.type_into(
+        "add-source",
+        &fixture.path().join("repo").display().to_string(),
+    )
+    .await
+    .unwrap();
+    app.type_into("add-name", &long_name).await.unwrap();
+    app.click("add-submit").await.unwrap();
+    let row = format!("[data-testid='workspace-row'][data-name='{long_name}']");
+    app.wait_for_css(&row, WAIT).await.unwrap();
+    let (right, window) = right_edge(&app, &format!("{row} [data-testid='workspace-name']")).await;
+    assert!(
+        right <= window,
+        "the long name stays in the window at {width}x{height}: {right} > {window}"
+    );
+    assert!(nav_visible(&app).await, "the navigation stays put");
+    app.screenshot_sized(&format!("layout-domains-{width}x{height}"), width, height)
+        .await
+        .unwrap();
+
+    app.click_css(&format!("{row} [data-testid='workspace-open']"))
+        .await
+        .unwrap();
+    app.wait_for("domain-back", WAIT).await.unwrap();
+    assert!(nav_visible(&app).await);
+    app.screenshot_sized(&format!("layout-domain-{width}x{height}"), width, height)
+        .await
+        .unwrap();
+
+    app.click("nav-studio").await.unwrap();
+    app.wait_for("page-studio", WAIT).await.unwrap();
+    app.wait_for("intent-title", WAIT).await.unwrap();
+    let title = format!(
+        "Silver customers {}",
+        "with their contacts, open pipeline, region and account owner ".repeat(4)
+    );
+    app.type_into("intent-title", &title).await.unwrap();
+    app.click("intent-submit").await.unwrap();
+    app.wait_for("intent-row", WAIT).await.unwrap();
+    let (right, window) = right_edge(&app, "[data-testid='intent-row'] strong").await;
+    assert!(
+        right <= window,
+        "the long title wraps at {width}x{height}: {right} > {window}"
+    );
+    app.screenshot_sized(&format!("layout-studio-{width}x{height}"), width, height)
+        .await
+        .unwrap();
+
+    app.click("nav-inbox").await.unwrap();
+    app.wait_for("page-inbox", WAIT).await.unwrap();
+    assert!(nav_visible(&app).await);
+    app.screenshot_sized(&format!("layout-inbox-{width}x{height}"), width, height)
+        .await
+        .unwrap();
+    app.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_names_fit_and_the_navigation_stays_at_1000x700() {
+    at_size(1000, 700).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_names_fit_and_the_navigation_stays_at_1400x900() {
+    at_size(1400, 900).await;
+}
