@@ -22,7 +22,8 @@ pub async fn remove_workspace(
 ) -> Result<(), ErrorDto> {
     let studio = state.studio()?;
     studio.workspaces().remove_workspace(&workspace_id).await?;
-    Ok(studio.domains().close(&workspace_id).await)
+    studio.domains().close(&workspace_id).await;
+    Ok(())
 }
 
 /// Registers a repository; `on_progress` receives clone progress for remote URLs.

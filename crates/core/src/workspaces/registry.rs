@@ -335,14 +335,14 @@ mod tests {
         let ws = Workspace {
             id: "x".into(),
             name: "x".into(),
-            kind: WorkspaceKind::Domain,
+            kind: WorkspaceKind::Source,
             path: dir.path().to_owned(),
             origin_url: None,
             is_demo: false,
             project_dir: String::new(),
         };
         let dto = describe(&ws);
-        assert_eq!(dto.problem, None);
+        assert_eq!(dto.problem, None, "a source needs no dbt project");
         assert!(matches!(dto.branch.as_deref(), Some("master" | "main")));
         let commit = dto.last_commit.unwrap();
         assert_eq!(commit.id, oid.to_string());
