@@ -30,9 +30,25 @@ pub struct ApprovalRequest {
     pub preview: Option<String>,
 }
 
+/// A person's answer to an approval: yes, or no with an optional reason the agent is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub approved: bool,
+    pub reason: Option<String>,
+}
+
+impl From<bool> for Answer {
+    fn from(approved: bool) -> Self {
+        Answer {
+            approved,
+            reason: None,
+        }
+    }
+}
+
 /// The person's side of approvals (the UI's approval cards; scripted in tests).
 pub trait Approver: Send + Sync {
-    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, bool>;
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Answer>;
 }
 
 /// Streamed to the UI as the session runs.
@@ -414,17 +430,23 @@ impl Session {
                 self.emit(SessionEvent::ApprovalNeeded {
                     request: request.clone(),
                 });
-                let approved = tokio::select! {
+                let answer = tokio::select! {
                     _ = self.cancel.cancelled() => return Err(CANCELLED.into()),
-                    approved = self.approver.decide(&request) => approved,
+                    answer = self.approver.decide(&request) => answer,
                 };
                 self.journal.record(JournalEntry::Approval {
                     call_id: call.id.clone(),
                     tool: call.name.clone(),
-                    approved,
+                    approved: answer.approved,
                 });
-                if !approved {
-                    return Err("denied: the person did not approve this call".into());
+                if !answer.approved {
+                    return Err(match answer.reason.as_deref().map(str::trim) {
+                        Some(why) if !why.is_empty() => format!(
+                            "denied: the person did not approve this call; their reason: {}",
+                            self.redactor.redact(why)
+                        ),
+                        _ => "denied: the person did not approve this call".into(),
+                    });
                 }
             }
             Decision::Allow => {}

@@ -389,7 +389,7 @@ fn audit_verify_on_a_real_agent_session_then_after_an_edit() {
             match event {
                 vibedata_protocol::SessionEventDto::ApprovalNeeded { call_id, .. } => studio
                     .agents()
-                    .decide_approval(&session.id, &call_id, true)
+                    .decide_approval(&session.id, &call_id, true, None)
                     .unwrap(),
                 vibedata_protocol::SessionEventDto::Finished { status, .. } => {
                     assert_eq!(status, vibedata_protocol::SessionStatus::Completed);

@@ -24,18 +24,20 @@ pub async fn start_session(
         .await?)
 }
 
-/// A person's answer to a pending approval (the only way an approval is given).
+/// A person's answer to a pending approval (the only way an approval is given); a denial may
+/// say why, and the agent is told.
 #[tauri::command]
 pub async fn decide_approval(
     state: State<'_, AppState>,
     session_id: String,
     call_id: String,
     approved: bool,
+    reason: Option<String>,
 ) -> Result<(), ErrorDto> {
     Ok(state
         .studio()?
         .agents()
-        .decide_approval(&session_id, &call_id, approved)?)
+        .decide_approval(&session_id, &call_id, approved, reason)?)
 }
 
 #[tauri::command]

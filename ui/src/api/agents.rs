@@ -43,12 +43,15 @@ struct DecideArgs<'a> {
     session_id: &'a str,
     call_id: &'a str,
     approved: bool,
+    reason: Option<&'a str>,
 }
 
+/// A person's answer; a denial may say why (the agent is told).
 pub async fn decide_approval(
     session_id: &str,
     call_id: &str,
     approved: bool,
+    reason: Option<&str>,
 ) -> Result<(), ErrorDto> {
     call(
         "decide_approval",
@@ -56,6 +59,7 @@ pub async fn decide_approval(
             session_id,
             call_id,
             approved,
+            reason,
         },
     )
     .await

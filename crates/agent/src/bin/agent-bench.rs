@@ -17,7 +17,7 @@ use vibedata_agent::message::{ChatRequest, Message, ToolCall, Usage};
 use vibedata_agent::policy::Policy;
 use vibedata_agent::provider::{Provider, ProviderError, ProviderEvent, StopReason};
 use vibedata_agent::redact::Redactor;
-use vibedata_agent::session::{ApprovalRequest, Approver, Outcome, Session, SessionConfig};
+use vibedata_agent::session::{Answer, ApprovalRequest, Approver, Outcome, Session, SessionConfig};
 use vibedata_agent::tools::file_tools;
 
 struct Instantly {
@@ -74,8 +74,8 @@ impl Provider for Instantly {
 struct Never;
 
 impl Approver for Never {
-    fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, bool> {
-        Box::pin(async { false })
+    fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, Answer> {
+        Box::pin(async { false.into() })
     }
 }
 

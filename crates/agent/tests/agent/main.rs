@@ -19,7 +19,9 @@ use vibedata_agent::foundry::{ApiStyle, Credential, FoundryConfig, FoundryProvid
 use vibedata_agent::message::Message;
 use vibedata_agent::policy::Policy;
 use vibedata_agent::redact::Redactor;
-use vibedata_agent::session::{ApprovalRequest, Approver, Session, SessionConfig, SessionEvent};
+use vibedata_agent::session::{
+    Answer, ApprovalRequest, Approver, Session, SessionConfig, SessionEvent,
+};
 use vibedata_agent::tools::file_tools;
 use vibedata_fakes::foundry::FakeFoundry;
 use vibedata_secrets::Sensitive;
@@ -53,7 +55,7 @@ impl Scripted {
 }
 
 impl Approver for Scripted {
-    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, bool> {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Answer> {
         self.asked.lock().unwrap().push(request.clone());
         let answer = {
             let mut answers = self.answers.lock().unwrap();
@@ -63,7 +65,7 @@ impl Approver for Scripted {
                 answers.remove(0)
             }
         };
-        Box::pin(async move { answer })
+        Box::pin(async move { answer.into() })
     }
 }
 

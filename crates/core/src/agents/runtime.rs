@@ -15,7 +15,7 @@ use vibedata_agent::provider::Provider;
 use vibedata_agent::redact::Redactor;
 use vibedata_agent::replay::ReplayProvider;
 use vibedata_agent::session::{
-    ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
+    Answer, ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
 };
 use vibedata_agent::tools::{ToolNote, file_tools};
 use vibedata_protocol::{
@@ -57,21 +57,25 @@ const BUILD_AGENT_PROMPT: &str = "You are the Build agent of Vibedata Studio. Yo
 on the local clone given to you. Read before you write; keep models small and tested; never touch files outside the \
 project. Writing needs a person's approval.";
 
-/// Approvals waiting for a person, by tool call id.
+/// Approvals waiting for a person, by tool call id (with the tool asked for).
 #[derive(Default)]
 pub struct PendingApprovals {
-    waiting: Mutex<HashMap<String, oneshot::Sender<bool>>>,
+    waiting: Mutex<HashMap<String, (String, oneshot::Sender<Answer>)>>,
 }
 
 impl Approver for PendingApprovals {
-    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, bool> {
+    fn decide<'a>(&'a self, request: &'a ApprovalRequest) -> BoxFuture<'a, Answer> {
         let (tx, rx) = oneshot::channel();
         if let Ok(mut w) = self.waiting.lock() {
-            w.insert(request.call.id.clone(), tx);
+            w.insert(request.call.id.clone(), (request.call.name.clone(), tx));
         }
-        Box::pin(async move { rx.await.unwrap_or(false) })
+        Box::pin(async move { rx.await.unwrap_or_else(|_| false.into()) })
     }
 }
+
+/// Tools whose first approval in a session covers the rest of it: the agent writing its own
+/// intent's documents (`intent.md`, `plan.md`, `todo.json`), asked once per stage, not per file.
+const APPROVED_ONCE_PER_SESSION: [&str; 1] = ["write_intent_doc"];
 
 /// What a new session starts from.
 pub(crate) struct SessionStart {
@@ -87,6 +91,9 @@ pub(crate) struct SessionStart {
 pub struct Running {
     pub cancel: CancellationToken,
     pub approvals: Arc<PendingApprovals>,
+    /// The session's own autonomy (a person's approval can widen it for this session only).
+    pub policy: Arc<RwLock<vibedata_agent::policy::Policy>>,
+    pub workspace: std::path::PathBuf,
 }
 
 fn event_dto(e: SessionEvent) -> SessionEventDto {
@@ -312,6 +319,8 @@ impl Agents {
             ))
         })
         .await?;
+        let policy = Arc::new(RwLock::new(policy));
+        let session_workspace = workspace.clone();
         let store = self.platform.store.clone();
         let sid = session_id.to_owned();
         let journal =
@@ -331,7 +340,7 @@ impl Agents {
         let mut session = Session::new(
             provider,
             tools,
-            Arc::new(RwLock::new(policy)),
+            policy.clone(),
             approvals.clone(),
             redactor,
             SessionConfig::new(workspace),
@@ -343,7 +352,15 @@ impl Agents {
         session.set_usage(usage);
         session.set_budget(budget);
         if let Ok(mut running) = self.running.lock() {
-            running.insert(session_id.to_owned(), Running { cancel, approvals });
+            running.insert(
+                session_id.to_owned(),
+                Running {
+                    cancel,
+                    approvals,
+                    policy,
+                    workspace: session_workspace,
+                },
+            );
         }
         let on_event = Arc::new(on_event);
         let forward = on_event.clone();
@@ -504,7 +521,14 @@ impl Agents {
     }
 
     /// A person's answer to a pending approval.
-    pub fn decide_approval(&self, session_id: &str, call_id: &str, approved: bool) -> Result<()> {
+    /// A person's answer to a pending approval; a denial may say why (the agent is told).
+    pub fn decide_approval(
+        &self,
+        session_id: &str,
+        call_id: &str,
+        approved: bool,
+        reason: Option<String>,
+    ) -> Result<()> {
         let running = self
             .running
             .lock()
@@ -512,7 +536,7 @@ impl Agents {
         let session = running
             .get(session_id)
             .ok_or_else(|| CoreError::NotFound(format!("session {session_id} is not running")))?;
-        let sender = session
+        let (tool, sender) = session
             .approvals
             .waiting
             .lock()
@@ -521,7 +545,18 @@ impl Agents {
             .ok_or_else(|| {
                 CoreError::NotFound(format!("no approval is waiting for call {call_id}"))
             })?;
-        let _ = sender.send(approved);
+        if approved && APPROVED_ONCE_PER_SESSION.contains(&tool.as_str()) {
+            session
+                .policy
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .grant(
+                    session.workspace.clone(),
+                    &tool,
+                    vibedata_agent::policy::Autonomy::L3,
+                );
+        }
+        let _ = sender.send(Answer { approved, reason });
         Ok(())
     }
 

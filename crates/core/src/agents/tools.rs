@@ -127,6 +127,25 @@ impl TypedTool for GitCommit {
     const NAME: &'static str = "git_commit";
     const SCOPE: Scope = Scope::Write;
 
+    /// The approval card shows the commit as it will be: its message (subject cut as it will be)
+    /// and the files it takes, not the call's JSON.
+    fn preview(&self, ctx: &ToolContext, input: &Self::Input) -> Option<String> {
+        let message = git::message_with_short_subject(input.message.trim());
+        let files = changes::working_changes(&ctx.workspace).ok()?;
+        let listed: Vec<String> = files
+            .iter()
+            .map(|f| {
+                let kind = format!("{:?}", f.change).to_lowercase();
+                format!("  {kind:<9} {}", f.path)
+            })
+            .collect();
+        Some(format!(
+            "Commit on this intent's branch:\n\n{message}\n\nFiles ({}):\n{}",
+            listed.len(),
+            listed.join("\n")
+        ))
+    }
+
     fn run<'a>(
         &'a self,
         ctx: &'a ToolContext,

@@ -9,7 +9,7 @@ use vibedata_agent::message::Message;
 use vibedata_agent::policy::Policy;
 use vibedata_agent::redact::Redactor;
 use vibedata_agent::session::{
-    ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
+    Answer, ApprovalRequest, Approver, Outcome, Session, SessionConfig, SessionEvent,
 };
 use vibedata_agent::tools::file_tools;
 use vibedata_core::agents::sessions::{self as agent_sessions, SqliteJournal};
@@ -24,11 +24,11 @@ const CANARY: &str = "CANARY-91c4-never-stored";
 struct Answers(Mutex<Vec<bool>>);
 
 impl Approver for Answers {
-    fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, bool> {
+    fn decide<'a>(&'a self, _request: &'a ApprovalRequest) -> BoxFuture<'a, Answer> {
         let answer = self.0.lock().unwrap().pop();
         Box::pin(async move {
             match answer {
-                Some(a) => a,
+                Some(a) => a.into(),
                 // No answer scripted: wait like a person who never comes back.
                 None => futures::future::pending().await,
             }
@@ -282,7 +282,7 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
                 );
                 studio
                     .agents()
-                    .decide_approval(&session.id, &call_id, true)
+                    .decide_approval(&session.id, &call_id, true, None)
                     .unwrap();
             }
             E::Finished { status, .. } => break status,
@@ -305,7 +305,7 @@ async fn the_app_runs_the_build_agent_on_the_demo_replay_with_approvals() {
     assert_eq!(
         studio
             .agents()
-            .decide_approval(&session.id, "nope", true)
+            .decide_approval(&session.id, "nope", true, None)
             .map_err(|e| e.code())
             .err(),
         Some(ErrorCode::NotFound),
@@ -447,7 +447,7 @@ async fn a_cancelled_session_resumes_where_it_stopped() {
                 assert_eq!(tool, "write_file", "the pending write is asked again");
                 studio
                     .agents()
-                    .decide_approval(&session.id, &call_id, true)
+                    .decide_approval(&session.id, &call_id, true, None)
                     .unwrap();
             }
             E::Delta { text: t } => text.push_str(&t),
@@ -553,7 +553,7 @@ async fn the_configured_token_ceiling_stops_an_app_session() {
             // model call is made.
             E::ApprovalNeeded { call_id, .. } => studio
                 .agents()
-                .decide_approval(&session.id, &call_id, false)
+                .decide_approval(&session.id, &call_id, false, None)
                 .unwrap(),
             E::Finished { status, message } => {
                 assert_eq!(status, SessionStatus::BudgetExceeded);
@@ -563,4 +563,57 @@ async fn the_configured_token_ceiling_stops_an_app_session() {
             _ => {}
         }
     }
+}
+
+/// A person who denies a write may say why: the agent gets the reason as the tool's result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denial_carries_the_persons_reason_to_the_agent() {
+    use vibedata_protocol::SessionEventDto as E;
+    let (_dir, paths) = crate::fresh_paths();
+    let studio = vibedata_core::Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .agents()
+        .start_session(&demo.id, "Add an account summary.".into(), move |e| {
+            drop(tx.send(e))
+        })
+        .await
+        .unwrap();
+    let mut denied = None;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            E::ApprovalNeeded { call_id, .. } if denied.is_none() => {
+                studio
+                    .agents()
+                    .decide_approval(
+                        &session.id,
+                        &call_id,
+                        false,
+                        Some("not in the plan; use the staging model".into()),
+                    )
+                    .unwrap();
+                denied = Some(call_id);
+            }
+            E::ApprovalNeeded { call_id, .. } => studio
+                .agents()
+                .decide_approval(&session.id, &call_id, false, None)
+                .unwrap(),
+            E::ToolResult {
+                call_id, output, ..
+            } if Some(&call_id) == denied.as_ref() => {
+                assert!(
+                    output.contains("their reason: not in the plan; use the staging model"),
+                    "{output}"
+                );
+            }
+            E::Finished { .. } => break,
+            _ => {}
+        }
+    }
+    assert!(denied.is_some(), "the replay asked for a write");
 }

@@ -63,7 +63,7 @@ async fn run_stage(
         match &e {
             E::ApprovalNeeded { call_id, .. } => studio
                 .agents()
-                .decide_approval(&session.id, call_id, true)
+                .decide_approval(&session.id, call_id, true, None)
                 .unwrap(),
             E::Delta { text: t } => text.push_str(t),
             E::Finished { status, message } => {
@@ -105,8 +105,18 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
         .await
         .unwrap();
 
-    let (text, _) = run_stage(&studio, &intent.id, AgentStage::Requirements).await;
+    let (text, events) = run_stage(&studio, &intent.id, AgentStage::Requirements).await;
     assert!(text.contains("ready for your approval"), "{text}");
+    let asked = events
+        .iter()
+        .filter(|e| matches!(e, vibedata_protocol::SessionEventDto::ApprovalNeeded { tool, .. } if tool == "write_intent_doc"))
+        .count();
+    let written = events
+        .iter()
+        .filter(|e| matches!(e, vibedata_protocol::SessionEventDto::ToolUse { tool, .. } if tool == "write_intent_doc"))
+        .count();
+    assert!(written >= 3, "intent.md, plan.md and todo.json: {written}");
+    assert_eq!(asked, 1, "one approval covers the stage's own documents");
     let folder =
         vibedata_core::intents::records::folder(std::path::Path::new(&intent.worktree), &intent.id);
     assert!(
@@ -230,7 +240,7 @@ async fn a_wrong_replayed_build_fails_validation_then_the_next_round_with_the_re
         {
             E::ApprovalNeeded { call_id, .. } => studio
                 .agents()
-                .decide_approval(&session.id, &call_id, true)
+                .decide_approval(&session.id, &call_id, true, None)
                 .unwrap(),
             E::Finished { .. } => break,
             _ => {}

@@ -314,7 +314,7 @@ async fn without_a_model_agents_refuse_a_registered_repository_and_say_what_is_m
         match event {
             vibedata_protocol::SessionEventDto::ApprovalNeeded { call_id, .. } => studio
                 .agents()
-                .decide_approval(&session.id, &call_id, true)
+                .decide_approval(&session.id, &call_id, true, None)
                 .unwrap(),
             vibedata_protocol::SessionEventDto::Finished { .. } => break,
             _ => {}

@@ -152,3 +152,53 @@ async fn without_a_model_the_agent_on_a_registered_repository_leads_to_settings(
     .expect("Settings shows the model is not set up");
     app.close().await.unwrap();
 }
+
+/// Approvals: a denial can say why and the agent is told; after Cancel, an unanswered approval
+/// no longer offers Approve/Deny (it says the session ended).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_denial_says_why_and_cancel_retires_pending_approvals() {
+    let (_dir, _launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.click("workspace-open").await.unwrap();
+    app.click("domain-agent").await.unwrap();
+    app.type_into("agent-prompt", "Add an account summary mart.")
+        .await
+        .unwrap();
+    app.click("agent-start").await.unwrap();
+    app.wait_for("approval-card", WAIT).await.unwrap();
+    app.type_into("approval-reason", "not in the plan")
+        .await
+        .unwrap();
+    app.click("approval-deny").await.unwrap();
+    app.wait_for_css(
+        "[data-testid='session-status'][data-status='completed']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    let mut outputs = Vec::new();
+    for o in app.find_all("agent-tool-output").await.unwrap() {
+        outputs.push(o.text().await.unwrap());
+    }
+    assert!(
+        outputs
+            .iter()
+            .any(|o| o.contains("their reason: not in the plan")),
+        "the agent was told why: {outputs:?}"
+    );
+
+    // Again, and cancel while the write waits.
+    app.type_into("agent-prompt", "Add an account summary mart.")
+        .await
+        .unwrap();
+    app.click("agent-start").await.unwrap();
+    app.wait_for("approval-approve", WAIT).await.unwrap();
+    app.click("session-cancel").await.unwrap();
+    app.wait_for("approval-expired", WAIT)
+        .await
+        .expect("the unanswered approval says the session ended");
+    app.wait_absent("approval-approve", WAIT)
+        .await
+        .expect("no Approve left to click");
+    app.close().await.unwrap();
+}

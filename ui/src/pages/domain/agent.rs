@@ -18,6 +18,8 @@ enum Approval {
         preview: Option<String>,
     },
     Decided(bool),
+    /// The session ended (cancelled, failed) before anyone answered.
+    Expired,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,7 +40,7 @@ enum Item {
 }
 
 /// Answers an approval: (session id, call id, approved).
-type Decide = Action<(String, String, bool), Result<(), ErrorDto>>;
+type Decide = Action<(String, String, bool, Option<String>), Result<(), ErrorDto>>;
 
 #[derive(Clone, Copy)]
 struct Panel {
@@ -117,6 +119,16 @@ impl Panel {
                 if let Some(m) = message {
                     self.items.update(|items| items.push(Item::Error(m)));
                 }
+                // Nobody can answer a question of a session that has ended.
+                self.items.update(|items| {
+                    for item in items.iter_mut() {
+                        if let Item::Tool { approval, .. } = item
+                            && matches!(approval, Some(Approval::Pending { .. }))
+                        {
+                            *approval = Some(Approval::Expired);
+                        }
+                    }
+                });
                 self.status.set(Some(status));
             }
         }
@@ -196,10 +208,16 @@ pub fn AgentPane(
     });
     // (session id, call id, approved)
     let decide: Decide = Action::new_local(
-        move |(session_id, call_id, approved): &(String, String, bool)| {
-            let (session_id, call_id, approved) = (session_id.clone(), call_id.clone(), *approved);
+        move |(session_id, call_id, approved, reason): &(String, String, bool, Option<String>)| {
+            let (session_id, call_id, approved, reason) = (
+                session_id.clone(),
+                call_id.clone(),
+                *approved,
+                reason.clone(),
+            );
             async move {
-                let decided = api::decide_approval(&session_id, &call_id, approved).await;
+                let decided =
+                    api::decide_approval(&session_id, &call_id, approved, reason.as_deref()).await;
                 if decided.is_ok() {
                     panel.tool(&call_id, |a, _| *a = Some(Approval::Decided(approved)));
                 }
@@ -374,10 +392,13 @@ fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
         } => {
             let card = approval.map(|a| match a {
                 Approval::Pending { scope, preview } => {
+                    let reason = RwSignal::new(String::new());
                     let answer = move |approved: bool| {
                         let (sid, cid) = (session_id.clone(), call_id.clone());
                         move |_| {
-                            decide.dispatch((sid.clone(), cid.clone(), approved));
+                            let why = reason.get_untracked();
+                            let why = (!approved && !why.trim().is_empty()).then_some(why);
+                            decide.dispatch((sid.clone(), cid.clone(), approved, why));
                         }
                     };
                     view! {
@@ -386,11 +407,14 @@ fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
                             {preview.map(|p| view! { <pre class="diff" data-testid="approval-preview">{p}</pre> })}
                             <button data-testid="approval-approve" disabled=move || decide.pending().get() on:click=answer(true)>"Approve"</button>
                             <button class="secondary" data-testid="approval-deny" disabled=move || decide.pending().get() on:click=answer(false)>"Deny"</button>
+                            <input type="text" class="approval-reason" data-testid="approval-reason" placeholder="why not? (optional; the agent is told)"
+                                prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) />
                         </div>
                     }
                     .into_any()
                 }
                 Approval::Decided(ok) => view! { <span class="muted" data-testid="approval-decided">{if ok { "approved" } else { "denied" }}</span> }.into_any(),
+                Approval::Expired => view! { <span class="muted" data-testid="approval-expired">"not answered: the session ended"</span> }.into_any(),
             });
             let result = output.map(|(text, is_error)| view! { <pre class="tool-output" class:tool-error=is_error data-testid="agent-tool-output">{text}</pre> });
             view! {
