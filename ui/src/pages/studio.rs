@@ -98,6 +98,8 @@ fn Intents(workspace_id: String) -> impl IntoView {
                         .map(|r| report.set(Some(r)))
                 }
                 IntentWrite::Step(intent_id, step) => {
+                    // The last validation report is stale once the intent moves on.
+                    report.set(None);
                     api::intent_step(&intent_id, step).await.map(|_| ())
                 }
                 IntentWrite::Abandon(intent_id) => api::abandon_intent(&intent_id).await,
@@ -146,6 +148,15 @@ fn Intents(workspace_id: String) -> impl IntoView {
         write.dispatch(IntentWrite::Create(title.get_untracked()));
     };
     let plans_of = RwSignal::new(None::<(String, bool)>);
+    // A step refused earlier ("no plan to approve yet") is stale once the intents read again for
+    // another reason (an agent wrote the plan, a poll, a merge): its message goes.
+    Effect::new(move |_| {
+        poll.track();
+        plans_changed.track();
+        merge.version().track();
+        open_pr.version().track();
+        write.value().set(None);
+    });
     // The intent whose agent stage is shown: (intent id, stage), and a branch diff.
     let agent_for = RwSignal::new(None::<(String, AgentStage)>);
     let branch_diff = RwSignal::new(None::<Result<BranchDiffDto, ErrorDto>>);

@@ -113,3 +113,63 @@ async fn search_lineage_navigation_and_live_problems_on_the_demo_domain() {
         .expect("removing the file clears the problem");
     app.close().await.unwrap();
 }
+
+/// A branch switch that git refuses (uncommitted changes) says why where it was asked, and the
+/// branch menu shows the branch the clone is really on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_branch_switch_is_said_and_the_menu_stays_true() {
+    let (_dir, launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.set_identity("Grace Analyst", "grace@example.com")
+        .await
+        .unwrap();
+    app.click("nav-domains").await.unwrap();
+    app.click("workspace-open").await.unwrap();
+    app.click("domain-changes").await.unwrap();
+    app.type_into("intent-slug", "side-work").await.unwrap();
+    app.click("intent-create").await.unwrap();
+    let menu = "[data-testid='branch-select']";
+    app.wait_for_css(&format!("{menu} option[value='intent/side-work']"), WAIT)
+        .await
+        .unwrap();
+    // Uncommitted work on the intent branch, then an attempt to leave it.
+    std::fs::write(
+        launch.workspace_root.join("demo-crm/models/draft.sql"),
+        "select 1 as id\n",
+    )
+    .unwrap();
+    app.client()
+        .execute(
+            "const s = document.querySelector(\"[data-testid='branch-select']\");\n\
+             s.value = 'main'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.wait_for_text("git-error", "uncommitted changes", WAIT)
+        .await
+        .expect("the refusal is said");
+    let deadline = std::time::Instant::now() + WAIT;
+    while menu_value(&app).await != "intent/side-work" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the menu shows the branch the clone is on"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.close().await.unwrap();
+}
+
+/// What the branch menu shows.
+async fn menu_value(app: &vibedata_e2e::App) -> String {
+    app.client()
+        .execute(
+            "return document.querySelector(\"[data-testid='branch-select']\").value;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

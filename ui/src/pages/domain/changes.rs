@@ -60,6 +60,7 @@ impl Git {
             let (id, call) = (workspace_id.get_value(), call.clone());
             async move {
                 let committed = matches!(call, GitCall::Commit(_));
+                let switching = matches!(call, GitCall::Switch(_));
                 let result = match call {
                     GitCall::State => api::git_state(&id).await,
                     GitCall::StartIntent(slug) => api::create_intent_branch(&id, &slug).await,
@@ -70,6 +71,10 @@ impl Git {
                 keep(&result);
                 if committed && result.is_ok() {
                     message.set(String::new());
+                }
+                if switching && result.is_err() {
+                    // The branch menu goes back to the branch the clone is really on.
+                    state.update(|_| {});
                 }
                 result
             }
@@ -172,7 +177,14 @@ pub fn ChangesPane(
             return;
         };
         let id = workspace_id.get_value();
-        spawn_local(async move { compare.set(Some(api::branch_diff(&id, &base, &head).await)) });
+        spawn_local(async move {
+            let result = api::branch_diff(&id, &base, &head).await;
+            if result.is_ok() {
+                // An earlier git error (a push, say) is stale now.
+                git.call.value().set(None);
+            }
+            compare.set(Some(result))
+        });
     };
     let branches = move || {
         git.state.get().map(|s| {
@@ -219,7 +231,9 @@ pub fn ChangesPane(
             {lock}
             <div class="git-row">
                 <label>"Branch "
-                    <select data-testid="branch-select" on:change=move |ev| git.run(GitCall::Switch(event_target_value(&ev)))>{branches}</select>
+                    <select data-testid="branch-select"
+                        prop:value=move || git.state.get().and_then(|s| s.branch).unwrap_or_default()
+                        on:change=move |ev| git.run(GitCall::Switch(event_target_value(&ev)))>{branches}</select>
                 </label>
                 <form class="inline" on:submit=start_intent>
                     <input type="text" placeholder="new-intent-slug" data-testid="intent-slug" prop:value=move || slug.get() on:input=move |ev| slug.set(event_target_value(&ev)) />
