@@ -132,6 +132,8 @@ pub struct NodeRowDto {
     pub version: Option<String>,
     pub file: String,
     pub line: u32,
+    /// The column a search found this node by (its name did not match).
+    pub matched_column: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +144,10 @@ pub struct ColumnDto {
     pub constraints: Vec<String>,
     /// Names of the generic tests on this column.
     pub tests: Vec<String>,
+    /// Documented in the project's YAML.
+    pub documented: bool,
+    /// Produced by the model's SQL (its select list), when the SQL can be read.
+    pub in_sql: bool,
 }
 
 /// One node with what a model view shows.

@@ -146,6 +146,7 @@ fn SearchResults(rows: Vec<NodeRowDto>, open: Callback<Focus>) -> impl IntoView 
                             >
                                 <span class=format!("kind kind-{}", r.kind)>{r.kind.label()}</span>
                                 {r.name}
+                                {r.matched_column.map(|c| view! { <span class="muted" data-testid="search-matched-column">{format!(" · column {c}")}</span> })}
                                 {r.version.map(|v| view! { <span class="muted">" v" {v}</span> })}
                             </button>
                         </li>
@@ -289,8 +290,12 @@ fn NodeDetail(
                 <thead><tr><th>"Column"</th><th>"Type"</th><th>"Description"</th><th>"Tests"</th><th>"Constraints"</th></tr></thead>
                 <tbody>
                     {d.columns.iter().map(|c| view! {
-                        <tr data-testid="column-row" data-name=c.name.clone()>
-                            <td><code>{c.name.clone()}</code></td>
+                        <tr data-testid="column-row" data-name=c.name.clone() data-documented=c.documented.to_string() data-in-sql=c.in_sql.to_string()>
+                            <td>
+                                <code>{c.name.clone()}</code>
+                                {(!c.documented).then(|| view! { <span class="badge" title="In the model's SQL, not in its YAML">"SQL only"</span> })}
+                                {(c.documented && !c.in_sql && d.code.is_some()).then(|| view! { <span class="badge badge-warn" title="Documented, but the SQL's select list does not produce it">"not in SQL"</span> })}
+                            </td>
                             <td>{c.data_type.clone().unwrap_or_default()}</td>
                             <td class:missing=c.description.is_empty()>{if c.description.is_empty() { "undocumented".to_string() } else { c.description.clone() }}</td>
                             <td>{c.tests.join(", ")}</td>

@@ -146,6 +146,9 @@ impl OpenDomain {
                         1
                     } else if name.contains(&q) || n.unique_id.to_lowercase().contains(&q) {
                         2
+                    } else if n.columns.iter().any(|c| c.name.to_lowercase().contains(&q)) {
+                        // Found by a documented column.
+                        4
                     } else {
                         return None;
                     };
@@ -157,7 +160,17 @@ impl OpenDomain {
             });
             hits.into_iter()
                 .take(limit)
-                .map(|(_, _, n)| row(n))
+                .map(|(rank, _, n)| {
+                    let mut found = row(n);
+                    if rank == 4 {
+                        found.matched_column = n
+                            .columns
+                            .iter()
+                            .find(|c| c.name.to_lowercase().contains(&q))
+                            .map(|c| c.name.clone());
+                    }
+                    found
+                })
                 .collect()
         })
     }
@@ -197,13 +210,15 @@ impl OpenDomain {
                     .get(id)
                     .map_or_else(|| id.clone(), |t| t.name.clone())
             };
-            Ok(NodeDetailDto {
-                node: row(node),
-                description: node.description.clone(),
-                materialized: node.materialized.clone(),
-                contract_enforced: node.contract_enforced,
-                code,
-                columns: node
+            let columns = {
+                // The documented columns, then what the SQL selects that YAML does not say.
+                let in_sql: Vec<String> = code
+                    .as_deref()
+                    .filter(|_| node.resource_type == ResourceType::Model)
+                    .and_then(vibedata_dbt_index::sql_columns::output_columns)
+                    .unwrap_or_default();
+                let produced = |name: &str| in_sql.iter().any(|c| c.eq_ignore_ascii_case(name));
+                let mut columns: Vec<ColumnDto> = node
                     .columns
                     .iter()
                     .map(|c| ColumnDto {
@@ -212,8 +227,36 @@ impl OpenDomain {
                         data_type: c.data_type.clone(),
                         constraints: c.constraints.clone(),
                         tests: c.tests.iter().map(test_name).collect(),
+                        documented: true,
+                        in_sql: produced(&c.name),
                     })
-                    .collect(),
+                    .collect();
+                for name in &in_sql {
+                    if !node
+                        .columns
+                        .iter()
+                        .any(|c| c.name.eq_ignore_ascii_case(name))
+                    {
+                        columns.push(ColumnDto {
+                            name: name.clone(),
+                            description: String::new(),
+                            data_type: None,
+                            constraints: Vec::new(),
+                            tests: Vec::new(),
+                            documented: false,
+                            in_sql: true,
+                        });
+                    }
+                }
+                columns
+            };
+            Ok(NodeDetailDto {
+                node: row(node),
+                description: node.description.clone(),
+                materialized: node.materialized.clone(),
+                contract_enforced: node.contract_enforced,
+                code,
+                columns,
                 parents: rows(graph.parent_map.get(unique_id), &|n| !is_test(n)),
                 children: rows(graph.child_map.get(unique_id), &|n| !is_test(n)),
                 tests: rows(graph.child_map.get(unique_id), &is_test),
@@ -454,6 +497,7 @@ fn row(n: &Node) -> NodeRowDto {
         version: n.version.clone(),
         file: n.file.clone(),
         line: n.line,
+        matched_column: None,
     }
 }
 

@@ -182,3 +182,62 @@ async fn opening_a_domain_again_replaces_the_older_subscriber() {
         "the older forwarder is gone (its callback dropped), not merely quiet"
     );
 }
+
+/// The node view lists the columns the SQL selects beside the documented ones (each says which it
+/// is), and search finds a model by one of its documented columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_come_from_the_sql_too_and_search_finds_columns() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    let detail = studio
+        .domains()
+        .node_detail(&demo.id, "model.demo_crm.stg_crm__contacts".into())
+        .await
+        .unwrap();
+    let email = detail.columns.iter().find(|c| c.name == "email").unwrap();
+    assert!(email.documented && email.in_sql, "{email:?}");
+
+    std::fs::write(
+        demo.path.join("models/marts/contact_emails.sql"),
+        "select contact_id, email, upper(email) as email_shouted\nfrom {{ ref('stg_crm__contacts') }}\n",
+    )
+    .unwrap();
+    let uid = "model.demo_crm.contact_emails".to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let detail = loop {
+        if let Ok(d) = studio.domains().node_detail(&demo.id, uid.clone()).await {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new model is indexed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let names: Vec<(&str, bool, bool)> = detail
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.documented, c.in_sql))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("contact_id", false, true),
+            ("email", false, true),
+            ("email_shouted", false, true)
+        ],
+        "the SQL's columns, undocumented"
+    );
+
+    let found = studio
+        .domains()
+        .search_nodes(&demo.id, "job_title".into())
+        .await
+        .unwrap();
+    let contacts = found
+        .iter()
+        .find(|r| r.unique_id == "model.demo_crm.stg_crm__contacts")
+        .expect("found by its documented column");
+    assert_eq!(contacts.matched_column.as_deref(), Some("job_title"));
+}

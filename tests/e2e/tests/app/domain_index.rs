@@ -173,3 +173,47 @@ async fn menu_value(app: &vibedata_e2e::App) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// Browsing: counts read as words ("6 models"), search finds a model by a column, and the node
+/// view says which columns the SQL selects and which the YAML documents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_columns_and_counts_read_as_words() {
+    let (_dir, _launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.click("workspace-open").await.unwrap();
+    app.wait_for_css("[data-testid='count'][data-kind='model']", WAIT)
+        .await
+        .unwrap();
+    let models = app
+        .attr_css("[data-testid='count'][data-kind='model']", "data-kind")
+        .await
+        .unwrap();
+    assert_eq!(models, "model");
+    let text = app
+        .client()
+        .execute(
+            "return document.querySelector(\"[data-testid='count'][data-kind='model']\").innerText;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let text = text.as_str().unwrap_or_default().to_string();
+    assert!(text.ends_with("models"), "plural: {text}");
+    app.type_into("node-search", "job_title").await.unwrap();
+    let hit = "[data-testid='search-result'][data-uid='model.demo_crm.stg_crm__contacts']";
+    app.wait_for_css(
+        &format!("{hit} [data-testid='search-matched-column']"),
+        WAIT,
+    )
+    .await
+    .expect("found by its column");
+    app.click_css(hit).await.unwrap();
+    app.wait_for_css(
+        "[data-testid='column-row'][data-name='email'][data-in-sql='true'][data-documented='true']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    app.screenshot("domain-columns").await.unwrap();
+    app.close().await.unwrap();
+}
