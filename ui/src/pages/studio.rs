@@ -113,6 +113,26 @@ fn Intents(workspace_id: String) -> impl IntoView {
             (intent_id, result)
         }
     });
+    // A validation runs the real dbt (tens of seconds): its progress is shown while it runs.
+    let validating = move || {
+        write.pending().get()
+            && write
+                .input()
+                .with(|i| matches!(i, Some(IntentWrite::Step(_, IntentStep::StartValidation))))
+    };
+    let elapsed = RwSignal::new(0u32);
+    if let Ok(timer) = set_interval_with_handle(
+        move || {
+            if validating() {
+                elapsed.update(|s| *s += 1);
+            } else if elapsed.get_untracked() != 0 {
+                elapsed.set(0);
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
     // Merging a Ready intent here (its origin has no pull requests); its outcome stays shown.
     let merge: MergeIntent = Action::new_local(|intent_id: &String| {
         let intent_id = intent_id.clone();
@@ -167,6 +187,15 @@ fn Intents(workspace_id: String) -> impl IntoView {
             <button type="submit" data-testid="intent-submit" disabled=move || write.pending().get()>"New intent"</button>
         </form>
         {action_error(write, "intent-error")}
+        {move || validating().then(|| view! {
+            <p class="loading" data-testid="validation-progress" role="status">
+                <span class="spinner"></span>
+                {move || format!(
+                    "Validating on the local warehouse: dbt build of the changed models and what depends on them, then the golden data and the success criteria… {} s",
+                    elapsed.get()
+                )}
+            </p>
+        })}
         {move || settled(merge).map(|r| match r {
             Ok(m) => {
                 let said = if m.pushed {

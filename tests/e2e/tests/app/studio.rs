@@ -98,6 +98,9 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
     app.click_css("[data-testid='intent-step-start_validation']")
         .await
         .unwrap();
+    app.wait_for("validation-progress", WAIT)
+        .await
+        .expect("the running validation shows its progress");
     let outcome = "[data-testid='validation-report'], [data-testid='intent-error']";
     app.wait_for_css(outcome, Duration::from_secs(120))
         .await
