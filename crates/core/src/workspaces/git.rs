@@ -46,6 +46,27 @@ pub(crate) fn git(context: impl Into<String>) -> impl FnOnce(git2::Error) -> Cor
 /// `dest` and renames it into place, so an interrupted clone leaves nothing half-made at `dest`.
 /// Answers git's credential requests with a GitHub token: offered once as the password of
 /// `x-access-token` (GitHub's convention); asked again means refused — an error, not a loop.
+/// git's callbacks for talking to a remote: transfer progress to `progress`, and the token (when
+/// there is one) offered as the password.
+fn remote_callbacks<'a>(
+    token: Option<&'a str>,
+    progress: &'a mut impl FnMut(TransferProgress),
+) -> git2::RemoteCallbacks<'a> {
+    let mut callbacks = git2::RemoteCallbacks::new();
+    callbacks.transfer_progress(move |p| {
+        progress(TransferProgress {
+            received_objects: p.received_objects(),
+            total_objects: p.total_objects(),
+            indexed_deltas: p.indexed_deltas(),
+            total_deltas: p.total_deltas(),
+            received_bytes: p.received_bytes(),
+        });
+        true
+    });
+    callbacks.credentials(token_credentials(token));
+    callbacks
+}
+
 fn token_credentials<'a>(
     token: Option<&'a str>,
 ) -> impl FnMut(&str, Option<&str>, git2::CredentialType) -> std::result::Result<git2::Cred, git2::Error>
@@ -94,18 +115,7 @@ pub fn clone_as(
         std::fs::remove_dir_all(&partial)
             .map_err(|e| CoreError::io(format!("cannot remove {}", partial.display()), e))?;
     }
-    let mut callbacks = git2::RemoteCallbacks::new();
-    callbacks.transfer_progress(|p| {
-        progress(TransferProgress {
-            received_objects: p.received_objects(),
-            total_objects: p.total_objects(),
-            indexed_deltas: p.indexed_deltas(),
-            total_deltas: p.total_deltas(),
-            received_bytes: p.received_bytes(),
-        });
-        true
-    });
-    callbacks.credentials(token_credentials(token));
+    let callbacks = remote_callbacks(token, &mut progress);
     let mut fetch = git2::FetchOptions::new();
     fetch.remote_callbacks(callbacks);
     git2::build::RepoBuilder::new()
@@ -338,18 +348,7 @@ pub fn fetch_as(
 ) -> Result<()> {
     let repo = open(path)?;
     let mut remote = origin_remote(&repo)?;
-    let mut callbacks = git2::RemoteCallbacks::new();
-    callbacks.transfer_progress(|p| {
-        progress(TransferProgress {
-            received_objects: p.received_objects(),
-            total_objects: p.total_objects(),
-            indexed_deltas: p.indexed_deltas(),
-            total_deltas: p.total_deltas(),
-            received_bytes: p.received_bytes(),
-        });
-        true
-    });
-    callbacks.credentials(token_credentials(token));
+    let callbacks = remote_callbacks(token, &mut progress);
     let mut options = git2::FetchOptions::new();
     options
         .remote_callbacks(callbacks)

@@ -92,23 +92,16 @@ async fn a_replayed_build_session_asks_before_writing_and_writes_after_approval(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_model_the_agent_on_a_registered_repository_leads_to_settings() {
     let fixture = tempfile::tempdir().unwrap();
-    let script = r#"
-        set -e
-        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+    crate::git_fixture(
+        fixture.path(),
+        r#"
         git init -q -b main src && cd src
         printf 'name: sales\nversion: "1.0"\n' > dbt_project.yml
         mkdir models && echo "select 1 as id" > models/orders.sql
         git add . && git commit -q -m "sales domain" && cd ..
         git clone -q --bare src sales.git
-    "#;
-    let ok = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(fixture.path())
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    "#,
+    );
 
     let (_dir, launch, app) = launch_fresh().await;
     app.wait_for("workspace-row", FIRST_START).await.unwrap();

@@ -3,7 +3,6 @@
 //! and every page is usable. Screenshots of Domains, Domain, Studio and Inbox at both sizes land
 //! in the artifacts folder (`layout-<page>-<width>x<height>.png`).
 
-use std::process::Command;
 use std::time::Duration;
 
 use vibedata_e2e::{App, Launch};
@@ -34,23 +33,14 @@ async fn nav_visible(app: &App) -> bool {
 
 async fn at_size(width: u32, height: u32) {
     let fixture = tempfile::tempdir().unwrap();
-    let script = r##"
-        set -e
-        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+    crate::git_fixture(
+        fixture.path(),
+        r#"
         git init -q -b main repo && cd repo
         printf 'name: sales\nversion: "1.0"\nprofile: sales\n' > dbt_project.yml
         mkdir models && echo "select 1 as id" > models/orders.sql
         git add . && git commit -q -m "sales"
-    "##;
-    assert!(
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .current_dir(fixture.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .status()
-            .unwrap()
-            .success()
+    "#,
     );
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch::under(dir.path())

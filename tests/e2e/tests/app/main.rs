@@ -29,3 +29,18 @@ pub async fn launch_fresh() -> (tempfile::TempDir, Launch, App) {
         .expect("the app starts and its UI mounts");
     (dir, launch, app)
 }
+
+/// Builds test repositories in `dir` with a shell script (fixed author, no global git config).
+pub fn git_fixture(dir: &std::path::Path, script: &str) {
+    let script = format!(
+        "set -e\nexport GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com\n{script}"
+    );
+    let ok = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(ok.success(), "the fixture script runs: {script}");
+}

@@ -188,24 +188,15 @@ async fn intent_branch_commit_and_push_from_the_changes_pane() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_folder_registers_once_says_no_remote_and_can_be_removed() {
     let fixture = tempfile::tempdir().unwrap();
-    let script = r##"
-        set -e
-        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+    crate::git_fixture(
+        fixture.path(),
+        r#"
         git init -q -b main analytics && cd analytics
         mkdir -p transform/models
         printf 'name: analytics\nversion: "1.0"\nprofile: analytics\n' > transform/dbt_project.yml
         echo "select 1 as id" > transform/models/orders.sql
         git add . && git commit -q -m "analytics"
-    "##;
-    assert!(
-        Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .current_dir(fixture.path())
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .status()
-            .unwrap()
-            .success()
+    "#,
     );
     let folder = fixture.path().join("analytics");
     let (_dir, _launch, app) = launch_fresh().await;
