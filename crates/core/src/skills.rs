@@ -183,6 +183,7 @@ impl SkillSet {
                     description: s.description.clone(),
                     path: s.dir.to_string_lossy().into_owned(),
                     body_lines: s.body.lines().count(),
+                    body: s.body.clone(),
                 })
                 .collect(),
             problems: self

@@ -8,6 +8,8 @@ pub struct SkillDto {
     pub path: String,
     /// Lines in the Markdown body, a hint of how much context it costs.
     pub body_lines: usize,
+    /// The instructions (the Markdown body after the front matter), to read in the app.
+    pub body: String,
 }
 
 /// A skill folder that could not be loaded, and why.

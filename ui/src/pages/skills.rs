@@ -36,9 +36,14 @@ fn SkillList(set: SkillsDto) -> impl IntoView {
                     let testid_name = s.name.clone();
                     view! {
                         <li class="card" data-testid="skill" data-name=testid_name>
-                            <h3>{s.name}</h3>
-                            <p>{s.description}</p>
-                            <p class="muted">{format!("{} lines", s.body_lines)}</p>
+                            <details data-testid="skill-open">
+                                <summary>
+                                    <h3>{s.name}</h3>
+                                    <p>{s.description}</p>
+                                    <p class="muted">{format!("{} lines · {}", s.body_lines, s.path)}</p>
+                                </summary>
+                                <pre class="skill-body" data-testid="skill-body">{s.body}</pre>
+                            </details>
                         </li>
                     }
                 })

@@ -22,6 +22,23 @@ async fn every_area_is_reachable_and_unbuilt_areas_say_so() {
     app.wait_for("skill", DEFAULT_WAIT).await.unwrap();
     let skills = app.find_all("skill").await.unwrap();
     assert!(skills.len() >= 3, "the seeded skills are listed");
+    // A skill card opens to its instructions.
+    app.click_css("[data-testid='skill'][data-name='dbt-modelling'] summary")
+        .await
+        .unwrap();
+    let body = app
+        .client()
+        .execute(
+            "return document.querySelector(\"[data-testid='skill'][data-name='dbt-modelling'] [data-testid='skill-body']\").innerText;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let body = body.as_str().unwrap_or_default();
+    assert!(
+        body.lines().count() > 3,
+        "the instructions are shown: {body}"
+    );
     app.wait_absent("skill-problem", DEFAULT_WAIT)
         .await
         .expect("no seeded skill is malformed");
