@@ -13,6 +13,7 @@ fn main() {
         "node_detail",
         "lineage",
         "domain_file",
+        "open_in_editor",
         "git_state",
         "fetch_workspace",
         "create_intent_branch",

@@ -92,6 +92,7 @@ fn main() {
             commands::domains::node_detail,
             commands::domains::lineage,
             commands::domains::domain_file,
+            commands::domains::open_in_editor,
             commands::workspaces::git_state,
             commands::workspaces::fetch_workspace,
             commands::workspaces::create_intent_branch,

@@ -136,6 +136,17 @@ impl Domains {
         blocking(move || domain.lineage(&unique_id, depth.clamp(1, 10), 120)).await
     }
 
+    /// Where a file of the project is on disk (to open it in the person's editor); paths leaving
+    /// the workspace are refused.
+    pub async fn file_on_disk(
+        &self,
+        workspace_id: &str,
+        path: String,
+    ) -> Result<std::path::PathBuf> {
+        let domain = self.domain(workspace_id).await?;
+        blocking(move || domain.file_on_disk(&path)).await
+    }
+
     pub async fn domain_file(&self, workspace_id: &str, path: String) -> Result<FileDto> {
         let domain = self.domain(workspace_id).await?;
         blocking(move || domain.file(&path)).await

@@ -2,8 +2,10 @@
 
 use tauri::State;
 use tauri::ipc::Channel;
+use tauri_plugin_opener::OpenerExt;
 use vibedata_protocol::{
-    ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
+    ErrorCode, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto,
+    NodeRowDto,
 };
 
 use crate::state::AppState;
@@ -86,4 +88,27 @@ pub async fn domain_file(
         .domains()
         .domain_file(&workspace_id, path)
         .await?)
+}
+
+/// Opens a project file in the person's own editor (the system's handler for its type);
+/// answers with where the file is.
+#[tauri::command]
+pub async fn open_in_editor(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    workspace_id: String,
+    path: String,
+) -> Result<String, ErrorDto> {
+    let full = state
+        .studio()?
+        .domains()
+        .file_on_disk(&workspace_id, path)
+        .await?;
+    let shown = full.to_string_lossy().into_owned();
+    if state.open_browser {
+        app.opener()
+            .open_path(shown.clone(), None::<&str>)
+            .map_err(|e| ErrorDto::new(ErrorCode::Io, format!("cannot open {shown}: {e}")))?;
+    }
+    Ok(shown)
 }

@@ -46,8 +46,9 @@ impl Xvfb {
     }
 
     /// Writes a PNG of the whole screen (ImageMagick's `import`).
+    /// A screenshot of the app's window at its default size (1280×820, at the top left).
     pub fn screenshot(&self, path: &Path) -> Result<()> {
-        self.screenshot_area(path, None)
+        self.screenshot_area(path, Some((1280, 820)))
     }
 
     /// A screenshot of the top-left `width`×`height` of the screen (where the window is), or of

@@ -95,3 +95,15 @@ struct FileArgs<'a> {
 pub async fn domain_file(workspace_id: &str, path: &str) -> Result<FileDto, ErrorDto> {
     call("domain_file", &FileArgs { workspace_id, path }).await
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EditorArgs<'a> {
+    workspace_id: &'a str,
+    path: &'a str,
+}
+
+/// Opens a project file in the person's editor; answers with where it is.
+pub async fn open_in_editor(workspace_id: &str, path: &str) -> Result<String, ErrorDto> {
+    call("open_in_editor", &EditorArgs { workspace_id, path }).await
+}

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod changes;
 mod file_tree;
+mod highlight;
 mod lineage;
 
 use crate::api;
@@ -360,14 +361,28 @@ fn FileView(
     view! {
         <Transition fallback=|| loading("Opening…")>
             <ErrorBoundary fallback=error_panel>
-                {move || Suspend::new(async move { file.await.map(|f| view! { <FileText f line open /> }) })}
+                {move || Suspend::new(async move {
+                    let workspace_id = args.get_value().0;
+                    file.await.map(|f| view! { <FileText f line open workspace_id /> })
+                })}
             </ErrorBoundary>
         </Transition>
     }
 }
 
 #[component]
-fn FileText(f: FileDto, line: u32, open: Callback<Focus>) -> impl IntoView {
+fn FileText(f: FileDto, line: u32, open: Callback<Focus>, workspace_id: String) -> impl IntoView {
+    let target = StoredValue::new((workspace_id, f.path.clone()));
+    let in_editor = Action::new_local(move |_: &()| {
+        let (ws, path) = target.get_value();
+        async move { api::open_in_editor(&ws, &path).await }
+    });
+    let opened =
+        move || {
+            crate::view_helpers::settled(in_editor).and_then(|r| r.ok()).map(|p| {
+            view! { <span class="ok" data-testid="file-opened">{format!(" opened {p}")}</span> }
+        })
+        };
     let current = NodeRef::<leptos::html::Tr>::new();
     Effect::new(move |_| {
         if let Some(row) = current.get() {
@@ -384,22 +399,35 @@ fn FileText(f: FileDto, line: u32, open: Callback<Focus>) -> impl IntoView {
         .collect_view();
     let problems = (!f.problems.is_empty())
         .then(|| view! { <ProblemList problems=f.problems.clone() open /> });
+    let path = f.path.clone();
     let rows = f
         .text
         .lines()
         .enumerate()
         .map(|(i, text)| {
             let n = i as u32 + 1;
+            let code = highlight::line(&path, text)
+                .into_iter()
+                .map(|(tok, piece)| view! { <span class=tok.class()>{piece}</span> })
+                .collect_view();
             if n == line {
-                view! { <tr class="current" data-testid="file-line-current" node_ref=current><td class="ln">{n}</td><td><code>{text.to_string()}</code></td></tr> }.into_any()
+                view! { <tr class="current" data-testid="file-line-current" node_ref=current><td class="ln">{n}</td><td><code>{code}</code></td></tr> }.into_any()
             } else {
-                view! { <tr><td class="ln">{n}</td><td><code>{text.to_string()}</code></td></tr> }.into_any()
+                view! { <tr><td class="ln">{n}</td><td><code>{code}</code></td></tr> }.into_any()
             }
         })
         .collect_view();
     view! {
         <article class="file" data-testid="file-view" data-path=f.path.clone()>
-            <h2><code>{f.path.clone()}</code></h2>
+            <h2>
+                <code>{f.path.clone()}</code>
+                " "
+                <span class="file-actions">
+                    <button class="link" data-testid="file-open-editor" title="Open it in your own editor" on:click=move |_| { in_editor.dispatch(()); }>"Open in your editor"</button>
+                    {opened}
+                    {crate::view_helpers::action_error(in_editor, "file-open-error")}
+                </span>
+            </h2>
             <div class="chips">{nodes}</div>
             {problems}
             <table class="source"><tbody>{rows}</tbody></table>

@@ -341,6 +341,17 @@ impl OpenDomain {
         })
     }
 
+    /// Where a file of the project is on disk; paths leaving the workspace are refused.
+    pub fn file_on_disk(&self, path: &str) -> Result<PathBuf> {
+        let full = confined(&self.workspace.project(), path)?;
+        if !full.is_file() {
+            return Err(CoreError::NotFound(format!(
+                "{path} is not a file of the project"
+            )));
+        }
+        Ok(full)
+    }
+
     /// A file of the workspace (`path` relative to it); paths leaving the workspace are refused.
     pub fn file(&self, path: &str) -> Result<FileDto> {
         let full = confined(&self.workspace.project(), path)?;

@@ -217,3 +217,33 @@ async fn search_finds_columns_and_counts_read_as_words() {
     app.screenshot("domain-columns").await.unwrap();
     app.close().await.unwrap();
 }
+
+/// The file view colours SQL (keywords, Jinja) and opens the file in the person's editor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_is_coloured_and_opens_in_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    // Tests never start a real editor: the app says where the file is instead.
+    let launch = vibedata_e2e::Launch::under(dir.path()).with_env("VIBEDATA_NO_BROWSER", "1");
+    let app = vibedata_e2e::App::launch(&launch).await.unwrap();
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.click("workspace-open").await.unwrap();
+    app.type_into("node-search", "stg_crm__contacts")
+        .await
+        .unwrap();
+    let hit = "[data-testid='search-result'][data-uid='model.demo_crm.stg_crm__contacts']";
+    app.wait_for_css(hit, WAIT).await.unwrap();
+    app.click_css(hit).await.unwrap();
+    app.click("node-file").await.unwrap();
+    app.wait_for_css("[data-testid='file-view'] .tok-kw", WAIT)
+        .await
+        .expect("SQL keywords are coloured");
+    app.wait_for_css("[data-testid='file-view'] .tok-jinja", WAIT)
+        .await
+        .expect("Jinja is coloured");
+    app.click("file-open-editor").await.unwrap();
+    app.wait_for_text("file-opened", "stg_crm__contacts.sql", WAIT)
+        .await
+        .unwrap();
+    app.screenshot("domain-file").await.unwrap();
+    app.close().await.unwrap();
+}
