@@ -36,6 +36,7 @@ fn main() {
         "list_intents",
         "intent_step",
         "validate_intent",
+        "cancel_validation",
         "intent_plans",
         "plan_diff",
         "replace_plan",

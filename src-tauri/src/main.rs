@@ -115,6 +115,7 @@ fn main() {
             commands::intents::list_intents,
             commands::intents::intent_step,
             commands::intents::validate_intent,
+            commands::intents::cancel_validation,
             commands::intents::intent_plans,
             commands::intents::plan_diff,
             commands::intents::replace_plan,

@@ -12,6 +12,8 @@ pub mod validation;
 
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use vibedata_protocol::{IntentDto, IntentState, MergedDto};
 
 use crate::agents::Agents;
@@ -27,6 +29,8 @@ pub struct Intents {
     platform: Arc<Platform>,
     agents: Arc<Agents>,
     github: Arc<GitHub>,
+    /// Validations running now, by intent: set to stop its dbt build.
+    validations: std::sync::Mutex<std::collections::HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl Intents {
@@ -35,6 +39,7 @@ impl Intents {
             platform,
             agents,
             github,
+            validations: Default::default(),
         }
     }
 
@@ -75,6 +80,33 @@ impl Intents {
                 .collect()
         })
         .await
+    }
+
+    /// Stops a running validation of `intent_id`: its dbt build is killed, and the validation
+    /// ends failed ("cancelled"), so the person can build again.
+    pub fn cancel_validation(&self, intent_id: &str) -> Result<()> {
+        let running = self.validations.lock().unwrap_or_else(|p| p.into_inner());
+        let flag = running.get(intent_id).ok_or_else(|| {
+            CoreError::NotFound(format!("no validation of intent {intent_id} is running"))
+        })?;
+        flag.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn validation_started(&self, intent_id: &str) -> Arc<AtomicBool> {
+        let flag = Arc::new(AtomicBool::new(false));
+        self.validations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(intent_id.to_owned(), flag.clone());
+        flag
+    }
+
+    fn validation_ended(&self, intent_id: &str) {
+        self.validations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(intent_id);
     }
 
     /// Abandons an intent: its records, worktree and branch go (audited); a merged one stays.
@@ -155,10 +187,12 @@ impl Intents {
         let ws = self.intent_tree(&intent).await?;
         let (store, venv, id) = (
             self.platform.store.clone(),
-            self.platform.venv(),
+            self.platform
+                .venv()
+                .cancellable(self.validation_started(intent_id)),
             intent_id.to_owned(),
         );
-        blocking(move || {
+        let outcome = blocking(move || {
             if intent.state == IntentState::Building && !records::built(&ws, &intent)? {
                 return Err(CoreError::InvalidInput(
                     "nothing is built on this intent's branch yet: run the Build agent (or write the models) first"
@@ -218,7 +252,9 @@ impl Intents {
                 markdown,
             })
         })
-        .await
+        .await;
+        self.validation_ended(intent_id);
+        outcome
     }
 
     /// The plan versions and variants of an intent, with the current plan.

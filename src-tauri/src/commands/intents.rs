@@ -128,6 +128,15 @@ pub async fn variant_diff(
         .await?)
 }
 
+/// Stops a running validation (its dbt build is killed; the validation ends failed).
+#[tauri::command]
+pub async fn cancel_validation(
+    state: State<'_, AppState>,
+    intent_id: String,
+) -> Result<(), ErrorDto> {
+    Ok(state.studio()?.intents().cancel_validation(&intent_id)?)
+}
+
 /// Abandons an intent: its records, worktree and branch go (a person's act, audited).
 #[tauri::command]
 pub async fn abandon_intent(state: State<'_, AppState>, intent_id: String) -> Result<(), ErrorDto> {

@@ -135,3 +135,8 @@ pub async fn merge_intent(intent_id: &str) -> Result<MergedDto, ErrorDto> {
 pub async fn abandon_intent(intent_id: &str) -> Result<(), ErrorDto> {
     call("abandon_intent", &IntentIdArgs { intent_id }).await
 }
+
+/// Stops a running validation of an intent.
+pub async fn cancel_validation(intent_id: &str) -> Result<(), ErrorDto> {
+    call("cancel_validation", &IntentIdArgs { intent_id }).await
+}

@@ -121,6 +121,10 @@ fn Intents(workspace_id: String) -> impl IntoView {
                 .with(|i| matches!(i, Some(IntentWrite::Step(_, IntentStep::StartValidation))))
     };
     let elapsed = RwSignal::new(0u32);
+    let stop_validation = Action::new_local(|intent_id: &String| {
+        let intent_id = intent_id.clone();
+        async move { api::cancel_validation(&intent_id).await }
+    });
     if let Ok(timer) = set_interval_with_handle(
         move || {
             if validating() {
@@ -191,9 +195,19 @@ fn Intents(workspace_id: String) -> impl IntoView {
             <p class="loading" data-testid="validation-progress" role="status">
                 <span class="spinner"></span>
                 {move || format!(
-                    "Validating on the local warehouse: dbt build of the changed models and what depends on them, then the golden data and the success criteria… {} s",
+                    "Validating on the local warehouse: dbt build of the changed models and what depends on them, then the golden data and the success criteria… {} s ",
                     elapsed.get()
                 )}
+                <button class="link" data-testid="validation-cancel" on:click=move |_| {
+                    let running = write.input().with(|i| match i {
+                        Some(IntentWrite::Step(id, IntentStep::StartValidation)) => Some(id.clone()),
+                        _ => None,
+                    });
+                    if let Some(id) = running {
+                        stop_validation.dispatch(id);
+                    }
+                }>"Cancel"</button>
+                {action_error(stop_validation, "validation-cancel-error")}
             </p>
         })}
         {move || settled(merge).map(|r| match r {

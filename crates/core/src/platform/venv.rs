@@ -4,13 +4,18 @@
 
 use crate::platform::error::{CoreError, Result};
 use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use vibedata_protocol::VenvStatusDto;
 
 #[derive(Debug, Clone)]
 pub struct Venv {
     root: PathBuf,
+    /// Set by a person to stop what runs (a validation's dbt build): the child is killed.
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 /// Rows of a read-only query, as text.
@@ -62,7 +67,16 @@ print(json.dumps(counts))
 
 impl Venv {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            cancel: None,
+        }
+    }
+
+    /// The same environment, whose programs stop when `cancel` is set.
+    pub fn cancellable(mut self, cancel: Arc<AtomicBool>) -> Self {
+        self.cancel = Some(cancel);
+        self
     }
 
     pub fn bin(&self, program: &str) -> PathBuf {
@@ -237,8 +251,56 @@ impl Venv {
             cmd.current_dir(dir);
         }
         tracing::debug!(program, "running from the venv");
-        cmd.output()
-            .map_err(|e| CoreError::io(format!("cannot run {}", self.bin(program).display()), e))
+        let cannot_run =
+            |e| CoreError::io(format!("cannot run {}", self.bin(program).display()), e);
+        let Some(cancel) = &self.cancel else {
+            return cmd.output().map_err(cannot_run);
+        };
+        // Cancellable: the outputs are read beside the child while it is watched.
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(cannot_run)?;
+        let read = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut out);
+                }
+                out
+            })
+        };
+        let stdout = read(
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let stderr = read(
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        );
+        let status = loop {
+            if cancel.load(Ordering::SeqCst) {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(CoreError::InvalidInput(format!(
+                    "{program} was cancelled by the person"
+                )));
+            }
+            match child.try_wait().map_err(cannot_run)? {
+                Some(status) => break status,
+                None => std::thread::sleep(std::time::Duration::from_millis(100)),
+            }
+        };
+        Ok(Output {
+            status,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        })
     }
 
     fn site_packages(&self) -> Option<PathBuf> {

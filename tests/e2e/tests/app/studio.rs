@@ -435,6 +435,24 @@ async fn studio_steps_are_safe_to_click_and_an_intent_can_be_abandoned() {
     );
     app.screenshot("studio-safety").await.unwrap();
 
+    // A running validation shows its progress and can be stopped: it ends failed, "cancelled".
+    app.click_css("[data-testid='intent-step-start_validation']")
+        .await
+        .unwrap();
+    app.wait_for("validation-cancel", WAIT).await.unwrap();
+    app.click("validation-cancel").await.unwrap();
+    app.wait_for_css(
+        "[data-testid='validation-report'][data-passed='false']",
+        Duration::from_secs(120),
+    )
+    .await
+    .expect("the stopped validation reports");
+    let report = app.text("validation-report").await.unwrap();
+    assert!(report.contains("cancelled"), "{report}");
+    app.wait_for_css(&format!("{row}[data-state='validation_failed']"), WAIT)
+        .await
+        .unwrap();
+
     // Abandoning asks, then removes the intent, its worktree and its branch.
     app.click_css("[data-testid='intent-abandon']")
         .await
