@@ -241,7 +241,8 @@ fn Intents(workspace_id: String) -> impl IntoView {
         {move || plans_of.get().map(|(intent_id, replan)| view! { <PlansPanel intent_id replan plans_changed /> })}
         {move || agent_for.get().map(|(intent_id, stage)| view! {
             <div class="validation" data-testid="intent-agent" data-stage=stage.as_str()>
-                <crate::pages::domain::agent::AgentPane workspace_id=id stage=(intent_id, stage) />
+                <crate::pages::domain::agent::AgentPane workspace_id=id stage=(intent_id, stage)
+                    on_finished=Callback::new(move |_| plans_changed.update(|p| *p += 1)) />
             </div>
         })}
         {move || branch_diff.get().map(|r| match r {

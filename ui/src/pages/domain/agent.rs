@@ -169,6 +169,9 @@ impl Panel {
 pub fn AgentPane(
     workspace_id: StoredValue<String>,
     #[prop(optional)] stage: Option<(String, AgentStage)>,
+    /// Called when a session ends (the Studio reads its intents again: the agent changed them).
+    #[prop(optional)]
+    on_finished: Option<Callback<()>>,
 ) -> impl IntoView {
     let stage = StoredValue::new(stage);
     let panel = Panel {
@@ -180,6 +183,17 @@ pub fn AgentPane(
     };
     let prompt = RwSignal::new(String::new());
     let running = move || panel.status.get() == Some(SessionStatus::Running);
+    // A session that ends tells whoever shows it (once per session).
+    Effect::new(move |was_running: Option<bool>| {
+        let now_running = running();
+        if was_running == Some(true)
+            && !now_running
+            && let Some(done) = on_finished
+        {
+            done.run(());
+        }
+        now_running
+    });
     // Starts the session (or the intent's stage) with this prompt; its events fill the panel.
     let start_session = Action::new_local(move |text: &String| {
         let (id, text, stage) = (workspace_id.get_value(), text.clone(), stage.get_value());
