@@ -202,7 +202,7 @@ impl Intents {
             let validator = Actor::Agent("validation".into());
             records::apply(&store, &ws, &id, IntentStep::StartValidation, &validator)?;
             let dir = records::folder(&ws.path, &id);
-            let outcome = validation::validate(&venv, &ws.path, &dir);
+            let outcome = validation::validate(&venv, &ws, &dir);
             let report = match outcome {
                 Ok(report) => report,
                 Err(e) => validation::Report {

@@ -14,6 +14,7 @@ use crate::platform::error::{CoreError, Result};
 use crate::platform::venv::Venv;
 use crate::workspaces::changes;
 use crate::workspaces::git;
+use crate::workspaces::registry::Workspace;
 
 /// One check of the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,8 +65,14 @@ impl Report {
     }
 }
 
-/// Models (by file stem) changed on this branch since the default branch, or in the working tree.
-pub fn touched_models(ws: &Path) -> Result<Vec<String>> {
+/// Models (by file stem) changed on this branch since the default branch, or in the working tree;
+/// `project_dir` is the dbt project's folder in the repository ("" at its root).
+pub fn touched_models(ws: &Path, project_dir: &str) -> Result<Vec<String>> {
+    let models_dir = if project_dir.is_empty() {
+        "models/".to_string()
+    } else {
+        format!("{}/models/", project_dir.trim_end_matches('/'))
+    };
     let mut files = changes::working_changes(ws)?;
     if let (Ok(base), Ok((Some(head), _))) = (
         git::default_branch(ws),
@@ -77,7 +84,7 @@ pub fn touched_models(ws: &Path) -> Result<Vec<String>> {
     let mut models: Vec<String> = files
         .iter()
         .filter(|f| {
-            f.path.starts_with("models/")
+            f.path.starts_with(&models_dir)
                 && f.path.ends_with(".sql")
                 && f.change != vibedata_protocol::ChangeKind::Deleted
         })
@@ -92,15 +99,17 @@ pub fn touched_models(ws: &Path) -> Result<Vec<String>> {
     Ok(models)
 }
 
-/// Runs every check for the intent whose folder is `folder`.
-pub fn validate(venv: &Venv, ws: &Path, folder: &Path) -> Result<Report> {
-    let touched = touched_models(ws)?;
-    let mut checks = vec![dbt_build(venv, ws, &touched)?];
-    let manifest: Value = std::fs::read(ws.join("target/manifest.json"))
+/// Runs every check for the intent whose folder is `folder`, in `ws` (the intent's worktree): dbt
+/// runs in the workspace's dbt project, which may sit in a folder of the repository.
+pub fn validate(venv: &Venv, ws: &Workspace, folder: &Path) -> Result<Report> {
+    let touched = touched_models(&ws.path, &ws.project_dir)?;
+    let project = ws.project();
+    let mut checks = vec![dbt_build(venv, &project, &touched)?];
+    let manifest: Value = std::fs::read(project.join("target/manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null);
-    let db = ws.join(crate::workspaces::registry::WAREHOUSE_FILE);
+    let db = ws.warehouse();
     let golden_dir = folder.join("golden");
     if let Ok(entries) = std::fs::read_dir(&golden_dir) {
         let mut files: Vec<PathBuf> = entries
@@ -125,7 +134,7 @@ pub fn validate(venv: &Venv, ws: &Path, folder: &Path) -> Result<Report> {
     })
 }
 
-fn dbt_build(venv: &Venv, ws: &Path, touched: &[String]) -> Result<Check> {
+fn dbt_build(venv: &Venv, project: &Path, touched: &[String]) -> Result<Check> {
     // Ancestors too: on a fresh laptop the warehouse holds only bronze, and the touched models
     // need their parents built to run at all.
     let selection: Vec<String> = touched.iter().map(|m| format!("+{m}+")).collect();
@@ -136,8 +145,8 @@ fn dbt_build(venv: &Venv, ws: &Path, touched: &[String]) -> Result<Check> {
         args.extend(["--indirect-selection", "cautious", "--select"]);
         args.extend(selection.iter().map(String::as_str));
     }
-    let run = venv.dbt(ws, &args)?;
-    let results: Value = std::fs::read(ws.join("target/run_results.json"))
+    let run = venv.dbt(project, &args)?;
+    let results: Value = std::fs::read(project.join("target/run_results.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null);
@@ -369,7 +378,32 @@ fn criterion(venv: &Venv, db: &Path, n: usize, sql: &str) -> Check {
 
 #[cfg(test)]
 mod tests {
-    use super::criteria;
+    use super::{criteria, touched_models};
+
+    #[test]
+    fn touched_models_are_those_of_the_dbt_project_wherever_it_sits() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = git2::Repository::init(root).unwrap();
+        std::fs::write(root.join("README.md"), "r").unwrap();
+        let mut index = repo.index().unwrap();
+        index.add_path(std::path::Path::new("README.md")).unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("Ada", "ada@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "first", &tree, &[])
+            .unwrap();
+        for file in [
+            "transform/models/silver/customers.sql",
+            "transform/models/silver/customers.yml",
+            "models/stray.sql",
+        ] {
+            std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+            std::fs::write(root.join(file), "select 1").unwrap();
+        }
+        assert_eq!(touched_models(root, "transform").unwrap(), ["customers"]);
+        assert_eq!(touched_models(root, "transform/").unwrap(), ["customers"]);
+        assert_eq!(touched_models(root, "").unwrap(), ["stray"]);
+    }
 
     #[test]
     fn success_criteria_are_the_sql_blocks_of_their_section() {
