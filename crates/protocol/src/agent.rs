@@ -173,6 +173,9 @@ pub enum SessionEventDto {
         tool: String,
         scope: ToolScope,
         preview: Option<String>,
+        /// A Build stage writing a file its intent's approved plan does not mention.
+        #[serde(default)]
+        outside_plan: bool,
     },
     ToolResult {
         call_id: String,

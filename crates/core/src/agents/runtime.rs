@@ -109,6 +109,7 @@ fn event_dto(e: SessionEvent) -> SessionEventDto {
             tool: request.call.name,
             scope: tool_scope(request.scope),
             preview: request.preview,
+            outside_plan: false,
         },
         SessionEvent::ToolResult {
             call_id,

@@ -3,7 +3,8 @@
 //! alternative plans) and `build` (while building: models, tests, contract, a commit per step).
 //! Sessions start through the agents' one creation path, so they are redacted like any other.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use vibedata_agent::message::Message;
 
@@ -12,7 +13,7 @@ use crate::intents::Intents;
 use crate::intents::lifecycle::stage_needs;
 use crate::intents::records::{folder, get};
 use crate::platform::error::{CoreError, Result, blocking};
-use vibedata_protocol::{AgentRole, AgentStage};
+use vibedata_protocol::{AgentRole, AgentStage, SessionEventDto};
 
 const REQUIREMENTS_PROMPT: &str = "You are the Requirements agent of Vibedata Studio. From the analyst's intent, the domain's \
 dbt project and the bronze data in the local DuckDB, write intent.md (business context; success criteria as ```sql blocks \
@@ -112,6 +113,11 @@ impl Intents {
             intent.branch.clone(),
             intent.plan_version,
         );
+        // A Build stage's writes are checked against the plan the person approved.
+        let plan = (stage == AgentStage::Build)
+            .then(|| std::fs::read_to_string(dir.join("plan.md")).ok())
+            .flatten();
+        let on_event = mark_writes_outside(plan, on_event);
         self.agents
             .start(
                 start,
@@ -136,5 +142,75 @@ impl Intents {
                 on_event,
             )
             .await
+    }
+}
+
+/// Wraps a session's event sink so that an approval for a `write_file` whose path `plan` does not
+/// mention is marked `outside_plan` (no plan: nothing is marked).
+fn mark_writes_outside(
+    plan: Option<String>,
+    on_event: impl Fn(SessionEventDto) + Send + Sync + 'static,
+) -> impl Fn(SessionEventDto) + Send + Sync + 'static {
+    let writes: Mutex<HashMap<String, String>> = Mutex::default();
+    move |mut event| {
+        if let Some(plan) = plan.as_deref() {
+            match &mut event {
+                SessionEventDto::ToolUse {
+                    call_id,
+                    tool,
+                    arguments,
+                } if tool == "write_file" => {
+                    let path = serde_json::from_str::<serde_json::Value>(arguments)
+                        .ok()
+                        .and_then(|a| a["path"].as_str().map(str::to_owned));
+                    if let (Some(path), Ok(mut writes)) = (path, writes.lock()) {
+                        writes.insert(call_id.clone(), path);
+                    }
+                }
+                SessionEventDto::ApprovalNeeded {
+                    call_id,
+                    outside_plan,
+                    ..
+                } => {
+                    let path = writes.lock().ok().and_then(|w| w.get(call_id).cloned());
+                    if let Some(path) = path {
+                        *outside_plan = !in_plan(plan, &path);
+                    }
+                }
+                _ => {}
+            }
+        }
+        on_event(event)
+    }
+}
+
+/// Whether a plan mentions a file: by its path, or by the name of the model it holds or documents
+/// (`models/marts/_silver_customers.yml` is in a plan that names `silver_customers`).
+fn in_plan(plan: &str, path: &str) -> bool {
+    let path = path.trim_start_matches("./");
+    if path.starts_with(".vibedata/") || plan.contains(path) {
+        return true;
+    }
+    let stem = std::path::Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().trim_start_matches('_').to_owned())
+        .unwrap_or_default();
+    !stem.is_empty() && plan.contains(&stem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_plan;
+
+    #[test]
+    fn a_write_is_in_the_plan_when_the_plan_names_its_file_or_model() {
+        let plan = "# Plan\n\n- **Add** `models/marts/silver_customers.sql`: one row per account\n";
+        assert!(in_plan(plan, "models/marts/silver_customers.sql"));
+        assert!(in_plan(plan, "models/marts/_silver_customers.yml"));
+        assert!(in_plan(plan, "./models/marts/silver_customers.sql"));
+        assert!(in_plan(plan, ".vibedata/intents/x/todo.json"));
+        assert!(!in_plan(plan, "models/marts/metricflow_time_spine.sql"));
+        assert!(!in_plan(plan, "models/staging/stg_accounts.sql"));
+        assert!(!in_plan(plan, "_.yml"));
     }
 }

@@ -148,6 +148,41 @@ async fn the_offline_demo_loop_plans_builds_and_validates_the_silver_customer_ta
             .any(|e| matches!(e, E::GitCommit { branch, .. } if branch == &intent.branch)),
         "the build commits on the intent branch"
     );
+    // Writes the approved plan names are plain approvals; the time spine it does not name is
+    // marked as outside the plan.
+    let path_of = |id: &str| {
+        events.iter().find_map(|e| match e {
+            E::ToolUse {
+                call_id,
+                tool,
+                arguments,
+            } if call_id == id && tool == "write_file" => Some(arguments.clone()),
+            _ => None,
+        })
+    };
+    let marks: Vec<(String, bool)> = events
+        .iter()
+        .filter_map(|e| match e {
+            E::ApprovalNeeded {
+                call_id,
+                outside_plan,
+                ..
+            } => path_of(call_id).map(|p| (p, *outside_plan)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        marks
+            .iter()
+            .any(|(p, out)| p.contains("metricflow_time_spine.sql") && *out),
+        "{marks:?}"
+    );
+    assert!(
+        marks
+            .iter()
+            .any(|(p, out)| p.contains("silver_customers.sql") && !*out),
+        "{marks:?}"
+    );
     let tree = std::path::Path::new(&intent.worktree);
     assert!(tree.join("models/marts/silver_customers.sql").is_file());
     assert!(

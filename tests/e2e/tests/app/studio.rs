@@ -144,8 +144,11 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
 }
 
 /// Approves every write of the running agent session until it completes.
-async fn approve_until_done(app: &vibedata_e2e::App) {
+/// Approves the intent agent's requests until its session completes; returns, per approval, whether
+/// its card was marked as outside the approved plan.
+async fn approve_until_done(app: &vibedata_e2e::App) -> Vec<bool> {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut marked = Vec::new();
     loop {
         if let Ok(status) = app
             .attr_css(
@@ -155,11 +158,19 @@ async fn approve_until_done(app: &vibedata_e2e::App) {
             .await
             && status == "completed"
         {
-            return;
+            return marked;
         }
-        let _ = app
-            .click_css("[data-testid='intent-agent'] [data-testid='approval-approve']")
-            .await;
+        if let Some(button) = app
+            .find_all("approval-approve")
+            .await
+            .ok()
+            .and_then(|b| b.into_iter().next())
+        {
+            let outside = button.attr("data-outside-plan").await.ok().flatten();
+            if button.click().await.is_ok() {
+                marked.push(outside.as_deref() == Some("true"));
+            }
+        }
         assert!(
             std::time::Instant::now() < deadline,
             "the agent session did not complete"
@@ -234,7 +245,11 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
     app.click_css("[data-testid='intent-agent'] [data-testid='agent-start']")
         .await
         .unwrap();
-    approve_until_done(&app).await;
+    let marked = approve_until_done(&app).await;
+    assert!(
+        marked.contains(&true) && marked.contains(&false),
+        "the write the approved plan does not name (the time spine) is marked, the others not: {marked:?}"
+    );
     let todos = app.find_all("agent-todo").await.unwrap();
     assert_eq!(todos.len(), 3);
     for t in &todos {

@@ -16,6 +16,7 @@ enum Approval {
     Pending {
         scope: ToolScope,
         preview: Option<String>,
+        outside_plan: bool,
     },
     Decided(bool),
     /// The session ended (cancelled, failed) before anyone answered.
@@ -78,9 +79,14 @@ impl Panel {
                 call_id,
                 scope,
                 preview,
+                outside_plan,
                 ..
             } => self.tool(&call_id, |a, _| {
-                *a = Some(Approval::Pending { scope, preview })
+                *a = Some(Approval::Pending {
+                    scope,
+                    preview,
+                    outside_plan,
+                })
             }),
             SessionEventDto::ToolResult {
                 call_id,
@@ -405,7 +411,11 @@ fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
             approval,
         } => {
             let card = approval.map(|a| match a {
-                Approval::Pending { scope, preview } => {
+                Approval::Pending {
+                    scope,
+                    preview,
+                    outside_plan,
+                } => {
                     let reason = RwSignal::new(String::new());
                     let answer = move |approved: bool| {
                         let (sid, cid) = (session_id.clone(), call_id.clone());
@@ -418,8 +428,12 @@ fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
                     view! {
                         <div class="approval-card" data-testid="approval-card">
                             <strong>{format!("Approve {tool}? ({scope})")}</strong>
+                            {outside_plan.then(|| view! {
+                                <span class="badge warn" data-testid="approval-outside-plan"
+                                    title="The approved plan does not mention this file">"outside the approved plan"</span>
+                            })}
                             {preview.map(|p| view! { <pre class="diff" data-testid="approval-preview">{p}</pre> })}
-                            <button data-testid="approval-approve" disabled=move || decide.pending().get() on:click=answer(true)>"Approve"</button>
+                            <button data-testid="approval-approve" data-outside-plan=outside_plan.to_string() disabled=move || decide.pending().get() on:click=answer(true)>"Approve"</button>
                             <button class="secondary" data-testid="approval-deny" disabled=move || decide.pending().get() on:click=answer(false)>"Deny"</button>
                             <input type="text" class="approval-reason" data-testid="approval-reason" placeholder="why not? (optional; the agent is told)"
                                 prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) />
