@@ -144,6 +144,25 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
 }
 
 /// Approves every write of the running agent session until it completes.
+/// The scroll position of the page's content; with `element`, after bringing it to the middle.
+async fn scroll_top(
+    app: &vibedata_e2e::App,
+    element: Option<&fantoccini::elements::Element>,
+) -> f64 {
+    let js = "const m = document.querySelector('main.content'); \
+              if (arguments[0]) arguments[0].scrollIntoView({block: 'center'}); \
+              return m.scrollTop;";
+    let args = element.map_or(vec![serde_json::Value::Null], |e| {
+        vec![serde_json::to_value(e).unwrap()]
+    });
+    app.client()
+        .execute(js, args)
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
 /// Approves the intent agent's requests until its session completes; returns, per approval, whether
 /// its card was marked as outside the approved plan.
 async fn approve_until_done(app: &vibedata_e2e::App) -> Vec<bool> {
@@ -167,8 +186,19 @@ async fn approve_until_done(app: &vibedata_e2e::App) -> Vec<bool> {
             .and_then(|b| b.into_iter().next())
         {
             let outside = button.attr("data-outside-plan").await.ok().flatten();
+            // The card is in view where the person reads it; answering keeps the page there.
+            let before = scroll_top(app, Some(&button)).await;
             if button.click().await.is_ok() {
                 marked.push(outside.as_deref() == Some("true"));
+                app.wait_for_css("[data-testid='approval-decided']", Duration::from_secs(5))
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let after = scroll_top(app, None).await;
+                assert!(
+                    after + 150.0 >= before,
+                    "answering an approval jumped the page from {before} to {after}"
+                );
             }
         }
         assert!(

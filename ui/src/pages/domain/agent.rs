@@ -18,7 +18,11 @@ enum Approval {
         preview: Option<String>,
         outside_plan: bool,
     },
-    Decided(bool),
+    /// Answered; the preview stays where the card was (the page keeps its place under the cursor).
+    Decided {
+        approved: bool,
+        preview: Option<String>,
+    },
     /// The session ended (cancelled, failed) before anyone answered.
     Expired,
 }
@@ -239,7 +243,13 @@ pub fn AgentPane(
                 let decided =
                     api::decide_approval(&session_id, &call_id, approved, reason.as_deref()).await;
                 if decided.is_ok() {
-                    panel.tool(&call_id, |a, _| *a = Some(Approval::Decided(approved)));
+                    panel.tool(&call_id, |a, _| {
+                        let preview = match a.take() {
+                            Some(Approval::Pending { preview, .. }) => preview,
+                            _ => None,
+                        };
+                        *a = Some(Approval::Decided { approved, preview })
+                    });
                 }
                 decided
             }
@@ -288,14 +298,19 @@ pub fn AgentPane(
             }
         })
     };
+    // Keyed by place and content: an answered approval or a longer text redraws that item only,
+    // so the page does not lose its scroll position under the person's cursor.
     let items = move || {
-        let session_id = panel.session.get().map(|s| s.id).unwrap_or_default();
-        panel
-            .items
-            .get()
-            .into_iter()
-            .map(|item| item_view(item, session_id.clone(), decide))
-            .collect_view()
+        view! {
+            <For
+                each=move || panel.items.get().into_iter().enumerate()
+                key=|(i, item)| (*i, format!("{item:?}"))
+                children=move |(_, item)| {
+                    let session_id = panel.session.get_untracked().map(|s| s.id).unwrap_or_default();
+                    item_view(item, session_id, decide)
+                }
+            />
+        }
     };
     // Earlier sessions of this workspace, refreshed when one ends.
     let earlier = LocalResource::new(move || {
@@ -441,7 +456,12 @@ fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
                     }
                     .into_any()
                 }
-                Approval::Decided(ok) => view! { <span class="muted" data-testid="approval-decided">{if ok { "approved" } else { "denied" }}</span> }.into_any(),
+                Approval::Decided { approved, preview } => view! {
+                    <div class="approval-card decided">
+                        <span class="muted" data-testid="approval-decided">{if approved { "approved" } else { "denied" }}</span>
+                        {preview.map(|p| view! { <pre class="diff">{p}</pre> })}
+                    </div>
+                }.into_any(),
                 Approval::Expired => view! { <span class="muted" data-testid="approval-expired">"not answered: the session ended"</span> }.into_any(),
             });
             let result = output.map(|(text, is_error)| view! { <pre class="tool-output" class:tool-error=is_error data-testid="agent-tool-output">{text}</pre> });
