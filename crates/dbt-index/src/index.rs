@@ -256,6 +256,15 @@ impl Index {
         self.files.keys().map(String::as_str)
     }
 
+    /// The columns a model's SQL file selects, when they can be read from its final `select`
+    /// (`None` for other files and for SQL that does not say, such as `select *`).
+    pub fn sql_columns(&self, file: &str) -> Option<&[String]> {
+        match &self.files.get(file)?.facts {
+            crate::files::Facts::Sql(sql) => sql.output_columns.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Every problem (project, files, links), errors first, then by file and line.
     pub fn problems(&self) -> Vec<Problem> {
         let mut all: Vec<Problem> = self.load_problems.clone();

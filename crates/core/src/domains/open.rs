@@ -146,8 +146,8 @@ impl OpenDomain {
                         1
                     } else if name.contains(&q) || n.unique_id.to_lowercase().contains(&q) {
                         2
-                    } else if n.columns.iter().any(|c| c.name.to_lowercase().contains(&q)) {
-                        // Found by a documented column.
+                    } else if matched_column(index, n, &q).is_some() {
+                        // Found by a column: documented, or selected by its SQL.
                         4
                     } else {
                         return None;
@@ -163,11 +163,7 @@ impl OpenDomain {
                 .map(|(rank, _, n)| {
                     let mut found = row(n);
                     if rank == 4 {
-                        found.matched_column = n
-                            .columns
-                            .iter()
-                            .find(|c| c.name.to_lowercase().contains(&q))
-                            .map(|c| c.name.clone());
+                        found.matched_column = matched_column(index, n, &q);
                     }
                     found
                 })
@@ -212,11 +208,11 @@ impl OpenDomain {
             };
             let columns = {
                 // The documented columns, then what the SQL selects that YAML does not say.
-                let in_sql: Vec<String> = code
-                    .as_deref()
-                    .filter(|_| node.resource_type == ResourceType::Model)
-                    .and_then(vibedata_dbt_index::sql_columns::output_columns)
-                    .unwrap_or_default();
+                let in_sql: Vec<String> = if node.resource_type == ResourceType::Model {
+                    index.sql_columns(&node.file).unwrap_or_default().to_vec()
+                } else {
+                    Vec::new()
+                };
                 let produced = |name: &str| in_sql.iter().any(|c| c.eq_ignore_ascii_case(name));
                 let mut columns: Vec<ColumnDto> = node
                     .columns
@@ -591,4 +587,23 @@ mod tests {
         assert!(ignored(root, Path::new("/w/target/manifest.json")));
         assert!(!ignored(root, Path::new("/w/models/a.sql")));
     }
+}
+
+/// The first column of `node` whose name contains `q` (lowercase): a documented one, else one its
+/// SQL selects.
+fn matched_column(index: &Index, node: &Node, q: &str) -> Option<String> {
+    let hit = |name: &&str| name.to_lowercase().contains(q);
+    node.columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .find(hit)
+        .or_else(|| {
+            (node.resource_type == ResourceType::Model)
+                .then(|| index.sql_columns(&node.file))
+                .flatten()?
+                .iter()
+                .map(String::as_str)
+                .find(hit)
+        })
+        .map(str::to_owned)
 }

@@ -184,7 +184,7 @@ async fn opening_a_domain_again_replaces_the_older_subscriber() {
 }
 
 /// The node view lists the columns the SQL selects beside the documented ones (each says which it
-/// is), and search finds a model by one of its documented columns.
+/// is), and search finds a model by one of its columns, documented or only selected by its SQL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn columns_come_from_the_sql_too_and_search_finds_columns() {
     let (_dir, paths) = fresh_paths();
@@ -240,4 +240,15 @@ async fn columns_come_from_the_sql_too_and_search_finds_columns() {
         .find(|r| r.unique_id == "model.demo_crm.stg_crm__contacts")
         .expect("found by its documented column");
     assert_eq!(contacts.matched_column.as_deref(), Some("job_title"));
+
+    let found = studio
+        .domains()
+        .search_nodes(&demo.id, "shouted".into())
+        .await
+        .unwrap();
+    let emails = found
+        .iter()
+        .find(|r| r.unique_id == uid)
+        .expect("found by a column only its SQL names");
+    assert_eq!(emails.matched_column.as_deref(), Some("email_shouted"));
 }
