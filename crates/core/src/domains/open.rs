@@ -535,6 +535,25 @@ fn coverage_dto(scope: &str, c: &vibedata_dbt_index::Counts) -> CoverageDto {
     }
 }
 
+/// The first column of `node` whose name contains `q` (lowercase): a documented one, else one its
+/// SQL selects.
+fn matched_column(index: &Index, node: &Node, q: &str) -> Option<String> {
+    let hit = |name: &&str| name.to_lowercase().contains(q);
+    node.columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .find(hit)
+        .or_else(|| {
+            (node.resource_type == ResourceType::Model)
+                .then(|| index.sql_columns(&node.file))
+                .flatten()?
+                .iter()
+                .map(String::as_str)
+                .find(hit)
+        })
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,23 +606,4 @@ mod tests {
         assert!(ignored(root, Path::new("/w/target/manifest.json")));
         assert!(!ignored(root, Path::new("/w/models/a.sql")));
     }
-}
-
-/// The first column of `node` whose name contains `q` (lowercase): a documented one, else one its
-/// SQL selects.
-fn matched_column(index: &Index, node: &Node, q: &str) -> Option<String> {
-    let hit = |name: &&str| name.to_lowercase().contains(q);
-    node.columns
-        .iter()
-        .map(|c| c.name.as_str())
-        .find(hit)
-        .or_else(|| {
-            (node.resource_type == ResourceType::Model)
-                .then(|| index.sql_columns(&node.file))
-                .flatten()?
-                .iter()
-                .map(String::as_str)
-                .find(hit)
-        })
-        .map(str::to_owned)
 }
