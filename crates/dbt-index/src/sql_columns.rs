@@ -6,6 +6,12 @@
 
 /// Lower-cased output column names of the last top-level `select`, or `None` when unknown.
 pub fn output_columns(sql: &str) -> Option<Vec<String>> {
+    output_columns_typed(sql).map(|cols| cols.into_iter().map(|(name, _)| name).collect())
+}
+
+/// [`output_columns`] with each column's type when the SQL states it (`cast(x as int) as n`,
+/// `x::decimal(18,2) as n`); lower-cased.
+pub fn output_columns_typed(sql: &str) -> Option<Vec<(String, Option<String>)>> {
     let text = mask(sql)?;
     let bytes = text.as_bytes();
     // Find the last `select` at paren depth 0, then its `from` at depth 0.
@@ -54,18 +60,20 @@ pub fn output_columns(sql: &str) -> Option<Vec<String>> {
         if item.ends_with('*') || item.is_empty() {
             return None;
         }
-        let alias = match rfind_word(item, "as") {
-            Some(pos) => item[pos + 2..].trim(),
-            None => item
-                .rsplit(|c: char| c.is_whitespace() || c == '.')
-                .next()
-                .unwrap_or(item),
+        let (alias, data_type) = match rfind_word(item, "as") {
+            Some(pos) => (item[pos + 2..].trim(), stated_type(item[..pos].trim())),
+            None => (
+                item.rsplit(|c: char| c.is_whitespace() || c == '.')
+                    .next()
+                    .unwrap_or(item),
+                None,
+            ),
         };
         let alias = alias.trim_matches(|c| c == '"' || c == '`' || c == '[' || c == ']');
         if alias.is_empty() || !alias.chars().all(|c| c.is_alphanumeric() || c == '_') {
             return None;
         }
-        columns.push(alias.to_ascii_lowercase());
+        columns.push((alias.to_ascii_lowercase(), data_type));
     }
     Some(columns)
 }
@@ -115,6 +123,44 @@ fn mask(sql: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// The type an expression is cast to as a whole (`cast(… as t)`, `try_cast(… as t)`, `…::t`).
+fn stated_type(expr: &str) -> Option<String> {
+    let bytes = expr.as_bytes();
+    let mut depth = 0;
+    let mut last_colons = None;
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => last_colons = Some(i),
+            _ => {}
+        }
+    }
+    let data_type = if let Some(i) = last_colons {
+        expr[i + 2..].trim()
+    } else {
+        let inner = ["cast(", "try_cast("]
+            .iter()
+            .find_map(|f| expr.strip_prefix(f))?
+            .strip_suffix(')')?;
+        // The closing paren must be the cast's own: the inner text is balanced.
+        let mut depth = 0i32;
+        for b in inner.bytes() {
+            match b {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            if depth < 0 {
+                return None;
+            }
+        }
+        inner[rfind_word(inner, "as")? + 2..].trim()
+    };
+    let plain = |c: char| c.is_alphanumeric() || " _(),.".contains(c);
+    (!data_type.is_empty() && data_type.chars().all(plain)).then(|| data_type.to_owned())
 }
 
 fn word_at(bytes: &[u8], i: usize, word: &str) -> bool {
@@ -179,6 +225,30 @@ mod tests {
     fn reads_aliases_of_the_final_select() {
         let sql = "with a as (select x, y from {{ ref('t') }})\n-- comment, with commas\nselect\n  a.x as id,\n  cast(y as int) as amount,\n  lower(z) as \"Name\",\n  w\nfrom a";
         assert_eq!(output_columns(sql).unwrap(), ["id", "amount", "name", "w"]);
+    }
+
+    #[test]
+    fn stated_types_are_read_from_casts() {
+        let sql = "select a.x as id, cast(y as int) as amount, z::decimal(18, 2) as price, \
+                   try_cast(d as date) as day, cast(a as int) + cast(b as int) as total, \
+                   coalesce(cast(c as int), 0) as c, w from a";
+        let typed = output_columns_typed(sql).unwrap();
+        let types: Vec<(&str, Option<&str>)> = typed
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_deref()))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                ("id", None),
+                ("amount", Some("int")),
+                ("price", Some("decimal(18, 2)")),
+                ("day", Some("date")),
+                ("total", None),
+                ("c", None),
+                ("w", None),
+            ]
+        );
     }
 
     #[test]

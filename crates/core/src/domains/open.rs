@@ -208,12 +208,14 @@ impl OpenDomain {
             };
             let columns = {
                 // The documented columns, then what the SQL selects that YAML does not say.
-                let in_sql: Vec<String> = if node.resource_type == ResourceType::Model {
-                    index.sql_columns(&node.file).unwrap_or_default().to_vec()
-                } else {
-                    Vec::new()
-                };
-                let produced = |name: &str| in_sql.iter().any(|c| c.eq_ignore_ascii_case(name));
+                // With the type the SQL states by a cast, when it does.
+                let in_sql: Vec<(String, Option<String>)> = code
+                    .as_deref()
+                    .filter(|_| node.resource_type == ResourceType::Model)
+                    .and_then(vibedata_dbt_index::sql_columns::output_columns_typed)
+                    .unwrap_or_default();
+                let produced =
+                    |name: &str| in_sql.iter().any(|(c, _)| c.eq_ignore_ascii_case(name));
                 let mut columns: Vec<ColumnDto> = node
                     .columns
                     .iter()
@@ -227,7 +229,7 @@ impl OpenDomain {
                         in_sql: produced(&c.name),
                     })
                     .collect();
-                for name in &in_sql {
+                for (name, data_type) in &in_sql {
                     if !node
                         .columns
                         .iter()
@@ -236,7 +238,7 @@ impl OpenDomain {
                         columns.push(ColumnDto {
                             name: name.clone(),
                             description: String::new(),
-                            data_type: None,
+                            data_type: data_type.clone(),
                             constraints: Vec::new(),
                             tests: Vec::new(),
                             documented: false,

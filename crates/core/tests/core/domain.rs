@@ -200,7 +200,7 @@ async fn columns_come_from_the_sql_too_and_search_finds_columns() {
 
     std::fs::write(
         demo.path.join("models/marts/contact_emails.sql"),
-        "select contact_id, email, upper(email) as email_shouted\nfrom {{ ref('stg_crm__contacts') }}\n",
+        "select contact_id, email, upper(email)::varchar as email_shouted\nfrom {{ ref('stg_crm__contacts') }}\n",
     )
     .unwrap();
     let uid = "model.demo_crm.contact_emails".to_string();
@@ -228,6 +228,16 @@ async fn columns_come_from_the_sql_too_and_search_finds_columns() {
             ("email_shouted", false, true)
         ],
         "the SQL's columns, undocumented"
+    );
+    let types: Vec<Option<&str>> = detail
+        .columns
+        .iter()
+        .map(|c| c.data_type.as_deref())
+        .collect();
+    assert_eq!(
+        types,
+        [None, None, Some("varchar")],
+        "a type the SQL states by a cast is shown"
     );
 
     let found = studio
