@@ -190,9 +190,10 @@ async fn approve_until_done(app: &vibedata_e2e::App) -> Vec<bool> {
             let before = scroll_top(app, Some(&button)).await;
             if button.click().await.is_ok() {
                 marked.push(outside.as_deref() == Some("true"));
-                app.wait_for_css("[data-testid='approval-decided']", Duration::from_secs(5))
-                    .await
-                    .unwrap();
+                let decided = app
+                    .wait_for_css("[data-testid='approval-decided']", Duration::from_secs(5))
+                    .await;
+                assert!(decided.is_ok(), "an answered approval shows as decided");
                 tokio::time::sleep(Duration::from_millis(300)).await;
                 let after = scroll_top(app, None).await;
                 assert!(

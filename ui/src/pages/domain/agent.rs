@@ -305,10 +305,7 @@ pub fn AgentPane(
             <For
                 each=move || panel.items.get().into_iter().enumerate()
                 key=|(i, item)| (*i, format!("{item:?}"))
-                children=move |(_, item)| {
-                    let session_id = panel.session.get_untracked().map(|s| s.id).unwrap_or_default();
-                    item_view(item, session_id, decide)
-                }
+                children=move |(_, item)| item_view(item, panel.session, decide)
             />
         }
     };
@@ -399,7 +396,9 @@ pub fn AgentPane(
     }
 }
 
-fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
+/// One item of the panel; `session` is read when the person answers (events can arrive before the
+/// start call returns the session).
+fn item_view(item: Item, session: RwSignal<Option<SessionDto>>, decide: Decide) -> AnyView {
     match item {
         Item::Text(text) => {
             view! { <p class="agent-text" data-testid="agent-text">{text}</p> }.into_any()
@@ -433,11 +432,12 @@ fn item_view(item: Item, session_id: String, decide: Decide) -> AnyView {
                 } => {
                     let reason = RwSignal::new(String::new());
                     let answer = move |approved: bool| {
-                        let (sid, cid) = (session_id.clone(), call_id.clone());
+                        let cid = call_id.clone();
                         move |_| {
+                            let sid = session.get_untracked().map(|s| s.id).unwrap_or_default();
                             let why = reason.get_untracked();
                             let why = (!approved && !why.trim().is_empty()).then_some(why);
-                            decide.dispatch((sid.clone(), cid.clone(), approved, why));
+                            decide.dispatch((sid, cid.clone(), approved, why));
                         }
                     };
                     view! {
