@@ -313,10 +313,13 @@ impl Agents {
             workspace_id.to_owned(),
             workspace.clone(),
         );
-        let (policy, budget) = blocking(move || {
+        let (policy, budget, project_dir) = blocking(move || {
             Ok((
                 crate::agents::autonomy::policy_for(&store, &ws_id, &ws_path)?,
                 crate::agents::budgets::load(&store)?.budget(),
+                crate::workspaces::registry::find_by_id(&store, &ws_id)?
+                    .map(|w| w.project_dir)
+                    .unwrap_or_default(),
             ))
         })
         .await?;
@@ -334,6 +337,7 @@ impl Agents {
             store: self.platform.store.clone(),
             venv: self.platform.venv(),
             skills_dir: self.platform.paths().skills_dir.clone(),
+            project_dir,
         };
         let mut tools = file_tools();
         tools.extend(crate::agents::tools::workspace_tools(&env));

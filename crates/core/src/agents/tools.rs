@@ -26,6 +26,8 @@ pub struct ToolEnv {
     pub store: Arc<Store>,
     pub venv: Venv,
     pub skills_dir: std::path::PathBuf,
+    /// The workspace's dbt project folder in the repository ("" at its root).
+    pub project_dir: String,
 }
 
 async fn blocking<T: Send + 'static>(
@@ -219,7 +221,11 @@ impl TypedTool for RunDbt {
         ctx: &'a ToolContext,
         input: Self::Input,
     ) -> BoxFuture<'a, Result<String, String>> {
-        let (ws, venv) = (ctx.workspace.clone(), self.0.venv.clone());
+        let (ws, venv, project_dir) = (
+            ctx.workspace.clone(),
+            self.0.venv.clone(),
+            self.0.project_dir.clone(),
+        );
         Box::pin(blocking(move || {
             let command = format!("{:?}", input.command).to_lowercase();
             let mut args = vec![command.as_str()];
@@ -229,8 +235,13 @@ impl TypedTool for RunDbt {
                 }
                 args.extend(["--select", select]);
             }
-            // The dbt project may sit in a folder of the repository (`transform/`).
-            let project = if ws.join("dbt_project.yml").is_file() {
+            // The dbt project may sit in a folder of the repository (`transform/`): the one the
+            // workspace was registered with, else the root's, else the first found.
+            let registered = ws.join(&project_dir);
+            let project = if !project_dir.is_empty() && registered.join("dbt_project.yml").is_file()
+            {
+                registered
+            } else if ws.join("dbt_project.yml").is_file() {
                 ws.clone()
             } else {
                 crate::workspaces::registration::find_dbt_projects(&ws)

@@ -21,6 +21,7 @@ async fn workspace_tools_use_the_real_git_dbt_duckdb_and_skills() {
         store: store.clone(),
         venv: vibedata_core::platform::venv::Venv::new(&paths.venv),
         skills_dir: paths.skills_dir.clone(),
+        project_dir: demo.project_dir.clone(),
     };
     let tools = workspace_tools(&env);
     let tool = |name: &str| {
