@@ -1,5 +1,5 @@
 //! Domains: a workspace's dbt project opened as a native index, kept current by a file watcher,
-//! with the Domain page's queries (search, node, lineage, files) ([`open`]).
+//! with the Domain page's queries (node, lineage, files: [`open`]; search: `open/search.rs`).
 
 pub mod open;
 
