@@ -1,6 +1,7 @@
 //! The app shell: the sidebar of areas and the page of the one chosen.
 
 use crate::area::Area;
+use crate::tooltip::Tooltip;
 use crate::pages::{
     domains::DomainsPage, inbox::InboxPage, not_built::NotBuilt, settings::SettingsPage,
     skills::SkillsPage, studio::StudioPage,
@@ -46,6 +47,7 @@ pub fn App() -> impl IntoView {
                     other => view! { <NotBuilt area=other /> }.into_any(),
                 }}
             </main>
+            <Tooltip />
         </div>
     }
 }

@@ -6,6 +6,7 @@ mod api;
 mod app;
 mod area;
 mod pages;
+mod tooltip;
 mod view_helpers;
 
 fn main() {

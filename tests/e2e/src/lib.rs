@@ -17,6 +17,7 @@ pub mod keychain;
 mod process;
 
 use anyhow::{Context, Result, bail};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::{Path, PathBuf};
@@ -255,6 +256,19 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Moves the real (WebDriver) pointer over the centre of the element matching `css`.
+    pub async fn hover_css(&self, css: &str) -> Result<()> {
+        let element = self.wait_for_css(css, DEFAULT_WAIT).await?;
+        let mouse = MouseActions::new("mouse".to_owned()).then(PointerAction::MoveToElement {
+            element,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        self.client().perform_actions(mouse).await?;
+        Ok(())
     }
 
     /// Waits until the element's text contains `needle`, and returns the text.

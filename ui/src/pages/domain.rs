@@ -142,7 +142,7 @@ fn SearchResults(rows: Vec<NodeRowDto>, open: Callback<Focus>) -> impl IntoView 
                                 class="result"
                                 data-testid="search-result"
                                 data-uid=r.unique_id.clone()
-                                title=r.unique_id.clone()
+                                data-tip=r.unique_id.clone()
                                 on:click=move |_| open.run(Focus::Node(uid.clone()))
                             >
                                 <span class=format!("kind kind-{}", r.kind)>{r.kind.label()}</span>
@@ -193,9 +193,9 @@ fn CoverageTable(total: CoverageDto, folders: Vec<CoverageDto>) -> impl IntoView
             <tr data-testid=testid data-scope=c.scope.clone()>
                 <td>{scope}</td>
                 <td class="num">{c.models}</td>
-                <td class="num" title=format!("{}/{} columns", c.documented_columns, c.columns)>{format!("{:.0}%", c.docs_pct)}</td>
-                <td class="num" title=format!("{}/{} columns", c.tested_columns, c.columns)>{format!("{:.0}%", c.tests_pct)}</td>
-                <td class="num" title=format!("{}/{} models", c.contracted_models, c.models)>{format!("{:.0}%", c.contracts_pct)}</td>
+                <td class="num" data-tip=format!("{}/{} columns", c.documented_columns, c.columns)>{format!("{:.0}%", c.docs_pct)}</td>
+                <td class="num" data-tip=format!("{}/{} columns", c.tested_columns, c.columns)>{format!("{:.0}%", c.tests_pct)}</td>
+                <td class="num" data-tip=format!("{}/{} models", c.contracted_models, c.models)>{format!("{:.0}%", c.contracts_pct)}</td>
             </tr>
         }
     };
@@ -294,8 +294,8 @@ fn NodeDetail(
                         <tr data-testid="column-row" data-name=c.name.clone() data-documented=c.documented.to_string() data-in-sql=c.in_sql.to_string()>
                             <td>
                                 <code>{c.name.clone()}</code>
-                                {(!c.documented).then(|| view! { <span class="badge" title="In the model's SQL, not in its YAML">"SQL only"</span> })}
-                                {(c.documented && !c.in_sql && d.code.is_some()).then(|| view! { <span class="badge badge-warn" title="Documented, but the SQL's select list does not produce it">"not in SQL"</span> })}
+                                {(!c.documented).then(|| view! { <span class="badge" data-tip="In the model's SQL, not in its YAML">"SQL only"</span> })}
+                                {(c.documented && !c.in_sql && d.code.is_some()).then(|| view! { <span class="badge badge-warn" data-tip="Documented, but the SQL's select list does not produce it">"not in SQL"</span> })}
                             </td>
                             <td>{c.data_type.clone().unwrap_or_default()}</td>
                             <td class:missing=c.description.is_empty()>{if c.description.is_empty() { "undocumented".to_string() } else { c.description.clone() }}</td>
@@ -423,7 +423,7 @@ fn FileText(f: FileDto, line: u32, open: Callback<Focus>, workspace_id: String) 
                 <code>{f.path.clone()}</code>
                 " "
                 <span class="file-actions">
-                    <button class="link" data-testid="file-open-editor" title="Open it in your own editor" on:click=move |_| { in_editor.dispatch(()); }>"Open in your editor"</button>
+                    <button class="link" data-testid="file-open-editor" data-tip="Open it in your own editor" on:click=move |_| { in_editor.dispatch(()); }>"Open in your editor"</button>
                     {opened}
                     {crate::view_helpers::action_error(in_editor, "file-open-error")}
                 </span>

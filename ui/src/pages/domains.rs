@@ -89,7 +89,7 @@ fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
     let remove_button = (!ws.is_demo).then(|| {
         view! {
             <Show when=move || confirming.get() fallback=move || view! {
-                <button class="link danger" data-testid="workspace-remove" title="Unregister (the folder stays on disk)" on:click=move |_| confirming.set(true)>"Remove"</button>
+                <button class="link danger" data-testid="workspace-remove" data-tip="Unregister (the folder stays on disk)" on:click=move |_| confirming.set(true)>"Remove"</button>
             }>
                 <span class="confirm" data-testid="workspace-remove-confirm">
                     {confirm_text.clone()}
@@ -110,7 +110,7 @@ fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
     let commit = ws.last_commit.clone().map(|c| {
         let short = c.short_id().to_owned();
         view! {
-            <span class="commit" data-testid="workspace-commit" title=c.id.clone()>
+            <span class="commit" data-testid="workspace-commit" data-tip=c.id.clone()>
                 <code>{short}</code>
                 " "
                 {c.summary}
@@ -126,14 +126,14 @@ fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
                 <button
                     class="link workspace-open"
                     data-testid="workspace-open"
-                    title="Open the dbt project"
+                    data-tip="Open the dbt project"
                     on:click=move |_| {
                         if let Some(o) = opened {
                             o.set(Some(target.clone()));
                         }
                     }
                 >
-                    <strong data-testid="workspace-name" class="clamp" title=ws.name.clone()>{ws.name.clone()}</strong>
+                    <strong data-testid="workspace-name" class="clamp" data-tip=ws.name.clone()>{ws.name.clone()}</strong>
                 </button>
                 {ws
                     .problem
@@ -148,7 +148,7 @@ fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
             </td>
             <td>{commit}</td>
             <td>
-                <code class="path" data-testid="workspace-path" title=ws.path.clone()>{ws.path.clone()}</code>
+                <code class="path" data-testid="workspace-path" data-tip=ws.path.clone()>{ws.path.clone()}</code>
                 {(!ws.project_dir.is_empty()).then(|| view! { <div class="muted" data-testid="workspace-project-dir">{format!("dbt project in {}/", ws.project_dir)}</div> })}
             </td>
             <td>{remove_button}</td>
@@ -224,7 +224,7 @@ fn AddWorkspaceForm(on_added: Callback<()>) -> impl IntoView {
                 on:input=move |ev| source.set(event_target_value(&ev))
             />
             <input type="text" placeholder="name (optional)" data-testid="add-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-            <input type="text" placeholder="dbt project folder (if not at the root)" data-testid="add-project-dir" title="Found on its own when the repository holds one dbt project"
+            <input type="text" placeholder="dbt project folder (if not at the root)" data-testid="add-project-dir" data-tip="Found on its own when the repository holds one dbt project"
                 prop:value=move || project_dir.get() on:input=move |ev| project_dir.set(event_target_value(&ev)) />
             <select data-testid="add-kind" on:change=move |ev| kind.set(if event_target_value(&ev) == "source" { WorkspaceKind::Source } else { WorkspaceKind::Domain })>
                 <option value="domain">"domain (dbt)"</option>

@@ -408,8 +408,8 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
         })
     };
     view! {
-        <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.as_str() data-worktree=i.worktree.clone() title=format!("Its branch is checked out in {}", i.worktree)>
-            <td class="title-cell"><strong class="clamp" title=i.title.clone()>{i.title.clone()}</strong></td>
+        <tr data-testid="intent-row" data-slug=i.slug.clone() data-state=i.state.as_str() data-worktree=i.worktree.clone() data-tip=format!("Its branch is checked out in {}", i.worktree)>
+            <td class="title-cell"><strong class="clamp" data-tip=i.title.clone()>{i.title.clone()}</strong></td>
             <td><span class=format!("badge state-{}", i.state) data-testid="intent-state">{i.state.label()}</span></td>
             <td><code>{i.branch.clone()}</code></td>
             <td>{format!("v{}", i.plan_version)}</td>
@@ -594,7 +594,7 @@ fn MergeCell(intent_id: String, merge: MergeIntent) -> impl IntoView {
     let confirming = RwSignal::new(false);
     view! {
         <Show when=move || confirming.get() fallback=move || view! {
-            <button class="link" data-testid="intent-merge" title="Its origin has no pull requests: merge into the default branch here" on:click=move |_| confirming.set(true)>"Merge locally"</button>
+            <button class="link" data-testid="intent-merge" data-tip="Its origin has no pull requests: merge into the default branch here" on:click=move |_| confirming.set(true)>"Merge locally"</button>
         }>
             <span class="confirm" data-testid="intent-merge-confirm">
                 "Merge into the default branch and push it? "

@@ -1,7 +1,8 @@
 //! Long names and small windows: at 1000×700 and 1400×900 the navigation stays put, a 97-character
 //! workspace name and a long intent title wrap inside their tables instead of pushing columns out,
 //! and every page is usable. Screenshots of Domains, Domain, Studio and Inbox at both sizes land
-//! in the artifacts folder (`layout-<page>-<width>x<height>.png`).
+//! in the artifacts folder (`layout-<page>-<width>x<height>.png`). Full texts show in the app's own
+//! tooltip, which never sticks.
 
 use std::time::Duration;
 
@@ -29,6 +30,34 @@ async fn nav_visible(app: &App) -> bool {
                   const r = document.querySelector(\"[data-testid='nav-inbox']\").getBoundingClientRect();\n\
                   return r.top >= 0 && r.bottom <= window.innerHeight;";
     app.client().execute(script, vec![]).await.unwrap() == serde_json::Value::Bool(true)
+}
+
+/// No native `title` tooltips anywhere (WebKitGTK leaves them stuck over rows that re-render):
+/// the app's own tooltip shows the full text of a clamped name on hover, and goes when the
+/// pointer leaves or when the element under the still pointer is gone.
+async fn hover_texts_come_and_go(app: &App, row: &str, long_name: &str) {
+    let titled = app
+        .client()
+        .execute("return document.querySelectorAll('body [title], body title').length;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(titled, serde_json::json!(0), "no native tooltips in the page");
+    let name = format!("{row} [data-testid='workspace-name']");
+    app.hover_css(&name).await.unwrap();
+    let tip = app.wait_for("tooltip", WAIT).await.unwrap().text().await.unwrap();
+    assert_eq!(tip, long_name, "the tooltip shows the whole name");
+    app.hover_css("[data-testid='add-submit']").await.unwrap();
+    app.wait_absent("tooltip", WAIT).await.unwrap();
+    app.hover_css(&name).await.unwrap();
+    app.wait_for("tooltip", WAIT).await.unwrap();
+    // The page under the still pointer changes (as a list re-rendering does): the tip goes too.
+    app.client()
+        .execute("document.querySelector(\"[data-testid='nav-skills']\").click();", vec![])
+        .await
+        .unwrap();
+    app.wait_absent("tooltip", Duration::from_secs(2)).await.unwrap();
+    app.click("nav-domains").await.unwrap();
+    app.wait_for_css(row, WAIT).await.unwrap();
 }
 
 async fn at_size(width: u32, height: u32) {
@@ -71,6 +100,7 @@ async fn at_size(width: u32, height: u32) {
     app.screenshot_sized(&format!("layout-domains-{width}x{height}"), width, height)
         .await
         .unwrap();
+    hover_texts_come_and_go(&app, &row, &long_name).await;
 
     app.click_css(&format!("{row} [data-testid='workspace-open']"))
         .await

@@ -289,7 +289,7 @@ pub fn AgentPane(
             view! {
                 <div class="session-header">
                     <span class="muted" data-testid="session-provider">{s.provider.clone()}</span>
-                    {s.is_replay.then(|| view! { <span class="badge badge-replay" data-testid="session-replay" title="Answers are played back from a recording, not a live model">"Replay"</span> })}
+                    {s.is_replay.then(|| view! { <span class="badge badge-replay" data-testid="session-replay" data-tip="Answers are played back from a recording, not a live model">"Replay"</span> })}
                     <span class="badge" data-testid="session-status" data-status=move || panel.status.get().map(|s| s.as_str()).unwrap_or_default()>{move || panel.status.get().map(|s| s.as_str()).unwrap_or_default()}</span>
                     <span class="muted" data-testid="session-usage">{move || { let (p, c) = panel.usage.get(); format!("{} tokens ({p} in, {c} out)", p + c) }}</span>
                     {move || running().then(|| view! { <button class="link" data-testid="session-cancel" disabled=move || cancel.pending().get() on:click=on_cancel>"Cancel"</button> })}
@@ -445,7 +445,7 @@ fn item_view(item: Item, session: RwSignal<Option<SessionDto>>, decide: Decide) 
                             <strong>{format!("Approve {tool}? ({scope})")}</strong>
                             {outside_plan.then(|| view! {
                                 <span class="badge warn" data-testid="approval-outside-plan"
-                                    title="The approved plan does not mention this file">"outside the approved plan"</span>
+                                    data-tip="The approved plan does not mention this file">"outside the approved plan"</span>
                             })}
                             {preview.map(|p| view! { <pre class="diff" data-testid="approval-preview">{p}</pre> })}
                             <button data-testid="approval-approve" data-outside-plan=outside_plan.to_string() disabled=move || decide.pending().get() on:click=answer(true)>"Approve"</button>

@@ -117,7 +117,7 @@ pub fn GitStatus(git: Git) -> impl IntoView {
     let fetched = move || {
         let state = git.state.get()?;
         Some(match (&state.fetch_problem, state.fetched_at) {
-            (Some(problem), _) => view! { <span class="fetch-problem" title=problem.clone() data-testid="fetch-status" data-ok="false" data-state=state.fetch.label()>{state.fetch.label()}</span> }.into_any(),
+            (Some(problem), _) => view! { <span class="fetch-problem" data-tip=problem.clone() data-testid="fetch-status" data-ok="false" data-state=state.fetch.label()>{state.fetch.label()}</span> }.into_any(),
             (None, Some(at)) => view! { <span class="muted" data-testid="fetch-status" data-ok="true">"fetched " {clock(at)}</span> }.into_any(),
             (None, None) => view! { <span class="muted" data-testid="fetch-status">"not fetched"</span> }.into_any(),
         })

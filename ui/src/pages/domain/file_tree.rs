@@ -44,7 +44,7 @@ fn folder_children(folder: Folder, open: Callback<Focus>) -> AnyView {
             let p = path.clone();
             view! {
                 <li>
-                    <button class="tree-file" data-testid="tree-file" data-path=path title=p.clone() on:click=move |_| open.run(Focus::File(p.clone(), 1))>
+                    <button class="tree-file" data-testid="tree-file" data-path=path data-tip=p.clone() on:click=move |_| open.run(Focus::File(p.clone(), 1))>
                         {name}
                     </button>
                 </li>

@@ -74,10 +74,9 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
                 _ => "downstream",
             };
             view! {
-                <g class=format!("lnode kind-{}", n.kind) class:focus=focus data-testid="lineage-node" data-uid=n.unique_id.clone()
+                <g class=format!("lnode kind-{}", n.kind) class:focus=focus data-testid="lineage-node" data-uid=n.unique_id.clone() data-tip=n.unique_id.clone()
                     data-relation=relation transform=format!("translate({x},{y})")
                     on:click=move |_| open.run(Focus::Node(uid.clone()))>
-                    <title>{n.unique_id.clone()}</title>
                     <rect width=NODE_W height=NODE_H rx="6" />
                     <text x="10" y="14" class="lkind">{n.kind.label()}</text>
                     <text x="10" y="28" class="lname">{label}</text>
@@ -89,8 +88,8 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
     view! {
         <div class="lineage" data-testid="lineage-graph">
             <div class="lineage-tools">
-                <button class="link" data-testid="lineage-zoom-in" title="Zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"+"</button>
-                <button class="link" data-testid="lineage-zoom-out" title="Zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.25))>"−"</button>
+                <button class="link" data-testid="lineage-zoom-in" aria-label="Zoom in" data-tip="Zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"+"</button>
+                <button class="link" data-testid="lineage-zoom-out" aria-label="Zoom out" data-tip="Zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.25))>"−"</button>
                 <button class="link" on:click=move |_| { tx.set(0.0); ty.set(0.0); zoom.set(1.0); }>"Reset"</button>
             </div>
             <svg

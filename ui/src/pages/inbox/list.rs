@@ -71,7 +71,7 @@ pub fn Filters(
                         view! {
                             <span class="inbox-repo" data-testid="inbox-repo" data-repo=r.repo.clone()>
                                 {line} " "
-                                <button class="link" data-testid="inbox-unfollow" title="Stop following; its issues leave this laptop"
+                                <button class="link" data-testid="inbox-unfollow" data-tip="Stop following; its issues leave this laptop"
                                     disabled=move || unfollow.pending().get()
                                     on:click=move |_| { unfollow.dispatch(repo.clone()); }>"unfollow"</button>
                                 " · "
@@ -113,7 +113,7 @@ pub fn Filters(
             <select data-testid="inbox-filter-triage" on:change=set(|f, v| f.triage = Triage::parse(&v))>
                 {move || options(Triage::ALL.iter().map(|s| s.to_string()).collect(), "Any triage", filter.with(|f| f.triage.map(|t| t.as_str().to_string()).unwrap_or_default()))}
             </select>
-            <label title=who>
+            <label data-tip=who>
                 <input
                     type="checkbox"
                     data-testid="inbox-filter-mine"

@@ -100,7 +100,7 @@ pub fn ModelSettings() -> impl IntoView {
         <h2 id="settings-model">"Model"</h2>
         {state}
         <form class="identity add-workspace" data-testid="model-form" on:submit=save>
-            <input type="url" placeholder="https://<resource>.openai.azure.com" data-testid="model-endpoint" title="The endpoint's base URL; empty removes the model"
+            <input type="url" placeholder="https://<resource>.openai.azure.com" data-testid="model-endpoint" data-tip="The endpoint's base URL; empty removes the model"
                 prop:value=move || endpoint.get() on:input=move |ev| endpoint.set(event_target_value(&ev)) />
             <input type="text" placeholder="deployment" data-testid="model-deployment"
                 prop:value=move || deployment.get() on:input=move |ev| deployment.set(event_target_value(&ev)) />
