@@ -14,6 +14,7 @@ fn main() {
         "lineage",
         "domain_file",
         "open_in_editor",
+        "set_project_dir",
         "git_state",
         "fetch_workspace",
         "create_intent_branch",

@@ -93,6 +93,7 @@ fn main() {
             commands::domains::lineage,
             commands::domains::domain_file,
             commands::domains::open_in_editor,
+            commands::domains::set_project_dir,
             commands::workspaces::git_state,
             commands::workspaces::fetch_workspace,
             commands::workspaces::create_intent_branch,

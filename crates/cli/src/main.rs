@@ -12,6 +12,11 @@ use vibedata_core::platform::observability::{self, Console};
 use vibedata_core::workspaces::demo::{CloneOutcome, WarehouseOutcome};
 use vibedata_core::{Studio, app_status};
 
+mod github;
+mod index;
+
+use github::{GithubAction, InboxAction, OutboxAction};
+
 #[derive(Parser)]
 #[command(
     name = "vibedata",
@@ -33,7 +38,8 @@ enum Command {
         #[command(subcommand)]
         action: DemoAction,
     },
-    /// List the registered workspaces with branch and last commit (or remove one).
+    /// List the registered workspaces with branch and last commit (or remove one, or say where
+    /// its dbt project is).
     Workspaces {
         #[command(subcommand)]
         action: Option<WorkspacesAction>,
@@ -125,80 +131,9 @@ enum CredentialAction {
 enum WorkspacesAction {
     /// Unregister a workspace by name; its folder stays on disk.
     Remove { name: String },
-}
-
-#[derive(Subcommand)]
-enum InboxAction {
-    /// Follow a repository (owner/name or its GitHub URL).
-    Follow { repo: String },
-    /// Stop following a repository; its synced issues leave this machine (GitHub is not touched).
-    Unfollow { repo: String },
-    /// Deliver the outbox, then sync every followed repository.
-    Sync,
-    /// The synced issues, newest change first (offline).
-    List {
-        /// Full-text search over titles, bodies and comments.
-        #[arg(long, default_value = "")]
-        query: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum OutboxAction {
-    /// The queue with each write's state and last error.
-    List,
-    /// Deliver queued writes in order; exits 1 while some remain.
-    Replay,
-    /// Queue a comment on an issue.
-    Comment {
-        repo: String,
-        number: u64,
-        body: String,
-    },
-    /// Queue a new issue.
-    Issue {
-        repo: String,
-        title: String,
-        #[arg(long, default_value = "")]
-        body: String,
-    },
-    /// Put a failed write back in the queue.
-    Retry { seq: i64 },
-    /// Cancel a write that has not been delivered.
-    Cancel { seq: i64 },
-}
-
-#[derive(Subcommand)]
-enum GithubAction {
-    /// Choose the account a workspace acts as on GitHub (`default`: the first signed-in one).
-    Use {
-        /// A signed-in login, or `default`.
-        login: String,
-        /// The workspace's name.
-        #[arg(long)]
-        workspace: String,
-    },
-    /// Sign in with the device flow: shows a code to enter on GitHub, then waits.
-    Login {
-        /// The OAuth or GitHub App client id.
-        #[arg(long)]
-        client_id: String,
-        #[arg(long, default_value = "https://github.com")]
-        base_url: String,
-        #[arg(long, default_value = "https://api.github.com")]
-        api_url: String,
-    },
-    /// Sign in with a personal access token read from standard input.
-    Token {
-        #[arg(long, default_value = "https://github.com")]
-        base_url: String,
-        #[arg(long, default_value = "https://api.github.com")]
-        api_url: String,
-    },
-    /// The accounts signed in.
-    Accounts,
-    /// Sign out: the account's tokens leave the keychain.
-    Logout { login: String },
+    /// Say which folder of a workspace holds its dbt project (relative to its root; none: have
+    /// it found again).
+    SetProject { name: String, dir: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -236,7 +171,7 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
-fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) -> anyhow::Result<()> {
+pub(crate) fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
@@ -299,6 +234,20 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Workspaces {
+            action: Some(WorkspacesAction::SetProject { name, dir }),
+        } => {
+            let studio = Studio::start(config).await?;
+            let ws = studio.workspaces().find_by_name(&name).await?;
+            let dir = dir.unwrap_or_default();
+            let ws = studio.domains().set_project_dir(&ws.id, &dir).await?;
+            print(json, &ws, |ws| match (&ws.problem, ws.project_dir.as_str()) {
+                (Some(problem), _) => println!("{name}: {problem}"),
+                (None, "") => println!("{name}: its dbt project is at the root of {}", ws.path),
+                (None, dir) => println!("{name}: its dbt project is in {dir}/ of {}", ws.path),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Workspaces { action: None } => {
             let list = Studio::start(config)
                 .await?
@@ -345,11 +294,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Index { path, compare } => index(json, path, compare).await,
+        Command::Index { path, compare } => index::index(json, path, compare).await,
         Command::Credentials { action } => credentials(json, config, action).await,
-        Command::Github { action } => github(json, config, action).await,
-        Command::Inbox { action } => inbox(json, config, action).await,
-        Command::Outbox { action } => outbox(json, config, action).await,
+        Command::Github { action } => github::github(json, config, action).await,
+        Command::Inbox { action } => github::inbox(json, config, action).await,
+        Command::Outbox { action } => github::outbox(json, config, action).await,
         Command::Budget {
             max_tokens,
             max_cost,
@@ -454,100 +403,6 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn index(json: bool, path: PathBuf, compare: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    use vibedata_core::dbt_index::{Index, Severity, agreement, to_manifest_json};
-    if !path.is_dir() {
-        anyhow::bail!("{} is not a folder", path.display());
-    }
-    let index = tokio::task::spawn_blocking(move || Index::load(&path)).await?;
-    if let Some(manifest) = compare {
-        let text = std::fs::read(&manifest)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", manifest.display()))?;
-        let dbt: serde_json::Value = serde_json::from_slice(&text)?;
-        let diffs = agreement::diff_against_manifest(&index, &dbt);
-        print(json, &diffs, |diffs| {
-            for d in diffs {
-                println!("{d}");
-            }
-            println!(
-                "{} nodes compared; {} differences",
-                index.nodes().len(),
-                diffs.len()
-            );
-        })?;
-        return Ok(if diffs.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        });
-    }
-    let problems = index.problems();
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_manifest_json(&index))?
-        );
-    } else {
-        let packages = index.packages();
-        println!(
-            "project {} ({} files; packages: {})",
-            index.project_name().unwrap_or("?"),
-            index.files().count(),
-            if packages.is_empty() {
-                "none".to_string()
-            } else {
-                packages.join(", ")
-            }
-        );
-        let counts = index.counts();
-        println!(
-            "{}",
-            counts
-                .iter()
-                .map(|(t, n)| format!("{} {n}", t.as_str().replace('_', " ")))
-                .collect::<Vec<_>>()
-                .join(" · ")
-        );
-        let c = &index.coverage().total;
-        println!(
-            "coverage: docs {:.1}% ({}/{} columns) · tests {:.1}% ({}/{}) · contracts {:.1}% ({}/{} models)",
-            c.docs_pct(),
-            c.documented_columns,
-            c.columns,
-            c.tests_pct(),
-            c.tested_columns,
-            c.columns,
-            c.contracts_pct(),
-            c.contracted_models,
-            c.models
-        );
-        let errors = problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
-            .count();
-        println!(
-            "problems: {errors} errors, {} warnings",
-            problems.len() - errors
-        );
-        for p in &problems {
-            let severity = if p.severity == Severity::Error {
-                "error"
-            } else {
-                "warning"
-            };
-            println!(
-                "  {severity:<7} {}:{}  {}  {}",
-                p.file, p.line, p.code, p.message
-            );
-        }
-    }
-    Ok(if problems.iter().any(|p| p.severity == Severity::Error) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
 async fn credentials(
     json: bool,
     config: Config,
@@ -591,201 +446,5 @@ async fn credentials(
             );
         }
     })?;
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn inbox(json: bool, config: Config, action: InboxAction) -> anyhow::Result<ExitCode> {
-    let studio = Studio::start(config).await?;
-    let github = studio.github();
-    match action {
-        InboxAction::Follow { repo } => {
-            let repo = github.inbox_follow(repo).await?;
-            print(json, &repo, |r| println!("following {r}"))?;
-        }
-        InboxAction::Unfollow { repo } => {
-            github.inbox_unfollow(repo.clone()).await?;
-            let value = serde_json::json!({"repo": repo, "followed": false});
-            print(json, &value, |_| println!("no longer following {repo}"))?;
-        }
-        InboxAction::Sync => {
-            let result = github.inbox_sync().await?;
-            print(json, &result, |r| {
-                println!(
-                    "{} repositories: {} issues and {} comments stored, {} outbox writes delivered",
-                    r.repos, r.issues, r.comments, r.delivered
-                );
-                for n in &r.notices {
-                    println!("note: {n}");
-                }
-                for e in &r.errors {
-                    eprintln!("error: {e}");
-                }
-            })?;
-            if !result.errors.is_empty() {
-                return Ok(ExitCode::from(1));
-            }
-        }
-        InboxAction::List { query } => {
-            let filter = vibedata_protocol::inbox::InboxFilterDto {
-                query,
-                ..Default::default()
-            };
-            let listed = github.inbox(filter).await?;
-            print(json, &listed, |l| {
-                for i in &l.issues {
-                    println!(
-                        "{}{:<24} #{:<6} {:<13} {}",
-                        if i.unread { "* " } else { "  " },
-                        i.repo,
-                        i.number,
-                        i.triage.as_str(),
-                        i.title
-                    );
-                }
-                println!("{} issues", l.total);
-            })?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn outbox(json: bool, config: Config, action: OutboxAction) -> anyhow::Result<ExitCode> {
-    use vibedata_protocol::inbox::OutboxWriteDto as Write;
-    let studio = Studio::start(config).await?;
-    let github = studio.github();
-    match action {
-        OutboxAction::List => {
-            let items = github.outbox().await?;
-            print(json, &items, |items| {
-                for w in items {
-                    println!(
-                        "{:>5} {:<10} {:<20} {}{}",
-                        w.seq,
-                        w.state.as_str(),
-                        w.repo,
-                        w.summary,
-                        w.last_error
-                            .as_deref()
-                            .map(|e| format!(" ({e})"))
-                            .unwrap_or_default()
-                    );
-                }
-            })?;
-        }
-        OutboxAction::Replay => {
-            let report = github.outbox_replay().await?;
-            print(json, &report, |r| {
-                println!(
-                    "{} delivered, {} found delivered earlier, {} failed, {} remaining{}",
-                    r.delivered,
-                    r.found_delivered,
-                    r.failed,
-                    r.remaining,
-                    r.stopped_by
-                        .as_deref()
-                        .map(|e| format!(" (stopped: {e})"))
-                        .unwrap_or_default()
-                )
-            })?;
-            if report.remaining > 0 {
-                return Ok(ExitCode::from(1));
-            }
-        }
-        OutboxAction::Comment { repo, number, body } => {
-            let item = github
-                .outbox_enqueue(repo, Write::Comment { number, body })
-                .await?;
-            print(json, &item, |w| println!("queued {}: {}", w.seq, w.summary))?;
-        }
-        OutboxAction::Issue { repo, title, body } => {
-            let write = Write::CreateIssue {
-                title,
-                body,
-                labels: Vec::new(),
-            };
-            let item = github.outbox_enqueue(repo, write).await?;
-            print(json, &item, |w| println!("queued {}: {}", w.seq, w.summary))?;
-        }
-        OutboxAction::Retry { seq } => {
-            github.outbox_retry(seq).await?;
-            print(json, &seq, |s| println!("write {s} queued again"))?;
-        }
-        OutboxAction::Cancel { seq } => {
-            github.outbox_cancel(seq).await?;
-            print(json, &seq, |s| println!("write {s} cancelled"))?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn github(json: bool, config: Config, action: GithubAction) -> anyhow::Result<ExitCode> {
-    let studio = Studio::start(config).await?;
-    let github = studio.github();
-    match action {
-        GithubAction::Login {
-            client_id,
-            base_url,
-            api_url,
-        } => {
-            let account = github
-                .sign_in_device(&client_id, &base_url, &api_url, |code| {
-                    eprintln!(
-                        "Open {} and enter the code {} (waiting up to {} s)",
-                        code.verification_uri, code.user_code, code.expires_in
-                    )
-                })
-                .await?;
-            print(json, &account, |a| {
-                println!("signed in to {} as {}", a.base_url, a.login)
-            })?;
-        }
-        GithubAction::Token { base_url, api_url } => {
-            let mut value = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)?;
-            let token = vibedata_secrets::Sensitive::new(value.trim().to_owned());
-            let account = github
-                .sign_in_with_token(&base_url, &api_url, token)
-                .await?;
-            print(json, &account, |a| {
-                println!(
-                    "signed in to {} as {} (personal access token)",
-                    a.base_url, a.login
-                )
-            })?;
-        }
-        GithubAction::Use { login, workspace } => {
-            let ws = studio.workspaces().find_by_name(&workspace).await?;
-            let chosen = (login != "default").then_some(login);
-            github.github_choose(ws.id, chosen).await?;
-            print(json, &workspace, |w| {
-                println!("{w} now acts on GitHub as chosen")
-            })?;
-        }
-        GithubAction::Accounts => {
-            let accounts = github.accounts().await?;
-            print(json, &accounts, |list| {
-                for a in list {
-                    println!("{:<20} {:<24} {}", a.login, a.base_url, a.kind.as_str());
-                }
-            })?;
-        }
-        GithubAction::Logout { login } => {
-            let removed = github.github_sign_out(login.clone()).await?;
-            let value = serde_json::json!({"login": login, "signed_out": removed});
-            print(json, &value, |_| {
-                println!(
-                    "{}",
-                    if removed {
-                        format!("{login} signed out")
-                    } else {
-                        format!("{login} was not signed in")
-                    }
-                )
-            })?;
-            if !removed {
-                return Ok(ExitCode::from(1));
-            }
-        }
-    }
     Ok(ExitCode::SUCCESS)
 }

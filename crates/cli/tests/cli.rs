@@ -543,3 +543,72 @@ async fn an_expiring_github_app_token_is_refreshed_and_the_new_pair_replaces_the
     );
     assert!(found.is_empty(), "tokens on disk: {found:?}");
 }
+
+/// `workspaces set-project <name> [dir]` says where a workspace's dbt project is (JSON: the
+/// workspace as listed, with `project_dir`); a folder without a project, or a repository with
+/// several when none is given, is refused with exit 1 and the reason.
+#[test]
+fn workspaces_set_project_points_a_workspace_at_its_dbt_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repos/analytics");
+    for folder in ["legacy", "transform"] {
+        std::fs::create_dir_all(repo.join(folder)).unwrap();
+        std::fs::write(
+            repo.join(folder).join("dbt_project.yml"),
+            format!("name: {folder}\nversion: \"1.0\"\nprofile: {folder}\n"),
+        )
+        .unwrap();
+    }
+    let init = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&repo)
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let paths = vibedata_core::Paths::under(dir.path(), dir.path().join("no-venv"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let studio = vibedata_core::Studio::open(paths).await.unwrap();
+        studio
+            .workspaces()
+            .add_workspace(
+                vibedata_protocol::AddWorkspaceDto {
+                    source: repo.display().to_string(),
+                    name: Some("analytics".into()),
+                    kind: vibedata_protocol::WorkspaceKind::Domain,
+                    project_dir: Some("legacy".into()),
+                },
+                |_| {},
+            )
+            .await
+            .unwrap();
+    });
+    let set = vibedata(
+        dir.path(),
+        &["workspaces", "set-project", "analytics", "transform", "--json"],
+    );
+    assert!(set.status.success(), "{set:?}");
+    let v: serde_json::Value = serde_json::from_slice(&set.stdout).unwrap();
+    assert_eq!(v["project_dir"], "transform", "{v}");
+    let missing = vibedata(dir.path(), &["workspaces", "set-project", "analytics", "docs"]);
+    assert_eq!(missing.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(said.contains("docs"), "{said}");
+    let ambiguous = vibedata(dir.path(), &["workspaces", "set-project", "analytics"]);
+    assert_eq!(ambiguous.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&ambiguous.stderr);
+    assert!(said.contains("several dbt projects"), "{said}");
+    let listed = vibedata(dir.path(), &["workspaces", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let analytics = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "analytics")
+        .unwrap();
+    assert_eq!(analytics["project_dir"], "transform", "a refusal changed nothing");
+}

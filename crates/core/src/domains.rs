@@ -9,11 +9,12 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, broadcast};
 use vibedata_protocol::{
     FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
+    WorkspaceDto,
 };
 
 use crate::platform::Platform;
 use crate::platform::error::{CoreError, Result, blocking};
-use crate::workspaces::registry;
+use crate::workspaces::{registration, registry};
 use open::OpenDomain;
 
 /// The domains' front door: each workspace's index, loaded on first use and kept current.
@@ -103,6 +104,15 @@ impl Domains {
         {
             forwarder.abort();
         }
+    }
+
+    /// Points a workspace at the dbt project folder `dir` inside it (empty: found on its own), and
+    /// reads its index again from there.
+    pub async fn set_project_dir(&self, workspace_id: &str, dir: &str) -> Result<WorkspaceDto> {
+        let (platform, id, dir) = (self.platform.clone(), workspace_id.to_owned(), dir.to_owned());
+        let ws = blocking(move || registration::set_project_dir(&platform.store, &id, &dir)).await?;
+        self.close(workspace_id).await;
+        Ok(registry::describe(&ws))
     }
 
     /// The index summary as it is now.

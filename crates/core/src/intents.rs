@@ -378,9 +378,14 @@ fn for_origin(ws: &Workspace, mut intent: IntentDto) -> IntentDto {
     intent
 }
 
-/// [`for_origin`], and validation offered only once something is built. Blocking (git).
+/// [`for_origin`], and validation offered only once something is built. Blocking (git). (The
+/// plan can be approved once `plan_written`: the page shows the step, waiting for it.)
 fn fit_offers(ws: &Workspace, intent: IntentDto) -> Result<IntentDto> {
     let mut intent = for_origin(ws, intent);
+    if intent.worktree.is_empty() {
+        // Made before worktrees: its documents are in the domain's own checkout.
+        intent.plan_written = records::plan_in(&ws.path, &intent.id);
+    }
     if intent.state == IntentState::Building {
         let tree = records::tree(ws, &intent)?;
         if !records::built(&tree, &intent)? {

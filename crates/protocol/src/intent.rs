@@ -198,6 +198,9 @@ pub struct IntentDto {
     /// The folder of the worktree its branch is checked out in (the person's own checkout is
     /// never switched); empty for intents made before worktrees.
     pub worktree: String,
+    /// Its `plan.md` exists on its branch (the planning agent or the person's own editor wrote
+    /// it): the plan can be approved. Read from the worktree each time intents are listed.
+    pub plan_written: bool,
     /// What a person can do with it now, as the core's lifecycle decides: the UI offers exactly
     /// these and keeps no copy of the state machine.
     pub offers: IntentOffersDto,

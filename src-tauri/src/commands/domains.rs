@@ -5,7 +5,7 @@ use tauri::ipc::Channel;
 use tauri_plugin_opener::OpenerExt;
 use vibedata_protocol::{
     ErrorCode, ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto,
-    NodeRowDto,
+    NodeRowDto, WorkspaceDto,
 };
 
 use crate::state::AppState;
@@ -111,4 +111,19 @@ pub async fn open_in_editor(
             .map_err(|e| ErrorDto::new(ErrorCode::Io, format!("cannot open {shown}: {e}")))?;
     }
     Ok(shown)
+}
+
+/// Points a workspace at the dbt project folder inside it (empty: found on its own); the page
+/// opens the domain again to read it from there.
+#[tauri::command]
+pub async fn set_project_dir(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    dir: String,
+) -> Result<WorkspaceDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .domains()
+        .set_project_dir(&workspace_id, &dir)
+        .await?)
 }

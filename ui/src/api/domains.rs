@@ -5,6 +5,7 @@ use super::{Workspace, call, channel, channel_call};
 use serde::Serialize;
 use vibedata_protocol::{
     ErrorDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
+    WorkspaceDto,
 };
 
 /// Opens a workspace's dbt index; `on_change` runs on every revision the file watcher applies.
@@ -106,4 +107,16 @@ struct EditorArgs<'a> {
 /// Opens a project file in the person's editor; answers with where it is.
 pub async fn open_in_editor(workspace_id: &str, path: &str) -> Result<String, ErrorDto> {
     call("open_in_editor", &EditorArgs { workspace_id, path }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProjectDirArgs<'a> {
+    workspace_id: &'a str,
+    dir: &'a str,
+}
+
+/// Points a workspace at the dbt project folder inside it (empty: found on its own).
+pub async fn set_project_dir(workspace_id: &str, dir: &str) -> Result<WorkspaceDto, ErrorDto> {
+    call("set_project_dir", &ProjectDirArgs { workspace_id, dir }).await
 }

@@ -170,7 +170,7 @@ fn Overview(summary: IndexSummaryDto, open: Callback<Focus>) -> impl IntoView {
         .then(|| view! { <p class="muted">"Packages: " {summary.packages.join(", ")}</p> });
     view! {
         <div data-testid="domain-overview-pane">
-            <h2>{summary.project_name.clone().unwrap_or_else(|| "(no dbt project)".into())}</h2>
+            <h2 data-testid="domain-project-name">{summary.project_name.clone().unwrap_or_else(|| "(no dbt project)".into())}</h2>
             <div class="counts">{counts}</div>
             {packages}
             <h3>"Coverage"</h3>

@@ -150,9 +150,47 @@ fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
             <td>
                 <code class="path" data-testid="workspace-path" data-tip=ws.path.clone()>{ws.path.clone()}</code>
                 {(!ws.project_dir.is_empty()).then(|| view! { <div class="muted" data-testid="workspace-project-dir">{format!("dbt project in {}/", ws.project_dir)}</div> })}
+                {(!ws.is_demo).then(|| view! { <ProjectDirSetting workspace_id=ws.id.clone() current=ws.project_dir.clone() on_changed /> })}
             </td>
             <td>{remove_button}</td>
         </tr>
+    }
+}
+
+/// Where in the repository its dbt project is, changed in place: a folder holding
+/// `dbt_project.yml`, or empty to have it found again. The domain then reads from there.
+#[component]
+fn ProjectDirSetting(workspace_id: String, current: String, on_changed: Callback<()>) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let dir = RwSignal::new(current.clone());
+    let id = StoredValue::new(workspace_id);
+    let set = Action::new_local(move |dir: &String| {
+        let dir = dir.clone();
+        async move {
+            let result = api::set_project_dir(&id.get_value(), &dir).await;
+            if result.is_ok() {
+                editing.set(false);
+                on_changed.run(());
+            }
+            result
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        set.dispatch(dir.get_untracked());
+    };
+    view! {
+        <Show when=move || editing.get() fallback=move || view! {
+            <button class="link" data-testid="project-dir-edit" on:click=move |_| editing.set(true)>"dbt project folder…"</button>
+        }>
+            <form class="inline-form" data-testid="project-dir-form" on:submit=save>
+                <input type="text" placeholder="e.g. transform (empty: find it)" data-testid="project-dir-input"
+                    prop:value=move || dir.get() on:input=move |ev| dir.set(event_target_value(&ev)) />
+                <button type="submit" data-testid="project-dir-save" disabled=move || set.pending().get()>"Use it"</button>
+                <button type="button" class="link" data-testid="project-dir-cancel" on:click=move |_| editing.set(false)>"Cancel"</button>
+            </form>
+        </Show>
+        {action_error(set, "project-dir-error")}
     }
 }
 

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vibedata_protocol::inbox::PullRequestDto;
 use vibedata_protocol::{
-    AgentStage, BranchDiffDto, ErrorDto, IntentDto, IntentState, IntentStep, ValidationDto,
+    AgentStage, BranchDiffDto, ErrorDto, IntentDto, IntentOffersDto, IntentState, IntentStep, ValidationDto,
 };
 
 #[component]
@@ -144,13 +144,15 @@ fn Intents(workspace_id: String) -> impl IntoView {
     });
     // Bumped when a plan is restored or a variant adopted (the table shows the plan version).
     let plans_changed = RwSignal::new(0u32);
-    // While an intent waits for something to be built (the agent, or the person's editor, writes
-    // into its worktree), the list reads again now and then, so Validate appears when it can run.
-    let waiting_for_build = RwSignal::new(false);
+    // While an intent waits for its plan or for something to be built (the agent, or the person's
+    // editor, writes into its worktree), the list reads again now and then, so Approve and
+    // Validate wake up when they can run.
+    let waiting = RwSignal::new(false);
+    let seen = StoredValue::new(None::<Vec<(String, IntentState, bool, IntentOffersDto)>>);
     let poll = RwSignal::new(0u32);
     if let Ok(timer) = set_interval_with_handle(
         move || {
-            if waiting_for_build.get_untracked() {
+            if waiting.get_untracked() {
                 poll.update(|p| *p += 1);
             }
         },
@@ -172,10 +174,8 @@ fn Intents(workspace_id: String) -> impl IntoView {
         write.dispatch(IntentWrite::Create(title.get_untracked()));
     };
     let plans_of = RwSignal::new(None::<(String, bool)>);
-    // A step refused earlier ("no plan to approve yet") is stale once the intents read again for
-    // another reason (an agent wrote the plan, a poll, a merge): its message goes.
+    // A step refused earlier is stale once a plan is restored, or a merge or pull request made.
     Effect::new(move |_| {
-        poll.track();
         plans_changed.track();
         merge.version().track();
         open_pr.version().track();
@@ -277,10 +277,18 @@ fn Intents(workspace_id: String) -> impl IntoView {
             <ErrorBoundary fallback=error_panel>
                 {move || Suspend::new(async move {
                     intents.await.map(|list| {
-                        waiting_for_build.set(list.iter().any(|i| {
-                            i.state == IntentState::Building
-                                && !i.offers.steps.contains(&IntentStep::StartValidation)
+                        waiting.set(list.iter().any(|i| {
+                            (i.state == IntentState::Building
+                                && !i.offers.steps.contains(&IntentStep::StartValidation))
+                                || (i.state == IntentState::Planning && !i.plan_written)
                         }));
+                        // A step's result is stale once the intents changed under it (a plan
+                        // written, a build done elsewhere): its message goes.
+                        let now: Vec<_> = list.iter().map(|i| (i.id.clone(), i.state, i.plan_written, i.offers.clone())).collect();
+                        if seen.with_value(|was| was.as_ref().is_some_and(|was| *was != now)) && !write.pending().get_untracked() {
+                            write.value().set(None);
+                        }
+                        seen.set_value(Some(now));
                         if list.is_empty() {
                             return view! { <p class="muted" data-testid="intents-empty">"No intent yet in this domain."</p> }.into_any();
                         }
@@ -350,6 +358,7 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
     // Every step has a place of its own in the row (an unoffered one keeps its room, unseen), so
     // the next step never appears under the cursor that took the last one.
     let asking = RwSignal::new(None::<IntentStep>);
+    let plan_written = i.plan_written;
     let buttons = STEP_SLOTS
         .iter()
         .map(|slot| {
@@ -359,8 +368,13 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
                 let widest = slot.iter().map(|s| s.label()).max_by_key(|l| l.len()).unwrap_or("");
                 return view! { <button class="link slot-empty" aria-hidden="true" tabindex="-1" disabled=true>{widest}</button> }.into_any();
             };
+            // Approving waits for the plan (the agent's, or one written in the person's editor: the
+            // list reads again while an intent plans, so the step wakes up on its own).
+            let no_plan = s == IntentStep::ApprovePlan && !plan_written;
+            let tip = no_plan.then_some("No plan yet: the planning agent, or your own editor, writes plan.md in the intent's folder");
             view! {
-                <button class="link" data-testid=format!("intent-step-{s}") disabled=move || write.pending().get() on:click=move |_| {
+                <button class="link" data-testid=format!("intent-step-{s}") data-waiting=no_plan.to_string() data-tip=tip
+                    disabled=move || no_plan || write.pending().get() on:click=move |_| {
                     if s.goes_back() {
                         asking.set(Some(s));
                     } else {

@@ -45,11 +45,19 @@ pub fn slugify(title: &str) -> String {
     slug
 }
 
+/// Whether the intent's `plan.md` is in `tree` (its worktree).
+pub fn plan_in(tree: &Path, intent_id: &str) -> bool {
+    folder(tree, intent_id).join("plan.md").is_file()
+}
+
 fn from_row(r: &Row<'_>) -> rusqlite::Result<IntentDto> {
     let slug: String = r.get("slug")?;
+    let id: String = r.get("id")?;
+    let worktree: String = r.get("worktree")?;
     let state = crate::platform::store::named(r, 4, IntentState::parse)?;
     Ok(IntentDto {
-        id: r.get("id")?,
+        plan_written: !worktree.is_empty() && plan_in(Path::new(&worktree), &id),
+        id,
         workspace_id: r.get("workspace_id")?,
         branch: format!("{INTENT_PREFIX}{slug}"),
         slug,
@@ -57,7 +65,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<IntentDto> {
         state,
         plan_version: r.get::<_, i64>("plan_version")? as u32,
         build_rounds: r.get::<_, i64>("build_rounds")? as u32,
-        worktree: r.get("worktree")?,
+        worktree,
         offers: offers(state),
     })
 }
@@ -194,6 +202,7 @@ pub fn create(store: &Store, ws: &Workspace, title: &str, author: &Identity) -> 
         plan_version: 0,
         build_rounds: 0,
         worktree: worktree.to_string_lossy().into_owned(),
+        plan_written: false,
         offers: offers(IntentState::Draft),
     };
     let dir = folder(&worktree, &id);
@@ -229,7 +238,7 @@ pub fn apply(
     let mut intent = get(store, intent_id)?;
     let from = intent.state;
     let guards = Guards {
-        plan_written: folder(&ws.path, intent_id).join("plan.md").is_file(),
+        plan_written: plan_in(&ws.path, intent_id),
         build_rounds: intent.build_rounds,
         max_build_rounds: MAX_BUILD_ROUNDS,
     };

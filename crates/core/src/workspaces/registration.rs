@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto};
+use rusqlite::params;
 
 use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;
@@ -227,6 +228,28 @@ pub fn add(
             project_dir,
         },
     )
+}
+
+/// Points a registered workspace at the dbt project folder `given` (relative to its root; empty:
+/// found again on its own, as at registration). The folder must hold a `dbt_project.yml`.
+pub fn set_project_dir(store: &Store, id: &str, given: &str) -> Result<Workspace> {
+    let ws = workspace::find_by_id(store, id)?
+        .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+    if ws.is_demo {
+        return Err(CoreError::InvalidInput(
+            "the demo domain's dbt project is at its root and stays there".into(),
+        ));
+    }
+    let dir = project_dir(&ws.path, Some(given).filter(|g| !g.trim().is_empty()))?;
+    store.with(|c| {
+        c.execute(
+            "UPDATE workspaces SET project_dir = ?2 WHERE id = ?1",
+            params![id, dir],
+        )
+    })?;
+    tracing::info!(workspace_id = %id, project_dir = %dir, "dbt project folder set");
+    workspace::find_by_id(store, id)?
+        .ok_or_else(|| CoreError::Internal("a registered workspace vanished".into()))
 }
 
 #[cfg(test)]

@@ -115,3 +115,63 @@ async fn workspace_tools_use_the_real_git_dbt_duckdb_and_skills() {
     );
     assert_eq!(audit::verify(&store).unwrap().broken, None);
 }
+
+/// An agent's `run_dbt` runs in the dbt project folder the workspace was registered with
+/// (`transform/`), not in another project of the same repository that happens to sort first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_dbt_runs_in_the_registered_project_folder() {
+    use serde_json::json;
+    use vibedata_agent::tools::ToolContext;
+    use vibedata_core::agents::tools::{ToolEnv, workspace_tools};
+    let (dir, paths) = crate::fresh_paths();
+    let repo = dir.path().join("analytics");
+    let project = |folder: &str, name: &str, sql: &str| {
+        let root = repo.join(folder);
+        std::fs::create_dir_all(root.join("models")).unwrap();
+        std::fs::write(
+            root.join("dbt_project.yml"),
+            format!("name: {name}\nversion: \"1.0\"\nprofile: {name}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("profiles.yml"),
+            format!(
+                "{name}:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: target/{name}.duckdb\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(root.join("models/orders.sql"), sql).unwrap();
+    };
+    // `legacy/` sorts first and does not parse (a ref to a model it lacks).
+    project("legacy", "legacy", "select * from {{ ref('gone') }}");
+    project("transform", "analytics", "select 1 as id");
+    let env = |project_dir: &str| ToolEnv {
+        store: Arc::new(Store::open(&paths.database()).unwrap()),
+        venv: vibedata_core::platform::venv::Venv::new(&paths.venv),
+        skills_dir: paths.skills_dir.clone(),
+        project_dir: project_dir.into(),
+    };
+    let ctx = ToolContext::new(repo.clone(), Arc::new(RwLock::new(Policy::default())));
+    let run = |project_dir: &str| {
+        let tools = workspace_tools(&env(project_dir));
+        let tool = tools
+            .iter()
+            .find(|t| t.spec().name == "run_dbt")
+            .unwrap()
+            .clone();
+        let ctx = ctx.clone();
+        async move { tool.call(&ctx, json!({"command": "parse"})).await }
+    };
+    let registered = run("transform").await;
+    assert!(
+        registered.is_ok(),
+        "dbt runs in transform/: {registered:?}"
+    );
+    assert!(repo.join("transform/target/manifest.json").is_file());
+    assert!(!repo.join("legacy/target/manifest.json").exists());
+    let unregistered = run("").await.unwrap_err();
+    assert!(
+        unregistered.contains("gone"),
+        "without a registered folder the first project found runs: {unregistered}"
+    );
+}

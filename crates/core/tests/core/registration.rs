@@ -445,3 +445,78 @@ async fn folders_register_once_projects_in_subfolders_are_found_and_workspaces_c
         "the demo domain stays"
     );
 }
+
+/// A workspace's dbt project folder can be said after registration: the domain's index then
+/// reads from there (the open index is dropped, not kept stale); a folder without a project is
+/// refused and changes nothing; the demo domain's project stays at its root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dbt_project_folder_is_set_after_registration_and_the_index_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r##"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        git init -q -b main warehouse && cd warehouse && echo "# warehouse" > README.md
+        git add . && git commit -q -m "start"
+    "##;
+    assert!(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (_data, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let repo = dir.path().join("warehouse");
+    let ws = studio
+        .workspaces()
+        .add_workspace(request(repo.display().to_string(), None), |_| {})
+        .await
+        .unwrap();
+    assert!(ws.problem.is_some(), "no project yet");
+    let before = studio.domains().domain_summary(&ws.id).await.unwrap();
+    assert_eq!(before.project_name, None);
+
+    std::fs::create_dir_all(repo.join("dbt/models")).unwrap();
+    std::fs::write(
+        repo.join("dbt/dbt_project.yml"),
+        "name: warehouse\nversion: \"1.0\"\nprofile: warehouse\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("dbt/models/orders.sql"), "select 1 as id").unwrap();
+
+    let refused = studio
+        .domains()
+        .set_project_dir(&ws.id, "nowhere")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidInput, "{refused}");
+    let set = studio
+        .domains()
+        .set_project_dir(&ws.id, "dbt/")
+        .await
+        .unwrap();
+    assert_eq!((set.project_dir.as_str(), set.problem), ("dbt", None));
+    let after = studio.domains().domain_summary(&ws.id).await.unwrap();
+    assert_eq!(after.project_name.as_deref(), Some("warehouse"));
+    let models = after
+        .counts
+        .iter()
+        .find(|c| c.kind == vibedata_protocol::NodeKind::Model)
+        .map(|c| c.count);
+    assert_eq!(models, Some(1), "{after:?}");
+
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    assert_eq!(
+        studio
+            .domains()
+            .set_project_dir(&demo.id, "models")
+            .await
+            .map_err(|e| e.code())
+            .err(),
+        Some(ErrorCode::InvalidInput)
+    );
+}

@@ -184,7 +184,8 @@ async fn intent_branch_commit_and_push_from_the_changes_pane() {
 /// Registering as people do: a folder with a trailing slash, then the same folder without one is
 /// refused in plain words and what was typed stays; a dbt project in a subfolder is found; a
 /// clone without a remote says "no remote" rather than a libgit2 code; the workspace can be
-/// removed (after a confirmation) and its folder stays.
+/// removed (after a confirmation) and its folder stays. Its dbt project folder can be changed
+/// after registration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_folder_registers_once_says_no_remote_and_can_be_removed() {
     let fixture = tempfile::tempdir().unwrap();
@@ -235,10 +236,39 @@ async fn a_folder_registers_once_says_no_remote_and_can_be_removed() {
     assert_eq!(kept.as_str(), Some(again.as_str()), "what was typed stays");
     app.screenshot("registration-twice").await.unwrap();
 
+    // The project moves to another folder after registration: said in the row, in place; a
+    // folder without a project is refused there, and the Domain page reads the new one.
+    std::fs::create_dir_all(folder.join("warehouse/models")).unwrap();
+    std::fs::write(
+        folder.join("warehouse/dbt_project.yml"),
+        "name: warehouse\nversion: \"1.0\"\nprofile: warehouse\n",
+    )
+    .unwrap();
+    app.click_css(&format!("{row} [data-testid='project-dir-edit']"))
+        .await
+        .unwrap();
+    app.wait_for("project-dir-input", WAIT).await.unwrap();
+    app.type_into("project-dir-input", "nowhere").await.unwrap();
+    app.click("project-dir-save").await.unwrap();
+    let refused = app.wait_for("project-dir-error", WAIT).await.unwrap().text().await.unwrap();
+    assert!(refused.contains("nowhere"), "{refused}");
+    let input = app.find("project-dir-input").await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("warehouse").await.unwrap();
+    app.click("project-dir-save").await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while app.text("workspace-project-dir").await.unwrap_or_default() != "dbt project in warehouse/" {
+        assert!(std::time::Instant::now() < deadline, "the row says the new folder");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // The clone has no remote: the Domain page says so in two words.
     app.click_css(&format!("{row} [data-testid='workspace-open']"))
         .await
         .unwrap();
+    app.wait_for_text("domain-project-name", "warehouse", WAIT)
+        .await
+        .expect("the domain reads the project from its new folder");
     app.wait_for_css("[data-testid='fetch-status'][data-state='no remote']", WAIT)
         .await
         .expect("no remote, in plain words");

@@ -1,5 +1,6 @@
-//! The Studio page: start an intent on the demo domain, move it through planning (the guard
-//! refuses approving a plan that does not exist yet), build, and validate with the real dbt.
+//! The Studio page: start an intent on the demo domain, move it through planning (Approve waits
+//! for a plan, written by the agent or in the person's own editor), build, and validate with the
+//! real dbt.
 
 use std::time::Duration;
 
@@ -32,12 +33,15 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         .await
         .unwrap();
 
-    app.click_css("[data-testid='intent-step-approve_plan']")
-        .await
-        .unwrap();
-    app.wait_for_text("intent-error", "no plan", WAIT)
+    // No plan yet: Approve waits (disabled, saying why) instead of answering "no plan" later.
+    let approve = "[data-testid='intent-step-approve_plan']";
+    app.wait_for_css(&format!("{approve}[data-waiting='true'][disabled]"), WAIT)
         .await
         .expect("a plan must exist before it is approved");
+    assert!(
+        app.attr_css(approve, "data-tip").await.unwrap().contains("plan.md"),
+        "the waiting step says what it waits for"
+    );
 
     // The intent's branch lives in its own worktree; the person's checkout stays on main.
     let worktree = std::path::PathBuf::from(app.attr_css(row, "data-worktree").await.unwrap());
@@ -65,7 +69,12 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         "# Plan\n\n- silver_customers: one row per account\n",
     )
     .unwrap();
-    app.click_css("[data-testid='intent-step-approve_plan']")
+    // Written in the person's own editor: the page notices without a reload.
+    app.wait_for_css(&format!("{approve}[data-waiting='false']:not([disabled])"), WAIT)
+        .await
+        .expect("the plan written outside the app wakes Approve up");
+    assert!(app.find("intent-error").await.is_err(), "no stale message");
+    app.click_css("[data-testid='intent-step-approve_plan']:not([disabled])")
         .await
         .unwrap();
     app.wait_for_css(&format!("{row}[data-state='plan_approved']"), WAIT)
@@ -255,7 +264,7 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
     .unwrap();
     app.screenshot("loop-1-plan-approval").await.unwrap();
     approve_until_done(&app).await;
-    app.click_css("[data-testid='intent-step-approve_plan']")
+    app.click_css("[data-testid='intent-step-approve_plan']:not([disabled])")
         .await
         .unwrap();
     app.wait_for_css(&format!("{row}[data-state='plan_approved']"), WAIT)
@@ -415,7 +424,7 @@ async fn studio_steps_are_safe_to_click_and_an_intent_can_be_abandoned() {
         .unwrap()
         .path();
     std::fs::write(folder.join("plan.md"), "# Plan\n\n- silver_customers\n").unwrap();
-    app.click_css("[data-testid='intent-step-approve_plan']")
+    app.click_css("[data-testid='intent-step-approve_plan']:not([disabled])")
         .await
         .unwrap();
     app.wait_for_css(&format!("{row}[data-state='plan_approved']"), WAIT)
