@@ -1,11 +1,11 @@
 //! The app shell: the sidebar of areas and the page of the one chosen.
 
 use crate::area::Area;
-use crate::tooltip::Tooltip;
 use crate::pages::{
     domains::DomainsPage, inbox::InboxPage, not_built::NotBuilt, settings::SettingsPage,
     skills::SkillsPage, studio::StudioPage,
 };
+use crate::tooltip::Tooltip;
 use leptos::prelude::*;
 
 #[component]

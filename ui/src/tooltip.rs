@@ -40,25 +40,31 @@ pub fn Tooltip() -> impl IntoView {
         }
     };
 
-    let over = window_event_listener(ev::pointerover, move |e| {
-        match tipped(e.target()) {
-            Some((element, text)) => {
-                let same = host.with_value(|h| h.as_ref() == Some(&element));
-                if same && shown.get_untracked().is_some() {
-                    return;
-                }
-                let width = window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(1000.0);
-                let height = window().inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(700.0);
-                let left = (f64::from(e.client_x()) + OFFSET).min((width - MAX_WIDTH - 8.0).max(0.0));
-                let mut top = f64::from(e.client_y()) + OFFSET;
-                if top > height - 60.0 {
-                    top = f64::from(e.client_y()) - 3.0 * OFFSET;
-                }
-                host.set_value(Some(element));
-                shown.set(Some(Shown { text, left, top }));
+    let over = window_event_listener(ev::pointerover, move |e| match tipped(e.target()) {
+        Some((element, text)) => {
+            let same = host.with_value(|h| h.as_ref() == Some(&element));
+            if same && shown.get_untracked().is_some() {
+                return;
             }
-            None => hide(),
+            let width = window()
+                .inner_width()
+                .ok()
+                .and_then(|w| w.as_f64())
+                .unwrap_or(1000.0);
+            let height = window()
+                .inner_height()
+                .ok()
+                .and_then(|h| h.as_f64())
+                .unwrap_or(700.0);
+            let left = (f64::from(e.client_x()) + OFFSET).min((width - MAX_WIDTH - 8.0).max(0.0));
+            let mut top = f64::from(e.client_y()) + OFFSET;
+            if top > height - 60.0 {
+                top = f64::from(e.client_y()) - 3.0 * OFFSET;
+            }
+            host.set_value(Some(element));
+            shown.set(Some(Shown { text, left, top }));
         }
+        None => hide(),
     });
     let down = window_event_listener(ev::pointerdown, move |_| hide());
     let wheel = window_event_listener(ev::wheel, move |_| hide());

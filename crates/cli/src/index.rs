@@ -6,7 +6,11 @@ use std::process::ExitCode;
 
 use crate::print;
 
-pub async fn index(json: bool, path: PathBuf, compare: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub async fn index(
+    json: bool,
+    path: PathBuf,
+    compare: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     use vibedata_core::dbt_index::{Index, Severity, agreement, to_manifest_json};
     if !path.is_dir() {
         anyhow::bail!("{} is not a folder", path.display());

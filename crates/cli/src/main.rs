@@ -171,7 +171,11 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
-pub(crate) fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) -> anyhow::Result<()> {
+pub(crate) fn print<T: Serialize>(
+    json: bool,
+    value: &T,
+    human: impl FnOnce(&T),
+) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(value)?);
     } else {
@@ -241,10 +245,12 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             let ws = studio.workspaces().find_by_name(&name).await?;
             let dir = dir.unwrap_or_default();
             let ws = studio.domains().set_project_dir(&ws.id, &dir).await?;
-            print(json, &ws, |ws| match (&ws.problem, ws.project_dir.as_str()) {
-                (Some(problem), _) => println!("{name}: {problem}"),
-                (None, "") => println!("{name}: its dbt project is at the root of {}", ws.path),
-                (None, dir) => println!("{name}: its dbt project is in {dir}/ of {}", ws.path),
+            print(json, &ws, |ws| {
+                match (&ws.problem, ws.project_dir.as_str()) {
+                    (Some(problem), _) => println!("{name}: {problem}"),
+                    (None, "") => println!("{name}: its dbt project is at the root of {}", ws.path),
+                    (None, dir) => println!("{name}: its dbt project is in {dir}/ of {}", ws.path),
+                }
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -589,12 +589,21 @@ fn workspaces_set_project_points_a_workspace_at_its_dbt_project() {
     });
     let set = vibedata(
         dir.path(),
-        &["workspaces", "set-project", "analytics", "transform", "--json"],
+        &[
+            "workspaces",
+            "set-project",
+            "analytics",
+            "transform",
+            "--json",
+        ],
     );
     assert!(set.status.success(), "{set:?}");
     let v: serde_json::Value = serde_json::from_slice(&set.stdout).unwrap();
     assert_eq!(v["project_dir"], "transform", "{v}");
-    let missing = vibedata(dir.path(), &["workspaces", "set-project", "analytics", "docs"]);
+    let missing = vibedata(
+        dir.path(),
+        &["workspaces", "set-project", "analytics", "docs"],
+    );
     assert_eq!(missing.status.code(), Some(1));
     let said = String::from_utf8_lossy(&missing.stderr);
     assert!(said.contains("docs"), "{said}");
@@ -610,5 +619,8 @@ fn workspaces_set_project_points_a_workspace_at_its_dbt_project() {
         .iter()
         .find(|w| w["name"] == "analytics")
         .unwrap();
-    assert_eq!(analytics["project_dir"], "transform", "a refusal changed nothing");
+    assert_eq!(
+        analytics["project_dir"], "transform",
+        "a refusal changed nothing"
+    );
 }

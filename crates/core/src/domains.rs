@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, broadcast};
 use vibedata_protocol::{
-    FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto,
-    WorkspaceDto,
+    FileDto, IndexChangedDto, IndexSummaryDto, LineageDto, NodeDetailDto, NodeRowDto, WorkspaceDto,
 };
 
 use crate::platform::Platform;
@@ -109,8 +108,13 @@ impl Domains {
     /// Points a workspace at the dbt project folder `dir` inside it (empty: found on its own), and
     /// reads its index again from there.
     pub async fn set_project_dir(&self, workspace_id: &str, dir: &str) -> Result<WorkspaceDto> {
-        let (platform, id, dir) = (self.platform.clone(), workspace_id.to_owned(), dir.to_owned());
-        let ws = blocking(move || registration::set_project_dir(&platform.store, &id, &dir)).await?;
+        let (platform, id, dir) = (
+            self.platform.clone(),
+            workspace_id.to_owned(),
+            dir.to_owned(),
+        );
+        let ws =
+            blocking(move || registration::set_project_dir(&platform.store, &id, &dir)).await?;
         self.close(workspace_id).await;
         Ok(registry::describe(&ws))
     }

@@ -160,7 +160,11 @@ fn WorkspaceRow(ws: WorkspaceDto, on_changed: Callback<()>) -> impl IntoView {
 /// Where in the repository its dbt project is, changed in place: a folder holding
 /// `dbt_project.yml`, or empty to have it found again. The domain then reads from there.
 #[component]
-fn ProjectDirSetting(workspace_id: String, current: String, on_changed: Callback<()>) -> impl IntoView {
+fn ProjectDirSetting(
+    workspace_id: String,
+    current: String,
+    on_changed: Callback<()>,
+) -> impl IntoView {
     let editing = RwSignal::new(false);
     let dir = RwSignal::new(current.clone());
     let id = StoredValue::new(workspace_id);

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use vibedata_protocol::inbox::PullRequestDto;
 use vibedata_protocol::{
-    AgentStage, BranchDiffDto, ErrorDto, IntentDto, IntentOffersDto, IntentState, IntentStep, ValidationDto,
+    AgentStage, BranchDiffDto, ErrorDto, IntentDto, IntentOffersDto, IntentState, IntentStep,
+    ValidationDto,
 };
 
 #[component]

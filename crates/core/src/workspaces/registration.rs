@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto};
 use rusqlite::params;
+use vibedata_protocol::{AddWorkspaceDto, CloneProgressDto};
 
 use crate::platform::error::{CoreError, Result};
 use crate::platform::store::Store;

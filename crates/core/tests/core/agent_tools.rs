@@ -163,10 +163,7 @@ async fn run_dbt_runs_in_the_registered_project_folder() {
         async move { tool.call(&ctx, json!({"command": "parse"})).await }
     };
     let registered = run("transform").await;
-    assert!(
-        registered.is_ok(),
-        "dbt runs in transform/: {registered:?}"
-    );
+    assert!(registered.is_ok(), "dbt runs in transform/: {registered:?}");
     assert!(repo.join("transform/target/manifest.json").is_file());
     assert!(!repo.join("legacy/target/manifest.json").exists());
     let unregistered = run("").await.unwrap_err();

@@ -38,13 +38,26 @@ async fn nav_visible(app: &App) -> bool {
 async fn hover_texts_come_and_go(app: &App, row: &str, long_name: &str) {
     let titled = app
         .client()
-        .execute("return document.querySelectorAll('body [title], body title').length;", vec![])
+        .execute(
+            "return document.querySelectorAll('body [title], body title').length;",
+            vec![],
+        )
         .await
         .unwrap();
-    assert_eq!(titled, serde_json::json!(0), "no native tooltips in the page");
+    assert_eq!(
+        titled,
+        serde_json::json!(0),
+        "no native tooltips in the page"
+    );
     let name = format!("{row} [data-testid='workspace-name']");
     app.hover_css(&name).await.unwrap();
-    let tip = app.wait_for("tooltip", WAIT).await.unwrap().text().await.unwrap();
+    let tip = app
+        .wait_for("tooltip", WAIT)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(tip, long_name, "the tooltip shows the whole name");
     app.hover_css("[data-testid='add-submit']").await.unwrap();
     app.wait_absent("tooltip", WAIT).await.unwrap();
@@ -52,10 +65,15 @@ async fn hover_texts_come_and_go(app: &App, row: &str, long_name: &str) {
     app.wait_for("tooltip", WAIT).await.unwrap();
     // The page under the still pointer changes (as a list re-rendering does): the tip goes too.
     app.client()
-        .execute("document.querySelector(\"[data-testid='nav-skills']\").click();", vec![])
+        .execute(
+            "document.querySelector(\"[data-testid='nav-skills']\").click();",
+            vec![],
+        )
         .await
         .unwrap();
-    app.wait_absent("tooltip", Duration::from_secs(2)).await.unwrap();
+    app.wait_absent("tooltip", Duration::from_secs(2))
+        .await
+        .unwrap();
     app.click("nav-domains").await.unwrap();
     app.wait_for_css(row, WAIT).await.unwrap();
 }

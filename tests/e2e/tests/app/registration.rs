@@ -250,15 +250,25 @@ async fn a_folder_registers_once_says_no_remote_and_can_be_removed() {
     app.wait_for("project-dir-input", WAIT).await.unwrap();
     app.type_into("project-dir-input", "nowhere").await.unwrap();
     app.click("project-dir-save").await.unwrap();
-    let refused = app.wait_for("project-dir-error", WAIT).await.unwrap().text().await.unwrap();
+    let refused = app
+        .wait_for("project-dir-error", WAIT)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(refused.contains("nowhere"), "{refused}");
     let input = app.find("project-dir-input").await.unwrap();
     input.clear().await.unwrap();
     input.send_keys("warehouse").await.unwrap();
     app.click("project-dir-save").await.unwrap();
     let deadline = std::time::Instant::now() + WAIT;
-    while app.text("workspace-project-dir").await.unwrap_or_default() != "dbt project in warehouse/" {
-        assert!(std::time::Instant::now() < deadline, "the row says the new folder");
+    while app.text("workspace-project-dir").await.unwrap_or_default() != "dbt project in warehouse/"
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the row says the new folder"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 

@@ -39,7 +39,10 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
         .await
         .expect("a plan must exist before it is approved");
     assert!(
-        app.attr_css(approve, "data-tip").await.unwrap().contains("plan.md"),
+        app.attr_css(approve, "data-tip")
+            .await
+            .unwrap()
+            .contains("plan.md"),
         "the waiting step says what it waits for"
     );
 
@@ -70,9 +73,12 @@ async fn an_intent_is_started_and_its_plan_approved_only_once_written() {
     )
     .unwrap();
     // Written in the person's own editor: the page notices without a reload.
-    app.wait_for_css(&format!("{approve}[data-waiting='false']:not([disabled])"), WAIT)
-        .await
-        .expect("the plan written outside the app wakes Approve up");
+    app.wait_for_css(
+        &format!("{approve}[data-waiting='false']:not([disabled])"),
+        WAIT,
+    )
+    .await
+    .expect("the plan written outside the app wakes Approve up");
     assert!(app.find("intent-error").await.is_err(), "no stale message");
     app.click_css("[data-testid='intent-step-approve_plan']:not([disabled])")
         .await
