@@ -367,11 +367,24 @@ impl Agents {
                 },
             );
         }
-        let on_event = Arc::new(on_event);
-        let forward = on_event.clone();
+        // Everything the session did reaches `on_event` before its Finished: the end waits
+        // until the events sent before it are forwarded.
+        let (done, mut finished) = tokio::sync::oneshot::channel::<SessionEventDto>();
         tokio::spawn(async move {
-            while let Some(e) = rx.recv().await {
-                forward(event_dto(e));
+            loop {
+                tokio::select! {
+                    biased;
+                    Some(e) = rx.recv() => on_event(event_dto(e)),
+                    last = &mut finished => {
+                        while let Ok(e) = rx.try_recv() {
+                            on_event(event_dto(e));
+                        }
+                        if let Ok(last) = last {
+                            on_event(last);
+                        }
+                        break;
+                    }
+                }
             }
         });
         let store = self.platform.store.clone();
@@ -396,7 +409,7 @@ impl Agents {
                 tracing::error!(session_id = %sid, error = %e, "cannot finish the session record");
             }
             tracing::info!(session_id = %sid, status = status.as_str(), "agent session ended");
-            on_event(SessionEventDto::Finished { status, message });
+            let _ = done.send(SessionEventDto::Finished { status, message });
         });
         Ok(())
     }
