@@ -19,6 +19,7 @@ pub mod node;
 pub mod problem;
 pub mod project;
 mod relink;
+pub mod render;
 pub mod sql_columns;
 pub mod synthetic;
 pub mod test_ids;

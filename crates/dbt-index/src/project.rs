@@ -35,6 +35,12 @@ pub struct Project {
     pub packages_install_path: String,
     pub on_run_start: usize,
     pub on_run_end: usize,
+    /// `vars:` as written (rendered only when a node asks for one).
+    pub vars: Json,
+    /// `dispatch:` search orders by macro namespace (read from the root project).
+    pub dispatch: Vec<(String, Vec<String>)>,
+    /// The profile named by `profile:`.
+    pub profile: String,
     models: Value,
     seeds: Value,
     snapshots: Value,
@@ -117,6 +123,16 @@ impl Project {
                 .to_string(),
             on_run_start: hooks("on-run-start"),
             on_run_end: hooks("on-run-end"),
+            vars: doc
+                .get("vars")
+                .and_then(|v| serde_json::to_value(v).ok())
+                .unwrap_or(Json::Null),
+            dispatch: dispatch_orders(doc.get("dispatch")),
+            profile: doc
+                .get("profile")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             models: doc.get("models").cloned().unwrap_or(Value::Null),
             seeds: doc.get("seeds").cloned().unwrap_or(Value::Null),
             snapshots: doc.get("snapshots").cloned().unwrap_or(Value::Null),
@@ -127,6 +143,47 @@ impl Project {
                 .unwrap_or(Value::Null),
             analyses: doc.get("analyses").cloned().unwrap_or(Value::Null),
         })
+    }
+
+    /// The text of every macro file (`.sql` under the macro paths, and generic tests under
+    /// `tests/generic`), with its root-relative path. Unreadable ones are problems.
+    pub fn macro_files(&self, problems: &mut Vec<Problem>) -> Vec<(String, String)> {
+        let mut dirs: Vec<String> = self.macro_paths.clone();
+        dirs.extend(self.test_paths.iter().map(|t| format!("{t}/generic")));
+        let install = self.dir.join(&self.packages_install_path);
+        let mut out = Vec::new();
+        for dir in dirs {
+            let base = self.dir.join(&dir);
+            if !base.is_dir() {
+                continue;
+            }
+            let walker = walkdir::WalkDir::new(&base)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    let name = e.file_name().to_string_lossy();
+                    e.depth() == 0 || !(name.starts_with('.') || e.path() == install)
+                });
+            for entry in walker.filter_map(Result::ok) {
+                let path = entry.path();
+                if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "sql") {
+                    continue;
+                }
+                let rel = self.rel(&crate::files::rel_to(&self.dir, path));
+                match std::fs::read_to_string(path) {
+                    Ok(text) => out.push((rel, text)),
+                    Err(e) => problems.push(Problem::new(
+                        Severity::Warning,
+                        "file_unreadable",
+                        &rel,
+                        0,
+                        format!("cannot read this macro file: {e}"),
+                    )),
+                }
+            }
+        }
+        out
     }
 
     /// A path inside this project as the indexed root sees it.
@@ -175,6 +232,26 @@ fn apply_level(level: &Value, into: &mut Map<String, Json>) {
             into.insert(config.to_string(), json);
         }
     }
+}
+
+/// `dispatch: [{macro_namespace: x, search_order: [a, b]}]`.
+fn dispatch_orders(value: Option<&Value>) -> Vec<(String, Vec<String>)> {
+    let Some(Value::Sequence(items)) = value else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let ns = item.get("macro_namespace")?.as_str()?.to_string();
+            let order = item
+                .get("search_order")?
+                .as_sequence()?
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect();
+            Some((ns, order))
+        })
+        .collect()
 }
 
 /// Joins a relative directory and a relative path with `/`.

@@ -1,0 +1,823 @@
+//! The context one render sees, as dbt's parse-time context: names resolve like dbt's macro
+//! namespace for a node of package P (P's macros, the root's, package names, then dbt's own
+//! context members), and `ref`/`source`/`config`/`var` record into the render's capture.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value};
+use minijinja::{Error, ErrorKind, State};
+use serde_json::Value as Json;
+
+use super::objects::{Relation, fail, from_json, lenient, to_json};
+use super::{MacroDef, Rendered, Shared};
+use crate::jinja::{RefCall, SourceCall};
+
+/// Nested macro calls allowed before the render stops with a located problem.
+const MAX_DEPTH: usize = 48;
+
+/// The error `return()` unwinds a macro with; the value waits in [`NodeCtx::returns`].
+const RETURN: &str = "__vibedata_return__";
+
+/// What is being rendered: a node, or a config value of `dbt_project.yml` (command-line vars
+/// only) or of a YAML file (the project's vars too, no macros).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Node,
+    ProjectFile,
+    Yaml,
+}
+
+/// One render's context.
+#[derive(Debug)]
+pub struct NodeCtx {
+    shared: Arc<Shared>,
+    project: usize,
+    node: String,
+    mode: Mode,
+    captured: Mutex<Rendered>,
+    /// One slot per macro call in progress, for `return()`.
+    returns: Mutex<Vec<Option<Value>>>,
+    depth: AtomicUsize,
+}
+
+/// dbt's global-project macros that packages call by bare name; at parse time their text does
+/// not matter, so they answer leniently.
+const GLOBAL_MACROS: &[&str] = &[
+    "current_timestamp",
+    "current_timestamp_backcompat",
+    "current_timestamp_in_utc_backcompat",
+    "snapshot_get_time",
+    "type_string",
+    "type_timestamp",
+    "type_int",
+    "type_bigint",
+    "type_numeric",
+    "type_float",
+    "type_boolean",
+    "dateadd",
+    "datediff",
+    "date_trunc",
+    "last_day",
+    "safe_cast",
+    "cast",
+    "concat",
+    "hash",
+    "split_part",
+    "listagg",
+    "string_literal",
+    "escape_single_quotes",
+    "right",
+    "length",
+    "position",
+    "replace",
+    "any_value",
+    "bool_or",
+    "array_construct",
+    "array_append",
+    "array_concat",
+    "cast_bool_to_text",
+    "except",
+    "intersect",
+    "date",
+    "generate_series",
+    "get_intervals_between",
+    "generate_schema_name",
+    "generate_alias_name",
+    "generate_database_name",
+    "make_temp_relation",
+    "get_where_subquery",
+    "get_columns_in_relation",
+    "get_columns_in_query",
+    "run_hooks",
+    "get_relation",
+    "load_relation",
+    "should_full_refresh",
+    "should_store_failures",
+    "persist_docs",
+    "incremental_validate_on_schema_change",
+    "alter_column_type",
+    "create_table_as",
+    "get_create_table_as_sql",
+];
+
+impl NodeCtx {
+    pub fn new(shared: Arc<Shared>, project: usize, node: &str, mode: Mode) -> Arc<NodeCtx> {
+        Arc::new(NodeCtx {
+            shared,
+            project,
+            node: node.to_string(),
+            mode,
+            captured: Mutex::new(Rendered::default()),
+            returns: Mutex::new(Vec::new()),
+            depth: AtomicUsize::new(0),
+        })
+    }
+
+    /// This context as the value a template renders with.
+    pub fn value(self: &Arc<Self>) -> Value {
+        Value::from_dyn_object(self.clone())
+    }
+
+    /// What the render recorded.
+    pub fn take(&self) -> Rendered {
+        std::mem::take(&mut *self.captured.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn package(&self) -> &str {
+        self.shared
+            .packages
+            .get(self.project)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    fn record(&self, f: impl FnOnce(&mut Rendered)) {
+        f(&mut self.captured.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    fn macro_value(self: &Arc<Self>, def: &MacroDef, name: &str) -> Value {
+        Value::from_object(MacroRef {
+            ctx: self.clone(),
+            template: def.template.clone(),
+            name: name.to_string(),
+        })
+    }
+
+    fn function<F>(self: &Arc<Self>, f: F) -> Value
+    where
+        F: Fn(&Arc<NodeCtx>, &State<'_, '_>, &[Value]) -> Result<Value, Error>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let ctx = self.clone();
+        Value::from_function(move |state: &State<'_, '_>, args: Rest<Value>| {
+            f(&ctx, state, &args.0)
+        })
+    }
+
+    /// `var(name, default)` with dbt's precedence: command-line vars; then (for nodes and YAML)
+    /// the root project's vars for the node's package, the root's global vars, the package's
+    /// own vars for itself, and its global vars; then the default.
+    fn var(
+        self: &Arc<Self>,
+        state: &State<'_, '_>,
+        name: &str,
+        default: Option<Value>,
+    ) -> Result<Value, Error> {
+        let found = self.shared.cli_vars.get(name).cloned().or_else(|| {
+            if self.mode == Mode::ProjectFile {
+                return None;
+            }
+            let pkg = self.package();
+            let root_vars = self.shared.vars.first();
+            let own = self.shared.vars.get(self.project);
+            fn scoped<'v>(vars: Option<&'v Json>, pkg: &str, name: &str) -> Option<&'v Json> {
+                vars.and_then(|v| v.get(pkg)).and_then(|v| v.get(name))
+            }
+            let is_package = self.shared.packages.iter().any(|p| p == name);
+            let global = |vars: Option<&'_ Json>| -> Option<Json> {
+                vars.and_then(|v| v.get(name))
+                    .filter(|_| !is_package)
+                    .cloned()
+            };
+            let scoped =
+                |vars: Option<&'_ Json>| -> Option<Json> { scoped(vars, pkg, name).cloned() };
+            scoped(root_vars)
+                .or_else(|| global(root_vars))
+                .or_else(|| if self.project == 0 { None } else { scoped(own) })
+                .or_else(|| if self.project == 0 { None } else { global(own) })
+        });
+        match found {
+            Some(Json::String(raw)) if raw.contains("{{") || raw.contains("{%") => {
+                if self.depth.load(Ordering::SeqCst) > MAX_DEPTH {
+                    return Err(fail(format!("var('{name}') refers to itself")));
+                }
+                self.depth.fetch_add(1, Ordering::SeqCst);
+                let rendered =
+                    state
+                        .env()
+                        .render_named_str(&format!("var {name}"), &raw, self.value());
+                self.depth.fetch_sub(1, Ordering::SeqCst);
+                Ok(Value::from(rendered?))
+            }
+            Some(json) => Ok(from_json(&json)),
+            None => match default {
+                Some(d) => Ok(d),
+                None if self.mode == Mode::Node => {
+                    self.record(|c| {
+                        c.warnings.push((
+                            "var_missing".into(),
+                            format!("Required var '{name}' not found in config (dbt parse accepts it; compile and run will fail)"),
+                        ))
+                    });
+                    Ok(Value::from(()))
+                }
+                None => Err(fail(format!(
+                    "Required var '{name}' not found in config: Vars supplied to {} = {{}}",
+                    self.package()
+                ))),
+            },
+        }
+    }
+
+    fn relation(&self, identifier: &str) -> Value {
+        let t = &self.shared.target;
+        Relation::value(&t.database, &t.schema, identifier)
+    }
+
+    /// dbt's context members (what a macro of the same name would override).
+    fn builtin(self: &Arc<Self>, name: &str) -> Option<Value> {
+        Some(match name {
+            "ref" => self.function(|ctx, _, args| {
+                let (positional, kwargs) = split(args);
+                let text = |v: &Value| v.as_str().map(str::to_string);
+                let (package, model) = match positional.as_slice() {
+                    [m] => (None, text(m)),
+                    [p, m] => (text(p), text(m)),
+                    _ => return Err(fail("ref() takes at most two arguments")),
+                };
+                let model = model.ok_or_else(|| fail("ref() needs a model name"))?;
+                let version = kwargs
+                    .as_ref()
+                    .and_then(|k| {
+                        k.get::<Option<Value>>("version")
+                            .ok()
+                            .flatten()
+                            .or_else(|| k.get::<Option<Value>>("v").ok().flatten())
+                    })
+                    .filter(|v| !v.is_none() && !v.is_undefined())
+                    .map(|v| v.to_string());
+                ctx.record(|c| {
+                    c.refs.push(RefCall {
+                        package,
+                        name: model.clone(),
+                        version,
+                        line: 0,
+                    })
+                });
+                Ok(ctx.relation(&model))
+            }),
+            "source" => self.function(|ctx, _, args| {
+                let (positional, _) = split(args);
+                let [source, table] = positional.as_slice() else {
+                    return Err(fail("source() takes exactly two arguments"));
+                };
+                let (Some(source), Some(table)) = (source.as_str(), table.as_str()) else {
+                    return Err(fail("source() takes two names"));
+                };
+                ctx.record(|c| {
+                    c.sources.push(SourceCall {
+                        source: source.to_string(),
+                        table: table.to_string(),
+                        line: 0,
+                    })
+                });
+                Ok(ctx.relation(table))
+            }),
+            "config" => Value::from_object(Config { ctx: self.clone() }),
+            "var" => Value::from_object(Var { ctx: self.clone() }),
+            "env_var" => self.function(|_, _, args| {
+                let (positional, _) = split(args);
+                let name = positional
+                    .first()
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                match (std::env::var(name), positional.get(1)) {
+                    (Ok(v), _) => Ok(Value::from(v)),
+                    (Err(_), Some(d)) if !d.is_none() => Ok(d.clone()),
+                    _ => Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("Env var required but not provided: '{name}'"),
+                    )),
+                }
+            }),
+            "target" => from_json(self.shared.target_json()),
+            "this" => self.relation(&self.node),
+            "model" => from_json(&serde_json::json!({
+                "name": self.node, "package_name": self.package(),
+                "alias": self.node, "schema": self.shared.target.schema,
+                "database": self.shared.target.database, "config": {},
+            })),
+            "execute" | "flags_full_refresh" => Value::from(false),
+            "is_incremental" | "should_full_refresh" => {
+                self.function(|_, _, _| Ok(Value::from(false)))
+            }
+            "adapter" => Value::from_object(Adapter { ctx: self.clone() }),
+            "return" => self.function(|ctx, _, args| {
+                let value = args.first().cloned().unwrap_or(Value::from(()));
+                let mut slots = ctx.returns.lock().unwrap_or_else(|p| p.into_inner());
+                match slots.last_mut() {
+                    Some(slot) => {
+                        *slot = Some(value);
+                        Err(Error::new(ErrorKind::InvalidOperation, RETURN))
+                    }
+                    None => Ok(value),
+                }
+            }),
+            "exceptions" => Value::from_object(Exceptions { ctx: self.clone() }),
+            "log" | "print" | "statement" | "noop_statement" => {
+                self.function(|_, _, _| Ok(Value::from("")))
+            }
+            "run_query" | "load_result" | "get_relation" => {
+                self.function(|_, _, _| Ok(Value::UNDEFINED))
+            }
+            "fromjson" => self.function(|_, _, args| {
+                let text = args.first().and_then(|v| v.as_str()).unwrap_or("null");
+                Ok(serde_json::from_str::<Json>(text)
+                    .map(|j| from_json(&j))
+                    .unwrap_or(Value::from(())))
+            }),
+            "tojson" => self.function(|_, _, args| {
+                Ok(Value::from(
+                    args.first()
+                        .map(|v| to_json(v).to_string())
+                        .unwrap_or_default(),
+                ))
+            }),
+            "fromyaml" => self.function(|_, _, args| {
+                let text = args.first().and_then(|v| v.as_str()).unwrap_or("");
+                Ok(serde_yaml_ng::from_str::<Json>(text)
+                    .map(|j| from_json(&j))
+                    .unwrap_or(Value::from(())))
+            }),
+            "toyaml" => self.function(|_, _, args| {
+                let json = args.first().map(to_json).unwrap_or(Json::Null);
+                Ok(Value::from(
+                    serde_yaml_ng::to_string(&json).unwrap_or_default(),
+                ))
+            }),
+            "set" | "set_strict" => self.function(|_, _, args| {
+                let mut seen: Vec<Value> = Vec::new();
+                if let Some(items) = args.first().and_then(|v| v.try_iter().ok()) {
+                    for item in items {
+                        if !seen.contains(&item) {
+                            seen.push(item);
+                        }
+                    }
+                }
+                Ok(Value::from(seen))
+            }),
+            "zip" | "zip_strict" => self.function(|_, _, args| {
+                let lists: Vec<Vec<Value>> = args
+                    .iter()
+                    .map(|a| a.try_iter().map(|i| i.collect()).unwrap_or_default())
+                    .collect();
+                let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+                Ok(Value::from(
+                    (0..n)
+                        .map(|i| {
+                            Value::from(lists.iter().map(|l| l[i].clone()).collect::<Vec<_>>())
+                        })
+                        .collect::<Vec<_>>(),
+                ))
+            }),
+            "local_md5" => self.function(|_, _, args| {
+                use md5::{Digest, Md5};
+                let text = args.first().map(|v| v.to_string()).unwrap_or_default();
+                Ok(Value::from(format!("{:x}", Md5::digest(text.as_bytes()))))
+            }),
+            "modules"
+            | "flags"
+            | "run_started_at"
+            | "graph"
+            | "invocation_args_dict"
+            | "api"
+            | "selected_resources"
+            | "context" => lenient(),
+            "invocation_id" => Value::from("00000000-0000-0000-0000-000000000000"),
+            "dbt_version" => Value::from("1.11.0"),
+            "project_name" => Value::from(self.shared.root().to_string()),
+            "builtins" => Value::from_object(Builtins { ctx: self.clone() }),
+            _ => return None,
+        })
+    }
+}
+
+/// Positional arguments and the keyword arguments (if any) of a call.
+fn split(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
+    match args.split_last() {
+        Some((last, rest)) => match Kwargs::try_from(last.clone()) {
+            Ok(kwargs) => (rest.to_vec(), Some(kwargs)),
+            Err(_) => (args.to_vec(), None),
+        },
+        None => (Vec::new(), None),
+    }
+}
+
+impl Object for NodeCtx {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Empty
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if self.mode == Mode::Node {
+            if let Some(def) = self.shared.lookup_macro(self.package(), name) {
+                return Some(self.macro_value(def, name));
+            }
+            if name == "dbt" || self.shared.packages.iter().any(|p| p == name) {
+                return Some(Value::from_object(PackageNs {
+                    ctx: self.clone(),
+                    package: name.to_string(),
+                }));
+            }
+        }
+        if let Some(v) = self.builtin(name) {
+            return Some(v);
+        }
+        (self.mode == Mode::Node && GLOBAL_MACROS.contains(&name)).then(lenient)
+    }
+}
+
+/// A macro, called in a state of its own with the calling node's context (one template per
+/// macro, as dbt keeps one per macro).
+#[derive(Debug)]
+struct MacroRef {
+    ctx: Arc<NodeCtx>,
+    template: String,
+    name: String,
+}
+
+impl Object for MacroRef {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let ctx = &self.ctx;
+        if ctx.depth.fetch_add(1, Ordering::SeqCst) >= MAX_DEPTH {
+            ctx.depth.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    "macro {} is nested more than {MAX_DEPTH} deep (recursion?)",
+                    self.template.replace("::", ".")
+                ),
+            ));
+        }
+        let args = caller_resolved(state, args);
+        let result = (|| {
+            let template = state.env().get_template(&self.template)?;
+            let mut captured = template.render_captured(ctx.value())?;
+            ctx.returns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(None);
+            let called = captured.with_state_mut(|s| match s.lookup(&self.name) {
+                Some(m) => m.call(s, &args),
+                None => Err(fail(format!("macro {} is not defined", self.name))),
+            });
+            let returned = ctx
+                .returns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop()
+                .flatten();
+            match (returned, called) {
+                (Some(value), _) => Ok(value),
+                (None, Ok(value)) => Ok(value),
+                (None, Err(e)) => Err(e),
+            }
+        })();
+        ctx.depth.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<macro {}>", self.template.replace("::", "."))
+    }
+}
+
+/// A `caller` (the body of a `{% call %}` block) belongs to the calling state and cannot be
+/// called from the macro's own: its text is rendered now and handed over instead.
+fn caller_resolved(state: &mut State<'_, '_>, args: &[Value]) -> Vec<Value> {
+    let (positional, kwargs) = split(args);
+    let Some(kwargs) = kwargs else {
+        return args.to_vec();
+    };
+    if !kwargs.has("caller") {
+        return args.to_vec();
+    }
+    let mut pairs: Vec<(String, Value)> = Vec::new();
+    for key in kwargs.args() {
+        let value: Value = kwargs.get(key).unwrap_or(Value::UNDEFINED);
+        if key == "caller" {
+            let text = value
+                .call(state, &[])
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            pairs.push((
+                key.to_string(),
+                Value::from_function(move |_args: Rest<Value>| {
+                    Ok::<_, Error>(Value::from_safe_string(text.clone()))
+                }),
+            ));
+        } else {
+            pairs.push((key.to_string(), value));
+        }
+    }
+    let mut out = positional;
+    out.push(Value::from(pairs.into_iter().collect::<Kwargs>()));
+    out
+}
+
+/// A package by name (`dbt_utils`): its macros as attributes and methods.
+#[derive(Debug)]
+struct PackageNs {
+    ctx: Arc<NodeCtx>,
+    package: String,
+}
+
+impl PackageNs {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        match self
+            .ctx
+            .shared
+            .macros
+            .get(&self.package)
+            .and_then(|m| m.get(name))
+        {
+            Some(def) => Some(self.ctx.macro_value(def, name)),
+            // dbt's own macros are not read here: they answer leniently.
+            None if self.package == "dbt" => Some(lenient()),
+            None => None,
+        }
+    }
+}
+
+impl Object for PackageNs {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.lookup(key.as_str()?)
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match self.lookup(method) {
+            Some(m) => m.call(state, args),
+            None => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("'{}' is undefined in package {}", method, self.package),
+            )),
+        }
+    }
+}
+
+/// `config(…)`, `config.get(…)`, `config.set(…)`: calls are recorded, reads answer "" as at
+/// parse time.
+#[derive(Debug)]
+struct Config {
+    ctx: Arc<NodeCtx>,
+}
+
+impl Config {
+    fn merge(&self, entries: Vec<(String, Json)>) {
+        self.ctx.record(|c| {
+            for (key, value) in entries {
+                let key = match key.as_str() {
+                    "pre_hook" => "pre-hook".to_string(),
+                    "post_hook" => "post-hook".to_string(),
+                    _ => key,
+                };
+                c.config.insert(key, value);
+            }
+        });
+    }
+}
+
+impl Object for Config {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (positional, kwargs) = split(args);
+        let mut entries = Vec::new();
+        if let Some(Json::Object(map)) = positional.first().map(to_json) {
+            entries.extend(map);
+        }
+        if let Some(kwargs) = kwargs {
+            for key in kwargs.args() {
+                let value: Value = kwargs.get(key).unwrap_or(Value::UNDEFINED);
+                entries.push((key.to_string(), to_json(&value)));
+            }
+        }
+        self.merge(entries);
+        Ok(Value::from(""))
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "set" => {
+                let (positional, _) = split(args);
+                if let [key, value] = positional.as_slice() {
+                    self.merge(vec![(key.to_string(), to_json(value))]);
+                }
+                Ok(Value::from(""))
+            }
+            _ => Ok(Value::from("")),
+        }
+    }
+}
+
+/// `var(name, default)` and `var.has_var(name)`.
+#[derive(Debug)]
+struct Var {
+    ctx: Arc<NodeCtx>,
+}
+
+impl Object for Var {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        let (positional, _) = split(args);
+        let name = positional
+            .first()
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| fail("var() needs a name"))?
+            .to_string();
+        self.ctx.var(state, &name, positional.get(1).cloned())
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "has_var" => {
+                let name = args
+                    .first()
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let found = self.ctx.var(state, &name, Some(Value::UNDEFINED))?;
+                Ok(Value::from(!found.is_undefined()))
+            }
+            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+        }
+    }
+}
+
+/// `adapter`: `dispatch` searches as dbt does; what reads the warehouse answers as at parse time.
+#[derive(Debug)]
+struct Adapter {
+    ctx: Arc<NodeCtx>,
+}
+
+impl Adapter {
+    /// dbt's dispatch: for each package of the search order, each adapter type then `default`.
+    fn dispatch(&self, name: &str, namespace: Option<&str>) -> Result<Value, Error> {
+        let shared = &self.ctx.shared;
+        let mut prefixes = shared.target.adapter_types();
+        prefixes.push("default".into());
+        let found = match namespace {
+            None => prefixes.iter().find_map(|p| {
+                let full = format!("{p}__{name}");
+                shared
+                    .lookup_macro(self.ctx.package(), &full)
+                    .map(|def| self.ctx.macro_value(def, &full))
+            }),
+            Some(ns) => {
+                let order = shared
+                    .dispatch
+                    .get(ns)
+                    .cloned()
+                    .unwrap_or_else(|| vec![shared.root().to_string(), ns.to_string()]);
+                order.iter().find_map(|pkg| {
+                    prefixes.iter().find_map(|p| {
+                        let full = format!("{p}__{name}");
+                        shared
+                            .macros
+                            .get(pkg)
+                            .and_then(|m| m.get(&full))
+                            .map(|def| self.ctx.macro_value(def, &full))
+                    })
+                })
+            }
+        };
+        match (found, namespace) {
+            (Some(m), _) => Ok(m),
+            // dbt's own macros (and packages not installed) are not read here.
+            (None, None | Some("dbt")) => Ok(lenient()),
+            (None, Some(ns)) if !shared.packages.iter().any(|p| p == ns) => Ok(lenient()),
+            (None, Some(ns)) => Err(fail(format!(
+                "In dispatch: No macro named '{name}' found within namespace: '{ns}'\n    Searched for: {}",
+                prefixes
+                    .iter()
+                    .map(|p| format!("'{ns}.{p}__{name}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+}
+
+impl Object for Adapter {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let (positional, kwargs) = split(args);
+        match method {
+            "dispatch" => {
+                let name = positional
+                    .first()
+                    .and_then(|v| v.as_str())
+                    .ok_or_else(|| fail("adapter.dispatch() needs a macro name"))?;
+                let ns = positional
+                    .get(1)
+                    .cloned()
+                    .or_else(|| {
+                        kwargs
+                            .and_then(|k| k.get::<Option<Value>>("macro_namespace").ok().flatten())
+                    })
+                    .filter(|v| !v.is_none() && !v.is_undefined())
+                    .map(|v| v.to_string());
+                self.dispatch(name, ns.as_deref())
+            }
+            "quote" => Ok(Value::from(format!(
+                "\"{}\"",
+                positional
+                    .first()
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            ))),
+            "type" => Ok(Value::from(self.ctx.shared.target.kind.clone())),
+            "get_columns_in_relation" | "get_missing_columns" => {
+                Ok(Value::from(Vec::<Value>::new()))
+            }
+            "check_schema_exists" => Ok(Value::from(false)),
+            _ => Ok(lenient()),
+        }
+    }
+}
+
+/// `exceptions.raise_compiler_error(msg)` fails the render with dbt's message; `warn` records.
+#[derive(Debug)]
+struct Exceptions {
+    ctx: Arc<NodeCtx>,
+}
+
+impl Object for Exceptions {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let message = args.first().map(|v| v.to_string()).unwrap_or_default();
+        match method {
+            "warn" => {
+                self.ctx
+                    .record(|c| c.warnings.push(("dbt_warning".into(), message)));
+                Ok(Value::from(""))
+            }
+            _ => Err(fail(format!("Compilation Error: {message}"))),
+        }
+    }
+}
+
+/// `builtins.ref`, `builtins.source`, `builtins.config`: dbt's own, even when a macro overrides
+/// the bare name.
+#[derive(Debug)]
+struct Builtins {
+    ctx: Arc<NodeCtx>,
+}
+
+impl Object for Builtins {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.ctx.builtin(key.as_str()?)
+    }
+}
