@@ -1,5 +1,5 @@
 //! Node-for-node comparison of the index with a `manifest.json` written by `dbt parse`: the same
-//! `unique_id`s in every section, the same `parent_map` and `child_map`, and per node the same
+//! `unique_id`s in every section (`disabled` included), the same `parent_map` and `child_map`, and per node the same
 //! type, name, package, file, version, contract, columns and test attachment.
 
 use std::collections::BTreeSet;
@@ -39,6 +39,13 @@ pub fn diff_against_manifest(index: &Index, dbt: &Json) -> Vec<String> {
                 &mut diffs,
             );
         }
+    }
+    let (theirs_off, ours_off) = (keys(&dbt["disabled"]), keys(&ours["disabled"]));
+    for id in theirs_off.difference(&ours_off) {
+        diffs.push(format!("disabled: dbt has {id}, the index does not"));
+    }
+    for id in ours_off.difference(&theirs_off) {
+        diffs.push(format!("disabled: the index has {id}, dbt does not"));
     }
     for map in ["parent_map", "child_map"] {
         let theirs = &dbt[map];

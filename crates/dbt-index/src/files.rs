@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::jinja::{self, Extracted};
 use crate::problem::Problem;
 use crate::project::Project;
+use crate::render::Renderer;
 use crate::yaml::{self, YamlFacts};
 
 /// Files larger than this are not read (dbt would not cope either); the problem names the size.
@@ -179,8 +180,9 @@ pub fn rel_to(base: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Reads and parses one file.
-pub fn read(found: &Found, project_name: &str) -> SourceFile {
+/// Reads and parses one file; SQL with Jinja beyond literal `ref`/`source`/`config` calls is
+/// rendered as dbt parse renders it.
+pub fn read(found: &Found, project_name: &str, renderer: Option<&Renderer>) -> SourceFile {
     let mut problems = Vec::new();
     let facts = match read_text(&found.path, &found.rel, found.kind != FileKind::Seed) {
         Err(problem) => {
@@ -188,7 +190,17 @@ pub fn read(found: &Found, project_name: &str) -> SourceFile {
             Facts::Empty
         }
         Ok(None) => Facts::Empty,
-        Ok(Some(text)) => parse_text(found.kind, &text, project_name, &found.rel, &mut problems),
+        Ok(Some(text)) => {
+            let render = renderer.map(|r| (r, found.project, stem(&found.original)));
+            parse_text(
+                found.kind,
+                &text,
+                project_name,
+                &found.rel,
+                &mut problems,
+                render,
+            )
+        }
     };
     SourceFile {
         project: found.project,
@@ -201,17 +213,29 @@ pub fn read(found: &Found, project_name: &str) -> SourceFile {
     }
 }
 
-/// Parses a file's text according to its kind.
+/// A file's name without folders and extension (a model's name).
+fn stem(original: &str) -> &str {
+    let name = original.rsplit('/').next().unwrap_or(original);
+    name.rsplit_once('.').map_or(name, |(s, _)| s)
+}
+
+/// Parses a file's text according to its kind; `render` = the renderer, the file's project
+/// and its node name.
 pub fn parse_text(
     kind: FileKind,
     text: &str,
     project_name: &str,
     rel: &str,
     problems: &mut Vec<Problem>,
+    render: Option<(&Renderer, usize, &str)>,
 ) -> Facts {
     match kind {
         FileKind::Yaml => {
-            let mut facts = yaml::parse(text, project_name, rel);
+            let value = |raw: &str| {
+                let (renderer, project, _) = render?;
+                renderer.render_config_value(project, raw, false).ok()
+            };
+            let mut facts = yaml::parse_with(text, project_name, rel, Some(&value));
             problems.append(&mut facts.problems);
             Facts::Yaml(facts)
         }
@@ -221,7 +245,7 @@ pub fn parse_text(
             output_columns: None,
         }),
         _ => {
-            let ex = jinja::extract_sql(text);
+            let mut ex = jinja::extract_sql(text);
             if let Some(line) = ex.unterminated {
                 problems.push(Problem::error(
                     "jinja_unterminated",
@@ -229,6 +253,41 @@ pub fn parse_text(
                     line,
                     "a Jinja block opened here is never closed",
                 ));
+            } else if let Some((renderer, project, node)) = render
+                && renderer.needs_render(text, &ex)
+            {
+                match renderer.render_node(project, node, rel, text) {
+                    Ok(rendered) => {
+                        ex.adopt(rendered.refs, rendered.sources, rendered.config);
+                        for (code, message) in rendered.warnings {
+                            problems.push(Problem::warning(
+                                if code == "var_missing" {
+                                    "var_missing"
+                                } else {
+                                    "dbt_warning"
+                                },
+                                rel,
+                                0,
+                                message,
+                            ));
+                        }
+                    }
+                    Err(f) => {
+                        let severity = match f.code {
+                            "jinja_syntax" | "env_var_missing" | "macro_recursion" => {
+                                crate::problem::Severity::Error
+                            }
+                            _ => crate::problem::Severity::Warning,
+                        };
+                        problems.push(Problem::new(
+                            severity,
+                            f.code,
+                            rel,
+                            f.line,
+                            format!("{}; its lineage is read without rendering", f.message),
+                        ));
+                    }
+                }
             }
             for (call, line) in &ex.dynamic {
                 problems.push(Problem::warning(

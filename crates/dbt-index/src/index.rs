@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -13,6 +14,7 @@ use crate::link::{Graph, link};
 use crate::node::{Node, ResourceType};
 use crate::problem::{Problem, Severity};
 use crate::project::Project;
+use crate::render::{Renderer, Target};
 
 /// A loaded project index.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub struct Index {
     load_problems: Vec<Problem>,
     graph: Graph,
     coverage: Coverage,
+    /// The Jinja renderer of this load (macros read once), shared with updates.
+    renderer: Option<Arc<Renderer>>,
 }
 
 /// What an [`Index::update`] did.
@@ -46,6 +50,7 @@ impl Index {
             load_problems: Vec::new(),
             graph: Graph::default(),
             coverage: Coverage::default(),
+            renderer: None,
         };
         index.reload();
         index
@@ -65,15 +70,32 @@ impl Index {
             }
         }
         self.load_packages();
+        let target = Target::from_profiles(&self.root, &self.projects[0].profile);
+        let renderer = Renderer::new(&self.projects, target, &mut self.load_problems);
+        for (i, project) in self.projects.iter_mut().enumerate() {
+            project.render_configs(&renderer, i, &mut self.load_problems);
+        }
+        let renderer = Arc::new(renderer);
+        self.renderer = Some(renderer.clone());
         let mut found = Vec::new();
         for (i, project) in self.projects.iter().enumerate() {
             files::discover(i, project, &mut found, &mut self.load_problems);
         }
         let names: Vec<String> = self.projects.iter().map(|p| p.name.clone()).collect();
-        let read: Vec<SourceFile> = found
-            .par_iter()
-            .map(|f| files::read(f, &names[f.project]))
-            .collect();
+        // Macros nest on the stack: renders run on threads with room for them.
+        let read_all = || -> Vec<SourceFile> {
+            found
+                .par_iter()
+                .map(|f| files::read(f, &names[f.project], Some(&renderer)))
+                .collect()
+        };
+        let read: Vec<SourceFile> = match rayon::ThreadPoolBuilder::new()
+            .stack_size(RENDER_STACK)
+            .build()
+        {
+            Ok(pool) => pool.install(read_all),
+            Err(_) => read_all(),
+        };
         for file in read {
             self.files.entry(file.rel.clone()).or_insert(file);
         }
@@ -112,7 +134,10 @@ impl Index {
 
     fn relink(&mut self) {
         let files: Vec<&SourceFile> = self.files.values().collect();
-        let old = std::mem::replace(&mut self.graph, link(&self.projects, &files));
+        let old = std::mem::replace(
+            &mut self.graph,
+            link(&self.projects, &files, self.renderer.as_deref()),
+        );
         // Freeing a large graph takes a while; nobody needs to wait for it.
         std::thread::spawn(move || drop(old));
         let root = self.projects.first().map(|p| p.name.as_str()).unwrap_or("");
@@ -135,6 +160,7 @@ impl Index {
             if self.projects.is_empty()
                 || needs_reload(&rel, &self.projects)
                 || self.is_resource_dir(&rel, &abs)
+                || self.is_macro_file(&rel)
             {
                 self.reload();
                 return UpdateOutcome {
@@ -158,7 +184,16 @@ impl Index {
                 continue;
             }
             let pkg = project.name.clone();
-            let file = files::read(&found, &pkg);
+            let renderer = self.renderer.clone();
+            let read = || files::read(&found, &pkg, renderer.as_deref());
+            let file = std::thread::scope(|scope| {
+                std::thread::Builder::new()
+                    .stack_size(RENDER_STACK)
+                    .spawn_scoped(scope, read)
+                    .ok()
+                    .and_then(|h| h.join().ok())
+            })
+            .unwrap_or_else(read);
             let old = self.files.insert(found.rel.clone(), file);
             if !full_link {
                 // A change to a file already indexed is re-linked in place when it can be.
@@ -185,6 +220,23 @@ impl Index {
             files: reread,
             in_place: in_place && !full_link,
         }
+    }
+
+    /// A macro file (or generic test): macros are read once per load, so a change reloads.
+    fn is_macro_file(&self, rel: &str) -> bool {
+        let Some((_, project)) = self.owner(rel) else {
+            return false;
+        };
+        let original = rel
+            .strip_prefix(&format!("{}/", project.rel_dir))
+            .unwrap_or(rel);
+        original.ends_with(".sql")
+            && project
+                .macro_paths
+                .iter()
+                .cloned()
+                .chain(project.test_paths.iter().map(|t| format!("{t}/generic")))
+                .any(|dir| original.starts_with(&format!("{dir}/")))
     }
 
     /// A folder inside a resource path (created, moved or removed as a whole).
@@ -299,6 +351,9 @@ impl Index {
         counts
     }
 }
+
+/// Stack for threads that render (macros call macros on the stack).
+const RENDER_STACK: usize = 16 << 20;
 
 /// Whether a change at `rel` alters the project's shape, so only a full reload is right.
 fn needs_reload(rel: &str, projects: &[Project]) -> bool {

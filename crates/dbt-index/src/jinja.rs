@@ -49,6 +49,111 @@ pub struct Extracted {
     pub unterminated: Option<u32>,
 }
 
+impl Extracted {
+    /// Takes what rendering recorded in place of what was read statically: only the branches
+    /// dbt renders, loops and vars resolved, calls inside macros followed. A call keeps the line
+    /// of the literal call it matches (or of the file's first line).
+    pub fn adopt(
+        &mut self,
+        refs: Vec<RefCall>,
+        sources: Vec<SourceCall>,
+        config: Map<String, Value>,
+    ) {
+        let ref_line = |r: &RefCall| {
+            self.refs
+                .iter()
+                .find(|s| s.name == r.name && s.package == r.package)
+                .map_or(1, |s| s.line)
+        };
+        let refs = refs
+            .into_iter()
+            .map(|r| RefCall {
+                line: ref_line(&r),
+                ..r
+            })
+            .collect();
+        let source_line = |c: &SourceCall| {
+            self.sources
+                .iter()
+                .find(|s| s.source == c.source && s.table == c.table)
+                .map_or(1, |s| s.line)
+        };
+        let sources = sources
+            .into_iter()
+            .map(|c| SourceCall {
+                line: source_line(&c),
+                ..c
+            })
+            .collect();
+        self.refs = refs;
+        self.sources = sources;
+        self.config = config;
+        self.dynamic.clear();
+    }
+
+    /// Whether the file's Jinja is nothing but `ref`/`source`/`config` calls with literal
+    /// arguments (and comments): then this reading is what rendering would record.
+    pub fn is_static(src: &str) -> bool {
+        if src.contains("{%") {
+            return false;
+        }
+        let mut rest = src;
+        while let Some(open) = rest.find("{{") {
+            let Some(close) = rest[open..].find("}}") else {
+                return false;
+            };
+            let expr = rest[open + 2..open + close].trim_matches(|c: char| c == '-' || c == '+');
+            let expr = expr.trim();
+            let Some(args) = ["ref(", "source(", "config("]
+                .iter()
+                .find_map(|f| expr.strip_prefix(f))
+                .and_then(|a| a.strip_suffix(')'))
+            else {
+                return false;
+            };
+            // Literal arguments only: no call, variable or operator outside quotes.
+            let mut quote: Option<char> = None;
+            for c in args.chars() {
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(_) => {}
+                    None if c == '\'' || c == '"' => quote = Some(c),
+                    None if c.is_alphanumeric() || " _,=.-[]{}:\n".contains(c) => {}
+                    None => return false,
+                }
+            }
+            // A bare word as a value is a variable unless it is a literal.
+            let unquoted: String = {
+                let mut out = String::new();
+                let mut q: Option<char> = None;
+                for c in args.chars() {
+                    match q {
+                        Some(x) if c == x => q = None,
+                        Some(_) => {}
+                        None if c == '\'' || c == '"' => q = Some(c),
+                        None => out.push(c),
+                    }
+                }
+                out
+            };
+            let variable = unquoted
+                .split(|c: char| " ,[]{}:\n".contains(c))
+                .filter_map(|part| part.split_once('=').map_or(Some(part), |(_, v)| Some(v)))
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .any(|w| {
+                    !(w.parse::<f64>().is_ok()
+                        || matches!(w, "true" | "false" | "True" | "False" | "none" | "None"))
+                });
+            if variable {
+                return false;
+            }
+            rest = &rest[open + close + 2..];
+        }
+        true
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok<'a> {
     Ident(&'a str),

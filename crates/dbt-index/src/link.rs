@@ -12,6 +12,7 @@ use crate::jinja::{RefCall, SourceCall};
 use crate::node::{Node, ResourceType, TestInfo};
 use crate::problem::Problem;
 use crate::project::{ConfigTree, Project, contract_enforced, is_enabled};
+use crate::render::Renderer;
 use crate::yaml::{EntitySpec, Patch, PatchKind, TestSpec, TestTarget, VersionSpec};
 
 /// The linked project graph.
@@ -25,6 +26,9 @@ pub struct Graph {
     pub child_map: BTreeMap<String, Vec<String>>,
     /// Link-time problems (file problems are kept with the files).
     pub problems: Vec<Problem>,
+    /// dbt's `disabled` section: each disabled node's `unique_id` → the files of its disabled
+    /// definitions (a name can be disabled in one file and enabled in another).
+    pub disabled: BTreeMap<String, Vec<String>>,
     /// Name tables for resolving `ref()`/`source()`, kept for incremental re-linking.
     pub(crate) lookups: Lookups,
 }
@@ -37,11 +41,15 @@ pub(crate) struct Lookups {
     /// Latest version per (package, name) of versioned models.
     latest: HashMap<(String, String), String>,
     disabled: HashSet<(String, String)>,
+    /// `unique_id`s with a disabled definition.
+    pub(crate) disabled_ids: HashSet<String>,
     sources: HashMap<(String, String), Vec<(String, String)>>,
 }
 
 struct Linker<'a> {
     projects: &'a [Project],
+    /// Renders Jinja in YAML config values (`enabled: "{{ target.type in [...] }}"`).
+    renderer: Option<&'a Renderer>,
     graph: Graph,
     /// Nodes while linking (hashing beats ordered lookups here); sorted into the graph at the end.
     nodes: HashMap<String, Node>,
@@ -150,9 +158,10 @@ impl Lookups {
 }
 
 /// Links the files of `projects` (the root project first) into a graph.
-pub fn link(projects: &[Project], files: &[&SourceFile]) -> Graph {
+pub fn link(projects: &[Project], files: &[&SourceFile], renderer: Option<&Renderer>) -> Graph {
     let mut l = Linker {
         projects,
+        renderer,
         graph: Graph::default(),
         nodes: HashMap::new(),
     };
@@ -206,14 +215,76 @@ impl<'a> Linker<'a> {
         patches
     }
 
+    /// Records a disabled definition of `uid` (dbt's `disabled` section).
+    fn disable(&mut self, uid: &str, file: &str) {
+        self.graph
+            .disabled
+            .entry(uid.to_string())
+            .or_default()
+            .push(file.to_string());
+        self.graph.lookups.disabled_ids.insert(uid.to_string());
+    }
+
+    /// Whether a generic test is enabled: its own YAML config, under the `tests:` tree of its
+    /// project (by the folders of its YAML file), and the root project's word for a package's
+    /// tests (`tests: <package>: +enabled: false`) last.
+    fn test_enabled(&self, file: &SourceFile, spec: &TestSpec) -> bool {
+        // A test declared through `overrides:` belongs to the overridden package.
+        let project = spec
+            .package
+            .as_ref()
+            .and_then(|p| self.projects.iter().position(|q| &q.name == p))
+            .unwrap_or(file.project);
+        let pkg = &self.projects[project].name;
+        let inner = file
+            .original
+            .strip_prefix(&format!("{}/", file.resource_dir))
+            .unwrap_or(&file.original);
+        let mut fqn = vec![pkg.clone()];
+        fqn.extend(
+            inner
+                .split('/')
+                .rev()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .map(str::to_string),
+        );
+        fqn.push(spec.name.clone());
+        let mut config = self.config_for(project, ConfigTree::Tests, &fqn);
+        if !spec.enabled {
+            config.insert("enabled".into(), Json::Bool(false));
+        }
+        self.finish_config(project, ConfigTree::Tests, &fqn, &mut config);
+        is_enabled(&config)
+    }
+
+    /// The configs a node's own project gives it (`dbt_project.yml` folders, outer first).
     fn config_for(&self, project: usize, tree: ConfigTree, fqn: &[String]) -> Map<String, Json> {
         let fqn: Vec<&str> = fqn.iter().map(String::as_str).collect();
         let mut config = Map::new();
         self.projects[project].apply_config(tree, &fqn, &mut config);
-        if project != 0 {
-            self.projects[0].apply_config(tree, &fqn, &mut config);
-        }
         config
+    }
+
+    /// The last word on a package node's configs, as dbt applies it: the root project's tree
+    /// (`models: <package>: +enabled: false`) over the package's own, its YAML and `config()`.
+    /// Then YAML values holding Jinja are rendered.
+    fn finish_config(
+        &self,
+        project: usize,
+        tree: ConfigTree,
+        fqn: &[String],
+        config: &mut Map<String, Json>,
+    ) {
+        if project != 0 {
+            let fqn: Vec<&str> = fqn.iter().map(String::as_str).collect();
+            self.projects[0].apply_config(tree, &fqn, config);
+        }
+        if let Some(renderer) = self.renderer {
+            renderer.render_config(project, config, false);
+        }
     }
 
     fn sql_nodes(
@@ -322,11 +393,13 @@ impl<'a> Linker<'a> {
                 if let Some(c) = calls {
                     config.extend(c.config.clone());
                 }
+                self.finish_config(file.project, tree, &fqn, &mut config);
                 if !is_enabled(&config) {
                     self.graph
                         .lookups
                         .disabled
                         .insert((project.name.clone(), node_name.clone()));
+                    self.disable(&unique_id, &file.rel);
                     continue;
                 }
                 if let Some(first) = seen.get(&unique_id) {
@@ -476,16 +549,23 @@ impl<'a> Linker<'a> {
     }
 
     fn source_nodes(&mut self, files: &[&SourceFile]) {
+        // `overrides: <package>` entries patch the package's source, after it is built.
+        let mut overrides = Vec::new();
         for file in files {
             let Facts::Yaml(y) = &file.facts else {
                 continue;
             };
             let pkg = self.projects[file.project].name.clone();
             for s in &y.sources {
-                if !s.enabled {
+                if let Some(owner) = &s.overrides {
+                    overrides.push((format!("source.{owner}.{}.{}", s.source, s.table), s));
                     continue;
                 }
                 let uid = format!("source.{pkg}.{}.{}", s.source, s.table);
+                if !s.enabled {
+                    self.disable(&uid, &file.rel);
+                    continue;
+                }
                 if let Some(other) = self.nodes.get(&uid) {
                     self.graph.problems.push(Problem::error(
                         "duplicate_name",
@@ -521,6 +601,16 @@ impl<'a> Linker<'a> {
                 self.nodes.insert(uid, node);
             }
         }
+        for (uid, s) in overrides {
+            if let Some(node) = self.nodes.get_mut(&uid) {
+                if !s.columns.is_empty() {
+                    node.columns = s.columns.clone();
+                }
+                if !s.description.is_empty() {
+                    node.description = s.description.clone();
+                }
+            }
+        }
     }
 
     /// Resolves refs and sources into `uid`'s parents, reporting what does not resolve.
@@ -545,8 +635,15 @@ impl<'a> Linker<'a> {
             let Facts::Yaml(y) = &file.facts else {
                 continue;
             };
-            let pkg = self.projects[file.project].name.clone();
             for spec in &y.tests {
+                let pkg = spec
+                    .package
+                    .clone()
+                    .unwrap_or_else(|| self.projects[file.project].name.clone());
+                if !self.test_enabled(file, spec) {
+                    self.disable(&spec.unique_id, &file.rel);
+                    continue;
+                }
                 let nodes = &self.nodes;
                 let built = build_generic_test(&self.graph.lookups, &pkg, file, spec, &|id| {
                     nodes.get(id).map(|n| n.file.as_str())
@@ -574,6 +671,15 @@ impl<'a> Linker<'a> {
                 continue;
             };
             let pkg = self.projects[file.project].name.clone();
+            for (prefix, list) in [
+                ("semantic_model", &y.semantic_models),
+                ("exposure", &y.exposures),
+                ("metric", &y.metrics),
+            ] {
+                for e in list.iter().filter(|e| !e.enabled) {
+                    self.disable(&format!("{prefix}.{pkg}.{}", e.name), &file.rel);
+                }
+            }
             for e in y.semantic_models.iter().filter(|e| e.enabled) {
                 let uid = self.entity_node(ResourceType::SemanticModel, &pkg, e, file);
                 for m in &e.defines {
@@ -895,7 +1001,9 @@ pub(crate) fn build_generic_test<'n>(
         }
         TestTarget::Source { source, table } => (None, format!("source.{pkg}.{source}.{table}")),
     };
-    if node_file(&target).is_none() {
+    // A test of a disabled node stays in dbt's nodes, disabled and without parents.
+    let target_disabled = node_file(&target).is_none() && lookups.disabled_ids.contains(&target);
+    if node_file(&target).is_none() && !target_disabled {
         return Ok(None);
     }
     if let Some(other) = node_file(&spec.unique_id) {
@@ -925,6 +1033,13 @@ pub(crate) fn build_generic_test<'n>(
         attached_node: attached,
         kwargs: spec.kwargs.clone(),
     });
+    if target_disabled {
+        return Ok(Some(BuiltTest {
+            node,
+            problems: Vec::new(),
+            column_of: None,
+        }));
+    }
     // The tested node (or source) is always a parent, as dbt adds it for every test.
     node.add_parent(&target);
     let (parents, problems) = lookups.resolve_all(&spec.refs, &spec.sources, pkg, &file.rel);

@@ -1,6 +1,6 @@
 //! The index as JSON in the shape of dbt's `manifest.json`: `nodes`, `sources`, `exposures`,
 //! `metrics`, `semantic_models` and `unit_tests` keyed by `unique_id`, plus `parent_map` and
-//! `child_map` exactly as dbt writes them — so the output diffs directly against dbt's own. Our
+//! `child_map` exactly as dbt writes them, and the `disabled` section — so the output diffs directly against dbt's own. Our
 //! additions (`problems`, `coverage`, each node's `file`/`line`) are extra keys dbt does not have.
 
 use serde_json::{Map, Value as Json, json};
@@ -45,6 +45,20 @@ pub fn to_manifest_json(index: &Index) -> Json {
         "child_map".into(),
         serde_json::to_value(&index.graph().child_map).unwrap_or_default(),
     );
+    // dbt's `disabled`: unique_id → one entry per disabled definition.
+    let disabled: Map<String, Json> = index
+        .graph()
+        .disabled
+        .iter()
+        .map(|(uid, files)| {
+            let entries = files
+                .iter()
+                .map(|f| json!({"unique_id": uid, "file": f, "config": {"enabled": false}}))
+                .collect();
+            (uid.clone(), Json::Array(entries))
+        })
+        .collect();
+    out.insert("disabled".into(), Json::Object(disabled));
     out.insert(
         "problems".into(),
         serde_json::to_value(index.problems()).unwrap_or_default(),

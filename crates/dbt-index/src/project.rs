@@ -186,6 +186,43 @@ impl Project {
         out
     }
 
+    /// Renders the Jinja in this project's config trees (`+enabled: "{{ var('x', false) }}"`,
+    /// `+schema: "prefix_{{ target.name }}"`) as dbt does when it loads `dbt_project.yml`:
+    /// command-line vars only, one `{{ expression }}` keeping its type. Hooks stay as written
+    /// (they render when they run). A value that cannot be rendered is a located problem and
+    /// stays as written.
+    pub fn render_configs(
+        &mut self,
+        renderer: &crate::render::Renderer,
+        idx: usize,
+        problems: &mut Vec<Problem>,
+    ) {
+        let file = self.rel("dbt_project.yml");
+        let mut trees = [
+            &mut self.models,
+            &mut self.seeds,
+            &mut self.snapshots,
+            &mut self.tests,
+            &mut self.analyses,
+        ];
+        for tree in trees.iter_mut() {
+            render_tree(tree, &mut |raw| {
+                renderer
+                    .render_config_value(idx, raw, true)
+                    .map_err(|f| {
+                        problems.push(Problem::new(
+                            Severity::Error,
+                            f.code,
+                            &file,
+                            0,
+                            format!("cannot render `{raw}`: {}", f.message),
+                        ))
+                    })
+                    .ok()
+            });
+        }
+    }
+
     /// A path inside this project as the indexed root sees it.
     pub fn rel(&self, path_in_project: &str) -> String {
         join_rel(&self.rel_dir, path_in_project)
@@ -231,6 +268,32 @@ fn apply_level(level: &Value, into: &mut Map<String, Json>) {
         {
             into.insert(config.to_string(), json);
         }
+    }
+}
+
+/// Replaces every string holding Jinja under `value` (hooks excepted) by what `render` makes
+/// of it.
+fn render_tree(value: &mut Value, render: &mut dyn FnMut(&str) -> Option<Json>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, item) in map.iter_mut() {
+                let hook = key
+                    .as_str()
+                    .is_some_and(|k| k.trim_start_matches('+').ends_with("-hook"));
+                if !hook {
+                    render_tree(item, render);
+                }
+            }
+        }
+        Value::Sequence(items) => items.iter_mut().for_each(|i| render_tree(i, render)),
+        Value::String(raw) if raw.contains("{{") || raw.contains("{%") => {
+            if let Some(json) = render(raw)
+                && let Ok(rendered) = serde_yaml_ng::to_value(&json)
+            {
+                *value = rendered;
+            }
+        }
+        _ => {}
     }
 }
 

@@ -170,6 +170,8 @@ pub struct RenderFailure {
 pub struct Renderer {
     env: Environment<'static>,
     shared: Arc<Shared>,
+    /// A macro named `ref`, `source` or `config` exists: every file is rendered.
+    overrides_builtins: bool,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -219,10 +221,26 @@ impl Renderer {
         env.set_recursion_limit(200);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         env.set_loader(move |name| Ok(sources.get(name).cloned()));
+        env.add_function("__vd_list", objects::mutable_list);
+        env.add_function("__vd_dict", objects::mutable_dict);
+        let overrides_builtins = shared.macros.values().any(|m| {
+            ["ref", "source", "config"]
+                .iter()
+                .any(|b| m.contains_key(*b))
+        });
         Renderer {
             env,
             shared: Arc::new(shared),
+            overrides_builtins,
         }
+    }
+
+    /// Whether `text` must be rendered: its Jinja is more than literal `ref`/`source`/`config`
+    /// calls (what `ex` already read), or a macro of the project redefines one of those.
+    pub fn needs_render(&self, text: &str, ex: &crate::jinja::Extracted) -> bool {
+        !ex.dynamic.is_empty()
+            || self.overrides_builtins
+            || !crate::jinja::Extracted::is_static(text)
     }
 
     /// Renders a model, snapshot, analysis or singular test of project `project` (`rel` names

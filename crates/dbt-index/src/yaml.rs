@@ -91,6 +91,8 @@ pub struct TestSpec {
     pub sources: Vec<SourceCall>,
     pub enabled: bool,
     pub line: u32,
+    /// The package whose source this test is on, when declared through `overrides:`.
+    pub package: Option<String>,
 }
 
 /// A source table from YAML.
@@ -103,6 +105,8 @@ pub struct SourceSpec {
     pub columns: Vec<Column>,
     pub freshness: bool,
     pub enabled: bool,
+    /// `overrides: <package>`: this entry patches that package's source instead of defining one.
+    pub overrides: Option<String>,
 }
 
 /// An exposure, semantic model, metric or unit test: a named node with references to resolve.
@@ -173,16 +177,32 @@ impl Lines {
     }
 }
 
+/// Renders a config value holding Jinja (`enabled: "{{ var('x', true) }}"`) as dbt does.
+pub type RenderValue<'a> = &'a dyn Fn(&str) -> Option<Json>;
+
 struct Ctx<'a> {
     project: &'a str,
     file: &'a str,
     lines: Lines,
     facts: YamlFacts,
+    render: Option<RenderValue<'a>>,
+    /// While reading a source that `overrides:` a package's: that package.
+    overriding: Option<String>,
 }
 
 /// Reads one schema YAML file. Syntax errors and malformed entries become problems; every
 /// well-formed entry is still read.
 pub fn parse(text: &str, project: &str, file: &str) -> YamlFacts {
+    parse_with(text, project, file, None)
+}
+
+/// [`parse`], with `enabled` values holding Jinja rendered by `render`.
+pub fn parse_with(
+    text: &str,
+    project: &str,
+    file: &str,
+    render: Option<RenderValue<'_>>,
+) -> YamlFacts {
     let doc: Value = match serde_yaml_ng::from_str(text) {
         Ok(doc) => doc,
         Err(e) => {
@@ -197,6 +217,8 @@ pub fn parse(text: &str, project: &str, file: &str) -> YamlFacts {
         file,
         lines: Lines::scan(text),
         facts: YamlFacts::default(),
+        render,
+        overriding: None,
     };
     let Value::Mapping(top) = doc else {
         if !doc.is_null() {
@@ -255,6 +277,28 @@ pub fn parse(text: &str, project: &str, file: &str) -> YamlFacts {
 }
 
 impl<'a> Ctx<'a> {
+    /// The `enabled` config, rendered when it holds Jinja (default true).
+    fn enabled(&self, config: &Map<String, Json>) -> bool {
+        match config.get("enabled") {
+            Some(Json::String(raw)) if raw.contains("{{") || raw.contains("{%") => {
+                self.enabled_value(raw)
+            }
+            _ => crate::project::is_enabled(config),
+        }
+    }
+
+    fn enabled_value(&self, raw: &str) -> bool {
+        match self.render.and_then(|r| r(raw)) {
+            Some(Json::Bool(b)) => b,
+            Some(Json::Null) => false,
+            Some(Json::String(s)) => !matches!(
+                s.trim().to_ascii_lowercase().as_str(),
+                "false" | "" | "0" | "none"
+            ),
+            _ => true,
+        }
+    }
+
     /// The mappings listed under `section`, each having a string `name`.
     fn entries<'v>(&mut self, top: &'v Mapping, section: &str) -> Vec<&'v Mapping> {
         let Some(value) = top.get(section) else {
@@ -485,6 +529,10 @@ impl<'a> Ctx<'a> {
         let Some(Value::Sequence(tables)) = entry.get("tables") else {
             return;
         };
+        self.overriding = entry
+            .get("overrides")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         for table in tables.iter().filter_map(Value::as_mapping) {
             let Some(name) = table
                 .get("name")
@@ -530,10 +578,11 @@ impl<'a> Ctx<'a> {
                 description: str_of(table, "description"),
                 columns,
                 freshness,
-                enabled: crate::project::is_enabled(&source_config)
-                    && crate::project::is_enabled(&table_config),
+                enabled: self.enabled(&source_config) && self.enabled(&table_config),
+                overrides: self.overriding.clone(),
             });
         }
+        self.overriding = None;
     }
 
     /// A named entity; `refs_key` names the field holding `ref()`/`source()` strings.
@@ -561,7 +610,7 @@ impl<'a> Ctx<'a> {
             measures: Vec::new(),
             metrics: Vec::new(),
             defines: Vec::new(),
-            enabled: crate::project::is_enabled(&config),
+            enabled: self.enabled(&config),
         }
     }
 
@@ -684,8 +733,12 @@ impl<'a> Ctx<'a> {
         let mut enabled = true;
         for key in TEST_CONFIG_ARGS {
             let value = args.remove(*key).or_else(|| config.remove(*key));
-            if *key == "enabled" && value == Some(Value::Bool(false)) {
-                enabled = false;
+            match (*key, &value) {
+                ("enabled", Some(Value::Bool(false))) => enabled = false,
+                ("enabled", Some(Value::String(raw))) if raw.contains("{{") => {
+                    enabled = self.enabled_value(raw);
+                }
+                _ => {}
             }
         }
         args.remove("description");
@@ -702,7 +755,7 @@ impl<'a> Ctx<'a> {
             test_type = format!("{ns}_{test_type}");
         }
         let id = generic_test_id(
-            self.project,
+            self.overriding.as_deref().unwrap_or(self.project),
             &test_type,
             &target_name,
             custom_name.as_deref(),
@@ -736,6 +789,7 @@ impl<'a> Ctx<'a> {
             sources,
             enabled,
             line,
+            package: self.overriding.clone(),
         })
     }
 }

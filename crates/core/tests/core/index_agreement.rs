@@ -73,3 +73,46 @@ fn a_generated_project_agrees_with_dbt_parse() {
     synthetic::write_synthetic(dir.path(), 150, 11).unwrap();
     assert_agrees(&venv(), dir.path());
 }
+
+/// A fixture of `crates/dbt-index/fixtures/agreement` (one per way a reader of real projects
+/// goes wrong: Jinja configs, vars holding `source()`, `if var` branches, refs inside macros,
+/// loops, package-scoped configs, disabled nodes …) copied to a temp folder and compared with
+/// the real `dbt parse` of it.
+fn fixture_agrees(name: &str) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../dbt-index/fixtures/agreement")
+        .join(name);
+    let dir = tempfile::tempdir().unwrap();
+    let copy = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&fixture)
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    assert_agrees(&venv(), &dir.path().join(name));
+}
+
+macro_rules! agreement_fixtures {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                fixture_agrees(stringify!($name));
+            }
+        )*
+    };
+}
+
+mod fixture {
+    use super::fixture_agrees;
+    agreement_fixtures!(
+        fivetran_style_package,
+        jinja_configs,
+        if_var_branches,
+        macro_refs,
+        for_loop_refs,
+        package_scoped_configs,
+        disabled_nodes,
+    );
+}

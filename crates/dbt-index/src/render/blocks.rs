@@ -129,10 +129,10 @@ pub fn macros(src: &str) -> Vec<MacroBlock> {
                 }
                 None => src[open.start..open.end].to_string(),
             };
-            let body = &src[open.end..close.start];
+            let body = mutable_sets(&src[open.end..close.start]);
             let mut source = "\n".repeat(open.line.saturating_sub(1) as usize);
             source.push_str(&head);
-            source.push_str(body);
+            source.push_str(&body);
             source.push_str("{% endmacro %}");
             out.push(MacroBlock {
                 name: match rename {
@@ -189,7 +189,7 @@ pub fn node_source(src: &str) -> String {
     } else {
         out.push_str(&src[at..]);
     }
-    out
+    mutable_sets(&out)
 }
 
 #[cfg(test)]
@@ -228,5 +228,60 @@ mod tests {
         let t = tags("{% raw %}{% macro x() %}{% endraw %}{% if a %}");
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].word, "if");
+    }
+}
+
+/// `{% set name = [ … ] %}` and `{% set name = { … } %}` rewritten so the list or dict is
+/// mutable (`__vd_list(…)`, `__vd_dict(…)`), as dbt's Python-backed Jinja has them: union macros
+/// build their lists with `{% do xs.append(x) %}`. Everything stays on its line.
+pub fn mutable_sets(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 64);
+    let mut at = 0;
+    for tag in tags(src) {
+        if tag.word != "set" {
+            continue;
+        }
+        let Some((name, expr)) = tag.rest.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        let expr = expr.trim_end_matches(['-', '+']).trim();
+        let wrap = match expr.chars().next() {
+            Some('[') => "__vd_list",
+            Some('{') => "__vd_dict",
+            _ => continue,
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let text = &src[tag.start..tag.end];
+        let (Some(open), Some(close)) = (text.find(expr), text.rfind("%}")) else {
+            continue;
+        };
+        let tail = &text[open + expr.len()..close];
+        out.push_str(&src[at..tag.start]);
+        out.push_str(&text[..open]);
+        out.push_str(wrap);
+        out.push('(');
+        out.push_str(expr);
+        out.push(')');
+        out.push_str(tail);
+        out.push_str("%}");
+        at = tag.end;
+    }
+    out.push_str(&src[at..]);
+    out
+}
+
+#[cfg(test)]
+mod mutable_tests {
+    #[test]
+    fn set_literals_become_mutable_on_the_same_line() {
+        let src = "{%- set xs = [] -%}\n{% set d = {'a': 1} %}{% set n = 3 %}{% set ys = xs %}";
+        let out = super::mutable_sets(src);
+        assert_eq!(
+            out,
+            "{%- set xs = __vd_list([]) -%}\n{% set d = __vd_dict({'a': 1}) %}{% set n = 3 %}{% set ys = xs %}"
+        );
     }
 }
