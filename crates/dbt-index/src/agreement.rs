@@ -15,6 +15,7 @@ const SECTIONS: &[&str] = &[
     "exposures",
     "metrics",
     "semantic_models",
+    "saved_queries",
     "unit_tests",
 ];
 

@@ -13,7 +13,9 @@ use crate::node::{Node, ResourceType, TestInfo};
 use crate::problem::Problem;
 use crate::project::{ConfigTree, Project, contract_enforced, is_enabled};
 use crate::render::Renderer;
-use crate::yaml::{EntitySpec, Patch, PatchKind, TestSpec, TestTarget, VersionSpec};
+use crate::yaml::{Patch, PatchKind, TestSpec, TestTarget, VersionSpec};
+
+mod entities;
 
 /// The linked project graph.
 #[derive(Debug, Clone, Default)]
@@ -169,6 +171,7 @@ pub fn link(projects: &[Project], files: &[&SourceFile], renderer: Option<&Rende
     let patches = l.collect_patches(files);
     let mut pending: Vec<(String, Vec<RefCall>, Vec<SourceCall>, String)> = Vec::new();
     l.sql_nodes(files, &patches, &mut pending);
+    l.yaml_snapshots(&patches, &mut pending);
     l.hooks();
     l.unpatched(&patches);
     l.source_nodes(files);
@@ -505,6 +508,85 @@ impl<'a> Linker<'a> {
         }
     }
 
+    /// Snapshots defined in YAML (`relation: ref('x')` with their config, dbt ≥ 1.9).
+    fn yaml_snapshots(
+        &mut self,
+        patches: &HashMap<(usize, PatchKind, String), (&Patch, &SourceFile)>,
+        pending: &mut Vec<(String, Vec<RefCall>, Vec<SourceCall>, String)>,
+    ) {
+        let mut defined: Vec<_> = patches
+            .iter()
+            .filter_map(|((project, kind, _), (patch, file))| {
+                let relation = patch.relation.as_ref()?;
+                (*kind == PatchKind::Snapshot).then_some((*project, *patch, *file, relation))
+            })
+            .collect();
+        defined.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        for (project, patch, file, (refs, sources)) in defined {
+            let pkg = self.projects[project].name.clone();
+            let uid = format!("snapshot.{pkg}.{}", patch.name);
+            let inner = file
+                .original
+                .strip_prefix(&format!("{}/", file.resource_dir))
+                .unwrap_or(&file.original);
+            let mut fqn = vec![pkg.clone()];
+            fqn.extend(
+                inner
+                    .split('/')
+                    .rev()
+                    .skip(1)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .map(str::to_string),
+            );
+            fqn.push(patch.name.clone());
+            let mut config = self.config_for(project, ConfigTree::Snapshots, &fqn);
+            config.extend(patch.config.clone());
+            self.finish_config(project, ConfigTree::Snapshots, &fqn, &mut config);
+            if !is_enabled(&config) {
+                self.graph
+                    .lookups
+                    .disabled
+                    .insert((pkg.clone(), patch.name.clone()));
+                self.disable(&uid, &file.rel);
+                continue;
+            }
+            if let Some(other) = self.nodes.get(&uid) {
+                self.graph.problems.push(Problem::error(
+                    "duplicate_name",
+                    &file.rel,
+                    patch.line,
+                    format!(
+                        "snapshot `{}` is also defined in {}",
+                        patch.name, other.file
+                    ),
+                ));
+                continue;
+            }
+            let mut node = Node::new(
+                ResourceType::Snapshot,
+                uid.clone(),
+                &pkg,
+                &patch.name,
+                file.rel.clone(),
+                file.original.clone(),
+            );
+            node.line = patch.line;
+            node.fqn = fqn;
+            node.description = patch.description.clone();
+            node.columns = patch.columns.clone();
+            self.graph
+                .lookups
+                .refable
+                .entry(patch.name.clone())
+                .or_default()
+                .push((pkg.clone(), None, uid.clone()));
+            pending.push((uid.clone(), refs.clone(), sources.clone(), file.rel.clone()));
+            self.nodes.insert(uid, node);
+        }
+    }
+
     fn hooks(&mut self) {
         for project in self.projects {
             for (kind, count) in [
@@ -661,167 +743,6 @@ impl<'a> Linker<'a> {
                 }
             }
         }
-    }
-
-    fn yaml_entities(&mut self, files: &[&SourceFile]) {
-        // Semantic models first: metrics resolve measures against them.
-        let mut measure_owner: HashMap<String, String> = HashMap::new();
-        for file in files {
-            let Facts::Yaml(y) = &file.facts else {
-                continue;
-            };
-            let pkg = self.projects[file.project].name.clone();
-            for (prefix, list) in [
-                ("semantic_model", &y.semantic_models),
-                ("exposure", &y.exposures),
-                ("metric", &y.metrics),
-            ] {
-                for e in list.iter().filter(|e| !e.enabled) {
-                    self.disable(&format!("{prefix}.{pkg}.{}", e.name), &file.rel);
-                }
-            }
-            for e in y.semantic_models.iter().filter(|e| e.enabled) {
-                let uid = self.entity_node(ResourceType::SemanticModel, &pkg, e, file);
-                for m in &e.defines {
-                    measure_owner.entry(m.clone()).or_insert(uid.clone());
-                }
-            }
-            for e in y.exposures.iter().filter(|e| e.enabled) {
-                self.entity_node(ResourceType::Exposure, &pkg, e, file);
-            }
-        }
-        let mut metric_ids: HashMap<String, String> = HashMap::new();
-        let mut metrics = Vec::new();
-        for file in files {
-            let Facts::Yaml(y) = &file.facts else {
-                continue;
-            };
-            let pkg = self.projects[file.project].name.clone();
-            for e in y.metrics.iter().filter(|e| e.enabled) {
-                let uid = self.entity_node(ResourceType::Metric, &pkg, e, file);
-                metric_ids.insert(e.name.clone(), uid.clone());
-                metrics.push((uid, e, file.rel.clone()));
-            }
-        }
-        for (uid, e, rel) in metrics {
-            let mut parents = Vec::new();
-            for m in &e.measures {
-                match measure_owner.get(m) {
-                    Some(owner) => parents.push(owner.clone()),
-                    None => self.graph.problems.push(Problem::error(
-                        "unknown_measure",
-                        &rel,
-                        e.line,
-                        format!(
-                            "metric `{}` uses measure `{m}`, which no semantic model defines",
-                            e.name
-                        ),
-                    )),
-                }
-            }
-            for m in &e.metrics {
-                match metric_ids.get(m) {
-                    Some(id) => parents.push(id.clone()),
-                    None => self.graph.problems.push(Problem::error(
-                        "unknown_metric",
-                        &rel,
-                        e.line,
-                        format!(
-                            "metric `{}` is derived from `{m}`, which is not defined",
-                            e.name
-                        ),
-                    )),
-                }
-            }
-            if let Some(node) = self.nodes.get_mut(&uid) {
-                for p in parents {
-                    node.add_parent(&p);
-                }
-            }
-        }
-        for file in files {
-            let Facts::Yaml(y) = &file.facts else {
-                continue;
-            };
-            let pkg = self.projects[file.project].name.clone();
-            for e in y.unit_tests.iter().filter(|e| e.enabled) {
-                let Some(model) = e.defines.first() else {
-                    continue;
-                };
-                let call = RefCall {
-                    package: Some(pkg.clone()),
-                    name: model.clone(),
-                    version: None,
-                    line: e.line,
-                };
-                let tested = self.graph.lookups.resolve_ref(&call, &pkg);
-                if self
-                    .graph
-                    .lookups
-                    .disabled
-                    .contains(&(pkg.clone(), model.clone()))
-                {
-                    continue;
-                }
-                let uid = format!("unit_test.{pkg}.{model}.{}", e.name);
-                let mut node = Node::new(
-                    ResourceType::UnitTest,
-                    uid.clone(),
-                    &pkg,
-                    &e.name,
-                    file.rel.clone(),
-                    file.original.clone(),
-                );
-                node.line = e.line;
-                node.description = e.description.clone();
-                match tested {
-                    Ok(parent) => node.add_parent(&parent),
-                    Err(_) => self.graph.problems.push(Problem::error(
-                        "unknown_ref",
-                        &file.rel,
-                        e.line,
-                        format!(
-                            "unit test `{}` tests model `{model}`, which does not exist",
-                            e.name
-                        ),
-                    )),
-                }
-                self.nodes.insert(uid, node);
-            }
-        }
-    }
-
-    fn entity_node(
-        &mut self,
-        rtype: ResourceType,
-        pkg: &str,
-        e: &EntitySpec,
-        file: &SourceFile,
-    ) -> String {
-        let uid = format!("{}.{pkg}.{}", rtype.as_str(), e.name);
-        let mut node = Node::new(
-            rtype,
-            uid.clone(),
-            pkg,
-            &e.name,
-            file.rel.clone(),
-            file.original.clone(),
-        );
-        node.line = e.line;
-        node.description = e.description.clone();
-        node.fqn = vec![pkg.to_string(), e.name.clone()];
-        if self.nodes.contains_key(&uid) {
-            self.graph.problems.push(Problem::error(
-                "duplicate_name",
-                &file.rel,
-                e.line,
-                format!("`{}` is defined twice", e.name),
-            ));
-            return uid;
-        }
-        self.nodes.insert(uid.clone(), node);
-        self.resolve_into(&uid, &e.refs, &e.sources, &file.rel);
-        uid
     }
 
     fn edges(&mut self) {

@@ -16,6 +16,7 @@ pub fn to_manifest_json(index: &Index) -> Json {
         "exposures",
         "metrics",
         "semantic_models",
+        "saved_queries",
         "unit_tests",
     ]
     .iter()

@@ -1,5 +1,5 @@
 //! The index's nodes: models, seeds, snapshots, tests, analyses, hooks, sources, exposures,
-//! metrics, semantic models and unit tests, with dbt's `unique_id`s.
+//! metrics, semantic models, saved queries and unit tests, with dbt's `unique_id`s.
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -17,6 +17,7 @@ pub enum ResourceType {
     Exposure,
     Metric,
     SemanticModel,
+    SavedQuery,
     UnitTest,
 }
 
@@ -34,6 +35,7 @@ impl ResourceType {
             ResourceType::Exposure => "exposure",
             ResourceType::Metric => "metric",
             ResourceType::SemanticModel => "semantic_model",
+            ResourceType::SavedQuery => "saved_query",
             ResourceType::UnitTest => "unit_test",
         }
     }
@@ -45,6 +47,7 @@ impl ResourceType {
             ResourceType::Exposure => "exposures",
             ResourceType::Metric => "metrics",
             ResourceType::SemanticModel => "semantic_models",
+            ResourceType::SavedQuery => "saved_queries",
             ResourceType::UnitTest => "unit_tests",
             _ => "nodes",
         }
@@ -69,6 +72,7 @@ impl ResourceType {
                 | ResourceType::Exposure
                 | ResourceType::Metric
                 | ResourceType::SemanticModel
+                | ResourceType::SavedQuery
         )
     }
 }

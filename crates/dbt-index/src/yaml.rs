@@ -12,6 +12,8 @@ use crate::node::Column;
 use crate::problem::{Problem, yaml_problem};
 use crate::test_ids::{TestArgs, generic_test_id};
 
+mod loose;
+
 /// Config keys a generic test takes beside its arguments (dbt's `TestBuilder.CONFIG_ARGS`).
 const TEST_CONFIG_ARGS: &[&str] = &[
     "severity",
@@ -60,6 +62,8 @@ pub struct Patch {
     pub config: Map<String, Json>,
     pub versions: Vec<VersionSpec>,
     pub latest_version: Option<String>,
+    /// A snapshot defined in YAML (dbt ≥ 1.9): what its `relation:` calls.
+    pub relation: Option<(Vec<RefCall>, Vec<SourceCall>)>,
 }
 
 /// What a generic test is defined on.
@@ -117,7 +121,9 @@ pub struct EntitySpec {
     pub description: String,
     pub refs: Vec<RefCall>,
     pub sources: Vec<SourceCall>,
-    /// Metrics: the measures they aggregate and the metrics they are derived from.
+    /// Metrics: the measures they aggregate and the metrics they are derived from. Semantic
+    /// models: the measures that create a metric of their name (`create_metric: true`).
+    /// Exposures (`metric('x')` in `depends_on`) and saved queries: the metrics they use.
     pub measures: Vec<String>,
     pub metrics: Vec<String>,
     /// Semantic models: the measures they define. Unit tests: the tested model.
@@ -135,6 +141,7 @@ pub struct YamlFacts {
     pub semantic_models: Vec<EntitySpec>,
     pub metrics: Vec<EntitySpec>,
     pub unit_tests: Vec<EntitySpec>,
+    pub saved_queries: Vec<EntitySpec>,
     pub problems: Vec<Problem>,
 }
 
@@ -203,8 +210,8 @@ pub fn parse_with(
     file: &str,
     render: Option<RenderValue<'_>>,
 ) -> YamlFacts {
-    let doc: Value = match serde_yaml_ng::from_str(text) {
-        Ok(doc) => doc,
+    let (doc, duplicates): (Value, Vec<String>) = match loose::from_str(text) {
+        Ok(doc) => (doc.value, doc.duplicates),
         Err(e) => {
             return YamlFacts {
                 problems: vec![yaml_problem(file, &e)],
@@ -220,6 +227,14 @@ pub fn parse_with(
         render,
         overriding: None,
     };
+    for key in duplicates {
+        ctx.facts.problems.push(Problem::warning(
+            "duplicate_yaml_key",
+            file,
+            loose::duplicate_line(text, &key),
+            format!("`{key}` is written twice in one mapping; the last value is used (dbt warns the same: DuplicateYAMLKeysDeprecation)"),
+        ));
+    }
     let Value::Mapping(top) = doc else {
         if !doc.is_null() {
             ctx.facts.problems.push(Problem::error(
@@ -251,7 +266,23 @@ pub fn parse_with(
     for entry in ctx.entries(&top, "semantic_models") {
         let mut e = ctx.entity(entry, "model");
         e.defines = names_in(entry.get("measures"));
+        if let Some(Value::Sequence(measures)) = entry.get("measures") {
+            e.metrics = measures
+                .iter()
+                .filter(|m| m.get("create_metric").and_then(Value::as_bool) == Some(true))
+                .filter_map(|m| m.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect();
+        }
         ctx.facts.semantic_models.push(e);
+    }
+    for entry in ctx.entries(&top, "saved_queries") {
+        let mut e = ctx.entity(entry, "");
+        if let Some(Value::Sequence(metrics)) =
+            entry.get("query_params").and_then(|q| q.get("metrics"))
+        {
+            e.metrics = metrics.iter().flat_map(name_or_string).collect();
+        }
+        ctx.facts.saved_queries.push(e);
     }
     for entry in ctx.entries(&top, "metrics") {
         let mut e = ctx.entity(entry, "");
@@ -426,6 +457,20 @@ impl<'a> Ctx<'a> {
             config,
             versions,
             latest_version,
+            relation: entry
+                .get("relation")
+                .and_then(Value::as_str)
+                .filter(|_| kind == PatchKind::Snapshot)
+                .map(|r| {
+                    let ex = extract_expression(r);
+                    let refs = ex.refs.into_iter().map(|c| RefCall { line, ..c }).collect();
+                    let sources = ex
+                        .sources
+                        .into_iter()
+                        .map(|c| SourceCall { line, ..c })
+                        .collect();
+                    (refs, sources)
+                }),
         });
     }
 
@@ -591,6 +636,7 @@ impl<'a> Ctx<'a> {
         let line = self.name_line(&name);
         let mut refs = Vec::new();
         let mut sources = Vec::new();
+        let mut metrics = Vec::new();
         if !refs_key.is_empty() {
             let mut strings = Vec::new();
             collect_strings(entry.get(refs_key), &mut strings);
@@ -598,6 +644,9 @@ impl<'a> Ctx<'a> {
                 let ex = extract_expression(s);
                 refs.extend(ex.refs.into_iter().map(|r| RefCall { line, ..r }));
                 sources.extend(ex.sources.into_iter().map(|s| SourceCall { line, ..s }));
+                if let Some(name) = metric_call(s) {
+                    metrics.push(name);
+                }
             }
         }
         let config = json_map(entry.get("config"));
@@ -608,7 +657,7 @@ impl<'a> Ctx<'a> {
             refs,
             sources,
             measures: Vec::new(),
-            metrics: Vec::new(),
+            metrics,
             defines: Vec::new(),
             enabled: self.enabled(&config),
         }
@@ -872,6 +921,13 @@ fn metric_inputs(type_params: Option<&Value>, e: &mut EntitySpec) {
             e.metrics.extend(name_or_string(m));
         }
     }
+}
+
+/// `metric('name')` (an exposure's dependency on a metric).
+fn metric_call(s: &str) -> Option<String> {
+    let inner = s.trim().strip_prefix("metric(")?.strip_suffix(')')?.trim();
+    let name = inner.trim_matches(|c| c == '\'' || c == '"');
+    (!name.is_empty() && name.len() + 2 == inner.len()).then(|| name.to_string())
 }
 
 fn name_or_string(v: &Value) -> Option<String> {

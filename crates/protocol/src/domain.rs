@@ -35,6 +35,7 @@ pub enum NodeKind {
     Exposure,
     Metric,
     SemanticModel,
+    SavedQuery,
     UnitTest,
 }
 
@@ -52,6 +53,7 @@ impl NodeKind {
             NodeKind::Exposure => "exposure",
             NodeKind::Metric => "metric",
             NodeKind::SemanticModel => "semantic_model",
+            NodeKind::SavedQuery => "saved_query",
             NodeKind::UnitTest => "unit_test",
         }
     }
@@ -66,6 +68,7 @@ impl NodeKind {
         match (self, count) {
             (_, 1) => self.label(),
             (NodeKind::Analysis, _) => "analyses".into(),
+            (NodeKind::SavedQuery, _) => "saved queries".into(),
             _ => format!("{}s", self.label()),
         }
     }

@@ -434,6 +434,7 @@ fn node_kind(t: ResourceType) -> NodeKind {
         ResourceType::Exposure => NodeKind::Exposure,
         ResourceType::Metric => NodeKind::Metric,
         ResourceType::SemanticModel => NodeKind::SemanticModel,
+        ResourceType::SavedQuery => NodeKind::SavedQuery,
         ResourceType::UnitTest => NodeKind::UnitTest,
     }
 }
