@@ -10,6 +10,7 @@ pub async fn index(
     json: bool,
     path: PathBuf,
     compare: Option<PathBuf>,
+    with_sql: bool,
 ) -> anyhow::Result<ExitCode> {
     use vibedata_core::dbt_index::{Index, Severity, agreement, to_manifest_json};
     if !path.is_dir() {
@@ -39,10 +40,16 @@ pub async fn index(
     }
     let problems = index.problems();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_manifest_json(&index))?
-        );
+        let mut out = to_manifest_json(&index);
+        if with_sql && let Some(nodes) = out["nodes"].as_object_mut() {
+            for node in nodes.values_mut() {
+                let file = node["file"].as_str().unwrap_or_default().to_string();
+                if let Some(sql) = index.rendered_sql(&file) {
+                    node["rendered_sql"] = serde_json::Value::String(sql.to_string());
+                }
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let packages = index.packages();
         println!(

@@ -108,6 +108,9 @@ enum Command {
         /// Compare node for node with a manifest.json from `dbt parse`; exits 1 when they differ.
         #[arg(long, value_name = "MANIFEST")]
         compare: Option<PathBuf>,
+        /// With --json: each model's rendered SQL (`rendered_sql`, relations as `__vd_ref_<n>`).
+        #[arg(long)]
+        sql: bool,
     },
 }
 
@@ -300,7 +303,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Index { path, compare } => index::index(json, path, compare).await,
+        Command::Index { path, compare, sql } => index::index(json, path, compare, sql).await,
         Command::Credentials { action } => credentials(json, config, action).await,
         Command::Github { action } => github::github(json, config, action).await,
         Command::Inbox { action } => github::inbox(json, config, action).await,

@@ -29,6 +29,8 @@ pub enum FileKind {
 pub enum Facts {
     Sql(SqlFacts),
     Yaml(YamlFacts),
+    /// A seed: the columns of its CSV header.
+    Seed(Vec<String>),
     /// Seeds contribute a node by their name alone; unreadable files contribute nothing else.
     Empty,
 }
@@ -39,6 +41,11 @@ pub struct SqlFacts {
     pub calls: Extracted,
     /// Output columns of the final `select`, when readable without rendering.
     pub output_columns: Option<Vec<String>>,
+    /// Models and snapshots: the column plan of the rendered SQL (`Err`: why it could not be
+    /// read), `None` when not rendered.
+    pub plan: Option<Result<crate::columns::Plan, String>>,
+    /// Models and snapshots: the SQL as rendered (relations as `__vd_ref_<n>` placeholders).
+    pub rendered: Option<String>,
 }
 
 /// One file of a project and what it declares.
@@ -184,22 +191,35 @@ pub fn rel_to(base: &Path, path: &Path) -> String {
 /// rendered as dbt parse renders it.
 pub fn read(found: &Found, project_name: &str, renderer: Option<&Renderer>) -> SourceFile {
     let mut problems = Vec::new();
-    let facts = match read_text(&found.path, &found.rel, found.kind != FileKind::Seed) {
-        Err(problem) => {
-            problems.push(problem);
-            Facts::Empty
-        }
-        Ok(None) => Facts::Empty,
-        Ok(Some(text)) => {
-            let render = renderer.map(|r| (r, found.project, stem(&found.original)));
-            parse_text(
-                found.kind,
-                &text,
-                project_name,
-                &found.rel,
-                &mut problems,
-                render,
-            )
+    let facts = if found.kind == FileKind::Seed {
+        // Only the header of a seed is read (seeds can be large).
+        let first = std::fs::File::open(&found.path).ok().and_then(|f| {
+            use std::io::{BufRead, Read};
+            let mut line = String::new();
+            std::io::BufReader::new(f.take(64 * 1024))
+                .read_line(&mut line)
+                .ok()?;
+            Some(line)
+        });
+        Facts::Seed(seed_header(first.as_deref().unwrap_or("")))
+    } else {
+        match read_text(&found.path, &found.rel, true) {
+            Err(problem) => {
+                problems.push(problem);
+                Facts::Empty
+            }
+            Ok(None) => Facts::Empty,
+            Ok(Some(text)) => {
+                let render = renderer.map(|r| (r, found.project, stem(&found.original)));
+                parse_text(
+                    found.kind,
+                    &text,
+                    project_name,
+                    &found.rel,
+                    &mut problems,
+                    render,
+                )
+            }
         }
     };
     SourceFile {
@@ -239,12 +259,16 @@ pub fn parse_text(
             problems.append(&mut facts.problems);
             Facts::Yaml(facts)
         }
-        FileKind::Seed => Facts::Empty,
+        FileKind::Seed => Facts::Seed(seed_header(text)),
         FileKind::ModelPython => Facts::Sql(SqlFacts {
             calls: jinja::extract_python(text),
             output_columns: None,
+            plan: None,
+            rendered: None,
         }),
         _ => {
+            let mut plan = None;
+            let mut rendered_sql = None;
             let mut ex = jinja::extract_sql(text);
             if let Some(line) = ex.unterminated {
                 problems.push(Problem::error(
@@ -254,10 +278,39 @@ pub fn parse_text(
                     "a Jinja block opened here is never closed",
                 ));
             } else if let Some((renderer, project, node)) = render
-                && renderer.needs_render(text, &ex)
+                && (renderer.needs_render(text, &ex)
+                    || matches!(kind, FileKind::ModelSql | FileKind::Snapshot))
             {
                 match renderer.render_node(project, node, rel, text) {
                     Ok(rendered) => {
+                        if matches!(kind, FileKind::ModelSql | FileKind::Snapshot) {
+                            let alias = |r: &crate::columns::Rel| match r {
+                                crate::columns::Rel::Ref(i) => rendered
+                                    .refs
+                                    .get(*i)
+                                    .map(|c| c.name.to_lowercase())
+                                    .unwrap_or_default(),
+                                crate::columns::Rel::Source(i) => rendered
+                                    .sources
+                                    .get(*i)
+                                    .map(|c| c.table.to_lowercase())
+                                    .unwrap_or_default(),
+                                crate::columns::Rel::This => node.to_lowercase(),
+                                crate::columns::Rel::Other(name) => name.clone(),
+                            };
+                            let planned =
+                                crate::columns::plan(&rendered.sql, renderer.target_kind(), &alias);
+                            if let Err(why) = &planned {
+                                problems.push(Problem::warning(
+                                    "sql_unreadable",
+                                    rel,
+                                    0,
+                                    format!("its rendered SQL cannot be read for column lineage ({why}); its columns are unknown"),
+                                ));
+                            }
+                            plan = Some(planned);
+                            rendered_sql = Some(rendered.sql.clone());
+                        }
                         ex.adopt(rendered.refs, rendered.sources, rendered.config);
                         for (code, message) in rendered.warnings {
                             problems.push(Problem::warning(
@@ -305,9 +358,25 @@ pub fn parse_text(
             Facts::Sql(SqlFacts {
                 calls: ex,
                 output_columns,
+                plan,
+                rendered: rendered_sql,
             })
         }
     }
+}
+
+/// The column names of a seed's CSV header (lower-cased, quotes removed).
+fn seed_header(text: &str) -> Vec<String> {
+    let header = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('\u{feff}');
+    header
+        .split(',')
+        .map(|c| c.trim().trim_matches('"').to_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// The file's text; `Ok(None)` when the content is not needed.

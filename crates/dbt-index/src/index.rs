@@ -212,6 +212,7 @@ impl Index {
         if full_link {
             self.relink();
         } else if in_place {
+            crate::columns::resolve(&mut self.graph, self.files.values());
             let root = self.projects.first().map(|p| p.name.as_str()).unwrap_or("");
             self.coverage = coverage(self.graph.nodes.values(), root);
         }
@@ -313,6 +314,15 @@ impl Index {
     pub fn sql_columns(&self, file: &str) -> Option<&[String]> {
         match &self.files.get(file)?.facts {
             crate::files::Facts::Sql(sql) => sql.output_columns.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A model's or snapshot's SQL as rendered for column lineage (relations as `__vd_ref_<n>`
+    /// / `__vd_src_<n>` placeholders, numbered in call order).
+    pub fn rendered_sql(&self, file: &str) -> Option<&str> {
+        match &self.files.get(file)?.facts {
+            crate::files::Facts::Sql(sql) => sql.rendered.as_deref(),
             _ => None,
         }
     }

@@ -9,6 +9,7 @@
 //! which run the real `dbt parse` on fixture projects and compare node for node.
 
 pub mod agreement;
+pub mod columns;
 pub mod coverage;
 pub mod files;
 pub mod index;

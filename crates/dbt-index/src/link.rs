@@ -108,7 +108,7 @@ impl Lookups {
         }
     }
 
-    fn resolve_ref(&self, call: &RefCall, node_package: &str) -> Result<String, String> {
+    pub(crate) fn resolve_ref(&self, call: &RefCall, node_package: &str) -> Result<String, String> {
         for pkg in self.candidates(call.package.as_deref(), node_package) {
             let Some(entries) = self.refable.get(&call.name) else {
                 break;
@@ -146,7 +146,7 @@ impl Lookups {
         }
     }
 
-    fn resolve_source(&self, call: &SourceCall, node_package: &str) -> Option<String> {
+    pub(crate) fn resolve_source(&self, call: &SourceCall, node_package: &str) -> Option<String> {
         let entries = self
             .sources
             .get(&(call.source.clone(), call.table.clone()))?;
@@ -183,9 +183,10 @@ pub fn link(projects: &[Project], files: &[&SourceFile], renderer: Option<&Rende
     let mut sorted: Vec<(String, Node)> = l.nodes.drain().collect();
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     l.graph.nodes = sorted.into_iter().collect();
+    l.edges();
+    crate::columns::resolve(&mut l.graph, files.iter().copied());
     let column_problems = column_checks(&l.graph, files.iter().copied());
     l.graph.problems.extend(column_problems);
-    l.edges();
     l.cycles();
     l.graph
 }
@@ -452,6 +453,9 @@ impl<'a> Linker<'a> {
                 );
                 node.line = line;
                 node.fqn = fqn;
+                if let Facts::Seed(columns) = &file.facts {
+                    node.seed_columns = columns.clone();
+                }
                 node.contract_enforced = contract_enforced(&config);
                 node.materialized = config
                     .get("materialized")
@@ -827,7 +831,17 @@ fn column_checks<'f>(graph: &Graph, files: impl Iterator<Item = &'f SourceFile>)
         .values()
         .filter_map(|test| {
             let target = attached_column_target(graph, test)?;
-            let columns = outputs.get(target.file.as_str())?;
+            // The column lineage's names when all are known (`select *` expanded), else the
+            // static reading of the final select.
+            let from_lineage: Option<Vec<String>> = target
+                .column_lineage
+                .as_ref()
+                .filter(|cols| cols.iter().all(|c| c.name != "*"))
+                .map(|cols| cols.iter().map(|c| c.name.clone()).collect());
+            let columns = match &from_lineage {
+                Some(cols) => cols,
+                None => *outputs.get(target.file.as_str())?,
+            };
             if columns.contains(&column_key(test)) {
                 return None;
             }

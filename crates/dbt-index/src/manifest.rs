@@ -1,7 +1,8 @@
 //! The index as JSON in the shape of dbt's `manifest.json`: `nodes`, `sources`, `exposures`,
 //! `metrics`, `semantic_models` and `unit_tests` keyed by `unique_id`, plus `parent_map` and
 //! `child_map` exactly as dbt writes them, and the `disabled` section — so the output diffs directly against dbt's own. Our
-//! additions (`problems`, `coverage`, each node's `file`/`line`) are extra keys dbt does not have.
+//! additions (`problems`, `coverage`, each node's `file`/`line`, column lineage as
+//! `columns[].depends_on` and `column_lineage`) are extra keys dbt does not have.
 
 use serde_json::{Map, Value as Json, json};
 
@@ -72,6 +73,13 @@ pub fn to_manifest_json(index: &Index) -> Json {
 }
 
 fn node_json(node: &Node) -> Json {
+    let lineage_of = |name: &str| {
+        node.column_lineage.as_ref().and_then(|cols| {
+            cols.iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+                .map(lineage_json)
+        })
+    };
     let columns: Map<String, Json> = node
         .columns
         .iter()
@@ -83,6 +91,7 @@ fn node_json(node: &Node) -> Json {
                     "description": c.description,
                     "data_type": c.data_type,
                     "constraints": c.constraints.iter().map(|t| json!({"type": t})).collect::<Vec<_>>(),
+                    "depends_on": lineage_of(&c.name).map(|l| l["depends_on"].clone()),
                 }),
             )
         })
@@ -110,6 +119,12 @@ fn node_json(node: &Node) -> Json {
         if let Some(version) = &node.version {
             obj.insert("version".into(), json!(version));
         }
+        if let Some(lineage) = &node.column_lineage {
+            obj.insert(
+                "column_lineage".into(),
+                Json::Array(lineage.iter().map(lineage_json).collect()),
+            );
+        }
         if let Some((source, table)) = &node.source {
             obj.insert("source_name".into(), json!(source));
             obj.insert("identifier".into(), json!(table));
@@ -127,4 +142,15 @@ fn node_json(node: &Node) -> Json {
         }
     }
     v
+}
+
+/// One output column: its name, type when stated, the upstream columns it derives from
+/// (`{"node": unique_id, "column": name}`), and whether all of it was traced.
+fn lineage_json(c: &crate::columns::ColumnLineage) -> Json {
+    json!({
+        "name": c.name,
+        "data_type": c.data_type,
+        "depends_on": c.depends_on.iter().map(|(node, column)| json!({"node": node, "column": column})).collect::<Vec<_>>(),
+        "known": c.known,
+    })
 }

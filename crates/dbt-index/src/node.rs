@@ -127,6 +127,11 @@ pub struct Node {
     pub test: Option<TestInfo>,
     /// dbt's fully qualified name.
     pub fqn: Vec<String>,
+    /// Models and SQL snapshots: each output column and the upstream columns it derives from
+    /// (`None` when the SQL could not be read).
+    pub column_lineage: Option<Vec<crate::columns::ColumnLineage>>,
+    /// Seeds: the columns of the CSV header.
+    pub seed_columns: Vec<String>,
 }
 
 impl Node {
@@ -156,6 +161,8 @@ impl Node {
             freshness: false,
             test: None,
             fqn: Vec::new(),
+            column_lineage: None,
+            seed_columns: Vec::new(),
         }
     }
 

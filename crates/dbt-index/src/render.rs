@@ -156,6 +156,9 @@ pub struct Rendered {
     pub config: Map<String, Json>,
     /// Not fatal (a var with no value, a warning raised by a macro): `(code, message)`.
     pub warnings: Vec<(String, String)>,
+    /// The rendered SQL, each `ref()`/`source()` as a placeholder naming its call
+    /// (`__vd_ref_<n>`, `__vd_src_<n>`; `this` is `__vd_this`), for column lineage.
+    pub sql: String,
 }
 
 /// Why a render failed, located.
@@ -235,6 +238,11 @@ impl Renderer {
         }
     }
 
+    /// The target's adapter type (`duckdb`), which decides the SQL dialect.
+    pub fn target_kind(&self) -> &str {
+        &self.shared.target.kind
+    }
+
     /// Whether `text` must be rendered: its Jinja is more than literal `ref`/`source`/`config`
     /// calls (what `ex` already read), or a macro of the project redefines one of those.
     pub fn needs_render(&self, text: &str, ex: &crate::jinja::Extracted) -> bool {
@@ -256,9 +264,12 @@ impl Renderer {
         let ctx = NodeCtx::new(self.shared.clone(), project, node, Mode::Node);
         let value = ctx.value();
         let result = self.env.render_named_str(rel, &source, value);
-        let captured = ctx.take();
+        let mut captured = ctx.take();
         match result {
-            Ok(_) => Ok(captured),
+            Ok(sql) => {
+                captured.sql = sql;
+                Ok(captured)
+            }
             Err(e) => Err(failure(&e)),
         }
     }

@@ -23,11 +23,12 @@ fn assert_agrees(venv: &Venv, project: &Path) {
         serde_json::from_slice(&std::fs::read(project.join("target/manifest.json")).unwrap())
             .unwrap();
     let index = Index::load(project);
-    // dbt warns of duplicate YAML keys too; anything else is a problem dbt does not have.
+    // dbt warns of duplicate YAML keys too; SQL our column lineage cannot read is not dbt's
+    // concern (column lineage is checked against sqlglot); anything else dbt does not have.
     let problems: Vec<_> = index
         .problems()
         .into_iter()
-        .filter(|p| p.code != "duplicate_yaml_key")
+        .filter(|p| !matches!(p.code, "duplicate_yaml_key" | "sql_unreadable"))
         .collect();
     assert!(
         problems.is_empty(),

@@ -151,9 +151,9 @@ impl NodeCtx {
             + Sync
             + 'static,
     {
-        let ctx = self.clone();
-        Value::from_function(move |state: &State<'_, '_>, args: Rest<Value>| {
-            f(&ctx, state, &args.0)
+        Value::from_object(Func {
+            ctx: self.clone(),
+            f: Box::new(f),
         })
     }
 
@@ -222,9 +222,9 @@ impl NodeCtx {
         }
     }
 
-    fn relation(&self, identifier: &str) -> Value {
+    fn relation(&self, identifier: &str, placeholder: Option<String>) -> Value {
         let t = &self.shared.target;
-        Relation::value(&t.database, &t.schema, identifier)
+        Relation::value(&t.database, &t.schema, identifier, placeholder)
     }
 
     /// dbt's context members (what a macro of the same name would override).
@@ -249,7 +249,9 @@ impl NodeCtx {
                     })
                     .filter(|v| !v.is_none() && !v.is_undefined())
                     .map(|v| v.to_string());
+                let mut at = 0;
                 ctx.record(|c| {
+                    at = c.refs.len();
                     c.refs.push(RefCall {
                         package,
                         name: model.clone(),
@@ -257,7 +259,7 @@ impl NodeCtx {
                         line: 0,
                     })
                 });
-                Ok(ctx.relation(&model))
+                Ok(ctx.relation(&model, Some(format!("__vd_ref_{at}"))))
             }),
             "source" => self.function(|ctx, _, args| {
                 let (positional, _) = split(args);
@@ -267,14 +269,16 @@ impl NodeCtx {
                 let (Some(source), Some(table)) = (source.as_str(), table.as_str()) else {
                     return Err(fail("source() takes two names"));
                 };
+                let mut at = 0;
                 ctx.record(|c| {
+                    at = c.sources.len();
                     c.sources.push(SourceCall {
                         source: source.to_string(),
                         table: table.to_string(),
                         line: 0,
                     })
                 });
-                Ok(ctx.relation(table))
+                Ok(ctx.relation(table, Some(format!("__vd_src_{at}"))))
             }),
             "config" => Value::from_object(Config { ctx: self.clone() }),
             "var" => Value::from_object(Var { ctx: self.clone() }),
@@ -294,7 +298,7 @@ impl NodeCtx {
                 }
             }),
             "target" => from_json(self.shared.target_json()),
-            "this" => self.relation(&self.node),
+            "this" => self.relation(&self.node, Some("__vd_this".into())),
             "model" => from_json(&serde_json::json!({
                 "name": self.node, "package_name": self.package(),
                 "alias": self.node, "schema": self.shared.target.schema,
@@ -395,6 +399,53 @@ impl NodeCtx {
     }
 }
 
+type FuncBody =
+    dyn Fn(&Arc<NodeCtx>, &State<'_, '_>, &[Value]) -> Result<Value, Error> + Send + Sync;
+
+/// A context function: called with its arguments as given (keyword arguments included, which
+/// it reads itself), like dbt's Python functions that ignore what they do not know.
+struct Func {
+    ctx: Arc<NodeCtx>,
+    f: Box<FuncBody>,
+}
+
+impl std::fmt::Debug for Func {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<function>")
+    }
+}
+
+impl Object for Func {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        (self.f)(&self.ctx, state, args)
+    }
+}
+
+/// dbt's type macros (`type_string()` …) as their text on the local target, so casts in
+/// rendered SQL stay readable for column lineage.
+fn type_macro(name: &str) -> Option<Value> {
+    let text = match name {
+        "type_string" => "varchar",
+        "type_timestamp" => "timestamp",
+        "type_int" => "integer",
+        "type_bigint" => "bigint",
+        "type_numeric" => "numeric(28,6)",
+        "type_float" => "double",
+        "type_boolean" => "boolean",
+        "current_timestamp" | "current_timestamp_backcompat" | "snapshot_get_time" => {
+            "current_timestamp"
+        }
+        _ => return None,
+    };
+    Some(Value::from_function(move |_args: Rest<Value>| {
+        Ok::<_, Error>(Value::from(text))
+    }))
+}
+
 /// Positional arguments and the keyword arguments (if any) of a call.
 fn split(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
     match args.split_last() {
@@ -431,7 +482,10 @@ impl Object for NodeCtx {
         if let Some(v) = self.builtin(name) {
             return Some(v);
         }
-        (self.mode == Mode::Node && GLOBAL_MACROS.contains(&name)).then(lenient)
+        if self.mode != Mode::Node {
+            return None;
+        }
+        type_macro(name).or_else(|| GLOBAL_MACROS.contains(&name).then(lenient))
     }
 }
 
@@ -544,8 +598,8 @@ impl PackageNs {
             .and_then(|m| m.get(name))
         {
             Some(def) => Some(self.ctx.macro_value(def, name)),
-            // dbt's own macros are not read here: they answer leniently.
-            None if self.package == "dbt" => Some(lenient()),
+            // dbt's own macros are not read here: they answer leniently (types as text).
+            None if self.package == "dbt" => type_macro(name).or_else(|| Some(lenient())),
             None => None,
         }
     }
@@ -774,6 +828,8 @@ impl Object for Adapter {
             "get_columns_in_relation" | "get_missing_columns" => {
                 Ok(Value::from(Vec::<Value>::new()))
             }
+            // No warehouse at parse time: no relation is found.
+            "get_relation" | "load_relation" | "get_relations_by_pattern" => Ok(Value::from(())),
             "check_schema_exists" => Ok(Value::from(false)),
             _ => Ok(lenient()),
         }

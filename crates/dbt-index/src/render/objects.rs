@@ -15,14 +15,23 @@ pub struct Relation {
     pub database: String,
     pub schema: String,
     pub identifier: String,
+    /// What it renders as in a node's SQL: the call it came from (`__vd_ref_0`), so column
+    /// lineage knows which node each table of the SQL is.
+    pub placeholder: Option<String>,
 }
 
 impl Relation {
-    pub fn value(database: &str, schema: &str, identifier: &str) -> Value {
+    pub fn value(
+        database: &str,
+        schema: &str,
+        identifier: &str,
+        placeholder: Option<String>,
+    ) -> Value {
         Value::from_object(Relation {
             database: database.to_string(),
             schema: schema.to_string(),
             identifier: identifier.to_string(),
+            placeholder,
         })
     }
 }
@@ -74,11 +83,14 @@ impl Object for Relation {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "\"{}\".\"{}\".\"{}\"",
-            self.database, self.schema, self.identifier
-        )
+        match &self.placeholder {
+            Some(p) => f.write_str(p),
+            None => write!(
+                f,
+                "\"{}\".\"{}\".\"{}\"",
+                self.database, self.schema, self.identifier
+            ),
+        }
     }
 }
 
