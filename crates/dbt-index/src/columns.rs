@@ -18,7 +18,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::{DatabricksDialect, Dialect, DuckDbDialect, GenericDialect};
 use sqlparser::parser::Parser;
 
-pub use resolve::{ColumnLineage, resolve};
+pub use resolve::{ColumnLineage, resolve, resolve_changed};
 
 /// A relation a model reads: the n-th `ref()` / `source()` call it made, itself, or a table
 /// named in plain SQL.

@@ -148,6 +148,7 @@ impl Index {
     /// modified or removed.
     pub fn update(&mut self, changed: &[PathBuf]) -> UpdateOutcome {
         let mut reread = 0;
+        let mut touched: Vec<String> = Vec::new();
         let mut full_link = false;
         let mut in_place = false;
         for path in changed {
@@ -184,6 +185,7 @@ impl Index {
                 continue;
             }
             let pkg = project.name.clone();
+            touched.push(found.rel.clone());
             let renderer = self.renderer.clone();
             let read = || files::read(&found, &pkg, renderer.as_deref());
             let file = std::thread::scope(|scope| {
@@ -212,7 +214,8 @@ impl Index {
         if full_link {
             self.relink();
         } else if in_place {
-            crate::columns::resolve(&mut self.graph, self.files.values());
+            let changed: Vec<&str> = touched.iter().map(String::as_str).collect();
+            crate::columns::resolve_changed(&mut self.graph, self.files.values(), &changed);
             let root = self.projects.first().map(|p| p.name.as_str()).unwrap_or("");
             self.coverage = coverage(self.graph.nodes.values(), root);
         }

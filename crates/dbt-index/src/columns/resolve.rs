@@ -34,6 +34,39 @@ struct Planned<'f> {
 
 /// Sets every model's (and SQL snapshot's) `column_lineage` in `graph` from the plans of `files`.
 pub fn resolve<'f>(graph: &mut Graph, files: impl Iterator<Item = &'f SourceFile>) {
+    resolve_where(graph, files, None);
+}
+
+/// After an edit of the files `changed`: the lineage of their nodes and of everything downstream
+/// of them is computed again; the rest is kept.
+pub fn resolve_changed<'f>(
+    graph: &mut Graph,
+    files: impl Iterator<Item = &'f SourceFile>,
+    changed: &[&str],
+) {
+    let mut stale: HashSet<String> = graph
+        .nodes
+        .values()
+        .filter(|n| changed.contains(&n.file.as_str()))
+        .map(|n| n.unique_id.clone())
+        .collect();
+    let mut queue: Vec<String> = stale.iter().cloned().collect();
+    while let Some(uid) = queue.pop() {
+        for child in graph.child_map.get(&uid).into_iter().flatten() {
+            if stale.insert(child.clone()) {
+                queue.push(child.clone());
+            }
+        }
+    }
+    resolve_where(graph, files, Some(&stale));
+}
+
+/// [`resolve`] for the nodes in `only` (all when `None`); others keep their lineage.
+fn resolve_where<'f>(
+    graph: &mut Graph,
+    files: impl Iterator<Item = &'f SourceFile>,
+    only: Option<&HashSet<String>>,
+) {
     let mut planned: HashMap<&str, Planned<'f>> = HashMap::new();
     for file in files {
         if let Facts::Sql(sql) = &file.facts
@@ -57,16 +90,33 @@ pub fn resolve<'f>(graph: &mut Graph, files: impl Iterator<Item = &'f SourceFile
                 n.resource_type,
                 ResourceType::Model | ResourceType::Snapshot
             ) && planned.contains_key(n.file.as_str())
+                && only.is_none_or(|o| o.contains(&n.unique_id))
         })
         .map(|n| n.unique_id.clone())
         .collect();
     let mut done: HashMap<String, Vec<ColumnLineage>> = HashMap::new();
+    if let Some(only) = only {
+        // What is not recomputed is taken as it stands (only what the stale nodes read).
+        let mut read = HashSet::new();
+        for uid in &targets {
+            if let Some(node) = graph.nodes.get(uid) {
+                read.extend(node.depends_on.iter().filter(|p| !only.contains(*p)));
+            }
+        }
+        for uid in read {
+            if let Some(lineage) = graph.nodes.get(uid).and_then(|n| n.column_lineage.as_ref()) {
+                done.insert(uid.clone(), lineage.clone());
+            }
+        }
+    }
     let mut visiting = HashSet::new();
     for uid in &targets {
         lineage_of(graph, &planned, uid, &mut done, &mut visiting);
     }
     for node in graph.nodes.values_mut() {
-        node.column_lineage = done.remove(&node.unique_id);
+        if only.is_none_or(|o| o.contains(&node.unique_id)) {
+            node.column_lineage = done.remove(&node.unique_id);
+        }
     }
 }
 
