@@ -12,6 +12,7 @@ pub async fn index(
     compare: Option<PathBuf>,
     with_sql: bool,
 ) -> anyhow::Result<ExitCode> {
+    use vibedata_core::dbt_index::manifest::to_manifest_json_with_sql;
     use vibedata_core::dbt_index::{Index, Severity, agreement, to_manifest_json};
     if !path.is_dir() {
         anyhow::bail!("{} is not a folder", path.display());
@@ -40,15 +41,11 @@ pub async fn index(
     }
     let problems = index.problems();
     if json {
-        let mut out = to_manifest_json(&index);
-        if with_sql && let Some(nodes) = out["nodes"].as_object_mut() {
-            for node in nodes.values_mut() {
-                let file = node["file"].as_str().unwrap_or_default().to_string();
-                if let Some(sql) = index.rendered_sql(&file) {
-                    node["rendered_sql"] = serde_json::Value::String(sql.to_string());
-                }
-            }
-        }
+        let out = if with_sql {
+            to_manifest_json_with_sql(&index)
+        } else {
+            to_manifest_json(&index)
+        };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         let packages = index.packages();

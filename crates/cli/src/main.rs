@@ -108,7 +108,8 @@ enum Command {
         /// Compare node for node with a manifest.json from `dbt parse`; exits 1 when they differ.
         #[arg(long, value_name = "MANIFEST")]
         compare: Option<PathBuf>,
-        /// With --json: each model's rendered SQL (`rendered_sql`, relations as `__vd_ref_<n>`).
+        /// With --json: each model's rendered SQL (`rendered_sql`, relations as `__vd_ref_<n>`)
+        /// and what each placeholder stands for (`rendered_relations`).
         #[arg(long)]
         sql: bool,
     },

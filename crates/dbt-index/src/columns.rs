@@ -12,8 +12,9 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, ObjectName, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
-    Statement, TableFactor, TableWithJoins, Visit, Visitor, WildcardAdditionalOptions,
+    Expr, FunctionArg, FunctionArgOperator, FunctionArguments, Ident, ObjectName, Query, Select,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor, TableWithJoins,
+    Visit, Visitor, WildcardAdditionalOptions,
 };
 use sqlparser::dialect::{DatabricksDialect, Dialect, DuckDbDialect, GenericDialect};
 use sqlparser::parser::Parser;
@@ -439,6 +440,23 @@ impl Visitor for Reads {
                 Some(lower(&parts[parts.len() - 2])),
                 lower(&parts[parts.len() - 1]),
             )),
+            // DuckDB's dialect reads `f(type = 'x')` as a named argument; in models it is a
+            // comparison of a column (a real named argument then reads as an unknown column:
+            // unknown, not guessed).
+            Expr::Function(f) => {
+                if let FunctionArguments::List(list) = &f.args {
+                    for arg in &list.args {
+                        if let FunctionArg::Named {
+                            name,
+                            operator: FunctionArgOperator::Equals,
+                            ..
+                        } = arg
+                        {
+                            self.names.push((None, lower(name)));
+                        }
+                    }
+                }
+            }
             _ => {}
         }
         ControlFlow::Continue(())

@@ -330,6 +330,37 @@ impl Index {
         }
     }
 
+    /// What each relation placeholder of a file's rendered SQL stands for: `(placeholder,
+    /// unique_id)` for the calls that resolve.
+    pub fn rendered_relations(&self, file: &str) -> Vec<(String, String)> {
+        let Some(source) = self.files.get(file) else {
+            return Vec::new();
+        };
+        let crate::files::Facts::Sql(sql) = &source.facts else {
+            return Vec::new();
+        };
+        let package = &self.projects[source.project].name;
+        let lookups = &self.graph.lookups;
+        let refs = sql.calls.refs.iter().enumerate().filter_map(|(i, call)| {
+            Some((
+                format!("__vd_ref_{i}"),
+                lookups.resolve_ref(call, package).ok()?,
+            ))
+        });
+        let sources = sql
+            .calls
+            .sources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, call)| {
+                Some((
+                    format!("__vd_src_{i}"),
+                    lookups.resolve_source(call, package)?,
+                ))
+            });
+        refs.chain(sources).collect()
+    }
+
     /// Every problem (project, files, links), errors first, then by file and line.
     pub fn problems(&self) -> Vec<Problem> {
         let mut all: Vec<Problem> = self.load_problems.clone();

@@ -72,6 +72,28 @@ pub fn to_manifest_json(index: &Index) -> Json {
     Json::Object(out)
 }
 
+/// [`to_manifest_json`] with each model's rendered SQL (`rendered_sql`, relations as
+/// `__vd_ref_<n>` / `__vd_src_<n>`) and what each placeholder stands for
+/// (`rendered_relations`): what a column-lineage peer needs to read the same SQL.
+pub fn to_manifest_json_with_sql(index: &Index) -> Json {
+    let mut out = to_manifest_json(index);
+    if let Some(nodes) = out["nodes"].as_object_mut() {
+        for node in nodes.values_mut() {
+            let file = node["file"].as_str().unwrap_or_default().to_string();
+            if let Some(sql) = index.rendered_sql(&file) {
+                node["rendered_sql"] = Json::String(sql.to_string());
+                let relations: Map<String, Json> = index
+                    .rendered_relations(&file)
+                    .into_iter()
+                    .map(|(p, uid)| (p, Json::String(uid)))
+                    .collect();
+                node["rendered_relations"] = Json::Object(relations);
+            }
+        }
+    }
+    out
+}
+
 fn node_json(node: &Node) -> Json {
     let lineage_of = |name: &str| {
         node.column_lineage.as_ref().and_then(|cols| {

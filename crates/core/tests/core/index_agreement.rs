@@ -96,7 +96,43 @@ fn fixture_agrees(name: &str) {
         .status()
         .unwrap();
     assert!(copy.success());
-    assert_agrees(&venv(), &dir.path().join(name));
+    let project = dir.path().join(name);
+    assert_agrees(&venv(), &project);
+    columns_agree_with_sqlglot(&project);
+}
+
+/// Every column the index traced has the same upstream columns as sqlglot's `lineage()` finds
+/// on the same rendered SQL (`scripts/lineage_vs_sqlglot.py`; sqlglot is given the same upstream
+/// columns). Columns the index marks unknown are not compared (and are counted).
+fn columns_agree_with_sqlglot(project: &Path) {
+    let index = Index::load(project);
+    let json = vibedata_core::dbt_index::manifest::to_manifest_json_with_sql(&index);
+    let file = project.join("target/vibedata-index.json");
+    std::fs::write(&file, serde_json::to_vec(&json).unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lineage_vs_sqlglot.py");
+    let out = std::process::Command::new(crate::venv().join("bin/python"))
+        .arg(script)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let differences: Vec<&serde_json::Value> = report["models"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|m| m["differences"].as_array().unwrap())
+        .collect();
+    assert!(report["compared"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        differences.is_empty(),
+        "column lineage differs from sqlglot's ({}% agree): {differences:#?}",
+        report["agreement_pct"]
+    );
 }
 
 macro_rules! agreement_fixtures {

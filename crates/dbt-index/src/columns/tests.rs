@@ -90,3 +90,11 @@ fn unions_merge_by_position_and_unreadable_parts_are_opaque() {
     assert_eq!(planned("select nope.id from __vd_ref_0"), ["id? <- "]);
     assert!(plan("select from where", "duckdb", &alias).is_err());
 }
+
+#[test]
+fn keywords_used_as_column_names_are_still_read() {
+    assert_eq!(
+        planned("select coalesce(type = 'jaffle', false) as is_food, name from __vd_ref_0"),
+        ["is_food <- orders.type", "name <- orders.name"]
+    );
+}
