@@ -140,14 +140,18 @@ impl Domains {
         blocking(move || domain.node(&unique_id)).await
     }
 
+    /// A node's lineage `upstream` levels up and `downstream` levels down (dbt's
+    /// `2+model+1`), at most 300 nodes.
     pub async fn lineage(
         &self,
         workspace_id: &str,
         unique_id: String,
-        depth: u32,
+        upstream: u32,
+        downstream: u32,
     ) -> Result<LineageDto> {
         let domain = self.domain(workspace_id).await?;
-        blocking(move || domain.lineage(&unique_id, depth.clamp(1, 10), 120)).await
+        let (up, down) = (upstream.min(20), downstream.min(20));
+        blocking(move || domain.lineage(&unique_id, up, down, 300)).await
     }
 
     /// Where a file of the project is on disk (to open it in the person's editor); paths leaving

@@ -151,6 +151,20 @@ pub struct ColumnDto {
     pub documented: bool,
     /// Produced by the model's SQL (its select list), when the SQL can be read.
     pub in_sql: bool,
+    /// The upstream columns it derives from (column lineage of the model's SQL).
+    pub upstream: Vec<ColumnRefDto>,
+    /// The downstream columns derived from it.
+    pub downstream: Vec<ColumnRefDto>,
+    /// Everything it derives from was traced; false: part of it is unknown (never guessed).
+    pub lineage_known: bool,
+}
+
+/// A column of another node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnRefDto {
+    pub unique_id: String,
+    pub node_name: String,
+    pub column: String,
 }
 
 /// One node with what a model view shows.

@@ -29,8 +29,9 @@ pub use agent::{
     SessionUsageDto, SetModelDto, ToolScope, TranscriptDto, UsageDto,
 };
 pub use domain::{
-    ColumnDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto, LineageDto,
-    LineageEdgeDto, LineageNodeDto, NodeDetailDto, NodeKind, NodeRowDto, ProblemDto, Severity,
+    ColumnDto, ColumnRefDto, CountDto, CoverageDto, FileDto, IndexChangedDto, IndexSummaryDto,
+    LineageDto, LineageEdgeDto, LineageNodeDto, NodeDetailDto, NodeKind, NodeRowDto, ProblemDto,
+    Severity,
 };
 pub use error::{ErrorCode, ErrorDto};
 pub use intent::{

@@ -68,12 +68,13 @@ pub async fn lineage(
     state: State<'_, AppState>,
     workspace_id: String,
     unique_id: String,
-    depth: u32,
+    upstream: u32,
+    downstream: u32,
 ) -> Result<LineageDto, ErrorDto> {
     Ok(state
         .studio()?
         .domains()
-        .lineage(&workspace_id, unique_id, depth)
+        .lineage(&workspace_id, unique_id, upstream, downstream)
         .await?)
 }
 

@@ -67,20 +67,24 @@ pub async fn node_detail(workspace_id: &str, unique_id: &str) -> Result<NodeDeta
 struct LineageArgs<'a> {
     workspace_id: &'a str,
     unique_id: &'a str,
-    depth: u32,
+    upstream: u32,
+    downstream: u32,
 }
 
+/// A node's lineage `upstream` levels up and `downstream` levels down (dbt's `2+model+1`).
 pub async fn lineage(
     workspace_id: &str,
     unique_id: &str,
-    depth: u32,
+    upstream: u32,
+    downstream: u32,
 ) -> Result<LineageDto, ErrorDto> {
     call(
         "lineage",
         &LineageArgs {
             workspace_id,
             unique_id,
-            depth,
+            upstream,
+            downstream,
         },
     )
     .await

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod changes;
+mod columns;
 mod file_tree;
 mod highlight;
 mod lineage;
@@ -12,9 +13,10 @@ use crate::api;
 use crate::view_helpers::{action_error, error_panel, loading};
 use agent::AgentPane;
 use changes::{ChangesPane, Git, GitStatus, keep_fetching};
+use columns::{ColumnTable, lineage_nodes};
 use file_tree::FileTree;
 use leptos::prelude::*;
-use lineage::LineageGraph;
+use lineage::{LineageGraph, parse_depth};
 use vibedata_protocol::{
     CoverageDto, FileDto, IndexSummaryDto, NodeDetailDto, NodeRowDto, ProblemDto,
 };
@@ -259,10 +261,13 @@ fn NodeView(
         let (ws, uid) = ids.get_value();
         async move { api::node_detail(&ws, &uid).await }
     });
+    // dbt's depth selector: `3+name+3` by default.
+    let depth = RwSignal::new((3u32, 3u32));
     let graph = LocalResource::new(move || {
         let _ = revision.get();
+        let (up, down) = depth.get();
         let (ws, uid) = ids.get_value();
-        async move { api::lineage(&ws, &uid, 3).await }
+        async move { api::lineage(&ws, &uid, up, down).await }
     });
     view! {
         <Transition fallback=|| loading("Loading…")>
@@ -270,7 +275,7 @@ fn NodeView(
                 {move || Suspend::new(async move {
                     let d = detail.await?;
                     let g = graph.await?;
-                    Ok::<_, vibedata_protocol::ErrorDto>(view! { <NodeDetail d g open /> })
+                    Ok::<_, vibedata_protocol::ErrorDto>(view! { <NodeDetail d g open depth /> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -282,31 +287,42 @@ fn NodeDetail(
     d: NodeDetailDto,
     g: vibedata_protocol::LineageDto,
     open: Callback<Focus>,
+    depth: RwSignal<(u32, u32)>,
 ) -> impl IntoView {
     let (file, line) = (d.node.file.clone(), d.node.line);
-    let columns = (!d.columns.is_empty()).then(|| {
-        view! {
-            <h3>"Columns"</h3>
-            <table class="table" data-testid="node-columns">
-                <thead><tr><th>"Column"</th><th>"Type"</th><th>"Description"</th><th>"Tests"</th><th>"Constraints"</th></tr></thead>
-                <tbody>
-                    {d.columns.iter().map(|c| view! {
-                        <tr data-testid="column-row" data-name=c.name.clone() data-documented=c.documented.to_string() data-in-sql=c.in_sql.to_string()>
-                            <td>
-                                <code>{c.name.clone()}</code>
-                                {(!c.documented).then(|| view! { <span class="badge" data-tip="In the model's SQL, not in its YAML">"SQL only"</span> })}
-                                {(c.documented && !c.in_sql && d.code.is_some()).then(|| view! { <span class="badge badge-warn" data-tip="Documented, but the SQL's select list does not produce it">"not in SQL"</span> })}
-                            </td>
-                            <td>{c.data_type.clone().unwrap_or_default()}</td>
-                            <td class:missing=c.description.is_empty()>{if c.description.is_empty() { "undocumented".to_string() } else { c.description.clone() }}</td>
-                            <td>{c.tests.join(", ")}</td>
-                            <td>{c.constraints.join(", ")}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        }
+    // The column whose lineage is open, and the nodes it involves (marked in the graph).
+    let selected = RwSignal::new(None::<String>);
+    let all_columns = d.columns.clone();
+    let marked = Signal::derive(move || {
+        selected
+            .get()
+            .and_then(|name| {
+                all_columns
+                    .iter()
+                    .find(|c| c.name == name)
+                    .map(lineage_nodes)
+            })
+            .unwrap_or_default()
     });
+    let columns = (!d.columns.is_empty()).then(|| {
+        view! { <ColumnTable columns=d.columns.clone() has_code=d.code.is_some() selected open /> }
+    });
+    let name = d.node.name.clone();
+    let spec = RwSignal::new({
+        let (up, down) = depth.get_untracked();
+        format!("{up}+{name}+{down}")
+    });
+    let bad_spec = RwSignal::new(false);
+    let apply_depth = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match parse_depth(&spec.get_untracked()) {
+            Some(d) => {
+                bad_spec.set(false);
+                depth.set(d);
+            }
+            None => bad_spec.set(true),
+        }
+    };
     let tests = (!d.tests.is_empty()).then(|| {
         view! {
             <h3>"Tests (" {d.tests.len()} ")"</h3>
@@ -336,7 +352,13 @@ fn NodeDetail(
             {(!d.description.is_empty()).then(|| view! { <p class="description">{d.description.clone()}</p> })}
             {problems}
             <h3>"Lineage"</h3>
-            <LineageGraph lineage=g open />
+            <form class="inline-form" data-testid="lineage-depth-form" on:submit=apply_depth>
+                <input type="text" data-testid="lineage-depth" data-tip="dbt's selector: levels upstream + name + levels downstream (+name: all)"
+                    prop:value=move || spec.get() on:input=move |ev| spec.set(event_target_value(&ev)) />
+                <button type="submit" class="link">"Show"</button>
+                {move || bad_spec.get().then(|| view! { <span class="error-inline" role="alert">"Write it as dbt does: 2+name+1"</span> })}
+            </form>
+            <LineageGraph lineage=g open marked />
             {columns}
             {tests}
             {code}

@@ -16,8 +16,8 @@ use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, ne
 use tokio::sync::broadcast;
 use vibedata_dbt_index::{Index, Node, Problem, ResourceType, Severity};
 use vibedata_protocol::{
-    ColumnDto, CountDto, CoverageDto, FileDto, IndexSummaryDto, LineageDto, LineageEdgeDto,
-    LineageNodeDto, NodeDetailDto, NodeKind, NodeRowDto, ProblemDto,
+    ColumnDto, ColumnRefDto, CountDto, CoverageDto, FileDto, IndexSummaryDto, LineageDto,
+    LineageEdgeDto, LineageNodeDto, NodeDetailDto, NodeKind, NodeRowDto, ProblemDto,
 };
 
 use crate::platform::error::{CoreError, Result};
@@ -161,48 +161,7 @@ impl OpenDomain {
                     .get(id)
                     .map_or_else(|| id.clone(), |t| t.name.clone())
             };
-            let columns = {
-                // The documented columns, then what the SQL selects that YAML does not say.
-                // With the type the SQL states by a cast, when it does.
-                let in_sql: Vec<(String, Option<String>)> = code
-                    .as_deref()
-                    .filter(|_| node.resource_type == ResourceType::Model)
-                    .and_then(vibedata_dbt_index::sql_columns::output_columns_typed)
-                    .unwrap_or_default();
-                let produced =
-                    |name: &str| in_sql.iter().any(|(c, _)| c.eq_ignore_ascii_case(name));
-                let mut columns: Vec<ColumnDto> = node
-                    .columns
-                    .iter()
-                    .map(|c| ColumnDto {
-                        name: c.name.clone(),
-                        description: c.description.clone(),
-                        data_type: c.data_type.clone(),
-                        constraints: c.constraints.clone(),
-                        tests: c.tests.iter().map(test_name).collect(),
-                        documented: true,
-                        in_sql: produced(&c.name),
-                    })
-                    .collect();
-                for (name, data_type) in &in_sql {
-                    if !node
-                        .columns
-                        .iter()
-                        .any(|c| c.name.eq_ignore_ascii_case(name))
-                    {
-                        columns.push(ColumnDto {
-                            name: name.clone(),
-                            description: String::new(),
-                            data_type: data_type.clone(),
-                            constraints: Vec::new(),
-                            tests: Vec::new(),
-                            documented: false,
-                            in_sql: true,
-                        });
-                    }
-                }
-                columns
-            };
+            let columns = node_columns(index, node, code.as_deref(), &test_name);
             Ok(NodeDetailDto {
                 node: row(node),
                 description: node.description.clone(),
@@ -225,7 +184,13 @@ impl OpenDomain {
 
     /// Upstream and downstream lineage of `unique_id`, `depth` hops each way, at most
     /// `max_nodes` nodes; tests, hooks and analyses are not drawn.
-    pub fn lineage(&self, unique_id: &str, depth: u32, max_nodes: usize) -> Result<LineageDto> {
+    pub fn lineage(
+        &self,
+        unique_id: &str,
+        upstream: u32,
+        downstream: u32,
+        max_nodes: usize,
+    ) -> Result<LineageDto> {
         self.read(|index| {
             let focus = index
                 .nodes()
@@ -234,7 +199,10 @@ impl OpenDomain {
             let graph = index.graph();
             let mut rank: HashMap<&str, i32> = HashMap::from([(focus.unique_id.as_str(), 0)]);
             let mut truncated = false;
-            for (map, sign) in [(&graph.parent_map, -1), (&graph.child_map, 1)] {
+            for (map, sign, depth) in [
+                (&graph.parent_map, -1, upstream),
+                (&graph.child_map, 1, downstream),
+            ] {
                 let mut queue = VecDeque::from([(focus.unique_id.as_str(), 0u32)]);
                 let mut seen: HashSet<&str> = HashSet::from([focus.unique_id.as_str()]);
                 while let Some((id, d)) = queue.pop_front() {
@@ -413,6 +381,130 @@ fn ignored(root: &Path, path: &Path) -> bool {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
         .any(|c| matches!(c, Component::Normal(name) if IGNORED.iter().any(|i| name == *i)))
+}
+
+/// A node's columns: the documented ones, then what its SQL selects that YAML does not say; each
+/// with its type (YAML's, else a cast's) and its column lineage — the upstream columns it derives
+/// from and the downstream columns derived from it.
+fn node_columns(
+    index: &Index,
+    node: &Node,
+    code: Option<&str>,
+    test_name: &dyn Fn(&String) -> String,
+) -> Vec<ColumnDto> {
+    let lineage = node.column_lineage.as_deref();
+    // Without lineage (SQL not readable), the static reading of the final select.
+    let in_sql: Vec<(String, Option<String>)> = match lineage {
+        Some(cols) => cols
+            .iter()
+            .filter(|c| c.name != "*")
+            .map(|c| (c.name.clone(), c.data_type.clone()))
+            .collect(),
+        None => code
+            .filter(|_| node.resource_type == ResourceType::Model)
+            .and_then(vibedata_dbt_index::sql_columns::output_columns_typed)
+            .unwrap_or_default(),
+    };
+    let name_of = |uid: &str| {
+        index
+            .nodes()
+            .get(uid)
+            .map_or_else(|| uid.to_string(), |n| n.name.clone())
+    };
+    let upstream = |name: &str| -> (Vec<ColumnRefDto>, bool) {
+        let Some(c) = lineage.and_then(|l| l.iter().find(|c| c.name.eq_ignore_ascii_case(name)))
+        else {
+            return (Vec::new(), false);
+        };
+        let refs = c
+            .depends_on
+            .iter()
+            .map(|(uid, column)| ColumnRefDto {
+                unique_id: uid.clone(),
+                node_name: name_of(uid),
+                column: column.clone(),
+            })
+            .collect();
+        (refs, c.known)
+    };
+    let downstream = |name: &str| -> Vec<ColumnRefDto> {
+        let mut out = Vec::new();
+        for child in index
+            .graph()
+            .child_map
+            .get(&node.unique_id)
+            .into_iter()
+            .flatten()
+        {
+            let Some(lineage) = index
+                .nodes()
+                .get(child)
+                .and_then(|n| n.column_lineage.as_ref())
+            else {
+                continue;
+            };
+            for c in lineage {
+                if c.depends_on
+                    .iter()
+                    .any(|(uid, col)| uid == &node.unique_id && col.eq_ignore_ascii_case(name))
+                {
+                    out.push(ColumnRefDto {
+                        unique_id: child.clone(),
+                        node_name: name_of(child),
+                        column: c.name.clone(),
+                    });
+                }
+            }
+        }
+        out
+    };
+    let produced = |name: &str| in_sql.iter().any(|(c, _)| c.eq_ignore_ascii_case(name));
+    let mut columns: Vec<ColumnDto> = node
+        .columns
+        .iter()
+        .map(|c| {
+            let (up, known) = upstream(&c.name);
+            ColumnDto {
+                name: c.name.clone(),
+                description: c.description.clone(),
+                data_type: c.data_type.clone().or_else(|| {
+                    in_sql
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(&c.name))
+                        .and_then(|(_, t)| t.clone())
+                }),
+                constraints: c.constraints.clone(),
+                tests: c.tests.iter().map(test_name).collect(),
+                documented: true,
+                in_sql: produced(&c.name),
+                upstream: up,
+                downstream: downstream(&c.name),
+                lineage_known: known,
+            }
+        })
+        .collect();
+    for (name, data_type) in &in_sql {
+        if !node
+            .columns
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(name))
+        {
+            let (up, known) = upstream(name);
+            columns.push(ColumnDto {
+                name: name.clone(),
+                description: String::new(),
+                data_type: data_type.clone(),
+                constraints: Vec::new(),
+                tests: Vec::new(),
+                documented: false,
+                in_sql: true,
+                upstream: up,
+                downstream: downstream(name),
+                lineage_known: known,
+            });
+        }
+    }
+    columns
 }
 
 fn not_found(unique_id: &str) -> CoreError {

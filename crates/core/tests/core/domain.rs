@@ -65,7 +65,7 @@ async fn the_watcher_re_indexes_edits_and_tells_subscribers() {
     );
     let lineage = studio
         .domains()
-        .lineage(&demo.id, "model.demo_crm.account_pipeline".into(), 3)
+        .lineage(&demo.id, "model.demo_crm.account_pipeline".into(), 3, 3)
         .await
         .unwrap();
     assert!(

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agent;
+mod column_lineage;
 mod domain_index;
 mod domains;
 mod github_signin;

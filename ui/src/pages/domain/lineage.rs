@@ -1,32 +1,86 @@
 //! The lineage graph: ranks left (upstream) to right (downstream) around the focused node, drawn
-//! as SVG; drag to pan, wheel to zoom, click a node to open it.
+//! as SVG in layers; a rank with many nodes (a model with 60 parents) wraps into several columns
+//! so it stays readable. Drag to pan, wheel to zoom, click a node to open it; search dims what
+//! does not match; the nodes of a chosen column's lineage are marked.
 
 use super::Focus;
 use leptos::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use vibedata_protocol::LineageDto;
 
 const NODE_W: f64 = 190.0;
 const NODE_H: f64 = 34.0;
 const COL_W: f64 = 250.0;
 const ROW_H: f64 = 52.0;
+/// Nodes of one rank stacked before the rank wraps into another column.
+const ROWS: u32 = 12;
 
-#[component]
-pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView {
-    let min_rank = lineage.nodes.iter().map(|n| n.rank).min().unwrap_or(0);
-    let pos: HashMap<String, (f64, f64)> = lineage
+/// Where each node is drawn: a rank is as many columns as it needs of [`ROWS`] nodes each.
+fn layout(lineage: &LineageDto) -> HashMap<String, (f64, f64)> {
+    let mut per_rank: BTreeMap<i32, u32> = BTreeMap::new();
+    for n in &lineage.nodes {
+        let count = per_rank.entry(n.rank).or_insert(0);
+        *count = (*count).max(n.order + 1);
+    }
+    let mut x_of: HashMap<i32, f64> = HashMap::new();
+    let mut x = 10.0;
+    for (rank, count) in &per_rank {
+        x_of.insert(*rank, x);
+        x += f64::from(count.div_ceil(ROWS).max(1)) * COL_W;
+    }
+    lineage
         .nodes
         .iter()
         .map(|n| {
+            let col = f64::from(n.order / ROWS);
+            let row = f64::from(n.order % ROWS);
             (
                 n.unique_id.clone(),
-                (
-                    f64::from(n.rank - min_rank) * COL_W + 10.0,
-                    f64::from(n.order) * ROW_H + 10.0,
-                ),
+                (x_of[&n.rank] + col * COL_W, row * ROW_H + 10.0),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// dbt's depth selector `2+name+1`: levels upstream and downstream (`+name` = all of them,
+/// `name` alone = none). `None` when it does not read as one.
+pub fn parse_depth(spec: &str) -> Option<(u32, u32)> {
+    const ALL: u32 = 20;
+    let spec = spec.trim();
+    let (up, rest) = match spec.split_once('+') {
+        Some((before, rest)) if before.chars().all(|c| c.is_ascii_digit()) => (
+            if before.is_empty() {
+                ALL
+            } else {
+                before.parse().ok()?
+            },
+            rest,
+        ),
+        _ => (0, spec),
+    };
+    let down = match rest.rsplit_once('+') {
+        Some((_, after)) if after.chars().all(|c| c.is_ascii_digit()) => {
+            if after.is_empty() {
+                ALL
+            } else {
+                after.parse().ok()?
+            }
+        }
+        _ => 0,
+    };
+    Some((up.min(ALL), down.min(ALL)))
+}
+
+#[component]
+pub fn LineageGraph(
+    lineage: LineageDto,
+    open: Callback<Focus>,
+    /// Nodes to mark (those of the chosen column's lineage).
+    #[prop(into)]
+    marked: Signal<Vec<String>>,
+) -> impl IntoView {
+    let pos = layout(&lineage);
+    let search = RwSignal::new(String::new());
     let width = pos.values().map(|p| p.0).fold(0.0, f64::max) + NODE_W + 20.0;
     let height = pos.values().map(|p| p.1).fold(0.0, f64::max) + NODE_H + 20.0;
 
@@ -73,8 +127,15 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
                 0 => "focus",
                 _ => "downstream",
             };
+            let (name, marked_uid) = (n.name.to_lowercase(), n.unique_id.clone());
+            let dim = move || {
+                let q = search.get().trim().to_lowercase();
+                !q.is_empty() && !name.contains(&q)
+            };
+            let is_marked = move || marked.with(|m| m.contains(&marked_uid));
             view! {
-                <g class=format!("lnode kind-{}", n.kind) class:focus=focus data-testid="lineage-node" data-uid=n.unique_id.clone() data-tip=n.unique_id.clone()
+                <g class=format!("lnode kind-{}", n.kind) class:focus=focus class:dim=dim class:marked=is_marked
+                    data-testid="lineage-node" data-uid=n.unique_id.clone() data-tip=n.unique_id.clone()
                     data-relation=relation transform=format!("translate({x},{y})")
                     on:click=move |_| open.run(Focus::Node(uid.clone()))>
                     <rect width=NODE_W height=NODE_H rx="6" />
@@ -91,10 +152,14 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
                 <button class="link" data-testid="lineage-zoom-in" aria-label="Zoom in" data-tip="Zoom in" on:click=move |_| zoom.update(|z| *z = (*z * 1.25).min(4.0))>"+"</button>
                 <button class="link" data-testid="lineage-zoom-out" aria-label="Zoom out" data-tip="Zoom out" on:click=move |_| zoom.update(|z| *z = (*z / 1.25).max(0.25))>"−"</button>
                 <button class="link" on:click=move |_| { tx.set(0.0); ty.set(0.0); zoom.set(1.0); }>"Reset"</button>
+                <input type="search" class="lineage-search" placeholder="Find in the graph" data-testid="lineage-search"
+                    prop:value=move || search.get() on:input=move |ev| search.set(event_target_value(&ev)) />
             </div>
+            // Drawn at its own size (text stays legible); a large graph scrolls.
+            <div class="lineage-canvas">
             <svg
-                width="100%"
-                height=format!("{}", height.clamp(120.0, 420.0))
+                width=format!("{width}")
+                height=format!("{}", height.max(120.0))
                 viewBox=view_box
                 on:wheel=move |ev: leptos::ev::WheelEvent| {
                     ev.prevent_default();
@@ -116,6 +181,7 @@ pub fn LineageGraph(lineage: LineageDto, open: Callback<Focus>) -> impl IntoView
                 {edges}
                 {nodes}
             </svg>
+            </div>
             {truncated}
         </div>
     }
