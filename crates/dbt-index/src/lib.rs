@@ -1,7 +1,9 @@
 //! Native dbt project index: reads a dbt project (and its installed packages) without Python and
 //! produces what `dbt parse` would — nodes with dbt's `unique_id`s (generic tests included),
-//! `parent_map`/`child_map` — plus column documentation/test coverage, contract status and
-//! problems located by file and line.
+//! `parent_map`/`child_map`, the `disabled` section — rendering Jinja with dbt's parse-time
+//! context ([`render`]) where the literal reading ([`jinja`]) is not enough, plus column lineage
+//! ([`columns`]), column documentation/test coverage, contract status and problems located by
+//! file and line.
 //!
 //! It owns parsing and linking only: no git, no SQLite, no Tauri, no file watching (the core
 //! watches and calls [`Index::update`]). It must never panic on bad input; everything wrong with

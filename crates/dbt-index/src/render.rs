@@ -14,6 +14,8 @@
 
 pub mod blocks;
 mod context;
+mod macros;
+mod members;
 pub mod objects;
 
 use std::collections::HashMap;

@@ -28,6 +28,32 @@ fn main() {
         );
         return;
     }
+    if let Some(pos) = args.iter().position(|a| a == "--lineage") {
+        // `--lineage DIR OUT.json`: loads DIR, writes the index with its rendered SQL to OUT (for
+        // the sqlglot comparison) and prints the time to plan every model's columns again (the
+        // SQL parse and lineage walk; the rendering is part of the load), and the columns traced.
+        let dir = PathBuf::from(&args[pos + 1]);
+        let out = PathBuf::from(&args[pos + 2]);
+        let index = Index::load(&dir);
+        let json = vibedata_dbt_index::manifest::to_manifest_json_with_sql(&index);
+        std::fs::write(&out, serde_json::to_vec(&json).expect("json")).expect("write");
+        let files: Vec<String> = index.files().map(str::to_string).collect();
+        let sqls: Vec<&str> = files.iter().filter_map(|f| index.rendered_sql(f)).collect();
+        let start = Instant::now();
+        let mut columns = 0;
+        for sql in &sqls {
+            if let Ok(plan) = vibedata_dbt_index::columns::plan(sql, "duckdb", &|_| String::new()) {
+                columns += plan.len();
+            }
+        }
+        println!(
+            "{} {} {}",
+            start.elapsed().as_secs_f64(),
+            sqls.len(),
+            columns
+        );
+        return;
+    }
     if let Some(pos) = args.iter().position(|a| a == "--write") {
         // Writes one generated project and exits: `--write DIR tour` or `--write DIR <models>`.
         let dir = PathBuf::from(&args[pos + 1]);

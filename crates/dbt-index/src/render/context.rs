@@ -9,12 +9,14 @@ use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Rest, Value};
 use minijinja::{Error, ErrorKind, State};
 use serde_json::Value as Json;
 
+use super::macros::{MacroRef, PackageNs};
+use super::members::{Adapter, Builtins, Config, Exceptions, Var};
 use super::objects::{Relation, fail, from_json, lenient, to_json};
 use super::{MacroDef, Rendered, Shared};
 use crate::jinja::{RefCall, SourceCall};
 
 /// Nested macro calls allowed before the render stops with a located problem.
-const MAX_DEPTH: usize = 48;
+pub(super) const MAX_DEPTH: usize = 48;
 
 /// The error `return()` unwinds a macro with; the value waits in [`NodeCtx::returns`].
 const RETURN: &str = "__vibedata_return__";
@@ -31,14 +33,14 @@ pub enum Mode {
 /// One render's context.
 #[derive(Debug)]
 pub struct NodeCtx {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     project: usize,
     node: String,
     mode: Mode,
     captured: Mutex<Rendered>,
     /// One slot per macro call in progress, for `return()`.
-    returns: Mutex<Vec<Option<Value>>>,
-    depth: AtomicUsize,
+    pub(super) returns: Mutex<Vec<Option<Value>>>,
+    pub(super) depth: AtomicUsize,
 }
 
 /// dbt's global-project macros that packages call by bare name; at parse time their text does
@@ -124,7 +126,7 @@ impl NodeCtx {
         std::mem::take(&mut *self.captured.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn package(&self) -> &str {
+    pub(super) fn package(&self) -> &str {
         self.shared
             .packages
             .get(self.project)
@@ -132,11 +134,11 @@ impl NodeCtx {
             .unwrap_or("")
     }
 
-    fn record(&self, f: impl FnOnce(&mut Rendered)) {
+    pub(super) fn record(&self, f: impl FnOnce(&mut Rendered)) {
         f(&mut self.captured.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
-    fn macro_value(self: &Arc<Self>, def: &MacroDef, name: &str) -> Value {
+    pub(super) fn macro_value(self: &Arc<Self>, def: &MacroDef, name: &str) -> Value {
         Value::from_object(MacroRef {
             ctx: self.clone(),
             template: def.template.clone(),
@@ -160,7 +162,7 @@ impl NodeCtx {
     /// `var(name, default)` with dbt's precedence: command-line vars; then (for nodes and YAML)
     /// the root project's vars for the node's package, the root's global vars, the package's
     /// own vars for itself, and its global vars; then the default.
-    fn var(
+    pub(super) fn var(
         self: &Arc<Self>,
         state: &State<'_, '_>,
         name: &str,
@@ -222,13 +224,13 @@ impl NodeCtx {
         }
     }
 
-    fn relation(&self, identifier: &str, placeholder: Option<String>) -> Value {
+    pub(super) fn relation(&self, identifier: &str, placeholder: Option<String>) -> Value {
         let t = &self.shared.target;
         Relation::value(&t.database, &t.schema, identifier, placeholder)
     }
 
     /// dbt's context members (what a macro of the same name would override).
-    fn builtin(self: &Arc<Self>, name: &str) -> Option<Value> {
+    pub(super) fn builtin(self: &Arc<Self>, name: &str) -> Option<Value> {
         Some(match name {
             "ref" => self.function(|ctx, _, args| {
                 let (positional, kwargs) = split(args);
@@ -427,7 +429,7 @@ impl Object for Func {
 
 /// dbt's type macros (`type_string()` …) as their text on the local target, so casts in
 /// rendered SQL stay readable for column lineage.
-fn type_macro(name: &str) -> Option<Value> {
+pub(super) fn type_macro(name: &str) -> Option<Value> {
     let text = match name {
         "type_string" => "varchar",
         "type_timestamp" => "timestamp",
@@ -447,7 +449,7 @@ fn type_macro(name: &str) -> Option<Value> {
 }
 
 /// Positional arguments and the keyword arguments (if any) of a call.
-fn split(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
+pub(super) fn split(args: &[Value]) -> (Vec<Value>, Option<Kwargs>) {
     match args.split_last() {
         Some((last, rest)) => match Kwargs::try_from(last.clone()) {
             Ok(kwargs) => (rest.to_vec(), Some(kwargs)),
@@ -486,394 +488,5 @@ impl Object for NodeCtx {
             return None;
         }
         type_macro(name).or_else(|| GLOBAL_MACROS.contains(&name).then(lenient))
-    }
-}
-
-/// A macro, called in a state of its own with the calling node's context (one template per
-/// macro, as dbt keeps one per macro).
-#[derive(Debug)]
-struct MacroRef {
-    ctx: Arc<NodeCtx>,
-    template: String,
-    name: String,
-}
-
-impl Object for MacroRef {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        let ctx = &self.ctx;
-        if ctx.depth.fetch_add(1, Ordering::SeqCst) >= MAX_DEPTH {
-            ctx.depth.fetch_sub(1, Ordering::SeqCst);
-            return Err(Error::new(
-                ErrorKind::InvalidOperation,
-                format!(
-                    "macro {} is nested more than {MAX_DEPTH} deep (recursion?)",
-                    self.template.replace("::", ".")
-                ),
-            ));
-        }
-        let args = caller_resolved(state, args);
-        let result = (|| {
-            let template = state.env().get_template(&self.template)?;
-            let mut captured = template.render_captured(ctx.value())?;
-            ctx.returns
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(None);
-            let called = captured.with_state_mut(|s| match s.lookup(&self.name) {
-                Some(m) => m.call(s, &args),
-                None => Err(fail(format!("macro {} is not defined", self.name))),
-            });
-            let returned = ctx
-                .returns
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop()
-                .flatten();
-            match (returned, called) {
-                (Some(value), _) => Ok(value),
-                (None, Ok(value)) => Ok(value),
-                (None, Err(e)) => Err(e),
-            }
-        })();
-        ctx.depth.fetch_sub(1, Ordering::SeqCst);
-        result
-    }
-
-    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<macro {}>", self.template.replace("::", "."))
-    }
-}
-
-/// A `caller` (the body of a `{% call %}` block) belongs to the calling state and cannot be
-/// called from the macro's own: its text is rendered now and handed over instead.
-fn caller_resolved(state: &mut State<'_, '_>, args: &[Value]) -> Vec<Value> {
-    let (positional, kwargs) = split(args);
-    let Some(kwargs) = kwargs else {
-        return args.to_vec();
-    };
-    if !kwargs.has("caller") {
-        return args.to_vec();
-    }
-    let mut pairs: Vec<(String, Value)> = Vec::new();
-    for key in kwargs.args() {
-        let value: Value = kwargs.get(key).unwrap_or(Value::UNDEFINED);
-        if key == "caller" {
-            let text = value
-                .call(state, &[])
-                .map(|v| v.to_string())
-                .unwrap_or_default();
-            pairs.push((
-                key.to_string(),
-                Value::from_function(move |_args: Rest<Value>| {
-                    Ok::<_, Error>(Value::from_safe_string(text.clone()))
-                }),
-            ));
-        } else {
-            pairs.push((key.to_string(), value));
-        }
-    }
-    let mut out = positional;
-    out.push(Value::from(pairs.into_iter().collect::<Kwargs>()));
-    out
-}
-
-/// A package by name (`dbt_utils`): its macros as attributes and methods.
-#[derive(Debug)]
-struct PackageNs {
-    ctx: Arc<NodeCtx>,
-    package: String,
-}
-
-impl PackageNs {
-    fn lookup(&self, name: &str) -> Option<Value> {
-        match self
-            .ctx
-            .shared
-            .macros
-            .get(&self.package)
-            .and_then(|m| m.get(name))
-        {
-            Some(def) => Some(self.ctx.macro_value(def, name)),
-            // dbt's own macros are not read here: they answer leniently (types as text).
-            None if self.package == "dbt" => type_macro(name).or_else(|| Some(lenient())),
-            None => None,
-        }
-    }
-}
-
-impl Object for PackageNs {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.lookup(key.as_str()?)
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match self.lookup(method) {
-            Some(m) => m.call(state, args),
-            None => Err(Error::new(
-                ErrorKind::UnknownMethod,
-                format!("'{}' is undefined in package {}", method, self.package),
-            )),
-        }
-    }
-}
-
-/// `config(…)`, `config.get(…)`, `config.set(…)`: calls are recorded, reads answer "" as at
-/// parse time.
-#[derive(Debug)]
-struct Config {
-    ctx: Arc<NodeCtx>,
-}
-
-impl Config {
-    fn merge(&self, entries: Vec<(String, Json)>) {
-        self.ctx.record(|c| {
-            for (key, value) in entries {
-                let key = match key.as_str() {
-                    "pre_hook" => "pre-hook".to_string(),
-                    "post_hook" => "post-hook".to_string(),
-                    _ => key,
-                };
-                c.config.insert(key, value);
-            }
-        });
-    }
-}
-
-impl Object for Config {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        let (positional, kwargs) = split(args);
-        let mut entries = Vec::new();
-        if let Some(Json::Object(map)) = positional.first().map(to_json) {
-            entries.extend(map);
-        }
-        if let Some(kwargs) = kwargs {
-            for key in kwargs.args() {
-                let value: Value = kwargs.get(key).unwrap_or(Value::UNDEFINED);
-                entries.push((key.to_string(), to_json(&value)));
-            }
-        }
-        self.merge(entries);
-        Ok(Value::from(""))
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "set" => {
-                let (positional, _) = split(args);
-                if let [key, value] = positional.as_slice() {
-                    self.merge(vec![(key.to_string(), to_json(value))]);
-                }
-                Ok(Value::from(""))
-            }
-            _ => Ok(Value::from("")),
-        }
-    }
-}
-
-/// `var(name, default)` and `var.has_var(name)`.
-#[derive(Debug)]
-struct Var {
-    ctx: Arc<NodeCtx>,
-}
-
-impl Object for Var {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn call(self: &Arc<Self>, state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
-        let (positional, _) = split(args);
-        let name = positional
-            .first()
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| fail("var() needs a name"))?
-            .to_string();
-        self.ctx.var(state, &name, positional.get(1).cloned())
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        match method {
-            "has_var" => {
-                let name = args
-                    .first()
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                let found = self.ctx.var(state, &name, Some(Value::UNDEFINED))?;
-                Ok(Value::from(!found.is_undefined()))
-            }
-            _ => Err(Error::from(ErrorKind::UnknownMethod)),
-        }
-    }
-}
-
-/// `adapter`: `dispatch` searches as dbt does; what reads the warehouse answers as at parse time.
-#[derive(Debug)]
-struct Adapter {
-    ctx: Arc<NodeCtx>,
-}
-
-impl Adapter {
-    /// dbt's dispatch: for each package of the search order, each adapter type then `default`.
-    fn dispatch(&self, name: &str, namespace: Option<&str>) -> Result<Value, Error> {
-        let shared = &self.ctx.shared;
-        let mut prefixes = shared.target.adapter_types();
-        prefixes.push("default".into());
-        let found = match namespace {
-            None => prefixes.iter().find_map(|p| {
-                let full = format!("{p}__{name}");
-                shared
-                    .lookup_macro(self.ctx.package(), &full)
-                    .map(|def| self.ctx.macro_value(def, &full))
-            }),
-            Some(ns) => {
-                let order = shared
-                    .dispatch
-                    .get(ns)
-                    .cloned()
-                    .unwrap_or_else(|| vec![shared.root().to_string(), ns.to_string()]);
-                order.iter().find_map(|pkg| {
-                    prefixes.iter().find_map(|p| {
-                        let full = format!("{p}__{name}");
-                        shared
-                            .macros
-                            .get(pkg)
-                            .and_then(|m| m.get(&full))
-                            .map(|def| self.ctx.macro_value(def, &full))
-                    })
-                })
-            }
-        };
-        match (found, namespace) {
-            (Some(m), _) => Ok(m),
-            // dbt's own macros (and packages not installed) are not read here.
-            (None, None | Some("dbt")) => Ok(lenient()),
-            (None, Some(ns)) if !shared.packages.iter().any(|p| p == ns) => Ok(lenient()),
-            (None, Some(ns)) => Err(fail(format!(
-                "In dispatch: No macro named '{name}' found within namespace: '{ns}'\n    Searched for: {}",
-                prefixes
-                    .iter()
-                    .map(|p| format!("'{ns}.{p}__{name}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        }
-    }
-}
-
-impl Object for Adapter {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        let (positional, kwargs) = split(args);
-        match method {
-            "dispatch" => {
-                let name = positional
-                    .first()
-                    .and_then(|v| v.as_str())
-                    .ok_or_else(|| fail("adapter.dispatch() needs a macro name"))?;
-                let ns = positional
-                    .get(1)
-                    .cloned()
-                    .or_else(|| {
-                        kwargs
-                            .and_then(|k| k.get::<Option<Value>>("macro_namespace").ok().flatten())
-                    })
-                    .filter(|v| !v.is_none() && !v.is_undefined())
-                    .map(|v| v.to_string());
-                self.dispatch(name, ns.as_deref())
-            }
-            "quote" => Ok(Value::from(format!(
-                "\"{}\"",
-                positional
-                    .first()
-                    .map(|v| v.to_string())
-                    .unwrap_or_default()
-            ))),
-            "type" => Ok(Value::from(self.ctx.shared.target.kind.clone())),
-            "get_columns_in_relation" | "get_missing_columns" => {
-                Ok(Value::from(Vec::<Value>::new()))
-            }
-            // No warehouse at parse time: no relation is found.
-            "get_relation" | "load_relation" | "get_relations_by_pattern" => Ok(Value::from(())),
-            "check_schema_exists" => Ok(Value::from(false)),
-            _ => Ok(lenient()),
-        }
-    }
-}
-
-/// `exceptions.raise_compiler_error(msg)` fails the render with dbt's message; `warn` records.
-#[derive(Debug)]
-struct Exceptions {
-    ctx: Arc<NodeCtx>,
-}
-
-impl Object for Exceptions {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Plain
-    }
-
-    fn call_method(
-        self: &Arc<Self>,
-        _state: &mut State<'_, '_>,
-        method: &str,
-        args: &[Value],
-    ) -> Result<Value, Error> {
-        let message = args.first().map(|v| v.to_string()).unwrap_or_default();
-        match method {
-            "warn" => {
-                self.ctx
-                    .record(|c| c.warnings.push(("dbt_warning".into(), message)));
-                Ok(Value::from(""))
-            }
-            _ => Err(fail(format!("Compilation Error: {message}"))),
-        }
-    }
-}
-
-/// `builtins.ref`, `builtins.source`, `builtins.config`: dbt's own, even when a macro overrides
-/// the bare name.
-#[derive(Debug)]
-struct Builtins {
-    ctx: Arc<NodeCtx>,
-}
-
-impl Object for Builtins {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.ctx.builtin(key.as_str()?)
     }
 }

@@ -101,3 +101,95 @@ fn yaml_loading_never_panics_and_names_the_file() {
         );
     }
 }
+
+/// Jinja and SQL soup through the renderer (with a project's macros, one recursive) and the
+/// column planner: nothing panics or hangs, and a failure is located inside the input.
+#[test]
+fn rendering_and_column_planning_never_panic_and_locate_inside_the_input() {
+    use vibedata_dbt_index::columns;
+    use vibedata_dbt_index::project::Project;
+    use vibedata_dbt_index::render::{Renderer, Target};
+    const RENDER: &[&str] = &[
+        "{{",
+        "}}",
+        "{%",
+        "%}",
+        "{#",
+        "#}",
+        "-",
+        "ref('a')",
+        "source('s', 't')",
+        "config(x=1)",
+        "var('v')",
+        "var('v', 1)",
+        "env_var('NOPE')",
+        "m()",
+        "loop_forever(1)",
+        "pkg.m()",
+        "adapter.dispatch('m')()",
+        "if",
+        "endif",
+        "for x in [1, 2]",
+        "endfor",
+        "set y = []",
+        "do y.append(1)",
+        "return(1)",
+        "(",
+        ")",
+        "'a'",
+        ",",
+        "\n",
+        " ",
+        "select",
+        "from",
+        "*",
+        "as",
+        "x",
+        "join",
+        "on",
+        "=",
+        "union all",
+        "with",
+        "c as (",
+        "where",
+        "1",
+        "range(99999)",
+        "is_incremental()",
+        "this",
+        "target.name",
+        "~",
+        ".",
+        "|",
+        "upper",
+        "macro",
+        "endmacro",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("dbt_project.yml"),
+        "name: p\nprofile: p\nvars: {v: 'x'}\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("macros")).unwrap();
+    std::fs::write(
+        dir.path().join("macros/m.sql"),
+        "{% macro m() %}{{ ref('b') }}{% endmacro %}\n{% macro loop_forever(n) %}{{ loop_forever(n + 1) }}{% endmacro %}",
+    )
+    .unwrap();
+    let projects = vec![Project::load(dir.path(), "").unwrap()];
+    let mut problems = Vec::new();
+    let renderer = Renderer::new(&projects, Target::local("p"), &mut problems);
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..1500 {
+        let len = rng.usize(0..40);
+        let text = soup(&mut rng, RENDER, len);
+        let lines = text.split('\n').count() as u32;
+        match renderer.render_node(0, "n", "models/n.sql", &text) {
+            Ok(rendered) => {
+                let _ = columns::plan(&rendered.sql, "duckdb", &|_| "t".to_string());
+            }
+            Err(f) => assert!(f.line <= lines, "{f:?} in {text:?}"),
+        }
+        let _ = columns::plan(&text, "duckdb", &|_| "t".to_string());
+    }
+}
