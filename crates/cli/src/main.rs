@@ -14,6 +14,7 @@ use vibedata_core::{Studio, app_status};
 
 mod github;
 mod index;
+mod review;
 
 use github::{GithubAction, InboxAction, OutboxAction};
 
@@ -99,6 +100,21 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// What a change does to the dbt project of a repository: changed nodes with their class,
+    /// column changes and what they reach downstream, contract breaks (no warehouse needed).
+    Review {
+        /// The repository (a clone or a registered folder).
+        repo: PathBuf,
+        /// The revision the change goes into (measured from its merge base with --head).
+        #[arg(long)]
+        base: String,
+        /// The revision with the change.
+        #[arg(long)]
+        head: String,
+        /// The dbt project's folder in the repository, when not at its root.
+        #[arg(long)]
+        project_dir: Option<String>,
     },
     /// Index a dbt project natively (no Python): counts, coverage and problems, or with `--json`
     /// the full index in the shape of dbt's manifest.json. Exits 1 on error-level problems.
@@ -304,6 +320,12 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Review {
+            repo,
+            base,
+            head,
+            project_dir,
+        } => review::review(json, config, repo, project_dir, base, head).await,
         Command::Index { path, compare, sql } => index::index(json, path, compare, sql).await,
         Command::Credentials { action } => credentials(json, config, action).await,
         Command::Github { action } => github::github(json, config, action).await,

@@ -624,3 +624,68 @@ fn workspaces_set_project_points_a_workspace_at_its_dbt_project() {
         "a refusal changed nothing"
     );
 }
+
+/// `vibedata review <repo> --base --head --json`: the JSON contract CI relies on — `changed[]`
+/// (`unique_id`, `change`, `category`, `columns.added/removed/modified`), `impacted[]`,
+/// `contract_breaks[]` (`unique_id`, `column`, `kind`); a revision that does not exist is exit 1
+/// with its name.
+#[test]
+fn review_json_says_what_a_branch_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        git init -q -b main shop && cd shop && mkdir models
+        printf 'name: shop\nversion: "1.0"\nprofile: shop\n' > dbt_project.yml
+        echo "select 1 as id, 2 as amount" > models/stg.sql
+        echo "select id, amount from {{ ref('stg') }}" > models/mart.sql
+        printf 'version: 2\nmodels:\n  - name: mart\n    config: {contract: {enforced: true}}\n    columns: [{name: id, data_type: int}, {name: amount, data_type: int}]\n' > models/_m.yml
+        git add . && git commit -q -m base && git checkout -q -b feature
+        echo "select 1 as id" > models/stg.sql
+        printf 'version: 2\nmodels:\n  - name: mart\n    config: {contract: {enforced: true}}\n    columns: [{name: id, data_type: int}]\n' > models/_m.yml
+        git commit -qam change
+    "#;
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let repo = dir.path().join("shop").display().to_string();
+    let out = vibedata(
+        dir.path(),
+        &[
+            "review", &repo, "--base", "main", "--head", "feature", "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stg = v["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["unique_id"] == "model.shop.stg")
+        .unwrap();
+    assert_eq!(stg["change"], "modified");
+    assert_eq!(stg["category"], "partial_breaking");
+    assert_eq!(stg["columns"]["removed"], serde_json::json!(["amount"]));
+    assert_eq!(stg["columns"]["added"], serde_json::json!([]));
+    assert!(v["impacted"].as_array().is_some());
+    let breaks = v["contract_breaks"].as_array().unwrap();
+    assert!(
+        breaks.iter().any(|b| b["unique_id"] == "model.shop.mart"
+            && b["column"] == "amount"
+            && b["kind"] == "removed"),
+        "{v}"
+    );
+    let missing = vibedata(
+        dir.path(),
+        &[
+            "review", &repo, "--base", "main", "--head", "gone", "--json",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("gone"));
+}

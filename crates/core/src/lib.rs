@@ -22,6 +22,7 @@ pub mod github;
 pub mod governance;
 pub mod intents;
 pub mod platform;
+pub mod review;
 pub mod skills;
 pub mod studio;
 pub mod workspaces;

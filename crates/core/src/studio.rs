@@ -22,6 +22,7 @@ use crate::platform::keychain::Keychain;
 use crate::platform::paths::Paths;
 use crate::platform::store::Store;
 use crate::platform::venv::Venv;
+use crate::review::Review;
 use crate::skills::Skills;
 use crate::workspaces::{RemoteTokens, Workspaces};
 
@@ -34,6 +35,7 @@ pub struct Studio {
     intents: Intents,
     skills: Skills,
     governance: Governance,
+    review: Review,
 }
 
 /// The GitHub identity chosen for a workspace gives the token for its https remote.
@@ -87,6 +89,7 @@ impl Studio {
             intents: Intents::new(platform.clone(), agents.clone(), github.clone()),
             skills: Skills::new(platform.clone()),
             governance: Governance::new(platform.clone()),
+            review: Review::new(platform.clone()),
             workspaces,
             github,
             agents,
@@ -116,6 +119,10 @@ impl Studio {
 
     pub fn skills(&self) -> &Skills {
         &self.skills
+    }
+
+    pub fn review(&self) -> &Review {
+        &self.review
     }
 
     pub fn governance(&self) -> &Governance {

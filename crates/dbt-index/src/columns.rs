@@ -174,7 +174,7 @@ impl Planner<'_> {
         }
     }
 
-    fn from_sources(&self, from: &[TableWithJoins], ctes: &Ctes) -> Vec<(String, Source)> {
+    fn sources_of(&self, from: &[TableWithJoins], ctes: &Ctes) -> Vec<(String, Source)> {
         let mut out = Vec::new();
         for twj in from {
             self.factor(&twj.relation, ctes, &mut out);
@@ -212,7 +212,7 @@ impl Planner<'_> {
             TableFactor::NestedJoin {
                 table_with_joins, ..
             } => {
-                out.extend(self.from_sources(std::slice::from_ref(table_with_joins), ctes));
+                out.extend(self.sources_of(std::slice::from_ref(table_with_joins), ctes));
             }
             other => {
                 let alias = match other {
@@ -229,7 +229,7 @@ impl Planner<'_> {
     }
 
     fn select(&self, select: &Select, ctes: &Ctes) -> Plan {
-        let sources = self.from_sources(&select.from, ctes);
+        let sources = self.sources_of(&select.from, ctes);
         let mut plan = Vec::new();
         for item in &select.projection {
             match item {

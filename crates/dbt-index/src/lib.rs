@@ -13,6 +13,7 @@
 pub mod agreement;
 pub mod columns;
 pub mod coverage;
+pub mod diff;
 pub mod files;
 pub mod index;
 pub mod jinja;

@@ -457,6 +457,7 @@ impl<'a> Linker<'a> {
                     node.seed_columns = columns.clone();
                 }
                 node.contract_enforced = contract_enforced(&config);
+                node.config = config.clone();
                 node.materialized = config
                     .get("materialized")
                     .and_then(Json::as_str)

@@ -132,6 +132,9 @@ pub struct Node {
     pub column_lineage: Option<Vec<crate::columns::ColumnLineage>>,
     /// Seeds: the columns of the CSV header.
     pub seed_columns: Vec<String>,
+    /// Models, seeds, snapshots, analyses, singular tests: the configs it ends up with (project
+    /// folders, YAML, `config()`, the root project's word last), rendered.
+    pub config: serde_json::Map<String, Json>,
 }
 
 impl Node {
@@ -163,6 +166,7 @@ impl Node {
             fqn: Vec::new(),
             column_lineage: None,
             seed_columns: Vec::new(),
+            config: serde_json::Map::new(),
         }
     }
 

@@ -16,6 +16,7 @@ mod issue_sync;
 mod outbox;
 mod pull_request;
 mod registration;
+mod review;
 mod studio;
 
 use std::path::PathBuf;

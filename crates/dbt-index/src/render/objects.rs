@@ -314,26 +314,26 @@ impl Object for MutableDict {
 
 /// `__vd_list(x)`: a mutable copy of a list (anything else is returned as it is).
 pub fn mutable_list(value: Value) -> Value {
-    if value.kind() == minijinja::value::ValueKind::Seq {
-        if let Ok(items) = value.try_iter() {
-            return Value::from_object(MutableList(std::sync::Mutex::new(items.collect())));
-        }
+    if value.kind() == minijinja::value::ValueKind::Seq
+        && let Ok(items) = value.try_iter()
+    {
+        return Value::from_object(MutableList(std::sync::Mutex::new(items.collect())));
     }
     value
 }
 
 /// `__vd_dict(x)`: a mutable copy of a dict (anything else is returned as it is).
 pub fn mutable_dict(value: Value) -> Value {
-    if value.kind() == minijinja::value::ValueKind::Map {
-        if let Ok(keys) = value.try_iter() {
-            let pairs = keys
-                .map(|k| {
-                    let v = value.get_item(&k).unwrap_or_default();
-                    (k, v)
-                })
-                .collect();
-            return Value::from_object(MutableDict(std::sync::Mutex::new(pairs)));
-        }
+    if value.kind() == minijinja::value::ValueKind::Map
+        && let Ok(keys) = value.try_iter()
+    {
+        let pairs = keys
+            .map(|k| {
+                let v = value.get_item(&k).unwrap_or_default();
+                (k, v)
+            })
+            .collect();
+        return Value::from_object(MutableDict(std::sync::Mutex::new(pairs)));
     }
     value
 }

@@ -1,0 +1,217 @@
+use super::*;
+
+/// `(name, base, head, category, added, removed, modified)`.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Category,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// Every rule, both ways where the reverse is a rule too.
+const CASES: &[Case] = &[
+    (
+        "identical",
+        "select a, b from t",
+        "select a,  b from t",
+        Category::NonBreaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "column added",
+        "select a from t",
+        "select a, b from t",
+        Category::NonBreaking,
+        &["b"],
+        &[],
+        &[],
+    ),
+    (
+        "column removed (the reverse)",
+        "select a, b from t",
+        "select a from t",
+        Category::PartialBreaking,
+        &[],
+        &["b"],
+        &[],
+    ),
+    (
+        "column modified",
+        "select a, b from t",
+        "select a, b * 2 as b from t",
+        Category::PartialBreaking,
+        &[],
+        &[],
+        &["b"],
+    ),
+    (
+        "column renamed",
+        "select a, b from t",
+        "select a, b as c from t",
+        Category::PartialBreaking,
+        &["c"],
+        &["b"],
+        &[],
+    ),
+    (
+        "added under distinct",
+        "select distinct a from t",
+        "select distinct a, b from t",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "where added",
+        "select a from t",
+        "select a from t where a > 0",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "where removed (the reverse)",
+        "select a from t where a > 0",
+        "select a from t",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "join condition changed",
+        "select t.a from t join u on t.id = u.id",
+        "select t.a from t join u on t.id = u.tid",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "join type changed",
+        "select t.a from t join u on t.id = u.id",
+        "select t.a from t left join u on t.id = u.id",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "group by changed",
+        "select a, count(*) as n from t group by a",
+        "select a, count(*) as n from t group by a, b",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "having added",
+        "select a, count(*) as n from t group by a",
+        "select a, count(*) as n from t group by a having count(*) > 1",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "order by changed",
+        "select a from t order by a",
+        "select a from t order by a desc",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "limit added",
+        "select a from t",
+        "select a from t limit 10",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "distinct added",
+        "select a from t",
+        "select distinct a from t",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "relation added",
+        "select a from t",
+        "select a from t join u on t.id = u.id",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "relation swapped",
+        "select a from t",
+        "select a from u",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "CTE column used in a join changed",
+        "with c as (select id, v from t) select c.v from c join u on c.id = u.id",
+        "with c as (select id + 1 as id, v from t) select c.v from c join u on c.id = u.id",
+        Category::Breaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "CTE column only selected changed",
+        "with c as (select id, v from t) select id, v from c",
+        "with c as (select id, v * 100 as v from t) select id, v from c",
+        Category::PartialBreaking,
+        &[],
+        &[],
+        &["v"],
+    ),
+    (
+        "CTE column added, final select unchanged",
+        "with c as (select id from t) select id from c",
+        "with c as (select id, v from t) select id from c",
+        Category::NonBreaking,
+        &[],
+        &[],
+        &[],
+    ),
+    (
+        "unreadable head",
+        "select a from t",
+        "select from where",
+        Category::Unknown,
+        &[],
+        &[],
+        &[],
+    ),
+];
+
+#[test]
+fn every_rule_classifies_as_recce_does() {
+    for (name, base, head, category, added, removed, modified) in CASES {
+        let got = classify(base, head);
+        assert_eq!(got.category, *category, "{name}: {got:?}");
+        assert_eq!(got.columns.added, *added, "{name}: added");
+        assert_eq!(got.columns.removed, *removed, "{name}: removed");
+        assert_eq!(got.columns.modified, *modified, "{name}: modified");
+        assert!(!got.reason.is_empty(), "{name}: a reason is given");
+    }
+}
