@@ -116,6 +116,20 @@ enum Command {
         #[arg(long)]
         project_dir: Option<String>,
     },
+    /// Diff two relations of a DuckDB file: schema, row counts, per-column changes, samples and
+    /// profiles; the key given or inferred (exit 1 when they differ).
+    Diff {
+        /// The DuckDB file.
+        #[arg(long, value_name = "FILE")]
+        duckdb: PathBuf,
+        /// `schema.table` of the left (base) side.
+        left: String,
+        /// `schema.table` of the right (head) side.
+        right: String,
+        /// The key columns, comma-separated (inferred when not given).
+        #[arg(long, value_delimiter = ',')]
+        key: Option<Vec<String>>,
+    },
     /// Index a dbt project natively (no Python): counts, coverage and problems, or with `--json`
     /// the full index in the shape of dbt's manifest.json. Exits 1 on error-level problems.
     Index {
@@ -197,7 +211,14 @@ pub(crate) fn print<T: Serialize>(
     human: impl FnOnce(&T),
 ) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        // A reader that stops early (`| head`) is not an error of ours.
+        use std::io::Write;
+        let text = serde_json::to_string_pretty(value)?;
+        if let Err(e) = writeln!(std::io::stdout(), "{text}")
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e.into());
+        }
     } else {
         human(value);
     }
@@ -326,6 +347,12 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             head,
             project_dir,
         } => review::review(json, config, repo, project_dir, base, head).await,
+        Command::Diff {
+            duckdb,
+            left,
+            right,
+            key,
+        } => review::diff(json, config, duckdb, left, right, key).await,
         Command::Index { path, compare, sql } => index::index(json, path, compare, sql).await,
         Command::Credentials { action } => credentials(json, config, action).await,
         Command::Github { action } => github::github(json, config, action).await,

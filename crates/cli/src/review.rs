@@ -2,7 +2,9 @@
 //! project, from the two sides' indexes (no warehouse). JSON (stable for CI): `changed[]` with
 //! `unique_id`, `change`, `category`, `columns {added, removed, modified}`; `impacted[]`;
 //! `contract_breaks[]` with `unique_id`, `column`, `kind`; plus `impact[]` (column by column),
-//! the commits compared and indexing problems.
+//! the commits compared and indexing problems. `vibedata diff --duckdb <file> <left> <right>`:
+//! the data diff of two relations (JSON: `key`, `left_rows`, `right_rows`, `left_only`,
+//! `right_only`, `changed_rows`, `columns[{name, changed}]`, and more).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +12,7 @@ use std::process::ExitCode;
 use vibedata_core::Studio;
 use vibedata_core::platform::config::Config;
 use vibedata_core::review::ReviewReport;
+use vibedata_core::review::data_diff::TableDiff;
 
 use crate::print;
 
@@ -94,4 +97,54 @@ fn human(r: &ReviewReport) {
 
 fn short(commit: &str) -> &str {
     commit.get(..8).unwrap_or(commit)
+}
+
+pub async fn diff(
+    json: bool,
+    config: Config,
+    db: PathBuf,
+    left: String,
+    right: String,
+    key: Option<Vec<String>>,
+) -> anyhow::Result<ExitCode> {
+    let studio = Studio::start(config).await?;
+    let d = studio.review().diff_tables(db, left, right, key).await?;
+    print(json, &d, human_diff)?;
+    Ok(if d.identical {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn human_diff(d: &TableDiff) {
+    println!(
+        "{} ({} rows) vs {} ({} rows)",
+        d.left, d.left_rows, d.right, d.right_rows
+    );
+    if d.identical {
+        println!("identical");
+        return;
+    }
+    for rejected in &d.rejected_keys {
+        println!(
+            "not a key: {} ({}): {}",
+            rejected["columns"],
+            rejected["evidence"].as_str().unwrap_or_default(),
+            rejected["why"].as_str().unwrap_or_default()
+        );
+    }
+    match (&d.key_evidence, d.key.is_empty()) {
+        (Some(why), false) => println!("key: {} (from {why})", d.key.join(", ")),
+        _ => println!("{}", d.note.as_deref().unwrap_or("no key")),
+    }
+    if let (Some(l), Some(r), Some(c)) = (d.left_only, d.right_only, d.changed_rows) {
+        println!("left only {l} · right only {r} · changed {c}");
+    }
+    for c in d.columns.iter().filter(|c| c.changed > 0) {
+        println!(
+            "  {:<30} {} changed ({:.3} % match)",
+            c.name, c.changed, c.match_pct
+        );
+    }
 }

@@ -2,8 +2,10 @@
 //! change written out of the repository ([`revisions`]), indexed natively, and compared
 //! ([`vibedata_dbt_index::diff`]): changed nodes with their `state:modified` subselectors and
 //! breaking-change class, column changes propagated downstream through column lineage, the
-//! impacted set and contract breaks. No warehouse is needed.
+//! impacted set and contract breaks. No warehouse is needed. [`data_diff`] compares two tables
+//! of the local DuckDB (keys inferred, segment checksums first).
 
+pub mod data_diff;
 pub mod revisions;
 
 use std::path::{Path, PathBuf};
@@ -43,6 +45,18 @@ pub struct Review {
 impl Review {
     pub fn new(platform: Arc<Platform>) -> Self {
         Self { platform }
+    }
+
+    /// Diffs two relations of a DuckDB file (see [`data_diff`]).
+    pub async fn diff_tables(
+        &self,
+        db: PathBuf,
+        left: String,
+        right: String,
+        key: Option<Vec<String>>,
+    ) -> Result<data_diff::TableDiff> {
+        let venv = crate::platform::venv::Venv::new(&self.platform.paths().venv);
+        blocking(move || data_diff::diff_tables(&venv, &db, &left, &right, key, Vec::new())).await
     }
 
     /// Reviews `head` against `base` in the repository at `repo` (its dbt project in
