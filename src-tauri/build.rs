@@ -15,6 +15,7 @@ fn main() {
         "domain_file",
         "open_in_editor",
         "set_project_dir",
+        "review_branch",
         "git_state",
         "fetch_workspace",
         "create_intent_branch",

@@ -8,4 +8,5 @@ pub mod app;
 pub mod domains;
 pub mod github;
 pub mod intents;
+pub mod review;
 pub mod workspaces;

@@ -94,6 +94,7 @@ fn main() {
             commands::domains::domain_file,
             commands::domains::open_in_editor,
             commands::domains::set_project_dir,
+            commands::review::review_branch,
             commands::workspaces::git_state,
             commands::workspaces::fetch_workspace,
             commands::workspaces::create_intent_branch,

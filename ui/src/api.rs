@@ -7,12 +7,14 @@ mod agents;
 mod domains;
 mod github;
 mod intents;
+mod review;
 mod workspaces;
 
 pub use agents::*;
 pub use domains::*;
 pub use github::*;
 pub use intents::*;
+pub use review::*;
 pub use workspaces::*;
 
 use serde::Serialize;

@@ -2,8 +2,8 @@
 
 use crate::area::Area;
 use crate::pages::{
-    domains::DomainsPage, inbox::InboxPage, not_built::NotBuilt, settings::SettingsPage,
-    skills::SkillsPage, studio::StudioPage,
+    domains::DomainsPage, inbox::InboxPage, not_built::NotBuilt, review::ReviewPage,
+    settings::SettingsPage, skills::SkillsPage, studio::StudioPage,
 };
 use crate::tooltip::Tooltip;
 use leptos::prelude::*;
@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                     Area::Studio => view! { <StudioPage /> }.into_any(),
                     Area::Settings => view! { <SettingsPage /> }.into_any(),
                     Area::Inbox => view! { <InboxPage /> }.into_any(),
+                    Area::Review => view! { <ReviewPage /> }.into_any(),
                     other => view! { <NotBuilt area=other /> }.into_any(),
                 }}
             </main>

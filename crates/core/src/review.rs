@@ -14,6 +14,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use vibedata_dbt_index::Index;
 use vibedata_dbt_index::diff::{self, Review as Diff};
+use vibedata_protocol::review::{
+    ChangeCategory, ChangeKind, ChangedNodeDto, ContractBreakDto, ImpactDto, ReviewDto,
+};
 
 use crate::platform::Platform;
 use crate::platform::error::{CoreError, Result, blocking};
@@ -45,6 +48,21 @@ pub struct Review {
 impl Review {
     pub fn new(platform: Arc<Platform>) -> Self {
         Self { platform }
+    }
+
+    /// Reviews a branch of a registered workspace against its default branch (the Review page).
+    pub async fn review_branch(&self, workspace_id: &str, head: String) -> Result<ReviewDto> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || {
+            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+            let base = crate::workspaces::git::default_branch(&ws.path)?;
+            let scratch = platform.paths().data_dir.join("review");
+            let project = Some(ws.project_dir.clone());
+            let report = compare(&ws.path, project.as_deref(), &base, &head, &scratch)?;
+            Ok(to_dto(&id, report))
+        })
+        .await
     }
 
     /// Diffs two relations of a DuckDB file (see [`data_diff`]).
@@ -135,4 +153,79 @@ pub fn compare(
         diff: diff::compare(&b, &h),
         problems,
     })
+}
+
+fn to_dto(workspace_id: &str, r: ReviewReport) -> ReviewDto {
+    let name = |uid: &str| uid.rsplit('.').next().unwrap_or(uid).to_string();
+    let kind = crate::domains::open::node_kind;
+    let changed_ids: Vec<&str> = r
+        .diff
+        .changed
+        .iter()
+        .map(|c| c.unique_id.as_str())
+        .collect();
+    ReviewDto {
+        workspace_id: workspace_id.to_string(),
+        base: r.base.clone(),
+        head: r.head.clone(),
+        base_commit: r.base_commit.clone(),
+        head_commit: r.head_commit.clone(),
+        from_merge_base: r.from_merge_base,
+        changed: r
+            .diff
+            .changed
+            .iter()
+            .map(|c| ChangedNodeDto {
+                unique_id: c.unique_id.clone(),
+                name: name(&c.unique_id),
+                kind: kind(c.resource_type),
+                change: match c.change {
+                    diff::Change::Added => ChangeKind::Added,
+                    diff::Change::Removed => ChangeKind::Removed,
+                    diff::Change::Modified => ChangeKind::Modified,
+                },
+                category: c.category.map(|k| match k {
+                    diff::Category::Breaking => ChangeCategory::Breaking,
+                    diff::Category::PartialBreaking => ChangeCategory::PartialBreaking,
+                    diff::Category::NonBreaking => ChangeCategory::NonBreaking,
+                    diff::Category::Unknown => ChangeCategory::Unknown,
+                }),
+                modified: c.modified.iter().map(|m| m.to_string()).collect(),
+                added_columns: c.columns.added.clone(),
+                removed_columns: c.columns.removed.clone(),
+                modified_columns: c.columns.modified.clone(),
+                reason: c.reason.clone(),
+            })
+            .collect(),
+        impact: r
+            .diff
+            .impact
+            .iter()
+            .map(|i| ImpactDto {
+                unique_id: i.unique_id.clone(),
+                name: name(&i.unique_id),
+                kind: kind(i.resource_type),
+                via: i.via.clone(),
+                affected_columns: i.affected_columns.clone(),
+                unaffected_columns: i.unaffected_columns.clone(),
+                changed: changed_ids.contains(&i.unique_id.as_str()),
+            })
+            .collect(),
+        contract_breaks: r
+            .diff
+            .contract_breaks
+            .iter()
+            .map(|b| ContractBreakDto {
+                unique_id: b.unique_id.clone(),
+                column: b.column.clone(),
+                kind: match b.kind {
+                    diff::ContractBreakKind::Removed => "removed",
+                    diff::ContractBreakKind::TypeChanged => "type_changed",
+                    diff::ContractBreakKind::ConstraintRemoved => "constraint_removed",
+                }
+                .to_string(),
+            })
+            .collect(),
+        problems: r.problems,
+    }
 }

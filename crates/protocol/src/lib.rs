@@ -20,6 +20,7 @@ mod domain;
 mod error;
 pub mod inbox;
 mod intent;
+pub mod review;
 mod skill;
 mod status;
 mod workspace;

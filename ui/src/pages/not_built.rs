@@ -5,9 +5,6 @@ use leptos::prelude::*;
 #[component]
 pub fn NotBuilt(area: Area) -> impl IntoView {
     let what = match area {
-        Area::Review => {
-            "Review a feature branch: code diff, lineage impact, contract breaks and a data diff."
-        }
         Area::Monitor => "Signals from dbt and dlt runs, anomaly checks and the alert engine.",
         _ => "",
     };

@@ -514,7 +514,7 @@ fn not_found(unique_id: &str) -> CoreError {
 }
 
 /// The index's resource type as the UI knows it (a new type must be added on both sides).
-fn node_kind(t: ResourceType) -> NodeKind {
+pub(crate) fn node_kind(t: ResourceType) -> NodeKind {
     match t {
         ResourceType::Model => NodeKind::Model,
         ResourceType::Seed => NodeKind::Seed,

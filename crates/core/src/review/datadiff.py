@@ -4,10 +4,11 @@ argv: db left right request-json. The request: {"key": [cols] | null, "candidate
 [...], "evidence": "..."}], "segments": 1024, "samples": 10}. Prints one JSON object.
 
 How it stays fast: one pass computes count and an order-independent checksum of each side
-(identical tables answer here); with a key, rows are bucketed by the key's hash into segments, the
-segments' checksums are compared, and only the rows of differing segments are joined — in one
-pass that counts, per column, the matched rows whose values differ. The profile of both sides is
-one pass each over all columns.
+(identical tables answer here, before any key is looked for); with a key, segment checksums (rows
+bucketed by the key's hash) leave out the segments that are equal, one join of (key, row hash)
+over the rest finds the rows only on one side and the keys whose rows differ, and only those rows
+are then compared column by column, in one pass. The profile of both sides is one pass each over all
+columns.
 """
 
 import json
@@ -49,11 +50,12 @@ out = {
     },
 }
 
-row = "struct_pack(" + ", ".join(f"{q(c)} := {q(c)}" for c in common) + ")" if common else "1"
+# The row's hash: every common column (the key included) in one `hash(...)`.
+row = "hash(" + ", ".join(q(c) for c in common) + ")" if common else "0"
 
 
 def totals(relation):
-    n, s = con.execute(f"select count(*), coalesce(sum(hash({row})::hugeint), 0) from {relation}").fetchone()
+    n, s = con.execute(f"select count(*), coalesce(sum({row}::hugeint), 0) from {relation}").fetchone()
     return n, int(s)
 
 
@@ -73,7 +75,11 @@ def unique(relation, cols):
 
 
 key, evidence, rejected = request.get("key"), None, []
-if key:
+if out["identical"]:
+    # Same rows on both sides: no key is needed to say so.
+    key = key or []
+    evidence = "given" if key else None
+elif key:
     missing = [c for c in key if c not in lcols or c not in rcols]
     if missing:
         raise SystemExit(f"Error: the key column(s) {', '.join(missing)} are not in both relations")
@@ -114,56 +120,57 @@ if out["identical"]:
     out.update(left_only=0, right_only=0, changed_rows=0,
                columns=[{"name": c, "changed": 0, "match_pct": 100.0} for c in common], samples=[])
 elif key:
-    segments = int(request.get("segments") or 1024)
     k = ", ".join(q(c) for c in key)
+    on = " and ".join(f"l.{q(c)} = r.{q(c)}" for c in key)
+    value_cols = [c for c in common if c not in key]
+    # Segment checksums: rows bucketed by their key's hash; only differing segments are joined
+    # (when changes are clustered, most of both tables is never joined).
+    segments = int(request.get("segments") or 1024)
     seg = f"hash({k}) % {segments}"
-    diff_segs = con.execute(
-        f"""with a as (select {seg} as s, count(*) as n, sum(hash({row})::hugeint) as h from {L} group by 1),
-                 b as (select {seg} as s, count(*) as n, sum(hash({row})::hugeint) as h from {R} group by 1)
-            select coalesce(a.s, b.s) from a full outer join b on a.s = b.s
-            where a.n is distinct from b.n or a.h is distinct from b.h"""
-    ).fetchall()
-    segs = [r[0] for r in diff_segs]
-    out["segments"], out["differing_segments"] = segments, len(segs)
-    if segs:
-        seglist = ", ".join(str(s) for s in segs)
-        on = " and ".join(f"l.{q(c)} = r.{q(c)}" for c in key)
-        value_cols = [c for c in common if c not in key]
-        per_col = ", ".join(
-            f"count(*) filter (where l.{q(key[0])} is not null and r.{q(key[0])} is not null and l.{q(c)} is distinct from r.{q(c)})"
-            for c in value_cols
+    sums = f"select {seg} as s, count(*) as n, sum({row}::hugeint) as h from {{}} group by 1"
+    a = dict((s_, (n, h)) for s_, n, h in con.execute(sums.format(L)).fetchall())
+    b = dict((s_, (n, h)) for s_, n, h in con.execute(sums.format(R)).fetchall())
+    differing = sorted(s_ for s_ in set(a) | set(b) if a.get(s_) != b.get(s_))
+    out["segments"], out["differing_segments"] = segments, len(differing)
+    only = f"where {seg} in ({', '.join(str(s_) for s_ in differing)})" if 0 < len(differing) < segments // 2 else ""
+    # One join of (key, row hash) finds the rows only on one side and the keys whose rows differ;
+    # only those rows are then compared column by column, in one pass.
+    con.execute(
+        f"""create temp table __vd_diff as
+            with l as (select {k}, {row} as __h from {L} {only}), r as (select {k}, {row} as __h from {R} {only})
+            select {', '.join(f'coalesce(l.{q(c)}, r.{q(c)}) as {q(c)}' for c in key)},
+                   case when r.__h is null then 'left' when l.__h is null then 'right' else 'changed' end as __side
+            from l full outer join r on {on}
+            where l.__h is distinct from r.__h"""
+    )
+    lo, ro, ch = con.execute(
+        "select count(*) filter (where __side = 'left'), count(*) filter (where __side = 'right'), "
+        "count(*) filter (where __side = 'changed') from __vd_diff"
+    ).fetchone()
+    out["left_only"], out["right_only"], out["changed_rows"] = lo, ro, ch
+    dk = " and ".join(f"d.{q(c)} = l.{q(c)}" for c in key)
+    per_col = ", ".join(f"count(*) filter (where l.{q(c)} is distinct from r.{q(c)})" for c in value_cols)
+    res = con.execute(
+        f"""select {per_col or '0'} from __vd_diff d join {L} l on {dk} join {R} r on {on}
+            where d.__side = 'changed'"""
+    ).fetchone() if ch else [0] * len(value_cols)
+    common_rows = ln - lo
+    out["columns"] = [
+        {"name": c, "changed": res[i],
+         "match_pct": round(100.0 * (1 - res[i] / common_rows), 3) if common_rows else 100.0}
+        for i, c in enumerate(value_cols)
+    ]
+    shown = int(request.get("samples", 10))
+    if shown and value_cols and ch:
+        sel = ", ".join([f"l.{q(c)} as {q(c)}" for c in key] + [f"l.{q(c)} as {q('left.' + c)}, r.{q(c)} as {q('right.' + c)}" for c in value_cols])
+        cur = con.execute(
+            f"""select {sel} from __vd_diff d join {L} l on {dk} join {R} r on {on}
+                where d.__side = 'changed' limit {shown}"""
         )
-        any_diff = " or ".join(f"l.{q(c)} is distinct from r.{q(c)}" for c in value_cols) or "false"
-        sql = f"""with l as (select * from {L} where {seg} in ({seglist})),
-                      r as (select * from {R} where {seg} in ({seglist}))
-                 select count(*) filter (where r.{q(key[0])} is null),
-                        count(*) filter (where l.{q(key[0])} is null),
-                        count(*) filter (where l.{q(key[0])} is not null and r.{q(key[0])} is not null and ({any_diff}))
-                        {', ' + per_col if per_col else ''}
-                 from l full outer join r on {on}"""
-        res = con.execute(sql).fetchone()
-        out["left_only"], out["right_only"], out["changed_rows"] = res[0], res[1], res[2]
-        common_rows = ln - res[0]
-        out["columns"] = [
-            {"name": c, "changed": res[3 + i],
-             "match_pct": round(100.0 * (1 - res[3 + i] / common_rows), 3) if common_rows else 100.0}
-            for i, c in enumerate(value_cols)
-        ]
-        shown = request.get("samples", 10)
-        if shown and value_cols:
-            sel = ", ".join([f"l.{q(c)} as {q(c)}" for c in key] + [f"l.{q(c)} as {q('left.' + c)}, r.{q(c)} as {q('right.' + c)}" for c in value_cols])
-            cur = con.execute(
-                f"""with l as (select * from {L} where {seg} in ({seglist})),
-                         r as (select * from {R} where {seg} in ({seglist}))
-                    select {sel} from l join r on {on} where {any_diff} limit {int(shown)}"""
-            )
-            names = [d[0] for d in cur.description]
-            out["samples"] = [dict(zip(names, [str(v) if v is not None else None for v in r])) for r in cur.fetchall()]
-        else:
-            out["samples"] = []
+        names = [d[0] for d in cur.description]
+        out["samples"] = [dict(zip(names, [str(v) if v is not None else None for v in r])) for r in cur.fetchall()]
     else:
-        out.update(left_only=0, right_only=0, changed_rows=0,
-                   columns=[{"name": c, "changed": 0, "match_pct": 100.0} for c in common if c not in key], samples=[])
+        out["samples"] = []
 else:
     out.update(left_only=None, right_only=None, changed_rows=None, columns=[], samples=[])
     out["note"] = "no column or set of columns is a unique key on both sides: row counts and profiles only"

@@ -13,6 +13,7 @@ mod inbox;
 mod layout;
 mod navigation;
 mod registration;
+mod review;
 mod store_errors;
 mod studio;
 

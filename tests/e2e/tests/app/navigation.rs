@@ -6,7 +6,11 @@ async fn every_area_is_reachable_and_unbuilt_areas_say_so() {
     let (_dir, launch, app) = launch_fresh().await;
     app.wait_for("workspace-row", FIRST_START).await.unwrap();
 
-    for area in ["review", "monitor"] {
+    app.click("nav-review").await.unwrap();
+    app.wait_for("review-form", DEFAULT_WAIT)
+        .await
+        .expect("the Review area is built");
+    for area in ["monitor"] {
         app.click(&format!("nav-{area}")).await.unwrap();
         app.wait_for(&format!("page-{area}"), DEFAULT_WAIT)
             .await

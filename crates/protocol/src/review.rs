@@ -1,0 +1,98 @@
+//! The Review page: what a branch changes in a domain's dbt project, from both sides' indexes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::NodeKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Added,
+    Removed,
+    Modified,
+}
+
+/// How a change affects what reads the node (Recce's classes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeCategory {
+    Breaking,
+    PartialBreaking,
+    NonBreaking,
+    Unknown,
+}
+
+impl ChangeCategory {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeCategory::Breaking => "breaking",
+            ChangeCategory::PartialBreaking => "partial breaking",
+            ChangeCategory::NonBreaking => "non-breaking",
+            ChangeCategory::Unknown => "unknown",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeCategory::Breaking => "breaking",
+            ChangeCategory::PartialBreaking => "partial_breaking",
+            ChangeCategory::NonBreaking => "non_breaking",
+            ChangeCategory::Unknown => "unknown",
+        }
+    }
+}
+
+/// One node the branch adds, removes or modifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedNodeDto {
+    pub unique_id: String,
+    pub name: String,
+    pub kind: NodeKind,
+    pub change: ChangeKind,
+    /// Models and snapshots.
+    pub category: Option<ChangeCategory>,
+    /// dbt's `state:modified` subselectors: body, configs, contract, columns, relation.
+    pub modified: Vec<String>,
+    pub added_columns: Vec<String>,
+    pub removed_columns: Vec<String>,
+    pub modified_columns: Vec<String>,
+    pub reason: String,
+}
+
+/// A node downstream of a change, and which of its columns the change reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpactDto {
+    pub unique_id: String,
+    pub name: String,
+    pub kind: NodeKind,
+    pub via: Vec<String>,
+    pub affected_columns: Vec<String>,
+    pub unaffected_columns: Vec<String>,
+    /// Changed itself too (listed among the changes).
+    pub changed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractBreakDto {
+    pub unique_id: String,
+    pub column: String,
+    /// removed, type_changed, constraint_removed
+    pub kind: String,
+}
+
+/// A branch reviewed against the domain's default branch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDto {
+    pub workspace_id: String,
+    pub base: String,
+    pub head: String,
+    pub base_commit: String,
+    pub head_commit: String,
+    /// Measured from where the branch left the base (false: unrelated histories).
+    pub from_merge_base: bool,
+    pub changed: Vec<ChangedNodeDto>,
+    pub impact: Vec<ImpactDto>,
+    pub contract_breaks: Vec<ContractBreakDto>,
+    /// Error-level problems indexing either side.
+    pub problems: Vec<String>,
+}

@@ -1,0 +1,59 @@
+//! The Review page on the demo domain: a branch that changes how opportunity amounts are
+//! computed is reviewed against main — the staging model is partially breaking with its modified
+//! column, the mart's columns derived from it are reached (and the others are not).
+
+use std::time::Duration;
+
+use crate::{FIRST_START, launch_fresh};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branch_of_the_demo_domain_is_reviewed_with_classes_and_column_impact() {
+    let (_dir, launch, app) = launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    crate::git_fixture(
+        &launch.workspace_root.join("demo-crm"),
+        r#"
+        git checkout -q -b intent/amounts-in-thousands
+        sed -i 's|/ 100 as amount_usd|/ 100000 as amount_usd|' models/staging/stg_crm__opportunities.sql
+        git commit -qam "Amounts in thousands"
+        git checkout -q main
+    "#,
+    );
+    app.click("nav-review").await.unwrap();
+    app.wait_for("review-form", WAIT).await.unwrap();
+    app.wait_for_css(
+        "[data-testid='review-branch'] option[value='intent/amounts-in-thousands']",
+        WAIT,
+    )
+    .await
+    .expect("intent branches are offered");
+    app.click_css("[data-testid='review-run']:not([disabled])")
+        .await
+        .unwrap();
+    let stg = "[data-testid='review-changed'][data-uid='model.demo_crm.stg_crm__opportunities']";
+    app.wait_for_css(&format!("{stg}[data-category='partial_breaking']"), WAIT)
+        .await
+        .expect("the staging model is partially breaking");
+    let cols = app.attr_css(stg, "data-change").await.unwrap();
+    assert_eq!(cols, "modified");
+    let mart = "[data-testid='review-impact'][data-uid='model.demo_crm.account_pipeline']";
+    app.wait_for_css(mart, WAIT).await.unwrap();
+    let reached = app
+        .client()
+        .execute(
+            &format!("return document.querySelector(\"{mart} [data-testid='review-affected']\").innerText;"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let reached = reached.as_str().unwrap_or_default().to_string();
+    assert!(
+        reached.contains("open_pipeline_usd") && reached.contains("won_revenue_usd"),
+        "the mart's amount columns are reached: {reached}"
+    );
+    assert!(!reached.contains("account_name"), "{reached}");
+    app.screenshot("review-demo-branch").await.unwrap();
+    app.close().await.unwrap();
+}
