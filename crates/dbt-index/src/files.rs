@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::jinja::{self, Extracted};
 use crate::problem::Problem;
-use crate::project::Project;
+use crate::project::{Project, rel_to};
 use crate::render::Renderer;
 use crate::yaml::{self, YamlFacts};
 
@@ -176,15 +176,6 @@ pub fn discover(
             }
         }
     }
-}
-
-/// `path` relative to `base`, with `/` separators.
-pub fn rel_to(base: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(base).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Reads and parses one file; SQL with Jinja beyond literal `ref`/`source`/`config` calls is

@@ -73,7 +73,7 @@ impl Index {
         let target = Target::from_profiles(&self.root, &self.projects[0].profile);
         let renderer = Renderer::new(&self.projects, target, &mut self.load_problems);
         for (i, project) in self.projects.iter_mut().enumerate() {
-            project.render_configs(&renderer, i, &mut self.load_problems);
+            renderer.render_project_configs(project, i, &mut self.load_problems);
         }
         let renderer = Arc::new(renderer);
         self.renderer = Some(renderer.clone());
@@ -116,7 +116,7 @@ impl Index {
             .collect();
         dirs.sort();
         for pkg_dir in dirs {
-            let rel = files::rel_to(&self.root, &pkg_dir);
+            let rel = crate::project::rel_to(&self.root, &pkg_dir);
             match Project::load(&pkg_dir, &rel) {
                 Ok(p) if self.projects.iter().any(|q| q.name == p.name) => {
                     self.load_problems.push(Problem::error(
@@ -134,10 +134,13 @@ impl Index {
 
     fn relink(&mut self) {
         let files: Vec<&SourceFile> = self.files.values().collect();
-        let old = std::mem::replace(
-            &mut self.graph,
-            link(&self.projects, &files, self.renderer.as_deref()),
-        );
+        let mut graph = link(&self.projects, &files, self.renderer.as_deref());
+        // Column lineage needs the whole graph (select * reads upstream columns); then the tests
+        // on columns a model does not produce can be found.
+        crate::columns::resolve(&mut graph, files.iter().copied());
+        let column_problems = crate::link::column_checks(&graph, files.iter().copied());
+        graph.problems.extend(column_problems);
+        let old = std::mem::replace(&mut self.graph, graph);
         // Freeing a large graph takes a while; nobody needs to wait for it.
         std::thread::spawn(move || drop(old));
         let root = self.projects.first().map(|p| p.name.as_str()).unwrap_or("");
@@ -157,7 +160,7 @@ impl Index {
             } else {
                 self.root.join(path)
             };
-            let rel = files::rel_to(&self.root, &abs);
+            let rel = crate::project::rel_to(&self.root, &abs);
             if self.projects.is_empty()
                 || needs_reload(&rel, &self.projects)
                 || self.is_resource_dir(&rel, &abs)

@@ -184,9 +184,6 @@ pub fn link(projects: &[Project], files: &[&SourceFile], renderer: Option<&Rende
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     l.graph.nodes = sorted.into_iter().collect();
     l.edges();
-    crate::columns::resolve(&mut l.graph, files.iter().copied());
-    let column_problems = column_checks(&l.graph, files.iter().copied());
-    l.graph.problems.extend(column_problems);
     l.cycles();
     l.graph
 }
@@ -818,7 +815,12 @@ impl<'a> Linker<'a> {
 }
 
 /// Column tests on columns the model's SQL does not produce.
-fn column_checks<'f>(graph: &Graph, files: impl Iterator<Item = &'f SourceFile>) -> Vec<Problem> {
+/// Tests on columns the model does not produce (by its column lineage when complete, else by
+/// the static reading of its final select). Run once column lineage is resolved.
+pub(crate) fn column_checks<'f>(
+    graph: &Graph,
+    files: impl Iterator<Item = &'f SourceFile>,
+) -> Vec<Problem> {
     let mut outputs: HashMap<&str, &Vec<String>> = HashMap::new();
     for file in files {
         if let Facts::Sql(sql) = &file.facts

@@ -170,7 +170,7 @@ impl Project {
                 if !entry.file_type().is_file() || path.extension().is_none_or(|e| e != "sql") {
                     continue;
                 }
-                let rel = self.rel(&crate::files::rel_to(&self.dir, path));
+                let rel = self.rel(&rel_to(&self.dir, path));
                 match std::fs::read_to_string(path) {
                     Ok(text) => out.push((rel, text)),
                     Err(e) => problems.push(Problem::new(
@@ -186,41 +186,15 @@ impl Project {
         out
     }
 
-    /// Renders the Jinja in this project's config trees (`+enabled: "{{ var('x', false) }}"`,
-    /// `+schema: "prefix_{{ target.name }}"`) as dbt does when it loads `dbt_project.yml`:
-    /// command-line vars only, one `{{ expression }}` keeping its type. Hooks stay as written
-    /// (they render when they run). A value that cannot be rendered is a located problem and
-    /// stays as written.
-    pub fn render_configs(
-        &mut self,
-        renderer: &crate::render::Renderer,
-        idx: usize,
-        problems: &mut Vec<Problem>,
-    ) {
-        let file = self.rel("dbt_project.yml");
-        let mut trees = [
+    /// The config trees (models, seeds, snapshots, tests, analyses), to render in place.
+    pub(crate) fn config_trees_mut(&mut self) -> [&mut Value; 5] {
+        [
             &mut self.models,
             &mut self.seeds,
             &mut self.snapshots,
             &mut self.tests,
             &mut self.analyses,
-        ];
-        for tree in trees.iter_mut() {
-            render_tree(tree, &mut |raw| {
-                renderer
-                    .render_config_value(idx, raw, true)
-                    .map_err(|f| {
-                        problems.push(Problem::new(
-                            Severity::Error,
-                            f.code,
-                            &file,
-                            0,
-                            format!("cannot render `{raw}`: {}", f.message),
-                        ))
-                    })
-                    .ok()
-            });
-        }
+        ]
     }
 
     /// A path inside this project as the indexed root sees it.
@@ -271,32 +245,6 @@ fn apply_level(level: &Value, into: &mut Map<String, Json>) {
     }
 }
 
-/// Replaces every string holding Jinja under `value` (hooks excepted) by what `render` makes
-/// of it.
-fn render_tree(value: &mut Value, render: &mut dyn FnMut(&str) -> Option<Json>) {
-    match value {
-        Value::Mapping(map) => {
-            for (key, item) in map.iter_mut() {
-                let hook = key
-                    .as_str()
-                    .is_some_and(|k| k.trim_start_matches('+').ends_with("-hook"));
-                if !hook {
-                    render_tree(item, render);
-                }
-            }
-        }
-        Value::Sequence(items) => items.iter_mut().for_each(|i| render_tree(i, render)),
-        Value::String(raw) if raw.contains("{{") || raw.contains("{%") => {
-            if let Some(json) = render(raw)
-                && let Ok(rendered) = serde_yaml_ng::to_value(&json)
-            {
-                *value = rendered;
-            }
-        }
-        _ => {}
-    }
-}
-
 /// `dispatch: [{macro_namespace: x, search_order: [a, b]}]`.
 fn dispatch_orders(value: Option<&Value>) -> Vec<(String, Vec<String>)> {
     let Some(Value::Sequence(items)) = value else {
@@ -315,6 +263,15 @@ fn dispatch_orders(value: Option<&Value>) -> Vec<(String, Vec<String>)> {
             Some((ns, order))
         })
         .collect()
+}
+
+/// `path` relative to `base`, with `/` separators.
+pub fn rel_to(base: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(base).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// Joins a relative directory and a relative path with `/`.

@@ -17,6 +17,7 @@ mod context;
 mod macros;
 mod members;
 pub mod objects;
+mod scope;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,9 +25,10 @@ use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::{Map, Value as Json};
+use serde_yaml_ng::Value as YamlValue;
 
 use crate::jinja::{RefCall, SourceCall};
-use crate::problem::Problem;
+use crate::problem::{Problem, Severity};
 use crate::project::Project;
 use context::{Mode, NodeCtx};
 
@@ -276,6 +278,35 @@ impl Renderer {
         }
     }
 
+    /// Renders the Jinja in `project`'s config trees (`+enabled: "{{ var('x', false) }}"`,
+    /// `+schema: "prefix_{{ target.name }}"`) as dbt does when it loads `dbt_project.yml`:
+    /// command-line vars only, one `{{ expression }}` keeping its type. Hooks stay as written
+    /// (they render when they run). A value that cannot be rendered is a located problem and
+    /// stays as written.
+    pub fn render_project_configs(
+        &self,
+        project: &mut Project,
+        idx: usize,
+        problems: &mut Vec<Problem>,
+    ) {
+        let file = project.rel("dbt_project.yml");
+        for tree in project.config_trees_mut() {
+            render_tree(tree, &mut |raw| {
+                self.render_config_value(idx, raw, true)
+                    .map_err(|f| {
+                        problems.push(Problem::new(
+                            Severity::Error,
+                            f.code,
+                            &file,
+                            0,
+                            format!("cannot render `{raw}`: {}", f.message),
+                        ))
+                    })
+                    .ok()
+            });
+        }
+    }
+
     /// A config value of `dbt_project.yml` (`+enabled: "{{ var('x', false) }}"`) or of a YAML
     /// file, rendered natively as dbt does: one `{{ expression }}` keeps its type (`false` stays
     /// a bool), anything else renders to text. Project files see only command-line vars (and
@@ -336,6 +367,32 @@ impl Renderer {
             }
         }
         failures
+    }
+}
+
+/// Replaces every string holding Jinja under `value` (hooks excepted) by what `render` makes
+/// of it.
+fn render_tree(value: &mut YamlValue, render: &mut dyn FnMut(&str) -> Option<Json>) {
+    match value {
+        YamlValue::Mapping(map) => {
+            for (key, item) in map.iter_mut() {
+                let hook = key
+                    .as_str()
+                    .is_some_and(|k| k.trim_start_matches('+').ends_with("-hook"));
+                if !hook {
+                    render_tree(item, render);
+                }
+            }
+        }
+        YamlValue::Sequence(items) => items.iter_mut().for_each(|i| render_tree(i, render)),
+        YamlValue::String(raw) if raw.contains("{{") || raw.contains("{%") => {
+            if let Some(json) = render(raw)
+                && let Ok(rendered) = serde_yaml_ng::to_value(&json)
+            {
+                *value = rendered;
+            }
+        }
+        _ => {}
     }
 }
 

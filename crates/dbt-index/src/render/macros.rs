@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use minijinja::value::{Kwargs, Object, ObjectRepr, Rest, Value};
 use minijinja::{Error, ErrorKind, State};
 
+use super::MacroDef;
 use super::context::{MAX_DEPTH, NodeCtx, split, type_macro};
 use super::objects::{fail, lenient};
 
@@ -119,7 +120,7 @@ impl PackageNs {
             .get(&self.package)
             .and_then(|m| m.get(name))
         {
-            Some(def) => Some(self.ctx.macro_value(def, name)),
+            Some(def) => Some(macro_value(&self.ctx, def, name)),
             // dbt's own macros are not read here: they answer leniently (types as text).
             None if self.package == "dbt" => type_macro(name).or_else(|| Some(lenient())),
             None => None,
@@ -150,4 +151,13 @@ impl Object for PackageNs {
             )),
         }
     }
+}
+
+/// A macro as a value, bound to the calling node's context.
+pub(super) fn macro_value(ctx: &Arc<NodeCtx>, def: &MacroDef, name: &str) -> Value {
+    Value::from_object(MacroRef {
+        ctx: ctx.clone(),
+        template: def.template.clone(),
+        name: name.to_string(),
+    })
 }

@@ -1,5 +1,5 @@
 //! The members of dbt's context that are objects: `config`, `var`, `adapter` (with dbt's
-//! dispatch search order), `exceptions` and `builtins`.
+//! dispatch search order) and `exceptions`.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use minijinja::{Error, ErrorKind, State};
 use serde_json::Value as Json;
 
 use super::context::{NodeCtx, split};
+use super::macros::macro_value;
 use super::objects::{fail, lenient, to_json};
 
 /// `config(…)`, `config.get(…)`, `config.set(…)`: calls are recorded, reads answer "" as at
@@ -131,7 +132,7 @@ impl Adapter {
                 let full = format!("{p}__{name}");
                 shared
                     .lookup_macro(self.ctx.package(), &full)
-                    .map(|def| self.ctx.macro_value(def, &full))
+                    .map(|def| macro_value(&self.ctx, def, &full))
             }),
             Some(ns) => {
                 let order = shared
@@ -146,7 +147,7 @@ impl Adapter {
                             .macros
                             .get(pkg)
                             .and_then(|m| m.get(&full))
-                            .map(|def| self.ctx.macro_value(def, &full))
+                            .map(|def| macro_value(&self.ctx, def, &full))
                     })
                 })
             }
@@ -242,18 +243,5 @@ impl Object for Exceptions {
             }
             _ => Err(fail(format!("Compilation Error: {message}"))),
         }
-    }
-}
-
-/// `builtins.ref`, `builtins.source`, `builtins.config`: dbt's own, even when a macro overrides
-/// the bare name.
-#[derive(Debug)]
-pub(super) struct Builtins {
-    pub(super) ctx: Arc<NodeCtx>,
-}
-
-impl Object for Builtins {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.ctx.builtin(key.as_str()?)
     }
 }
