@@ -16,6 +16,7 @@ fn main() {
         "open_in_editor",
         "set_project_dir",
         "review_branch",
+        "data_diff_branch",
         "git_state",
         "fetch_workspace",
         "create_intent_branch",

@@ -95,6 +95,7 @@ fn main() {
             commands::domains::open_in_editor,
             commands::domains::set_project_dir,
             commands::review::review_branch,
+            commands::review::data_diff_branch,
             commands::workspaces::git_state,
             commands::workspaces::fetch_workspace,
             commands::workspaces::create_intent_branch,

@@ -5,6 +5,7 @@
 //! impacted set and contract breaks. No warehouse is needed. [`data_diff`] compares two tables
 //! of the local DuckDB (keys inferred, segment checksums first).
 
+pub mod build;
 pub mod data_diff;
 pub mod revisions;
 
@@ -15,7 +16,8 @@ use serde::Serialize;
 use vibedata_dbt_index::Index;
 use vibedata_dbt_index::diff::{self, Review as Diff};
 use vibedata_protocol::review::{
-    ChangeCategory, ChangeKind, ChangedNodeDto, ContractBreakDto, ImpactDto, ReviewDto,
+    ChangeCategory, ChangeKind, ChangedNodeDto, ColumnDataDiffDto, ContractBreakDto, DataDiffDto,
+    ImpactDto, ModelDataDiffDto, ReviewDto,
 };
 
 use crate::platform::Platform;
@@ -61,6 +63,20 @@ impl Review {
             let project = Some(ws.project_dir.clone());
             let report = compare(&ws.path, project.as_deref(), &base, &head, &scratch)?;
             Ok(to_dto(&id, report))
+        })
+        .await
+    }
+
+    /// Builds the branch's changed and impacted models on both sides on the local DuckDB and
+    /// diffs their data (see [`build`] and [`data_diff`]). Slow: dbt runs twice.
+    pub async fn data_diff_branch(&self, workspace_id: &str, head: String) -> Result<DataDiffDto> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || {
+            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+            let venv = crate::platform::venv::Venv::new(&platform.paths().venv);
+            let scratch = platform.paths().data_dir.join("review");
+            data_diff_of(&venv, &ws, &head, &scratch)
         })
         .await
     }
@@ -227,5 +243,211 @@ fn to_dto(workspace_id: &str, r: ReviewReport) -> ReviewDto {
             })
             .collect(),
         problems: r.problems,
+    }
+}
+
+/// The data diff of `head` against the workspace's default branch (blocking).
+fn data_diff_of(
+    venv: &crate::platform::venv::Venv,
+    ws: &crate::workspaces::registry::Workspace,
+    head: &str,
+    scratch: &Path,
+) -> Result<DataDiffDto> {
+    let base = crate::workspaces::git::default_branch(&ws.path)?;
+    let (base_rev, _) = revisions::base_of(&ws.path, &base, head)?;
+    std::fs::create_dir_all(scratch)
+        .map_err(|e| CoreError::io(format!("cannot create {}", scratch.display()), e))?;
+    let dir = tempfile::Builder::new()
+        .prefix("data-diff-")
+        .tempdir_in(scratch)
+        .map_err(|e| CoreError::io("cannot create a folder for the data diff", e))?;
+    let (base_dir, head_dir) = (dir.path().join("base"), dir.path().join("head"));
+    revisions::write_tree(&ws.path, &base_rev.commit, &base_dir)?;
+    revisions::write_tree(&ws.path, head, &head_dir)?;
+    let (base_project, head_project) = (
+        base_dir.join(&ws.project_dir),
+        head_dir.join(&ws.project_dir),
+    );
+    if !build::local_duckdb(&head_project) {
+        return Err(CoreError::InvalidInput(
+            "the data diff builds on the local DuckDB: this project's profiles.yml has no DuckDB target".into(),
+        ));
+    }
+    let (b, h) = (Index::load(&base_project), Index::load(&head_project));
+    let review = diff::compare(&b, &h);
+    // Models on both sides that the change modifies or reaches.
+    let models: Vec<String> = review
+        .changed
+        .iter()
+        .filter(|c| c.change == diff::Change::Modified)
+        .map(|c| c.unique_id.clone())
+        .chain(review.impact.iter().map(|i| i.unique_id.clone()))
+        .filter(|uid| {
+            uid.starts_with("model.") && b.nodes().contains_key(uid) && h.nodes().contains_key(uid)
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let name = |uid: &str| {
+        h.nodes()
+            .get(uid)
+            .map(|n| n.name.clone())
+            .unwrap_or_default()
+    };
+    if models.is_empty() {
+        return Ok(DataDiffDto {
+            workspace_id: ws.id.clone(),
+            head: head.to_string(),
+            models: Vec::new(),
+            build_failures: Vec::new(),
+        });
+    }
+    let base_built = build::build_side(
+        venv,
+        &base_project,
+        Some(&ws.warehouse()),
+        &models
+            .iter()
+            .map(|m| format!("+{}", name(m)))
+            .collect::<Vec<_>>(),
+    )?;
+    // The head starts from the built base: unchanged upstream is deferred to it.
+    let modified: Vec<String> = review
+        .changed
+        .iter()
+        .filter(|c| c.change != diff::Change::Removed && c.unique_id.starts_with("model."))
+        .map(|c| format!("{}+", name(&c.unique_id)))
+        .collect();
+    let head_built = build::build_side(venv, &head_project, Some(&base_built.db), &modified)?;
+    let failed: Vec<&(String, String)> =
+        base_built.failed.iter().chain(&head_built.failed).collect();
+    let mut out = Vec::new();
+    for uid in &models {
+        let failure = failed
+            .iter()
+            .find(|(f, _)| f == uid)
+            .map(|(_, m)| m.clone());
+        let (Some(left), Some(right)) =
+            (base_built.relations.get(uid), head_built.relations.get(uid))
+        else {
+            continue;
+        };
+        let candidates = diff::declared_keys(&h, uid)
+            .into_iter()
+            .map(|k| data_diff::KeyCandidate {
+                columns: k.columns,
+                evidence: k.evidence,
+            })
+            .collect();
+        let result = match failure {
+            Some(m) => Err(CoreError::InvalidInput(format!("it did not build: {m}"))),
+            None => data_diff::diff_across(
+                venv,
+                &base_built.db,
+                Some(&head_built.db),
+                left,
+                &format!("head.{right}"),
+                None,
+                candidates,
+            ),
+        };
+        out.push(model_dto(uid, &name(uid), result));
+    }
+    Ok(DataDiffDto {
+        workspace_id: ws.id.clone(),
+        head: head.to_string(),
+        models: out,
+        build_failures: failed.iter().map(|(u, m)| format!("{u}: {m}")).collect(),
+    })
+}
+
+fn model_dto(uid: &str, name: &str, result: Result<data_diff::TableDiff>) -> ModelDataDiffDto {
+    let empty = ModelDataDiffDto {
+        unique_id: uid.to_string(),
+        name: name.to_string(),
+        key: Vec::new(),
+        key_evidence: None,
+        identical: false,
+        base_rows: 0,
+        head_rows: 0,
+        base_only: None,
+        head_only: None,
+        changed_rows: None,
+        columns: Vec::new(),
+        columns_added: Vec::new(),
+        columns_removed: Vec::new(),
+        samples: Vec::new(),
+        note: None,
+        error: None,
+    };
+    let d = match result {
+        Ok(d) => d,
+        Err(e) => {
+            return ModelDataDiffDto {
+                error: Some(e.to_string()),
+                ..empty
+            };
+        }
+    };
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().map(str::to_string))
+            .collect()
+    };
+    let samples = d
+        .samples
+        .iter()
+        .map(|row| {
+            let key: Vec<String> = d
+                .key
+                .iter()
+                .map(|k| format!("{k}={}", row[k].as_str().unwrap_or("null")))
+                .collect();
+            let changes: Vec<String> = d
+                .columns
+                .iter()
+                .filter_map(|c| {
+                    let (l, r) = (
+                        &row[format!("left.{}", c.name)],
+                        &row[format!("right.{}", c.name)],
+                    );
+                    (l != r).then(|| {
+                        format!(
+                            "{}: {} → {}",
+                            c.name,
+                            l.as_str().unwrap_or("null"),
+                            r.as_str().unwrap_or("null")
+                        )
+                    })
+                })
+                .collect();
+            format!("{} — {}", key.join(", "), changes.join("; "))
+        })
+        .collect();
+    ModelDataDiffDto {
+        key: d.key.clone(),
+        key_evidence: d.key_evidence.clone(),
+        identical: d.identical,
+        base_rows: d.left_rows,
+        head_rows: d.right_rows,
+        base_only: d.left_only,
+        head_only: d.right_only,
+        changed_rows: d.changed_rows,
+        columns: d
+            .columns
+            .iter()
+            .map(|c| ColumnDataDiffDto {
+                name: c.name.clone(),
+                changed: c.changed,
+                match_pct: c.match_pct,
+            })
+            .collect(),
+        columns_added: strings(&d.schema["added"]),
+        columns_removed: strings(&d.schema["removed"]),
+        samples,
+        note: d.note.clone(),
+        ..empty
     }
 }

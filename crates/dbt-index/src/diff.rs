@@ -362,3 +362,79 @@ fn impact(base: &Index, head: &Index, review: &mut Review) {
         });
     }
 }
+
+/// A key of a model the project declares, and where it says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeclaredKey {
+    pub columns: Vec<String>,
+    pub evidence: String,
+}
+
+/// The keys a model's project declares, in the order a data diff tries them: a `unique` test on
+/// a column, `dbt_utils.unique_combination_of_columns`, a primary-key constraint, the
+/// `unique_key` config. (Names and a uniqueness probe of the data come after, in the diff.)
+pub fn declared_keys(index: &Index, unique_id: &str) -> Vec<DeclaredKey> {
+    let mut out: Vec<DeclaredKey> = Vec::new();
+    let Some(node) = index.nodes().get(unique_id) else {
+        return out;
+    };
+    let mut push = |columns: Vec<String>, evidence: String| {
+        if !columns.is_empty() && !out.iter().any(|k| k.columns == columns) {
+            out.push(DeclaredKey { columns, evidence });
+        }
+    };
+    let tests: Vec<&Node> = index
+        .graph()
+        .child_map
+        .get(unique_id)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| index.nodes().get(t))
+        .filter(|t| t.resource_type == ResourceType::Test)
+        .collect();
+    for t in &tests {
+        if let Some(info) = &t.test
+            && info.test_name.as_deref() == Some("unique")
+            && let Some(col) = &info.column_name
+        {
+            push(
+                vec![col.to_lowercase()],
+                format!("a `unique` test ({})", t.name),
+            );
+        }
+    }
+    for t in &tests {
+        if let Some(info) = &t.test
+            && info.test_name.as_deref() == Some("unique_combination_of_columns")
+            && let Some(cols) = info.kwargs["combination_of_columns"].as_array()
+        {
+            let columns = cols
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_lowercase))
+                .collect();
+            push(
+                columns,
+                format!("a `unique_combination_of_columns` test ({})", t.name),
+            );
+        }
+    }
+    for c in &node.columns {
+        if c.constraints.iter().any(|k| k == "primary_key") {
+            push(
+                vec![c.name.to_lowercase()],
+                "a primary-key constraint".into(),
+            );
+        }
+    }
+    match node.config.get("unique_key") {
+        Some(Json::String(k)) => push(vec![k.to_lowercase()], "its `unique_key` config".into()),
+        Some(Json::Array(ks)) => push(
+            ks.iter()
+                .filter_map(|k| k.as_str().map(str::to_lowercase))
+                .collect(),
+            "its `unique_key` config".into(),
+        ),
+        _ => {}
+    }
+    out
+}

@@ -96,3 +96,46 @@ pub struct ReviewDto {
     /// Error-level problems indexing either side.
     pub problems: Vec<String>,
 }
+
+/// One column's differences over the rows both sides have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnDataDiffDto {
+    pub name: String,
+    pub changed: u64,
+    pub match_pct: f64,
+}
+
+/// One model's data, base against head (built on the local DuckDB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelDataDiffDto {
+    pub unique_id: String,
+    pub name: String,
+    pub key: Vec<String>,
+    /// Where the key comes from (a `unique` test, names, a uniqueness probe…).
+    pub key_evidence: Option<String>,
+    pub identical: bool,
+    pub base_rows: u64,
+    pub head_rows: u64,
+    pub base_only: Option<u64>,
+    pub head_only: Option<u64>,
+    pub changed_rows: Option<u64>,
+    pub columns: Vec<ColumnDataDiffDto>,
+    pub columns_added: Vec<String>,
+    pub columns_removed: Vec<String>,
+    /// A few differing rows, as `column: base → head` text.
+    pub samples: Vec<String>,
+    /// Said plainly: no usable key, …
+    pub note: Option<String>,
+    /// It could not be compared (it did not build on a side, …).
+    pub error: Option<String>,
+}
+
+/// The data diff of a branch's changed and impacted models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataDiffDto {
+    pub workspace_id: String,
+    pub head: String,
+    pub models: Vec<ModelDataDiffDto>,
+    /// `unique_id: message` of models that failed to build on a side.
+    pub build_failures: Vec<String>,
+}

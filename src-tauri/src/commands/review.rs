@@ -2,7 +2,7 @@
 
 use tauri::State;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::review::ReviewDto;
+use vibedata_protocol::review::{DataDiffDto, ReviewDto};
 
 use crate::state::AppState;
 
@@ -17,5 +17,20 @@ pub async fn review_branch(
         .studio()?
         .review()
         .review_branch(&workspace_id, head)
+        .await?)
+}
+
+/// The data of `head`'s changed and impacted models against the default branch, both built on
+/// the local DuckDB (slow: dbt runs on both sides).
+#[tauri::command]
+pub async fn data_diff_branch(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    head: String,
+) -> Result<DataDiffDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .review()
+        .data_diff_branch(&workspace_id, head)
         .await?)
 }

@@ -3,7 +3,7 @@
 use super::call;
 use serde::Serialize;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::review::ReviewDto;
+use vibedata_protocol::review::{DataDiffDto, ReviewDto};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,4 +15,9 @@ struct ReviewArgs<'a> {
 /// What `head` changes in the workspace's dbt project.
 pub async fn review_branch(workspace_id: &str, head: &str) -> Result<ReviewDto, ErrorDto> {
     call("review_branch", &ReviewArgs { workspace_id, head }).await
+}
+
+/// The data diff of `head`'s changed and impacted models (both sides built on DuckDB).
+pub async fn data_diff_branch(workspace_id: &str, head: &str) -> Result<DataDiffDto, ErrorDto> {
+    call("data_diff_branch", &ReviewArgs { workspace_id, head }).await
 }

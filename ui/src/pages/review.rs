@@ -5,7 +5,7 @@
 use crate::api;
 use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
-use vibedata_protocol::review::{ChangeKind, ReviewDto};
+use vibedata_protocol::review::{ChangeKind, DataDiffDto, ModelDataDiffDto, ReviewDto};
 use vibedata_protocol::{GitStateDto, WorkspaceDto};
 
 #[component]
@@ -194,10 +194,113 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
             <h3>"Downstream"</h3>
             {r.impact.iter().all(|i| i.changed).then(|| view! { <p class="muted">"Nothing downstream of the changes."</p> })}
             <ul class="plain">{impact}</ul>
+            <DataDiff workspace_id=r.workspace_id.clone() head=r.head.clone() />
             <h3>"Contract breaks"</h3>
             {r.contract_breaks.is_empty().then(|| view! { <p class="muted">"None: no enforced contract loses a column, a type or a constraint."</p> })}
             <ul class="plain">{breaks}</ul>
             <ul class="plain">{problems}</ul>
+        </div>
+    }
+}
+
+/// Both sides built on the local DuckDB and each changed or impacted model's data compared.
+#[component]
+fn DataDiff(workspace_id: String, head: String) -> impl IntoView {
+    let args = StoredValue::new((workspace_id, head));
+    let run = Action::new_local(move |_: &()| {
+        let (ws, head) = args.get_value();
+        async move { api::data_diff_branch(&ws, &head).await }
+    });
+    let elapsed = RwSignal::new(0u32);
+    if let Ok(timer) = set_interval_with_handle(
+        move || {
+            if run.pending().get_untracked() {
+                elapsed.update(|e| *e += 1);
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        on_cleanup(move || timer.clear());
+    }
+    view! {
+        <h3>"Data"</h3>
+        <p>
+            <button data-testid="data-diff-run" disabled=move || run.pending().get() on:click=move |_| { elapsed.set(0); run.dispatch(()); }>
+                "Build both sides on the local DuckDB and compare the data"
+            </button>
+        </p>
+        {move || run.pending().get().then(|| view! {
+            <p class="loading" data-testid="data-diff-progress" role="status"><span class="spinner"></span>
+                {move || format!("dbt builds the base, then the head from it; then each table is compared… {} s", elapsed.get())}
+            </p>
+        })}
+        {action_error(run, "data-diff-error")}
+        {move || settled(run).and_then(Result::ok).map(|d| view! { <DataDiffResult d /> })}
+    }
+}
+
+#[component]
+fn DataDiffResult(d: DataDiffDto) -> impl IntoView {
+    let failures = d
+        .build_failures
+        .iter()
+        .map(|f| view! { <li class="error-inline" data-testid="data-diff-build-failure">{f.clone()}</li> })
+        .collect_view();
+    let models = d
+        .models
+        .into_iter()
+        .map(|m| view! { <ModelDiff m /> })
+        .collect_view();
+    view! {
+        <ul class="plain">{failures}</ul>
+        <div data-testid="data-diff-result">{models}</div>
+    }
+}
+
+#[component]
+fn ModelDiff(m: ModelDataDiffDto) -> impl IntoView {
+    let counts = match (m.base_only, m.head_only, m.changed_rows) {
+        _ if m.identical => "identical".to_string(),
+        (Some(b), Some(h), Some(c)) => {
+            format!("{b} rows only in base · {h} only in head · {c} changed")
+        }
+        _ => String::new(),
+    };
+    let key = if m.key.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "key {} (from {})",
+            m.key.join(", "),
+            m.key_evidence.clone().unwrap_or_default()
+        )
+    };
+    let columns = m
+        .columns
+        .iter()
+        .filter(|c| c.changed > 0)
+        .map(|c| view! {
+            <li data-testid="data-diff-column" data-name=c.name.clone() data-changed=c.changed.to_string()>
+                <code>{c.name.clone()}</code>{format!(" — {} rows differ ({:.2} % match)", c.changed, c.match_pct)}
+            </li>
+        })
+        .collect_view();
+    let samples = m
+        .samples
+        .iter()
+        .map(|s| view! { <li><code>{s.clone()}</code></li> })
+        .collect_view();
+    view! {
+        <div class="card" data-testid="data-diff-model" data-uid=m.unique_id.clone() data-identical=m.identical.to_string()>
+            <h4>{m.name.clone()}</h4>
+            {m.error.clone().map(|e| view! { <p class="error-inline">{e}</p> })}
+            <p class="muted">{format!("{} rows in base, {} in head. {key}", m.base_rows, m.head_rows)}</p>
+            <p>{counts}</p>
+            {m.note.clone().map(|n| view! { <p class="muted" data-testid="data-diff-note">{n}</p> })}
+            {(!m.columns_added.is_empty()).then(|| view! { <p class="col-added">{format!("columns added: {}", m.columns_added.join(", "))}</p> })}
+            {(!m.columns_removed.is_empty()).then(|| view! { <p class="col-removed">{format!("columns removed: {}", m.columns_removed.join(", "))}</p> })}
+            <ul class="plain">{columns}</ul>
+            {(!m.samples.is_empty()).then(|| view! { <details><summary>"Sample differing rows"</summary><ul class="plain">{samples}</ul></details> })}
         </div>
     }
 }

@@ -69,17 +69,36 @@ pub fn diff_tables(
     key: Option<Vec<String>>,
     candidates: Vec<KeyCandidate>,
 ) -> Result<TableDiff> {
+    diff_across(venv, db, None, left, right, key, candidates)
+}
+
+/// [`diff_tables`] where `right` may live in another DuckDB file, attached as `head`
+/// (`right` then names `head.schema.table`).
+pub fn diff_across(
+    venv: &Venv,
+    db: &Path,
+    head_db: Option<&Path>,
+    left: &str,
+    right: &str,
+    key: Option<Vec<String>>,
+    candidates: Vec<KeyCandidate>,
+) -> Result<TableDiff> {
     if !db.is_file() {
         return Err(CoreError::InvalidInput(format!(
             "{} is not a DuckDB file",
             db.display()
         )));
     }
+    let mut attach = serde_json::Map::new();
+    if let Some(head) = head_db {
+        attach.insert("head".into(), head.to_string_lossy().into_owned().into());
+    }
     let request = serde_json::json!({
         "key": key,
         "candidates": candidates,
         "segments": 1024,
         "samples": 10,
+        "attach": attach,
     });
     let out = venv
         .run_python(

@@ -1,7 +1,9 @@
 """Data diff of two relations of one DuckDB file (run by the app with its venv's Python).
 
 argv: db left right request-json. The request: {"key": [cols] | null, "candidates": [{"columns":
-[...], "evidence": "..."}], "segments": 1024, "samples": 10}. Prints one JSON object.
+[...], "evidence": "..."}], "segments": 1024, "samples": 10, "attach": {"alias": "other.duckdb"}}
+(`attach`: other files, read-only, whose relations are named `alias.schema.table`). Prints one
+JSON object.
 
 How it stays fast: one pass computes count and an order-independent checksum of each side
 (identical tables answer here, before any key is looked for); with a key, segment checksums (rows
@@ -18,6 +20,8 @@ import duckdb
 
 db, left, right, request = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 con = duckdb.connect(db, read_only=True)
+for alias, path in (request.get("attach") or {}).items():
+    con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as \"{alias}\" (read_only)")
 
 
 def q(ident):

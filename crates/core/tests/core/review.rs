@@ -245,3 +245,59 @@ async fn two_tables_are_diffed_with_an_inferred_key_and_exact_counts() {
     let missing = diff("base.orders", "head.gone", None).await.unwrap_err();
     assert!(missing.to_string().contains("gone"), "{missing}");
 }
+
+/// The data diff of a demo branch: both sides built on the local DuckDB (the head deferring its
+/// unchanged upstream to the base), each changed or impacted model diffed with the key its tests
+/// declare; the changed column is found, the others are equal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_branch_is_data_diffed_on_duckdb_with_declared_keys() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    sh(
+        &demo.path,
+        "git checkout -q -b intent/amounts-in-thousands\n\
+         sed -i 's|/ 100 as amount_usd|/ 100000 as amount_usd|' models/staging/stg_crm__opportunities.sql\n\
+         git commit -qam 'Amounts in thousands'\n\
+         git checkout -q main",
+    );
+    let d = studio
+        .review()
+        .data_diff_branch(&demo.id, "intent/amounts-in-thousands".into())
+        .await
+        .unwrap();
+    assert!(d.build_failures.is_empty(), "{:?}", d.build_failures);
+    let model = |uid: &str| {
+        d.models
+            .iter()
+            .find(|m| m.unique_id == uid)
+            .unwrap_or_else(|| panic!("{uid} diffed: {:#?}", d.models))
+    };
+    let stg = model("model.demo_crm.stg_crm__opportunities");
+    assert_eq!(stg.key, ["opportunity_id"]);
+    assert!(
+        stg.key_evidence.as_deref().unwrap().contains("unique"),
+        "{stg:?}"
+    );
+    assert_eq!((stg.base_rows, stg.head_rows), (1200, 1200));
+    assert_eq!((stg.base_only, stg.head_only), (Some(0), Some(0)));
+    let amount = stg.columns.iter().find(|c| c.name == "amount_usd").unwrap();
+    assert!(amount.changed > 1000, "{amount:?}");
+    assert!(
+        stg.columns
+            .iter()
+            .filter(|c| c.name != "amount_usd")
+            .all(|c| c.changed == 0),
+        "{stg:?}"
+    );
+    assert!(!stg.samples.is_empty() && stg.samples[0].contains("amount_usd"));
+    let mart = model("model.demo_crm.account_pipeline");
+    let changed: Vec<&str> = mart
+        .columns
+        .iter()
+        .filter(|c| c.changed > 0)
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(changed.contains(&"won_revenue_usd"), "{mart:?}");
+    assert!(!changed.contains(&"account_name"), "{mart:?}");
+}

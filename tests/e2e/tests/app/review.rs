@@ -1,6 +1,7 @@
 //! The Review page on the demo domain: a branch that changes how opportunity amounts are
 //! computed is reviewed against main — the staging model is partially breaking with its modified
-//! column, the mart's columns derived from it are reached (and the others are not).
+//! column, the mart's columns derived from it are reached (and the others are not); then both
+//! sides are built on DuckDB and the data diff finds the changed amounts.
 
 use std::time::Duration;
 
@@ -55,5 +56,19 @@ async fn a_branch_of_the_demo_domain_is_reviewed_with_classes_and_column_impact(
     );
     assert!(!reached.contains("account_name"), "{reached}");
     app.screenshot("review-demo-branch").await.unwrap();
+
+    // The data: both sides built on DuckDB; the changed column differs, keyed by its unique test.
+    app.click("data-diff-run").await.unwrap();
+    let stg_data =
+        "[data-testid='data-diff-model'][data-uid='model.demo_crm.stg_crm__opportunities']";
+    app.wait_for_css(
+        &format!("{stg_data} [data-testid='data-diff-column'][data-name='amount_usd']"),
+        Duration::from_secs(120),
+    )
+    .await
+    .expect("the data diff finds the changed amounts");
+    let text = app.attr_css(stg_data, "data-identical").await.unwrap();
+    assert_eq!(text, "false");
+    app.screenshot("review-data-diff").await.unwrap();
     app.close().await.unwrap();
 }
