@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use vibedata_dbt_index::Index;
 use vibedata_dbt_index::diff::{self, Review as Diff};
+use vibedata_protocol::LineageDto;
 use vibedata_protocol::review::{
     ChangeCategory, ChangeKind, ChangedNodeDto, ColumnDataDiffDto, ContractBreakDto, DataDiffDto,
     ImpactDto, ModelDataDiffDto, ReviewDto,
@@ -61,8 +62,11 @@ impl Review {
             let base = crate::workspaces::git::default_branch(&ws.path)?;
             let scratch = platform.paths().data_dir.join("review");
             let project = Some(ws.project_dir.clone());
-            let report = compare(&ws.path, project.as_deref(), &base, &head, &scratch)?;
-            Ok(to_dto(&id, report))
+            let (report, lineage) =
+                compare_with_lineage(&ws.path, project.as_deref(), &base, &head, &scratch)?;
+            let mut dto = to_dto(&id, report);
+            dto.lineage = lineage;
+            Ok(dto)
         })
         .await
     }
@@ -129,6 +133,18 @@ pub fn compare(
     head: &str,
     scratch: &Path,
 ) -> Result<ReviewReport> {
+    compare_with_lineage(repo, project, base, head, scratch).map(|(r, _)| r)
+}
+
+/// [`compare`], and the lineage of what changed in the head's graph: the changed nodes (tests
+/// left out) and everything downstream of them, ranked by their longest path from a change.
+fn compare_with_lineage(
+    repo: &Path,
+    project: Option<&str>,
+    base: &str,
+    head: &str,
+    scratch: &Path,
+) -> Result<(ReviewReport, LineageDto)> {
     let (base_rev, from_merge_base) = revisions::base_of(repo, base, head)?;
     std::fs::create_dir_all(scratch)
         .map_err(|e| CoreError::io(format!("cannot create {}", scratch.display()), e))?;
@@ -159,16 +175,108 @@ pub fn compare(
         .filter(|p| p.severity == vibedata_dbt_index::Severity::Error)
         .map(|p| format!("{}:{} {}", p.file, p.line, p.message))
         .collect();
-    Ok(ReviewReport {
-        base: base.to_string(),
-        base_commit,
-        head: head.to_string(),
-        head_commit,
-        from_merge_base,
-        project_dir: project,
-        diff: diff::compare(&b, &h),
-        problems,
-    })
+    let diff = diff::compare(&b, &h);
+    let lineage = changed_lineage(&h, &diff);
+    Ok((
+        ReviewReport {
+            base: base.to_string(),
+            base_commit,
+            head: head.to_string(),
+            head_commit,
+            from_merge_base,
+            project_dir: project,
+            diff,
+            problems,
+        },
+        lineage,
+    ))
+}
+
+/// The changed nodes present in the head and what is downstream of them, layered: a node's rank
+/// is its longest path from a changed node within the set.
+fn changed_lineage(head: &Index, d: &Diff) -> LineageDto {
+    use std::collections::{BTreeMap, BTreeSet};
+    let nodes = head.nodes();
+    let keep = |uid: &str| {
+        nodes.get(uid).is_some_and(|n| {
+            !matches!(
+                n.resource_type,
+                vibedata_dbt_index::ResourceType::Test | vibedata_dbt_index::ResourceType::UnitTest
+            )
+        })
+    };
+    let set: BTreeSet<String> = d
+        .changed
+        .iter()
+        .map(|c| c.unique_id.clone())
+        .chain(d.impact.iter().map(|i| i.unique_id.clone()))
+        .filter(|u| keep(u))
+        .take(300)
+        .collect();
+    let parents_in = |uid: &str| -> Vec<String> {
+        head.graph()
+            .parent_map
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter(|p| set.contains(*p))
+            .cloned()
+            .collect()
+    };
+    // Longest path within the set (it is a DAG; a cycle is cut at the set's size).
+    let mut rank: BTreeMap<String, i32> = set.iter().map(|u| (u.clone(), 0)).collect();
+    for _ in 0..set.len() {
+        let mut changed = false;
+        for uid in &set {
+            let r = parents_in(uid)
+                .iter()
+                .map(|p| rank[p] + 1)
+                .max()
+                .unwrap_or(0)
+                .min(set.len() as i32);
+            if rank[uid] != r {
+                rank.insert(uid.clone(), r);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut placed: Vec<(&String, i32)> = rank.iter().map(|(u, r)| (u, *r)).collect();
+    placed.sort_by(|a, b| (a.1, &nodes[a.0].name).cmp(&(b.1, &nodes[b.0].name)));
+    let mut order: BTreeMap<i32, u32> = BTreeMap::new();
+    let lineage_nodes = placed
+        .iter()
+        .map(|(uid, r)| {
+            let o = order.entry(*r).or_insert(0);
+            *o += 1;
+            vibedata_protocol::LineageNodeDto {
+                unique_id: (*uid).clone(),
+                name: nodes[*uid].name.clone(),
+                kind: crate::domains::open::node_kind(nodes[*uid].resource_type),
+                rank: *r,
+                order: *o - 1,
+            }
+        })
+        .collect();
+    let edges = set
+        .iter()
+        .flat_map(|uid| {
+            parents_in(uid)
+                .into_iter()
+                .map(move |p| vibedata_protocol::LineageEdgeDto {
+                    from: p,
+                    to: uid.clone(),
+                })
+        })
+        .collect();
+    LineageDto {
+        focus: String::new(),
+        nodes: lineage_nodes,
+        edges,
+        truncated: set.len() >= 300,
+    }
 }
 
 fn to_dto(workspace_id: &str, r: ReviewReport) -> ReviewDto {
@@ -243,6 +351,12 @@ fn to_dto(workspace_id: &str, r: ReviewReport) -> ReviewDto {
             })
             .collect(),
         problems: r.problems,
+        lineage: LineageDto {
+            focus: String::new(),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            truncated: false,
+        },
     }
 }
 

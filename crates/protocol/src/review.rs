@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::NodeKind;
+use crate::domain::{LineageDto, NodeKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,6 +95,9 @@ pub struct ReviewDto {
     pub contract_breaks: Vec<ContractBreakDto>,
     /// Error-level problems indexing either side.
     pub problems: Vec<String>,
+    /// The changed nodes and everything downstream of them, in layers (the head's graph), to
+    /// draw with each node's class.
+    pub lineage: LineageDto,
 }
 
 /// One column's differences over the rows both sides have.

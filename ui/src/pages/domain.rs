@@ -7,7 +7,7 @@ pub mod changes;
 mod columns;
 mod file_tree;
 mod highlight;
-mod lineage;
+pub mod lineage;
 
 use crate::api;
 use crate::view_helpers::{action_error, error_panel, loading};

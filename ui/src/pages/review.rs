@@ -3,6 +3,7 @@
 //! columns, the downstream impact column by column, and contract breaks.
 
 use crate::api;
+use crate::pages::domain::lineage::LineageGraph;
 use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
 use vibedata_protocol::review::{ChangeKind, DataDiffDto, ModelDataDiffDto, ReviewDto};
@@ -168,6 +169,39 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
         .iter()
         .map(|b| view! { <li data-testid="review-contract-break" data-uid=b.unique_id.clone() data-column=b.column.clone() data-kind=b.kind.clone()>{format!("{} · {} · {}", b.unique_id, b.column, b.kind.replace('_', " "))}</li> })
         .collect_view();
+    // The changed nodes badged with their class, what they reach badged "downstream".
+    let mut badges: std::collections::HashMap<String, (String, String)> = r
+        .impact
+        .iter()
+        .filter(|i| !i.changed)
+        .map(|i| {
+            let reached = if i.affected_columns.is_empty() {
+                "downstream"
+            } else {
+                "reached"
+            };
+            (
+                i.unique_id.clone(),
+                ("downstream".to_string(), reached.to_string()),
+            )
+        })
+        .collect();
+    for c in &r.changed {
+        let (class, label) = match (c.change, c.category) {
+            (ChangeKind::Added, _) => ("added".to_string(), "added".to_string()),
+            (_, Some(k)) => (k.as_str().to_string(), k.label().to_string()),
+            _ => ("modified".to_string(), "modified".to_string()),
+        };
+        badges.insert(c.unique_id.clone(), (class, label));
+    }
+    let lineage = (!r.lineage.nodes.is_empty()).then(|| {
+        let g = r.lineage.clone();
+        view! {
+            <div data-testid="review-lineage">
+                <LineageGraph lineage=g open=Callback::new(|_| ()) marked=Signal::derive(Vec::new) badges />
+            </div>
+        }
+    });
     let problems = r
         .problems
         .iter()
@@ -180,6 +214,8 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
                 <code>{r.base.clone()}</code>" (" <code>{short(&r.base_commit)}</code> ")"
             </p>
             <p class="review-summary" data-testid="review-summary">{summary}</p>
+            <h3>"Lineage of the change"</h3>
+            {lineage}
             <h3>"Changed"</h3>
             {if r.changed.is_empty() {
                 view! { <p class="muted" data-testid="review-nothing">"No dbt node changes on this branch."</p> }.into_any()

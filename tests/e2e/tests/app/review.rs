@@ -55,6 +55,19 @@ async fn a_branch_of_the_demo_domain_is_reviewed_with_classes_and_column_impact(
         "the mart's amount columns are reached: {reached}"
     );
     assert!(!reached.contains("account_name"), "{reached}");
+    // The lineage of the change, each node badged with its class.
+    app.wait_for_css(
+        "[data-testid='review-lineage'] [data-testid='lineage-node'][data-uid='model.demo_crm.stg_crm__opportunities'] [data-testid='lineage-badge'][data-badge='partial_breaking']",
+        WAIT,
+    )
+    .await
+    .expect("the changed model is badged partial breaking");
+    app.wait_for_css(
+        "[data-testid='review-lineage'] [data-testid='lineage-node'][data-uid='model.demo_crm.account_pipeline'] [data-testid='lineage-badge'][data-badge='downstream']",
+        WAIT,
+    )
+    .await
+    .expect("the mart is badged downstream");
     app.screenshot("review-demo-branch").await.unwrap();
 
     // The data: both sides built on DuckDB; the changed column differs, keyed by its unique test.

@@ -78,6 +78,9 @@ pub fn LineageGraph(
     /// Nodes to mark (those of the chosen column's lineage).
     #[prop(into)]
     marked: Signal<Vec<String>>,
+    /// A badge per node: `(css suffix, label)` (the Review page's breaking-change classes).
+    #[prop(optional)]
+    badges: HashMap<String, (String, String)>,
 ) -> impl IntoView {
     let pos = layout(&lineage);
     let search = RwSignal::new(String::new());
@@ -128,6 +131,7 @@ pub fn LineageGraph(
                 _ => "downstream",
             };
             let (name, marked_uid) = (n.name.to_lowercase(), n.unique_id.clone());
+            let badge = badges.get(&n.unique_id).cloned();
             let dim = move || {
                 let q = search.get().trim().to_lowercase();
                 !q.is_empty() && !name.contains(&q)
@@ -141,6 +145,9 @@ pub fn LineageGraph(
                     <rect width=NODE_W height=NODE_H rx="6" />
                     <text x="10" y="14" class="lkind">{n.kind.label()}</text>
                     <text x="10" y="28" class="lname">{label}</text>
+                    {badge.map(|(class, text)| view! {
+                        <text x=NODE_W - 8.0 y="14" text-anchor="end" class=format!("lbadge cat-text-{class}") data-testid="lineage-badge" data-badge=class>{text}</text>
+                    })}
                 </g>
             }
         })
