@@ -17,6 +17,7 @@ fn main() {
         "set_project_dir",
         "review_branch",
         "data_diff_branch",
+        "post_review",
         "git_state",
         "fetch_workspace",
         "create_intent_branch",

@@ -96,6 +96,7 @@ fn main() {
             commands::domains::set_project_dir,
             commands::review::review_branch,
             commands::review::data_diff_branch,
+            commands::review::post_review,
             commands::workspaces::git_state,
             commands::workspaces::fetch_workspace,
             commands::workspaces::create_intent_branch,

@@ -85,6 +85,63 @@ impl Review {
         .await
     }
 
+    /// A person's review of a branch's pull request, through the outbox (delivered exactly once
+    /// when GitHub can be reached): the review summary kept as one comment on the pull request
+    /// (edited on each review, never duplicated), then the review itself — approve, request
+    /// changes or comment. A person's act, audited; no agent tool can do it.
+    pub async fn post_review(
+        &self,
+        workspace_id: &str,
+        head: String,
+        event: vibedata_protocol::inbox::ReviewEvent,
+        body: String,
+    ) -> Result<Vec<vibedata_protocol::inbox::OutboxItemDto>> {
+        use vibedata_protocol::inbox::{OutboxWriteDto as Write, ReviewEvent};
+        if event != ReviewEvent::Approve && body.trim().is_empty() {
+            return Err(CoreError::InvalidInput(
+                "say what should change (a review without approval needs words)".into(),
+            ));
+        }
+        let review = self.review_branch(workspace_id, head.clone()).await?;
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || {
+            let (repo, number) =
+                pull_request_of(&platform.store, &id, &head)?.ok_or_else(|| {
+                    CoreError::NotFound(format!(
+                        "{head} has no pull request on GitHub yet: open it from the Studio first"
+                    ))
+                })?;
+            let summary = crate::github::outbox::enqueue(
+                &platform.store,
+                &repo,
+                &Write::UpsertComment {
+                    number,
+                    slot: format!("review:{head}"),
+                    body: summary_markdown(&review),
+                },
+            )?;
+            let posted = crate::github::outbox::enqueue(
+                &platform.store,
+                &repo,
+                &Write::Review {
+                    number,
+                    event,
+                    body: body.clone(),
+                },
+            )?;
+            crate::governance::audit::append(
+                &platform.store,
+                crate::platform::clock::now(),
+                "person",
+                "review",
+                &format!("{repo}#{number}"),
+                &serde_json::json!({"event": event, "head": head, "body": body}),
+            )?;
+            Ok(vec![summary, posted])
+        })
+        .await
+    }
+
     /// Diffs two relations of a DuckDB file (see [`data_diff`]).
     pub async fn diff_tables(
         &self,
@@ -564,4 +621,79 @@ fn model_dto(uid: &str, name: &str, result: Result<data_diff::TableDiff>) -> Mod
         note: d.note.clone(),
         ..empty
     }
+}
+
+/// The pull request a branch's intent opened: `(repo, number)`, once GitHub made it.
+pub(crate) fn pull_request_of(
+    store: &crate::platform::store::Store,
+    workspace_id: &str,
+    branch: &str,
+) -> Result<Option<(String, u64)>> {
+    use rusqlite::OptionalExtension;
+    let found: Option<(String, Option<String>)> = store.with(|c| {
+        c.query_row(
+            "SELECT p.repo, o.result FROM intent_pull_requests p
+               JOIN intents i ON i.id = p.intent_id
+               JOIN gh_outbox o ON o.seq = p.outbox_seq
+              WHERE i.workspace_id = ?1 AND 'intent/' || i.slug = ?2",
+            [workspace_id, branch],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+    })?;
+    Ok(found.and_then(|(repo, result)| {
+        let number = result
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(&j).ok())
+            .and_then(|v| v["number"].as_u64())?;
+        Some((repo, number))
+    }))
+}
+
+/// The review summary posted on a pull request (one comment, kept current).
+pub fn summary_markdown(r: &ReviewDto) -> String {
+    let mut out = format!(
+        "### Vibedata review of `{}` against `{}`\n\n",
+        r.head, r.base
+    );
+    let count = |c: ChangeCategory| r.changed.iter().filter(|n| n.category == Some(c)).count();
+    out.push_str(&format!(
+        "{} changed nodes — {} breaking, {} partially breaking, {} unknown; {} downstream; {} contract breaks.\n\n",
+        r.changed.len(),
+        count(ChangeCategory::Breaking),
+        count(ChangeCategory::PartialBreaking),
+        count(ChangeCategory::Unknown),
+        r.impact.iter().filter(|i| !i.changed).count(),
+        r.contract_breaks.len()
+    ));
+    for c in &r.changed {
+        let class = c.category.map(|k| k.label()).unwrap_or("—");
+        let mut cols = Vec::new();
+        for (sign, list) in [
+            ("+", &c.added_columns),
+            ("−", &c.removed_columns),
+            ("~", &c.modified_columns),
+        ] {
+            if !list.is_empty() {
+                cols.push(format!("{sign} {}", list.join(", ")));
+            }
+        }
+        out.push_str(&format!(
+            "- `{}` — {class}{}\n",
+            c.unique_id,
+            if cols.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", cols.join("; "))
+            }
+        ));
+    }
+    for b in &r.contract_breaks {
+        out.push_str(&format!(
+            "- contract break: `{}`.{} {}\n",
+            b.unique_id,
+            b.column,
+            b.kind.replace('_', " ")
+        ));
+    }
+    out
 }

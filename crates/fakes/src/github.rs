@@ -1,4 +1,5 @@
-//! A fake GitHub: its REST API for issues, comments, labels, pull requests and check runs
+//! A fake GitHub: its REST API for issues, comments (and editing them), labels, pull requests,
+//! pull request reviews and check runs
 //! (pagination with `link`, ETags and 304s, rate-limit answers on demand, `GET /user`, renamed
 //! repositories redirected to `/repositories/{id}`; faults: 500, reset or malformed answer after a
 //! write is applied, malformed reads, latency past the client's time limit), git's smart HTTP for
@@ -44,6 +45,8 @@ struct State {
     comments: std::collections::HashMap<String, Vec<serde_json::Value>>,
     /// Pull requests by "owner/repo".
     pulls: std::collections::HashMap<String, Vec<Value>>,
+    /// Pull request reviews by "owner/repo".
+    reviews: std::collections::HashMap<String, Vec<Value>>,
     /// Rate-limit answers to give before serving: (status, retry-after seconds or reset delay).
     limits: VecDeque<(u16, u64)>,
     /// Faults for the next writes, in order.
@@ -351,6 +354,12 @@ impl FakeGitHub {
     pub fn pulls_of(&self, repo: &str) -> Vec<Value> {
         let s = self.state.lock().expect("fake state");
         s.pulls.get(repo).cloned().unwrap_or_default()
+    }
+
+    /// The pull request reviews of `repo`, in the order they were made.
+    pub fn reviews_of(&self, repo: &str) -> Vec<Value> {
+        let s = self.state.lock().expect("fake state");
+        s.reviews.get(repo).cloned().unwrap_or_default()
     }
 
     /// The next requests get rate-limited: 403 with `x-ratelimit-remaining: 0` and a reset
@@ -891,11 +900,15 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
             Reply::Json(201, Vec::new(), issue)
         }
         ("POST", ["issues", n, "comments"]) => {
-            let Some(number) = n
-                .parse::<u64>()
-                .ok()
-                .filter(|n| s.issues[&repo].iter().any(|i| i["number"] == *n))
-            else {
+            // Pull requests are issues to the comments API.
+            let Some(number) = n.parse::<u64>().ok().filter(|n| {
+                s.issues[&repo].iter().any(|i| i["number"] == *n)
+                    || s.pulls
+                        .get(&repo)
+                        .into_iter()
+                        .flatten()
+                        .any(|p| p["number"] == *n)
+            }) else {
                 return Some(not_found());
             };
             let now = s.tick_now();
@@ -957,6 +970,73 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
                 issue = i.clone();
             });
             Reply::Json(200, Vec::new(), issue)
+        }
+        ("PATCH", ["issues", "comments", id]) => {
+            let now = s.tick_now();
+            let body = request.json()["body"].clone();
+            match s
+                .comments
+                .get_mut(&repo)
+                .into_iter()
+                .flatten()
+                .find(|c| id.parse::<u64>().is_ok_and(|id| c["id"] == id))
+            {
+                Some(c) => {
+                    c["body"] = body;
+                    c["updated_at"] = json!(now);
+                    Reply::Json(200, Vec::new(), c.clone())
+                }
+                None => not_found(),
+            }
+        }
+        ("GET", ["pulls", n, "reviews"]) => {
+            let url_tail = format!("/repos/{repo}/pulls/{n}");
+            let items = s
+                .reviews
+                .get(&repo)
+                .into_iter()
+                .flatten()
+                .filter(|r| {
+                    r["pull_request_url"]
+                        .as_str()
+                        .is_some_and(|u| u.ends_with(&url_tail))
+                })
+                .collect();
+            list_page(request, path, query, items)
+        }
+        ("POST", ["pulls", n, "reviews"]) => {
+            let Some(number) = n.parse::<u64>().ok().filter(|n| {
+                s.pulls
+                    .get(&repo)
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["number"] == *n)
+            }) else {
+                return Some(not_found());
+            };
+            let body = request.json();
+            let text = body["body"].as_str().unwrap_or_default().to_string();
+            let state = match body["event"].as_str() {
+                Some("APPROVE") => "APPROVED",
+                Some("REQUEST_CHANGES") if !text.trim().is_empty() => "CHANGES_REQUESTED",
+                Some("COMMENT") if !text.trim().is_empty() => "COMMENTED",
+                _ => {
+                    return Some(Reply::Json(
+                        422,
+                        Vec::new(),
+                        json!({"message": "Unprocessable Entity", "errors": ["Review body is required for this event"]}),
+                    ));
+                }
+            };
+            let now = s.tick_now();
+            let list = s.reviews.entry(repo.clone()).or_default();
+            let id = 8_000_000 + list.len() as u64 + 1;
+            let review = json!({"id": id, "body": text, "state": state, "user": {"login": login},
+                "submitted_at": now,
+                "pull_request_url": format!("https://api.github.com/repos/{repo}/pulls/{number}"),
+                "html_url": format!("https://github.com/{repo}/pull/{number}#pullrequestreview-{id}")});
+            list.push(review.clone());
+            Reply::Json(200, Vec::new(), review)
         }
         ("GET", ["commits", sha, "check-runs"]) => {
             let runs = s.checks.get(*sha).cloned().unwrap_or_default();

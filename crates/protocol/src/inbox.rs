@@ -71,16 +71,20 @@ pub enum OutboxKind {
     SetState,
     CreatePr,
     PushBranch,
+    UpsertComment,
+    Review,
 }
 
 impl OutboxKind {
-    pub const ALL: [OutboxKind; 6] = [
+    pub const ALL: [OutboxKind; 8] = [
         OutboxKind::CreateIssue,
         OutboxKind::Comment,
         OutboxKind::AddLabels,
         OutboxKind::SetState,
         OutboxKind::CreatePr,
         OutboxKind::PushBranch,
+        OutboxKind::UpsertComment,
+        OutboxKind::Review,
     ];
 
     /// The wire name, also the stored value.
@@ -92,6 +96,8 @@ impl OutboxKind {
             OutboxKind::SetState => "set_state",
             OutboxKind::CreatePr => "create_pr",
             OutboxKind::PushBranch => "push_branch",
+            OutboxKind::UpsertComment => "upsert_comment",
+            OutboxKind::Review => "review",
         }
     }
 
@@ -392,6 +398,38 @@ pub enum OutboxWriteDto {
         workspace_id: String,
         branch: String,
     },
+    /// One comment of ours on an issue or pull request, found by `slot` (a hidden marker) and
+    /// edited, or created when there is none: a summary kept current (naturally idempotent).
+    UpsertComment {
+        number: u64,
+        slot: String,
+        body: String,
+    },
+    /// A pull request review: approve, request changes, or comment — a person's act.
+    Review {
+        number: u64,
+        event: ReviewEvent,
+        body: String,
+    },
+}
+
+/// What a pull request review says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReviewEvent {
+    Approve,
+    RequestChanges,
+    Comment,
+}
+
+impl ReviewEvent {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReviewEvent::Approve => "approve",
+            ReviewEvent::RequestChanges => "request changes",
+            ReviewEvent::Comment => "comment",
+        }
+    }
 }
 
 /// A check run on a pull request's head commit.

@@ -2,6 +2,7 @@
 
 use tauri::State;
 use vibedata_protocol::ErrorDto;
+use vibedata_protocol::inbox::{OutboxItemDto, ReviewEvent};
 use vibedata_protocol::review::{DataDiffDto, ReviewDto};
 
 use crate::state::AppState;
@@ -32,5 +33,22 @@ pub async fn data_diff_branch(
         .studio()?
         .review()
         .data_diff_branch(&workspace_id, head)
+        .await?)
+}
+
+/// A person's review of the branch's pull request, through the outbox (summary comment kept
+/// current, then the review). Never offered to agents.
+#[tauri::command]
+pub async fn post_review(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    head: String,
+    event: ReviewEvent,
+    body: String,
+) -> Result<Vec<OutboxItemDto>, ErrorDto> {
+    Ok(state
+        .studio()?
+        .review()
+        .post_review(&workspace_id, head, event, body)
         .await?)
 }

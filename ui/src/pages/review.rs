@@ -231,6 +231,7 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
             {r.impact.iter().all(|i| i.changed).then(|| view! { <p class="muted">"Nothing downstream of the changes."</p> })}
             <ul class="plain">{impact}</ul>
             <DataDiff workspace_id=r.workspace_id.clone() head=r.head.clone() />
+            <YourReview workspace_id=r.workspace_id.clone() head=r.head.clone() />
             <h3>"Contract breaks"</h3>
             {r.contract_breaks.is_empty().then(|| view! { <p class="muted">"None: no enforced contract loses a column, a type or a constraint."</p> })}
             <ul class="plain">{breaks}</ul>
@@ -338,5 +339,38 @@ fn ModelDiff(m: ModelDataDiffDto) -> impl IntoView {
             <ul class="plain">{columns}</ul>
             {(!m.samples.is_empty()).then(|| view! { <details><summary>"Sample differing rows"</summary><ul class="plain">{samples}</ul></details> })}
         </div>
+    }
+}
+
+/// The person's review of the branch's pull request: the summary comment and the review go out
+/// through the outbox (exactly once, when GitHub can be reached).
+#[component]
+fn YourReview(workspace_id: String, head: String) -> impl IntoView {
+    use vibedata_protocol::inbox::ReviewEvent;
+    let args = StoredValue::new((workspace_id, head));
+    let body = RwSignal::new(String::new());
+    let post = Action::new_local(move |event: &ReviewEvent| {
+        let ((ws, head), event, text) = (args.get_value(), *event, body.get_untracked());
+        async move { api::post_review(&ws, &head, event, &text).await }
+    });
+    let button = move |event: ReviewEvent, label: &'static str, testid: &'static str| {
+        view! { <button data-testid=testid disabled=move || post.pending().get() on:click=move |_| { post.dispatch(event); }>{label}</button> }
+    };
+    view! {
+        <h3>"Your review"</h3>
+        <p class="hint">"Goes to the branch's pull request through the outbox: the summary above as one comment (kept current), then your review."</p>
+        <textarea data-testid="review-body" placeholder="What should change, or a note" rows="3"
+            prop:value=move || body.get() on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+        <p class="inline-form">
+            {button(ReviewEvent::Approve, "Approve", "review-approve")}
+            {button(ReviewEvent::RequestChanges, "Request changes", "review-request-changes")}
+            {button(ReviewEvent::Comment, "Comment", "review-comment")}
+        </p>
+        {action_error(post, "review-post-error")}
+        {move || settled(post).and_then(Result::ok).map(|items| view! {
+            <p class="ok" data-testid="review-queued">
+                {format!("Queued in the outbox ({} writes): delivered to GitHub once it can be reached.", items.len())}
+            </p>
+        })}
     }
 }

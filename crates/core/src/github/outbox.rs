@@ -36,6 +36,8 @@ pub(crate) fn kind(write: &Write) -> OutboxKind {
         Write::SetState { .. } => OutboxKind::SetState,
         Write::CreatePr { .. } => OutboxKind::CreatePr,
         Write::PushBranch { .. } => OutboxKind::PushBranch,
+        Write::UpsertComment { .. } => OutboxKind::UpsertComment,
+        Write::Review { .. } => OutboxKind::Review,
     }
 }
 
@@ -63,6 +65,10 @@ pub fn summary(write: &Write) -> String {
         } => format!("Close #{number}"),
         Write::SetState { number, .. } => format!("Reopen #{number}"),
         Write::PushBranch { branch, .. } => format!("Push {branch}"),
+        Write::UpsertComment { number, body, .. } => {
+            format!("Summary on #{number}: {}", first_line(body))
+        }
+        Write::Review { number, event, .. } => format!("Review of #{number}: {}", event.label()),
         Write::CreatePr {
             title, head, base, ..
         } => {
@@ -78,6 +84,16 @@ fn check(write: &Write) -> Result<()> {
             bad("an issue needs a title")
         }
         Write::Comment { body, .. } if body.trim().is_empty() => bad("the comment is empty"),
+        Write::UpsertComment { body, .. } if body.trim().is_empty() => bad("the summary is empty"),
+        Write::Review {
+            event:
+                vibedata_protocol::inbox::ReviewEvent::RequestChanges
+                | vibedata_protocol::inbox::ReviewEvent::Comment,
+            body,
+            ..
+        } if body.trim().is_empty() => {
+            bad("say what should change (a review without approval needs words)")
+        }
         Write::AddLabels { labels, .. } if labels.iter().all(|l| l.trim().is_empty()) => {
             bad("no label given")
         }
@@ -132,11 +148,15 @@ fn dto(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItemDto> {
         issue_number: write.as_ref().and_then(|w| match w {
             Write::Comment { number, .. }
             | Write::AddLabels { number, .. }
-            | Write::SetState { number, .. } => Some(*number),
+            | Write::SetState { number, .. }
+            | Write::UpsertComment { number, .. }
+            | Write::Review { number, .. } => Some(*number),
             _ => None,
         }),
         body: write.and_then(|w| match w {
-            Write::Comment { body, .. } => Some(body),
+            Write::Comment { body, .. }
+            | Write::UpsertComment { body, .. }
+            | Write::Review { body, .. } => Some(body),
             _ => None,
         }),
         state: named(r, 4, OutboxState::parse)?,

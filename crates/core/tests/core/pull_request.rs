@@ -195,6 +195,92 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
         pr.url
     );
 
+    // A person's review of the pull request: queued offline; delivered once back online even
+    // when the connection drops after GitHub made it; a second review edits the one summary
+    // comment instead of adding another; words are needed to request changes.
+    use vibedata_protocol::inbox::ReviewEvent;
+    fake.set_offline(true);
+    let queued = studio
+        .review()
+        .post_review(
+            &ws.id,
+            intent.branch.clone(),
+            ReviewEvent::RequestChanges,
+            "Please add a freshness test.".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.iter().map(|w| (w.kind, w.state)).collect::<Vec<_>>(),
+        [
+            (OutboxKind::UpsertComment, OutboxState::Queued),
+            (OutboxKind::Review, OutboxState::Queued)
+        ]
+    );
+    fake.set_offline(false);
+    fake.fault(&[Fault::ResetAfterApply, Fault::ResetAfterApply]);
+    studio.github().inbox_sync().await.unwrap();
+    studio.github().inbox_sync().await.unwrap();
+    studio.github().inbox_sync().await.unwrap();
+    let reviews = fake.reviews_of("acme/crm");
+    assert_eq!(
+        reviews.len(),
+        1,
+        "the review is delivered once: {reviews:?}"
+    );
+    assert_eq!(reviews[0]["state"], "CHANGES_REQUESTED");
+    let summaries = |fake: &FakeGitHub| -> Vec<String> {
+        fake.comments_of("acme/crm")
+            .iter()
+            .filter_map(|c| c["body"].as_str().map(str::to_string))
+            .filter(|b| b.contains("Vibedata review"))
+            .collect()
+    };
+    assert_eq!(summaries(&fake).len(), 1, "one summary comment");
+    studio
+        .review()
+        .post_review(
+            &ws.id,
+            intent.branch.clone(),
+            ReviewEvent::Approve,
+            String::new(),
+        )
+        .await
+        .unwrap();
+    studio.github().inbox_sync().await.unwrap();
+    let reviews = fake.reviews_of("acme/crm");
+    assert_eq!(reviews.len(), 2);
+    assert_eq!(reviews[1]["state"], "APPROVED");
+    assert_eq!(
+        summaries(&fake).len(),
+        1,
+        "the summary is edited, not repeated"
+    );
+    let wordless = studio
+        .review()
+        .post_review(
+            &ws.id,
+            intent.branch.clone(),
+            ReviewEvent::RequestChanges,
+            "  ".into(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        wordless.to_string().contains("say what should change"),
+        "{wordless}"
+    );
+    let audited = vibedata_core::governance::audit::records(
+        &vibedata_core::platform::store::Store::open(&db).unwrap(),
+        100,
+    )
+    .unwrap();
+    assert_eq!(
+        audited.iter().filter(|r| r.action == "review").count(),
+        2,
+        "each review is a person's audited act"
+    );
+
     // The token is in no file: not the clone's git config, not the data dir.
     for place in [clone.join(".git"), data_dir] {
         let found = vibedata_fakes::secrets::files_holding(&place, &[TOKEN]);

@@ -83,5 +83,15 @@ async fn a_branch_of_the_demo_domain_is_reviewed_with_classes_and_column_impact(
     let text = app.attr_css(stg_data, "data-identical").await.unwrap();
     assert_eq!(text, "false");
     app.screenshot("review-data-diff").await.unwrap();
+
+    // The person's review goes to the branch's pull request; this one has none (the demo's
+    // origin is not GitHub): said plainly, nothing queued.
+    app.type_into("review-body", "Amounts should stay in dollars.")
+        .await
+        .unwrap();
+    app.click("review-request-changes").await.unwrap();
+    app.wait_for_text("review-post-error", "no pull request", WAIT)
+        .await
+        .expect("no pull request, said plainly");
     app.close().await.unwrap();
 }

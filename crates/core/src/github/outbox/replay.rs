@@ -124,7 +124,14 @@ async fn find_delivered(
                 row.repo
             )
         }
-        Write::AddLabels { .. } | Write::SetState { .. } | Write::PushBranch { .. } => {
+        Write::Review { number, .. } => {
+            format!("/repos/{}/pulls/{number}/reviews?per_page=100", row.repo)
+        }
+        // An upsert finds its comment by its slot each time it is sent.
+        Write::AddLabels { .. }
+        | Write::SetState { .. }
+        | Write::PushBranch { .. }
+        | Write::UpsertComment { .. } => {
             return Ok(None);
         }
     };
@@ -183,6 +190,52 @@ async fn send(client: &Client, row: &Row) -> std::result::Result<Value, GhError>
                     Method::POST,
                     &format!("/repos/{repo}/pulls"),
                     &json!({"title": title, "body": with_marker(body, &row.key), "head": head, "base": base}),
+                )
+                .await
+        }
+        Write::UpsertComment { number, slot, body } => {
+            // Our comment in this slot, if there is one: edited; else created.
+            let slot_marker = marker(&format!("slot:{slot}"));
+            let text = format!("{body}\n\n{slot_marker}");
+            let (comments, _) = client
+                .get_all(&format!("/repos/{repo}/issues/{number}/comments?per_page=100"))
+                .await?;
+            match comments.iter().find(|c| {
+                c["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains(&slot_marker))
+            }) {
+                Some(existing) => {
+                    let id = existing["id"].as_u64().unwrap_or_default();
+                    client
+                        .send(
+                            Method::PATCH,
+                            &format!("/repos/{repo}/issues/comments/{id}"),
+                            &json!({ "body": text }),
+                        )
+                        .await
+                }
+                None => {
+                    client
+                        .send(
+                            Method::POST,
+                            &format!("/repos/{repo}/issues/{number}/comments"),
+                            &json!({ "body": text }),
+                        )
+                        .await
+                }
+            }
+        }
+        Write::Review {
+            number,
+            event,
+            body,
+        } => {
+            client
+                .send(
+                    Method::POST,
+                    &format!("/repos/{repo}/pulls/{number}/reviews"),
+                    &json!({"event": event, "body": with_marker(body, &row.key)}),
                 )
                 .await
         }
