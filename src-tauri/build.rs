@@ -18,6 +18,8 @@ fn main() {
         "review_branch",
         "data_diff_branch",
         "post_review",
+        "review_checks",
+        "query_diff",
         "git_state",
         "fetch_workspace",
         "create_intent_branch",

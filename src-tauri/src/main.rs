@@ -97,6 +97,8 @@ fn main() {
             commands::review::review_branch,
             commands::review::data_diff_branch,
             commands::review::post_review,
+            commands::review::review_checks,
+            commands::review::query_diff,
             commands::workspaces::git_state,
             commands::workspaces::fetch_workspace,
             commands::workspaces::create_intent_branch,

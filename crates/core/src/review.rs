@@ -6,6 +6,7 @@
 //! of the local DuckDB (keys inferred, segment checksums first).
 
 pub mod build;
+pub mod checks;
 pub mod data_diff;
 pub mod revisions;
 
@@ -17,8 +18,8 @@ use vibedata_dbt_index::Index;
 use vibedata_dbt_index::diff::{self, Review as Diff};
 use vibedata_protocol::LineageDto;
 use vibedata_protocol::review::{
-    ChangeCategory, ChangeKind, ChangedNodeDto, ColumnDataDiffDto, ContractBreakDto, DataDiffDto,
-    ImpactDto, ModelDataDiffDto, ReviewDto,
+    ChangeCategory, ChangeKind, ChangedNodeDto, CheckStatus, ColumnDataDiffDto, ContractBreakDto,
+    DataDiffDto, ImpactDto, ModelDataDiffDto, ReviewCheckDto, ReviewDto,
 };
 
 use crate::platform::Platform;
@@ -80,7 +81,7 @@ impl Review {
                 .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
             let venv = crate::platform::venv::Venv::new(&platform.paths().venv);
             let scratch = platform.paths().data_dir.join("review");
-            data_diff_of(&venv, &ws, &head, &scratch)
+            data_diff_of(&venv, &platform.store, &ws, &head, &scratch)
         })
         .await
     }
@@ -117,7 +118,7 @@ impl Review {
                 &Write::UpsertComment {
                     number,
                     slot: format!("review:{head}"),
-                    body: summary_markdown(&review),
+                    body: summary_markdown(&review, &checks::latest(&platform.store, &id, &head)?),
                 },
             )?;
             let posted = crate::github::outbox::enqueue(
@@ -138,6 +139,90 @@ impl Review {
                 &serde_json::json!({"event": event, "head": head, "body": body}),
             )?;
             Ok(vec![summary, posted])
+        })
+        .await
+    }
+
+    /// The latest result of each check of a branch (kept with the review).
+    pub async fn checks(&self, workspace_id: &str, head: String) -> Result<Vec<ReviewCheckDto>> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || checks::latest(&platform.store, &id, &head)).await
+    }
+
+    /// Runs `sql` on both sides of the branch as last built by its data diff and compares the
+    /// results; kept as the check `name`.
+    pub async fn query_diff(
+        &self,
+        workspace_id: &str,
+        head: String,
+        name: String,
+        sql: String,
+    ) -> Result<ReviewCheckDto> {
+        if name.trim().is_empty() || sql.trim().is_empty() {
+            return Err(CoreError::InvalidInput(
+                "a query check needs a name and a query".into(),
+            ));
+        }
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || {
+            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+            let commit = revisions::commit_of_rev(&ws.path, &head)?;
+            let sides = built_sides(&platform.paths().data_dir.join("review"), &id, &commit);
+            if !sides.0.is_file() || !sides.1.is_file() {
+                return Err(CoreError::InvalidInput(
+                    "build both sides first (\"compare the data\"): the query runs on what they built".into(),
+                ));
+            }
+            let venv = crate::platform::venv::Venv::new(&platform.paths().venv);
+            let out = venv.run_python(
+                include_str!("review/querydiff.py"),
+                &[sides.0.as_os_str(), sides.1.as_os_str(), std::ffi::OsStr::new(&sql)],
+            );
+            let (status, summary, result) = match out.and_then(|o| {
+                serde_json::from_str::<serde_json::Value>(&o)
+                    .map_err(|e| CoreError::Venv(format!("the query diff printed something unexpected: {e}")))
+            }) {
+                Ok(r) => {
+                    let (b, h) = (r["only_base"].as_u64(), r["only_head"].as_u64());
+                    let status = match (b, h) {
+                        (Some(0), Some(0)) => CheckStatus::Identical,
+                        _ => CheckStatus::Changed,
+                    };
+                    let summary = match (b, h) {
+                        (Some(b), Some(h)) => format!(
+                            "{} rows in base, {} in head: {b} only in base, {h} only in head",
+                            r["base_rows"], r["head_rows"]
+                        ),
+                        _ => r["note"].as_str().unwrap_or("the sides differ").to_string(),
+                    };
+                    (status, summary, r)
+                }
+                Err(e) => (CheckStatus::Error, e.to_string(), serde_json::Value::Null),
+            };
+            let result = serde_json::json!({"sql": sql, "result": result});
+            let check_id = checks::record(
+                &platform.store,
+                &checks::NewCheck {
+                    workspace_id: &id,
+                    head: &head,
+                    head_commit: &commit,
+                    name: &name,
+                    kind: "query_diff",
+                    status,
+                    summary: &summary,
+                    result: &result,
+                },
+            )?;
+            Ok(ReviewCheckDto {
+                id: check_id,
+                name,
+                kind: "query_diff".into(),
+                status,
+                summary,
+                head_commit: commit,
+                at: crate::platform::clock::now(),
+            })
         })
         .await
     }
@@ -418,8 +503,55 @@ fn to_dto(workspace_id: &str, r: ReviewReport) -> ReviewDto {
 }
 
 /// The data diff of `head` against the workspace's default branch (blocking).
+/// Where the warehouses a data diff built for a head commit are kept: `(base, head)`.
+fn built_sides(scratch: &Path, workspace_id: &str, head_commit: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch
+        .join(workspace_id)
+        .join(head_commit.get(..12).unwrap_or(head_commit));
+    (dir.join("base.duckdb"), dir.join("head.duckdb"))
+}
+
+/// A model's data diff as a check: its status and one line.
+fn check_of(m: &ModelDataDiffDto) -> (CheckStatus, String) {
+    if let Some(e) = &m.error {
+        return (CheckStatus::Error, e.clone());
+    }
+    if m.identical {
+        return (
+            CheckStatus::Identical,
+            format!("{} rows, identical", m.head_rows),
+        );
+    }
+    let changed: Vec<&str> = m
+        .columns
+        .iter()
+        .filter(|c| c.changed > 0)
+        .map(|c| c.name.as_str())
+        .collect();
+    let summary = match (m.base_only, m.head_only, m.changed_rows) {
+        (Some(b), Some(h), Some(c)) => format!(
+            "{} → {} rows: {b} only in base, {h} only in head, {c} changed{}",
+            m.base_rows,
+            m.head_rows,
+            if changed.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", changed.join(", "))
+            }
+        ),
+        _ => format!(
+            "{} → {} rows; {}",
+            m.base_rows,
+            m.head_rows,
+            m.note.clone().unwrap_or_default()
+        ),
+    };
+    (CheckStatus::Changed, summary)
+}
+
 fn data_diff_of(
     venv: &crate::platform::venv::Venv,
+    store: &crate::platform::store::Store,
     ws: &crate::workspaces::registry::Workspace,
     head: &str,
     scratch: &Path,
@@ -492,6 +624,17 @@ fn data_diff_of(
     let head_built = build::build_side(venv, &head_project, Some(&base_built.db), &modified)?;
     let failed: Vec<&(String, String)> =
         base_built.failed.iter().chain(&head_built.failed).collect();
+    // Both built warehouses are kept for the head commit: query checks run on them.
+    let head_commit = revisions::commit_of_rev(&ws.path, head)?;
+    let kept = built_sides(scratch, &ws.id, &head_commit);
+    if let Some(parent) = kept.0.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
+    }
+    for (from, to) in [(&base_built.db, &kept.0), (&head_built.db, &kept.1)] {
+        std::fs::copy(from, to)
+            .map_err(|e| CoreError::io(format!("cannot keep {}", from.display()), e))?;
+    }
     let mut out = Vec::new();
     for uid in &models {
         let failure = failed
@@ -522,7 +665,22 @@ fn data_diff_of(
                 candidates,
             ),
         };
-        out.push(model_dto(uid, &name(uid), result));
+        let dto = model_dto(uid, &name(uid), result);
+        let (status, summary) = check_of(&dto);
+        checks::record(
+            store,
+            &checks::NewCheck {
+                workspace_id: &ws.id,
+                head,
+                head_commit: &head_commit,
+                name: &format!("data diff: {}", dto.name),
+                kind: "data_diff",
+                status,
+                summary: &summary,
+                result: &serde_json::to_value(&dto).unwrap_or_default(),
+            },
+        )?;
+        out.push(dto);
     }
     Ok(DataDiffDto {
         workspace_id: ws.id.clone(),
@@ -650,7 +808,7 @@ pub(crate) fn pull_request_of(
 }
 
 /// The review summary posted on a pull request (one comment, kept current).
-pub fn summary_markdown(r: &ReviewDto) -> String {
+pub fn summary_markdown(r: &ReviewDto, checks: &[ReviewCheckDto]) -> String {
     let mut out = format!(
         "### Vibedata review of `{}` against `{}`\n\n",
         r.head, r.base
@@ -694,6 +852,22 @@ pub fn summary_markdown(r: &ReviewDto) -> String {
             b.column,
             b.kind.replace('_', " ")
         ));
+    }
+    if !checks.is_empty() {
+        out.push_str("\n**Checks** (on the local DuckDB)\n\n");
+        for c in checks {
+            let stale = if c.head_commit == r.head_commit {
+                ""
+            } else {
+                " — stale: ran on an older commit"
+            };
+            out.push_str(&format!(
+                "- {} — {}: {}{stale}\n",
+                c.name,
+                c.status.as_str(),
+                c.summary
+            ));
+        }
     }
     out
 }

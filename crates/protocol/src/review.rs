@@ -100,6 +100,49 @@ pub struct ReviewDto {
     pub lineage: LineageDto,
 }
 
+/// What a check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    Identical,
+    Changed,
+    Error,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Identical => "identical",
+            CheckStatus::Changed => "changed",
+            CheckStatus::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CheckStatus> {
+        [
+            CheckStatus::Identical,
+            CheckStatus::Changed,
+            CheckStatus::Error,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// A check of a review, kept with it: a model's data diff or a query diffed on both sides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewCheckDto {
+    pub id: i64,
+    pub name: String,
+    /// `data_diff` or `query_diff`.
+    pub kind: String,
+    pub status: CheckStatus,
+    pub summary: String,
+    /// The head commit it ran on (a later push makes it stale).
+    pub head_commit: String,
+    pub at: i64,
+}
+
 /// One column's differences over the rows both sides have.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnDataDiffDto {

@@ -3,7 +3,7 @@
 use tauri::State;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{OutboxItemDto, ReviewEvent};
-use vibedata_protocol::review::{DataDiffDto, ReviewDto};
+use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto};
 
 use crate::state::AppState;
 
@@ -50,5 +50,31 @@ pub async fn post_review(
         .studio()?
         .review()
         .post_review(&workspace_id, head, event, body)
+        .await?)
+}
+
+/// The latest result of each check of a branch.
+#[tauri::command]
+pub async fn review_checks(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    head: String,
+) -> Result<Vec<ReviewCheckDto>, ErrorDto> {
+    Ok(state.studio()?.review().checks(&workspace_id, head).await?)
+}
+
+/// A query run on both built sides of the branch and compared, kept as a check.
+#[tauri::command]
+pub async fn query_diff(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    head: String,
+    name: String,
+    sql: String,
+) -> Result<ReviewCheckDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .review()
+        .query_diff(&workspace_id, head, name, sql)
         .await?)
 }

@@ -4,7 +4,7 @@ use super::call;
 use serde::Serialize;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{OutboxItemDto, ReviewEvent};
-use vibedata_protocol::review::{DataDiffDto, ReviewDto};
+use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -46,6 +46,42 @@ pub async fn post_review(
             head,
             event,
             body,
+        },
+    )
+    .await
+}
+
+/// The latest result of each check of a branch.
+pub async fn review_checks(
+    workspace_id: &str,
+    head: &str,
+) -> Result<Vec<ReviewCheckDto>, ErrorDto> {
+    call("review_checks", &ReviewArgs { workspace_id, head }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryDiffArgs<'a> {
+    workspace_id: &'a str,
+    head: &'a str,
+    name: &'a str,
+    sql: &'a str,
+}
+
+/// A query run on both built sides and compared, kept as a check.
+pub async fn query_diff(
+    workspace_id: &str,
+    head: &str,
+    name: &str,
+    sql: &str,
+) -> Result<ReviewCheckDto, ErrorDto> {
+    call(
+        "query_diff",
+        &QueryDiffArgs {
+            workspace_id,
+            head,
+            name,
+            sql,
         },
     )
     .await

@@ -194,6 +194,8 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
         };
         badges.insert(c.unique_id.clone(), (class, label));
     }
+    // Bumped when a data diff or a query check has run: the checks are read again.
+    let checks_changed = RwSignal::new(0u32);
     let lineage = (!r.lineage.nodes.is_empty()).then(|| {
         let g = r.lineage.clone();
         view! {
@@ -230,7 +232,8 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
             <h3>"Downstream"</h3>
             {r.impact.iter().all(|i| i.changed).then(|| view! { <p class="muted">"Nothing downstream of the changes."</p> })}
             <ul class="plain">{impact}</ul>
-            <DataDiff workspace_id=r.workspace_id.clone() head=r.head.clone() />
+            <DataDiff workspace_id=r.workspace_id.clone() head=r.head.clone() checks_changed />
+            <Checks workspace_id=r.workspace_id.clone() head=r.head.clone() head_commit=r.head_commit.clone() checks_changed />
             <YourReview workspace_id=r.workspace_id.clone() head=r.head.clone() />
             <h3>"Contract breaks"</h3>
             {r.contract_breaks.is_empty().then(|| view! { <p class="muted">"None: no enforced contract loses a column, a type or a constraint."</p> })}
@@ -242,11 +245,15 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
 
 /// Both sides built on the local DuckDB and each changed or impacted model's data compared.
 #[component]
-fn DataDiff(workspace_id: String, head: String) -> impl IntoView {
+fn DataDiff(workspace_id: String, head: String, checks_changed: RwSignal<u32>) -> impl IntoView {
     let args = StoredValue::new((workspace_id, head));
     let run = Action::new_local(move |_: &()| {
         let (ws, head) = args.get_value();
-        async move { api::data_diff_branch(&ws, &head).await }
+        async move {
+            let r = api::data_diff_branch(&ws, &head).await;
+            checks_changed.update(|n| *n += 1);
+            r
+        }
     });
     let elapsed = RwSignal::new(0u32);
     if let Ok(timer) = set_interval_with_handle(
@@ -372,5 +379,66 @@ fn YourReview(workspace_id: String, head: String) -> impl IntoView {
                 {format!("Queued in the outbox ({} writes): delivered to GitHub once it can be reached.", items.len())}
             </p>
         })}
+    }
+}
+
+/// The checks kept with the review (each model's data diff, the reviewer's query diffs) and a
+/// form to add a query check, run on both built sides.
+#[component]
+fn Checks(
+    workspace_id: String,
+    head: String,
+    head_commit: String,
+    checks_changed: RwSignal<u32>,
+) -> impl IntoView {
+    let args = StoredValue::new((workspace_id, head));
+    let list = LocalResource::new(move || {
+        checks_changed.track();
+        let (ws, head) = args.get_value();
+        async move { api::review_checks(&ws, &head).await }
+    });
+    let (name, sql) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let add = Action::new_local(move |_: &()| {
+        let (ws, head) = args.get_value();
+        let (n, q) = (name.get_untracked(), sql.get_untracked());
+        async move {
+            let r = api::query_diff(&ws, &head, &n, &q).await;
+            checks_changed.update(|c| *c += 1);
+            r
+        }
+    });
+    let head_commit = StoredValue::new(head_commit);
+    view! {
+        <h3>"Checks"</h3>
+        <Transition fallback=|| loading("Reading checks…")>
+            {move || Suspend::new(async move {
+                let checks = list.await.unwrap_or_default();
+                if checks.is_empty() {
+                    return view! { <p class="muted" data-testid="checks-none">"No check has run on this branch yet."</p> }.into_any();
+                }
+                view! {
+                    <ul class="plain" data-testid="checks">
+                        {checks.into_iter().map(|c| {
+                            let stale = c.head_commit != head_commit.get_value();
+                            view! {
+                                <li data-testid="review-check" data-name=c.name.clone() data-status=c.status.as_str()>
+                                    <span class=format!("badge check-{}", c.status.as_str())>{c.status.as_str()}</span>" "
+                                    <strong>{c.name.clone()}</strong>" — "{c.summary.clone()}
+                                    {stale.then(|| view! { <span class="badge badge-warn">"stale: an older commit"</span> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            })}
+        </Transition>
+        <form class="inline-form" data-testid="query-check-form" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); add.dispatch(()); }>
+            <input type="text" placeholder="Check name" data-testid="query-check-name"
+                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <textarea rows="2" placeholder="select … (runs on both built sides)" data-testid="query-check-sql"
+                prop:value=move || sql.get() on:input=move |ev| sql.set(event_target_value(&ev))></textarea>
+            <button type="submit" data-testid="query-check-run" disabled=move || add.pending().get()>"Run on both sides"</button>
+        </form>
+        {action_error(add, "query-check-error")}
     }
 }

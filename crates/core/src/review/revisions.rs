@@ -79,3 +79,9 @@ pub fn write_tree(repo: &Path, rev: &str, dest: &Path) -> Result<Revision> {
         commit: commit.id().to_string(),
     })
 }
+
+/// The commit a revision is at now.
+pub fn commit_of_rev(repo: &Path, rev: &str) -> Result<String> {
+    let repo = open(repo)?;
+    Ok(commit_of(&repo, rev)?.id().to_string())
+}

@@ -300,4 +300,56 @@ async fn a_demo_branch_is_data_diffed_on_duckdb_with_declared_keys() {
         .collect();
     assert!(changed.contains(&"won_revenue_usd"), "{mart:?}");
     assert!(!changed.contains(&"account_name"), "{mart:?}");
+
+    // Kept with the review: a check per model, then the reviewer's queries on both built sides.
+    use vibedata_protocol::review::CheckStatus;
+    let head = "intent/amounts-in-thousands".to_string();
+    let checks = studio
+        .review()
+        .checks(&demo.id, head.clone())
+        .await
+        .unwrap();
+    let stg_check = checks
+        .iter()
+        .find(|c| c.name == "data diff: stg_crm__opportunities")
+        .unwrap();
+    assert_eq!(stg_check.status, CheckStatus::Changed);
+    assert!(stg_check.summary.contains("amount_usd"), "{stg_check:?}");
+    let q = |name: &str, sql: &str| {
+        studio
+            .review()
+            .query_diff(&demo.id, head.clone(), name.into(), sql.into())
+    };
+    let total = q(
+        "won revenue",
+        "select round(sum(won_revenue_usd), 2) from gold.account_pipeline",
+    )
+    .await
+    .unwrap();
+    assert_eq!(total.status, CheckStatus::Changed, "{total:?}");
+    let accounts = q("accounts", "select count(*) from silver.stg_crm__accounts")
+        .await
+        .unwrap();
+    assert_eq!(accounts.status, CheckStatus::Identical, "{accounts:?}");
+    let broken = q("broken", "select nope from nowhere").await.unwrap();
+    assert_eq!(broken.status, CheckStatus::Error);
+    assert!(broken.summary.contains("nowhere"), "{broken:?}");
+    let names: Vec<String> = studio
+        .review()
+        .checks(&demo.id, head.clone())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        names.ends_with(&["won revenue".into(), "accounts".into(), "broken".into()]),
+        "{names:?}"
+    );
+    // Running a check again keeps one entry, its latest result.
+    q("accounts", "select count(*) from silver.stg_crm__accounts")
+        .await
+        .unwrap();
+    let again = studio.review().checks(&demo.id, head).await.unwrap();
+    assert_eq!(again.iter().filter(|c| c.name == "accounts").count(), 1);
 }

@@ -82,6 +82,29 @@ async fn a_branch_of_the_demo_domain_is_reviewed_with_classes_and_column_impact(
     .expect("the data diff finds the changed amounts");
     let text = app.attr_css(stg_data, "data-identical").await.unwrap();
     assert_eq!(text, "false");
+    // Kept with the review: a check per model; a query of the reviewer's on both sides.
+    app.wait_for_css(
+        "[data-testid='review-check'][data-name='data diff: stg_crm__opportunities'][data-status='changed']",
+        WAIT,
+    )
+    .await
+    .expect("the data diff is kept as a check");
+    app.type_into("query-check-name", "won revenue")
+        .await
+        .unwrap();
+    app.type_into(
+        "query-check-sql",
+        "select round(sum(won_revenue_usd), 2) as won from gold.account_pipeline",
+    )
+    .await
+    .unwrap();
+    app.click("query-check-run").await.unwrap();
+    app.wait_for_css(
+        "[data-testid='review-check'][data-name='won revenue'][data-status='changed']",
+        WAIT,
+    )
+    .await
+    .expect("the query differs between the sides");
     app.screenshot("review-data-diff").await.unwrap();
 
     // The person's review goes to the branch's pull request; this one has none (the demo's
