@@ -281,8 +281,19 @@ async fn a_demo_branch_is_data_diffed_on_duckdb_with_declared_keys() {
     );
     assert_eq!((stg.base_rows, stg.head_rows), (1200, 1200));
     assert_eq!((stg.base_only, stg.head_only), (Some(0), Some(0)));
+    // Exactly the opportunities whose amount is not zero (or null) change.
+    let venv = vibedata_core::platform::venv::Venv::new(&studio.paths().venv);
+    let expected = venv
+        .query_duckdb(
+            &demo.warehouse(),
+            "select count(*) from bronze.opportunities where amount_cents <> 0",
+            1,
+        )
+        .unwrap();
+    let expected: u64 = expected.rows[0][0].parse().unwrap();
     let amount = stg.columns.iter().find(|c| c.name == "amount_usd").unwrap();
-    assert!(amount.changed > 1000, "{amount:?}");
+    assert_eq!(amount.changed, expected, "{amount:?}");
+    assert_eq!(stg.changed_rows, Some(expected));
     assert!(
         stg.columns
             .iter()
