@@ -20,6 +20,7 @@ fn main() {
         "post_review",
         "review_checks",
         "query_diff",
+        "cancel_data_diff",
         "git_state",
         "fetch_workspace",
         "create_intent_branch",

@@ -99,6 +99,7 @@ fn main() {
             commands::review::post_review,
             commands::review::review_checks,
             commands::review::query_diff,
+            commands::review::cancel_data_diff,
             commands::workspaces::git_state,
             commands::workspaces::fetch_workspace,
             commands::workspaces::create_intent_branch,

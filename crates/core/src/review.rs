@@ -47,11 +47,28 @@ pub struct ReviewReport {
 /// Review's front door.
 pub struct Review {
     platform: Arc<Platform>,
+    /// Data diffs running, by `workspace:branch`: the flag that stops them.
+    running:
+        std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 impl Review {
     pub fn new(platform: Arc<Platform>) -> Self {
-        Self { platform }
+        Self {
+            platform,
+            running: Default::default(),
+        }
+    }
+
+    /// Stops the data diff of `head` running for the workspace: its dbt build or diff is killed
+    /// and it ends with "cancelled"; nothing it had not finished is kept.
+    pub fn cancel_data_diff(&self, workspace_id: &str, head: &str) -> Result<()> {
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let flag = running
+            .get(&format!("{workspace_id}:{head}"))
+            .ok_or_else(|| CoreError::NotFound(format!("no data diff of {head} is running")))?;
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     /// Reviews a branch of a registered workspace against its default branch (the Review page).
@@ -75,15 +92,32 @@ impl Review {
     /// Builds the branch's changed and impacted models on both sides on the local DuckDB and
     /// diffs their data (see [`build`] and [`data_diff`]). Slow: dbt runs twice.
     pub async fn data_diff_branch(&self, workspace_id: &str, head: String) -> Result<DataDiffDto> {
+        let key = format!("{workspace_id}:{head}");
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key.clone(), flag.clone());
         let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
-        blocking(move || {
+        let cancel = flag.clone();
+        let result = blocking(move || {
             let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
                 .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
-            let venv = crate::platform::venv::Venv::new(&platform.paths().venv);
+            let venv = crate::platform::venv::Venv::new(&platform.paths().venv).cancellable(cancel);
             let scratch = platform.paths().data_dir.join("review");
             data_diff_of(&venv, &platform.store, &ws, &head, &scratch)
         })
-        .await
+        .await;
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(CoreError::InvalidInput(
+                "the data diff was cancelled".into(),
+            ));
+        }
+        result
     }
 
     /// A person's review of a branch's pull request, through the outbox (delivered exactly once

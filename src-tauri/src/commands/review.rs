@@ -78,3 +78,16 @@ pub async fn query_diff(
         .query_diff(&workspace_id, head, name, sql)
         .await?)
 }
+
+/// Stops the running data diff of a branch.
+#[tauri::command]
+pub async fn cancel_data_diff(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    head: String,
+) -> Result<(), ErrorDto> {
+    Ok(state
+        .studio()?
+        .review()
+        .cancel_data_diff(&workspace_id, &head)?)
+}

@@ -86,3 +86,8 @@ pub async fn query_diff(
     )
     .await
 }
+
+/// Stops the running data diff of a branch.
+pub async fn cancel_data_diff(workspace_id: &str, head: &str) -> Result<(), ErrorDto> {
+    call("cancel_data_diff", &ReviewArgs { workspace_id, head }).await
+}

@@ -255,6 +255,10 @@ fn DataDiff(workspace_id: String, head: String, checks_changed: RwSignal<u32>) -
             r
         }
     });
+    let cancel = Action::new_local(move |_: &()| {
+        let (ws, head) = args.get_value();
+        async move { api::cancel_data_diff(&ws, &head).await }
+    });
     let elapsed = RwSignal::new(0u32);
     if let Ok(timer) = set_interval_with_handle(
         move || {
@@ -275,9 +279,11 @@ fn DataDiff(workspace_id: String, head: String, checks_changed: RwSignal<u32>) -
         </p>
         {move || run.pending().get().then(|| view! {
             <p class="loading" data-testid="data-diff-progress" role="status"><span class="spinner"></span>
-                {move || format!("dbt builds the base, then the head from it; then each table is compared… {} s", elapsed.get())}
+                {move || format!("dbt builds the base, then the head from it; then each table is compared… {} s ", elapsed.get())}
+                <button class="link" data-testid="data-diff-cancel" on:click=move |_| { cancel.dispatch(()); }>"Cancel"</button>
             </p>
         })}
+        {action_error(cancel, "data-diff-cancel-error")}
         {action_error(run, "data-diff-error")}
         {move || settled(run).and_then(Result::ok).map(|d| view! { <DataDiffResult d /> })}
     }

@@ -364,3 +364,47 @@ async fn a_demo_branch_is_data_diffed_on_duckdb_with_declared_keys() {
     let again = studio.review().checks(&demo.id, head).await.unwrap();
     assert_eq!(again.iter().filter(|c| c.name == "accounts").count(), 1);
 }
+
+/// A data diff can be cancelled while dbt builds: it ends with "cancelled", and there is nothing
+/// to cancel once it is over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_data_diff_is_cancelled() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    sh(
+        &demo.path,
+        "git checkout -q -b intent/cancel-me\n\
+         sed -i 's|/ 100 as amount_usd|/ 10 as amount_usd|' models/staging/stg_crm__opportunities.sql\n\
+         git commit -qam 'Amounts'\n\
+         git checkout -q main",
+    );
+    let head = "intent/cancel-me".to_string();
+    let nothing = studio
+        .review()
+        .cancel_data_diff(&demo.id, &head)
+        .unwrap_err();
+    assert!(nothing.to_string().contains("no data diff"), "{nothing}");
+    let run = studio.review().data_diff_branch(&demo.id, head.clone());
+    let stop = async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if studio.review().cancel_data_diff(&demo.id, &head).is_ok() {
+                break;
+            }
+        }
+    };
+    let (result, ()) = tokio::join!(run, stop);
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert!(studio.review().cancel_data_diff(&demo.id, &head).is_err());
+    assert!(
+        studio
+            .review()
+            .checks(&demo.id, head)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a cancelled diff keeps no check"
+    );
+}
