@@ -685,6 +685,7 @@ fn data_diff_of(
             .map(|k| data_diff::KeyCandidate {
                 columns: k.columns,
                 evidence: k.evidence,
+                declared: true,
             })
             .collect();
         let result = match failure {

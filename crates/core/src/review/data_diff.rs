@@ -17,11 +17,15 @@ use crate::platform::venv::Venv;
 
 const SCRIPT: &str = include_str!("datadiff.py");
 
-/// A key the caller knows of, and why.
+/// A key the caller knows of, and why. `declared`: the project declares it (a `unique` test, a
+/// primary key, `unique_key`), so its uniqueness is checked with a fast approximate pass (an
+/// exact one only when it looks duplicated); other candidates are checked exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyCandidate {
     pub columns: Vec<String>,
     pub evidence: String,
+    #[serde(default)]
+    pub declared: bool,
 }
 
 /// One column's differences over the matched rows.

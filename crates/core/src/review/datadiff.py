@@ -63,15 +63,42 @@ def totals(relation):
     return n, int(s)
 
 
-(ln, lsum), (rn, rsum) = totals(L), totals(R)
+def segment_sums(relation, cols, segments):
+    k = ", ".join(q(c) for c in cols)
+    sql = f"select hash({k}) % {segments} as s, count(*) as n, sum({row}::hugeint) as h from {relation} group by 1"
+    return {s_: (n, int(h)) for s_, n, h in con.execute(sql).fetchall()}
+
+
+segments = int(request.get("segments") or 1024)
+given = request.get("key")
+seg_cache = None
+if given and all(c in lcols and c in rcols for c in given):
+    # With the key known, one pass per side gives both the totals and the segment checksums.
+    seg_cache = (segment_sums(L, given, segments), segment_sums(R, given, segments))
+    ln, lsum = sum(n for n, _ in seg_cache[0].values()), sum(h for _, h in seg_cache[0].values())
+    rn, rsum = sum(n for n, _ in seg_cache[1].values()), sum(h for _, h in seg_cache[1].values())
+else:
+    (ln, lsum), (rn, rsum) = totals(L), totals(R)
 out["left_rows"], out["right_rows"] = ln, rn
 same_schema = not (out["schema"]["added"] or out["schema"]["removed"] or out["schema"]["type_changed"])
 out["identical"] = same_schema and ln == rn and lsum == rsum
 
 
-def unique(relation, cols):
+def unique(relation, cols, exact=True):
+    """Whether `cols` are a key of `relation`: no nulls, no duplicates. A key the caller vouches
+    for (given, or declared by a dbt `unique` test, primary key or `unique_key`) is checked with
+    HyperLogLog (a clearly duplicated key is caught at the cost of one fast pass; an exact count
+    of distinct keys runs only if it looks duplicated); a key inferred here is checked exactly."""
     k = ", ".join(q(c) for c in cols)
     nulls = " or ".join(f"{q(c)} is null" for c in cols)
+    if not exact:
+        n, d, z = con.execute(
+            f"select count(*), approx_count_distinct(({k})), count(*) filter (where {nulls}) from {relation}"
+        ).fetchone()
+        if z:
+            return False
+        if d >= 0.97 * n:
+            return True
     n, d, z = con.execute(
         f"select count(*), count(distinct ({k})), count(*) filter (where {nulls}) from {relation}"
     ).fetchone()
@@ -88,7 +115,7 @@ elif key:
     if missing:
         raise SystemExit(f"Error: the key column(s) {', '.join(missing)} are not in both relations")
     evidence = "given"
-    if not (unique(L, key) and unique(R, key)):
+    if not (unique(L, key, exact=False) and unique(R, key, exact=False)):
         rejected.append({"columns": key, "evidence": "given", "why": "not unique (or null) on one side"})
         key = None
 else:
@@ -103,7 +130,8 @@ else:
         cols = cand["columns"]
         if not all(c in lcols and c in rcols for c in cols):
             continue
-        if unique(L, cols) and unique(R, cols):
+        vouched = cand.get("declared", False)
+        if unique(L, cols, exact=not vouched) and unique(R, cols, exact=not vouched):
             key, evidence = cols, cand["evidence"]
             break
         rejected.append({"columns": cols, "evidence": cand["evidence"], "why": "not unique (or null) on one side"})
@@ -129,11 +157,11 @@ elif key:
     value_cols = [c for c in common if c not in key]
     # Segment checksums: rows bucketed by their key's hash; only differing segments are joined
     # (when changes are clustered, most of both tables is never joined).
-    segments = int(request.get("segments") or 1024)
     seg = f"hash({k}) % {segments}"
-    sums = f"select {seg} as s, count(*) as n, sum({row}::hugeint) as h from {{}} group by 1"
-    a = dict((s_, (n, h)) for s_, n, h in con.execute(sums.format(L)).fetchall())
-    b = dict((s_, (n, h)) for s_, n, h in con.execute(sums.format(R)).fetchall())
+    if seg_cache is not None and key == given:
+        a, b = seg_cache
+    else:
+        a, b = segment_sums(L, key, segments), segment_sums(R, key, segments)
     differing = sorted(s_ for s_ in set(a) | set(b) if a.get(s_) != b.get(s_))
     out["segments"], out["differing_segments"] = segments, len(differing)
     only = f"where {seg} in ({', '.join(str(s_) for s_ in differing)})" if 0 < len(differing) < segments // 2 else ""
