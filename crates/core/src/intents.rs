@@ -361,7 +361,7 @@ impl Intents {
 }
 
 /// The origin is a GitHub repository (pull requests are opened there).
-fn on_github(ws: &Workspace) -> bool {
+pub(crate) fn on_github(ws: &Workspace) -> bool {
     ws.origin_url
         .as_deref()
         .and_then(crate::github::repos::repo_of_remote)

@@ -123,7 +123,8 @@ impl Review {
     /// A person's review of a branch's pull request, through the outbox (delivered exactly once
     /// when GitHub can be reached): the review summary kept as one comment on the pull request
     /// (edited on each review, never duplicated), then the review itself — approve, request
-    /// changes or comment. A person's act, audited; no agent tool can do it.
+    /// changes or comment. A person's act, audited; no agent tool can do it. On an origin that
+    /// is not GitHub the decision is kept here (audited) and nothing is queued.
     pub async fn post_review(
         &self,
         workspace_id: &str,
@@ -140,6 +141,21 @@ impl Review {
         let review = self.review_branch(workspace_id, head.clone()).await?;
         let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
         blocking(move || {
+            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
+                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+            if !crate::intents::on_github(&ws) {
+                // No pull requests on this origin: the decision is kept here (audited); an
+                // approved intent is then merged locally from the Studio or the Review page.
+                crate::governance::audit::append(
+                    &platform.store,
+                    crate::platform::clock::now(),
+                    "person",
+                    "review",
+                    &format!("{}:{head}", ws.name),
+                    &serde_json::json!({"event": event, "head": head, "body": body, "local": true}),
+                )?;
+                return Ok(Vec::new());
+            }
             let (repo, number) =
                 pull_request_of(&platform.store, &id, &head)?.ok_or_else(|| {
                     CoreError::NotFound(format!(

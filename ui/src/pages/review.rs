@@ -380,10 +380,18 @@ fn YourReview(workspace_id: String, head: String) -> impl IntoView {
             {button(ReviewEvent::Comment, "Comment", "review-comment")}
         </p>
         {action_error(post, "review-post-error")}
-        {move || settled(post).and_then(Result::ok).map(|items| view! {
-            <p class="ok" data-testid="review-queued">
-                {format!("Queued in the outbox ({} writes): delivered to GitHub once it can be reached.", items.len())}
-            </p>
+        {move || settled(post).and_then(Result::ok).map(|items| if items.is_empty() {
+            view! {
+                <p class="ok" data-testid="review-kept">
+                    "Your decision is kept here (this origin has no pull requests, so nothing goes to GitHub). An approved intent is merged from the Studio."
+                </p>
+            }.into_any()
+        } else {
+            view! {
+                <p class="ok" data-testid="review-queued">
+                    {format!("Queued in the outbox ({} writes): delivered to GitHub once it can be reached.", items.len())}
+                </p>
+            }.into_any()
         })}
     }
 }

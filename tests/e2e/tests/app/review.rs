@@ -107,14 +107,13 @@ async fn a_branch_of_the_demo_domain_is_reviewed_with_classes_and_column_impact(
     .expect("the query differs between the sides");
     app.screenshot("review-data-diff").await.unwrap();
 
-    // The person's review goes to the branch's pull request; this one has none (the demo's
-    // origin is not GitHub): said plainly, nothing queued.
+    // The person's review: the demo's origin is not GitHub, so the decision is kept here.
     app.type_into("review-body", "Amounts should stay in dollars.")
         .await
         .unwrap();
     app.click("review-request-changes").await.unwrap();
-    app.wait_for_text("review-post-error", "no pull request", WAIT)
+    app.wait_for("review-kept", WAIT)
         .await
-        .expect("no pull request, said plainly");
+        .expect("kept here, nothing queued for GitHub");
     app.close().await.unwrap();
 }

@@ -341,6 +341,32 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
     );
     app.screenshot("loop-5-diff").await.unwrap();
 
+    // The reviewer's turn: the intent branch reviewed against main (its new model, added), and
+    // approved — kept here, the demo's origin having no pull requests.
+    app.click("nav-review").await.unwrap();
+    app.wait_for_css(
+        "[data-testid='review-branch'] option[value='intent/silver-customer-table-from-crm-bronze']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    app.click_css("[data-testid='review-run']:not([disabled])")
+        .await
+        .unwrap();
+    app.wait_for_css(
+        "[data-testid='review-changed'][data-uid='model.demo_crm.silver_customers'][data-change='added']",
+        WAIT,
+    )
+    .await
+    .expect("the new model is reviewed as added");
+    app.click("review-approve").await.unwrap();
+    app.wait_for("review-kept", WAIT).await.unwrap();
+    app.screenshot("loop-6-reviewed").await.unwrap();
+    app.click("nav-studio").await.unwrap();
+    app.wait_for_css(&format!("{row}[data-state='ready']"), WAIT)
+        .await
+        .unwrap();
+
     // The demo's origin is not GitHub: the loop ends with a merge here (asked once more), pushed.
     app.wait_absent_css(&format!("{row} [data-testid='intent-open-pr']"), WAIT)
         .await
@@ -357,7 +383,7 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
     app.wait_for_css(&format!("{row}[data-state='merged']"), WAIT)
         .await
         .unwrap();
-    app.screenshot("loop-6-merged").await.unwrap();
+    app.screenshot("loop-7-merged").await.unwrap();
     app.close().await.unwrap();
 }
 
