@@ -19,6 +19,7 @@ fn main() {
         "data_diff_branch",
         "post_review",
         "review_checks",
+        "review_pulls",
         "query_diff",
         "cancel_data_diff",
         "git_state",

@@ -98,6 +98,7 @@ fn main() {
             commands::review::data_diff_branch,
             commands::review::post_review,
             commands::review::review_checks,
+            commands::review::review_pulls,
             commands::review::query_diff,
             commands::review::cancel_data_diff,
             commands::workspaces::git_state,

@@ -8,6 +8,7 @@
 pub mod build;
 pub mod checks;
 pub mod data_diff;
+pub mod pulls;
 pub mod revisions;
 
 use std::path::{Path, PathBuf};
@@ -47,15 +48,18 @@ pub struct ReviewReport {
 /// Review's front door.
 pub struct Review {
     platform: Arc<Platform>,
+    /// Asked for a pull request's head and target when one is reviewed.
+    github: Arc<crate::github::GitHub>,
     /// Data diffs running, by `workspace:branch`: the flag that stops them.
     running:
         std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 impl Review {
-    pub fn new(platform: Arc<Platform>) -> Self {
+    pub fn new(platform: Arc<Platform>, github: Arc<crate::github::GitHub>) -> Self {
         Self {
             platform,
+            github,
             running: Default::default(),
         }
     }
@@ -71,22 +75,104 @@ impl Review {
         Ok(())
     }
 
-    /// Reviews a branch of a registered workspace against its default branch (the Review page).
+    /// Reviews a branch of a registered workspace against its default branch, or a pull request
+    /// (`pull/<n>`, fetched first) against its target branch (the Review page).
     pub async fn review_branch(&self, workspace_id: &str, head: String) -> Result<ReviewDto> {
+        let note = match pulls::number_of(&head) {
+            Some(number) => self.fetch_pull(workspace_id, number).await?,
+            None => None,
+        };
         let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
         blocking(move || {
-            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
-                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
-            let base = crate::workspaces::git::default_branch(&ws.path)?;
+            let ws = workspace(&platform, &id)?;
+            let (base, head_rev) = pulls::sides(&platform.store, &ws, &head)?;
             let scratch = platform.paths().data_dir.join("review");
-            let project = Some(ws.project_dir.clone());
-            let (report, lineage) =
-                compare_with_lineage(&ws.path, project.as_deref(), &base, &head, &scratch)?;
-            let mut dto = to_dto(&id, report);
-            dto.lineage = lineage;
+            let mut dto = review_page(
+                &id,
+                &ws.path,
+                Some(&ws.project_dir),
+                &base,
+                &head_rev,
+                &scratch,
+            )?;
+            dto.base = base.trim_start_matches("refs/remotes/").to_string();
+            dto.head = head;
+            dto.problems.extend(note);
             Ok(dto)
         })
         .await
+    }
+
+    /// The open pull requests of the workspace's GitHub repository in the synced inbox.
+    pub async fn pull_requests(
+        &self,
+        workspace_id: &str,
+    ) -> Result<Vec<vibedata_protocol::review::ReviewPullDto>> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || pulls::open_pulls(&platform.store, &workspace(&platform, &id)?)).await
+    }
+
+    /// Asks GitHub for pull request `number` and fetches its head and target branch. When GitHub
+    /// cannot be reached but it was fetched before, the review goes on as last fetched and the
+    /// returned note says so.
+    async fn fetch_pull(&self, workspace_id: &str, number: u64) -> Result<Option<String>> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        let ws = blocking(move || workspace(&platform, &id)).await?;
+        let repo = ws
+            .origin_url
+            .as_deref()
+            .and_then(crate::github::repos::repo_of_remote)
+            .ok_or_else(|| {
+                CoreError::InvalidInput(format!(
+                    "{} has no GitHub origin: it has no pull requests",
+                    ws.name
+                ))
+            })?;
+        let fetched = async {
+            let active = self.github.active_for(workspace_id).await?.ok_or_else(|| {
+                CoreError::InvalidInput(format!(
+                    "sign in to GitHub to fetch pull request #{number}"
+                ))
+            })?;
+            let page = active
+                .client()?
+                .get(&format!("/repos/{repo}/pulls/{number}"))
+                .await
+                .map_err(|e| {
+                    CoreError::github(format!("cannot read pull request #{number} of {repo}"), e)
+                })?;
+            let pull = pulls::Fetched::from_github(
+                &repo,
+                number,
+                &page.body,
+                crate::platform::clock::now(),
+            )?;
+            let (platform, ws, token) = (self.platform.clone(), ws.clone(), active.token.clone());
+            blocking(move || {
+                crate::workspaces::git::fetch_refspecs_as(
+                    &ws.path,
+                    Some(token.expose().as_str()),
+                    &pull.refspecs(),
+                )?;
+                pulls::record(&platform.store, &ws.id, &pull)
+            })
+            .await
+        }
+        .await;
+        let Err(error) = fetched else {
+            return Ok(None);
+        };
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        let before = blocking(move || pulls::fetched(&platform.store, &id, number)).await?;
+        match before {
+            Some(f) if revisions::commit_of_rev(&ws.path, &pulls::head_ref_of(number)).is_ok() => {
+                Ok(Some(format!(
+                    "GitHub could not be reached ({error}): pull request #{number} is reviewed as last fetched (head {})",
+                    &f.head_sha[..f.head_sha.len().min(7)]
+                )))
+            }
+            _ => Err(error),
+        }
     }
 
     /// Builds the branch's changed and impacted models on both sides on the local DuckDB and
@@ -215,9 +301,9 @@ impl Review {
         }
         let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
         blocking(move || {
-            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
-                .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
-            let commit = revisions::commit_of_rev(&ws.path, &head)?;
+            let ws = workspace(&platform, &id)?;
+            let (_, head_rev) = pulls::sides(&platform.store, &ws, &head)?;
+            let commit = revisions::commit_of_rev(&ws.path, &head_rev)?;
             let sides = built_sides(&platform.paths().data_dir.join("review"), &id, &commit);
             if !sides.0.is_file() || !sides.1.is_file() {
                 return Err(CoreError::InvalidInput(
@@ -303,6 +389,11 @@ impl Review {
     }
 }
 
+fn workspace(platform: &Platform, id: &str) -> Result<crate::workspaces::registry::Workspace> {
+    crate::workspaces::registry::find_by_id(&platform.store, id)?
+        .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))
+}
+
 /// The dbt project folder of a repository: the one given, the root's, else the first found.
 fn project_dir(root: &Path, given: Option<&str>) -> Result<String> {
     if let Some(given) = given {
@@ -326,6 +417,22 @@ pub fn compare(
     scratch: &Path,
 ) -> Result<ReviewReport> {
     compare_with_lineage(repo, project, base, head, scratch).map(|(r, _)| r)
+}
+
+/// What the Review page shows of `head` against `base` (blocking): [`compare`], the lineage of
+/// what changed, as typed for the page.
+pub fn review_page(
+    workspace_id: &str,
+    repo: &Path,
+    project: Option<&str>,
+    base: &str,
+    head: &str,
+    scratch: &Path,
+) -> Result<ReviewDto> {
+    let (report, lineage) = compare_with_lineage(repo, project, base, head, scratch)?;
+    let mut dto = to_dto(workspace_id, report);
+    dto.lineage = lineage;
+    Ok(dto)
 }
 
 /// [`compare`], and the lineage of what changed in the head's graph: the changed nodes (tests
@@ -606,8 +713,8 @@ fn data_diff_of(
     head: &str,
     scratch: &Path,
 ) -> Result<DataDiffDto> {
-    let base = crate::workspaces::git::default_branch(&ws.path)?;
-    let (base_rev, _) = revisions::base_of(&ws.path, &base, head)?;
+    let (base, head_rev) = pulls::sides(store, ws, head)?;
+    let (base_rev, _) = revisions::base_of(&ws.path, &base, &head_rev)?;
     std::fs::create_dir_all(scratch)
         .map_err(|e| CoreError::io(format!("cannot create {}", scratch.display()), e))?;
     let dir = tempfile::Builder::new()
@@ -616,7 +723,7 @@ fn data_diff_of(
         .map_err(|e| CoreError::io("cannot create a folder for the data diff", e))?;
     let (base_dir, head_dir) = (dir.path().join("base"), dir.path().join("head"));
     revisions::write_tree(&ws.path, &base_rev.commit, &base_dir)?;
-    revisions::write_tree(&ws.path, head, &head_dir)?;
+    revisions::write_tree(&ws.path, &head_rev, &head_dir)?;
     let (base_project, head_project) = (
         base_dir.join(&ws.project_dir),
         head_dir.join(&ws.project_dir),
@@ -675,7 +782,7 @@ fn data_diff_of(
     let failed: Vec<&(String, String)> =
         base_built.failed.iter().chain(&head_built.failed).collect();
     // Both built warehouses are kept for the head commit: query checks run on them.
-    let head_commit = revisions::commit_of_rev(&ws.path, head)?;
+    let head_commit = revisions::commit_of_rev(&ws.path, &head_rev)?;
     let kept = built_sides(scratch, &ws.id, &head_commit);
     if let Some(parent) = kept.0.parent() {
         std::fs::create_dir_all(parent)
@@ -839,6 +946,9 @@ pub(crate) fn pull_request_of(
     branch: &str,
 ) -> Result<Option<(String, u64)>> {
     use rusqlite::OptionalExtension;
+    if let Some(number) = pulls::number_of(branch) {
+        return Ok(pulls::fetched(store, workspace_id, number)?.map(|f| (f.repo, number)));
+    }
     let found: Option<(String, Option<String>)> = store.with(|c| {
         c.query_row(
             "SELECT p.repo, o.result FROM intent_pull_requests p

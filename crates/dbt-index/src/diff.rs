@@ -260,6 +260,14 @@ fn contract_breaks(b: &Node, h: &Node, out: &mut Vec<ContractBreak>) {
             }
         }
     }
+    // A model-level constraint gone: named by its columns (`a,b`).
+    for bc in b.constraints.iter().filter(|c| !h.constraints.contains(c)) {
+        out.push(ContractBreak {
+            unique_id: b.unique_id.clone(),
+            column: bc.columns.join(","),
+            kind: ContractBreakKind::ConstraintRemoved,
+        });
+    }
 }
 
 /// The downstream of every changed node, and column by column what the change reaches: from a
@@ -423,6 +431,14 @@ pub fn declared_keys(index: &Index, unique_id: &str) -> Vec<DeclaredKey> {
             push(
                 vec![c.name.to_lowercase()],
                 "a primary-key constraint".into(),
+            );
+        }
+    }
+    for c in &node.constraints {
+        if c.kind == "primary_key" {
+            push(
+                c.columns.iter().map(|c| c.to_lowercase()).collect(),
+                "a model-level primary-key constraint".into(),
             );
         }
     }

@@ -32,5 +32,5 @@ pub mod yaml;
 pub use coverage::{Counts, Coverage};
 pub use index::{Index, UpdateOutcome};
 pub use manifest::to_manifest_json;
-pub use node::{Column, Node, ResourceType, TestInfo};
+pub use node::{Column, ModelConstraint, Node, ResourceType, TestInfo};
 pub use problem::{Problem, Severity};

@@ -462,6 +462,7 @@ impl<'a> Linker<'a> {
                 if let Some(p) = patch {
                     node.description = p.description.clone();
                     node.columns = version.map_or_else(|| p.columns.clone(), |v| v.columns.clone());
+                    node.constraints = p.constraints.clone();
                 }
                 if rtype == ResourceType::Test {
                     node.test = Some(TestInfo {
@@ -578,6 +579,7 @@ impl<'a> Linker<'a> {
             node.fqn = fqn;
             node.description = patch.description.clone();
             node.columns = patch.columns.clone();
+            node.constraints = patch.constraints.clone();
             self.graph
                 .lookups
                 .refable

@@ -127,6 +127,7 @@ fn node_json(node: &Node) -> Json {
         "fqn": node.fqn,
         "description": node.description,
         "columns": columns,
+        "constraints": node.constraints.iter().map(|c| json!({"type": c.kind, "columns": c.columns})).collect::<Vec<_>>(),
         "config": {
             "enabled": true,
             "materialized": node.materialized,

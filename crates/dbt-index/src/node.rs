@@ -89,6 +89,14 @@ pub struct Column {
     pub tests: Vec<String>,
 }
 
+/// A model-level constraint (`constraints:` beside `columns:`), over the columns it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelConstraint {
+    /// `primary_key`, `unique`, `foreign_key`, `check`, …
+    pub kind: String,
+    pub columns: Vec<String>,
+}
+
 /// What a generic or singular test checks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestInfo {
@@ -117,6 +125,8 @@ pub struct Node {
     pub line: u32,
     pub description: String,
     pub columns: Vec<Column>,
+    /// Model-level constraints (column-level ones are on each [`Column`]).
+    pub constraints: Vec<ModelConstraint>,
     pub contract_enforced: bool,
     pub materialized: Option<String>,
     /// Parents, as dbt's `depends_on.nodes`.
@@ -157,6 +167,7 @@ impl Node {
             line: 1,
             description: String::new(),
             columns: Vec::new(),
+            constraints: Vec::new(),
             contract_enforced: false,
             materialized: None,
             depends_on: Vec::new(),

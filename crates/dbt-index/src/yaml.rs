@@ -59,6 +59,8 @@ pub struct Patch {
     pub line: u32,
     pub description: String,
     pub columns: Vec<Column>,
+    /// Model-level `constraints:`.
+    pub constraints: Vec<crate::node::ModelConstraint>,
     pub config: Map<String, Json>,
     pub versions: Vec<VersionSpec>,
     pub latest_version: Option<String>,
@@ -454,6 +456,7 @@ impl<'a> Ctx<'a> {
             line,
             description: str_of(entry, "description"),
             columns,
+            constraints: model_constraints(entry.get("constraints")),
             config,
             versions,
             latest_version,
@@ -978,6 +981,24 @@ fn json_map(v: Option<&Value>) -> Map<String, Json> {
         Some(Ok(Json::Object(m))) => m,
         _ => Map::new(),
     }
+}
+
+/// A model's `constraints:` list: each item's `type` and the columns it names.
+fn model_constraints(v: Option<&Value>) -> Vec<crate::node::ModelConstraint> {
+    let Some(Value::Sequence(items)) = v else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|c| {
+            let kind = c.get("type").and_then(Value::as_str)?.to_string();
+            let columns = match c.get("columns") {
+                Some(Value::Sequence(cs)) => cs.iter().map(scalar_text).collect(),
+                _ => Vec::new(),
+            };
+            Some(crate::node::ModelConstraint { kind, columns })
+        })
+        .collect()
 }
 
 #[cfg(test)]

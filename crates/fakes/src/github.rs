@@ -351,6 +351,23 @@ impl FakeGitHub {
         s.comments.get(repo).cloned().unwrap_or_default()
     }
 
+    /// A pull request opened by someone else from `head` (at `head_sha`) into `base`; its
+    /// number. (The served git repository should carry `refs/pull/<number>/head`, as GitHub's
+    /// do.)
+    pub fn add_pull(&self, repo: &str, title: &str, head: &str, head_sha: &str, base: &str) -> u64 {
+        let mut s = self.state.lock().expect("fake state");
+        let now = s.tick_now();
+        let number = s.next_number(repo);
+        let owner = repo.split('/').next().unwrap_or_default();
+        let pull = json!({"id": 2_000_000 + number, "number": number, "title": title, "body": "",
+            "state": "open", "user": {"login": "octo-teammate"},
+            "head": {"ref": head, "label": format!("{owner}:{head}"), "sha": head_sha},
+            "base": {"ref": base}, "created_at": now, "updated_at": now,
+            "html_url": format!("https://github.com/{repo}/pull/{number}")});
+        s.pulls.entry(repo.to_string()).or_default().push(pull);
+        number
+    }
+
     pub fn pulls_of(&self, repo: &str) -> Vec<Value> {
         let s = self.state.lock().expect("fake state");
         s.pulls.get(repo).cloned().unwrap_or_default()
@@ -603,6 +620,17 @@ fn etag_of(items: &[Value]) -> String {
 
 /// Filters and pages a list the way GitHub does: `since` (updated at or after), `per_page`,
 /// `page`, a `link` to the next page and an ETag over the page's body (304 when it matches).
+/// A pull request as the issues API lists it.
+fn pull_as_issue(repo: &str, p: &Value) -> Value {
+    let number = p["number"].as_u64().unwrap_or_default();
+    json!({"id": p["id"], "number": number, "title": p["title"], "body": p["body"],
+        "state": p["state"], "user": p["user"], "labels": [], "assignees": [], "comments": 0,
+        "created_at": p["created_at"], "updated_at": p["updated_at"],
+        "html_url": p["html_url"],
+        "pull_request": {"url": format!("https://api.github.com/repos/{repo}/pulls/{number}"),
+            "html_url": p["html_url"]}})
+}
+
 fn list_page(request: &Recorded, path: &str, query: &str, items: Vec<&Value>) -> Reply {
     let since = param(query, "since").map(decode);
     let items: Vec<&Value> = items
@@ -840,8 +868,17 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
     let reply = match (request.method.as_str(), &parts[2..]) {
         ("GET", ["issues"]) => {
             let creator = param(query, "creator").map(decode);
+            // Pull requests are issues to this API too, marked with `pull_request`.
+            let pulls: Vec<Value> = s
+                .pulls
+                .get(&repo)
+                .into_iter()
+                .flatten()
+                .map(|p| pull_as_issue(&repo, p))
+                .collect();
             let items = s.issues[&repo]
                 .iter()
+                .chain(&pulls)
                 .filter(|i| {
                     creator
                         .as_deref()
@@ -1003,6 +1040,18 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
                 })
                 .collect();
             list_page(request, path, query, items)
+        }
+        ("GET", ["pulls", n]) => {
+            match s
+                .pulls
+                .get(&repo)
+                .into_iter()
+                .flatten()
+                .find(|p| n.parse::<u64>().is_ok_and(|n| p["number"] == n))
+            {
+                Some(p) => Reply::Json(200, Vec::new(), p.clone()),
+                None => not_found(),
+            }
         }
         ("POST", ["pulls", n, "reviews"]) => {
             let Some(number) = n.parse::<u64>().ok().filter(|n| {

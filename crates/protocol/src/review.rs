@@ -93,11 +93,27 @@ pub struct ReviewDto {
     pub changed: Vec<ChangedNodeDto>,
     pub impact: Vec<ImpactDto>,
     pub contract_breaks: Vec<ContractBreakDto>,
-    /// Error-level problems indexing either side.
+    /// Error-level problems indexing either side, and anything the reviewer should know about
+    /// the sides (a pull request reviewed as last fetched because GitHub could not be reached).
     pub problems: Vec<String>,
     /// The changed nodes and everything downstream of them, in layers (the head's graph), to
     /// draw with each node's class.
     pub lineage: LineageDto,
+}
+
+/// An open pull request of a workspace's GitHub repository, from the synced inbox: reviewable
+/// as the head `pull/<number>` (fetched from GitHub when reviewed; offline, as last fetched).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewPullDto {
+    pub number: u64,
+    pub title: String,
+    pub author: String,
+    pub updated_at: String,
+    /// The head to review it as: `pull/<number>`.
+    pub head: String,
+    /// Its branch and target, once fetched.
+    pub head_ref: Option<String>,
+    pub base_ref: Option<String>,
 }
 
 /// What a check found.

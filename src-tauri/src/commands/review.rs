@@ -1,9 +1,10 @@
-//! Review commands: a branch of a domain reviewed against its default branch.
+//! Review commands: a branch of a domain reviewed against its default branch, or a pull request
+//! from the synced inbox against its target branch.
 
 use tauri::State;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{OutboxItemDto, ReviewEvent};
-use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto};
+use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto, ReviewPullDto};
 
 use crate::state::AppState;
 
@@ -50,6 +51,19 @@ pub async fn post_review(
         .studio()?
         .review()
         .post_review(&workspace_id, head, event, body)
+        .await?)
+}
+
+/// The open pull requests of the workspace's GitHub repository in the synced inbox.
+#[tauri::command]
+pub async fn review_pulls(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<Vec<ReviewPullDto>, ErrorDto> {
+    Ok(state
+        .studio()?
+        .review()
+        .pull_requests(&workspace_id)
         .await?)
 }
 

@@ -4,7 +4,7 @@ use super::call;
 use serde::Serialize;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{OutboxItemDto, ReviewEvent};
-use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto};
+use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto, ReviewPullDto};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,4 +90,15 @@ pub async fn query_diff(
 /// Stops the running data diff of a branch.
 pub async fn cancel_data_diff(workspace_id: &str, head: &str) -> Result<(), ErrorDto> {
     call("cancel_data_diff", &ReviewArgs { workspace_id, head }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkspaceArgs<'a> {
+    workspace_id: &'a str,
+}
+
+/// The open pull requests of the workspace's GitHub repository (from the synced inbox).
+pub async fn review_pulls(workspace_id: &str) -> Result<Vec<ReviewPullDto>, ErrorDto> {
+    call("review_pulls", &WorkspaceArgs { workspace_id }).await
 }

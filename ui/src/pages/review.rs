@@ -1,5 +1,6 @@
-//! The Review page: pick a domain and a branch (intent branches first); see what it does to the
-//! dbt project against the default branch — changed nodes with their breaking-change class and
+//! The Review page: pick a domain and a branch (intent branches first) or an open pull request
+//! of the synced inbox (its head fetched); see what it does to the dbt project against the
+//! default branch (a pull request: its target branch) — changed nodes with their breaking-change class and
 //! columns, the downstream impact column by column, and contract breaks.
 
 use crate::api;
@@ -51,6 +52,11 @@ fn ReviewForm(list: Vec<WorkspaceDto>) -> impl IntoView {
         let id = workspace.get();
         async move { api::git_state(&id).await }
     });
+    // Open pull requests of the synced inbox (none when the origin is not GitHub).
+    let pulls = LocalResource::new(move || {
+        let id = workspace.get();
+        async move { api::review_pulls(&id).await.unwrap_or_default() }
+    });
     let run = Action::new_local(move |(ws, head): &(String, String)| {
         let (ws, head) = (ws.clone(), head.clone());
         async move { api::review_branch(&ws, &head).await }
@@ -70,17 +76,28 @@ fn ReviewForm(list: Vec<WorkspaceDto>) -> impl IntoView {
             <Transition fallback=|| loading("Reading branches…")>
                 {move || Suspend::new(async move {
                     let branches = state.await.map(|s| candidates(&s)).unwrap_or_default();
+                    let pulls = pulls.await;
                     if head.get_untracked().is_empty()
-                        && let Some(b) = branches.first()
+                        && let Some(b) = branches.first().cloned().or_else(|| pulls.first().map(|p| p.head.clone()))
                     {
-                        head.set(b.clone());
+                        head.set(b);
                     }
-                    if branches.is_empty() {
-                        return view! { <span class="muted" data-testid="review-no-branch">"No branch besides the default one."</span> }.into_any();
+                    if branches.is_empty() && pulls.is_empty() {
+                        return view! { <span class="muted" data-testid="review-no-branch">"No branch besides the default one, and no open pull request in the inbox."</span> }.into_any();
                     }
                     view! {
                         <select data-testid="review-branch" prop:value=move || head.get() on:change=move |ev| head.set(event_target_value(&ev))>
-                            {branches.into_iter().map(|b| view! { <option value=b.clone()>{b.clone()}</option> }).collect_view()}
+                            <optgroup label="Branches">
+                                {branches.into_iter().map(|b| view! { <option value=b.clone()>{b.clone()}</option> }).collect_view()}
+                            </optgroup>
+                            {(!pulls.is_empty()).then(|| view! {
+                                <optgroup label="Pull requests (inbox)">
+                                    {pulls.into_iter().map(|p| {
+                                        let label = format!("#{} {} — {}", p.number, p.title, p.author);
+                                        view! { <option value=p.head.clone() data-testid="review-pull-option">{label}</option> }
+                                    }).collect_view()}
+                                </optgroup>
+                            })}
                         </select>
                     }
                     .into_any()
@@ -89,7 +106,7 @@ fn ReviewForm(list: Vec<WorkspaceDto>) -> impl IntoView {
             <button type="submit" data-testid="review-run" disabled=move || run.pending().get() || head.get().is_empty()>"Review"</button>
         </form>
         {action_error(run, "review-error")}
-        {move || run.pending().get().then(|| loading("Indexing both sides and comparing…"))}
+        {move || run.pending().get().then(|| loading(if head.get_untracked().starts_with("pull/") { "Fetching the pull request, indexing both sides and comparing…" } else { "Indexing both sides and comparing…" }))}
         {move || settled(run).and_then(Result::ok).map(|r| view! { <ReviewResult r /> })}
     }
 }

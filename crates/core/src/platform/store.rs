@@ -25,11 +25,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0010_intent_worktrees.sql")),
         M::up(include_str!("store/0011_review_writes.sql")),
         M::up(include_str!("store/0012_review_checks.sql")),
+        M::up(include_str!("store/0013_review_pulls.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 #[derive(Debug)]
 pub struct Store {

@@ -358,6 +358,20 @@ pub fn fetch_as(
         .map_err(git("cannot fetch from origin"))
 }
 
+/// Fetches these refspecs from `origin` (a pull request's head and its target branch, for a
+/// review), with a GitHub token for a private http(s) origin; nothing else moves.
+pub fn fetch_refspecs_as(path: &Path, token: Option<&str>, refspecs: &[String]) -> Result<()> {
+    let repo = open(path)?;
+    let mut remote = origin_remote(&repo)?;
+    let mut progress = |_: TransferProgress| {};
+    let callbacks = remote_callbacks(token, &mut progress);
+    let mut options = git2::FetchOptions::new();
+    options.remote_callbacks(callbacks);
+    remote
+        .fetch(refspecs, Some(&mut options), None)
+        .map_err(git("cannot fetch from origin"))
+}
+
 fn checkout(repo: &git2::Repository, branch: &str) -> Result<()> {
     let refname = format!("refs/heads/{branch}");
     let tree = repo

@@ -408,3 +408,186 @@ async fn a_running_data_diff_is_cancelled() {
         "a cancelled diff keeps no check"
     );
 }
+
+/// A teammate's pull request, from the synced inbox: listed for review, its head and target
+/// fetched from GitHub (`refs/pull/<n>/head`, as GitHub serves forks too) and reviewed; offline
+/// it is reviewed as last fetched, said so; the person's review waits in the outbox and is
+/// delivered once, with the summary as one comment. The person's checkout never moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_request_of_the_inbox_is_fetched_reviewed_and_its_review_delivered_once() {
+    use vibedata_fakes::github::FakeGitHub;
+    use vibedata_protocol::inbox::{OutboxKind, OutboxState, ReviewEvent};
+    use vibedata_protocol::{AddWorkspaceDto, WorkspaceKind};
+    use vibedata_secrets::Sensitive;
+    const TOKEN: &str = "ghp_review_pull_request_token_42";
+
+    let fake = FakeGitHub::start().await;
+    fake.accept_token(TOKEN);
+    fake.add_repo("acme/shop");
+    let work = tempfile::tempdir().unwrap();
+    sh(work.path(), BASE);
+    sh(work.path(), HEAD);
+    let served = tempfile::tempdir().unwrap();
+    let bare = served.path().join("acme/shop.git");
+    std::fs::create_dir_all(&bare).unwrap();
+    let head_sha = {
+        let out = std::process::Command::new("git")
+            .args(["rev-parse", "intent/change"])
+            .current_dir(work.path().join("shop"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let number = fake.add_pull(
+        "acme/shop",
+        "Amounts in cents",
+        "feature/cents",
+        &head_sha,
+        "main",
+    );
+    sh(
+        work.path(),
+        &format!(
+            "git init -q --bare -b main {bare}\ncd shop\ngit push -q {bare} main intent/change:refs/heads/feature/cents intent/change:refs/pull/{number}/head",
+            bare = bare.display()
+        ),
+    );
+    fake.serve_git(served.path());
+
+    let (dir, paths) = fresh_paths();
+    let clone = dir.path().join("shop");
+    let url = format!("{}/git/acme/shop.git", fake.base_url());
+    sh(
+        dir.path(),
+        &format!("git clone -q {url} {}", clone.display()),
+    );
+    let studio = Studio::open(paths).await.unwrap();
+    let ws = studio
+        .workspaces()
+        .add_workspace(
+            AddWorkspaceDto {
+                source: clone.to_string_lossy().into_owned(),
+                name: None,
+                kind: WorkspaceKind::Domain,
+                project_dir: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    studio
+        .github()
+        .use_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
+    studio.github().inbox_sync().await.unwrap();
+    let pulls = studio.review().pull_requests(&ws.id).await.unwrap();
+    assert_eq!(pulls.len(), 1, "{pulls:?}");
+    assert_eq!(
+        (
+            pulls[0].number,
+            pulls[0].head.as_str(),
+            pulls[0].title.as_str()
+        ),
+        (
+            number,
+            format!("pull/{number}").as_str(),
+            "Amounts in cents"
+        )
+    );
+    assert!(
+        studio
+            .github()
+            .inbox(Default::default())
+            .await
+            .unwrap()
+            .issues
+            .is_empty(),
+        "a pull request is not an incident of the inbox"
+    );
+
+    let head = format!("pull/{number}");
+    let r = studio
+        .review()
+        .review_branch(&ws.id, head.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.head.as_str(), r.base.as_str()),
+        (head.as_str(), "origin/main")
+    );
+    assert_eq!(r.head_commit, head_sha);
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    let stg = r
+        .changed
+        .iter()
+        .find(|c| c.unique_id == "model.shop.stg_orders")
+        .unwrap();
+    assert_eq!(stg.modified_columns, ["amount"]);
+    let listed = studio.review().pull_requests(&ws.id).await.unwrap();
+    assert_eq!(listed[0].base_ref.as_deref(), Some("main"));
+    assert_eq!(listed[0].head_ref.as_deref(), Some("feature/cents"));
+
+    // Offline: reviewed as last fetched, and said so; the review waits in the outbox.
+    fake.set_offline(true);
+    let offline = studio
+        .review()
+        .review_branch(&ws.id, head.clone())
+        .await
+        .unwrap();
+    assert_eq!(offline.changed.len(), r.changed.len());
+    assert!(
+        offline
+            .problems
+            .iter()
+            .any(|p| p.contains("as last fetched")),
+        "{:?}",
+        offline.problems
+    );
+    let queued = studio
+        .review()
+        .post_review(
+            &ws.id,
+            head.clone(),
+            ReviewEvent::Comment,
+            "Cents everywhere downstream?".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.iter().map(|w| (w.kind, w.state)).collect::<Vec<_>>(),
+        [
+            (OutboxKind::UpsertComment, OutboxState::Queued),
+            (OutboxKind::Review, OutboxState::Queued)
+        ]
+    );
+    assert!(fake.reviews_of("acme/shop").is_empty());
+    fake.set_offline(false);
+    studio.github().inbox_sync().await.unwrap();
+    studio.github().inbox_sync().await.unwrap();
+    let reviews = fake.reviews_of("acme/shop");
+    assert_eq!(reviews.len(), 1, "{reviews:?}");
+    assert_eq!(reviews[0]["state"], "COMMENTED");
+    let comments = fake.comments_of("acme/shop");
+    assert_eq!(comments.len(), 1, "one summary comment: {comments:?}");
+    assert!(
+        comments[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Vibedata review of `{head}`")),
+        "{comments:?}"
+    );
+
+    // Never fetched: said plainly.
+    let never = studio
+        .review()
+        .review_branch(&ws.id, "pull/99".into())
+        .await
+        .unwrap_err();
+    assert!(never.to_string().contains("#99"), "{never}");
+    // The person's checkout stayed on main.
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--abbrev-ref", "HEAD"])
+        .current_dir(&clone)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "main");
+}

@@ -6,6 +6,7 @@
 
 mod bad_input;
 mod incremental;
+mod keys;
 mod robustness;
 mod synthetic;
 
