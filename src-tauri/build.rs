@@ -20,6 +20,8 @@ fn main() {
         "post_review",
         "review_checks",
         "review_pulls",
+        "advise_review",
+        "review_summary",
         "query_diff",
         "cancel_data_diff",
         "git_state",

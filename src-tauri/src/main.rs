@@ -99,6 +99,8 @@ fn main() {
             commands::review::post_review,
             commands::review::review_checks,
             commands::review::review_pulls,
+            commands::review::advise_review,
+            commands::review::review_summary,
             commands::review::query_diff,
             commands::review::cancel_data_diff,
             commands::workspaces::git_state,

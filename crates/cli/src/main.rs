@@ -115,6 +115,14 @@ enum Command {
         /// The dbt project's folder in the repository, when not at its root.
         #[arg(long)]
         project_dir: Option<String>,
+        /// Also build the changed and impacted models of both sides on DuckDB and diff their
+        /// data (`data` in the JSON; needs a DuckDB target in profiles.yml).
+        #[arg(long)]
+        data: bool,
+        /// With --data: the DuckDB file the sources are in (default: the repository's
+        /// .vibedata/local/warehouse.duckdb).
+        #[arg(long, value_name = "FILE", requires = "data")]
+        warehouse: Option<PathBuf>,
     },
     /// Diff two relations of a DuckDB file: schema, row counts, per-column changes, samples and
     /// profiles; the key given or inferred (exit 1 when they differ).
@@ -346,7 +354,12 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             base,
             head,
             project_dir,
-        } => review::review(json, config, repo, project_dir, base, head).await,
+            data,
+            warehouse,
+        } => {
+            let data = data.then_some(review::DataOptions { warehouse });
+            review::review(json, config, repo, project_dir, base, head, data).await
+        }
         Command::Diff {
             duckdb,
             left,

@@ -1,5 +1,6 @@
-//! `vibedata review <repo-path> --base <rev> --head <rev>`: what a change does to the dbt
-//! project, from the two sides' indexes (no warehouse). JSON (stable for CI): `changed[]` with
+//! `vibedata review <repo-path> --base <rev> --head <rev> [--data]`: what a change does to the dbt
+//! project, from the two sides' indexes (no warehouse); with `--data`, both sides built on DuckDB
+//! and each modified or impacted model's data diffed (`data {models[], build_failures[]}`). JSON (stable for CI): `changed[]` with
 //! `unique_id`, `change`, `category`, `columns {added, removed, modified}`; `impacted[]`;
 //! `contract_breaks[]` with `unique_id`, `column`, `kind`; plus `impact[]` (column by column),
 //! the commits compared and indexing problems. `vibedata diff --duckdb <file> <left> <right>`:
@@ -9,12 +10,27 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use serde::Serialize;
 use vibedata_core::Studio;
 use vibedata_core::platform::config::Config;
-use vibedata_core::review::ReviewReport;
 use vibedata_core::review::data_diff::TableDiff;
+use vibedata_core::review::{ReviewReport, RevsDataDiff};
 
 use crate::print;
+
+/// `--data`: the data diff too.
+pub struct DataOptions {
+    pub warehouse: Option<PathBuf>,
+}
+
+/// The review, and with `--data` the data diff of both sides (`data` in the JSON).
+#[derive(Serialize)]
+struct WithData {
+    #[serde(flatten)]
+    report: ReviewReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<RevsDataDiff>,
+}
 
 pub async fn review(
     json: bool,
@@ -23,14 +39,70 @@ pub async fn review(
     project_dir: Option<String>,
     base: String,
     head: String,
+    data: Option<DataOptions>,
 ) -> anyhow::Result<ExitCode> {
     let studio = Studio::start(config).await?;
     let report = studio
         .review()
-        .compare(repo, project_dir, base, head)
+        .compare(
+            repo.clone(),
+            project_dir.clone(),
+            base.clone(),
+            head.clone(),
+        )
         .await?;
-    print(json, &report, human)?;
+    let data = match data {
+        Some(options) => {
+            if !json {
+                eprintln!("building both sides on DuckDB and diffing their data…");
+            }
+            Some(
+                studio
+                    .review()
+                    .data_diff_revs(repo, project_dir, base, head, options.warehouse)
+                    .await?,
+            )
+        }
+        None => None,
+    };
+    print(json, &WithData { report, data }, |w| {
+        human(&w.report);
+        if let Some(d) = &w.data {
+            human_data(d);
+        }
+    })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn human_data(d: &RevsDataDiff) {
+    if d.models.is_empty() {
+        println!("data: no model to compare (nothing modified or downstream on both sides)");
+    }
+    for m in &d.models {
+        match &m.error {
+            Some(e) => println!("data {}: {e}", m.name),
+            None => println!(
+                "data {}: {} → {} rows; {}",
+                m.name,
+                m.base_rows,
+                m.head_rows,
+                if m.identical {
+                    "identical".to_string()
+                } else {
+                    let changed: Vec<String> = m
+                        .columns
+                        .iter()
+                        .filter(|c| c.changed > 0)
+                        .map(|c| format!("{} ({})", c.name, c.changed))
+                        .collect();
+                    format!("changed columns: {}", changed.join(", "))
+                }
+            ),
+        }
+    }
+    for f in &d.build_failures {
+        println!("did not build: {f}");
+    }
 }
 
 fn human(r: &ReviewReport) {

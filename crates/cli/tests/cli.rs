@@ -689,3 +689,63 @@ fn review_json_says_what_a_branch_changes() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("gone"));
 }
+
+/// `vibedata review … --data --json`: both sides built on DuckDB (the seed loaded by the base, the
+/// head deferring to it) and the changed model's data diffed by its declared key, in `data`.
+#[test]
+fn review_data_builds_both_sides_and_diffs_the_changed_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+        set -e
+        export GIT_AUTHOR_NAME=Ada GIT_AUTHOR_EMAIL=ada@example.com GIT_COMMITTER_NAME=Ada GIT_COMMITTER_EMAIL=ada@example.com
+        git init -q -b main shop && cd shop && mkdir models seeds
+        printf 'name: shop\nversion: "1.0"\nprofile: shop\n' > dbt_project.yml
+        printf 'shop:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n      path: .vibedata/local/warehouse.duckdb\n      threads: 1\n' > profiles.yml
+        printf 'id,amount\n1,10\n2,20\n3,30\n4,0\n' > seeds/raw_orders.csv
+        echo "select id, amount from {{ ref('raw_orders') }}" > models/stg_orders.sql
+        printf 'version: 2\nmodels:\n  - name: stg_orders\n    columns:\n      - name: id\n        data_tests: [unique]\n' > models/_m.yml
+        git add . && git commit -q -m base && git checkout -q -b feature
+        echo "select id, amount * 100 as amount from {{ ref('raw_orders') }}" > models/stg_orders.sql
+        git commit -qam cents && git checkout -q main
+    "#;
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let repo = dir.path().join("shop").display().to_string();
+    // The shared venv the setup script built (as the core's tests use it).
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vibedata"));
+    command
+        .args([
+            "review", &repo, "--base", "main", "--head", "feature", "--data", "--json",
+        ])
+        .env("VIBEDATA_DATA_DIR", dir.path().join("data"))
+        .env("VIBEDATA_WORKSPACE_ROOT", dir.path().join("workspaces"));
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["changed"].as_array().is_some(),
+        "the review is still there"
+    );
+    let models = v["data"]["models"].as_array().unwrap();
+    let stg = models
+        .iter()
+        .find(|m| m["unique_id"] == "model.shop.stg_orders")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(stg["key"], serde_json::json!(["id"]), "{stg}");
+    assert!(
+        stg["key_evidence"].as_str().unwrap().contains("unique"),
+        "{stg}"
+    );
+    assert_eq!(
+        (stg["base_rows"].as_u64(), stg["head_rows"].as_u64()),
+        (Some(4), Some(4))
+    );
+    assert_eq!(stg["changed_rows"], 3, "amount 0 stays 0: {stg}");
+    assert_eq!(v["data"]["build_failures"], serde_json::json!([]));
+}

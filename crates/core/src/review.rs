@@ -3,8 +3,12 @@
 //! ([`vibedata_dbt_index::diff`]): changed nodes with their `state:modified` subselectors and
 //! breaking-change class, column changes propagated downstream through column lineage, the
 //! impacted set and contract breaks. No warehouse is needed. [`data_diff`] compares two tables
-//! of the local DuckDB (keys inferred, segment checksums first).
+//! of the local DuckDB (keys inferred, segment checksums first); [`build`] builds both sides of a
+//! branch for it; [`checks`] are kept with the review; [`pulls`] makes a pull request of the
+//! inbox reviewable (fetched, then offline as last fetched); [`advisor`] is the reviewer advisor
+//! agent, whose every claim cites a fact of the review.
 
+pub mod advisor;
 pub mod build;
 pub mod checks;
 pub mod data_diff;
@@ -45,21 +49,35 @@ pub struct ReviewReport {
     pub problems: Vec<String>,
 }
 
+/// The data diff of two revisions (see [`Review::data_diff_revs`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct RevsDataDiff {
+    pub models: Vec<ModelDataDiffDto>,
+    pub build_failures: Vec<String>,
+}
+
 /// Review's front door.
 pub struct Review {
     platform: Arc<Platform>,
     /// Asked for a pull request's head and target when one is reviewed.
     github: Arc<crate::github::GitHub>,
+    /// Runs the reviewer advisor.
+    agents: Arc<crate::agents::Agents>,
     /// Data diffs running, by `workspace:branch`: the flag that stops them.
     running:
         std::sync::Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicBool>>>,
 }
 
 impl Review {
-    pub fn new(platform: Arc<Platform>, github: Arc<crate::github::GitHub>) -> Self {
+    pub fn new(
+        platform: Arc<Platform>,
+        github: Arc<crate::github::GitHub>,
+        agents: Arc<crate::agents::Agents>,
+    ) -> Self {
         Self {
             platform,
             github,
+            agents,
             running: Default::default(),
         }
     }
@@ -99,6 +117,83 @@ impl Review {
             dto.head = head;
             dto.problems.extend(note);
             Ok(dto)
+        })
+        .await
+    }
+
+    /// Starts the reviewer advisor on `head`: it reads the review's facts (changes, downstream,
+    /// contract breaks, the checks' latest results) and keeps a summary whose every claim cites
+    /// one. Runs on the configured model; without one, as the labelled replay on the demo
+    /// domain only. `on_event` receives what it does, ending with `Finished`.
+    pub async fn advise(
+        &self,
+        workspace_id: &str,
+        head: String,
+        on_event: impl Fn(vibedata_protocol::SessionEventDto) + Send + Sync + 'static,
+    ) -> Result<vibedata_protocol::SessionDto> {
+        use vibedata_agent::message::Message;
+        let review = self.review_branch(workspace_id, head.clone()).await?;
+        let (platform, id, h) = (self.platform.clone(), workspace_id.to_owned(), head.clone());
+        let (ws, checks) = blocking(move || {
+            Ok((
+                workspace(&platform, &id)?,
+                checks::latest(&platform.store, &id, &h)?,
+            ))
+        })
+        .await?;
+        let provider = self
+            .agents
+            .provider(crate::agents::runtime::DEMO_REVIEW, &ws)?;
+        let facts = advisor::facts(&review, &checks);
+        let first = vec![
+            Message::system(advisor::PROMPT),
+            Message::user(advisor::facts_text(&review, &facts)),
+        ];
+        let session_id = Arc::new(std::sync::Mutex::new(None));
+        let tool = advisor::WriteReviewSummary {
+            facts,
+            target: advisor::SummaryTarget {
+                store: self.platform.store.clone(),
+                workspace_id: workspace_id.to_string(),
+                head,
+                head_commit: review.head_commit.clone(),
+                provider: provider.label(),
+                is_replay: provider.is_replay(),
+                session_id: session_id.clone(),
+            },
+        };
+        let start = crate::agents::runtime::SessionStart {
+            workspace: ws,
+            agent: vibedata_protocol::AgentRole::Reviewer,
+            first,
+            provider,
+            extra_tools: vec![Arc::new(tool)],
+        };
+        self.agents
+            .start(
+                start,
+                |sid| {
+                    *session_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(sid.to_string());
+                    Ok(())
+                },
+                on_event,
+            )
+            .await
+    }
+
+    /// The reviewer advisor's latest summary of `head` (stale when the branch has moved since).
+    pub async fn summary(
+        &self,
+        workspace_id: &str,
+        head: String,
+    ) -> Result<Option<vibedata_protocol::review::ReviewSummaryDto>> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || {
+            let ws = workspace(&platform, &id)?;
+            let now = pulls::sides(&platform.store, &ws, &head)
+                .ok()
+                .and_then(|(_, rev)| revisions::commit_of_rev(&ws.path, &rev).ok());
+            advisor::latest(&platform.store, &id, &head, now.as_deref())
         })
         .await
     }
@@ -375,6 +470,40 @@ impl Review {
         blocking(move || data_diff::diff_tables(&venv, &db, &left, &right, key, Vec::new())).await
     }
 
+    /// The data diff of `head` against `base` in the repository at `repo` (the CLI's `--data`):
+    /// both sides built on DuckDB from `warehouse` (default: the repository's
+    /// `.vibedata/local/warehouse.duckdb`, where the Studio loads its sources) and diffed.
+    pub async fn data_diff_revs(
+        &self,
+        repo: PathBuf,
+        project_dir: Option<String>,
+        base: String,
+        head: String,
+        warehouse: Option<PathBuf>,
+    ) -> Result<RevsDataDiff> {
+        let venv = crate::platform::venv::Venv::new(&self.platform.paths().venv);
+        let scratch = self.platform.paths().data_dir.join("review");
+        blocking(move || {
+            let project = self::project_dir(&repo, project_dir.as_deref())?;
+            let warehouse =
+                warehouse.unwrap_or_else(|| repo.join(crate::workspaces::registry::WAREHOUSE_FILE));
+            let run = DataDiffRun {
+                repo: &repo,
+                project_dir: &project,
+                warehouse: &warehouse,
+                base: &base,
+                head: &head,
+                keep_for: None,
+            };
+            let (models, build_failures) = data_diff_run(&venv, &run, &scratch, |_, _| Ok(()))?;
+            Ok(RevsDataDiff {
+                models,
+                build_failures,
+            })
+        })
+        .await
+    }
+
     /// Reviews `head` against `base` in the repository at `repo` (its dbt project in
     /// `project_dir`, or found on its own).
     pub async fn compare(
@@ -386,6 +515,23 @@ impl Review {
     ) -> Result<ReviewReport> {
         let scratch = self.platform.paths().data_dir.join("review");
         blocking(move || compare(&repo, project_dir.as_deref(), &base, &head, &scratch)).await
+    }
+}
+
+/// A node's name from its unique id: a generic test's without its hash
+/// (`test.shop.unique_orders_id.3c484b5649` → `unique_orders_id`), a version kept
+/// (`model.shop.orders.v2` → `orders.v2`).
+fn node_name(uid: &str) -> String {
+    let parts: Vec<&str> = uid.split('.').collect();
+    let last = parts.last().copied().unwrap_or(uid);
+    match parts.as_slice() {
+        ["test", _, name, _] => (*name).to_string(),
+        [_, _, name, v]
+            if v.len() > 1 && v.starts_with('v') && v[1..].chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!("{name}.{v}")
+        }
+        _ => last.to_string(),
     }
 }
 
@@ -430,8 +576,15 @@ pub fn review_page(
     scratch: &Path,
 ) -> Result<ReviewDto> {
     let (report, lineage) = compare_with_lineage(repo, project, base, head, scratch)?;
+    let mut code = crate::workspaces::changes::changes_between(
+        repo,
+        &report.base_commit,
+        &report.head_commit,
+    )?;
+    code.sort_by_key(|f| f.path.starts_with(".vibedata/"));
     let mut dto = to_dto(workspace_id, report);
     dto.lineage = lineage;
+    dto.code = code;
     Ok(dto)
 }
 
@@ -579,7 +732,7 @@ fn changed_lineage(head: &Index, d: &Diff) -> LineageDto {
 }
 
 fn to_dto(workspace_id: &str, r: ReviewReport) -> ReviewDto {
-    let name = |uid: &str| uid.rsplit('.').next().unwrap_or(uid).to_string();
+    let name = |uid: &str| node_name(uid);
     let kind = crate::domains::open::node_kind;
     let changed_ids: Vec<&str> = r
         .diff
@@ -656,6 +809,7 @@ fn to_dto(workspace_id: &str, r: ReviewReport) -> ReviewDto {
             edges: Vec::new(),
             truncated: false,
         },
+        code: Vec::new(),
     }
 }
 
@@ -714,7 +868,63 @@ fn data_diff_of(
     scratch: &Path,
 ) -> Result<DataDiffDto> {
     let (base, head_rev) = pulls::sides(store, ws, head)?;
-    let (base_rev, _) = revisions::base_of(&ws.path, &base, &head_rev)?;
+    let warehouse = ws.warehouse();
+    let run = DataDiffRun {
+        repo: &ws.path,
+        project_dir: &ws.project_dir,
+        warehouse: &warehouse,
+        base: &base,
+        head: &head_rev,
+        keep_for: Some(&ws.id),
+    };
+    let (models, build_failures) = data_diff_run(venv, &run, scratch, |dto, head_commit| {
+        let (status, summary) = check_of(dto);
+        checks::record(
+            store,
+            &checks::NewCheck {
+                workspace_id: &ws.id,
+                head,
+                head_commit,
+                name: &format!("data diff: {}", dto.name),
+                kind: "data_diff",
+                status,
+                summary: &summary,
+                result: &serde_json::to_value(dto).unwrap_or_default(),
+            },
+        )
+        .map(|_| ())
+    })?;
+    Ok(DataDiffDto {
+        workspace_id: ws.id.clone(),
+        head: head.to_string(),
+        models,
+        build_failures,
+    })
+}
+
+/// What a data diff builds: a repository, its dbt project's folder, the DuckDB file its sources
+/// are in, and the two revisions (the base measured from its merge base with the head).
+pub struct DataDiffRun<'a> {
+    pub repo: &'a Path,
+    pub project_dir: &'a str,
+    pub warehouse: &'a Path,
+    pub base: &'a str,
+    pub head: &'a str,
+    /// Keep both built warehouses under this key for the head commit (query checks run there).
+    pub keep_for: Option<&'a str>,
+}
+
+/// Builds the change's modified and impacted models on both sides on DuckDB (the head deferring
+/// its unchanged upstream to the built base) and diffs each with the keys its project declares
+/// (blocking). `each` sees every model's result with the head commit. Returns the models and the
+/// build failures (a model that did not build is named; the rest still compares).
+pub fn data_diff_run(
+    venv: &crate::platform::venv::Venv,
+    run: &DataDiffRun,
+    scratch: &Path,
+    mut each: impl FnMut(&ModelDataDiffDto, &str) -> Result<()>,
+) -> Result<(Vec<ModelDataDiffDto>, Vec<String>)> {
+    let (base_rev, _) = revisions::base_of(run.repo, run.base, run.head)?;
     std::fs::create_dir_all(scratch)
         .map_err(|e| CoreError::io(format!("cannot create {}", scratch.display()), e))?;
     let dir = tempfile::Builder::new()
@@ -722,11 +932,11 @@ fn data_diff_of(
         .tempdir_in(scratch)
         .map_err(|e| CoreError::io("cannot create a folder for the data diff", e))?;
     let (base_dir, head_dir) = (dir.path().join("base"), dir.path().join("head"));
-    revisions::write_tree(&ws.path, &base_rev.commit, &base_dir)?;
-    revisions::write_tree(&ws.path, &head_rev, &head_dir)?;
+    revisions::write_tree(run.repo, &base_rev.commit, &base_dir)?;
+    revisions::write_tree(run.repo, run.head, &head_dir)?;
     let (base_project, head_project) = (
-        base_dir.join(&ws.project_dir),
-        head_dir.join(&ws.project_dir),
+        base_dir.join(run.project_dir),
+        head_dir.join(run.project_dir),
     );
     if !build::local_duckdb(&head_project) {
         return Err(CoreError::InvalidInput(
@@ -755,17 +965,12 @@ fn data_diff_of(
             .unwrap_or_default()
     };
     if models.is_empty() {
-        return Ok(DataDiffDto {
-            workspace_id: ws.id.clone(),
-            head: head.to_string(),
-            models: Vec::new(),
-            build_failures: Vec::new(),
-        });
+        return Ok((Vec::new(), Vec::new()));
     }
     let base_built = build::build_side(
         venv,
         &base_project,
-        Some(&ws.warehouse()),
+        Some(run.warehouse),
         &models
             .iter()
             .map(|m| format!("+{}", name(m)))
@@ -781,16 +986,18 @@ fn data_diff_of(
     let head_built = build::build_side(venv, &head_project, Some(&base_built.db), &modified)?;
     let failed: Vec<&(String, String)> =
         base_built.failed.iter().chain(&head_built.failed).collect();
-    // Both built warehouses are kept for the head commit: query checks run on them.
-    let head_commit = revisions::commit_of_rev(&ws.path, &head_rev)?;
-    let kept = built_sides(scratch, &ws.id, &head_commit);
-    if let Some(parent) = kept.0.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
-    }
-    for (from, to) in [(&base_built.db, &kept.0), (&head_built.db, &kept.1)] {
-        std::fs::copy(from, to)
-            .map_err(|e| CoreError::io(format!("cannot keep {}", from.display()), e))?;
+    let head_commit = revisions::commit_of_rev(run.repo, run.head)?;
+    if let Some(key) = run.keep_for {
+        // Both built warehouses are kept for the head commit: query checks run on them.
+        let kept = built_sides(scratch, key, &head_commit);
+        if let Some(parent) = kept.0.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| CoreError::io(format!("cannot create {}", parent.display()), e))?;
+        }
+        for (from, to) in [(&base_built.db, &kept.0), (&head_built.db, &kept.1)] {
+            std::fs::copy(from, to)
+                .map_err(|e| CoreError::io(format!("cannot keep {}", from.display()), e))?;
+        }
     }
     let mut out = Vec::new();
     for uid in &models {
@@ -824,28 +1031,13 @@ fn data_diff_of(
             ),
         };
         let dto = model_dto(uid, &name(uid), result);
-        let (status, summary) = check_of(&dto);
-        checks::record(
-            store,
-            &checks::NewCheck {
-                workspace_id: &ws.id,
-                head,
-                head_commit: &head_commit,
-                name: &format!("data diff: {}", dto.name),
-                kind: "data_diff",
-                status,
-                summary: &summary,
-                result: &serde_json::to_value(&dto).unwrap_or_default(),
-            },
-        )?;
+        each(&dto, &head_commit)?;
         out.push(dto);
     }
-    Ok(DataDiffDto {
-        workspace_id: ws.id.clone(),
-        head: head.to_string(),
-        models: out,
-        build_failures: failed.iter().map(|(u, m)| format!("{u}: {m}")).collect(),
-    })
+    Ok((
+        out,
+        failed.iter().map(|(u, m)| format!("{u}: {m}")).collect(),
+    ))
 }
 
 fn model_dto(uid: &str, name: &str, result: Result<data_diff::TableDiff>) -> ModelDataDiffDto {
@@ -1031,4 +1223,22 @@ pub fn summary_markdown(r: &ReviewDto, checks: &[ReviewCheckDto]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn node_names_drop_a_test_s_hash_and_keep_a_version() {
+        for (uid, name) in [
+            ("model.shop.orders", "orders"),
+            ("test.shop.unique_orders_id.3c484b5649", "unique_orders_id"),
+            ("test.shop.assert_positive", "assert_positive"),
+            ("model.shop.orders.v2", "orders.v2"),
+            ("unit_test.shop.orders.counts_open", "counts_open"),
+            ("source.shop.raw.orders", "orders"),
+            ("seed.shop.vibes", "vibes"),
+        ] {
+            assert_eq!(super::node_name(uid), name, "{uid}");
+        }
+    }
 }

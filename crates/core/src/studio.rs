@@ -89,7 +89,7 @@ impl Studio {
             intents: Intents::new(platform.clone(), agents.clone(), github.clone()),
             skills: Skills::new(platform.clone()),
             governance: Governance::new(platform.clone()),
-            review: Review::new(platform.clone(), github.clone()),
+            review: Review::new(platform.clone(), github.clone(), agents.clone()),
             workspaces,
             github,
             agents,

@@ -23,6 +23,9 @@ pub enum AgentRole {
     Requirements,
     /// Writes models, tests and contracts.
     Build,
+    /// Reads a review's facts and writes a summary whose every claim cites one (never posts,
+    /// approves or merges).
+    Reviewer,
 }
 
 impl AgentRole {
@@ -30,13 +33,18 @@ impl AgentRole {
         match self {
             AgentRole::Requirements => "requirements",
             AgentRole::Build => "build",
+            AgentRole::Reviewer => "reviewer",
         }
     }
 
     pub fn parse(s: &str) -> Option<AgentRole> {
-        [AgentRole::Requirements, AgentRole::Build]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            AgentRole::Requirements,
+            AgentRole::Build,
+            AgentRole::Reviewer,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 

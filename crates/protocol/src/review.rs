@@ -99,6 +99,10 @@ pub struct ReviewDto {
     /// The changed nodes and everything downstream of them, in layers (the head's graph), to
     /// draw with each node's class.
     pub lineage: LineageDto,
+    /// The code: every file the change touches, with its unified diff (the project's files
+    /// first, the intent's own records last).
+    #[serde(default)]
+    pub code: Vec<crate::FileChangeDto>,
 }
 
 /// An open pull request of a workspace's GitHub repository, from the synced inbox: reviewable
@@ -114,6 +118,44 @@ pub struct ReviewPullDto {
     /// Its branch and target, once fetched.
     pub head_ref: Option<String>,
     pub base_ref: Option<String>,
+}
+
+/// A fact of a review the advisor may cite, by its id: `C:<node>` a changed node, `I:<node>` a
+/// node downstream, `B:<node>.<column>` a contract break, `K:<check>` a check's latest result,
+/// `S:totals` the counts of the review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewFactDto {
+    pub id: String,
+    /// What it says, in a line.
+    pub text: String,
+    /// The node it is about, to link to on the page.
+    pub unique_id: Option<String>,
+}
+
+/// One claim of the advisor's summary and the facts it cites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewClaimDto {
+    /// The claim's text, citations removed.
+    pub text: String,
+    pub citations: Vec<ReviewFactDto>,
+}
+
+/// The reviewer advisor's latest summary of a branch: every claim cites a fact of the review (a
+/// lineage fact or a check result); a replay says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewSummaryDto {
+    pub workspace_id: String,
+    pub head: String,
+    pub head_commit: String,
+    pub session_id: String,
+    /// The model it came from (`replay of …` for the demo's hand-written transcript).
+    pub provider: String,
+    pub is_replay: bool,
+    pub claims: Vec<ReviewClaimDto>,
+    /// Unix seconds.
+    pub at: i64,
+    /// The branch has moved since: the summary is of an older head.
+    pub stale: bool,
 }
 
 /// What a check found.

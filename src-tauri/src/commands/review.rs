@@ -2,9 +2,12 @@
 //! from the synced inbox against its target branch.
 
 use tauri::State;
-use vibedata_protocol::ErrorDto;
+use tauri::ipc::Channel;
 use vibedata_protocol::inbox::{OutboxItemDto, ReviewEvent};
-use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto, ReviewPullDto};
+use vibedata_protocol::review::{
+    DataDiffDto, ReviewCheckDto, ReviewDto, ReviewPullDto, ReviewSummaryDto,
+};
+use vibedata_protocol::{ErrorDto, SessionDto, SessionEventDto};
 
 use crate::state::AppState;
 
@@ -51,6 +54,37 @@ pub async fn post_review(
         .studio()?
         .review()
         .post_review(&workspace_id, head, event, body)
+        .await?)
+}
+
+/// Starts the reviewer advisor on `head` (its summary cites the review's facts); events stream
+/// over `on_event`. It never posts, approves or merges.
+#[tauri::command]
+pub async fn advise_review(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    head: String,
+    on_event: Channel<SessionEventDto>,
+) -> Result<SessionDto, ErrorDto> {
+    let forward = move |event: SessionEventDto| drop(on_event.send(event));
+    Ok(state
+        .studio()?
+        .review()
+        .advise(&workspace_id, head, forward)
+        .await?)
+}
+
+/// The reviewer advisor's latest summary of `head`.
+#[tauri::command]
+pub async fn review_summary(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    head: String,
+) -> Result<Option<ReviewSummaryDto>, ErrorDto> {
+    Ok(state
+        .studio()?
+        .review()
+        .summary(&workspace_id, head)
         .await?)
 }
 

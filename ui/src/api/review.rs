@@ -1,10 +1,13 @@
 //! The Review page's call: a branch of a domain against its default branch.
 
-use super::call;
+use super::{call, channel, channel_call};
 use serde::Serialize;
 use vibedata_protocol::ErrorDto;
 use vibedata_protocol::inbox::{OutboxItemDto, ReviewEvent};
-use vibedata_protocol::review::{DataDiffDto, ReviewCheckDto, ReviewDto, ReviewPullDto};
+use vibedata_protocol::review::{
+    DataDiffDto, ReviewCheckDto, ReviewDto, ReviewPullDto, ReviewSummaryDto,
+};
+use vibedata_protocol::{SessionDto, SessionEventDto};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -101,4 +104,27 @@ struct WorkspaceArgs<'a> {
 /// The open pull requests of the workspace's GitHub repository (from the synced inbox).
 pub async fn review_pulls(workspace_id: &str) -> Result<Vec<ReviewPullDto>, ErrorDto> {
     call("review_pulls", &WorkspaceArgs { workspace_id }).await
+}
+
+/// Starts the reviewer advisor on `head`; its events arrive through `on_event`.
+pub async fn advise_review(
+    workspace_id: &str,
+    head: &str,
+    on_event: impl Fn(SessionEventDto) + 'static,
+) -> Result<SessionDto, ErrorDto> {
+    channel_call(
+        "advise_review",
+        &ReviewArgs { workspace_id, head },
+        "onEvent",
+        channel(on_event),
+    )
+    .await
+}
+
+/// The reviewer advisor's latest summary of `head`.
+pub async fn review_summary(
+    workspace_id: &str,
+    head: &str,
+) -> Result<Option<ReviewSummaryDto>, ErrorDto> {
+    call("review_summary", &ReviewArgs { workspace_id, head }).await
 }

@@ -233,6 +233,7 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
                 <code>{r.base.clone()}</code>" (" <code>{short(&r.base_commit)}</code> ")"
             </p>
             <p class="review-summary" data-testid="review-summary">{summary}</p>
+            <Advisor workspace_id=r.workspace_id.clone() head=r.head.clone() />
             <h3>"Lineage of the change"</h3>
             {lineage}
             <h3>"Changed"</h3>
@@ -249,14 +250,130 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
             <h3>"Downstream"</h3>
             {r.impact.iter().all(|i| i.changed).then(|| view! { <p class="muted">"Nothing downstream of the changes."</p> })}
             <ul class="plain">{impact}</ul>
-            <DataDiff workspace_id=r.workspace_id.clone() head=r.head.clone() checks_changed />
-            <Checks workspace_id=r.workspace_id.clone() head=r.head.clone() head_commit=r.head_commit.clone() checks_changed />
-            <YourReview workspace_id=r.workspace_id.clone() head=r.head.clone() />
             <h3>"Contract breaks"</h3>
             {r.contract_breaks.is_empty().then(|| view! { <p class="muted">"None: no enforced contract loses a column, a type or a constraint."</p> })}
             <ul class="plain">{breaks}</ul>
             <ul class="plain">{problems}</ul>
+            <DataDiff workspace_id=r.workspace_id.clone() head=r.head.clone() checks_changed />
+            <Checks workspace_id=r.workspace_id.clone() head=r.head.clone() head_commit=r.head_commit.clone() checks_changed />
+            <h3>"Code"</h3>
+            <crate::pages::domain::changes::ChangeList files=r.code.clone() testid="review-code-file" />
+            <YourReview workspace_id=r.workspace_id.clone() head=r.head.clone() />
         </div>
+    }
+}
+
+/// The reviewer advisor: a summary of the change in which every claim cites the review's facts
+/// (shown beside it); a replay says so. It never posts or approves — the person does, below.
+#[component]
+fn Advisor(workspace_id: String, head: String) -> impl IntoView {
+    use vibedata_protocol::{SessionEventDto, SessionStatus};
+    let args = StoredValue::new((workspace_id, head));
+    let refresh = RwSignal::new(0u32);
+    let running = RwSignal::new(false);
+    // Why the last run kept nothing (a refused summary, a failed session).
+    let note = RwSignal::new(None::<String>);
+    let summary = LocalResource::new(move || {
+        refresh.get();
+        let (ws, head) = args.get_value();
+        async move { api::review_summary(&ws, &head).await }
+    });
+    let start = Action::new_local(move |_: &()| {
+        let (ws, head) = args.get_value();
+        running.set(true);
+        note.set(None);
+        async move {
+            let r = api::advise_review(&ws, &head, move |e: SessionEventDto| match e {
+                SessionEventDto::ToolResult {
+                    output,
+                    is_error: true,
+                    ..
+                } => note.set(Some(output)),
+                SessionEventDto::Finished { status, message } => {
+                    running.set(false);
+                    refresh.update(|n| *n += 1);
+                    if status != SessionStatus::Completed {
+                        note.set(Some(message.unwrap_or_else(|| status.as_str().to_string())));
+                    }
+                }
+                _ => {}
+            })
+            .await;
+            if r.is_err() {
+                running.set(false);
+            }
+            r
+        }
+    });
+    let missing_model = move || {
+        !start.pending().get()
+            && start.value().with(|last| {
+                matches!(last, Some(Err(e)) if e.code == vibedata_protocol::ErrorCode::ModelNotConfigured)
+            })
+    };
+    view! {
+        <section class="advisor" data-testid="review-advisor">
+            <h3>"Advisor"</h3>
+            <p class="inline-form">
+                <button data-testid="review-advise" disabled=move || running.get() || start.pending().get()
+                    on:click=move |_| { start.dispatch(()); }>"Summarise the change"</button>
+                <span class="hint">"An agent reads the facts on this page and writes a summary; every claim links to the fact it rests on. It cannot post or approve."</span>
+            </p>
+            {move || running.get().then(|| loading("The advisor is reading the review…"))}
+            {move || if missing_model() {
+                view! { <crate::pages::domain::agent::ModelPrompt /> }.into_any()
+            } else {
+                action_error(start, "review-advise-error").into_any()
+            }}
+            {move || note.get().map(|n| view! { <p class="error-inline" data-testid="review-advise-note">{n}</p> })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    summary.await.ok().flatten().map(|s| {
+                        let label = if s.is_replay {
+                            format!("Replay: {} — not a model's answer", s.provider.trim_start_matches("replay of "))
+                        } else {
+                            format!("From {}", s.provider)
+                        };
+                        let claims = s.claims.into_iter().map(|c| {
+                            let cites = c.citations.into_iter().map(|f| {
+                                let target = f.unique_id.clone().unwrap_or_default();
+                                view! {
+                                    <a class="citation" href="#" data-testid="review-citation" data-fact=f.id.clone() data-uid=target.clone() data-tip=f.text.clone()
+                                        on:click=move |ev: leptos::ev::MouseEvent| {
+                                            ev.prevent_default();
+                                            focus_fact(&target);
+                                        }>{format!("[{}]", f.id)}</a>" "
+                                }
+                            }).collect_view();
+                            view! { <li data-testid="review-claim">{c.text}" "{cites}</li> }
+                        }).collect_view();
+                        view! {
+                            <div data-testid="review-advice" data-replay=s.is_replay.to_string() data-stale=s.stale.to_string()>
+                                <p class="muted" data-testid="review-advice-source">{label}</p>
+                                {s.stale.then(|| view! { <p class="error-inline">"Written for an older head of this branch: summarise again."</p> })}
+                                <ul class="claims">{claims}</ul>
+                            </div>
+                        }
+                    })
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Scrolls to the row of a node the advisor cites and marks it for a moment.
+fn focus_fact(unique_id: &str) {
+    if unique_id.is_empty() {
+        return;
+    }
+    let doc = document();
+    let selector = format!(
+        "[data-testid='review-changed'][data-uid='{0}'], [data-testid='review-impact'][data-uid='{0}'], [data-testid='review-contract-break'][data-uid='{0}']",
+        unique_id.replace('\'', "")
+    );
+    if let Ok(Some(el)) = doc.query_selector(&selector) {
+        el.scroll_into_view();
+        let _ = el.set_attribute("data-cited", "true");
     }
 }
 

@@ -39,6 +39,8 @@ pub(crate) const DEMO_REQUIREMENTS: &str =
 pub(crate) const DEMO_INTENT_BUILD: &str =
     include_str!("../../assets/replays/demo-build-intent.jsonl");
 pub(crate) const DEMO_VARIANTS: &str = include_str!("../../assets/replays/demo-variants.jsonl");
+/// The demo transcript of the reviewer advisor, written for the demo loop's intent branch.
+pub(crate) const DEMO_REVIEW: &str = include_str!("../../assets/replays/demo-review.jsonl");
 
 /// The bundled replay a session was started on, from its provider label.
 fn replay_for(label: &str) -> &'static str {
@@ -48,6 +50,8 @@ fn replay_for(label: &str) -> &'static str {
         DEMO_REQUIREMENTS
     } else if label.contains("Build agent on an intent") {
         DEMO_INTENT_BUILD
+    } else if label.contains("Reviewer advisor") {
+        DEMO_REVIEW
     } else {
         DEMO_REPLAY
     }

@@ -26,11 +26,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0011_review_writes.sql")),
         M::up(include_str!("store/0012_review_checks.sql")),
         M::up(include_str!("store/0013_review_pulls.sql")),
+        M::up(include_str!("store/0014_review_summaries.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 #[derive(Debug)]
 pub struct Store {

@@ -60,6 +60,23 @@ pub fn branch_changes(path: &Path, base: &str, head: &str) -> Result<Vec<FileCha
     to_changes(&diff)
 }
 
+/// What changes from commit `from` to commit `to`, tree to tree (renames detected): the code of
+/// a review, whose base is already the merge base (or, for unrelated histories, the base's tip).
+pub fn changes_between(path: &Path, from: &str, to: &str) -> Result<Vec<FileChangeDto>> {
+    let repo = open(path)?;
+    let tree = |rev: &str| {
+        repo.revparse_single(rev)
+            .and_then(|o| o.peel_to_tree())
+            .map_err(git(format!("cannot read the tree of {rev}")))
+    };
+    let (from_tree, to_tree) = (tree(from)?, tree(to)?);
+    let mut diff = repo
+        .diff_tree_to_tree(Some(&from_tree), Some(&to_tree), None)
+        .map_err(git(format!("cannot compare {from} with {to}")))?;
+    detect_renames(&mut diff)?;
+    to_changes(&diff)
+}
+
 /// Commits on `head` not on `base`, newest first (at most 200).
 pub fn commits_between(
     path: &Path,

@@ -522,6 +522,15 @@ async fn a_pull_request_of_the_inbox_is_fetched_reviewed_and_its_review_delivere
         .find(|c| c.unique_id == "model.shop.stg_orders")
         .unwrap();
     assert_eq!(stg.modified_columns, ["amount"]);
+    let code: Vec<(&str, usize, usize)> = r
+        .code
+        .iter()
+        .map(|f| (f.path.as_str(), f.additions, f.deletions))
+        .collect();
+    assert!(
+        code.contains(&("models/staging/stg_orders.sql", 1, 1)),
+        "the code of the change: {code:?}"
+    );
     let listed = studio.review().pull_requests(&ws.id).await.unwrap();
     assert_eq!(listed[0].base_ref.as_deref(), Some("main"));
     assert_eq!(listed[0].head_ref.as_deref(), Some("feature/cents"));
@@ -590,4 +599,190 @@ async fn a_pull_request_of_the_inbox_is_fetched_reviewed_and_its_review_delivere
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "main");
+}
+
+/// Starts the advisor and waits for its end; returns the tool results that were refused.
+async fn advise(
+    studio: &Studio,
+    ws: &str,
+    head: &str,
+) -> (vibedata_protocol::SessionDto, Vec<String>) {
+    use vibedata_protocol::{SessionEventDto as E, SessionStatus};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let session = studio
+        .review()
+        .advise(ws, head.into(), move |e| drop(tx.send(e)))
+        .await
+        .unwrap();
+    let mut refused = Vec::new();
+    loop {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match e {
+            E::ToolResult {
+                output,
+                is_error: true,
+                ..
+            } => refused.push(output),
+            E::Finished { status, message } => {
+                assert_eq!(status, SessionStatus::Completed, "{message:?}");
+                break;
+            }
+            _ => {}
+        }
+    }
+    (session, refused)
+}
+
+/// The reviewer advisor on the demo domain (its labelled replay): on the branch the demo's build
+/// transcript writes, its summary is kept with every claim citing a fact of the review; on
+/// another branch the same transcript cites facts that review does not have, and it is refused,
+/// saying which; on a person's own repository without a model it does not start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_advisor_s_summary_is_kept_only_when_every_claim_cites_the_review_s_facts() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    // The files the demo's Build transcript writes, committed on a branch of the demo clone.
+    let transcript = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/replays/demo-build-intent.jsonl"),
+    )
+    .unwrap();
+    let mut written = 0;
+    for line in transcript.lines().skip(1) {
+        let turn: serde_json::Value = serde_json::from_str(line).unwrap();
+        for e in turn["events"].as_array().unwrap() {
+            if e["type"] == "tool_call" && e["call"]["name"] == "write_file" {
+                let args: serde_json::Value =
+                    serde_json::from_str(e["call"]["arguments"].as_str().unwrap()).unwrap();
+                let path = demo.path.join(args["path"].as_str().unwrap());
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, args["content"].as_str().unwrap()).unwrap();
+                written += 1;
+            }
+        }
+    }
+    assert_eq!(written, 3);
+    sh(
+        &demo.path,
+        "git checkout -q -b intent/silver && git add -A && git commit -qm silver && git checkout -q main\n\
+         git checkout -q -b intent/thousands && sed -i 's|/ 100 as amount_usd|/ 100000 as amount_usd|' models/staging/stg_crm__opportunities.sql && git commit -qam thousands && git checkout -q main",
+    );
+
+    let (session, refused) = advise(&studio, &demo.id, "intent/silver").await;
+    assert!(session.is_replay && session.provider.contains("Reviewer advisor"));
+    assert!(refused.is_empty(), "{refused:?}");
+    let s = studio
+        .review()
+        .summary(&demo.id, "intent/silver".into())
+        .await
+        .unwrap()
+        .expect("the summary is kept");
+    assert!(s.is_replay && !s.stale);
+    assert_eq!(s.session_id, session.id);
+    assert_eq!(s.claims.len(), 6, "{:#?}", s.claims);
+    assert!(s.claims.iter().all(|c| !c.citations.is_empty()));
+    let cited: Vec<&str> = s
+        .claims
+        .iter()
+        .flat_map(|c| c.citations.iter().map(|f| f.id.as_str()))
+        .collect();
+    assert!(cited.contains(&"C:silver_customers") && cited.contains(&"S:totals"));
+    let silver = s.claims[0].citations[0].clone();
+    assert_eq!(
+        silver.unique_id.as_deref(),
+        Some("model.demo_crm.silver_customers")
+    );
+    assert!(silver.text.contains("added"), "{}", silver.text);
+    assert!(
+        !s.claims[0].text.contains("[C:"),
+        "citations are taken out of the text"
+    );
+
+    // Another branch: the transcript's claims cite facts this review does not have.
+    let (_, refused) = advise(&studio, &demo.id, "intent/thousands").await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].contains("[C:silver_customers] is not a fact of this review"),
+        "{}",
+        refused[0]
+    );
+    assert!(
+        studio
+            .review()
+            .summary(&demo.id, "intent/thousands".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A person's own repository, no model: the advisor does not start (no replay there).
+    let work = tempfile::tempdir().unwrap();
+    sh(work.path(), BASE);
+    sh(work.path(), HEAD);
+    let own = studio
+        .workspaces()
+        .add_workspace(
+            vibedata_protocol::AddWorkspaceDto {
+                source: work.path().join("shop").to_string_lossy().into_owned(),
+                name: None,
+                kind: vibedata_protocol::WorkspaceKind::Domain,
+                project_dir: None,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let refused = studio
+        .review()
+        .advise(&own.id, "intent/change".into(), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        vibedata_protocol::ErrorCode::ModelNotConfigured
+    );
+    assert_eq!(
+        studio.agents().usage().await.unwrap().prompt_tokens,
+        0,
+        "a replay is not usage"
+    );
+}
+
+/// A wide pair (500 columns): one pass still finds the one changed column exactly, every column
+/// is listed with its match, and the profile covers them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wide_table_is_diffed_column_by_column_in_one_pass() {
+    let (dir, paths) = fresh_paths();
+    let venv = vibedata_core::platform::venv::Venv::new(&paths.venv);
+    let db = dir.path().join("wide.duckdb");
+    venv.run_python(
+        "import duckdb, sys\n\
+         c = duckdb.connect(sys.argv[1])\n\
+         cols = ', '.join(f'i * {k} as c{k}' for k in range(499))\n\
+         c.execute(f'create table base_wide as select i as id, {cols} from range(2000) t(i)')\n\
+         c.execute('create table head_wide as select * replace (case when id % 100 = 0 then -1 else c250 end as c250) from base_wide')\n",
+        &[db.as_os_str()],
+    )
+    .unwrap();
+    let studio = Studio::open(paths).await.unwrap();
+    let d = studio
+        .review()
+        .diff_tables(db, "main.base_wide".into(), "main.head_wide".into(), None)
+        .await
+        .unwrap();
+    assert_eq!(d.key, ["id"]);
+    assert_eq!(d.columns.len(), 499, "every value column is listed");
+    assert_eq!(d.changed_rows, Some(20), "ids 0, 100, … 1900");
+    let changed: Vec<(&str, u64)> = d
+        .columns
+        .iter()
+        .filter(|c| c.changed > 0)
+        .map(|c| (c.name.as_str(), c.changed))
+        .collect();
+    assert_eq!(changed, [("c250", 20)]);
+    assert_eq!(d.profile.len(), 500);
 }

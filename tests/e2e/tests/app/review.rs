@@ -68,6 +68,13 @@ async fn a_branch_of_the_demo_domain_is_reviewed_with_classes_and_column_impact(
     )
     .await
     .expect("the mart is badged downstream");
+    // Then the code: the file the branch changes, with its diff.
+    app.wait_for_css(
+        "[data-testid='review-code-file'][data-path='models/staging/stg_crm__opportunities.sql']",
+        WAIT,
+    )
+    .await
+    .expect("the code of the change is shown");
     app.screenshot("review-demo-branch").await.unwrap();
 
     // The data: both sides built on DuckDB; the changed column differs, keyed by its unique test.

@@ -359,6 +359,40 @@ async fn the_offline_demo_loop_runs_end_to_end_in_the_studio() {
     )
     .await
     .expect("the new model is reviewed as added");
+    // The advisor (its labelled replay offline): a summary whose every claim cites a fact; a
+    // citation leads to the row it rests on.
+    app.click("review-advise").await.unwrap();
+    app.wait_for_css(
+        "[data-testid='review-advice'][data-replay='true'] [data-testid='review-claim']",
+        WAIT,
+    )
+    .await
+    .expect("the advisor's summary is shown, labelled as a replay");
+    let claims = app.find_all("review-claim").await.unwrap();
+    assert_eq!(claims.len(), 6);
+    for claim in &claims {
+        assert!(
+            !claim
+                .find_all(fantoccini::Locator::Css("[data-testid='review-citation']"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "every claim cites a fact"
+        );
+    }
+    let source = app.text("review-advice-source").await.unwrap();
+    assert!(source.starts_with("Replay"), "{source}");
+    app.screenshot("loop-6-advisor").await.unwrap();
+    app.click_css("[data-testid='review-citation'][data-fact='C:silver_customers']")
+        .await
+        .unwrap();
+    app.wait_for_css(
+        "[data-testid='review-changed'][data-uid='model.demo_crm.silver_customers'][data-cited='true']",
+        WAIT,
+    )
+    .await
+    .expect("a citation leads to its fact");
+    app.screenshot("loop-6-advisor-citation").await.unwrap();
     app.click("review-approve").await.unwrap();
     app.wait_for("review-kept", WAIT).await.unwrap();
     app.screenshot("loop-6-reviewed").await.unwrap();

@@ -490,7 +490,7 @@ fn model_missing(start: Action<String, Result<SessionDto, ErrorDto>>) -> bool {
 
 /// No model for this repository: one click to Settings → Model.
 #[component]
-fn ModelPrompt() -> impl IntoView {
+pub(crate) fn ModelPrompt() -> impl IntoView {
     let area = use_context::<RwSignal<crate::area::Area>>();
     view! {
         <p class="error-inline" role="alert" data-testid="agent-model-missing">
