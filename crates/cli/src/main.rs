@@ -14,6 +14,7 @@ use vibedata_core::{Studio, app_status};
 
 mod github;
 mod index;
+mod monitor;
 mod review;
 
 use github::{GithubAction, InboxAction, OutboxAction};
@@ -85,6 +86,16 @@ enum Command {
     Github {
         #[command(subcommand)]
         action: GithubAction,
+    },
+    /// The alert engine: signals grouped into incidents.
+    Alerts {
+        #[command(subcommand)]
+        action: monitor::AlertsAction,
+    },
+    /// Metric series scored by the anomaly detector.
+    Monitor {
+        #[command(subcommand)]
+        action: monitor::MonitorAction,
     },
     /// The issue inbox: followed repositories, synced into the local store.
     Inbox {
@@ -370,6 +381,8 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
         Command::Credentials { action } => credentials(json, config, action).await,
         Command::Github { action } => github::github(json, config, action).await,
         Command::Inbox { action } => github::inbox(json, config, action).await,
+        Command::Alerts { action } => monitor::alerts(json, config, action).await,
+        Command::Monitor { action } => monitor::monitor(json, config, action).await,
         Command::Outbox { action } => github::outbox(json, config, action).await,
         Command::Budget {
             max_tokens,

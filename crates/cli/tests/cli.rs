@@ -749,3 +749,127 @@ fn review_data_builds_both_sides_and_diffs_the_changed_model() {
     assert_eq!(stg["changed_rows"], 3, "amount 0 stays 0: {stg}");
     assert_eq!(v["data"]["build_failures"], serde_json::json!([]));
 }
+
+/// `vibedata alerts group --events … --manifest … --json`: the contract — `incidents[]` with
+/// `id`, `events[]` (suppressed ones included) and `suppressed[]`; a test grouped with the model
+/// it checks; an unreadable line said, the rest still grouped; a duplicate counted once.
+#[test]
+fn alerts_group_json_groups_by_lineage_and_says_what_it_could_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"id":"e1","at":"2026-11-30T08:00:00Z","kind":"model_error","node":"model.shop.stg_orders","severity":"error","message":"boom","correlation_id":"run-1"}"#, "\n",
+            r#"{"id":"e2","at":"2026-11-30T08:00:05Z","kind":"test_failure","node":"test.shop.not_null_orders_id.a1","severity":"error","message":"3 rows"}"#, "\n",
+            r#"{"id":"e2","at":"2026-11-30T08:00:05Z","kind":"test_failure","node":"test.shop.not_null_orders_id.a1","severity":"error","message":"3 rows"}"#, "\n",
+            "{not json\n",
+            r#"{"id":"e3","at":"2026-11-30T08:00:09Z","kind":"test_failure","node":"test.shop.unique_customers_id.b2","severity":"warn","message":"1 row"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let manifest = dir.path().join("manifest.json");
+    std::fs::write(
+        &manifest,
+        serde_json::json!({
+            "nodes": {
+                "test.shop.not_null_orders_id.a1": {"attached_node": "model.shop.orders", "depends_on": {"nodes": ["model.shop.orders"]}},
+                "test.shop.unique_customers_id.b2": {"attached_node": "model.shop.customers", "depends_on": {"nodes": ["model.shop.customers"]}}
+            },
+            "parent_map": {
+                "model.shop.stg_orders": [],
+                "model.shop.orders": ["model.shop.stg_orders"],
+                "model.shop.customers": [],
+                "test.shop.not_null_orders_id.a1": ["model.shop.orders"],
+                "test.shop.unique_customers_id.b2": ["model.shop.customers"]
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = vibedata(
+        dir.path(),
+        &[
+            "alerts",
+            "group",
+            "--events",
+            events.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incidents = v["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 2, "{v}");
+    assert_eq!(incidents[0]["events"], serde_json::json!(["e1", "e2"]));
+    assert_eq!(incidents[0]["suppressed"], serde_json::json!(["e2"]));
+    assert!(
+        incidents[0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("model.shop.stg_orders@")
+    );
+    assert_eq!(incidents[1]["root"], "model.shop.customers");
+    assert_eq!(incidents[1]["severity"], "warning");
+    assert_eq!(v["duplicates"], 1);
+    assert_eq!(v["unreadable"][0]["line"], 4);
+    let missing = vibedata(
+        dir.path(),
+        &["alerts", "group", "--events", "/no/such.jsonl"],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/no/such.jsonl"));
+}
+
+/// `vibedata monitor score --series … --json`: every point with `at`, `value`, `expected`,
+/// `low`, `high`, `anomaly`; learning at first; the one spike flagged.
+#[test]
+fn monitor_score_json_flags_the_spike_with_its_band() {
+    let dir = tempfile::tempdir().unwrap();
+    let series = dir.path().join("rows.csv");
+    let mut csv = String::from("at,value\n");
+    // October, then nine days of November with a spike on the 6th: 40 days.
+    for d in 0..31 {
+        let value = 1_000 + (d * 37) % 50;
+        csv.push_str(&format!("2026-10-{:02}T06:00:00Z,{value}\n", d + 1));
+    }
+    for d in 0..9 {
+        let value = if d == 5 { 5_000 } else { 1_000 + (d * 37) % 50 };
+        csv.push_str(&format!("2026-11-{:02}T06:00:00Z,{value}\n", d + 1));
+    }
+    std::fs::write(&series, csv).unwrap();
+    let out = vibedata(
+        dir.path(),
+        &[
+            "monitor",
+            "score",
+            "--series",
+            series.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 40);
+    assert_eq!(points[0]["status"], "learning");
+    assert!(points[0]["expected"].is_null());
+    let flagged: Vec<&str> = points
+        .iter()
+        .filter(|p| p["anomaly"] == true)
+        .map(|p| p["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(flagged, ["2026-11-06T06:00:00Z"]);
+    let spike = points.iter().find(|p| p["anomaly"] == true).unwrap();
+    assert!(spike["high"].as_f64().unwrap() < 5_000.0 && spike["low"].as_f64().unwrap() > 0.0);
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "at,value\n2026-11-01,1\n2026-11-02,lots\n").unwrap();
+    let refused = vibedata(
+        dir.path(),
+        &["monitor", "score", "--series", bad.to_str().unwrap()],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 3"));
+}

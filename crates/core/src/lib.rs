@@ -21,6 +21,7 @@ pub mod domains;
 pub mod github;
 pub mod governance;
 pub mod intents;
+pub mod monitor;
 pub mod platform;
 pub mod review;
 pub mod skills;

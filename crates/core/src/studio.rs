@@ -125,6 +125,10 @@ impl Studio {
         &self.review
     }
 
+    pub fn monitor(&self) -> &crate::monitor::Monitor {
+        &crate::monitor::Monitor
+    }
+
     pub fn governance(&self) -> &Governance {
         &self.governance
     }

@@ -1,0 +1,221 @@
+//! `vibedata alerts group --events <file.jsonl> [--manifest <manifest.json>]`: signals grouped
+//! into incidents (JSON: `incidents[]` with `id`, `events[]` — suppressed ones included —,
+//! `suppressed[]`, `suppressed_because[]`, `root`, `severity`, `state`; `notifications[]`;
+//! `unreadable[]` lines; `duplicates`). `vibedata monitor score --series <file.csv>`: every point
+//! of an `at,value` series scored (JSON: `points[]` with `at`, `value`, `expected`, `low`,
+//! `high`, `anomaly`, `status`, `score`, `season`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use serde::Serialize;
+use vibedata_core::Studio;
+use vibedata_core::monitor::engine::alerts::Timing;
+use vibedata_core::monitor::engine::detector::{Config, Direction, Scored, Seasonality};
+use vibedata_core::monitor::engine::time::{self, SECOND};
+use vibedata_core::platform::config::Config as AppConfig;
+
+use crate::print;
+
+#[derive(Subcommand)]
+pub enum AlertsAction {
+    /// Group a file of signals (one JSON envelope per line) into incidents.
+    Group {
+        /// One event per line: {"id","at","kind","node","severity","message","correlation_id"?}.
+        #[arg(long, value_name = "FILE")]
+        events: PathBuf,
+        /// A dbt manifest: its lineage groups and inhibits (a failing upstream suppresses what
+        /// it breaks), and tests are grouped with the node they check.
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
+        /// Seconds an incident waits before it is announced (to gather what comes with it).
+        #[arg(long, default_value_t = 30)]
+        group_wait: i64,
+        /// Seconds between two notifications of news on one incident.
+        #[arg(long, default_value_t = 300)]
+        group_interval: i64,
+        /// Seconds before a still-failing incident is recalled.
+        #[arg(long, default_value_t = 14_400)]
+        repeat_interval: i64,
+        /// Seconds without news after which a subject's failure is over.
+        #[arg(long, default_value_t = 21_600)]
+        resolve_after: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MonitorAction {
+    /// Score every point of a metric series (`at,value` rows).
+    Score {
+        #[arg(long, value_name = "FILE")]
+        series: PathBuf,
+        /// Which side of the band is an anomaly.
+        #[arg(long, value_enum, default_value_t = Side::Both)]
+        direction: Side,
+        /// How many robust deviations make the band.
+        #[arg(long, default_value_t = 4.0)]
+        sensitivity: f64,
+        #[arg(long, value_enum, default_value_t = Season::Auto)]
+        seasonality: Season,
+        /// Points needed before anything is scored ("learning" until then).
+        #[arg(long, default_value_t = 14)]
+        min_training: usize,
+        /// Days of history each point is scored against.
+        #[arg(long, default_value_t = 35)]
+        training_days: i64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Side {
+    Spike,
+    Drop,
+    Both,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Season {
+    Auto,
+    None,
+    DayOfWeek,
+    HourOfWeek,
+    DayOfMonth,
+}
+
+pub async fn alerts(
+    json: bool,
+    config: AppConfig,
+    action: AlertsAction,
+) -> anyhow::Result<ExitCode> {
+    let AlertsAction::Group {
+        events,
+        manifest,
+        group_wait,
+        group_interval,
+        repeat_interval,
+        resolve_after,
+    } = action;
+    let studio = Studio::start(config).await?;
+    let timing = Timing {
+        group_wait: group_wait * SECOND,
+        group_interval: group_interval * SECOND,
+        repeat_interval: repeat_interval * SECOND,
+        resolve_after: resolve_after * SECOND,
+    };
+    let grouped = studio
+        .monitor()
+        .group_file(&events, manifest.as_deref(), timing)?;
+    print(json, &grouped, |g| {
+        for i in &g.grouped.incidents {
+            println!(
+                "{} [{}] {} signals ({} suppressed, {} silenced) since {}",
+                i.root,
+                i.severity.as_str(),
+                i.events.len(),
+                i.suppressed.len(),
+                i.silenced.len(),
+                i.opened_at
+            );
+        }
+        println!(
+            "{} incidents, {} notifications, {} duplicates",
+            g.grouped.incidents.len(),
+            g.grouped.notifications.len(),
+            g.grouped.duplicates
+        );
+        for u in &g.unreadable {
+            eprintln!("line {}: {}", u.line, u.reason);
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A scored point as the CLI writes it (`at` in RFC 3339).
+#[derive(Serialize)]
+struct Point {
+    at: String,
+    value: f64,
+    expected: Option<f64>,
+    low: Option<f64>,
+    high: Option<f64>,
+    anomaly: bool,
+    status: vibedata_core::monitor::engine::detector::Status,
+    score: Option<f64>,
+    season: Option<Seasonality>,
+}
+
+impl From<Scored> for Point {
+    fn from(s: Scored) -> Point {
+        Point {
+            at: time::format(s.at),
+            value: s.value,
+            expected: s.expected,
+            low: s.low,
+            high: s.high,
+            anomaly: s.anomaly,
+            status: s.status,
+            score: s.score,
+            season: s.season,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Points {
+    points: Vec<Point>,
+    anomalies: usize,
+}
+
+pub async fn monitor(
+    json: bool,
+    config: AppConfig,
+    action: MonitorAction,
+) -> anyhow::Result<ExitCode> {
+    let MonitorAction::Score {
+        series,
+        direction,
+        sensitivity,
+        seasonality,
+        min_training,
+        training_days,
+    } = action;
+    let studio = Studio::start(config).await?;
+    let cfg = Config {
+        direction: match direction {
+            Side::Spike => Direction::Spike,
+            Side::Drop => Direction::Drop,
+            Side::Both => Direction::Both,
+        },
+        sensitivity,
+        seasonality: match seasonality {
+            Season::Auto => Seasonality::Auto,
+            Season::None => Seasonality::None,
+            Season::DayOfWeek => Seasonality::DayOfWeek,
+            Season::HourOfWeek => Seasonality::HourOfWeek,
+            Season::DayOfMonth => Seasonality::DayOfMonth,
+        },
+        min_training,
+        training: training_days * time::DAY,
+        ..Config::default()
+    };
+    let scored = studio.monitor().score_file(&series, &cfg)?;
+    let points = Points {
+        anomalies: scored.iter().filter(|p| p.anomaly).count(),
+        points: scored.into_iter().map(Point::from).collect(),
+    };
+    print(json, &points, |p| {
+        for point in p.points.iter().filter(|x| x.anomaly) {
+            println!(
+                "{} {} (expected {:.3}, band {:.3}–{:.3})",
+                point.at,
+                point.value,
+                point.expected.unwrap_or(f64::NAN),
+                point.low.unwrap_or(f64::NAN),
+                point.high.unwrap_or(f64::NAN)
+            );
+        }
+        println!("{} points, {} anomalies", p.points.len(), p.anomalies);
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
