@@ -1,3 +1,6 @@
+//! `vibedata alerts run --workspace <path> [--run-results <file>] [--repo owner/name]`: the alert
+//! engine on a dbt run (JSON: `signals`, `new_signals`, `incidents[]`, `told[]` — what was queued
+//! for GitHub per incident —, `repo`, `unreadable[]`).
 //! `vibedata alerts group --events <file.jsonl> [--manifest <manifest.json>]`: signals grouped
 //! into incidents (JSON: `incidents[]` with `id`, `events[]` — suppressed ones included —,
 //! `suppressed[]`, `suppressed_because[]`, `root`, `severity`, `state`; `notifications[]`;
@@ -20,6 +23,21 @@ use crate::print;
 
 #[derive(Subcommand)]
 pub enum AlertsAction {
+    /// Run the alert engine on a dbt run of a workspace: its signals kept, grouped into
+    /// incidents with the project's lineage, each incident one GitHub issue (through the outbox;
+    /// `outbox replay` or the app delivers it).
+    Run {
+        /// The workspace's folder (registered or not).
+        #[arg(long, value_name = "PATH")]
+        workspace: PathBuf,
+        /// The run's results (default: the project's target/run_results.json).
+        #[arg(long, value_name = "FILE")]
+        run_results: Option<PathBuf>,
+        /// The repository to raise incidents on, owner/name (default: the workspace's GitHub
+        /// origin; without one, incidents are kept here).
+        #[arg(long)]
+        repo: Option<String>,
+    },
     /// Group a file of signals (one JSON envelope per line) into incidents.
     Group {
         /// One event per line: {"id","at","kind","node","severity","message","correlation_id"?}.
@@ -88,14 +106,29 @@ pub async fn alerts(
     config: AppConfig,
     action: AlertsAction,
 ) -> anyhow::Result<ExitCode> {
-    let AlertsAction::Group {
-        events,
-        manifest,
-        group_wait,
-        group_interval,
-        repeat_interval,
-        resolve_after,
-    } = action;
+    let (events, manifest, group_wait, group_interval, repeat_interval, resolve_after) =
+        match action {
+            AlertsAction::Run {
+                workspace,
+                run_results,
+                repo,
+            } => return run(json, config, workspace, run_results, repo).await,
+            AlertsAction::Group {
+                events,
+                manifest,
+                group_wait,
+                group_interval,
+                repeat_interval,
+                resolve_after,
+            } => (
+                events,
+                manifest,
+                group_wait,
+                group_interval,
+                repeat_interval,
+                resolve_after,
+            ),
+        };
     let studio = Studio::start(config).await?;
     let timing = Timing {
         group_wait: group_wait * SECOND,
@@ -126,6 +159,51 @@ pub async fn alerts(
         );
         for u in &g.unreadable {
             eprintln!("line {}: {}", u.line, u.reason);
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(
+    json: bool,
+    config: AppConfig,
+    workspace: PathBuf,
+    run_results: Option<PathBuf>,
+    repo: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let studio = Studio::start(config).await?;
+    let run = studio
+        .monitor()
+        .alerts_run(workspace, run_results, repo)
+        .await?;
+    print(json, &run, |r| {
+        println!(
+            "{}: {} signals ({} new) from {}",
+            r.workspace, r.signals, r.new_signals, r.run_results
+        );
+        for (i, t) in r.incidents.iter().zip(&r.told) {
+            let queued = if t.queued.is_empty() {
+                "nothing".to_string()
+            } else {
+                t.queued.join(", ")
+            };
+            println!(
+                "  {} [{}] {} — {} signals; queued: {queued}{}",
+                i.root,
+                i.severity.as_str(),
+                t.state,
+                i.events.len(),
+                t.waiting
+                    .as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
+            );
+        }
+        if r.repo.is_none() {
+            println!("no GitHub repository: incidents are kept here");
+        }
+        for u in &r.unreadable {
+            eprintln!("unreadable: {u}");
         }
     })?;
     Ok(ExitCode::SUCCESS)

@@ -1,18 +1,25 @@
 //! Monitor: Operate's front door over the engine in `vibedata-monitor` (signals, the anomaly
-//! detector, the alert engine). Today it groups a file of signals into incidents and scores a
-//! metric series — what `vibedata alerts group` and `vibedata monitor score` run; the metric
-//! history in the store, incidents delivered as GitHub issues through the outbox and the Monitor
-//! page build on it (issue 15 continues).
+//! detector, the alert engine). It runs the alert engine on a workspace's dbt run
+//! ([`Monitor::alerts_run`]: the run's signals kept, grouped with the lineage of the native
+//! index, each incident told to GitHub as one issue through the outbox — [`incidents`]), groups
+//! a file of signals and scores a metric series (what `vibedata alerts group` and `vibedata
+//! monitor score` run). The metric history, the Monitor page and the demo's history build on it
+//! (issue 15 continues).
 
-use std::path::Path;
+pub mod incidents;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use vibedata_monitor as engine;
-use vibedata_monitor::alerts::{Grouped, Timing};
+use vibedata_monitor::alerts::{Grouped, IncidentOut, Timing};
 use vibedata_monitor::detector::{Config, Scored};
 use vibedata_monitor::lineage::Lineage;
 use vibedata_monitor::signal::Unreadable;
+use vibedata_monitor::time::DAY;
 
-use crate::platform::error::{CoreError, Result};
+use crate::platform::Platform;
+use crate::platform::error::{CoreError, Result, blocking};
 
 /// Incidents of an events file, and its lines that could not be read.
 #[derive(Debug, serde::Serialize)]
@@ -22,16 +29,154 @@ pub struct GroupedFile {
     pub unreadable: Vec<Unreadable>,
 }
 
+/// What an alerts run did.
+#[derive(Debug, serde::Serialize)]
+pub struct AlertsRun {
+    /// The registered workspace's id, or the folder's path when it is not registered.
+    pub workspace: String,
+    pub run_results: String,
+    pub dbt_version: Option<String>,
+    /// Signals read from the run, and how many were new (a run read twice adds nothing).
+    pub signals: usize,
+    pub new_signals: usize,
+    pub unreadable: Vec<String>,
+    /// The repository incidents are raised on (none: kept here).
+    pub repo: Option<String>,
+    pub incidents: Vec<IncidentOut>,
+    /// What was queued for GitHub per incident.
+    pub told: Vec<incidents::Told>,
+}
+
 fn read(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path)
         .map_err(|e| CoreError::io(format!("cannot read the {what} {}", path.display()), e))
 }
 
-/// Monitor's front door (stateless for now).
-#[derive(Debug, Default)]
-pub struct Monitor;
+/// The lineage of a dbt project from its native index: parents, and the node each test checks.
+pub fn lineage_of(project: &Path) -> Lineage {
+    let index = vibedata_dbt_index::Index::load(project);
+    let graph = index.graph();
+    let edges: Vec<(&str, &str)> = graph
+        .parent_map
+        .iter()
+        .flat_map(|(child, parents)| parents.iter().map(move |p| (child.as_str(), p.as_str())))
+        .collect();
+    let subjects: Vec<(&str, &str)> = index
+        .nodes()
+        .values()
+        .filter_map(|n| {
+            n.test
+                .as_ref()
+                .and_then(|t| t.attached_node.as_deref())
+                .map(|a| (n.unique_id.as_str(), a))
+        })
+        .collect();
+    Lineage::from_edges(edges, subjects)
+}
+
+/// Monitor's front door.
+pub struct Monitor {
+    platform: Arc<Platform>,
+}
 
 impl Monitor {
+    pub fn new(platform: Arc<Platform>) -> Self {
+        Self { platform }
+    }
+
+    /// Runs the alert engine on a dbt run of the workspace at `path` (registered or not): its
+    /// `run_results.json` (default: the project's `target/`) and `sources.json` when there is
+    /// one become signals, kept in the store; the last week's signals are grouped with the
+    /// lineage of the native index; each incident is recorded and told to `repo` (default: the
+    /// workspace's GitHub origin; none: kept here) through the outbox.
+    pub async fn alerts_run(
+        &self,
+        path: PathBuf,
+        run_results: Option<PathBuf>,
+        repo: Option<String>,
+    ) -> Result<AlertsRun> {
+        let platform = self.platform.clone();
+        blocking(move || {
+            let path = path
+                .canonicalize()
+                .map_err(|e| CoreError::io(format!("cannot open {}", path.display()), e))?;
+            let registered = crate::workspaces::registry::list(&platform.store)?
+                .into_iter()
+                .find(|w| w.path == path);
+            let (key, project, origin) = match &registered {
+                Some(ws) => (ws.id.clone(), ws.project(), ws.origin_url.clone()),
+                None => {
+                    let project = if path.join("dbt_project.yml").is_file() {
+                        path.clone()
+                    } else {
+                        crate::workspaces::registration::find_dbt_projects(&path)
+                            .first()
+                            .map(|p| path.join(p))
+                            .ok_or_else(|| {
+                                CoreError::InvalidInput(format!(
+                                    "{} has no dbt project",
+                                    path.display()
+                                ))
+                            })?
+                    };
+                    let origin = git2::Repository::discover(&path).ok().and_then(|r| {
+                        r.find_remote("origin")
+                            .ok()
+                            .and_then(|o| o.url().map(str::to_string))
+                    });
+                    (path.to_string_lossy().into_owned(), project, origin)
+                }
+            };
+            let results_path =
+                run_results.unwrap_or_else(|| project.join("target/run_results.json"));
+            let text = read(&results_path, "run results")?;
+            let run = vibedata_monitor::signal::from_run_results(&text, Some(&key))
+                .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", results_path.display())))?;
+            let mut signals = run.signals;
+            let mut unreadable = run.unreadable;
+            let sources = results_path.with_file_name("sources.json");
+            if sources.is_file()
+                && let Ok(fresh) = vibedata_monitor::signal::from_sources(
+                    &read(&sources, "freshness results")?,
+                    Some(&key),
+                )
+            {
+                signals.extend(fresh.signals);
+                unreadable.extend(fresh.unreadable);
+            }
+            let count = signals.len();
+            let new_signals = incidents::keep_signals(&platform.store, &key, &signals)?;
+            let now = crate::platform::clock::now() * 1000;
+            let latest = signals.iter().map(|s| s.at).max().unwrap_or(now).max(now);
+            let history = incidents::signals_since(&platform.store, &key, latest - 7 * DAY)?;
+            let grouped = vibedata_monitor::alerts::group_until(
+                history.clone(),
+                lineage_of(&project),
+                Timing::default(),
+                Vec::new(),
+                latest,
+            );
+            let repo = repo.or_else(|| {
+                origin
+                    .as_deref()
+                    .and_then(crate::github::repos::repo_of_remote)
+            });
+            let told = incidents::tell(&platform.store, &key, repo.as_deref(), &grouped, &history)?;
+            Ok(AlertsRun {
+                workspace: key,
+                run_results: results_path.display().to_string(),
+                dbt_version: run.dbt_version,
+                signals: count,
+                new_signals,
+                unreadable,
+                repo,
+                incidents: grouped.incidents,
+                told,
+            })
+        })
+        .await
+    }
+
     /// Groups the signals of `events` (one JSON envelope per line) into incidents, with the
     /// lineage of `manifest` when given.
     pub fn group_file(

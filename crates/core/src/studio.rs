@@ -36,6 +36,7 @@ pub struct Studio {
     skills: Skills,
     governance: Governance,
     review: Review,
+    monitor: crate::monitor::Monitor,
 }
 
 /// The GitHub identity chosen for a workspace gives the token for its https remote.
@@ -90,6 +91,7 @@ impl Studio {
             skills: Skills::new(platform.clone()),
             governance: Governance::new(platform.clone()),
             review: Review::new(platform.clone(), github.clone(), agents.clone()),
+            monitor: crate::monitor::Monitor::new(platform.clone()),
             workspaces,
             github,
             agents,
@@ -126,7 +128,7 @@ impl Studio {
     }
 
     pub fn monitor(&self) -> &crate::monitor::Monitor {
-        &crate::monitor::Monitor
+        &self.monitor
     }
 
     pub fn governance(&self) -> &Governance {

@@ -569,10 +569,22 @@ pub struct IncidentOut {
 /// Runs signals in time order (ties by id) through an engine, then lets the clock run out: the
 /// incidents and every notification that would have been sent.
 pub fn group(
+    signals: Vec<Signal>,
+    lineage: Lineage,
+    timing: Timing,
+    silences: Vec<Silence>,
+) -> Grouped {
+    group_until(signals, lineage, timing, silences, Millis::MIN)
+}
+
+/// [`group`], the clock run to `now` at least (so an episode quiet since long enough is over);
+/// the last signals' `group_wait` is not waited for: a run announces what it found.
+pub fn group_until(
     mut signals: Vec<Signal>,
     lineage: Lineage,
     timing: Timing,
     silences: Vec<Silence>,
+    now: Millis,
 ) -> Grouped {
     signals.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     let mut engine = Engine::new(lineage, timing, silences);
@@ -582,8 +594,9 @@ pub fn group(
         engine.ingest(s);
     }
     let end = signals.last().map_or(0, |s| s.at);
-    notifications.extend(engine.advance(end + timing.group_wait));
-    notifications.extend(engine.settle(end + timing.group_wait));
+    let until = now.max(end + timing.group_wait);
+    notifications.extend(engine.advance(until));
+    notifications.extend(engine.settle(until));
     let incidents = engine
         .incidents()
         .into_iter()

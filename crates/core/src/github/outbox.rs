@@ -136,6 +136,51 @@ pub fn enqueue(store: &Store, repo: &str, write: &Write) -> Result<OutboxItemDto
     get(store, seq)?.ok_or_else(|| CoreError::Internal("the queued write vanished".into()))
 }
 
+/// [`enqueue`] under a key of the caller's (e.g. `incident:<workspace>:<id>:open`): queued once
+/// whatever happens — a second call with the key finds the first write, so a caller that stops
+/// between queueing and recording what it queued cannot queue it twice. Blocking.
+pub fn enqueue_keyed(store: &Store, repo: &str, key: &str, write: &Write) -> Result<OutboxItemDto> {
+    use sha2::Digest;
+    check(write)?;
+    if repo.split('/').filter(|p| !p.is_empty()).count() != 2 {
+        return Err(CoreError::InvalidInput(format!(
+            "“{repo}” is not a repository: expected owner/name"
+        )));
+    }
+    // The key travels in a hidden HTML comment: hashed, so nothing in it can end the comment.
+    let key = format!("{:x}", sha2::Sha256::digest(key.as_bytes()));
+    let payload = serde_json::to_string(write).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let seq = store.with(|c| {
+        c.execute(
+            "INSERT INTO gh_outbox (key, repo, kind, payload, state, queued_at)
+             VALUES (?1, ?2, ?3, ?4, 'queued', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+             ON CONFLICT (key) DO NOTHING",
+            params![key, repo, kind(write).as_str(), payload],
+        )?;
+        c.query_row("SELECT seq FROM gh_outbox WHERE key = ?1", [&key], |r| {
+            r.get::<_, i64>(0)
+        })
+    })?;
+    get(store, seq)?.ok_or_else(|| CoreError::Internal("the queued write vanished".into()))
+}
+
+/// The number of the issue (or pull request) a delivered write made.
+pub fn made_number(store: &Store, seq: i64) -> Result<Option<u64>> {
+    use rusqlite::OptionalExtension;
+    let result: Option<Option<String>> = store.with(|c| {
+        c.query_row(
+            "SELECT result FROM gh_outbox WHERE seq = ?1 AND state = 'done'",
+            [seq],
+            |r| r.get(0),
+        )
+        .optional()
+    })?;
+    Ok(result
+        .flatten()
+        .and_then(|j| serde_json::from_str::<Value>(&j).ok())
+        .and_then(|v| v["number"].as_u64()))
+}
+
 fn dto(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItemDto> {
     let payload: String = r.get("payload")?;
     let result: Option<String> = r.get("result")?;

@@ -27,11 +27,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0012_review_checks.sql")),
         M::up(include_str!("store/0013_review_pulls.sql")),
         M::up(include_str!("store/0014_review_summaries.sql")),
+        M::up(include_str!("store/0015_monitor.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 14;
+pub const SCHEMA_VERSION: i64 = 15;
 
 #[derive(Debug)]
 pub struct Store {

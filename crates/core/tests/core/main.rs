@@ -13,6 +13,7 @@ mod index_agreement;
 mod intent_stages;
 mod intents;
 mod issue_sync;
+mod monitor;
 mod outbox;
 mod pull_request;
 mod registration;

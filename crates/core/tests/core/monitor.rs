@@ -1,0 +1,130 @@
+//! The alert engine on a real dbt run of the demo: a broken test becomes one incident and one
+//! issue on the (fake) GitHub, delivered exactly once though the connection drops after GitHub
+//! made it; running again adds nothing; fixed, the issue is closed with a comment.
+
+use vibedata_core::Studio;
+use vibedata_fakes::github::{FakeGitHub, Fault};
+use vibedata_secrets::Sensitive;
+
+use crate::fresh_paths;
+
+const TOKEN: &str = "ghp_monitor_incident_token_17";
+const REPO: &str = "acme/crm";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_test_of_a_real_run_is_one_incident_and_one_issue_closed_when_fixed() {
+    let fake = FakeGitHub::start().await;
+    fake.accept_token(TOKEN);
+    fake.add_repo(REPO);
+    let (_dir, paths) = fresh_paths();
+    let venv = vibedata_core::platform::venv::Venv::new(&paths.venv);
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    studio
+        .github()
+        .use_token(&fake.base_url(), Sensitive::new(TOKEN.into()));
+    let model = demo.path.join("models/staging/stg_crm__accounts.sql");
+    let good = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(&model, good.replace("lower(industry)", "upper(industry)")).unwrap();
+    let build = venv.dbt(&demo.project(), &["build"]).unwrap();
+    assert!(!build.success, "the accepted_values test fails");
+
+    let run = studio
+        .monitor()
+        .alerts_run(demo.path.clone(), None, Some(REPO.into()))
+        .await
+        .unwrap();
+    assert!(
+        run.signals > 20,
+        "every result is a signal: {}",
+        run.signals
+    );
+    assert_eq!(run.incidents.len(), 1, "{:#?}", run.incidents);
+    let incident = &run.incidents[0];
+    assert_eq!(incident.root, "model.demo_crm.stg_crm__accounts");
+    assert!(incident.kinds.contains(&"test_failure".to_string()));
+    assert_eq!(run.told[0].queued, ["open"]);
+
+    // GitHub makes the issue, then the connection drops before the answer: still one issue.
+    fake.fault(&[Fault::ResetAfterApply]);
+    studio.github().inbox_sync().await.unwrap();
+    studio.github().inbox_sync().await.unwrap();
+    let issues = fake.issues_of(REPO);
+    assert_eq!(issues.len(), 1, "exactly once: {issues:#?}");
+    let labels: Vec<&str> = issues[0]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["name"].as_str())
+        .collect();
+    assert!(
+        labels.contains(&"incident") && labels.contains(&"severity:error"),
+        "{labels:?}"
+    );
+    let body = issues[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("accepted_values"),
+        "the evidence names the test: {body}"
+    );
+
+    // The same run read again: nothing new, nothing queued.
+    let again = studio
+        .monitor()
+        .alerts_run(demo.path.clone(), None, Some(REPO.into()))
+        .await
+        .unwrap();
+    assert_eq!(again.new_signals, 0);
+    assert!(
+        again.told.iter().all(|t| t.queued.is_empty()),
+        "{:?}",
+        again.told
+    );
+    assert_eq!(again.told[0].issue_number, issues[0]["number"].as_u64());
+
+    // Fixed: the next run passes, the incident resolves, the issue is closed with a comment.
+    std::fs::write(&model, good).unwrap();
+    let build = venv.dbt(&demo.project(), &["build"]).unwrap();
+    assert!(build.success, "{}", build.stdout);
+    let fixed = studio
+        .monitor()
+        .alerts_run(demo.path.clone(), None, Some(REPO.into()))
+        .await
+        .unwrap();
+    assert_eq!(fixed.told[0].state, "resolved", "{:?}", fixed.told);
+    assert_eq!(fixed.told[0].queued, ["close"]);
+    studio.github().inbox_sync().await.unwrap();
+    let issues = fake.issues_of(REPO);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["state"], "closed");
+    let comments = fake.comments_of(REPO);
+    assert!(
+        comments
+            .iter()
+            .any(|c| c["body"].as_str().unwrap().starts_with("Resolved at")),
+        "{comments:#?}"
+    );
+}
+
+/// Bad input: a truncated run results file is said plainly, with its path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_run_results_file_is_refused_with_its_path() {
+    let (dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    let cut = dir.path().join("run_results.json");
+    std::fs::write(
+        &cut,
+        "{\"metadata\": {\"dbt_version\": \"1.11.0\"}, \"results\": [{\"unique_id\":",
+    )
+    .unwrap();
+    let err = studio
+        .monitor()
+        .alerts_run(demo.path.clone(), Some(cut.clone()), None)
+        .await
+        .unwrap_err();
+    let said = err.to_string();
+    assert!(
+        said.contains("run_results.json") && said.contains("truncated"),
+        "{said}"
+    );
+}
