@@ -57,7 +57,7 @@ pub enum AlertsAction {
         #[arg(long, default_value_t = 14_400)]
         repeat_interval: i64,
         /// Seconds without news after which a subject's failure is over.
-        #[arg(long, default_value_t = 21_600)]
+        #[arg(long, default_value_t = 129_600)]
         resolve_after: i64,
     },
 }

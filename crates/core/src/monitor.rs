@@ -3,10 +3,13 @@
 //! ([`Monitor::alerts_run`]: the run's signals kept, grouped with the lineage of the native
 //! index, each incident told to GitHub as one issue through the outbox — [`incidents`]), groups
 //! a file of signals and scores a metric series (what `vibedata alerts group` and `vibedata
-//! monitor score` run). The metric history, the Monitor page and the demo's history build on it
-//! (issue 15 continues).
+//! monitor score` run), and gives the Monitor page its state ([`Monitor::overview`]: incidents
+//! with their issue, runs, what fails now, each table metric scored — [`metrics`]); the demo
+//! domain gets sixty days of generated history on first look ([`demo_history`]).
 
+pub mod demo_history;
 pub mod incidents;
+pub mod metrics;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -177,6 +180,15 @@ impl Monitor {
         .await
     }
 
+    /// What the Monitor page shows of a workspace (the demo's generated history made first).
+    pub async fn overview(
+        &self,
+        workspace_id: &str,
+    ) -> Result<vibedata_protocol::monitor::MonitorDto> {
+        let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
+        blocking(move || overview(&platform, &id)).await
+    }
+
     /// Groups the signals of `events` (one JSON envelope per line) into incidents, with the
     /// lineage of `manifest` when given.
     pub fn group_file(
@@ -206,4 +218,118 @@ impl Monitor {
         vibedata_monitor::detector::score(&points, config)
             .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", series.display())))
     }
+}
+
+fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor::MonitorDto> {
+    use std::collections::BTreeMap;
+    use vibedata_monitor::signal::Severity;
+    use vibedata_protocol::monitor::{IncidentDto, MonitorDto, RunDto, SignalDto};
+    let store = &platform.store;
+    let ws = crate::workspaces::registry::find_by_id(store, id)?
+        .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
+    let now = crate::platform::clock::now() * 1000;
+    let mut notes = Vec::new();
+    if ws.is_demo {
+        demo_history::ensure(store, &ws, now)?;
+        notes.push("The demo's sixty days of history are generated (a fixed seed, ending today): one volume drop, one late load, one failing test.".to_string());
+    }
+    type Row = (String, Option<String>, String, String, Option<i64>);
+    let rows: Vec<Row> = store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT detail, repo, state, severity, open_seq FROM monitor_incidents
+              WHERE workspace_id = ?1 ORDER BY opened_at DESC LIMIT 100",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.collect()
+    })?;
+    let mut incidents = Vec::new();
+    for (detail, repo, state, severity, open_seq) in rows {
+        let Ok(i) = serde_json::from_str::<serde_json::Value>(&detail) else {
+            continue;
+        };
+        let strings = |k: &str| -> Vec<String> {
+            i[k].as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        incidents.push(IncidentDto {
+            id: i["id"].as_str().unwrap_or_default().to_string(),
+            root: i["root"].as_str().unwrap_or_default().to_string(),
+            state,
+            severity,
+            kinds: strings("kinds"),
+            opened_at: i["opened_at"].as_str().unwrap_or_default().to_string(),
+            last_at: i["last_at"].as_str().unwrap_or_default().to_string(),
+            signals: i["events"].as_array().map_or(0, Vec::len),
+            suppressed: i["suppressed_because"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| {
+                    format!(
+                        "{} — {}",
+                        s["event"].as_str().unwrap_or_default(),
+                        s["because"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect(),
+            subjects: strings("subjects"),
+            repo,
+            issue_number: match open_seq {
+                Some(seq) => crate::github::outbox::made_number(store, seq)?,
+                None => None,
+            },
+        });
+    }
+    let signals = incidents::signals_since(store, id, now - 60 * DAY)?;
+    let mut runs: BTreeMap<String, RunDto> = BTreeMap::new();
+    let mut latest: BTreeMap<String, &vibedata_monitor::Signal> = BTreeMap::new();
+    for s in &signals {
+        if let Some(run) = &s.correlation_id {
+            let r = runs.entry(run.clone()).or_insert_with(|| RunDto {
+                correlation_id: run.clone(),
+                at: vibedata_monitor::time::format(s.at),
+                passed: 0,
+                failed: 0,
+                warned: 0,
+            });
+            match s.severity {
+                Severity::Ok | Severity::Info => r.passed += 1,
+                Severity::Warning => r.warned += 1,
+                Severity::Error | Severity::Critical => r.failed += 1,
+            }
+        }
+        latest.insert(s.fingerprint(), s);
+    }
+    let mut runs: Vec<RunDto> = runs.into_values().collect();
+    runs.sort_by(|a, b| b.at.cmp(&a.at));
+    runs.truncate(60);
+    let failing = latest
+        .values()
+        .filter(|s| s.severity >= Severity::Warning)
+        .map(|s| SignalDto {
+            id: s.id.clone(),
+            at: vibedata_monitor::time::format(s.at),
+            kind: s.kind.clone(),
+            node: s.node.clone(),
+            severity: s.severity.as_str().into(),
+            message: s.message.clone(),
+            failures: s.failures,
+        })
+        .collect();
+    if signals.is_empty() {
+        notes.push("Nothing has reported yet: run `vibedata alerts run --workspace <path>` after a dbt run.".into());
+    }
+    Ok(MonitorDto {
+        workspace_id: id.to_string(),
+        incidents,
+        runs,
+        failing,
+        series: metrics::scored_series(store, id)?,
+        notes,
+    })
 }

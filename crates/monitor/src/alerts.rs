@@ -42,7 +42,9 @@ impl Default for Timing {
             group_wait: 30 * SECOND,
             group_interval: 5 * MINUTE,
             repeat_interval: 4 * HOUR,
-            resolve_after: 6 * HOUR,
+            // Longer than a daily schedule: a check that only reports when it runs is not
+            // resolved by a quiet night (a pass resolves at once).
+            resolve_after: 36 * HOUR,
         }
     }
 }

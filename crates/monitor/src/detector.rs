@@ -7,8 +7,8 @@
 //!   medians;
 //! - **learning**: fewer than `min_training` points, or a history shorter than `min_span` (three
 //!   weeks, so a weekly pattern is not taken for anomalies), is "learning", never an alert;
-//! - **robust trend**: the median of slopes between points half a window apart, so a table that
-//!   grows steadily is not a series of alerts;
+//! - **robust trend**: the median of slopes between points whole weeks apart (a weekly pattern is
+//!   not a trend), so a table that grows steadily is not a series of alerts;
 //! - **seasonality** by day of week, hour of week or day of month, chosen when the history
 //!   supports it (enough span and points per season) and it explains the series (the 90th
 //!   percentile of what is left, each point against its season without it, shrinks by a fifth or
@@ -140,6 +140,43 @@ struct Fit {
     misfit: f64,
 }
 
+/// The robust trend per day: the median slope between points a whole number of weeks apart
+/// (so a weekly or hour-of-week pattern does not pass for a trend) — as many weeks as fit in
+/// half the training —, else between points half the training apart.
+fn trend(train: &[(Millis, f64)]) -> f64 {
+    let n = train.len();
+    let (Some(first), Some(last)) = (train.first(), train.last()) else {
+        return 0.0;
+    };
+    let week = 7 * DAY;
+    let lag = (last.0 - first.0) / 2 / week * week;
+    let mut slopes: Vec<f64> = Vec::new();
+    if lag >= week {
+        let tolerance = DAY / 24;
+        for a in train {
+            let want = a.0 + lag;
+            let k = train.partition_point(|p| p.0 < want - tolerance);
+            if let Some(b) = train.get(k).filter(|b| (b.0 - want).abs() <= tolerance) {
+                slopes.push((b.1 - a.1) / ((b.0 - a.0) as f64 / DAY as f64));
+            }
+        }
+    }
+    if slopes.len() < 3 {
+        slopes.clear();
+        let half = n / 2;
+        slopes.extend((0..n - half).filter_map(|j| {
+            let (a, b) = (train[j], train[j + half]);
+            let dt = (b.0 - a.0) as f64 / DAY as f64;
+            (dt > 0.0).then(|| (b.1 - a.1) / dt)
+        }));
+    }
+    if slopes.is_empty() {
+        0.0
+    } else {
+        median(&mut slopes)
+    }
+}
+
 /// The median of sorted `v` without its element at `skip`.
 fn median_without(v: &[f64], skip: usize) -> f64 {
     let m = v.len() - 1;
@@ -157,19 +194,7 @@ fn median_without(v: &[f64], skip: usize) -> f64 {
 /// its own noise (three points per hour of the week explain nothing).
 fn fit(train: &[(Millis, f64)], at: Millis, season: Seasonality) -> Option<Fit> {
     let n = train.len();
-    let half = n / 2;
-    let mut slopes: Vec<f64> = (0..n - half)
-        .filter_map(|j| {
-            let (a, b) = (train[j], train[j + half]);
-            let dt = (b.0 - a.0) as f64 / DAY as f64;
-            (dt > 0.0).then(|| (b.1 - a.1) / dt)
-        })
-        .collect();
-    let slope = if slopes.is_empty() {
-        0.0
-    } else {
-        median(&mut slopes)
-    };
+    let slope = trend(train);
     let mut per: Vec<Vec<f64>> = vec![Vec::new(); buckets(season)];
     let mut all: Vec<f64> = Vec::with_capacity(n);
     for (t, v) in train {
@@ -214,12 +239,13 @@ fn fit(train: &[(Millis, f64)], at: Millis, season: Seasonality) -> Option<Fit> 
     })
 }
 
-/// Whether the training supports a seasonality: enough span, and points in most seasons.
-fn supported(train: &[(Millis, f64)], season: Seasonality) -> bool {
-    let (Some(first), Some(last)) = (train.first(), train.last()) else {
+/// Whether the training supports a seasonality for a point at `at`: enough history behind it,
+/// and points in most seasons.
+fn supported(train: &[(Millis, f64)], season: Seasonality, at: Millis) -> bool {
+    let Some(first) = train.first() else {
         return false;
     };
-    let span = last.0 - first.0;
+    let span = at - first.0;
     let need = match season {
         Seasonality::DayOfWeek | Seasonality::HourOfWeek => 21 * DAY,
         Seasonality::DayOfMonth => 90 * DAY,
@@ -297,7 +323,7 @@ pub fn score(points: &[(Millis, f64)], cfg: &Config) -> Result<Vec<Scored>, Stri
                 } else {
                     &short
                 };
-                if cfg.seasonality == Seasonality::Auto && !supported(train, season) {
+                if cfg.seasonality == Seasonality::Auto && !supported(train, season, at) {
                     continue;
                 }
                 let Some(f) = fit(train, at, season) else {

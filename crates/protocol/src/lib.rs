@@ -20,6 +20,7 @@ mod domain;
 mod error;
 pub mod inbox;
 mod intent;
+pub mod monitor;
 pub mod review;
 mod skill;
 mod status;

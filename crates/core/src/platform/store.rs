@@ -28,11 +28,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0013_review_pulls.sql")),
         M::up(include_str!("store/0014_review_summaries.sql")),
         M::up(include_str!("store/0015_monitor.sql")),
+        M::up(include_str!("store/0016_monitor_metrics.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 #[derive(Debug)]
 pub struct Store {

@@ -128,3 +128,89 @@ async fn a_truncated_run_results_file_is_refused_with_its_path() {
         "{said}"
     );
 }
+
+/// The demo's generated history on the first look: sixty runs, charts whose flagged points are
+/// the volume drop and the late load (nothing else), the open incident of the failing test, and
+/// the anomalies' incidents resolved when the series came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shows_sixty_days_with_its_drop_late_load_and_open_incident() {
+    let (_dir, paths) = fresh_paths();
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    let m = studio.monitor().overview(&demo.id).await.unwrap();
+    assert_eq!(m.runs.len(), 60);
+    assert!(
+        m.runs[0].failed == 1 && m.runs[2].failed == 0,
+        "{:?}",
+        &m.runs[..3]
+    );
+    let flagged: Vec<(String, String, usize)> = m
+        .series
+        .iter()
+        .flat_map(|s| {
+            s.points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.anomaly)
+                .map(move |(i, _)| (s.table.clone(), s.metric.clone(), i))
+        })
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            (
+                "crm.opportunities".to_string(),
+                "freshness_lag_hours".to_string(),
+                52
+            ),
+            (
+                "stg_crm__opportunities".to_string(),
+                "row_count".to_string(),
+                47
+            )
+        ],
+        "only the late load and the drop"
+    );
+    let open: Vec<_> = m.incidents.iter().filter(|i| i.state == "firing").collect();
+    assert_eq!(open.len(), 1, "{:#?}", m.incidents);
+    assert_eq!(open[0].root, "model.demo_crm.stg_crm__accounts");
+    assert!(open[0].kinds.contains(&"test_failure".to_string()));
+    let resolved = m.incidents.iter().filter(|i| i.state == "resolved").count();
+    assert_eq!(
+        resolved, 2,
+        "the drop and the late load, over: {:#?}",
+        m.incidents
+    );
+    assert_eq!(m.failing.len(), 1);
+    assert_eq!(m.failing[0].failures, Some(12));
+    // Whatever the weekday it ends on, only the drop and the late load are flagged.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for offset in 1..7 {
+        let dir = tempfile::tempdir().unwrap();
+        let store = vibedata_core::platform::store::Store::open(&dir.path().join("s.db")).unwrap();
+        let day = 86_400_000;
+        assert!(
+            vibedata_core::monitor::demo_history::ensure(&store, &demo, now - offset * day)
+                .unwrap()
+        );
+        let series = vibedata_core::monitor::metrics::scored_series(&store, &demo.id).unwrap();
+        let flagged: Vec<usize> = series
+            .iter()
+            .flat_map(|s| {
+                s.points
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.anomaly)
+                    .map(|(i, _)| i)
+            })
+            .collect();
+        assert_eq!(flagged, [52, 47], "ending {offset} days ago");
+    }
+    // Asked again: nothing generated twice.
+    let again = studio.monitor().overview(&demo.id).await.unwrap();
+    assert_eq!(again.incidents.len(), m.incidents.len());
+    assert_eq!(again.series[0].points.len(), 60);
+}

@@ -225,7 +225,7 @@ fn notifications_are_timed_like_alertmanager_and_said_once() {
     );
     let mut e = vibedata_monitor::alerts::Engine::new(lineage(), t, Vec::new());
     e.ingest(&signals(&[("1", 0, "t_stg", E, "w")])[0]);
-    let mut said = e.advance(T0 + 10 * HOUR);
+    let mut said = e.advance(T0 + 40 * HOUR);
     said.retain(|n| matches!(n, Notification::Resolve { .. }));
     assert_eq!(said.len(), 1, "quiet for resolve_after resolves");
     let passed = group(
