@@ -22,6 +22,7 @@ fn main() {
         "review_pulls",
         "advise_review",
         "review_summary",
+        "monitor_overview",
         "query_diff",
         "cancel_data_diff",
         "git_state",

@@ -8,5 +8,6 @@ pub mod app;
 pub mod domains;
 pub mod github;
 pub mod intents;
+pub mod monitor;
 pub mod review;
 pub mod workspaces;

@@ -101,6 +101,7 @@ fn main() {
             commands::review::review_pulls,
             commands::review::advise_review,
             commands::review::review_summary,
+            commands::monitor::monitor_overview,
             commands::review::query_diff,
             commands::review::cancel_data_diff,
             commands::workspaces::git_state,

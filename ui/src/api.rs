@@ -7,6 +7,7 @@ mod agents;
 mod domains;
 mod github;
 mod intents;
+mod monitor;
 mod review;
 mod workspaces;
 
@@ -14,6 +15,7 @@ pub use agents::*;
 pub use domains::*;
 pub use github::*;
 pub use intents::*;
+pub use monitor::*;
 pub use review::*;
 pub use workspaces::*;
 

@@ -2,7 +2,7 @@
 
 use crate::area::Area;
 use crate::pages::{
-    domains::DomainsPage, inbox::InboxPage, not_built::NotBuilt, review::ReviewPage,
+    domains::DomainsPage, inbox::InboxPage, monitor::MonitorPage, review::ReviewPage,
     settings::SettingsPage, skills::SkillsPage, studio::StudioPage,
 };
 use crate::tooltip::Tooltip;
@@ -45,7 +45,7 @@ pub fn App() -> impl IntoView {
                     Area::Settings => view! { <SettingsPage /> }.into_any(),
                     Area::Inbox => view! { <InboxPage /> }.into_any(),
                     Area::Review => view! { <ReviewPage /> }.into_any(),
-                    other => view! { <NotBuilt area=other /> }.into_any(),
+                    Area::Monitor => view! { <MonitorPage /> }.into_any(),
                 }}
             </main>
             <Tooltip />

@@ -1,7 +1,7 @@
 pub mod domain;
 pub mod domains;
 pub mod inbox;
-pub mod not_built;
+pub mod monitor;
 pub mod review;
 pub mod settings;
 pub mod skills;

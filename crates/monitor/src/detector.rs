@@ -13,9 +13,10 @@
 //!   supports it (enough span and points per season) and it explains the series (the 90th
 //!   percentile of what is left, each point against its season without it, shrinks by a fifth or
 //!   more); a season is the median of its points;
-//! - **robust score**: the distance to the expected value in units of 1.4826 × the median
-//!   absolute deviation of the residuals (at least 0.5 % of the expected value, so a constant
-//!   series is not infinitely sensitive); `sensitivity` (4) of them is the band — 3.5 gave
+//! - **robust score**: the distance to the expected value in units of the residuals' spread —
+//!   1.4826 × their median absolute deviation, or their 90th percentile / 1.645 when the tails are
+//!   heavier (skewed lags) — at least 0.5 % of the expected value, so a constant series is not
+//!   infinitely sensitive; `sensitivity` (4) of them is the band — 3.5 gave
 //!   about one false alert per 100 clean table-days on the generator, 4 half that;
 //! - **direction**: spikes, drops or both;
 //! - **level shifts**: after `shift_after` (3) anomalies in a row in one direction, the new level
@@ -223,6 +224,9 @@ fn fit(train: &[(Millis, f64)], at: Millis, season: Seasonality) -> Option<Fit> 
     let mad = median(&mut residuals);
     // `median` sorted the residuals.
     let misfit = residuals[((residuals.len() as f64 * 0.9) as usize).min(residuals.len() - 1)];
+    // The spread: the median absolute deviation, or the 90th percentile when the tails are
+    // heavier than a normal's (a skewed lag, a noisy week) — each scaled to a standard deviation.
+    let spread = (1.4826 * mad).max(misfit / 1.645);
     let own = &mut per[bucket(season, at) as usize];
     let expected = if own.len() >= 3 {
         median(own)
@@ -234,7 +238,7 @@ fn fit(train: &[(Millis, f64)], at: Millis, season: Seasonality) -> Option<Fit> 
     }
     Some(Fit {
         expected,
-        scale: (1.4826 * mad).max(expected.abs() * 0.005).max(1e-9),
+        scale: spread.max(expected.abs() * 0.005).max(1e-9),
         misfit,
     })
 }
@@ -364,8 +368,10 @@ pub fn score(points: &[(Millis, f64)], cfg: &Config) -> Result<Vec<Scored>, Stri
             Direction::Drop => value < low,
             Direction::Both => value > high || value < low,
         };
+        // A shifted level: `shift_after` anomalies one way, at most one point back in the band
+        // between two of them (noise can carry a shifted point back inside).
+        let sign = z.signum();
         if anomaly {
-            let sign = z.signum();
             if run.is_empty() || sign != run_sign {
                 run.clear();
                 run_sign = sign;
@@ -376,7 +382,7 @@ pub fn score(points: &[(Millis, f64)], cfg: &Config) -> Result<Vec<Scored>, Stri
                 level_from = pts[run[0]].0;
                 run.clear();
             }
-        } else {
+        } else if run.last().is_some_and(|&last| i > last + 1) || sign != run_sign {
             run.clear();
         }
         out.push(Scored {

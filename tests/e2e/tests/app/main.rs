@@ -11,6 +11,7 @@ mod domains;
 mod github_signin;
 mod inbox;
 mod layout;
+mod monitor;
 mod navigation;
 mod registration;
 mod review;
