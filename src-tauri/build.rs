@@ -23,6 +23,7 @@ fn main() {
         "advise_review",
         "review_summary",
         "monitor_overview",
+        "incident_of_issue",
         "query_diff",
         "cancel_data_diff",
         "git_state",

@@ -102,6 +102,7 @@ fn main() {
             commands::review::advise_review,
             commands::review::review_summary,
             commands::monitor::monitor_overview,
+            commands::monitor::incident_of_issue,
             commands::review::query_diff,
             commands::review::cancel_data_diff,
             commands::workspaces::git_state,

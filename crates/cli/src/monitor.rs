@@ -22,7 +22,46 @@ use vibedata_core::platform::config::Config as AppConfig;
 use crate::print;
 
 #[derive(Subcommand)]
+pub enum SilenceAction {
+    /// Silence signals matching every matcher, for a while (audited).
+    Add {
+        /// `field=value`, field one of node, kind, column, workspace, severity; `*` matches any
+        /// run of characters (e.g. node=model.shop.*). Repeat for several.
+        #[arg(long = "match", value_name = "FIELD=VALUE", required = true)]
+        matchers: Vec<String>,
+        /// How long, in hours.
+        #[arg(long, default_value_t = 2.0)]
+        hours: f64,
+        /// Why (kept with it and in the audit).
+        #[arg(long)]
+        comment: String,
+        /// Only this workspace (a registered name or id, or a folder); default: every one.
+        #[arg(long)]
+        workspace: Option<String>,
+        /// Who silences (default: $USER).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// The silences, expired ones included.
+    List {
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// End a silence now (audited).
+    Expire {
+        id: String,
+        #[arg(long)]
+        by: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AlertsAction {
+    /// Silences: matchers and a time, so known problems are not announced.
+    Silence {
+        #[command(subcommand)]
+        action: SilenceAction,
+    },
     /// Run the alert engine on a dbt run of a workspace: its signals kept, grouped into
     /// incidents with the project's lineage, each incident one GitHub issue (through the outbox;
     /// `outbox replay` or the app delivers it).
@@ -113,6 +152,7 @@ pub async fn alerts(
                 run_results,
                 repo,
             } => return run(json, config, workspace, run_results, repo).await,
+            AlertsAction::Silence { action } => return silence(json, config, action).await,
             AlertsAction::Group {
                 events,
                 manifest,
@@ -161,6 +201,69 @@ pub async fn alerts(
             eprintln!("line {}: {}", u.line, u.reason);
         }
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn who(by: Option<String>) -> String {
+    by.or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "person".into())
+}
+
+async fn silence(json: bool, config: AppConfig, action: SilenceAction) -> anyhow::Result<ExitCode> {
+    let studio = Studio::start(config).await?;
+    let monitor = studio.monitor();
+    match action {
+        SilenceAction::Add {
+            matchers,
+            hours,
+            comment,
+            workspace,
+            by,
+        } => {
+            let s = monitor
+                .silence(workspace, matchers, hours, who(by), comment)
+                .await?;
+            print(json, &s, |s| {
+                println!("silence {} until {}", s.id, time::format(s.ends));
+            })?;
+        }
+        SilenceAction::List { workspace } => {
+            let list = monitor.silences(workspace).await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            let rows: Vec<serde_json::Value> = list
+                .iter()
+                .map(|(ws, s)| {
+                    serde_json::json!({"id": s.id, "workspace": ws, "matchers": s.matchers,
+                        "starts": time::format(s.starts), "ends": time::format(s.ends),
+                        "active": s.starts <= now && now < s.ends,
+                        "created_by": s.created_by, "comment": s.comment})
+                })
+                .collect();
+            print(json, &rows, |rows| {
+                for r in rows {
+                    println!(
+                        "{} {} until {} — {}",
+                        r["id"].as_str().unwrap_or_default(),
+                        if r["active"] == true {
+                            "active"
+                        } else {
+                            "expired"
+                        },
+                        r["ends"].as_str().unwrap_or_default(),
+                        r["comment"].as_str().unwrap_or_default()
+                    );
+                }
+            })?;
+        }
+        SilenceAction::Expire { id, by } => {
+            monitor.expire_silence(id.clone(), who(by)).await?;
+            print(json, &serde_json::json!({"expired": id}), |_| {
+                println!("silence {id} expired");
+            })?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

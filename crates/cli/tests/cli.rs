@@ -873,3 +873,59 @@ fn monitor_score_json_flags_the_spike_with_its_band() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("line 3"));
 }
+
+/// `vibedata alerts silence add|list|expire`: a silence with matchers and a reason, listed
+/// active, expired on demand (and still listed); a matcher that would silence everything is
+/// refused.
+#[test]
+fn alerts_silences_are_added_listed_and_expired() {
+    let dir = tempfile::tempdir().unwrap();
+    let added = vibedata(
+        dir.path(),
+        &[
+            "alerts",
+            "silence",
+            "add",
+            "--match",
+            "node=model.shop.*",
+            "--match",
+            "kind=test_failure",
+            "--hours",
+            "1",
+            "--comment",
+            "vendor reload tonight",
+            "--by",
+            "grace",
+            "--json",
+        ],
+    );
+    assert!(added.status.success(), "{added:?}");
+    let s: serde_json::Value = serde_json::from_slice(&added.stdout).unwrap();
+    let id = s["id"].as_str().unwrap().to_string();
+    assert_eq!(s["matchers"][0]["value"], "model.shop.*");
+    let listed = vibedata(dir.path(), &["alerts", "silence", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(v[0]["active"], true, "{v}");
+    assert_eq!(v[0]["created_by"], "grace");
+    let expired = vibedata(dir.path(), &["alerts", "silence", "expire", &id, "--json"]);
+    assert!(expired.status.success(), "{expired:?}");
+    let v: serde_json::Value = serde_json::from_slice(
+        &vibedata(dir.path(), &["alerts", "silence", "list", "--json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(v[0]["active"], false);
+    let everything = vibedata(
+        dir.path(),
+        &[
+            "alerts",
+            "silence",
+            "add",
+            "--match",
+            "node=*",
+            "--comment",
+            "x",
+        ],
+    );
+    assert_eq!(everything.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&everything.stderr).contains("everything"));
+}

@@ -195,18 +195,15 @@ impl GitHub {
         outbox::replay_as(self.platform.store.clone(), active).await
     }
 
-    /// Delivers the outbox and syncs the inbox every `config.inbox_sync_every` until the returned
-    /// task is aborted (the shell starts it; the CLI syncs on demand). Offline, each pass fails
-    /// quietly and the next one retries.
-    pub fn spawn_background_sync(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
-        let github = self.clone();
+    /// Delivers the outbox and syncs the inbox every `config.inbox_sync_every`, for ever (the
+    /// shell runs it through `Studio::start_background`; the CLI syncs on demand). Offline, each
+    /// pass fails quietly and the next one retries.
+    pub async fn sync_loop(self: Arc<Self>) {
         let every = self.platform.config.inbox_sync_every;
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                github.background_pass().await;
-            }
-        })
+        loop {
+            tokio::time::sleep(every).await;
+            self.background_pass().await;
+        }
     }
 
     async fn background_pass(&self) {

@@ -7,9 +7,11 @@
 //! with their issue, runs, what fails now, each table metric scored — [`metrics`]); the demo
 //! domain gets sixty days of generated history on first look ([`demo_history`]).
 
+pub mod collect;
 pub mod demo_history;
 pub mod incidents;
 pub mod metrics;
+pub mod silences;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +45,8 @@ pub struct AlertsRun {
     pub signals: usize,
     pub new_signals: usize,
     pub unreadable: Vec<String>,
+    /// Tables read from the local warehouse and metric values kept (none: not on DuckDB).
+    pub metrics: Option<(usize, usize)>,
     /// The repository incidents are raised on (none: kept here).
     pub repo: Option<String>,
     pub incidents: Vec<IncidentOut>,
@@ -57,7 +61,11 @@ fn read(path: &Path, what: &str) -> Result<String> {
 
 /// The lineage of a dbt project from its native index: parents, and the node each test checks.
 pub fn lineage_of(project: &Path) -> Lineage {
-    let index = vibedata_dbt_index::Index::load(project);
+    lineage_of_index(&vibedata_dbt_index::Index::load(project))
+}
+
+/// [`lineage_of`] an index already loaded.
+pub fn lineage_of_index(index: &vibedata_dbt_index::Index) -> Lineage {
     let graph = index.graph();
     let edges: Vec<(&str, &str)> = graph
         .parent_map
@@ -80,16 +88,69 @@ pub fn lineage_of(project: &Path) -> Lineage {
 /// Monitor's front door.
 pub struct Monitor {
     platform: Arc<Platform>,
+    /// When each workspace's run results were last read by the watcher.
+    seen: std::sync::Mutex<std::collections::HashMap<String, std::time::SystemTime>>,
 }
 
 impl Monitor {
     pub fn new(platform: Arc<Platform>) -> Self {
-        Self { platform }
+        Self {
+            platform,
+            seen: Default::default(),
+        }
+    }
+
+    /// One pass of the app's watcher: the alert engine runs on every registered domain whose
+    /// `target/run_results.json` changed since the last pass (a dbt run in the person's
+    /// checkout, by them or an agent). A failure is logged and the others still run.
+    pub async fn watch_pass(&self) -> usize {
+        let platform = self.platform.clone();
+        let Ok(list) = blocking(move || crate::workspaces::registry::list(&platform.store)).await
+        else {
+            return 0;
+        };
+        let mut ran = 0;
+        for ws in list {
+            let results = ws.project().join("target/run_results.json");
+            let Ok(modified) = std::fs::metadata(&results).and_then(|m| m.modified()) else {
+                continue;
+            };
+            let fresh = {
+                let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+                seen.get(&ws.id).is_none_or(|at| *at < modified)
+            };
+            if !fresh {
+                continue;
+            }
+            match self.alerts_run(ws.path.clone(), None, None).await {
+                Ok(run) => {
+                    ran += 1;
+                    tracing::info!(workspace = %ws.name, signals = run.signals, incidents = run.incidents.len(), "monitor: a run was read");
+                }
+                Err(e) => {
+                    tracing::warn!(workspace = %ws.name, error = %e, "monitor: a run could not be read")
+                }
+            }
+            self.seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(ws.id.clone(), modified);
+        }
+        ran
+    }
+
+    /// The app's watcher: [`Monitor::watch_pass`] every `every`, for ever.
+    pub async fn watch_loop(self: Arc<Self>, every: std::time::Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            self.watch_pass().await;
+        }
     }
 
     /// Runs the alert engine on a dbt run of the workspace at `path` (registered or not): its
     /// `run_results.json` (default: the project's `target/`) and `sources.json` when there is
-    /// one become signals, kept in the store; the last week's signals are grouped with the
+    /// one become signals, with the local DuckDB's metrics, schema changes and anomalies
+    /// ([`collect`]) when the run was there, kept in the store; the last week's signals are grouped with the
     /// lineage of the native index; each incident is recorded and told to `repo` (default: the
     /// workspace's GitHub origin; none: kept here) through the outbox.
     pub async fn alerts_run(
@@ -147,16 +208,64 @@ impl Monitor {
                 signals.extend(fresh.signals);
                 unreadable.extend(fresh.unreadable);
             }
-            let count = signals.len();
-            let new_signals = incidents::keep_signals(&platform.store, &key, &signals)?;
             let now = crate::platform::clock::now() * 1000;
             let latest = signals.iter().map(|s| s.at).max().unwrap_or(now).max(now);
+            let index = vibedata_dbt_index::Index::load(&project);
+            // The warehouse's metrics, when the run was on the local DuckDB.
+            let warehouse = project.join(crate::workspaces::registry::WAREHOUSE_FILE);
+            let mut collected = None;
+            let on_duckdb = std::fs::read_to_string(project.join("profiles.yml"))
+                .is_ok_and(|t| t.contains("type: duckdb"));
+            if on_duckdb && warehouse.is_file() {
+                let nodes: std::collections::HashMap<String, String> = index
+                    .nodes()
+                    .values()
+                    .filter(|n| {
+                        matches!(
+                            n.resource_type,
+                            vibedata_dbt_index::ResourceType::Model
+                                | vibedata_dbt_index::ResourceType::Seed
+                                | vibedata_dbt_index::ResourceType::Snapshot
+                                | vibedata_dbt_index::ResourceType::Source
+                        )
+                    })
+                    .map(|n| {
+                        let relation = match &n.source {
+                            Some((_, table)) => table.clone(),
+                            None => n
+                                .config
+                                .get("alias")
+                                .and_then(|a| a.as_str())
+                                .unwrap_or(&n.name)
+                                .to_string(),
+                        };
+                        (relation.to_lowercase(), n.unique_id.clone())
+                    })
+                    .collect();
+                let c = collect::collect(
+                    &platform.venv(),
+                    &platform.store,
+                    &key,
+                    &warehouse,
+                    latest,
+                    &nodes,
+                )?;
+                signals.extend(c.signals.iter().cloned());
+                unreadable.extend(c.unreadable.iter().cloned());
+                collected = Some((c.tables, c.points));
+            }
+            let count = signals.len();
+            let new_signals = incidents::keep_signals(&platform.store, &key, &signals)?;
             let history = incidents::signals_since(&platform.store, &key, latest - 7 * DAY)?;
+            let silenced: Vec<_> = silences::list(&platform.store, Some(&key))?
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect();
             let grouped = vibedata_monitor::alerts::group_until(
                 history.clone(),
-                lineage_of(&project),
+                lineage_of_index(&index),
                 Timing::default(),
-                Vec::new(),
+                silenced,
                 latest,
             );
             let repo = repo.or_else(|| {
@@ -172,6 +281,7 @@ impl Monitor {
                 signals: count,
                 new_signals,
                 unreadable,
+                metrics: collected,
                 repo,
                 incidents: grouped.incidents,
                 told,
@@ -187,6 +297,88 @@ impl Monitor {
     ) -> Result<vibedata_protocol::monitor::MonitorDto> {
         let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
         blocking(move || overview(&platform, &id)).await
+    }
+
+    /// A person's silence: `matchers` (`field=value`) for `hours` from now, on one workspace (or
+    /// every one), with why (audited). Signals it matches stay in their incident but are not
+    /// announced.
+    pub async fn silence(
+        &self,
+        workspace: Option<String>,
+        matchers: Vec<String>,
+        hours: f64,
+        by: String,
+        comment: String,
+    ) -> Result<vibedata_monitor::alerts::Silence> {
+        let platform = self.platform.clone();
+        blocking(move || {
+            let matchers = matchers
+                .iter()
+                .map(|m| silences::parse_matcher(m))
+                .collect::<Result<Vec<_>>>()?;
+            if !(hours > 0.0 && hours <= 24.0 * 90.0) {
+                return Err(CoreError::InvalidInput(
+                    "a silence lasts between a moment and 90 days".into(),
+                ));
+            }
+            let now = crate::platform::clock::now() * 1000;
+            let ends = now + (hours * 3_600_000.0) as i64;
+            let key = match workspace {
+                Some(w) => Some(workspace_key(&platform, &w)?),
+                None => None,
+            };
+            silences::create(
+                &platform.store,
+                key.as_deref(),
+                matchers,
+                now,
+                ends,
+                &by,
+                &comment,
+            )
+        })
+        .await
+    }
+
+    /// Ends a silence now (audited).
+    pub async fn expire_silence(&self, id: String, by: String) -> Result<()> {
+        let platform = self.platform.clone();
+        blocking(move || {
+            silences::expire(
+                &platform.store,
+                &id,
+                &by,
+                crate::platform::clock::now() * 1000,
+            )
+        })
+        .await
+    }
+
+    /// The silences (of a workspace, and those of every workspace).
+    pub async fn silences(
+        &self,
+        workspace: Option<String>,
+    ) -> Result<Vec<(Option<String>, vibedata_monitor::alerts::Silence)>> {
+        let platform = self.platform.clone();
+        blocking(move || {
+            let key = match workspace {
+                Some(w) => Some(workspace_key(&platform, &w)?),
+                None => None,
+            };
+            silences::list(&platform.store, key.as_deref())
+        })
+        .await
+    }
+
+    /// The incident a GitHub issue was raised for, with its signals (none: the issue is not one
+    /// of ours).
+    pub async fn incident_of_issue(
+        &self,
+        repo: String,
+        number: u64,
+    ) -> Result<Option<vibedata_protocol::monitor::IncidentDetailDto>> {
+        let platform = self.platform.clone();
+        blocking(move || incident_of_issue(&platform, &repo, number)).await
     }
 
     /// Groups the signals of `events` (one JSON envelope per line) into incidents, with the
@@ -223,7 +415,7 @@ impl Monitor {
 fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor::MonitorDto> {
     use std::collections::BTreeMap;
     use vibedata_monitor::signal::Severity;
-    use vibedata_protocol::monitor::{IncidentDto, MonitorDto, RunDto, SignalDto};
+    use vibedata_protocol::monitor::{MonitorDto, RunDto};
     let store = &platform.store;
     let ws = crate::workspaces::registry::find_by_id(store, id)?
         .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
@@ -246,44 +438,9 @@ fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor:
     })?;
     let mut incidents = Vec::new();
     for (detail, repo, state, severity, open_seq) in rows {
-        let Ok(i) = serde_json::from_str::<serde_json::Value>(&detail) else {
-            continue;
-        };
-        let strings = |k: &str| -> Vec<String> {
-            i[k].as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        };
-        incidents.push(IncidentDto {
-            id: i["id"].as_str().unwrap_or_default().to_string(),
-            root: i["root"].as_str().unwrap_or_default().to_string(),
-            state,
-            severity,
-            kinds: strings("kinds"),
-            opened_at: i["opened_at"].as_str().unwrap_or_default().to_string(),
-            last_at: i["last_at"].as_str().unwrap_or_default().to_string(),
-            signals: i["events"].as_array().map_or(0, Vec::len),
-            suppressed: i["suppressed_because"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|s| {
-                    format!(
-                        "{} — {}",
-                        s["event"].as_str().unwrap_or_default(),
-                        s["because"].as_str().unwrap_or_default()
-                    )
-                })
-                .collect(),
-            subjects: strings("subjects"),
-            repo,
-            issue_number: match open_seq {
-                Some(seq) => crate::github::outbox::made_number(store, seq)?,
-                None => None,
-            },
-        });
+        if let Some(dto) = incident_dto(store, &detail, repo, state, severity, open_seq)? {
+            incidents.push(dto);
+        }
     }
     let signals = incidents::signals_since(store, id, now - 60 * DAY)?;
     let mut runs: BTreeMap<String, RunDto> = BTreeMap::new();
@@ -311,15 +468,7 @@ fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor:
     let failing = latest
         .values()
         .filter(|s| s.severity >= Severity::Warning)
-        .map(|s| SignalDto {
-            id: s.id.clone(),
-            at: vibedata_monitor::time::format(s.at),
-            kind: s.kind.clone(),
-            node: s.node.clone(),
-            severity: s.severity.as_str().into(),
-            message: s.message.clone(),
-            failures: s.failures,
-        })
+        .map(|s| signal_dto(s))
         .collect();
     if signals.is_empty() {
         notes.push("Nothing has reported yet: run `vibedata alerts run --workspace <path>` after a dbt run.".into());
@@ -332,4 +481,135 @@ fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor:
         series: metrics::scored_series(store, id)?,
         notes,
     })
+}
+
+/// An incident row as the page shows it (`None`: its detail cannot be read).
+fn incident_dto(
+    store: &crate::platform::store::Store,
+    detail: &str,
+    repo: Option<String>,
+    state: String,
+    severity: String,
+    open_seq: Option<i64>,
+) -> Result<Option<vibedata_protocol::monitor::IncidentDto>> {
+    let Ok(i) = serde_json::from_str::<serde_json::Value>(detail) else {
+        return Ok(None);
+    };
+    let strings = |k: &str| -> Vec<String> {
+        i[k].as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    Ok(Some(vibedata_protocol::monitor::IncidentDto {
+        id: i["id"].as_str().unwrap_or_default().to_string(),
+        root: i["root"].as_str().unwrap_or_default().to_string(),
+        state,
+        severity,
+        kinds: strings("kinds"),
+        opened_at: i["opened_at"].as_str().unwrap_or_default().to_string(),
+        last_at: i["last_at"].as_str().unwrap_or_default().to_string(),
+        signals: i["events"].as_array().map_or(0, Vec::len),
+        suppressed: i["suppressed_because"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                format!(
+                    "{} — {}",
+                    s["event"].as_str().unwrap_or_default(),
+                    s["because"].as_str().unwrap_or_default()
+                )
+            })
+            .collect(),
+        subjects: strings("subjects"),
+        repo,
+        issue_number: match open_seq {
+            Some(seq) => crate::github::outbox::made_number(store, seq)?,
+            None => None,
+        },
+    }))
+}
+
+fn incident_of_issue(
+    platform: &Platform,
+    repo: &str,
+    number: u64,
+) -> Result<Option<vibedata_protocol::monitor::IncidentDetailDto>> {
+    let store = &platform.store;
+    type Row = (String, String, String, String, i64);
+    let rows: Vec<Row> = store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT workspace_id, detail, state, severity, open_seq FROM monitor_incidents
+              WHERE repo = ?1 AND open_seq IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([repo], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.collect()
+    })?;
+    for (workspace_id, detail, state, severity, seq) in rows {
+        if crate::github::outbox::made_number(store, seq)? != Some(number) {
+            continue;
+        }
+        let Some(incident) = incident_dto(
+            store,
+            &detail,
+            Some(repo.to_string()),
+            state,
+            severity,
+            Some(seq),
+        )?
+        else {
+            continue;
+        };
+        let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&detail)
+            .ok()
+            .and_then(|v| v["events"].as_array().cloned())
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str().map(str::to_string))
+            .collect();
+        let mut signals: Vec<vibedata_protocol::monitor::SignalDto> =
+            incidents::signals_by_id(store, &workspace_id, &ids)?
+                .into_iter()
+                .map(|s| signal_dto(&s))
+                .collect();
+        signals.sort_by(|a, b| b.at.cmp(&a.at));
+        return Ok(Some(vibedata_protocol::monitor::IncidentDetailDto {
+            incident,
+            signals,
+        }));
+    }
+    Ok(None)
+}
+
+fn signal_dto(s: &vibedata_monitor::Signal) -> vibedata_protocol::monitor::SignalDto {
+    vibedata_protocol::monitor::SignalDto {
+        id: s.id.clone(),
+        at: vibedata_monitor::time::format(s.at),
+        kind: s.kind.clone(),
+        node: s.node.clone(),
+        severity: s.severity.as_str().into(),
+        message: s.message.clone(),
+        failures: s.failures,
+    }
+}
+
+/// The key a workspace's signals are kept under: a registered workspace's id (given by id, name
+/// or folder), else the folder's canonical path.
+fn workspace_key(platform: &Platform, given: &str) -> Result<String> {
+    let list = crate::workspaces::registry::list(&platform.store)?;
+    if let Some(ws) = list.iter().find(|w| w.id == given || w.name == given) {
+        return Ok(ws.id.clone());
+    }
+    let path = Path::new(given)
+        .canonicalize()
+        .map_err(|e| CoreError::io(format!("no workspace {given}"), e))?;
+    Ok(list
+        .into_iter()
+        .find(|w| w.path == path)
+        .map(|w| w.id)
+        .unwrap_or_else(|| path.to_string_lossy().into_owned()))
 }

@@ -36,7 +36,7 @@ pub struct Studio {
     skills: Skills,
     governance: Governance,
     review: Review,
-    monitor: crate::monitor::Monitor,
+    monitor: Arc<crate::monitor::Monitor>,
 }
 
 /// The GitHub identity chosen for a workspace gives the token for its https remote.
@@ -91,7 +91,7 @@ impl Studio {
             skills: Skills::new(platform.clone()),
             governance: Governance::new(platform.clone()),
             review: Review::new(platform.clone(), github.clone(), agents.clone()),
-            monitor: crate::monitor::Monitor::new(platform.clone()),
+            monitor: Arc::new(crate::monitor::Monitor::new(platform.clone())),
             workspaces,
             github,
             agents,
@@ -145,10 +145,15 @@ impl Studio {
         self.platform.paths()
     }
 
-    /// Starts what runs while the app is open: outbox delivery and inbox sync every
-    /// `config.inbox_sync_every`. The shell calls it once; abort the handle to stop.
+    /// Starts what runs while the app is open, every `config.inbox_sync_every`: outbox delivery
+    /// and inbox sync, and the Monitor reading the domains' new dbt runs (whose incidents' issues
+    /// the next delivery sends). The shell calls it once; abort the handle to stop both.
     pub fn start_background(&self) -> tokio::task::JoinHandle<()> {
-        self.github.spawn_background_sync()
+        let (monitor, github) = (self.monitor.clone(), self.github.clone());
+        let every = self.platform.config.inbox_sync_every;
+        tokio::spawn(async move {
+            tokio::join!(monitor.watch_loop(every), github.sync_loop());
+        })
     }
 }
 

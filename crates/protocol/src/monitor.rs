@@ -82,3 +82,11 @@ pub struct MonitorDto {
     /// Said plainly: history generated for the demo, nothing run yet, …
     pub notes: Vec<String>,
 }
+
+/// An incident as its GitHub issue shows it in the Inbox: the incident and its signals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentDetailDto {
+    pub incident: IncidentDto,
+    /// Its signals, newest first (suppressed ones marked in `incident.suppressed`).
+    pub signals: Vec<SignalDto>,
+}

@@ -2,7 +2,7 @@
 
 use tauri::State;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::monitor::MonitorDto;
+use vibedata_protocol::monitor::{IncidentDetailDto, MonitorDto};
 
 use crate::state::AppState;
 
@@ -14,4 +14,18 @@ pub async fn monitor_overview(
     workspace_id: String,
 ) -> Result<MonitorDto, ErrorDto> {
     Ok(state.studio()?.monitor().overview(&workspace_id).await?)
+}
+
+/// The incident a GitHub issue was raised for, with its signals (the Inbox's issue view).
+#[tauri::command]
+pub async fn incident_of_issue(
+    state: State<'_, AppState>,
+    repo: String,
+    number: u64,
+) -> Result<Option<IncidentDetailDto>, ErrorDto> {
+    Ok(state
+        .studio()?
+        .monitor()
+        .incident_of_issue(repo, number)
+        .await?)
 }

@@ -3,7 +3,7 @@
 use super::call;
 use serde::Serialize;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::monitor::MonitorDto;
+use vibedata_protocol::monitor::{IncidentDetailDto, MonitorDto};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -14,4 +14,18 @@ struct WorkspaceArgs<'a> {
 /// A workspace's incidents, runs, failing checks and scored metric series.
 pub async fn monitor_overview(workspace_id: &str) -> Result<MonitorDto, ErrorDto> {
     call("monitor_overview", &WorkspaceArgs { workspace_id }).await
+}
+
+#[derive(Serialize)]
+struct IssueArgs<'a> {
+    repo: &'a str,
+    number: u64,
+}
+
+/// The incident a GitHub issue was raised for, with its signals.
+pub async fn incident_of_issue(
+    repo: &str,
+    number: u64,
+) -> Result<Option<IncidentDetailDto>, ErrorDto> {
+    call("incident_of_issue", &IssueArgs { repo, number }).await
 }

@@ -22,10 +22,16 @@ const DAYS: i64 = 60;
 const DROP_DAY: i64 = 47;
 const LATE_DAY: i64 = 52;
 
-/// Generates and keeps the demo's history unless the workspace already has metrics. Returns
-/// whether it did.
+/// Generates and keeps the demo's history unless it was made before. Returns whether it did.
 pub fn ensure(store: &Store, ws: &Workspace, now: Millis) -> Result<bool> {
-    if !ws.is_demo || metrics::any(store, &ws.id)? {
+    let made: bool = store.with(|c| {
+        c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM monitor_signals WHERE workspace_id = ?1 AND id LIKE 'demo-run-%')",
+            [&ws.id],
+            |r| r.get(0),
+        )
+    })?;
+    if !ws.is_demo || made {
         return Ok(false);
     }
     let index = vibedata_dbt_index::Index::load(&ws.project());
@@ -72,9 +78,9 @@ pub fn ensure(store: &Store, ws: &Workspace, now: Millis) -> Result<bool> {
             (table.to_string(), v.round())
         };
         let mut day = vec![
-            count("stg_crm__accounts", 400.0, 0.6, 0.0, 1.5),
-            count("stg_crm__contacts", 1600.0, 4.0, 0.12, 12.0),
-            count("stg_crm__opportunities", 1200.0, 3.0, 0.18, 10.0),
+            count("silver.stg_crm__accounts", 400.0, 0.6, 0.0, 1.5),
+            count("silver.stg_crm__contacts", 1600.0, 4.0, 0.12, 12.0),
+            count("silver.stg_crm__opportunities", 1200.0, 3.0, 0.18, 10.0),
         ];
         if d == DROP_DAY {
             day[2].1 = (day[2].1 * 0.55).round();
@@ -94,7 +100,7 @@ pub fn ensure(store: &Store, ws: &Workspace, now: Millis) -> Result<bool> {
             1.5 + 0.4 * rng.f64()
         };
         points.push(MetricPoint {
-            table: "crm.opportunities".into(),
+            table: "bronze.opportunities".into(),
             metric: "freshness_lag_hours".into(),
             column: String::new(),
             at,
@@ -124,12 +130,11 @@ pub fn ensure(store: &Store, ws: &Workspace, now: Millis) -> Result<bool> {
     }
     metrics::keep(store, &ws.id, &points)?;
     // The detector's anomalies are signals too (and the next normal point resolves them).
-    let node_of = |table: &str| {
-        if table.contains('.') {
-            format!("source.demo_crm.{table}")
-        } else {
-            format!("model.demo_crm.{table}")
-        }
+    // Tables as the warehouse names them (the metrics collected after a real run line up).
+    let node_of = |table: &str| match table.split_once('.') {
+        Some(("bronze", name)) => format!("source.demo_crm.crm.{name}"),
+        Some((_, name)) => format!("model.demo_crm.{name}"),
+        None => format!("model.demo_crm.{table}"),
     };
     let mut by_series: std::collections::BTreeMap<(String, String), Vec<(Millis, f64)>> =
         Default::default();

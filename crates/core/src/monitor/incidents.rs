@@ -49,6 +49,24 @@ pub fn keep_signals(store: &Store, workspace_id: &str, signals: &[Signal]) -> Re
     })
 }
 
+/// A signal from a `monitor_signals` row (id, at, kind, node, column_name, severity, message,
+/// correlation_id, failures).
+fn signal_row(r: &rusqlite::Row<'_>, workspace_id: &str) -> rusqlite::Result<Signal> {
+    let severity: String = r.get(5)?;
+    Ok(Signal {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        kind: r.get(2)?,
+        node: r.get(3)?,
+        column: r.get(4)?,
+        workspace: Some(workspace_id.to_string()),
+        severity: Severity::parse(&severity).unwrap_or(Severity::Error),
+        message: r.get(6)?,
+        correlation_id: r.get(7)?,
+        failures: r.get::<_, Option<i64>>(8)?.map(|f| f as u64),
+    })
+}
+
 /// The workspace's signals since `since`.
 pub fn signals_since(store: &Store, workspace_id: &str, since: Millis) -> Result<Vec<Signal>> {
     store.with(|c| {
@@ -57,21 +75,27 @@ pub fn signals_since(store: &Store, workspace_id: &str, since: Millis) -> Result
                FROM monitor_signals WHERE workspace_id = ?1 AND at >= ?2 ORDER BY at, id",
         )?;
         let rows = stmt.query_map(params![workspace_id, since], |r| {
-            let severity: String = r.get(5)?;
-            Ok(Signal {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                kind: r.get(2)?,
-                node: r.get(3)?,
-                column: r.get(4)?,
-                workspace: Some(workspace_id.to_string()),
-                severity: Severity::parse(&severity).unwrap_or(Severity::Error),
-                message: r.get(6)?,
-                correlation_id: r.get(7)?,
-                failures: r.get::<_, Option<i64>>(8)?.map(|f| f as u64),
-            })
+            signal_row(r, workspace_id)
         })?;
         rows.collect()
+    })
+}
+
+/// The workspace's signals with these ids (at most 500: an incident's evidence, not a dump).
+pub fn signals_by_id(store: &Store, workspace_id: &str, ids: &[String]) -> Result<Vec<Signal>> {
+    store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT id, at, kind, node, column_name, severity, message, correlation_id, failures
+               FROM monitor_signals WHERE workspace_id = ?1 AND id = ?2",
+        )?;
+        let mut out = Vec::new();
+        for id in ids.iter().take(500) {
+            let found = stmt
+                .query_row(params![workspace_id, id], |r| signal_row(r, workspace_id))
+                .optional()?;
+            out.extend(found);
+        }
+        Ok(out)
     })
 }
 

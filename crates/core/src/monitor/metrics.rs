@@ -40,14 +40,23 @@ pub fn keep(store: &Store, workspace_id: &str, points: &[MetricPoint]) -> Result
     })
 }
 
-/// Whether the workspace has any metric kept.
-pub fn any(store: &Store, workspace_id: &str) -> Result<bool> {
+/// One series, oldest first.
+pub fn series_of(
+    store: &Store,
+    workspace_id: &str,
+    table: &str,
+    metric: &str,
+    column: &str,
+) -> Result<Vec<(Millis, f64)>> {
     store.with(|c| {
-        c.query_row(
-            "SELECT EXISTS (SELECT 1 FROM monitor_metrics WHERE workspace_id = ?1)",
-            [workspace_id],
-            |r| r.get(0),
-        )
+        let mut stmt = c.prepare(
+            "SELECT at, value FROM monitor_metrics WHERE workspace_id = ?1 AND table_name = ?2
+               AND metric = ?3 AND column_name = ?4 ORDER BY at",
+        )?;
+        let rows = stmt.query_map(params![workspace_id, table, metric, column], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        rows.collect()
     })
 }
 

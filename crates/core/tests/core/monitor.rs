@@ -159,12 +159,12 @@ async fn the_demo_shows_sixty_days_with_its_drop_late_load_and_open_incident() {
         flagged,
         [
             (
-                "crm.opportunities".to_string(),
+                "bronze.opportunities".to_string(),
                 "freshness_lag_hours".to_string(),
                 52
             ),
             (
-                "stg_crm__opportunities".to_string(),
+                "silver.stg_crm__opportunities".to_string(),
                 "row_count".to_string(),
                 47
             )
@@ -213,4 +213,60 @@ async fn the_demo_shows_sixty_days_with_its_drop_late_load_and_open_incident() {
     let again = studio.monitor().overview(&demo.id).await.unwrap();
     assert_eq!(again.incidents.len(), m.incidents.len());
     assert_eq!(again.series[0].points.len(), 60);
+}
+
+/// A run on the local DuckDB: the warehouse's tables are measured after it (row counts, null
+/// rates, kept as metrics); the next run's new column is a schema change, an incident of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_on_duckdb_is_measured_and_a_new_column_is_a_schema_change() {
+    let (_dir, paths) = fresh_paths();
+    let venv = vibedata_core::platform::venv::Venv::new(&paths.venv);
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    assert!(venv.dbt(&demo.project(), &["build"]).unwrap().success);
+    let first = studio
+        .monitor()
+        .alerts_run(demo.path.clone(), None, None)
+        .await
+        .unwrap();
+    let (tables, points) = first.metrics.expect("measured on DuckDB");
+    assert!(tables >= 7, "bronze, silver and gold tables: {tables}");
+    assert!(points > tables * 3, "row counts and null rates: {points}");
+    assert!(first.incidents.is_empty(), "{:#?}", first.incidents);
+    assert!(first.repo.is_none(), "the demo has no GitHub repository");
+    // The app's watcher reads a run once: again only when dbt runs again.
+    assert_eq!(studio.monitor().watch_pass().await, 1);
+    assert_eq!(studio.monitor().watch_pass().await, 0);
+
+    let model = demo.path.join("models/staging/stg_crm__accounts.sql");
+    let sql = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(
+        &model,
+        sql.replace(
+            "cast(created_at as date) as created_date",
+            "cast(created_at as date) as created_date,\n    1 as extra",
+        ),
+    )
+    .unwrap();
+    assert!(venv.dbt(&demo.project(), &["build"]).unwrap().success);
+    let second = studio
+        .monitor()
+        .alerts_run(demo.path.clone(), None, None)
+        .await
+        .unwrap();
+    let changed: Vec<_> = second
+        .incidents
+        .iter()
+        .filter(|i| i.kinds.contains(&"schema_change".to_string()))
+        .collect();
+    assert_eq!(changed.len(), 1, "{:#?}", second.incidents);
+    assert_eq!(changed[0].root, "model.demo_crm.stg_crm__accounts");
+    assert_eq!(second.told[0].queued, Vec::<String>::new(), "kept here");
+    let m = studio.monitor().overview(&demo.id).await.unwrap();
+    let accounts = m
+        .series
+        .iter()
+        .find(|s| s.table == "silver.stg_crm__accounts" && s.metric == "row_count")
+        .expect("the measured table is charted");
+    assert_eq!(accounts.points.last().unwrap().value, 400.0);
 }

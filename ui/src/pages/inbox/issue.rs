@@ -260,6 +260,7 @@ fn IssueBody(d: IssueDetailDto, triage: Action<Triage, Result<(), ErrorDto>>) ->
             }
         })
         .collect_view();
+    let is_incident = d.issue.labels.iter().any(|l| l == "incident");
     view! {
         <h2 data-testid="issue-detail-title">
             {format!("{}#{} ", d.issue.repo, d.issue.number)} {d.issue.title}
@@ -268,11 +269,54 @@ fn IssueBody(d: IssueDetailDto, triage: Action<Triage, Result<(), ErrorDto>>) ->
             {format!("{} · opened by {} · updated {} · {}", d.issue.state, d.issue.author, d.issue.updated_at, d.html_url)}
         </p>
         <div class="chips">
-            {d.issue.labels.into_iter().map(|l| view! { <span class="badge">{l}</span> }).collect_view()}
+            {d.issue.labels.iter().map(|l| view! { <span class="badge">{l.clone()}</span> }).collect_view()}
         </div>
         <div class="chips" data-testid="triage">"Triage: " {triage_buttons}</div>
         {action_error(triage, "triage-error")}
+        {is_incident.then(|| view! { <IncidentSignals repo=d.issue.repo.clone() number=d.issue.number /> })}
         <pre class="issue-text" data-testid="issue-body">{d.body}</pre>
         <ul class="comments">{comments}</ul>
+    }
+}
+
+/// An incident issue raised by the alert engine: its state and its signals, from the store.
+#[component]
+fn IncidentSignals(repo: String, number: u64) -> impl IntoView {
+    let detail = LocalResource::new(move || {
+        let repo = repo.clone();
+        async move { crate::api::incident_of_issue(&repo, number).await }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(d)) => {
+                        let signals = d
+                            .signals
+                            .into_iter()
+                            .take(50)
+                            .map(|s| view! {
+                                <li data-testid="incident-signal">
+                                    <span class=format!("badge sev-{}", s.severity)>{s.severity.clone()}</span>" "
+                                    <code>{s.node.clone()}</code>" — "{s.kind.replace('_', " ")}
+                                    {s.failures.map(|f| format!(" ({f} failing rows)"))}
+                                    <span class="muted">{format!(" · {}", s.at)}</span>
+                                </li>
+                            })
+                            .collect_view();
+                        view! {
+                            <div class="incident-panel" data-testid="issue-incident" data-state=d.incident.state.clone()>
+                                <strong>{format!("Incident, {}", d.incident.state)}</strong>
+                                <span class="muted">{format!(" · {} signals, {} explained upstream · since {}", d.incident.signals, d.incident.suppressed.len(), d.incident.opened_at)}</span>
+                                <ul class="plain">{signals}</ul>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                    Ok(None) => view! { <p class="muted">"An incident issue not raised from this Studio."</p> }.into_any(),
+                    Err(e) => view! { <p class="error-inline">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

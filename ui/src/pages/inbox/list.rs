@@ -181,7 +181,8 @@ fn IssueRow(issue: IssueRowDto, selected: RwSignal<Option<(String, u64)>>) -> im
             </span>
             <span class="issue-ref">{format!("{}#{}", issue.repo, issue.number)}</span>
             <span class="issue-title" data-testid="inbox-issue-title">{issue.title}</span>
-            {issue.labels.into_iter().map(|l| view! { <span class="badge">{l}</span> }).collect_view()}
+            {issue.labels.iter().any(|l| l == "incident").then(|| view! { <span class="badge incident" data-testid="inbox-incident">"incident"</span> })}
+            {issue.labels.into_iter().filter(|l| l != "incident").map(|l| view! { <span class="badge">{l}</span> }).collect_view()}
             <span class=format!("badge triage-{}", issue.triage) data-testid="inbox-issue-triage">{issue.triage.as_str()}</span>
             <span class="muted">{if issue.state == IssueState::Closed { "closed" } else { "" }}</span>
         </li>
