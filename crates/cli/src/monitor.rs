@@ -57,6 +57,19 @@ pub enum SilenceAction {
 
 #[derive(Subcommand)]
 pub enum AlertsAction {
+    /// Write the GitHub Actions workflow that watches the pipeline when no laptop is on
+    /// (scheduled dbt build, the alert engine, incidents raised as issues).
+    Workflow {
+        /// The workspace: a registered name or id, or a repository folder.
+        #[arg(long)]
+        workspace: String,
+        /// When it runs (cron, UTC).
+        #[arg(long, default_value = "17 * * * *")]
+        cron: String,
+        /// The git repository the Vibedata CLI is installed from (`cargo install --git`).
+        #[arg(long, value_name = "URL")]
+        cli_source: String,
+    },
     /// Silences: matchers and a time, so known problems are not announced.
     Silence {
         #[command(subcommand)]
@@ -153,6 +166,21 @@ pub async fn alerts(
                 repo,
             } => return run(json, config, workspace, run_results, repo).await,
             AlertsAction::Silence { action } => return silence(json, config, action).await,
+            AlertsAction::Workflow {
+                workspace,
+                cron,
+                cli_source,
+            } => {
+                let studio = Studio::start(config).await?;
+                let path = studio
+                    .monitor()
+                    .write_workflow(workspace, cron, cli_source)
+                    .await?;
+                print(json, &serde_json::json!({"path": path}), |_| {
+                    println!("wrote {} (commit and push it)", path.display());
+                })?;
+                return Ok(ExitCode::SUCCESS);
+            }
             AlertsAction::Group {
                 events,
                 manifest,

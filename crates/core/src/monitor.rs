@@ -12,6 +12,8 @@ pub mod demo_history;
 pub mod incidents;
 pub mod metrics;
 pub mod silences;
+pub mod telemetry;
+pub mod workflow;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -211,6 +213,23 @@ impl Monitor {
             let now = crate::platform::clock::now() * 1000;
             let latest = signals.iter().map(|s| s.at).max().unwrap_or(now).max(now);
             let index = vibedata_dbt_index::Index::load(&project);
+            // Telemetry: what the project has that did not report.
+            if !signals.is_empty() {
+                let reported: std::collections::HashSet<String> =
+                    signals.iter().map(|s| s.node.clone()).collect();
+                let run_id = run
+                    .invocation_id
+                    .clone()
+                    .unwrap_or_else(|| format!("run@{latest}"));
+                signals.extend(telemetry::check(
+                    &platform.store,
+                    &key,
+                    &telemetry::expected_nodes(&index),
+                    &reported,
+                    &run_id,
+                    latest,
+                )?);
+            }
             // The warehouse's metrics, when the run was on the local DuckDB.
             let warehouse = project.join(crate::workspaces::registry::WAREHOUSE_FILE);
             let mut collected = None;
@@ -336,6 +355,47 @@ impl Monitor {
                 &by,
                 &comment,
             )
+        })
+        .await
+    }
+
+    /// Writes the GitHub Actions workflow that watches the workspace's pipeline when no laptop
+    /// is on (see [`workflow`]); returns its path.
+    pub async fn write_workflow(
+        &self,
+        workspace: String,
+        cron: String,
+        cli_source: String,
+    ) -> Result<PathBuf> {
+        let platform = self.platform.clone();
+        blocking(move || {
+            let list = crate::workspaces::registry::list(&platform.store)?;
+            let (repo, project_dir) = match list
+                .into_iter()
+                .find(|w| w.id == workspace || w.name == workspace)
+            {
+                Some(ws) => (ws.path, ws.project_dir),
+                None => {
+                    let path = Path::new(&workspace)
+                        .canonicalize()
+                        .map_err(|e| CoreError::io(format!("no workspace {workspace}"), e))?;
+                    let dir = if path.join("dbt_project.yml").is_file() {
+                        String::new()
+                    } else {
+                        crate::workspaces::registration::find_dbt_projects(&path)
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| {
+                                CoreError::InvalidInput(format!(
+                                    "{} has no dbt project",
+                                    path.display()
+                                ))
+                            })?
+                    };
+                    (path, dir)
+                }
+            };
+            workflow::write(&repo, &project_dir, &cron, &cli_source)
         })
         .await
     }

@@ -30,11 +30,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0015_monitor.sql")),
         M::up(include_str!("store/0016_monitor_metrics.sql")),
         M::up(include_str!("store/0017_monitor_schemas_silences.sql")),
+        M::up(include_str!("store/0018_monitor_expected.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 17;
+pub const SCHEMA_VERSION: i64 = 18;
 
 #[derive(Debug)]
 pub struct Store {

@@ -270,3 +270,58 @@ async fn a_run_on_duckdb_is_measured_and_a_new_column_is_a_schema_change() {
         .expect("the measured table is charted");
     assert_eq!(accounts.points.last().unwrap().value, 400.0);
 }
+
+/// Telemetry validation: a model the change added that full runs never build is itself an alert
+/// after two of them, and resolves when it reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_never_reports_is_missing_telemetry_until_it_does() {
+    let (_dir, paths) = fresh_paths();
+    let venv = vibedata_core::platform::venv::Venv::new(&paths.venv);
+    let studio = Studio::open(paths).await.unwrap();
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    let run = |args: &[&str]| venv.dbt(&demo.project(), args).unwrap();
+    std::fs::write(
+        demo.path.join("models/marts/forgotten.sql"),
+        "select 1 as id\n",
+    )
+    .unwrap();
+    let monitor = studio.monitor();
+    let mut missing = Vec::new();
+    for round in 0..3 {
+        assert!(run(&["build", "--exclude", "forgotten"]).success);
+        let r = monitor
+            .alerts_run(demo.path.clone(), None, None)
+            .await
+            .unwrap();
+        missing = r
+            .incidents
+            .iter()
+            .filter(|i| i.kinds.contains(&"missing_telemetry".to_string()))
+            .map(|i| (i.root.clone(), i.state))
+            .collect::<Vec<_>>();
+        if round < 2 {
+            assert!(
+                missing.is_empty(),
+                "round {round}: first seen, then one silent run: {missing:?}"
+            );
+        }
+    }
+    assert_eq!(missing.len(), 1, "silent in two full runs: {missing:?}");
+    assert_eq!(missing[0].0, "model.demo_crm.forgotten");
+    assert!(run(&["build"]).success);
+    let r = monitor
+        .alerts_run(demo.path.clone(), None, None)
+        .await
+        .unwrap();
+    let now: Vec<_> = r
+        .incidents
+        .iter()
+        .filter(|i| i.kinds.contains(&"missing_telemetry".to_string()))
+        .collect();
+    assert_eq!(now.len(), 1);
+    assert_eq!(
+        now[0].state,
+        vibedata_core::monitor::engine::alerts::IncidentState::Resolved,
+        "it reported"
+    );
+}
