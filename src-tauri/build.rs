@@ -24,6 +24,8 @@ fn main() {
         "review_summary",
         "monitor_overview",
         "incident_of_issue",
+        "create_silence",
+        "expire_silence",
         "query_diff",
         "cancel_data_diff",
         "git_state",

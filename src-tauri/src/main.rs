@@ -103,6 +103,8 @@ fn main() {
             commands::review::review_summary,
             commands::monitor::monitor_overview,
             commands::monitor::incident_of_issue,
+            commands::monitor::create_silence,
+            commands::monitor::expire_silence,
             commands::review::query_diff,
             commands::review::cancel_data_diff,
             commands::workspaces::git_state,

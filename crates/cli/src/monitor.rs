@@ -85,6 +85,9 @@ pub enum AlertsAction {
         /// The run's results (default: the project's target/run_results.json).
         #[arg(long, value_name = "FILE")]
         run_results: Option<PathBuf>,
+        /// A dlt load's info (`LoadInfo.asdict()` as JSON): failed jobs and schema changes.
+        #[arg(long, value_name = "FILE")]
+        load_info: Option<PathBuf>,
         /// The repository to raise incidents on, owner/name (default: the workspace's GitHub
         /// origin; without one, incidents are kept here).
         #[arg(long)]
@@ -163,8 +166,9 @@ pub async fn alerts(
             AlertsAction::Run {
                 workspace,
                 run_results,
+                load_info,
                 repo,
-            } => return run(json, config, workspace, run_results, repo).await,
+            } => return run(json, config, workspace, run_results, load_info, repo).await,
             AlertsAction::Silence { action } => return silence(json, config, action).await,
             AlertsAction::Workflow {
                 workspace,
@@ -300,12 +304,13 @@ async fn run(
     config: AppConfig,
     workspace: PathBuf,
     run_results: Option<PathBuf>,
+    load_info: Option<PathBuf>,
     repo: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let studio = Studio::start(config).await?;
     let run = studio
         .monitor()
-        .alerts_run(workspace, run_results, repo)
+        .alerts_run_with(workspace, run_results, load_info, repo)
         .await?;
     print(json, &run, |r| {
         println!(

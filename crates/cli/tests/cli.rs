@@ -929,3 +929,46 @@ fn alerts_silences_are_added_listed_and_expired() {
     assert_eq!(everything.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&everything.stderr).contains("everything"));
 }
+
+/// `vibedata alerts run --load-info …`: a dlt load (recorded from dlt: a second load that added
+/// a column) read without a dbt run — its schema change becomes an incident on the source that
+/// reads the table.
+#[test]
+fn alerts_run_reads_a_dlt_load_and_names_the_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("crm");
+    std::fs::create_dir_all(project.join("models")).unwrap();
+    std::fs::write(
+        project.join("dbt_project.yml"),
+        "name: crm\nversion: '1.0'\nprofile: crm\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("models/_sources.yml"),
+        "version: 2\nsources:\n  - name: raw\n    schema: bronze\n    tables: [{name: accounts}]\n",
+    )
+    .unwrap();
+    let info = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../monitor/tests/fixtures/dlt_load_info.json"
+    );
+    let out = vibedata(
+        dir.path(),
+        &[
+            "alerts",
+            "run",
+            "--workspace",
+            project.to_str().unwrap(),
+            "--load-info",
+            info,
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let incidents = v["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{v}");
+    assert_eq!(incidents[0]["root"], "source.crm.raw.accounts");
+    assert_eq!(incidents[0]["kinds"], serde_json::json!(["schema_change"]));
+    assert!(v["repo"].is_null(), "no GitHub origin: kept here");
+}

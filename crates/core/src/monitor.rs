@@ -87,6 +87,37 @@ pub fn lineage_of_index(index: &vibedata_dbt_index::Index) -> Lineage {
     Lineage::from_edges(edges, subjects)
 }
 
+/// The project's relations by their lower-case name (a model's alias or name, a source's table)
+/// and the node each is.
+fn relations_of(index: &vibedata_dbt_index::Index) -> std::collections::HashMap<String, String> {
+    use vibedata_dbt_index::ResourceType;
+    index
+        .nodes()
+        .values()
+        .filter(|n| {
+            matches!(
+                n.resource_type,
+                ResourceType::Model
+                    | ResourceType::Seed
+                    | ResourceType::Snapshot
+                    | ResourceType::Source
+            )
+        })
+        .map(|n| {
+            let relation = match &n.source {
+                Some((_, table)) => table.clone(),
+                None => n
+                    .config
+                    .get("alias")
+                    .and_then(|a| a.as_str())
+                    .unwrap_or(&n.name)
+                    .to_string(),
+            };
+            (relation.to_lowercase(), n.unique_id.clone())
+        })
+        .collect()
+}
+
 /// Monitor's front door.
 pub struct Monitor {
     platform: Arc<Platform>,
@@ -161,6 +192,19 @@ impl Monitor {
         run_results: Option<PathBuf>,
         repo: Option<String>,
     ) -> Result<AlertsRun> {
+        self.alerts_run_with(path, run_results, None, repo).await
+    }
+
+    /// [`Monitor::alerts_run`], with a dlt load's info (`LoadInfo` as JSON) read too: failed
+    /// load jobs and schema changes on the tables it loads (named as the project's sources when
+    /// one reads that table).
+    pub async fn alerts_run_with(
+        &self,
+        path: PathBuf,
+        run_results: Option<PathBuf>,
+        load_info: Option<PathBuf>,
+        repo: Option<String>,
+    ) -> Result<AlertsRun> {
         let platform = self.platform.clone();
         blocking(move || {
             let path = path
@@ -195,9 +239,20 @@ impl Monitor {
             };
             let results_path =
                 run_results.unwrap_or_else(|| project.join("target/run_results.json"));
-            let text = read(&results_path, "run results")?;
-            let run = vibedata_monitor::signal::from_run_results(&text, Some(&key))
-                .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", results_path.display())))?;
+            // A dlt load alone (no dbt run yet) is fine; otherwise the run's results are needed.
+            let run = if load_info.is_some() && !results_path.exists() {
+                vibedata_monitor::signal::RunResults {
+                    signals: Vec::new(),
+                    unreadable: Vec::new(),
+                    dbt_version: None,
+                    invocation_id: None,
+                }
+            } else {
+                let text = read(&results_path, "run results")?;
+                vibedata_monitor::signal::from_run_results(&text, Some(&key)).map_err(|e| {
+                    CoreError::InvalidInput(format!("{}: {e}", results_path.display()))
+                })?
+            };
             let mut signals = run.signals;
             let mut unreadable = run.unreadable;
             let sources = results_path.with_file_name("sources.json");
@@ -213,6 +268,25 @@ impl Monitor {
             let now = crate::platform::clock::now() * 1000;
             let latest = signals.iter().map(|s| s.at).max().unwrap_or(now).max(now);
             let index = vibedata_dbt_index::Index::load(&project);
+            let relations = relations_of(&index);
+            if let Some(info) = &load_info {
+                let loaded = vibedata_monitor::signal::from_dlt_load_info(
+                    &read(info, "load info")?,
+                    Some(&key),
+                )
+                .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", info.display())))?;
+                unreadable.extend(loaded.unreadable);
+                signals.extend(loaded.signals.into_iter().map(|mut s| {
+                    // A loaded table read by a source is that source.
+                    if let Some(table) = s.node.rsplit('.').next()
+                        && let Some(uid) = relations.get(&table.to_lowercase())
+                        && uid.starts_with("source.")
+                    {
+                        s.node = uid.clone();
+                    }
+                    s
+                }));
+            }
             // Telemetry: what the project has that did not report.
             if !signals.is_empty() {
                 let reported: std::collections::HashSet<String> =
@@ -236,38 +310,13 @@ impl Monitor {
             let on_duckdb = std::fs::read_to_string(project.join("profiles.yml"))
                 .is_ok_and(|t| t.contains("type: duckdb"));
             if on_duckdb && warehouse.is_file() {
-                let nodes: std::collections::HashMap<String, String> = index
-                    .nodes()
-                    .values()
-                    .filter(|n| {
-                        matches!(
-                            n.resource_type,
-                            vibedata_dbt_index::ResourceType::Model
-                                | vibedata_dbt_index::ResourceType::Seed
-                                | vibedata_dbt_index::ResourceType::Snapshot
-                                | vibedata_dbt_index::ResourceType::Source
-                        )
-                    })
-                    .map(|n| {
-                        let relation = match &n.source {
-                            Some((_, table)) => table.clone(),
-                            None => n
-                                .config
-                                .get("alias")
-                                .and_then(|a| a.as_str())
-                                .unwrap_or(&n.name)
-                                .to_string(),
-                        };
-                        (relation.to_lowercase(), n.unique_id.clone())
-                    })
-                    .collect();
                 let c = collect::collect(
                     &platform.venv(),
                     &platform.store,
                     &key,
                     &warehouse,
                     latest,
-                    &nodes,
+                    &relations,
                 )?;
                 signals.extend(c.signals.iter().cloned());
                 unreadable.extend(c.unreadable.iter().cloned());
@@ -533,7 +582,26 @@ fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor:
     if signals.is_empty() {
         notes.push("Nothing has reported yet: run `vibedata alerts run --workspace <path>` after a dbt run.".into());
     }
+    let now_ms = now;
+    let silences = silences::list(store, Some(id))?
+        .into_iter()
+        .map(|(ws, s)| vibedata_protocol::monitor::SilenceDto {
+            id: s.id,
+            matchers: s
+                .matchers
+                .iter()
+                .map(|m| format!("{}={}", m.field, m.value))
+                .collect(),
+            starts: vibedata_monitor::time::format(s.starts),
+            ends: vibedata_monitor::time::format(s.ends),
+            active: s.starts <= now_ms && now_ms < s.ends,
+            everywhere: ws.is_none(),
+            created_by: s.created_by,
+            comment: s.comment,
+        })
+        .collect();
     Ok(MonitorDto {
+        silences,
         workspace_id: id.to_string(),
         incidents,
         runs,

@@ -1,7 +1,8 @@
 //! Signals: one normalized record of something that went wrong (or recovered), whatever raised
 //! it. From dbt's `run_results.json` ([`from_run_results`]): model errors, test failures and
 //! warnings with their failing rows, contract violations, and passes (which resolve); from dbt's
-//! `sources.json` ([`from_sources`]): freshness; from a JSON envelope any system can post
+//! `sources.json` ([`from_sources`]): freshness; from dlt's load info ([`from_dlt_load_info`]):
+//! failed load jobs and schema changes; from a JSON envelope any system can post
 //! ([`from_envelope`], one per line of an events file). A run's `invocation_id` is the
 //! `correlation_id` of its signals. Files of another dbt version or cut short are read as far as
 //! they make sense; what cannot be read is said, never guessed.
@@ -286,6 +287,119 @@ pub fn from_sources(text: &str, workspace: Option<&str>) -> Result<RunResults, S
             correlation_id: invocation_id.clone(),
             failures: None,
         });
+    }
+    Ok(out)
+}
+
+/// Signals of dlt's load info (`LoadInfo.asdict()` as JSON): each load job of each package — a
+/// failed one is a `load_failed` error on its table (`relation:<dataset>.<table>`), a completed
+/// one resolves it — and, after the pipeline's first run, each table the load changed the schema
+/// of is a `schema_change` warning naming its new columns. dlt's own tables are left out.
+pub fn from_dlt_load_info(text: &str, workspace: Option<&str>) -> Result<RunResults, String> {
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| format!("the load info is not JSON ({e})"))?;
+    let packages = v
+        .get("load_packages")
+        .and_then(Value::as_array)
+        .ok_or("the load info has no `load_packages` (is it dlt's LoadInfo as JSON?)")?;
+    let dataset = v["dataset_name"].as_str().unwrap_or("dataset");
+    let pipeline = v["pipeline"]["pipeline_name"]
+        .as_str()
+        .unwrap_or("pipeline");
+    let first_run = v["first_run"].as_bool().unwrap_or(false);
+    let mut out = RunResults {
+        signals: Vec::new(),
+        unreadable: Vec::new(),
+        dbt_version: None,
+        invocation_id: None,
+    };
+    for (i, p) in packages.iter().enumerate() {
+        let Some(load_id) = p["load_id"].as_str() else {
+            out.unreadable
+                .push(format!("load package {i}: no `load_id`"));
+            continue;
+        };
+        let correlation = format!("dlt:{pipeline}:{load_id}");
+        out.invocation_id.get_or_insert_with(|| correlation.clone());
+        let package_at = p["completed_at"]
+            .as_str()
+            .and_then(|t| time::parse_text(t).ok())
+            .or_else(|| {
+                v["finished_at"]
+                    .as_str()
+                    .and_then(|t| time::parse_text(t).ok())
+            });
+        for job in p["jobs"].as_array().into_iter().flatten() {
+            let Some(table) = job["table_name"].as_str() else {
+                continue;
+            };
+            if table.starts_with("_dlt") {
+                continue;
+            }
+            let Some(at) = job["created_at"]
+                .as_str()
+                .and_then(|t| time::parse_text(t).ok())
+                .or(package_at)
+            else {
+                out.unreadable.push(format!("{load_id}/{table}: no time"));
+                continue;
+            };
+            let failed = job["state"].as_str() == Some("failed_jobs");
+            out.signals.push(Signal {
+                id: format!("{correlation}:{}", job["job_id"].as_str().unwrap_or(table)),
+                at,
+                kind: "load_failed".into(),
+                node: format!("relation:{dataset}.{table}"),
+                column: None,
+                workspace: workspace.map(str::to_string),
+                severity: if failed {
+                    Severity::Error
+                } else {
+                    Severity::Ok
+                },
+                message: job["failed_message"]
+                    .as_str()
+                    .map(|m| m.lines().next().unwrap_or_default().to_string())
+                    .unwrap_or_else(|| format!("{table} loaded")),
+                correlation_id: Some(correlation.clone()),
+                failures: None,
+            });
+        }
+        if first_run || p["schema_migrated"].as_bool() != Some(true) {
+            continue;
+        }
+        for t in p["tables"].as_array().into_iter().flatten() {
+            let Some(table) = t["name"].as_str().filter(|n| !n.starts_with("_dlt")) else {
+                continue;
+            };
+            let columns: Vec<String> = t["columns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    let name = c["name"].as_str()?;
+                    Some(format!(
+                        "{name} ({})",
+                        c["data_type"].as_str().unwrap_or("?")
+                    ))
+                })
+                .collect();
+            if columns.is_empty() {
+                continue;
+            }
+            out.signals.push(Signal {
+                id: format!("{correlation}:schema:{table}"),
+                at: package_at.unwrap_or_default(),
+                kind: "schema_change".into(),
+                node: format!("relation:{dataset}.{table}"),
+                column: None,
+                workspace: workspace.map(str::to_string),
+                severity: Severity::Warning,
+                message: format!("{dataset}.{table}: the load added {}", columns.join(", ")),
+                correlation_id: Some(correlation.clone()),
+                failures: None,
+            });
+        }
     }
     Ok(out)
 }

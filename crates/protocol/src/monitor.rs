@@ -79,8 +79,36 @@ pub struct MonitorDto {
     /// The latest result of each check that fails now.
     pub failing: Vec<SignalDto>,
     pub series: Vec<MetricSeriesDto>,
+    /// The silences that apply to it (this workspace's and every workspace's), newest first.
+    #[serde(default)]
+    pub silences: Vec<SilenceDto>,
     /// Said plainly: history generated for the demo, nothing run yet, …
     pub notes: Vec<String>,
+}
+
+/// A person's silence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SilenceDto {
+    pub id: String,
+    /// `field=value` each.
+    pub matchers: Vec<String>,
+    pub starts: String,
+    pub ends: String,
+    pub active: bool,
+    /// Every workspace (not only this one).
+    pub everywhere: bool,
+    pub created_by: String,
+    pub comment: String,
+}
+
+/// A silence to create.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewSilenceDto {
+    pub workspace_id: String,
+    /// `field=value` each.
+    pub matchers: Vec<String>,
+    pub hours: f64,
+    pub comment: String,
 }
 
 /// An incident as its GitHub issue shows it in the Inbox: the incident and its signals.

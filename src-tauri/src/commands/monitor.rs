@@ -2,7 +2,7 @@
 
 use tauri::State;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::monitor::{IncidentDetailDto, MonitorDto};
+use vibedata_protocol::monitor::{IncidentDetailDto, MonitorDto, NewSilenceDto};
 
 use crate::state::AppState;
 
@@ -28,4 +28,45 @@ pub async fn incident_of_issue(
         .monitor()
         .incident_of_issue(repo, number)
         .await?)
+}
+
+/// A person's silence on a workspace (audited, under their git identity's name).
+#[tauri::command]
+pub async fn create_silence(
+    state: State<'_, AppState>,
+    silence: NewSilenceDto,
+) -> Result<(), ErrorDto> {
+    let studio = state.studio()?;
+    let by = person(&studio).await;
+    studio
+        .monitor()
+        .silence(
+            Some(silence.workspace_id),
+            silence.matchers,
+            silence.hours,
+            by,
+            silence.comment,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Ends a silence now (audited).
+#[tauri::command]
+pub async fn expire_silence(state: State<'_, AppState>, id: String) -> Result<(), ErrorDto> {
+    let studio = state.studio()?;
+    let by = person(&studio).await;
+    Ok(studio.monitor().expire_silence(id, by).await?)
+}
+
+/// Who acts: the git identity's name, else "person".
+async fn person(studio: &vibedata_core::Studio) -> String {
+    studio
+        .workspaces()
+        .identity()
+        .await
+        .ok()
+        .flatten()
+        .map(|i| i.name)
+        .unwrap_or_else(|| "person".into())
 }

@@ -3,7 +3,7 @@
 use super::call;
 use serde::Serialize;
 use vibedata_protocol::ErrorDto;
-use vibedata_protocol::monitor::{IncidentDetailDto, MonitorDto};
+use vibedata_protocol::monitor::{IncidentDetailDto, MonitorDto, NewSilenceDto};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -28,4 +28,24 @@ pub async fn incident_of_issue(
     number: u64,
 ) -> Result<Option<IncidentDetailDto>, ErrorDto> {
     call("incident_of_issue", &IssueArgs { repo, number }).await
+}
+
+#[derive(Serialize)]
+struct SilenceArgs<'a> {
+    silence: &'a NewSilenceDto,
+}
+
+/// A person's silence on a workspace.
+pub async fn create_silence(silence: &NewSilenceDto) -> Result<(), ErrorDto> {
+    call("create_silence", &SilenceArgs { silence }).await
+}
+
+#[derive(Serialize)]
+struct IdArgs<'a> {
+    id: &'a str,
+}
+
+/// Ends a silence now.
+pub async fn expire_silence(id: &str) -> Result<(), ErrorDto> {
+    call("expire_silence", &IdArgs { id }).await
 }

@@ -7,7 +7,9 @@ use crate::area::Area;
 use crate::view_helpers::{error_panel, loading};
 use leptos::prelude::*;
 use vibedata_protocol::WorkspaceDto;
-use vibedata_protocol::monitor::{IncidentDto, MetricSeriesDto, MonitorDto, RunDto};
+use vibedata_protocol::monitor::{
+    IncidentDto, MetricSeriesDto, MonitorDto, NewSilenceDto, RunDto, SilenceDto,
+};
 
 #[component]
 pub fn MonitorPage() -> impl IntoView {
@@ -33,8 +35,11 @@ pub fn MonitorPage() -> impl IntoView {
 fn MonitorOf(list: Vec<WorkspaceDto>) -> impl IntoView {
     let first = list.first().map(|w| w.id.clone()).unwrap_or_default();
     let workspace = RwSignal::new(first);
+    // Bumped when a silence is made or ended: the page is read again.
+    let refresh = RwSignal::new(0u32);
     let overview = LocalResource::new(move || {
         let id = workspace.get();
+        refresh.get();
         async move { api::monitor_overview(&id).await }
     });
     let options = list
@@ -49,14 +54,16 @@ fn MonitorOf(list: Vec<WorkspaceDto>) -> impl IntoView {
         </p>
         <Transition fallback=|| loading("Reading runs and metrics…")>
             <ErrorBoundary fallback=error_panel>
-                {move || Suspend::new(async move { overview.await.map(|m| view! { <Overview m /> }) })}
+                {move || Suspend::new(async move { overview.await.map(|m| view! { <Overview m refresh /> }) })}
             </ErrorBoundary>
         </Transition>
     }
 }
 
 #[component]
-fn Overview(m: MonitorDto) -> impl IntoView {
+fn Overview(m: MonitorDto, refresh: RwSignal<u32>) -> impl IntoView {
+    let silences = m.silences.clone();
+    let workspace_id = m.workspace_id.clone();
     let notes = m
         .notes
         .iter()
@@ -92,6 +99,8 @@ fn Overview(m: MonitorDto) -> impl IntoView {
         <ul class="plain incidents">{incidents}</ul>
         <h3>"Failing now"</h3>
         <ul class="plain">{failing}</ul>
+        <h3>"Silences"</h3>
+        <Silences list=silences workspace_id refresh />
         <h3>"Runs"</h3>
         <Runs runs=m.runs />
         <h3>"Table metrics"</h3>
@@ -137,6 +146,77 @@ fn Incident(i: IncidentDto) -> impl IntoView {
             " "{link}
             {suppressed}
         </li>
+    }
+}
+
+/// The silences that apply, and a form for a new one (a person's act, audited).
+#[component]
+fn Silences(list: Vec<SilenceDto>, workspace_id: String, refresh: RwSignal<u32>) -> impl IntoView {
+    let matchers = RwSignal::new(String::new());
+    let hours = RwSignal::new("2".to_string());
+    let comment = RwSignal::new(String::new());
+    let ws = StoredValue::new(workspace_id);
+    let create = Action::new_local(move |_: &()| {
+        let silence = NewSilenceDto {
+            workspace_id: ws.get_value(),
+            matchers: matchers
+                .get_untracked()
+                .split(',')
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .collect(),
+            hours: hours.get_untracked().trim().parse().unwrap_or(0.0),
+            comment: comment.get_untracked(),
+        };
+        async move {
+            let r = api::create_silence(&silence).await;
+            if r.is_ok() {
+                refresh.update(|n| *n += 1);
+            }
+            r
+        }
+    });
+    let expire = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        async move {
+            let r = api::expire_silence(&id).await;
+            if r.is_ok() {
+                refresh.update(|n| *n += 1);
+            }
+            r
+        }
+    });
+    let rows = list
+        .into_iter()
+        .map(|s| {
+            let id = s.id.clone();
+            view! {
+                <li data-testid="monitor-silence" data-active=s.active.to_string()>
+                    <span class=if s.active { "badge state-pending" } else { "badge" }>{if s.active { "active" } else { "expired" }}</span>" "
+                    <code>{s.matchers.join(", ")}</code>
+                    <span class="muted">{format!(" · until {} · by {}{} · ", s.ends, s.created_by, if s.everywhere { " · every workspace" } else { "" })}</span>
+                    {s.comment.clone()}
+                    {s.active.then(|| view! { " "<button class="link" data-testid="silence-expire" on:click=move |_| { expire.dispatch(id.clone()); }>"end now"</button> })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <ul class="plain">{rows}</ul>
+        <form class="inline-form" data-testid="silence-form" on:submit=move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            create.dispatch(());
+        }>
+            <input data-testid="silence-matchers" placeholder="node=model.shop.*, kind=test_failure" size="34"
+                prop:value=move || matchers.get() on:input=move |ev| matchers.set(event_target_value(&ev)) />
+            <input data-testid="silence-hours" size="4" prop:value=move || hours.get() on:input=move |ev| hours.set(event_target_value(&ev)) />
+            <span class="muted">"hours"</span>
+            <input data-testid="silence-comment" placeholder="why" size="28"
+                prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev)) />
+            <button type="submit" data-testid="silence-create" disabled=move || create.pending().get()>"Silence"</button>
+        </form>
+        {crate::view_helpers::action_error(create, "silence-error")}
+        {crate::view_helpers::action_error(expire, "silence-expire-error")}
     }
 }
 

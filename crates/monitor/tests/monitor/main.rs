@@ -6,3 +6,4 @@
 
 mod alerts;
 mod detector;
+mod signals;

@@ -71,6 +71,35 @@ async fn the_demo_s_monitor_shows_charts_flagged_points_and_the_open_incident() 
         .unwrap();
     assert_eq!(resolved, serde_json::json!(2));
     app.screenshot("monitor-demo").await.unwrap();
+
+    // A person's silence: one that would silence everything is refused, said where it happened;
+    // a named one is listed active, then ended.
+    app.type_into("silence-matchers", "node=*").await.unwrap();
+    app.type_into("silence-comment", "too broad").await.unwrap();
+    app.click("silence-create").await.unwrap();
+    app.wait_for_text("silence-error", "everything", WAIT)
+        .await
+        .expect("the refusal is said");
+    let matchers = app.find("silence-matchers").await.unwrap();
+    matchers.clear().await.unwrap();
+    matchers
+        .send_keys("node=model.demo_crm.stg_crm__accounts")
+        .await
+        .unwrap();
+    let comment = app.find("silence-comment").await.unwrap();
+    comment.clear().await.unwrap();
+    comment
+        .send_keys("known: the CRM vendor fixes industries tomorrow")
+        .await
+        .unwrap();
+    app.click("silence-create").await.unwrap();
+    app.wait_for_css("[data-testid='monitor-silence'][data-active='true']", WAIT)
+        .await
+        .expect("the silence is listed, active");
+    app.click("silence-expire").await.unwrap();
+    app.wait_for_css("[data-testid='monitor-silence'][data-active='false']", WAIT)
+        .await
+        .expect("ended, and still listed");
     app.close().await.unwrap();
 }
 
