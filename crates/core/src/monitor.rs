@@ -241,12 +241,7 @@ impl Monitor {
                 run_results.unwrap_or_else(|| project.join("target/run_results.json"));
             // A dlt load alone (no dbt run yet) is fine; otherwise the run's results are needed.
             let run = if load_info.is_some() && !results_path.exists() {
-                vibedata_monitor::signal::RunResults {
-                    signals: Vec::new(),
-                    unreadable: Vec::new(),
-                    dbt_version: None,
-                    invocation_id: None,
-                }
+                vibedata_monitor::signal::RunResults::default()
             } else {
                 let text = read(&results_path, "run results")?;
                 vibedata_monitor::signal::from_run_results(&text, Some(&key)).map_err(|e| {
@@ -264,6 +259,19 @@ impl Monitor {
             {
                 signals.extend(fresh.signals);
                 unreadable.extend(fresh.unreadable);
+                // Each source's lag is a metric too (`<source>.<table>`), scored like the others.
+                let lags: Vec<metrics::MetricPoint> = fresh
+                    .lags
+                    .iter()
+                    .map(|(uid, at, hours)| metrics::MetricPoint {
+                        table: uid.splitn(3, '.').nth(2).unwrap_or(uid).to_string(),
+                        metric: "freshness_lag_hours".into(),
+                        column: String::new(),
+                        at: *at,
+                        value: *hours,
+                    })
+                    .collect();
+                metrics::keep(&platform.store, &key, &lags)?;
             }
             let now = crate::platform::clock::now() * 1000;
             let latest = signals.iter().map(|s| s.at).max().unwrap_or(now).max(now);

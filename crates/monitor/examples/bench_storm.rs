@@ -5,7 +5,8 @@
 //! p50/p99/max per signal, incidents, notifications, and the notifications one message per
 //! failing test would send.
 //!
-//! `cargo run --release -p vibedata-monitor --example bench_storm -- [SIGNALS] [NODES] [ROOTS]`
+//! `cargo run --release -p vibedata-monitor --example bench_storm -- [SIGNALS] [NODES] [ROOTS]
+//! [--write-events FILE]` (the storm written out for a peer: `scripts/bench_alertmanager.py`).
 
 // A benchmark: a failure is a panic with what failed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,10 +19,19 @@ use vibedata_monitor::signal::{Severity, Signal};
 use vibedata_monitor::time::{HOUR, parse_text};
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().expect("numbers: SIGNALS NODES ROOTS"))
-        .collect();
+    let mut write_events: Option<std::path::PathBuf> = None;
+    let mut args: Vec<usize> = Vec::new();
+    let mut given = std::env::args().skip(1);
+    while let Some(a) = given.next() {
+        if a == "--write-events" {
+            write_events = given.next().map(std::path::PathBuf::from);
+        } else {
+            args.push(
+                a.parse()
+                    .expect("SIGNALS NODES ROOTS [--write-events FILE]"),
+            );
+        }
+    }
     let signals = args.first().copied().unwrap_or(1_000_000);
     let nodes = args.get(1).copied().unwrap_or(10_000);
     let roots = args.get(2).copied().unwrap_or(200);
@@ -105,6 +115,23 @@ fn main() {
         }
     }
     storm.sort_by_key(|s| s.at);
+    // The same storm for a peer (scripts/bench_alertmanager.py): one JSON line per signal, with
+    // the node a test checks as `subject`.
+    if let Some(path) = &write_events {
+        use std::io::Write as _;
+        let mut out =
+            std::io::BufWriter::new(std::fs::File::create(path).expect("the events file"));
+        for s in &storm {
+            let subject = s
+                .node
+                .strip_prefix("test.storm.a_")
+                .or_else(|| s.node.strip_prefix("test.storm.b_"))
+                .map_or(s.node.clone(), |m| format!("model.storm.{m}"));
+            let line = serde_json::json!({"id": s.id, "at": s.at, "kind": s.kind, "node": s.node,
+                "subject": subject, "workspace": "storm", "severity": s.severity.as_str()});
+            writeln!(out, "{line}").expect("write an event");
+        }
+    }
 
     let mut engine = Engine::new(lineage, Timing::default(), Vec::new());
     let mut each: Vec<u32> = Vec::with_capacity(storm.len());

@@ -142,13 +142,15 @@ pub fn read_events(text: &str) -> (Vec<Signal>, Vec<Unreadable>) {
 }
 
 /// What a run results file holds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunResults {
     pub signals: Vec<Signal>,
     /// Results that could not be read (their index in `results` and why).
     pub unreadable: Vec<String>,
     pub dbt_version: Option<String>,
     pub invocation_id: Option<String>,
+    /// Sources' freshness lag in hours when checked: (unique id, time, hours).
+    pub lags: Vec<(String, Millis, f64)>,
 }
 
 /// Signals of a dbt `run_results.json` (any schema version since v4): each result's status
@@ -173,6 +175,7 @@ pub fn from_run_results(text: &str, workspace: Option<&str>) -> Result<RunResult
         unreadable: Vec::new(),
         dbt_version: meta["dbt_version"].as_str().map(str::to_string),
         invocation_id: invocation_id.clone(),
+        lags: Vec::new(),
     };
     for (i, r) in results.iter().enumerate() {
         let (Some(uid), Some(status)) = (r["unique_id"].as_str(), r["status"].as_str()) else {
@@ -245,6 +248,7 @@ pub fn from_sources(text: &str, workspace: Option<&str>) -> Result<RunResults, S
         unreadable: Vec::new(),
         dbt_version: v["metadata"]["dbt_version"].as_str().map(str::to_string),
         invocation_id: invocation_id.clone(),
+        lags: Vec::new(),
     };
     for (i, r) in results.iter().enumerate() {
         let (Some(uid), Some(status)) = (r["unique_id"].as_str(), r["status"].as_str()) else {
@@ -271,6 +275,9 @@ pub fn from_sources(text: &str, workspace: Option<&str>) -> Result<RunResults, S
             continue;
         };
         let late = r["max_loaded_at_time_ago_in_s"].as_f64();
+        if let Some(seconds) = late {
+            out.lags.push((uid.to_string(), at, seconds / 3600.0));
+        }
         let message = match (late, r["max_loaded_at"].as_str()) {
             (Some(s), Some(last)) => format!("last loaded {last}, {:.1} h ago", s / 3600.0),
             _ => r["message"].as_str().unwrap_or_default().to_string(),
@@ -307,12 +314,7 @@ pub fn from_dlt_load_info(text: &str, workspace: Option<&str>) -> Result<RunResu
         .as_str()
         .unwrap_or("pipeline");
     let first_run = v["first_run"].as_bool().unwrap_or(false);
-    let mut out = RunResults {
-        signals: Vec::new(),
-        unreadable: Vec::new(),
-        dbt_version: None,
-        invocation_id: None,
-    };
+    let mut out = RunResults::default();
     for (i, p) in packages.iter().enumerate() {
         let Some(load_id) = p["load_id"].as_str() else {
             out.unreadable

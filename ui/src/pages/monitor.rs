@@ -88,8 +88,16 @@ fn Overview(m: MonitorDto, refresh: RwSignal<u32>) -> impl IntoView {
             }
         })
         .collect_view();
-    let charts = m
+    // Table-level series always; a column's series when one of its points is flagged (the rest
+    // are counted, not drawn: a wide warehouse has hundreds).
+    let (shown, quiet): (Vec<_>, Vec<_>) = m
         .series
+        .into_iter()
+        .partition(|s| s.column.is_none() || s.points.iter().any(|p| p.anomaly));
+    let quiet = (!quiet.is_empty()).then(|| {
+        view! { <p class="muted" data-testid="monitor-quiet-series">{format!("{} column metrics (null rates, distinct counts, means) with nothing flagged are not drawn.", quiet.len())}</p> }
+    });
+    let charts = shown
         .into_iter()
         .map(|s| view! { <Chart s /> })
         .collect_view();
@@ -105,6 +113,7 @@ fn Overview(m: MonitorDto, refresh: RwSignal<u32>) -> impl IntoView {
         <Runs runs=m.runs />
         <h3>"Table metrics"</h3>
         <div class="charts">{charts}</div>
+        {quiet}
     }
 }
 

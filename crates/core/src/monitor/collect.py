@@ -1,7 +1,8 @@
 """Table metrics of a DuckDB warehouse after a run, read-only: for every table and view (the
 information schema's, system schemas left out), its row count, and per column (tables of up to
-60 columns) its type and null count — one query per table. argv: db. Prints JSON:
-{"tables": [{"schema", "name", "rows", "columns": [{"name", "type", "nulls"}]}]}"""
+60 columns) its type, null count, distinct count and, for numbers, mean — one query per table.
+argv: db. Prints JSON: {"tables": [{"schema", "name", "rows", "columns": [{"name", "type",
+"nulls", "distinct", "mean"}]}]}"""
 import json
 import sys
 
@@ -28,17 +29,28 @@ for schema, name in tables:
     ).fetchall()
     rel = f"{q(schema)}.{q(name)}"
     counted = cols if len(cols) <= 60 else []
-    exprs = ["count(*)"] + [f"count(*) - count({q(c)})" for c, _ in counted]
+    numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+    exprs = ["count(*)"]
+    for c, t in counted:
+        exprs.append(f"count(*) - count({q(c)})")
+        exprs.append(f"approx_count_distinct({q(c)})")
+        exprs.append(f"avg({q(c)})::double" if t.upper().startswith(numeric) else "null")
     try:
         row = con.execute(f"select {', '.join(exprs)} from {rel}").fetchone()
     except duckdb.Error as e:  # a view over something gone: said, not fatal
         out.append({"schema": schema, "name": name, "error": str(e).splitlines()[0]})
         continue
-    nulls = dict(zip([c for c, _ in counted], row[1:]))
+    stats = {c: row[1 + 3 * i: 4 + 3 * i] for i, (c, _) in enumerate(counted)}
     out.append({
         "schema": schema,
         "name": name,
         "rows": row[0],
-        "columns": [{"name": c, "type": t, "nulls": nulls.get(c)} for c, t in cols],
+        "columns": [
+            {"name": c, "type": t,
+             "nulls": stats[c][0] if c in stats else None,
+             "distinct": stats[c][1] if c in stats else None,
+             "mean": stats[c][2] if c in stats else None}
+            for c, t in cols
+        ],
     })
 print(json.dumps({"tables": out}))

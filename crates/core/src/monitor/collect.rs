@@ -1,5 +1,6 @@
 //! Table metrics collected from the local DuckDB after a run (`collect.py`, read-only, one query
-//! per table): each table's row count and its columns' null rates, kept as metric points; the
+//! per table): each table's row count and its columns' null rates, distinct counts (HyperLogLog)
+//! and means (numbers), kept as metric points; the
 //! schema compared with the one last seen (a column added, removed or retyped is a
 //! `schema_change` signal); and each series' newest point scored by the detector — an anomaly
 //! is an `anomaly` signal on the table's node, the first normal point after it resolves it.
@@ -36,13 +37,17 @@ struct TableStats {
     error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ColumnStats {
     name: String,
     #[serde(rename = "type")]
     data_type: String,
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default)]
     nulls: Option<u64>,
+    #[serde(skip_serializing, default)]
+    distinct: Option<u64>,
+    #[serde(skip_serializing, default)]
+    mean: Option<f64>,
 }
 
 /// What a collection kept and found.
@@ -92,14 +97,21 @@ pub fn collect(
         });
         if rows > 0 {
             for col in &t.columns {
-                if let Some(nulls) = col.nulls {
-                    points.push(MetricPoint {
-                        table: table.clone(),
-                        metric: "null_rate".into(),
-                        column: col.name.clone(),
-                        at,
-                        value: nulls as f64 / rows as f64,
-                    });
+                let metrics = [
+                    ("null_rate", col.nulls.map(|n| n as f64 / rows as f64)),
+                    ("distinct_count", col.distinct.map(|d| d as f64)),
+                    ("mean", col.mean.filter(|m| m.is_finite())),
+                ];
+                for (metric, value) in metrics {
+                    if let Some(value) = value {
+                        points.push(MetricPoint {
+                            table: table.clone(),
+                            metric: metric.into(),
+                            column: col.name.clone(),
+                            at,
+                            value,
+                        });
+                    }
                 }
             }
         }

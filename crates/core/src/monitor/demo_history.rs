@@ -100,7 +100,7 @@ pub fn ensure(store: &Store, ws: &Workspace, now: Millis) -> Result<bool> {
             1.5 + 0.4 * rng.f64()
         };
         points.push(MetricPoint {
-            table: "bronze.opportunities".into(),
+            table: "crm.opportunities".into(),
             metric: "freshness_lag_hours".into(),
             column: String::new(),
             at,
@@ -130,9 +130,10 @@ pub fn ensure(store: &Store, ws: &Workspace, now: Millis) -> Result<bool> {
     }
     metrics::keep(store, &ws.id, &points)?;
     // The detector's anomalies are signals too (and the next normal point resolves them).
-    // Tables as the warehouse names them (the metrics collected after a real run line up).
+    // Tables as a real run names them (the metrics collected after one line up).
     let node_of = |table: &str| match table.split_once('.') {
-        Some(("bronze", name)) => format!("source.demo_crm.crm.{name}"),
+        // Freshness is dbt's: named by the source (`crm.<table>`); row counts by the warehouse.
+        Some(("bronze" | "crm", name)) => format!("source.demo_crm.crm.{name}"),
         Some((_, name)) => format!("model.demo_crm.{name}"),
         None => format!("model.demo_crm.{table}"),
     };

@@ -159,7 +159,7 @@ async fn the_demo_shows_sixty_days_with_its_drop_late_load_and_open_incident() {
         flagged,
         [
             (
-                "bronze.opportunities".to_string(),
+                "crm.opportunities".to_string(),
                 "freshness_lag_hours".to_string(),
                 52
             ),

@@ -21,7 +21,7 @@ async fn the_demo_s_monitor_shows_charts_flagged_points_and_the_open_incident() 
     assert_eq!(charts.len(), 4, "three row counts and a freshness lag");
     let drop = "[data-testid='monitor-chart'][data-table='silver.stg_crm__opportunities'][data-metric='row_count']";
     assert_eq!(app.attr_css(drop, "data-flagged").await.unwrap(), "1");
-    let late = "[data-testid='monitor-chart'][data-table='bronze.opportunities'][data-metric='freshness_lag_hours']";
+    let late = "[data-testid='monitor-chart'][data-table='crm.opportunities'][data-metric='freshness_lag_hours']";
     assert_eq!(app.attr_css(late, "data-flagged").await.unwrap(), "1");
     let quiet = "[data-testid='monitor-chart'][data-table='silver.stg_crm__accounts'][data-metric='row_count']";
     assert_eq!(app.attr_css(quiet, "data-flagged").await.unwrap(), "0");
