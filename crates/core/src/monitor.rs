@@ -250,6 +250,19 @@ impl Monitor {
             };
             let mut signals = run.signals;
             let mut unreadable = run.unreadable;
+            // How long each node took: a metric per node, for the runs timeline.
+            let durations: Vec<metrics::MetricPoint> = run
+                .durations
+                .iter()
+                .map(|(uid, at, seconds)| metrics::MetricPoint {
+                    table: uid.clone(),
+                    metric: metrics::DURATION.into(),
+                    column: String::new(),
+                    at: *at,
+                    value: *seconds,
+                })
+                .collect();
+            metrics::keep(&platform.store, &key, &durations)?;
             let sources = results_path.with_file_name("sources.json");
             if sources.is_file()
                 && let Ok(fresh) = vibedata_monitor::signal::from_sources(
@@ -570,6 +583,8 @@ fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor:
                 passed: 0,
                 failed: 0,
                 warned: 0,
+                seconds: 0.0,
+                models: Vec::new(),
             });
             match s.severity {
                 Severity::Ok | Severity::Info => r.passed += 1,
@@ -579,7 +594,24 @@ fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor:
         }
         latest.insert(s.fingerprint(), s);
     }
+    // Each run's nodes and how long they took (kept as the `duration_seconds` metric).
+    let took = metrics::durations_since(store, id, now - 60 * DAY)?;
+    for s in &signals {
+        if let (Some(run), Some(seconds)) = (&s.correlation_id, took.get(&(s.node.clone(), s.at)))
+            && let Some(r) = runs.get_mut(run)
+        {
+            r.seconds += seconds;
+            r.models.push(vibedata_protocol::monitor::NodeRunDto {
+                node: s.node.clone(),
+                status: s.severity.as_str().into(),
+                seconds: *seconds,
+            });
+        }
+    }
     let mut runs: Vec<RunDto> = runs.into_values().collect();
+    for r in &mut runs {
+        r.models.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+    }
     runs.sort_by(|a, b| b.at.cmp(&a.at));
     runs.truncate(60);
     let failing = latest

@@ -151,6 +151,8 @@ pub struct RunResults {
     pub invocation_id: Option<String>,
     /// Sources' freshness lag in hours when checked: (unique id, time, hours).
     pub lags: Vec<(String, Millis, f64)>,
+    /// How long each node took: (unique id, time it finished, seconds).
+    pub durations: Vec<(String, Millis, f64)>,
 }
 
 /// Signals of a dbt `run_results.json` (any schema version since v4): each result's status
@@ -176,6 +178,7 @@ pub fn from_run_results(text: &str, workspace: Option<&str>) -> Result<RunResult
         dbt_version: meta["dbt_version"].as_str().map(str::to_string),
         invocation_id: invocation_id.clone(),
         lags: Vec::new(),
+        durations: Vec::new(),
     };
     for (i, r) in results.iter().enumerate() {
         let (Some(uid), Some(status)) = (r["unique_id"].as_str(), r["status"].as_str()) else {
@@ -196,6 +199,9 @@ pub fn from_run_results(text: &str, workspace: Option<&str>) -> Result<RunResult
         };
         let message = r["message"].as_str().unwrap_or_default().to_string();
         let failures = r["failures"].as_u64();
+        if let Some(seconds) = r["execution_time"].as_f64().filter(|s| s.is_finite()) {
+            out.durations.push((uid.to_string(), at, seconds));
+        }
         let is_test = uid.starts_with("test.") || uid.starts_with("unit_test.");
         let (kind, severity) = match (status, is_test) {
             ("error" | "runtime error", false) if message.to_lowercase().contains("contract") => {
@@ -249,6 +255,7 @@ pub fn from_sources(text: &str, workspace: Option<&str>) -> Result<RunResults, S
         dbt_version: v["metadata"]["dbt_version"].as_str().map(str::to_string),
         invocation_id: invocation_id.clone(),
         lags: Vec::new(),
+        durations: Vec::new(),
     };
     for (i, r) in results.iter().enumerate() {
         let (Some(uid), Some(status)) = (r["unique_id"].as_str(), r["status"].as_str()) else {

@@ -25,13 +25,27 @@ pub struct IncidentDto {
 }
 
 /// One run of the pipeline (the signals sharing a correlation id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDto {
     pub correlation_id: String,
     pub at: String,
     pub passed: usize,
     pub failed: usize,
     pub warned: usize,
+    /// The nodes' time added up (seconds), when dbt said.
+    #[serde(default)]
+    pub seconds: f64,
+    /// Each node's status and time, slowest first.
+    #[serde(default)]
+    pub models: Vec<NodeRunDto>,
+}
+
+/// A node in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRunDto {
+    pub node: String,
+    pub status: String,
+    pub seconds: f64,
 }
 
 /// A signal as the page lists it.

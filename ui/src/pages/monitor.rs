@@ -90,12 +90,11 @@ fn Overview(m: MonitorDto, refresh: RwSignal<u32>) -> impl IntoView {
         .collect_view();
     // Table-level series always; a column's series when one of its points is flagged (the rest
     // are counted, not drawn: a wide warehouse has hundreds).
-    let (shown, quiet): (Vec<_>, Vec<_>) = m
-        .series
-        .into_iter()
-        .partition(|s| s.column.is_none() || s.points.iter().any(|p| p.anomaly));
+    let (shown, quiet): (Vec<_>, Vec<_>) = m.series.into_iter().partition(|s| {
+        (s.column.is_none() && s.metric != "duration_seconds") || s.points.iter().any(|p| p.anomaly)
+    });
     let quiet = (!quiet.is_empty()).then(|| {
-        view! { <p class="muted" data-testid="monitor-quiet-series">{format!("{} column metrics (null rates, distinct counts, means) with nothing flagged are not drawn.", quiet.len())}</p> }
+        view! { <p class="muted" data-testid="monitor-quiet-series">{format!("{} more series (columns' null rates, distinct counts and means; models' run times) with nothing flagged are not drawn.", quiet.len())}</p> }
     });
     let charts = shown
         .into_iter()
@@ -248,9 +247,20 @@ fn Runs(runs: Vec<RunDto>) -> impl IntoView {
             } else {
                 "run-ok"
             };
+            let slowest: Vec<String> = r
+                .models
+                .iter()
+                .take(5)
+                .map(|m| format!("\n  {:.1} s {} ({})", m.seconds, m.node.rsplit('.').next().unwrap_or(&m.node), m.status))
+                .collect();
             let title = format!(
-                "{} — {} passed, {} failed, {} warned",
-                r.at, r.passed, r.failed, r.warned
+                "{} — {} passed, {} failed, {} warned{}{}",
+                r.at,
+                r.passed,
+                r.failed,
+                r.warned,
+                if r.seconds > 0.0 { format!(" · {:.1} s in all; slowest:", r.seconds) } else { String::new() },
+                slowest.concat()
             );
             view! {
                 <rect data-testid="monitor-run" class=class x=(i * 10).to_string() y="0" width="8" height="24">

@@ -106,6 +106,16 @@ pub fn ensure(store: &Store, ws: &Workspace, now: Millis) -> Result<bool> {
             at,
             value: (lag * 10.0f64).round() / 10.0,
         });
+        // How long each model took (the runs timeline shows them).
+        for uid in &models {
+            points.push(MetricPoint {
+                table: uid.clone(),
+                metric: metrics::DURATION.into(),
+                column: String::new(),
+                at: at + 60_000,
+                value: ((0.3 + 1.5 * rng.f64()) * 100.0).round() / 100.0,
+            });
+        }
         // The run's results: everything passes but the one test, failing in the last two runs.
         for uid in models.iter().chain(&tests) {
             let fails = Some(uid) == failing_test.as_ref() && d >= DAYS - 2;

@@ -12,6 +12,27 @@ use vibedata_protocol::monitor::{MetricPointDto, MetricSeriesDto};
 use crate::platform::error::Result;
 use crate::platform::store::Store;
 
+/// The metric of how long a node took in a run (seconds).
+pub const DURATION: &str = "duration_seconds";
+
+/// Each node's run durations since `since`, by (node, time).
+pub fn durations_since(
+    store: &Store,
+    workspace_id: &str,
+    since: Millis,
+) -> Result<std::collections::HashMap<(String, Millis), f64>> {
+    store.with(|c| {
+        let mut stmt = c.prepare(
+            "SELECT table_name, at, value FROM monitor_metrics
+              WHERE workspace_id = ?1 AND metric = ?2 AND at >= ?3",
+        )?;
+        let rows = stmt.query_map(params![workspace_id, DURATION, since], |r| {
+            Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
+        })?;
+        rows.collect()
+    })
+}
+
 /// One metric value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricPoint {

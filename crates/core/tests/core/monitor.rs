@@ -140,6 +140,11 @@ async fn the_demo_shows_sixty_days_with_its_drop_late_load_and_open_incident() {
     let m = studio.monitor().overview(&demo.id).await.unwrap();
     assert_eq!(m.runs.len(), 60);
     assert!(
+        m.runs[0].seconds > 0.0 && m.runs[0].models.len() == 4,
+        "each run's models with their time: {:?}",
+        m.runs[0]
+    );
+    assert!(
         m.runs[0].failed == 1 && m.runs[2].failed == 0,
         "{:?}",
         &m.runs[..3]
@@ -269,6 +274,18 @@ async fn a_run_on_duckdb_is_measured_and_a_new_column_is_a_schema_change() {
         .find(|s| s.table == "silver.stg_crm__accounts" && s.metric == "row_count")
         .expect("the measured table is charted");
     assert_eq!(accounts.points.last().unwrap().value, 400.0);
+    // The real runs' model times, from dbt's run results.
+    let real = m
+        .runs
+        .iter()
+        .find(|r| !r.correlation_id.starts_with("demo-run-"))
+        .expect("a real run");
+    assert!(
+        real.models
+            .iter()
+            .any(|n| n.node == "model.demo_crm.account_pipeline" && n.seconds > 0.0),
+        "{real:?}"
+    );
 }
 
 /// Telemetry validation: a model the change added that full runs never build is itself an alert
