@@ -11,6 +11,8 @@ pub mod collect;
 pub mod demo_history;
 pub mod incidents;
 pub mod metrics;
+mod overview;
+mod run;
 pub mod silences;
 pub mod telemetry;
 pub mod workflow;
@@ -23,7 +25,6 @@ use vibedata_monitor::alerts::{Grouped, IncidentOut, Timing};
 use vibedata_monitor::detector::{Config, Scored};
 use vibedata_monitor::lineage::Lineage;
 use vibedata_monitor::signal::Unreadable;
-use vibedata_monitor::time::DAY;
 
 use crate::platform::Platform;
 use crate::platform::error::{CoreError, Result, blocking};
@@ -206,177 +207,7 @@ impl Monitor {
         repo: Option<String>,
     ) -> Result<AlertsRun> {
         let platform = self.platform.clone();
-        blocking(move || {
-            let path = path
-                .canonicalize()
-                .map_err(|e| CoreError::io(format!("cannot open {}", path.display()), e))?;
-            let registered = crate::workspaces::registry::list(&platform.store)?
-                .into_iter()
-                .find(|w| w.path == path);
-            let (key, project, origin) = match &registered {
-                Some(ws) => (ws.id.clone(), ws.project(), ws.origin_url.clone()),
-                None => {
-                    let project = if path.join("dbt_project.yml").is_file() {
-                        path.clone()
-                    } else {
-                        crate::workspaces::registration::find_dbt_projects(&path)
-                            .first()
-                            .map(|p| path.join(p))
-                            .ok_or_else(|| {
-                                CoreError::InvalidInput(format!(
-                                    "{} has no dbt project",
-                                    path.display()
-                                ))
-                            })?
-                    };
-                    let origin = git2::Repository::discover(&path).ok().and_then(|r| {
-                        r.find_remote("origin")
-                            .ok()
-                            .and_then(|o| o.url().map(str::to_string))
-                    });
-                    (path.to_string_lossy().into_owned(), project, origin)
-                }
-            };
-            let results_path =
-                run_results.unwrap_or_else(|| project.join("target/run_results.json"));
-            // A dlt load alone (no dbt run yet) is fine; otherwise the run's results are needed.
-            let run = if load_info.is_some() && !results_path.exists() {
-                vibedata_monitor::signal::RunResults::default()
-            } else {
-                let text = read(&results_path, "run results")?;
-                vibedata_monitor::signal::from_run_results(&text, Some(&key)).map_err(|e| {
-                    CoreError::InvalidInput(format!("{}: {e}", results_path.display()))
-                })?
-            };
-            let mut signals = run.signals;
-            let mut unreadable = run.unreadable;
-            // How long each node took: a metric per node, for the runs timeline.
-            let durations: Vec<metrics::MetricPoint> = run
-                .durations
-                .iter()
-                .map(|(uid, at, seconds)| metrics::MetricPoint {
-                    table: uid.clone(),
-                    metric: metrics::DURATION.into(),
-                    column: String::new(),
-                    at: *at,
-                    value: *seconds,
-                })
-                .collect();
-            metrics::keep(&platform.store, &key, &durations)?;
-            let sources = results_path.with_file_name("sources.json");
-            if sources.is_file()
-                && let Ok(fresh) = vibedata_monitor::signal::from_sources(
-                    &read(&sources, "freshness results")?,
-                    Some(&key),
-                )
-            {
-                signals.extend(fresh.signals);
-                unreadable.extend(fresh.unreadable);
-                // Each source's lag is a metric too (`<source>.<table>`), scored like the others.
-                let lags: Vec<metrics::MetricPoint> = fresh
-                    .lags
-                    .iter()
-                    .map(|(uid, at, hours)| metrics::MetricPoint {
-                        table: uid.splitn(3, '.').nth(2).unwrap_or(uid).to_string(),
-                        metric: "freshness_lag_hours".into(),
-                        column: String::new(),
-                        at: *at,
-                        value: *hours,
-                    })
-                    .collect();
-                metrics::keep(&platform.store, &key, &lags)?;
-            }
-            let now = crate::platform::clock::now() * 1000;
-            let latest = signals.iter().map(|s| s.at).max().unwrap_or(now).max(now);
-            let index = vibedata_dbt_index::Index::load(&project);
-            let relations = relations_of(&index);
-            if let Some(info) = &load_info {
-                let loaded = vibedata_monitor::signal::from_dlt_load_info(
-                    &read(info, "load info")?,
-                    Some(&key),
-                )
-                .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", info.display())))?;
-                unreadable.extend(loaded.unreadable);
-                signals.extend(loaded.signals.into_iter().map(|mut s| {
-                    // A loaded table read by a source is that source.
-                    if let Some(table) = s.node.rsplit('.').next()
-                        && let Some(uid) = relations.get(&table.to_lowercase())
-                        && uid.starts_with("source.")
-                    {
-                        s.node = uid.clone();
-                    }
-                    s
-                }));
-            }
-            // Telemetry: what the project has that did not report.
-            if !signals.is_empty() {
-                let reported: std::collections::HashSet<String> =
-                    signals.iter().map(|s| s.node.clone()).collect();
-                let run_id = run
-                    .invocation_id
-                    .clone()
-                    .unwrap_or_else(|| format!("run@{latest}"));
-                signals.extend(telemetry::check(
-                    &platform.store,
-                    &key,
-                    &telemetry::expected_nodes(&index),
-                    &reported,
-                    &run_id,
-                    latest,
-                )?);
-            }
-            // The warehouse's metrics, when the run was on the local DuckDB.
-            let warehouse = project.join(crate::workspaces::registry::WAREHOUSE_FILE);
-            let mut collected = None;
-            let on_duckdb = std::fs::read_to_string(project.join("profiles.yml"))
-                .is_ok_and(|t| t.contains("type: duckdb"));
-            if on_duckdb && warehouse.is_file() {
-                let c = collect::collect(
-                    &platform.venv(),
-                    &platform.store,
-                    &key,
-                    &warehouse,
-                    latest,
-                    &relations,
-                )?;
-                signals.extend(c.signals.iter().cloned());
-                unreadable.extend(c.unreadable.iter().cloned());
-                collected = Some((c.tables, c.points));
-            }
-            let count = signals.len();
-            let new_signals = incidents::keep_signals(&platform.store, &key, &signals)?;
-            let history = incidents::signals_since(&platform.store, &key, latest - 7 * DAY)?;
-            let silenced: Vec<_> = silences::list(&platform.store, Some(&key))?
-                .into_iter()
-                .map(|(_, s)| s)
-                .collect();
-            let grouped = vibedata_monitor::alerts::group_until(
-                history.clone(),
-                lineage_of_index(&index),
-                Timing::default(),
-                silenced,
-                latest,
-            );
-            let repo = repo.or_else(|| {
-                origin
-                    .as_deref()
-                    .and_then(crate::github::repos::repo_of_remote)
-            });
-            let told = incidents::tell(&platform.store, &key, repo.as_deref(), &grouped, &history)?;
-            Ok(AlertsRun {
-                workspace: key,
-                run_results: results_path.display().to_string(),
-                dbt_version: run.dbt_version,
-                signals: count,
-                new_signals,
-                unreadable,
-                metrics: collected,
-                repo,
-                incidents: grouped.incidents,
-                told,
-            })
-        })
-        .await
+        blocking(move || run::alerts_run(&platform, path, run_results, load_info, repo)).await
     }
 
     /// What the Monitor page shows of a workspace (the demo's generated history made first).
@@ -385,7 +216,7 @@ impl Monitor {
         workspace_id: &str,
     ) -> Result<vibedata_protocol::monitor::MonitorDto> {
         let (platform, id) = (self.platform.clone(), workspace_id.to_owned());
-        blocking(move || overview(&platform, &id)).await
+        blocking(move || overview::overview(&platform, &id)).await
     }
 
     /// A person's silence: `matchers` (`field=value`) for `hours` from now, on one workspace (or
@@ -508,7 +339,7 @@ impl Monitor {
         number: u64,
     ) -> Result<Option<vibedata_protocol::monitor::IncidentDetailDto>> {
         let platform = self.platform.clone();
-        blocking(move || incident_of_issue(&platform, &repo, number)).await
+        blocking(move || overview::incident_of_issue(&platform, &repo, number)).await
     }
 
     /// Groups the signals of `events` (one JSON envelope per line) into incidents, with the
@@ -539,229 +370,6 @@ impl Monitor {
             .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", series.display())))?;
         vibedata_monitor::detector::score(&points, config)
             .map_err(|e| CoreError::InvalidInput(format!("{}: {e}", series.display())))
-    }
-}
-
-fn overview(platform: &Platform, id: &str) -> Result<vibedata_protocol::monitor::MonitorDto> {
-    use std::collections::BTreeMap;
-    use vibedata_monitor::signal::Severity;
-    use vibedata_protocol::monitor::{MonitorDto, RunDto};
-    let store = &platform.store;
-    let ws = crate::workspaces::registry::find_by_id(store, id)?
-        .ok_or_else(|| CoreError::NotFound(format!("no workspace with id {id}")))?;
-    let now = crate::platform::clock::now() * 1000;
-    let mut notes = Vec::new();
-    if ws.is_demo {
-        demo_history::ensure(store, &ws, now)?;
-        notes.push("The demo's sixty days of history are generated (a fixed seed, ending today): one volume drop, one late load, one failing test.".to_string());
-    }
-    type Row = (String, Option<String>, String, String, Option<i64>);
-    let rows: Vec<Row> = store.with(|c| {
-        let mut stmt = c.prepare(
-            "SELECT detail, repo, state, severity, open_seq FROM monitor_incidents
-              WHERE workspace_id = ?1 ORDER BY opened_at DESC LIMIT 100",
-        )?;
-        let rows = stmt.query_map([id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
-        rows.collect()
-    })?;
-    let mut incidents = Vec::new();
-    for (detail, repo, state, severity, open_seq) in rows {
-        if let Some(dto) = incident_dto(store, &detail, repo, state, severity, open_seq)? {
-            incidents.push(dto);
-        }
-    }
-    let signals = incidents::signals_since(store, id, now - 60 * DAY)?;
-    let mut runs: BTreeMap<String, RunDto> = BTreeMap::new();
-    let mut latest: BTreeMap<String, &vibedata_monitor::Signal> = BTreeMap::new();
-    for s in &signals {
-        if let Some(run) = &s.correlation_id {
-            let r = runs.entry(run.clone()).or_insert_with(|| RunDto {
-                correlation_id: run.clone(),
-                at: vibedata_monitor::time::format(s.at),
-                passed: 0,
-                failed: 0,
-                warned: 0,
-                seconds: 0.0,
-                models: Vec::new(),
-            });
-            match s.severity {
-                Severity::Ok | Severity::Info => r.passed += 1,
-                Severity::Warning => r.warned += 1,
-                Severity::Error | Severity::Critical => r.failed += 1,
-            }
-        }
-        latest.insert(s.fingerprint(), s);
-    }
-    // Each run's nodes and how long they took (kept as the `duration_seconds` metric).
-    let took = metrics::durations_since(store, id, now - 60 * DAY)?;
-    for s in &signals {
-        if let (Some(run), Some(seconds)) = (&s.correlation_id, took.get(&(s.node.clone(), s.at)))
-            && let Some(r) = runs.get_mut(run)
-        {
-            r.seconds += seconds;
-            r.models.push(vibedata_protocol::monitor::NodeRunDto {
-                node: s.node.clone(),
-                status: s.severity.as_str().into(),
-                seconds: *seconds,
-            });
-        }
-    }
-    let mut runs: Vec<RunDto> = runs.into_values().collect();
-    for r in &mut runs {
-        r.models.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
-    }
-    runs.sort_by(|a, b| b.at.cmp(&a.at));
-    runs.truncate(60);
-    let failing = latest
-        .values()
-        .filter(|s| s.severity >= Severity::Warning)
-        .map(|s| signal_dto(s))
-        .collect();
-    if signals.is_empty() {
-        notes.push("Nothing has reported yet: run `vibedata alerts run --workspace <path>` after a dbt run.".into());
-    }
-    let now_ms = now;
-    let silences = silences::list(store, Some(id))?
-        .into_iter()
-        .map(|(ws, s)| vibedata_protocol::monitor::SilenceDto {
-            id: s.id,
-            matchers: s
-                .matchers
-                .iter()
-                .map(|m| format!("{}={}", m.field, m.value))
-                .collect(),
-            starts: vibedata_monitor::time::format(s.starts),
-            ends: vibedata_monitor::time::format(s.ends),
-            active: s.starts <= now_ms && now_ms < s.ends,
-            everywhere: ws.is_none(),
-            created_by: s.created_by,
-            comment: s.comment,
-        })
-        .collect();
-    Ok(MonitorDto {
-        silences,
-        workspace_id: id.to_string(),
-        incidents,
-        runs,
-        failing,
-        series: metrics::scored_series(store, id)?,
-        notes,
-    })
-}
-
-/// An incident row as the page shows it (`None`: its detail cannot be read).
-fn incident_dto(
-    store: &crate::platform::store::Store,
-    detail: &str,
-    repo: Option<String>,
-    state: String,
-    severity: String,
-    open_seq: Option<i64>,
-) -> Result<Option<vibedata_protocol::monitor::IncidentDto>> {
-    let Ok(i) = serde_json::from_str::<serde_json::Value>(detail) else {
-        return Ok(None);
-    };
-    let strings = |k: &str| -> Vec<String> {
-        i[k].as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    };
-    Ok(Some(vibedata_protocol::monitor::IncidentDto {
-        id: i["id"].as_str().unwrap_or_default().to_string(),
-        root: i["root"].as_str().unwrap_or_default().to_string(),
-        state,
-        severity,
-        kinds: strings("kinds"),
-        opened_at: i["opened_at"].as_str().unwrap_or_default().to_string(),
-        last_at: i["last_at"].as_str().unwrap_or_default().to_string(),
-        signals: i["events"].as_array().map_or(0, Vec::len),
-        suppressed: i["suppressed_because"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| {
-                format!(
-                    "{} — {}",
-                    s["event"].as_str().unwrap_or_default(),
-                    s["because"].as_str().unwrap_or_default()
-                )
-            })
-            .collect(),
-        subjects: strings("subjects"),
-        repo,
-        issue_number: match open_seq {
-            Some(seq) => crate::github::outbox::made_number(store, seq)?,
-            None => None,
-        },
-    }))
-}
-
-fn incident_of_issue(
-    platform: &Platform,
-    repo: &str,
-    number: u64,
-) -> Result<Option<vibedata_protocol::monitor::IncidentDetailDto>> {
-    let store = &platform.store;
-    type Row = (String, String, String, String, i64);
-    let rows: Vec<Row> = store.with(|c| {
-        let mut stmt = c.prepare(
-            "SELECT workspace_id, detail, state, severity, open_seq FROM monitor_incidents
-              WHERE repo = ?1 AND open_seq IS NOT NULL",
-        )?;
-        let rows = stmt.query_map([repo], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
-        rows.collect()
-    })?;
-    for (workspace_id, detail, state, severity, seq) in rows {
-        if crate::github::outbox::made_number(store, seq)? != Some(number) {
-            continue;
-        }
-        let Some(incident) = incident_dto(
-            store,
-            &detail,
-            Some(repo.to_string()),
-            state,
-            severity,
-            Some(seq),
-        )?
-        else {
-            continue;
-        };
-        let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&detail)
-            .ok()
-            .and_then(|v| v["events"].as_array().cloned())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.as_str().map(str::to_string))
-            .collect();
-        let mut signals: Vec<vibedata_protocol::monitor::SignalDto> =
-            incidents::signals_by_id(store, &workspace_id, &ids)?
-                .into_iter()
-                .map(|s| signal_dto(&s))
-                .collect();
-        signals.sort_by(|a, b| b.at.cmp(&a.at));
-        return Ok(Some(vibedata_protocol::monitor::IncidentDetailDto {
-            incident,
-            signals,
-        }));
-    }
-    Ok(None)
-}
-
-fn signal_dto(s: &vibedata_monitor::Signal) -> vibedata_protocol::monitor::SignalDto {
-    vibedata_protocol::monitor::SignalDto {
-        id: s.id.clone(),
-        at: vibedata_monitor::time::format(s.at),
-        kind: s.kind.clone(),
-        node: s.node.clone(),
-        severity: s.severity.as_str().into(),
-        message: s.message.clone(),
-        failures: s.failures,
     }
 }
 
