@@ -59,3 +59,56 @@ fn dlt_load_info_gives_loads_and_schema_changes() {
     );
     assert!(from_dlt_load_info("{", None).is_err());
 }
+
+/// dbt's run results as other versions and cut-short runs leave them: a result without a status
+/// or with one dbt does not write is said, the rest read; an old file without timings takes the
+/// file's time; skipped results say nothing.
+#[test]
+fn run_results_of_other_shapes_are_read_as_far_as_they_make_sense() {
+    use vibedata_monitor::signal::from_run_results;
+    let text = serde_json::json!({
+        "metadata": {"dbt_version": "1.5.0", "generated_at": "2026-11-30T06:00:00Z", "invocation_id": "inv-1"},
+        "results": [
+            {"unique_id": "model.shop.a", "status": "success", "execution_time": 1.5},
+            {"unique_id": "test.shop.not_null_a_id.1", "status": "fail", "failures": 3, "message": "Got 3 results"},
+            {"unique_id": "model.shop.b", "status": "error", "message": "Compilation Error: contract violated"},
+            {"unique_id": "model.shop.c", "status": "skipped"},
+            {"unique_id": "model.shop.d"},
+            {"unique_id": "model.shop.e", "status": "exploded"}
+        ]
+    })
+    .to_string();
+    let r = from_run_results(&text, Some("w")).unwrap();
+    let kinds: Vec<(&str, &str, Severity)> = r
+        .signals
+        .iter()
+        .map(|s| (s.node.as_str(), s.kind.as_str(), s.severity))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("model.shop.a", "model_error", Severity::Ok),
+            ("test.shop.not_null_a_id.1", "test_failure", Severity::Error),
+            ("model.shop.b", "contract_violation", Severity::Error),
+        ]
+    );
+    assert_eq!(r.signals[1].failures, Some(3));
+    assert!(
+        r.signals
+            .iter()
+            .all(|s| s.correlation_id.as_deref() == Some("inv-1"))
+    );
+    assert_eq!(r.unreadable.len(), 2, "{:?}", r.unreadable);
+    assert!(r.unreadable[1].contains("exploded"));
+    assert_eq!(r.durations.len(), 1);
+    assert!(
+        from_run_results("{\"results\": [", None)
+            .unwrap_err()
+            .contains("truncated")
+    );
+    assert!(
+        from_run_results("{}", None)
+            .unwrap_err()
+            .contains("results")
+    );
+}
