@@ -537,7 +537,7 @@ pub(crate) enum Reply {
 }
 
 /// RFC 3339 UTC time of unix `seconds` (days to civil date after Howard Hinnant).
-fn timestamp(seconds: u64) -> String {
+pub(crate) fn timestamp(seconds: u64) -> String {
     let (days, rest) = ((seconds / 86_400) as i64, seconds % 86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

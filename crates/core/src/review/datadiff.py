@@ -20,6 +20,8 @@ import duckdb
 
 db, left, right, request = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 con = duckdb.connect(db, read_only=True)
+# A slow query (a busy machine) would print DuckDB's progress bar into the JSON answer.
+con.execute("SET enable_progress_bar = false")
 for alias, path in (request.get("attach") or {}).items():
     con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as \"{alias}\" (read_only)")
 

@@ -11,6 +11,8 @@ base_db, head_db, sql = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 mem = duckdb.connect()
+# A slow query (a busy machine) would print DuckDB's progress bar into the JSON answer.
+mem.execute("SET enable_progress_bar = false")
 mem.execute(f"attach '{base_db.replace(chr(39), chr(39) * 2)}' as base (read_only)")
 mem.execute(f"attach '{head_db.replace(chr(39), chr(39) * 2)}' as head (read_only)")
 
