@@ -160,15 +160,16 @@ impl Monitor {
                 Ok(run) => {
                     ran += 1;
                     tracing::info!(workspace = %ws.name, signals = run.signals, incidents = run.incidents.len(), "monitor: a run was read");
+                    self.seen
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(ws.id.clone(), modified);
                 }
+                // Read again next pass (a file dbt is still writing is truncated now).
                 Err(e) => {
                     tracing::warn!(workspace = %ws.name, error = %e, "monitor: a run could not be read")
                 }
             }
-            self.seen
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(ws.id.clone(), modified);
         }
         ran
     }

@@ -231,11 +231,14 @@ impl Engine {
                 let ep = &mut self.episodes[e];
                 ep.failing.remove(&fingerprint);
                 ep.last = ep.last.max(s.at);
-                let inc = ep.incident;
+                let (inc, quiet_at) = (ep.incident, ep.last + self.timing.resolve_after);
                 let inc = self.live(inc);
                 self.incidents[inc].resolved_by.push(s.id.clone());
                 if self.episodes[e].failing.is_empty() {
                     self.end_episode(e);
+                } else {
+                    // A check still failing that does not run again is over after the quiet.
+                    self.timers.push(Reverse((quiet_at, Due::Quiet(e))));
                 }
             }
             return;
@@ -245,6 +248,15 @@ impl Engine {
             Some(&e) => e,
             None => self.begin_episode(key, subject, s.at),
         };
+        // An upstream that explained this episode and has recovered explains it no more: its
+        // signals from now on are its own news.
+        if let Some(up) = self.episodes[e].inhibited_by.clone()
+            && !self
+                .open
+                .contains_key(&(self.episodes[e].workspace.clone(), up))
+        {
+            self.episodes[e].inhibited_by = None;
+        }
         let ep = &mut self.episodes[e];
         ep.failing.insert(fingerprint);
         ep.last = ep.last.max(s.at);

@@ -69,13 +69,17 @@ pub struct Signal {
 }
 
 impl Signal {
-    /// What keeps being the same problem: (check kind, node, column).
+    /// What keeps being the same problem: (check, node, column). A model's error, warning and
+    /// contract violation are one check (its run), as a test's failure and warning are: the
+    /// pass of the model or test clears whichever it was.
     pub fn fingerprint(&self) -> String {
+        let check = match self.kind.as_str() {
+            "model_error" | "model_warning" | "contract_violation" => "model",
+            "test_failure" | "test_warning" => "test",
+            other => other,
+        };
         format!(
-            "{}|{}|{}",
-            self.kind
-                .trim_end_matches("_warning")
-                .trim_end_matches("_failure"),
+            "{check}|{}|{}",
             self.node,
             self.column.as_deref().unwrap_or("")
         )
@@ -153,6 +157,8 @@ pub struct RunResults {
     pub lags: Vec<(String, Millis, f64)>,
     /// How long each node took: (unique id, time it finished, seconds).
     pub durations: Vec<(String, Millis, f64)>,
+    /// Every node the run has a result for, skipped ones included.
+    pub seen: Vec<String>,
 }
 
 /// Signals of a dbt `run_results.json` (any schema version since v4): each result's status
@@ -179,6 +185,7 @@ pub fn from_run_results(text: &str, workspace: Option<&str>) -> Result<RunResult
         invocation_id: invocation_id.clone(),
         lags: Vec::new(),
         durations: Vec::new(),
+        seen: Vec::new(),
     };
     for (i, r) in results.iter().enumerate() {
         let (Some(uid), Some(status)) = (r["unique_id"].as_str(), r["status"].as_str()) else {
@@ -186,6 +193,7 @@ pub fn from_run_results(text: &str, workspace: Option<&str>) -> Result<RunResult
                 .push(format!("result {i}: no `unique_id` or `status`"));
             continue;
         };
+        out.seen.push(uid.to_string());
         // When it finished: its last timing, else the file's time.
         let at = r["timing"]
             .as_array()
@@ -256,6 +264,7 @@ pub fn from_sources(text: &str, workspace: Option<&str>) -> Result<RunResults, S
         invocation_id: invocation_id.clone(),
         lags: Vec::new(),
         durations: Vec::new(),
+        seen: Vec::new(),
     };
     for (i, r) in results.iter().enumerate() {
         let (Some(uid), Some(status)) = (r["unique_id"].as_str(), r["status"].as_str()) else {
@@ -290,7 +299,12 @@ pub fn from_sources(text: &str, workspace: Option<&str>) -> Result<RunResults, S
             _ => r["message"].as_str().unwrap_or_default().to_string(),
         };
         out.signals.push(Signal {
-            id: format!("{}:{uid}", invocation_id.as_deref().unwrap_or("freshness")),
+            id: format!(
+                "{}:{uid}",
+                invocation_id
+                    .clone()
+                    .unwrap_or_else(|| format!("freshness@{}", generated.unwrap_or(at)))
+            ),
             at,
             kind: "source_stale".into(),
             node: uid.to_string(),
@@ -353,7 +367,12 @@ pub fn from_dlt_load_info(text: &str, workspace: Option<&str>) -> Result<RunResu
                 out.unreadable.push(format!("{load_id}/{table}: no time"));
                 continue;
             };
-            let failed = job["state"].as_str() == Some("failed_jobs");
+            let failed = match job["state"].as_str() {
+                Some("failed_jobs") => true,
+                Some("completed_jobs") => false,
+                // New or started: not over yet, says nothing.
+                _ => continue,
+            };
             out.signals.push(Signal {
                 id: format!("{correlation}:{}", job["job_id"].as_str().unwrap_or(table)),
                 at,
@@ -396,9 +415,14 @@ pub fn from_dlt_load_info(text: &str, workspace: Option<&str>) -> Result<RunResu
             if columns.is_empty() {
                 continue;
             }
+            let Some(at) = package_at else {
+                out.unreadable
+                    .push(format!("{load_id}/{table}: a schema change without a time"));
+                continue;
+            };
             out.signals.push(Signal {
                 id: format!("{correlation}:schema:{table}"),
-                at: package_at.unwrap_or_default(),
+                at,
                 kind: "schema_change".into(),
                 node: format!("relation:{dataset}.{table}"),
                 column: None,

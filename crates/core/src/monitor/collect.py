@@ -4,6 +4,7 @@ information schema's, system schemas left out), its row count, and per column (t
 argv: db. Prints JSON: {"tables": [{"schema", "name", "rows", "columns": [{"name", "type",
 "nulls", "distinct", "mean"}]}]}"""
 import json
+import math
 import sys
 
 import duckdb
@@ -31,12 +32,13 @@ for schema, name in tables:
     ).fetchall()
     rel = f"{q(schema)}.{q(name)}"
     counted = cols if len(cols) <= 60 else []
-    numeric = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+    numeric = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "REAL", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
     exprs = ["count(*)"]
     for c, t in counted:
         exprs.append(f"count(*) - count({q(c)})")
         exprs.append(f"approx_count_distinct({q(c)})")
-        exprs.append(f"avg({q(c)})::double" if t.upper().startswith(numeric) else "null")
+        is_number = t.upper() in numeric or (t.upper().startswith("DECIMAL") and "[" not in t)
+        exprs.append(f"avg({q(c)})::double" if is_number else "null")
     try:
         row = con.execute(f"select {', '.join(exprs)} from {rel}").fetchone()
     except duckdb.Error as e:  # a view over something gone: said, not fatal
@@ -55,4 +57,12 @@ for schema, name in tables:
             for c, t in cols
         ],
     })
+def finite(v):
+    # NaN and infinities are not JSON: a column holding them has no mean to tell.
+    return v if not isinstance(v, float) or math.isfinite(v) else None
+
+
+for t in out:
+    for c in t.get("columns", []):
+        c["mean"] = finite(c.get("mean"))
 print(json.dumps({"tables": out}))

@@ -49,6 +49,28 @@ pub fn keep_signals(store: &Store, workspace_id: &str, signals: &[Signal]) -> Re
     })
 }
 
+/// When the oldest incident still open (pending or firing) opened.
+pub fn oldest_open(store: &Store, workspace_id: &str) -> Result<Option<Millis>> {
+    store.with(|c| {
+        c.query_row(
+            "SELECT min(opened_at) FROM monitor_incidents WHERE workspace_id = ?1 AND state != 'resolved'",
+            [workspace_id],
+            |r| r.get(0),
+        )
+    })
+}
+
+/// Whether a run (its correlation id) has been read before.
+pub fn run_known(store: &Store, workspace_id: &str, run: &str) -> Result<bool> {
+    store.with(|c| {
+        c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM monitor_signals WHERE workspace_id = ?1 AND correlation_id = ?2)",
+            [workspace_id, run],
+            |r| r.get(0),
+        )
+    })
+}
+
 /// A signal from a `monitor_signals` row (id, at, kind, node, column_name, severity, message,
 /// correlation_id, failures).
 fn signal_row(r: &rusqlite::Row<'_>, workspace_id: &str) -> rusqlite::Result<Signal> {
@@ -232,10 +254,24 @@ pub fn tell(
             issue_number: None,
             waiting: None,
         };
-        // Only what the engine would announce goes to GitHub (not an incident of silenced
-        // signals alone).
-        let announced = i.events.len() > i.silenced.len();
-        let Some(repo) = repo.filter(|_| announced) else {
+        // Only what the engine would announce goes to GitHub: an incident with a signal of its
+        // own (neither silenced nor explained upstream); one already over before it had an
+        // issue is not opened only to be closed.
+        let announced = i
+            .events
+            .iter()
+            .any(|e| !i.silenced.contains(e) && !i.suppressed.contains(e));
+        let over_unannounced = open_seq.is_none() && i.state == IncidentState::Resolved;
+        // Later writes go where the issue was opened, whatever this run was told.
+        let opened_on = match open_seq {
+            Some(seq) => outbox::get(store, seq)?.map(|item| item.repo),
+            None => None,
+        };
+        let Some(repo) = opened_on
+            .as_deref()
+            .or(repo)
+            .filter(|_| announced && !over_unannounced)
+        else {
             out.push(told);
             continue;
         };

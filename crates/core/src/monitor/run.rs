@@ -116,14 +116,18 @@ pub(super) fn alerts_run(
             s
         }));
     }
-    // Telemetry: what the project has that did not report.
-    if !signals.is_empty() {
-        let reported: std::collections::HashSet<String> =
-            signals.iter().map(|s| s.node.clone()).collect();
-        let run_id = run
-            .invocation_id
-            .clone()
-            .unwrap_or_else(|| format!("run@{latest}"));
+    // Telemetry: what the project has that did not report (a run read again counts once;
+    // a node dbt skipped reported — its upstream failing is the news).
+    let run_id = run
+        .invocation_id
+        .clone()
+        .unwrap_or_else(|| format!("run@{latest}"));
+    if !signals.is_empty() && !incidents::run_known(&platform.store, &key, &run_id)? {
+        let reported: std::collections::HashSet<String> = signals
+            .iter()
+            .map(|s| s.node.clone())
+            .chain(run.seen.iter().cloned())
+            .collect();
         signals.extend(telemetry::check(
             &platform.store,
             &key,
@@ -139,21 +143,31 @@ pub(super) fn alerts_run(
     let on_duckdb = std::fs::read_to_string(project.join("profiles.yml"))
         .is_ok_and(|t| t.contains("type: duckdb"));
     if on_duckdb && warehouse.is_file() {
-        let c = collect::collect(
+        // The warehouse measured; a failure to (another process holds the file, a value the
+        // script cannot say) is said, and the run's own signals are still kept.
+        match collect::collect(
             &platform.venv(),
             &platform.store,
             &key,
             &warehouse,
             latest,
             &relations,
-        )?;
-        signals.extend(c.signals.iter().cloned());
-        unreadable.extend(c.unreadable.iter().cloned());
-        collected = Some((c.tables, c.points));
+        ) {
+            Ok(c) => {
+                signals.extend(c.signals.iter().cloned());
+                unreadable.extend(c.unreadable.iter().cloned());
+                collected = Some((c.tables, c.points));
+            }
+            Err(e) => unreadable.push(format!("the warehouse could not be measured: {e}")),
+        }
     }
     let count = signals.len();
     let new_signals = incidents::keep_signals(&platform.store, &key, &signals)?;
-    let history = incidents::signals_since(&platform.store, &key, latest - 7 * DAY)?;
+    // A week of signals, and further back while an incident is still open (so a long failure
+    // keeps its incident, its id and its issue).
+    let since = incidents::oldest_open(&platform.store, &key)?
+        .map_or(latest - 7 * DAY, |opened| opened.min(latest - 7 * DAY));
+    let history = incidents::signals_since(&platform.store, &key, since)?;
     let silenced: Vec<_> = silences::list(&platform.store, Some(&key))?
         .into_iter()
         .map(|(_, s)| s)

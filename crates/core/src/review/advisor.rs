@@ -206,7 +206,7 @@ fn citations(line: &str) -> Vec<String> {
             break;
         };
         let inner = &after[..close];
-        if inner.len() > 2 && matches!(&inner[..2], "C:" | "I:" | "B:" | "K:" | "S:") {
+        if inner.len() > 2 && matches!(inner.get(..2), Some("C:" | "I:" | "B:" | "K:" | "S:")) {
             out.push(inner.to_string());
         }
         rest = &after[close + 1..];
@@ -227,11 +227,14 @@ pub fn claims(
         if line.is_empty() || line.starts_with('#') || line.chars().all(|c| c == '-' || c == '*') {
             continue;
         }
-        let line = line
-            .trim_start_matches(['-', '*', '•'])
-            .trim_start_matches(|c: char| c.is_ascii_digit())
-            .trim_start_matches(['.', ')'])
-            .trim();
+        let line = line.trim_start_matches(['-', '*', '•']).trim_start();
+        // A numbered list's marker (`3.` or `3)` then a space), not a number the claim says.
+        let digits = line.len() - line.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let line = match line.get(digits..digits + 2) {
+            Some(". " | ") ") if digits > 0 => &line[digits + 2..],
+            _ => line,
+        }
+        .trim();
         let cited = citations(line);
         if cited.is_empty() {
             problems.push(format!("line {}: cites no fact: “{line}”", n + 1));
@@ -440,6 +443,12 @@ mod tests {
             ("\n# Only a heading\n", Err(&["empty"])),
             // A bracket that is not a citation does not count as one.
             ("Arrays [1, 2] are fine.", Err(&["cites no fact"])),
+            // Numbers a claim says stay; brackets of any script do not break it.
+            ("3 models break [C:orders]", Ok(&["3 models break"])),
+            (
+                "2) 3.5% of rows differ [K:data diff: orders] [€5] [日本]",
+                Ok(&["3.5% of rows differ [€5] [日本]"]),
+            ),
         ];
         for (summary, expected) in cases {
             match (claims(summary, &facts), expected) {

@@ -324,3 +324,78 @@ fn silences_keep_signals_out_of_notifications_until_they_expire() {
             .any(|n| matches!(n, Notification::Open { .. }))
     );
 }
+
+/// Found in review: a model's warning or contract violation is cleared by its pass; a check left
+/// failing that does not run again ends with the quiet after a pass of another; a downstream
+/// failure outliving its recovered upstream is news of its own, not suppressed for ever.
+#[test]
+fn passes_clear_what_they_should_and_a_recovered_upstream_explains_nothing_more() {
+    let sig = |id: &str, s: i64, node: &str, kind: &str, severity: Severity| Signal {
+        id: id.into(),
+        at: T0 + s * SECOND,
+        kind: kind.into(),
+        node: node.into(),
+        column: None,
+        workspace: Some("w".into()),
+        severity,
+        message: String::new(),
+        correlation_id: None,
+        failures: None,
+    };
+    let t = Timing::default();
+    // A contract violation, then the model's pass: resolved at once.
+    let g = group(
+        vec![
+            sig("1", 0, "mart", "contract_violation", E),
+            sig("2", 60, "mart", "model_error", P),
+        ],
+        lineage(),
+        t,
+        Vec::new(),
+    );
+    assert!(
+        matches!(g.notifications.last(), Some(Notification::Resolve { .. })),
+        "{:?}",
+        g.notifications
+    );
+
+    // The model passes, its failing test does not run again: over after the quiet.
+    let mut e = vibedata_monitor::alerts::Engine::new(lineage(), t, Vec::new());
+    e.ingest(&sig("1", 0, "mart", "model_error", E));
+    e.ingest(&sig("2", 0, "t_mart_a", "test_failure", E));
+    e.ingest(&sig("3", 3_600, "mart", "model_error", P));
+    let said = e.advance(T0 + 3_600 * SECOND + t.resolve_after + SECOND);
+    assert!(
+        said.iter()
+            .any(|n| matches!(n, Notification::Resolve { .. })),
+        "{said:?}"
+    );
+
+    // Upstream and downstream fail; the upstream recovers; the downstream keeps failing.
+    let mut e = vibedata_monitor::alerts::Engine::new(lineage(), t, Vec::new());
+    let mut said = Vec::new();
+    for s in [
+        sig("u1", 0, "stg", "model_error", E),
+        sig("d1", 10, "mart", "model_error", E),
+        sig("u2", 600, "stg", "model_error", P),
+        sig("d2", 700, "mart", "model_error", E),
+    ] {
+        said.extend(e.advance(s.at));
+        e.ingest(&s);
+    }
+    said.extend(e.advance(T0 + 1_000 * SECOND));
+    let i = e.incidents()[0];
+    assert_eq!(
+        i.suppressed.len(),
+        1,
+        "explained while stg failed, not after: {i:?}"
+    );
+    assert_eq!(i.suppressed[0].0, "d1");
+    assert_eq!(
+        said.iter()
+            .filter(|n| matches!(n, Notification::Update { .. }))
+            .count(),
+        1,
+        "the downstream's own failure is news: {said:?}"
+    );
+}
