@@ -227,9 +227,12 @@ fn handle(state: &Arc<Mutex<State>>, request: &Recorded, addr: std::net::SocketA
                 ));
             }
             s.next += 1;
-            let ws = json!({"id": uuid(s.next), "displayName": name,
-                "description": body["description"].as_str().unwrap_or(""), "type": "Workspace",
-                "capacityId": body["capacityId"]});
+            let mut ws = json!({"id": uuid(s.next), "displayName": name,
+                "description": body["description"].as_str().unwrap_or(""), "type": "Workspace"});
+            // As Fabric: a workspace on no capacity has no `capacityId` (never a null).
+            if let Some(capacity) = body["capacityId"].as_str() {
+                ws["capacityId"] = json!(capacity);
+            }
             s.workspaces.push(ws.clone());
             (
                 201,

@@ -1,0 +1,193 @@
+//! Spec conformance: every request body the client sends and every answer it reads from the fake
+//! Fabric validate against the official API's schemas (`tests/spec/`, from
+//! microsoft/fabric-rest-api-specs): listings (`Workspaces`, `Items`), a created `Workspace`, an
+//! operation's `OperationState` and result (`Item`), errors (`ErrorResponse`), and the create
+//! requests (`CreateWorkspaceRequest`, `CreateItemRequest`).
+
+// Integration tests: helpers outside #[test] functions are not covered by allow-unwrap-in-tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{Value, json};
+use vibedata_fabric::Client;
+use vibedata_fakes::fabric::FakeFabric;
+use vibedata_secrets::Sensitive;
+
+const PLATFORM: &str = include_str!("spec/platform.json");
+const COMMON: &str = include_str!("spec/common.json");
+
+/// One schema document with both files' definitions (`common_` before the common ones), their
+/// references rewritten to it; references to files not copied accept anything.
+fn definitions() -> Value {
+    let fix = |text: &str, own_prefix: &str| {
+        let mut t = text.replace(
+            "\"../../common/definitions.json#/definitions/",
+            "\"#/definitions/common_",
+        );
+        for other in [
+            "../../common/job_scheduling.json#",
+            "../variableLibrary/definitions.json#",
+        ] {
+            while let Some(i) = t.find(other) {
+                let end = t[i..].find('"').map_or(t.len(), |e| i + e);
+                t.replace_range(i..end, "#/definitions/__any");
+            }
+        }
+        if !own_prefix.is_empty() {
+            t = t.replace("\"#/definitions/", &format!("\"#/definitions/{own_prefix}"));
+            // What was already rewritten to common_ must not be prefixed twice.
+            t = t.replace(
+                &format!("#/definitions/{own_prefix}common_"),
+                "#/definitions/common_",
+            );
+            t = t.replace(
+                &format!("#/definitions/{own_prefix}__any"),
+                "#/definitions/__any",
+            );
+        }
+        serde_json::from_str::<Value>(&t).unwrap()
+    };
+    let platform = fix(PLATFORM, "");
+    let common = fix(COMMON, "common_");
+    let mut defs = serde_json::Map::new();
+    defs.insert("__any".into(), json!({}));
+    for (k, v) in platform["definitions"].as_object().unwrap() {
+        defs.insert(k.clone(), v.clone());
+    }
+    for (k, v) in common["definitions"].as_object().unwrap() {
+        defs.insert(format!("common_{k}"), v.clone());
+    }
+    Value::Object(defs)
+}
+
+fn errors(defs: &Value, name: &str, instance: &Value) -> Vec<String> {
+    let schema = json!({"$schema": "http://json-schema.org/draft-04/schema#",
+        "$ref": format!("#/definitions/{name}"), "definitions": defs});
+    let validator = jsonschema::draft4::new(&schema).unwrap();
+    validator
+        .iter_errors(instance)
+        .map(|e| e.to_string())
+        .collect()
+}
+
+fn check(defs: &Value, name: &str, instance: &Value) {
+    let errors = errors(defs, name, instance);
+    assert!(errors.is_empty(), "{name}: {errors:?}\n{instance:#}");
+}
+
+async fn raw(fake: &FakeFabric, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let http = reqwest::Client::new();
+    let url = format!("{}{path}", fake.base_url());
+    let mut r = http
+        .request(method.parse().unwrap(), url)
+        .bearer_auth("eyJ0eXAi.fabric.token");
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn what_the_client_sends_and_reads_is_what_the_spec_describes() {
+    let defs = definitions();
+    // The check can fail: a workspace without its id, a status the spec does not have.
+    assert!(
+        !errors(
+            &defs,
+            "Workspace",
+            &json!({"displayName": "x", "description": ""})
+        )
+        .is_empty()
+    );
+    assert!(
+        !errors(
+            &defs,
+            "OperationState",
+            &json!({"status": "Done", "createdTimeUtc": "x", "lastUpdatedTimeUtc": "x"})
+        )
+        .is_empty()
+    );
+    let fake = FakeFabric::start().await;
+    fake.add_workspaces(5);
+    fake.page_size(2);
+    let c = Client::new(
+        &fake.base_url(),
+        Sensitive::new("eyJ0eXAi.fabric.token".into()),
+    )
+    .unwrap();
+
+    // The client's flows, recorded by the fake.
+    c.workspaces().await.unwrap();
+    let ws = c
+        .create_workspace(
+            "intent-silver",
+            Some("00000000-0000-4000-8000-00000000c4c4"),
+        )
+        .await
+        .unwrap();
+    fake.operations(1, false);
+    c.create_item(&ws.id, "bronze", "Lakehouse").await.unwrap();
+    for r in fake.requests() {
+        match (r.method.as_str(), r.path.trim_start_matches("/v1")) {
+            ("POST", "/workspaces") => check(&defs, "CreateWorkspaceRequest", &r.json()),
+            ("POST", p) if p.ends_with("/items") => check(&defs, "CreateItemRequest", &r.json()),
+            ("GET", _) => assert!(r.body.is_empty()),
+            other => panic!("a request the spec check does not know: {other:?}"),
+        }
+    }
+
+    // The answers the client reads.
+    let (_, page) = raw(&fake, "GET", "/workspaces", None).await;
+    check(&defs, "Workspaces", &page);
+    assert!(
+        page["continuationUri"].is_string(),
+        "a first page says where the next one is"
+    );
+    let (status, created) = raw(
+        &fake,
+        "POST",
+        "/workspaces",
+        Some(json!({"displayName": "x"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    check(&defs, "Workspace", &created);
+    let (_, items) = raw(&fake, "GET", &format!("/workspaces/{}/items", ws.id), None).await;
+    check(&defs, "Items", &items);
+    let op = fake
+        .requests()
+        .iter()
+        .find_map(|r| {
+            r.path
+                .split("/operations/")
+                .nth(1)
+                .map(|s| s.split('/').next().unwrap().to_string())
+        })
+        .unwrap();
+    let (_, state) = raw(&fake, "GET", &format!("/operations/{op}"), None).await;
+    check(&defs, "OperationState", &state);
+    let (_, result) = raw(&fake, "GET", &format!("/operations/{op}/result"), None).await;
+    check(&defs, "common_Item", &result);
+    let (status, error) = raw(&fake, "GET", "/workspaces/nope", None).await;
+    assert_eq!(status, 404);
+    check(&defs, "common_ErrorResponse", &error);
+    fake.operations(0, true);
+    c.create_item(&ws.id, "again", "Lakehouse")
+        .await
+        .unwrap_err();
+    let failed_op = fake
+        .requests()
+        .iter()
+        .rev()
+        .find_map(|r| {
+            r.path
+                .split("/operations/")
+                .nth(1)
+                .map(|s| s.split('/').next().unwrap().to_string())
+        })
+        .unwrap();
+    let (_, failed) = raw(&fake, "GET", &format!("/operations/{failed_op}"), None).await;
+    check(&defs, "OperationState", &failed);
+}
