@@ -12,7 +12,10 @@
 //! - **Errors** ([`FabricError`]): Fabric's `ErrorResponse` (`errorCode`, `message`, `requestId`)
 //!   kept, so a caller can act on `WorkspaceHeadMismatch` or `WorkspacePreviousOperationInProgress`.
 //! - [`workspaces`]: workspaces and their items, typed.
+//! - [`entra`]: the person's Entra ID sign-in (authorization code + PKCE, loopback redirect,
+//!   refresh that rotates the pair).
 
+pub mod entra;
 pub mod workspaces;
 
 use std::time::Duration;

@@ -7,6 +7,7 @@
 // Test support only (a dev-dependency, plus the e2e harness): a panic here fails the test using it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod entra;
 pub mod fabric;
 pub mod foundry;
 pub mod git_http;

@@ -109,52 +109,64 @@ impl App {
     pub async fn launch(launch: &Launch) -> Result<Self> {
         let binary = app_binary()?;
         let display = Xvfb::start()?;
-        let port = process::free_port()?;
-        let native_port = process::free_port()?;
-        let tauri_driver = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
-        let webkit_driver =
-            std::env::var("WEBKIT_DRIVER").unwrap_or_else(|_| "/usr/bin/WebKitWebDriver".into());
-        let mut command = std::process::Command::new(&tauri_driver);
-        command
-            .args(["--port", &port.to_string()])
-            .args(["--native-port", &native_port.to_string()])
-            .args(["--native-driver", &webkit_driver])
-            .env("DISPLAY", display.name())
-            .env("VIBEDATA_DATA_DIR", &launch.data_dir)
-            .env("VIBEDATA_WORKSPACE_ROOT", &launch.workspace_root)
-            // No GPU here: software rendering, no DMA-BUF renderer.
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("LIBGL_ALWAYS_SOFTWARE", "1")
-            .envs(launch.env.iter().map(|(k, v)| (k, v)))
-            .stdout(std::process::Stdio::null());
-        let driver = process::Group::spawn(&mut command)
-            .with_context(|| format!("cannot start {tauri_driver} (run scripts/setup.sh test)"))?;
-        // tauri-driver accepts connections before the native driver behind it is listening.
-        for p in [port, native_port] {
-            process::wait_for_port(p, Duration::from_secs(20))
-                .await
-                .context("the WebDriver servers did not start listening")?;
-        }
-
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": binary }),
-        );
-        eprintln!(
-            "[e2e] display {}, tauri-driver :{port}, app {}",
-            display.name(),
-            binary.display()
-        );
-        let started = Instant::now();
-        let url = format!("http://127.0.0.1:{port}");
-        let mut builder = ClientBuilder::native();
-        builder.capabilities(caps);
-        let client = tokio::time::timeout(DEFAULT_WAIT, builder.connect(&url))
-            .await
-            .context("WebDriver did not start the app in time")?
-            .context("WebDriver could not start the app")?;
+        // A port picked free can be taken before tauri-driver binds it (another server of the
+        // suite): then the session cannot be opened, and the launch is tried again on new ports.
+        let mut attempt = 0;
+        let (driver, client, started) = loop {
+            attempt += 1;
+            let port = process::free_port()?;
+            let native_port = process::free_port()?;
+            let tauri_driver =
+                std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
+            let webkit_driver = std::env::var("WEBKIT_DRIVER")
+                .unwrap_or_else(|_| "/usr/bin/WebKitWebDriver".into());
+            let mut command = std::process::Command::new(&tauri_driver);
+            command
+                .args(["--port", &port.to_string()])
+                .args(["--native-port", &native_port.to_string()])
+                .args(["--native-driver", &webkit_driver])
+                .env("DISPLAY", display.name())
+                .env("VIBEDATA_DATA_DIR", &launch.data_dir)
+                .env("VIBEDATA_WORKSPACE_ROOT", &launch.workspace_root)
+                // No GPU here: software rendering, no DMA-BUF renderer.
+                .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+                .env("LIBGL_ALWAYS_SOFTWARE", "1")
+                .envs(launch.env.iter().map(|(k, v)| (k, v)))
+                .stdout(std::process::Stdio::null());
+            let driver = process::Group::spawn(&mut command).with_context(|| {
+                format!("cannot start {tauri_driver} (run scripts/setup.sh test)")
+            })?;
+            // tauri-driver accepts connections before the native driver behind it is listening.
+            for p in [port, native_port] {
+                process::wait_for_port(p, Duration::from_secs(20))
+                    .await
+                    .context("the WebDriver servers did not start listening")?;
+            }
+            let mut caps = serde_json::Map::new();
+            caps.insert("browserName".into(), "wry".into());
+            caps.insert(
+                "tauri:options".into(),
+                serde_json::json!({ "application": binary }),
+            );
+            eprintln!(
+                "[e2e] display {}, tauri-driver :{port}, app {}",
+                display.name(),
+                binary.display()
+            );
+            let started = Instant::now();
+            let url = format!("http://127.0.0.1:{port}");
+            let mut builder = ClientBuilder::native();
+            builder.capabilities(caps);
+            match tokio::time::timeout(DEFAULT_WAIT, builder.connect(&url)).await {
+                Ok(Ok(client)) => break (driver, client, started),
+                Ok(Err(e)) if attempt < 3 => {
+                    eprintln!("[e2e] no session on :{port} ({e}); trying again on new ports");
+                    drop(driver);
+                }
+                Ok(Err(e)) => return Err(e).context("WebDriver could not start the app"),
+                Err(e) => return Err(e).context("WebDriver did not start the app in time"),
+            }
+        };
         eprintln!("[e2e] session open after {:?}", started.elapsed());
         let app = Self {
             client: Some(client),
