@@ -24,6 +24,7 @@ apt_packages=(
   pkg-config build-essential file curl
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev libssl-dev
   libgtk-3-dev libxdo-dev binaryen xvfb xauth procps libdbus-1-dev
+  openjdk-17-jre-headless
 )
 if [ "$mode" = test ]; then
   # gnome-keyring + dbus: a real Secret Service for the keychain integration test.
@@ -83,7 +84,7 @@ step_venv() {
   local want
   want="$(sha256sum "$req" | cut -d' ' -f1)"
   if [ -x "$VIBEDATA_VENV/bin/dbt" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-    && "$VIBEDATA_VENV/bin/python" -c 'import duckdb, dlt' 2>/dev/null; then
+    && "$VIBEDATA_VENV/bin/python" -c 'import duckdb, dlt, pyspark' 2>/dev/null; then
     say "python venv with dbt: present at $VIBEDATA_VENV"
     return
   fi
@@ -91,7 +92,7 @@ step_venv() {
     say "python3 lacks venv/ensurepip: installing Debian's python3-venv"
     apt_install python3-venv
   fi
-  say "python venv with dbt-core, dbt-duckdb, dlt: creating at $VIBEDATA_VENV"
+  say "python venv with dbt-core, dbt-duckdb, dbt-spark (pyspark), dlt: creating at $VIBEDATA_VENV (a few minutes)"
   rm -rf "$VIBEDATA_VENV"
   python3 -m venv "$VIBEDATA_VENV"
   "$VIBEDATA_VENV/bin/pip" install --quiet --upgrade pip
@@ -99,7 +100,7 @@ step_venv() {
   echo "$want" >"$stamp"
   # Not `dbt --version`: it asks PyPI for the latest release.
   "$VIBEDATA_VENV/bin/python" -c 'import importlib.metadata as m
-for p in ("dbt-core", "dbt-duckdb", "dlt", "duckdb"): print("[setup]   ", p, m.version(p))'
+for p in ("dbt-core", "dbt-duckdb", "dbt-spark", "pyspark", "dlt", "duckdb"): print("[setup]   ", p, m.version(p))'
 }
 
 mkdir -p "$VIBEDATA_CACHE"

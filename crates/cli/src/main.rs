@@ -135,6 +135,21 @@ enum Command {
         #[arg(long, value_name = "FILE", requires = "data")]
         warehouse: Option<PathBuf>,
     },
+    /// Build a domain's dbt project (or an intent's touched models) on an engine: `spark` runs it on
+    /// Apache Spark in local mode, the dialect Fabric runs, with the sources copied from the local
+    /// DuckDB warehouse (exit 1 when a model or test fails).
+    Validate {
+        /// `duckdb` or `spark`.
+        #[arg(long, default_value = "spark")]
+        engine: String,
+        /// The domain (default: the demo domain).
+        #[arg(long)]
+        workspace: Option<String>,
+        /// An intent's id: build its touched models (with ancestors and descendants) and commit
+        /// the report on its branch (`spark` only; `duckdb` is the intent's own validation).
+        #[arg(long)]
+        intent: Option<String>,
+    },
     /// Diff two relations of a DuckDB file: schema, row counts, per-column changes, samples and
     /// profiles; the key given or inferred (exit 1 when they differ).
     Diff {
@@ -371,6 +386,11 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             let data = data.then_some(review::DataOptions { warehouse });
             review::review(json, config, repo, project_dir, base, head, data).await
         }
+        Command::Validate {
+            engine,
+            workspace,
+            intent,
+        } => validate(json, config, engine, workspace, intent).await,
         Command::Diff {
             duckdb,
             left,
@@ -486,6 +506,53 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn validate(
+    json: bool,
+    config: Config,
+    engine: String,
+    workspace: Option<String>,
+    intent: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use vibedata_core::intents::validation::Engine;
+    let engine: Engine = engine.parse()?;
+    let studio = Studio::start(config).await?;
+    if !json {
+        eprintln!("building on {engine:?} (a Spark session takes a while to start)…");
+    }
+    let dto = match intent {
+        Some(id) if engine == Engine::Spark => studio.intents().check_on_spark(&id).await?,
+        Some(id) => {
+            let v = studio.intents().validate_intent(&id).await?;
+            vibedata_protocol::SparkCheckDto {
+                intent_id: id,
+                engine: "duckdb".into(),
+                passed: v.passed,
+                touched_models: Vec::new(),
+                checks: v.checks,
+                markdown: v.markdown,
+                seconds: 0.0,
+            }
+        }
+        None => {
+            let ws = match workspace {
+                Some(name) => studio.workspaces().find_by_name(&name).await?,
+                None => studio.workspaces().ensure_demo().await?.workspace,
+            };
+            studio.intents().build_workspace(&ws.id, engine).await?
+        }
+    };
+    let passed = dto.passed;
+    print(json, &dto, |d| {
+        println!("{}", d.markdown.trim_end());
+        println!("\n({:.1} s on {})", d.seconds, d.engine);
+    })?;
+    Ok(if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn credentials(

@@ -29,16 +29,23 @@ pub struct Intents {
     platform: Arc<Platform>,
     agents: Arc<Agents>,
     github: Arc<GitHub>,
+    fabric: Arc<crate::fabric::Fabric>,
     /// Validations running now, by intent: set to stop its dbt build.
     validations: std::sync::Mutex<std::collections::HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl Intents {
-    pub fn new(platform: Arc<Platform>, agents: Arc<Agents>, github: Arc<GitHub>) -> Self {
+    pub fn new(
+        platform: Arc<Platform>,
+        agents: Arc<Agents>,
+        github: Arc<GitHub>,
+        fabric: Arc<crate::fabric::Fabric>,
+    ) -> Self {
         Self {
             platform,
             agents,
             github,
+            fabric,
             validations: Default::default(),
         }
     }
@@ -109,13 +116,18 @@ impl Intents {
             .remove(intent_id);
     }
 
-    /// Abandons an intent: its records, worktree and branch go (audited); a merged one stays.
+    /// Abandons an intent: its records, worktree and branch go (audited); a merged one stays. Its
+    /// ephemeral Fabric workspace, if any, is torn down (or listed as an orphan when Fabric
+    /// cannot be reached).
     pub async fn abandon_intent(&self, intent_id: &str) -> Result<()> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
         let ws = self.intent_workspace(&intent.workspace_id).await?;
         let store = self.platform.store.clone();
-        blocking(move || records::abandon(&store, &ws, &intent.id).map(|_| ())).await
+        let abandoned = intent.id.clone();
+        blocking(move || records::abandon(&store, &ws, &intent.id).map(|_| ())).await?;
+        self.fabric.tear_down_ended(&abandoned).await;
+        Ok(())
     }
 
     /// Merges a Ready intent into the default branch here — for a repository whose origin has no
@@ -166,6 +178,7 @@ impl Intents {
                 }
             }
         };
+        self.fabric.tear_down_ended(&intent.id).await;
         Ok(MergedDto {
             intent,
             base,
@@ -240,21 +253,89 @@ impl Intents {
             Ok(vibedata_protocol::ValidationDto {
                 intent: for_origin(&ws, intent),
                 passed: report.passed,
-                checks: report
-                    .checks
-                    .iter()
-                    .map(|c| vibedata_protocol::ValidationCheckDto {
-                        name: c.name.clone(),
-                        passed: c.passed,
-                        summary: c.summary.clone(),
-                    })
-                    .collect(),
+                checks: checks_dto(&report),
                 markdown,
             })
         })
         .await;
         self.validation_ended(intent_id);
         outcome
+    }
+
+    /// "Check on Spark": builds the intent's touched models (with their ancestors and descendants)
+    /// on Apache Spark in local mode, the dialect Fabric runs. Writes `spark.md` in the intent
+    /// folder and commits it; the intent's state does not move (validation stays on DuckDB).
+    pub async fn check_on_spark(
+        &self,
+        intent_id: &str,
+    ) -> Result<vibedata_protocol::SparkCheckDto> {
+        let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
+        let intent = blocking(move || records::get(&store, &id)).await?;
+        let ws = self.intent_tree(&intent).await?;
+        let (store, venv) = (
+            self.platform.store.clone(),
+            self.platform
+                .venv()
+                .cancellable(self.validation_started(intent_id)),
+        );
+        let outcome = blocking(move || {
+            let started = std::time::Instant::now();
+            let touched = validation::touched_models(&ws.path, &ws.project_dir)?;
+            let report = validation::validate_on_spark(&venv, &ws, &touched)?;
+            let markdown =
+                report
+                    .markdown(&intent.title)
+                    .replacen("# Validation of", "# Spark check of", 1);
+            let dir = records::folder(&ws.path, &intent.id);
+            std::fs::write(dir.join("spark.md"), &markdown)
+                .map_err(|e| CoreError::io("cannot write spark.md", e))?;
+            let author = crate::workspaces::identity::for_commit(&store, &ws.path)?;
+            let verdict = if report.passed { "passed" } else { "failed" };
+            git::commit_all(
+                &ws.path,
+                &format!("Spark check {verdict}: {}", intent.title),
+                &author,
+            )?;
+            Ok(vibedata_protocol::SparkCheckDto {
+                intent_id: intent.id,
+                engine: "spark".into(),
+                passed: report.passed,
+                touched_models: report.touched_models.clone(),
+                checks: checks_dto(&report),
+                markdown,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        })
+        .await;
+        self.validation_ended(intent_id);
+        outcome
+    }
+
+    /// Builds a whole workspace's project on an engine (`vibedata validate` without an intent).
+    pub async fn build_workspace(
+        &self,
+        workspace_id: &str,
+        engine: validation::Engine,
+    ) -> Result<vibedata_protocol::SparkCheckDto> {
+        let ws = self.intent_workspace(workspace_id).await?;
+        let venv = self.platform.venv();
+        blocking(move || {
+            let started = std::time::Instant::now();
+            let report = validation::build_project(&venv, &ws, engine)?;
+            Ok(vibedata_protocol::SparkCheckDto {
+                intent_id: String::new(),
+                engine: serde_json::to_value(engine)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                passed: report.passed,
+                touched_models: Vec::new(),
+                markdown: report.markdown(&ws.name),
+                checks: checks_dto(&report),
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        })
+        .await
     }
 
     /// The plan versions and variants of an intent, with the current plan.
@@ -396,4 +477,16 @@ fn fit_offers(ws: &Workspace, intent: IntentDto) -> Result<IntentDto> {
         }
     }
     Ok(intent)
+}
+
+fn checks_dto(report: &validation::Report) -> Vec<vibedata_protocol::ValidationCheckDto> {
+    report
+        .checks
+        .iter()
+        .map(|c| vibedata_protocol::ValidationCheckDto {
+            name: c.name.clone(),
+            passed: c.passed,
+            summary: c.summary.clone(),
+        })
+        .collect()
 }

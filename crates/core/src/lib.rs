@@ -18,6 +18,7 @@
 
 pub mod agents;
 pub mod domains;
+pub mod fabric;
 pub mod github;
 pub mod governance;
 pub mod intents;

@@ -37,6 +37,7 @@ pub struct Studio {
     governance: Governance,
     review: Review,
     monitor: Arc<crate::monitor::Monitor>,
+    fabric: Arc<crate::fabric::Fabric>,
 }
 
 /// The GitHub identity chosen for a workspace gives the token for its https remote.
@@ -85,13 +86,20 @@ impl Studio {
             Arc::new(GitHubRemoteTokens(github.clone())),
         ));
         let agents = Arc::new(Agents::new(platform.clone(), github.clone()));
+        let fabric = Arc::new(crate::fabric::Fabric::new(platform.clone()));
         Ok(Self {
             domains: Domains::new(platform.clone()),
-            intents: Intents::new(platform.clone(), agents.clone(), github.clone()),
+            intents: Intents::new(
+                platform.clone(),
+                agents.clone(),
+                github.clone(),
+                fabric.clone(),
+            ),
             skills: Skills::new(platform.clone()),
             governance: Governance::new(platform.clone()),
             review: Review::new(platform.clone(), github.clone(), agents.clone()),
             monitor: Arc::new(crate::monitor::Monitor::new(platform.clone())),
+            fabric,
             workspaces,
             github,
             agents,
@@ -129,6 +137,10 @@ impl Studio {
 
     pub fn monitor(&self) -> &crate::monitor::Monitor {
         &self.monitor
+    }
+
+    pub fn fabric(&self) -> &Arc<crate::fabric::Fabric> {
+        &self.fabric
     }
 
     pub fn governance(&self) -> &Governance {

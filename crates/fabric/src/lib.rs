@@ -11,11 +11,15 @@
 //!   `continuationToken`).
 //! - **Errors** ([`FabricError`]): Fabric's `ErrorResponse` (`errorCode`, `message`, `requestId`)
 //!   kept, so a caller can act on `WorkspaceHeadMismatch` or `WorkspacePreviousOperationInProgress`.
-//! - [`workspaces`]: workspaces and their items, typed.
+//! - [`workspaces`]: workspaces, their items and capacities, typed.
+//! - [`git`]: a workspace's git integration (connect, initialize, status, update from git).
+//! - [`jobs`]: on-demand item jobs (the dbt job): run, follow the instance, cancel.
 //! - [`entra`]: the person's Entra ID sign-in (authorization code + PKCE, loopback redirect,
 //!   refresh that rotates the pair).
 
 pub mod entra;
+pub mod git;
+pub mod jobs;
 pub mod workspaces;
 
 use std::time::Duration;
@@ -324,5 +328,15 @@ impl Client {
     /// POSTs JSON (a short call, not an operation).
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, FabricError> {
         Ok(self.call(Method::POST, path, Some(body)).await?.body)
+    }
+
+    /// Any call (throttling and transient failures handled); returns the answer's body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, FabricError> {
+        Ok(self.call(method, path, body).await?.body)
     }
 }

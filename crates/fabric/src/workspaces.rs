@@ -77,3 +77,64 @@ impl Client {
         serde_json::from_value(v).map_err(|e| FabricError::Malformed(e.to_string()))
     }
 }
+
+/// A capacity the identity can assign workspaces to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capacity {
+    pub id: String,
+    pub display_name: String,
+    pub sku: String,
+    pub region: String,
+    /// `Active` or `Inactive` (paused).
+    pub state: String,
+}
+
+impl Client {
+    /// One workspace.
+    pub async fn workspace(&self, workspace_id: &str) -> Result<Workspace, FabricError> {
+        self.get(&format!("/workspaces/{workspace_id}")).await
+    }
+
+    /// The workspace with this display name, if the identity sees one (names are unique).
+    pub async fn workspace_named(&self, name: &str) -> Result<Option<Workspace>, FabricError> {
+        Ok(self
+            .workspaces()
+            .await?
+            .into_iter()
+            .find(|w| w.display_name == name))
+    }
+
+    /// Deletes a workspace and everything in it. Deleting one already gone is not an error.
+    pub async fn delete_workspace(&self, workspace_id: &str) -> Result<(), FabricError> {
+        match self
+            .send(Method::DELETE, &format!("/workspaces/{workspace_id}"), None)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("WorkspaceNotFound") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every capacity the identity can use.
+    pub async fn capacities(&self) -> Result<Vec<Capacity>, FabricError> {
+        self.list("/capacities").await
+    }
+
+    /// Assigns a workspace to a capacity (a long-running operation when Fabric says so). A paused
+    /// capacity is refused by Fabric (`CapacityNotActive`).
+    pub async fn assign_capacity(
+        &self,
+        workspace_id: &str,
+        capacity_id: &str,
+    ) -> Result<(), FabricError> {
+        self.long_running(
+            Method::POST,
+            &format!("/workspaces/{workspace_id}/assignToCapacity"),
+            Some(&json!({"capacityId": capacity_id})),
+        )
+        .await
+        .map(|_| ())
+    }
+}

@@ -5,7 +5,13 @@
 //! `GET /v1/operations/{id}` → `OperationState`, `GET /v1/operations/{id}/result`), errors as
 //! `ErrorResponse` (`errorCode`, `message`, `requestId`), and faults: bursts of 429 with
 //! `Retry-After`, 5xx, operations that stay running for a while or fail, dropped connections.
-//! It records every request.
+//! Also capacities (`Active` or paused), assigning a workspace to one, deleting a workspace, a
+//! workspace's git integration (connect through a configured connection, initialize, status,
+//! update from git checking `workspaceHead` — a stale head is `WorkspaceHeadMismatch` — and importing
+//! the branch's items), and item jobs (run on demand → 202 + `Location` of the instance, the
+//! instance NotStarted → InProgress → Completed or Failed with its `failureReason`, list, cancel).
+//! A route can be held (never answered) to stand for a process killed mid-call. It records every
+//! request.
 
 use std::sync::{Arc, Mutex};
 
@@ -29,11 +35,43 @@ struct State {
     operation_fails: bool,
     requests: Vec<Recorded>,
     next: u64,
+    capacities: Vec<Value>,
+    git: std::collections::HashMap<String, Git>,
+    /// Each branch's head commit on the remote (a branch not set has one derived from its name).
+    remote_heads: std::collections::HashMap<String, String>,
+    /// Items a workspace gets when it is updated from git: (display name, type).
+    repository_items: Vec<(String, String)>,
+    /// Connection ids Fabric knows (connecting with another is refused).
+    connections: Vec<String>,
+    jobs: std::collections::HashMap<String, Vec<Job>>,
+    /// Polls a job answers InProgress before it ends, and the failure it ends with (if any).
+    job_polls: usize,
+    job_failure: Option<String>,
+    /// Requests whose `METHOD path` contains this are never answered.
+    hold: Option<String>,
+    /// Requests after this many (counted from when it was set) are never answered.
+    hold_after: Option<usize>,
+}
+
+#[derive(Clone, Default)]
+struct Git {
+    branch: String,
+    repository: String,
+    owner: String,
+    initialized: bool,
+    head: Option<String>,
+}
+
+struct Job {
+    instance: Value,
+    polls_left: usize,
+    failure: Option<String>,
 }
 
 struct Operation {
     polls_left: usize,
     fails: bool,
+    failure: Option<(String, String)>,
     result: Value,
     created: String,
 }
@@ -67,6 +105,14 @@ impl FakeFabric {
         let addr = listener.local_addr().expect("local address");
         let state = Arc::new(Mutex::new(State {
             page_size: 100,
+            capacities: vec![json!({"id": uuid(900_001), "displayName": "F2 trial",
+                "sku": "F2", "region": "West Europe", "state": "Active"})],
+            connections: vec![CONNECTION.to_string()],
+            repository_items: vec![
+                ("lakehouse".into(), "Lakehouse".into()),
+                ("dbt_job".into(), "DataBuildToolJob".into()),
+            ],
+            job_polls: 2,
             ..State::default()
         }));
         let shared = state.clone();
@@ -78,6 +124,10 @@ impl FakeFabric {
                         return;
                     };
                     let reply = handle(&state, &request, addr);
+                    if let Some((0, _, _)) = reply {
+                        // Held: the caller waits until it gives up or is killed.
+                        std::future::pending::<()>().await;
+                    }
                     if let Some((status, headers, body)) = reply {
                         let _ = respond_json(&mut socket, status, &headers, &body).await;
                     }
@@ -140,6 +190,74 @@ impl FakeFabric {
         self.state().requests.clone()
     }
 
+    /// The capacity every workspace can use (`Active` unless paused).
+    pub fn capacity_id(&self) -> String {
+        uuid(900_001)
+    }
+
+    /// Pauses (or resumes) the capacity: assigning to it is refused while paused.
+    pub fn pause_capacity(&self, paused: bool) {
+        let mut s = self.state();
+        for c in &mut s.capacities {
+            c["state"] = json!(if paused { "Inactive" } else { "Active" });
+        }
+    }
+
+    /// The branch's head commit on the remote moves to `sha`.
+    pub fn set_remote_head(&self, branch: &str, sha: &str) {
+        self.state()
+            .remote_heads
+            .insert(branch.to_string(), sha.to_string());
+    }
+
+    /// A workspace updated from git gets `count` items (a lakehouse, a dbt job, notebooks).
+    pub fn repository_items(&self, count: usize) {
+        let mut items = vec![
+            ("lakehouse".to_string(), "Lakehouse".to_string()),
+            ("dbt_job".to_string(), "DataBuildToolJob".to_string()),
+        ];
+        for n in 2..count {
+            items.push((format!("notebook_{n}"), "Notebook".into()));
+        }
+        items.truncate(count);
+        self.state().repository_items = items;
+    }
+
+    /// Jobs stay InProgress for `polls` polls, then complete (or fail with this log excerpt).
+    pub fn jobs(&self, polls: usize, failure: Option<&str>) {
+        let mut s = self.state();
+        s.job_polls = polls;
+        s.job_failure = failure.map(str::to_string);
+    }
+
+    /// Requests whose `METHOD path` contains `pattern` are never answered (`None`: all answered).
+    pub fn hold(&self, pattern: Option<&str>) {
+        self.state().hold = pattern.map(str::to_string);
+    }
+
+    /// From now on, requests after the next `n` are carried out but never answered (`None`: all
+    /// answered): a process killed at any point of a flow, after Fabric acted.
+    pub fn hold_after(&self, n: Option<usize>) {
+        let mut s = self.state();
+        let seen = s.requests.len();
+        s.hold_after = n.map(|n| seen + n);
+    }
+
+    /// Requests received so far.
+    pub fn request_count(&self) -> usize {
+        self.state().requests.len()
+    }
+
+    /// Every workspace, as the fake holds them.
+    pub fn workspaces(&self) -> Vec<Value> {
+        self.state().workspaces.clone()
+    }
+
+    /// Job instances started on an item.
+    pub fn job_runs(&self, item: &str) -> usize {
+        self.state().jobs.get(item).map_or(0, Vec::len)
+    }
+
     pub fn items_of(&self, workspace: &str) -> Vec<Value> {
         self.state()
             .items
@@ -147,6 +265,49 @@ impl FakeFabric {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// The GitHub connection the organisation stored in Fabric.
+pub const CONNECTION: &str = "00000000-0000-4000-8000-00000000c0c0";
+
+fn head_of(s: &State, branch: &str) -> String {
+    s.remote_heads.get(branch).cloned().unwrap_or_else(|| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in branch.bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}{h:016x}{:08x}", h as u32)
+    })
+}
+
+/// A long-running operation that is already done, answered as Fabric does (202 + headers).
+fn operation(
+    s: &mut State,
+    base: &str,
+    result: Value,
+    fails: Option<(&str, &str)>,
+) -> (u16, Vec<(String, String)>, Value) {
+    s.next += 1;
+    let op = format!("op-{}", s.next);
+    s.operations.insert(
+        op.clone(),
+        Operation {
+            polls_left: s.operation_polls,
+            fails: fails.is_some(),
+            failure: fails.map(|(c, m)| (c.to_string(), m.to_string())),
+            result,
+            created: now(),
+        },
+    );
+    (
+        202,
+        vec![
+            ("location".into(), format!("{base}/operations/{op}")),
+            ("x-ms-operation-id".into(), op),
+            ("retry-after".into(), "0".into()),
+        ],
+        Value::Null,
+    )
 }
 
 fn uuid(n: u64) -> String {
@@ -170,9 +331,29 @@ fn page(items: &[Value], path: &str, query: &str, size: usize, base: &str) -> Va
 
 type Reply = Option<(u16, Vec<(String, String)>, Value)>;
 
+/// Answers a request; past the `hold_after` mark the request is carried out and then never
+/// answered (the caller died after Fabric acted, before it heard).
 fn handle(state: &Arc<Mutex<State>>, request: &Recorded, addr: std::net::SocketAddr) -> Reply {
+    let reply = handle_inner(state, request, addr);
+    let s = state.lock().expect("fake state");
+    if s.hold_after.is_some_and(|n| s.requests.len() > n) {
+        return Some((0, Vec::new(), Value::Null));
+    }
+    reply
+}
+
+fn handle_inner(
+    state: &Arc<Mutex<State>>,
+    request: &Recorded,
+    addr: std::net::SocketAddr,
+) -> Reply {
     let mut s = state.lock().expect("fake state");
     s.requests.push(request.clone());
+    if let Some(pattern) = &s.hold
+        && format!("{} {}", request.method, request.path).contains(pattern.as_str())
+    {
+        return Some((0, Vec::new(), Value::Null));
+    }
     if s.drops > 0 {
         s.drops -= 1;
         return None;
@@ -294,6 +475,7 @@ fn handle(state: &Arc<Mutex<State>>, request: &Recorded, addr: std::net::SocketA
                 Operation {
                     polls_left,
                     fails,
+                    failure: None,
                     result: item,
                     created: now(),
                 },
@@ -327,7 +509,13 @@ fn handle(state: &Arc<Mutex<State>>, request: &Recorded, addr: std::net::SocketA
             let mut body = json!({"status": status, "createdTimeUtc": o.created, "lastUpdatedTimeUtc": now(),
                 "percentComplete": if status == "Running" { 50 } else { 100 }});
             if status == "Failed" {
-                body["error"] = json!({"errorCode": "ItemDisplayNameAlreadyInUse", "message": "The item could not be created"});
+                let (code, message) = o.failure.clone().unwrap_or_else(|| {
+                    (
+                        "ItemDisplayNameAlreadyInUse".into(),
+                        "The item could not be created".into(),
+                    )
+                });
+                body["error"] = json!({"errorCode": code, "message": message});
             }
             let mut headers = vec![("x-ms-operation-id".into(), (*op).to_string())];
             if status == "Running" {
@@ -342,6 +530,343 @@ fn handle(state: &Arc<Mutex<State>>, request: &Recorded, addr: std::net::SocketA
             Some(_) => error(400, "OperationNotSucceeded", "The operation has no result"),
             None => error(404, "OperationNotFound", "The operation was not found"),
         },
+        ("DELETE", ["workspaces", id]) => {
+            let before = s.workspaces.len();
+            s.workspaces.retain(|w| w["id"] != *id);
+            if s.workspaces.len() == before {
+                return Some(error(
+                    404,
+                    "WorkspaceNotFound",
+                    "The requested workspace was not found",
+                ));
+            }
+            s.items.remove(*id);
+            s.git.remove(*id);
+            (200, Vec::new(), Value::Null)
+        }
+        ("GET", ["capacities"]) => (
+            200,
+            Vec::new(),
+            page(&s.capacities, path, query, size, &format!("http://{addr}")),
+        ),
+        ("POST", ["workspaces", id, "assignToCapacity"]) => {
+            let capacity = request.json()["capacityId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let Some(c) = s
+                .capacities
+                .iter()
+                .find(|c| c["id"] == capacity.as_str())
+                .cloned()
+            else {
+                return Some(error(404, "CapacityNotFound", "The capacity was not found"));
+            };
+            if c["state"] != "Active" {
+                return Some(error(
+                    400,
+                    "CapacityNotActive",
+                    "The capacity is paused: resume it in the Azure portal",
+                ));
+            }
+            let Some(w) = s.workspaces.iter_mut().find(|w| w["id"] == *id) else {
+                return Some(error(
+                    404,
+                    "WorkspaceNotFound",
+                    "The requested workspace was not found",
+                ));
+            };
+            w["capacityId"] = json!(capacity);
+            operation(&mut s, &base, Value::Null, None)
+        }
+        ("GET", ["workspaces", id, "git", "connection"]) => {
+            let g = s.git.get(*id).cloned();
+            (
+                200,
+                Vec::new(),
+                match g {
+                    None => json!({"gitConnectionState": "NotConnected"}),
+                    Some(g) => {
+                        let mut v = json!({
+                            "gitConnectionState": if g.initialized { "ConnectedAndInitialized" } else { "Connected" },
+                            "gitProviderDetails": {"gitProviderType": "GitHub", "ownerName": g.owner,
+                                "repositoryName": g.repository, "branchName": g.branch, "directoryName": "/"},
+                        });
+                        if let Some(h) = g.head {
+                            v["gitSyncDetails"] = json!({"head": h, "lastSyncTime": now()});
+                        }
+                        v
+                    }
+                },
+            )
+        }
+        ("POST", ["workspaces", id, "git", "connect"]) => {
+            if !s.workspaces.iter().any(|w| w["id"] == *id) {
+                return Some(error(
+                    404,
+                    "WorkspaceNotFound",
+                    "The requested workspace was not found",
+                ));
+            }
+            if s.git.contains_key(*id) {
+                return Some(error(
+                    409,
+                    "WorkspaceAlreadyConnectedToGit",
+                    "The workspace is already connected to Git",
+                ));
+            }
+            let body = request.json();
+            let connection = body["myGitCredentials"]["connectionId"]
+                .as_str()
+                .unwrap_or_default();
+            if body["myGitCredentials"]["source"] != "ConfiguredConnection"
+                || !s.connections.iter().any(|c| c == connection)
+            {
+                return Some(error(
+                    400,
+                    "GitCredentialsNotConfigured",
+                    "GitHub needs a configured connection the identity can use",
+                ));
+            }
+            let d = &body["gitProviderDetails"];
+            s.git.insert(
+                (*id).to_string(),
+                Git {
+                    branch: d["branchName"].as_str().unwrap_or_default().to_string(),
+                    repository: d["repositoryName"].as_str().unwrap_or_default().to_string(),
+                    owner: d["ownerName"].as_str().unwrap_or_default().to_string(),
+                    initialized: false,
+                    head: None,
+                },
+            );
+            (200, Vec::new(), Value::Null)
+        }
+        ("POST", ["workspaces", id, "git", "initializeConnection"]) => {
+            let Some(g) = s.git.get_mut(*id) else {
+                return Some(error(
+                    400,
+                    "WorkspaceNotConnectedToGit",
+                    "The workspace is not connected to Git",
+                ));
+            };
+            g.initialized = true;
+            let (branch, head) = (g.branch.clone(), g.head.clone());
+            let remote = head_of(&s, &branch);
+            let action = if head.as_deref() == Some(remote.as_str()) {
+                "None"
+            } else {
+                "UpdateFromGit"
+            };
+            let mut result = json!({"requiredAction": action, "remoteCommitHash": remote});
+            if let Some(h) = head {
+                result["workspaceHead"] = json!(h);
+            }
+            operation(&mut s, &base, result, None)
+        }
+        ("GET", ["workspaces", id, "git", "status"]) => {
+            let Some(g) = s.git.get(*id).filter(|g| g.initialized).cloned() else {
+                return Some(error(
+                    400,
+                    "WorkspaceNotConnectedToGit",
+                    "The workspace is not connected to Git",
+                ));
+            };
+            let remote = head_of(&s, &g.branch);
+            let changes: Vec<Value> = if g.head.as_deref() == Some(remote.as_str()) {
+                Vec::new()
+            } else {
+                s.repository_items.iter().map(|(name, kind)| json!({
+                    "itemMetadata": {"itemIdentifier": {"logicalId": uuid(0)}, "itemType": kind, "displayName": name},
+                    "remoteChange": "Added", "conflictType": "None"})).collect()
+            };
+            // Fabric answers `workspaceHead` as a string; an uninitialized head is empty.
+            (
+                200,
+                Vec::new(),
+                json!({"workspaceHead": g.head.unwrap_or_default(),
+                "remoteCommitHash": remote, "changes": changes}),
+            )
+        }
+        ("POST", ["workspaces", id, "git", "updateFromGit"]) => {
+            let body = request.json();
+            let Some(g) = s.git.get(*id).filter(|g| g.initialized).cloned() else {
+                return Some(error(
+                    400,
+                    "WorkspaceNotConnectedToGit",
+                    "The workspace is not connected to Git",
+                ));
+            };
+            let given = body["workspaceHead"].as_str().filter(|h| !h.is_empty());
+            if given != g.head.as_deref() {
+                return Some(error(
+                    409,
+                    "WorkspaceHeadMismatch",
+                    "The workspace head given is not the workspace's head",
+                ));
+            }
+            let remote = head_of(&s, &g.branch);
+            if body["remoteCommitHash"].as_str() != Some(remote.as_str()) {
+                return Some(error(
+                    409,
+                    "RemoteCommitHashMismatch",
+                    "The remote commit is not the branch's head",
+                ));
+            }
+            let wanted = s.repository_items.clone();
+            let mut items = s.items.remove(*id).unwrap_or_default();
+            for (name, kind) in wanted {
+                if !items.iter().any(|i| i["displayName"] == name.as_str()) {
+                    s.next += 1;
+                    items.push(
+                        json!({"id": uuid(s.next), "displayName": name, "type": kind,
+                        "workspaceId": id, "description": ""}),
+                    );
+                }
+            }
+            s.items.insert((*id).to_string(), items);
+            if let Some(g) = s.git.get_mut(*id) {
+                g.head = Some(remote);
+            }
+            operation(&mut s, &base, Value::Null, None)
+        }
+        (
+            "POST",
+            [
+                "workspaces",
+                ws,
+                "items",
+                item,
+                "jobs",
+                job_type,
+                "instances",
+            ],
+        ) => {
+            if !s
+                .items
+                .get(*ws)
+                .is_some_and(|items| items.iter().any(|i| i["id"] == *item))
+            {
+                return Some(error(
+                    404,
+                    "ItemNotFound",
+                    "The requested item was not found",
+                ));
+            }
+            s.next += 1;
+            let id = uuid(s.next);
+            let (polls_left, failure) = (s.job_polls, s.job_failure.clone());
+            let activity = uuid(s.next + 1_000_000);
+            s.jobs.entry((*item).to_string()).or_default().insert(0, Job {
+                instance: json!({"id": id, "itemId": item, "jobType": job_type, "invokeType": "Manual",
+                    "status": "NotStarted", "rootActivityId": activity}),
+                polls_left,
+                failure,
+            });
+            (
+                202,
+                vec![
+                    (
+                        "location".into(),
+                        format!("{base}/workspaces/{ws}/items/{item}/jobs/instances/{id}"),
+                    ),
+                    ("retry-after".into(), "0".into()),
+                ],
+                Value::Null,
+            )
+        }
+        ("GET", ["workspaces", _, "items", item, "jobs", "instances"]) => {
+            let list: Vec<Value> = s
+                .jobs
+                .get(*item)
+                .map(|j| j.iter().map(|j| j.instance.clone()).collect())
+                .unwrap_or_default();
+            (
+                200,
+                Vec::new(),
+                page(&list, path, query, size, &format!("http://{addr}")),
+            )
+        }
+        (
+            "GET",
+            [
+                "workspaces",
+                _,
+                "items",
+                item,
+                "jobs",
+                "instances",
+                instance,
+            ],
+        ) => {
+            let Some(job) = s
+                .jobs
+                .get_mut(*item)
+                .and_then(|j| j.iter_mut().find(|j| j.instance["id"] == *instance))
+            else {
+                return Some(error(
+                    404,
+                    "JobInstanceNotFound",
+                    "The job instance was not found",
+                ));
+            };
+            let status = job.instance["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if matches!(status.as_str(), "NotStarted" | "InProgress") {
+                if job.instance["startTimeUtc"].is_null() {
+                    job.instance["startTimeUtc"] = json!(now());
+                }
+                if job.polls_left > 0 {
+                    job.polls_left -= 1;
+                    job.instance["status"] = json!("InProgress");
+                } else {
+                    job.instance["endTimeUtc"] = json!(now());
+                    match &job.failure {
+                        Some(log) => {
+                            job.instance["status"] = json!("Failed");
+                            job.instance["failureReason"] = json!({"errorCode": "JobExecutionFailed",
+                                "message": log, "requestId": uuid(7)});
+                        }
+                        None => job.instance["status"] = json!("Completed"),
+                    }
+                }
+            }
+            (200, Vec::new(), job.instance.clone())
+        }
+        (
+            "POST",
+            [
+                "workspaces",
+                _,
+                "items",
+                item,
+                "jobs",
+                "instances",
+                instance,
+                "cancel",
+            ],
+        ) => {
+            let Some(job) = s
+                .jobs
+                .get_mut(*item)
+                .and_then(|j| j.iter_mut().find(|j| j.instance["id"] == *instance))
+            else {
+                return Some(error(
+                    404,
+                    "JobInstanceNotFound",
+                    "The job instance was not found",
+                ));
+            };
+            if matches!(
+                job.instance["status"].as_str(),
+                Some("NotStarted" | "InProgress")
+            ) {
+                job.instance["status"] = json!("Cancelled");
+                job.instance["endTimeUtc"] = json!(now());
+            }
+            (202, Vec::new(), Value::Null)
+        }
         _ => error(
             404,
             "EntityNotFound",

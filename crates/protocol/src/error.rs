@@ -39,6 +39,11 @@ pub enum ErrorCode {
     /// GitHub failed or refused a request for another reason (the message says which).
     #[serde(rename = "github")]
     GitHub,
+    /// Nobody is signed in to Fabric, or Entra refused the grant (revoked, expired, consent
+    /// withdrawn): sign in again in Settings.
+    FabricSignIn,
+    /// Fabric failed or refused a request for another reason (its errorCode in the message).
+    Fabric,
     /// No model endpoint is configured for agents (outside the demo domain, whose replays need
     /// none): the UI leads to Settings.
     ModelNotConfigured,

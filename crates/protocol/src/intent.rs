@@ -229,6 +229,21 @@ pub struct ValidationDto {
     pub markdown: String,
 }
 
+/// The outcome of building an intent's models (or a project) on another engine than DuckDB:
+/// Apache Spark in local mode, the dialect Fabric runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SparkCheckDto {
+    /// Empty when a whole project was checked.
+    pub intent_id: String,
+    /// `spark`.
+    pub engine: String,
+    pub passed: bool,
+    pub touched_models: Vec<String>,
+    pub checks: Vec<ValidationCheckDto>,
+    pub markdown: String,
+    pub seconds: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationCheckDto {
     pub name: String,

@@ -18,6 +18,7 @@ macro_rules! display_as_str {
 mod agent;
 mod domain;
 mod error;
+pub mod fabric;
 pub mod inbox;
 mod intent;
 pub mod monitor;
@@ -38,7 +39,7 @@ pub use domain::{
 pub use error::{ErrorCode, ErrorDto};
 pub use intent::{
     AgentStage, IntentDto, IntentOffersDto, IntentState, IntentStep, MergedDto, PlansDto,
-    ValidationCheckDto, ValidationDto,
+    SparkCheckDto, ValidationCheckDto, ValidationDto,
 };
 pub use skill::{SkillDto, SkillProblemDto, SkillsDto};
 pub use status::{AppStatusDto, VenvStatusDto};

@@ -134,10 +134,10 @@ pub fn validate(venv: &Venv, ws: &Workspace, folder: &Path) -> Result<Report> {
     })
 }
 
-fn dbt_build(venv: &Venv, project: &Path, touched: &[String]) -> Result<Check> {
-    // Ancestors too: on a fresh laptop the warehouse holds only bronze, and the touched models
-    // need their parents built to run at all.
-    let selection: Vec<String> = touched.iter().map(|m| format!("+{m}+")).collect();
+/// `dbt build` arguments for the touched models: ancestors too (on a fresh laptop the warehouse
+/// holds only bronze, and the touched models need their parents built to run at all) and
+/// descendants; every model when none is touched.
+fn build_args(selection: &[String]) -> Vec<&str> {
     let mut args = vec!["build"];
     if !selection.is_empty() {
         // Tests run only when everything they touch is built (a relationship test to a model
@@ -145,8 +145,114 @@ fn dbt_build(venv: &Venv, project: &Path, touched: &[String]) -> Result<Check> {
         args.extend(["--indirect-selection", "cautious", "--select"]);
         args.extend(selection.iter().map(String::as_str));
     }
-    let run = venv.dbt(project, &args)?;
-    let results: Value = std::fs::read(project.join("target/run_results.json"))
+    args
+}
+
+fn dbt_build(venv: &Venv, project: &Path, touched: &[String]) -> Result<Check> {
+    let selection: Vec<String> = touched.iter().map(|m| format!("+{m}+")).collect();
+    let run = venv.dbt(project, &build_args(&selection))?;
+    Ok(build_check(
+        "dbt_build",
+        "dbt build",
+        &run,
+        &project.join("target/run_results.json"),
+    ))
+}
+
+/// The engines a project can be built on here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// The local DuckDB warehouse.
+    Duckdb,
+    /// Apache Spark in local mode.
+    Spark,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Engine> {
+        match s.to_ascii_lowercase().as_str() {
+            "duckdb" => Ok(Engine::Duckdb),
+            "spark" => Ok(Engine::Spark),
+            other => Err(CoreError::InvalidInput(format!(
+                "unknown engine {other:?}: use duckdb or spark"
+            ))),
+        }
+    }
+}
+
+/// Builds a whole project (every model, test and unit test) on an engine.
+pub fn build_project(venv: &Venv, ws: &Workspace, engine: Engine) -> Result<Report> {
+    match engine {
+        Engine::Spark => validate_on_spark(venv, ws, &[]),
+        Engine::Duckdb => {
+            let check = dbt_build(venv, &ws.project(), &[])?;
+            Ok(Report {
+                passed: check.passed,
+                touched_models: Vec::new(),
+                checks: vec![check],
+            })
+        }
+    }
+}
+
+/// The scratch folder of the Spark check, inside the workspace's ignored local folder.
+pub fn spark_scratch(ws: &Workspace) -> PathBuf {
+    ws.path.join(".vibedata/local/spark")
+}
+
+/// Builds the touched models (or the whole project) on Apache Spark in local mode, sources copied
+/// from the local DuckDB warehouse: proves the models' SQL in Spark's dialect, the one Fabric runs.
+/// The data checks (golden files, criteria) stay on DuckDB. Blocking; tens of seconds.
+pub fn validate_on_spark(venv: &Venv, ws: &Workspace, touched: &[String]) -> Result<Report> {
+    let project = ws.project();
+    let profile = project_profile(&project)?;
+    let scratch = spark_scratch(ws);
+    // A run that dies before writing its results must not be judged on an older file.
+    let _ = std::fs::remove_file(scratch.join("target/run_results.json"));
+    let selection: Vec<String> = touched.iter().map(|m| format!("+{m}+")).collect();
+    let run = venv.dbt_on_spark(
+        &project,
+        &profile,
+        &ws.warehouse(),
+        &scratch,
+        &build_args(&selection),
+    )?;
+    let check = build_check(
+        "spark_build",
+        "dbt build on Spark",
+        &run,
+        &scratch.join("target/run_results.json"),
+    );
+    Ok(Report {
+        passed: check.passed,
+        touched_models: touched.to_vec(),
+        checks: vec![check],
+    })
+}
+
+/// The `profile:` a dbt project names.
+fn project_profile(project: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(project.join("dbt_project.yml"))
+        .map_err(|e| CoreError::io("cannot read dbt_project.yml", e))?;
+    let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| CoreError::InvalidInput(format!("dbt_project.yml does not parse: {e}")))?;
+    yaml["profile"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| CoreError::InvalidInput("dbt_project.yml names no profile".into()))
+}
+
+/// A check from a dbt run and its `run_results.json`: passes when dbt succeeded and no node
+/// errored or failed; says which nodes did.
+fn build_check(
+    name: &str,
+    what: &str,
+    run: &crate::platform::venv::DbtRun,
+    results: &Path,
+) -> Check {
+    let results: Value = std::fs::read(results)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(Value::Null);
@@ -171,13 +277,13 @@ fn dbt_build(venv: &Venv, project: &Path, touched: &[String]) -> Result<Check> {
     let passed = run.success && failing.is_empty();
     let summary = if passed {
         format!(
-            "dbt build passed ({} nodes)",
+            "{what} passed ({} nodes)",
             results["results"].as_array().map_or(0, Vec::len)
         )
     } else if failing.is_empty() {
         let tail = format!("{}{}", run.stdout, run.stderr);
         format!(
-            "dbt build failed: {}",
+            "{what} failed: {}",
             tail.lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
@@ -186,7 +292,7 @@ fn dbt_build(venv: &Venv, project: &Path, touched: &[String]) -> Result<Check> {
         )
     } else {
         format!(
-            "dbt build failed: {}",
+            "{what} failed: {}",
             failing
                 .iter()
                 .map(|f| f[0].clone())
@@ -194,13 +300,13 @@ fn dbt_build(venv: &Venv, project: &Path, touched: &[String]) -> Result<Check> {
                 .join(", ")
         )
     };
-    Ok(Check {
-        name: "dbt_build".into(),
+    Check {
+        name: name.into(),
         passed,
         summary,
         numbers: Value::Object(counts),
         samples: failing.into_iter().take(5).collect(),
-    })
+    }
 }
 
 /// Compares a golden CSV with the table the model built (located through the manifest).

@@ -13,6 +13,9 @@
 //! | `VIBEDATA_FOUNDRY_ENDPOINT` | unset | an Azure AI Foundry / OpenAI-compatible base URL |
 //! | `VIBEDATA_FOUNDRY_DEPLOYMENT` | `gpt-4o` | the model deployment |
 //! | `VIBEDATA_FOUNDRY_STYLE` | `v1` | `v1`, `openai` or `classic:<api-version>` |
+//! | `VIBEDATA_FABRIC_API` | `https://api.fabric.microsoft.com/v1` | the Fabric REST API (a fake in tests) |
+//! | `VIBEDATA_ENTRA_AUTHORITY` | `https://login.microsoftonline.com` | Entra ID (a fake in tests) |
+//! | `VIBEDATA_FABRIC_TOKEN` | unset | a Fabric token for CI and scripts (never stored); wins over the sign-in |
 //! | `VIBEDATA_LOG` | `info` | the log level filter (e.g. `debug`) |
 
 use std::time::Duration;
@@ -28,6 +31,7 @@ pub struct Config {
     pub paths: Paths,
     pub github: GitHubConfig,
     pub foundry: Option<FoundryEndpoint>,
+    pub fabric: FabricConfig,
     /// Between two background passes of outbox delivery and inbox sync.
     pub inbox_sync_every: Duration,
     /// The log level filter (`VIBEDATA_LOG`), default `info`.
@@ -52,6 +56,24 @@ impl Default for GitHubConfig {
             web_url: "https://github.com".into(),
             client_id: None,
             mutation_gap: None,
+        }
+    }
+}
+
+/// Where Fabric and Entra are, and a token given by the environment (CI, scripts).
+#[derive(Debug, Clone)]
+pub struct FabricConfig {
+    pub api_url: String,
+    pub authority: String,
+    pub env_token: Option<Sensitive<String>>,
+}
+
+impl Default for FabricConfig {
+    fn default() -> Self {
+        Self {
+            api_url: "https://api.fabric.microsoft.com/v1".into(),
+            authority: "https://login.microsoftonline.com".into(),
+            env_token: None,
         }
     }
 }
@@ -93,10 +115,17 @@ impl Config {
             .and_then(|v| v.parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(60));
+        let defaults = FabricConfig::default();
+        let fabric = FabricConfig {
+            api_url: var("VIBEDATA_FABRIC_API").unwrap_or(defaults.api_url),
+            authority: var("VIBEDATA_ENTRA_AUTHORITY").unwrap_or(defaults.authority),
+            env_token: var("VIBEDATA_FABRIC_TOKEN").map(Sensitive::new),
+        };
         Ok(Self {
             paths,
             github,
             foundry,
+            fabric,
             inbox_sync_every,
             log_level: var("VIBEDATA_LOG"),
         })
@@ -109,6 +138,7 @@ impl Config {
             paths,
             github: GitHubConfig::default(),
             foundry: None,
+            fabric: FabricConfig::default(),
             inbox_sync_every: Duration::from_secs(60),
             log_level: None,
         }

@@ -68,6 +68,13 @@ pub enum CoreError {
         source: vibedata_github::rest::GhError,
     },
 
+    #[error("{context}: {source}")]
+    Fabric {
+        context: String,
+        #[source]
+        source: vibedata_fabric::FabricError,
+    },
+
     #[error("{0}")]
     ModelNotConfigured(String),
     #[error("{0}")]
@@ -91,6 +98,11 @@ impl CoreError {
                 ..
             } => ErrorCode::GitHubSignIn,
             CoreError::GitHub { .. } => ErrorCode::GitHub,
+            CoreError::Fabric {
+                source: vibedata_fabric::FabricError::Auth(_),
+                ..
+            } => ErrorCode::FabricSignIn,
+            CoreError::Fabric { .. } => ErrorCode::Fabric,
             CoreError::ModelNotConfigured(_) => ErrorCode::ModelNotConfigured,
             CoreError::Internal(_) => ErrorCode::Internal,
         }
@@ -108,6 +120,13 @@ impl CoreError {
         source: vibedata_github::rest::GhError,
     ) -> Self {
         CoreError::GitHub {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn fabric(context: impl Into<String>, source: vibedata_fabric::FabricError) -> Self {
+        CoreError::Fabric {
             context: context.into(),
             source,
         }

@@ -31,11 +31,12 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("store/0016_monitor_metrics.sql")),
         M::up(include_str!("store/0017_monitor_schemas_silences.sql")),
         M::up(include_str!("store/0018_monitor_expected.sql")),
+        M::up(include_str!("store/0019_fabric.sql")),
     ])
 }
 
 /// The schema version this build writes (SQLite's `user_version`): one per migration.
-pub const SCHEMA_VERSION: i64 = 18;
+pub const SCHEMA_VERSION: i64 = 19;
 
 #[derive(Debug)]
 pub struct Store {

@@ -8,6 +8,7 @@ mod agent_sessions;
 mod agent_tools;
 mod demo;
 mod domain;
+mod fabric;
 mod git;
 mod index_agreement;
 mod intent_stages;

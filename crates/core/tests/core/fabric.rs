@@ -1,0 +1,334 @@
+//! Fabric through the core's front door, against the fake Fabric: the demo domain linked to a
+//! production workspace (browsed, cached, read again offline), an intent's ephemeral workspace from
+//! nothing to a finished dbt run and torn down, the same lifecycle killed after every request it
+//! makes and resumed (one workspace, one job run, whatever the kill), throttling and a moving
+//! branch on the way, a paused capacity, a failing job with its log, and orphans listed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use vibedata_core::Studio;
+use vibedata_core::platform::config::Config;
+use vibedata_fakes::fabric::{CONNECTION, FakeFabric};
+use vibedata_protocol::fabric::{FabricLinkRequestDto, FabricSettingsDto};
+use vibedata_protocol::{ErrorCode, IntentDto};
+use vibedata_secrets::Sensitive;
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    studio: Arc<Studio>,
+    fake: FakeFabric,
+    demo: String,
+}
+
+async fn setup() -> Setup {
+    let fake = FakeFabric::start().await;
+    let (dir, paths) = crate::fresh_paths();
+    let mut config = Config::with_paths(paths);
+    config.fabric.api_url = fake.base_url();
+    config.fabric.env_token = Some(Sensitive::new("eyJ0eXAi.fabric.ci-token".into()));
+    let studio = Arc::new(Studio::start(config).await.unwrap());
+    let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+    crate::as_grace(&studio).await;
+    // The production workspace, on the organisation's capacity, with its lakehouse.
+    let client = studio.fabric().client().await.unwrap();
+    let prod = client
+        .create_workspace("Sales production", Some(&fake.capacity_id()))
+        .await
+        .unwrap();
+    client
+        .create_item(&prod.id, "bronze", "Lakehouse")
+        .await
+        .unwrap();
+    studio
+        .fabric()
+        .save_settings(FabricSettingsDto {
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "0b1c2d3e-app".into(),
+            capacity_id: String::new(),
+            connection_id: CONNECTION.into(),
+        })
+        .await
+        .unwrap();
+    let listed = studio.fabric().workspaces().await.unwrap();
+    assert!(listed.live);
+    let prod_listed = listed
+        .workspaces
+        .iter()
+        .find(|w| w.name == "Sales production")
+        .unwrap();
+    let lakehouse = prod_listed.items[0].id.clone();
+    studio
+        .fabric()
+        .link(FabricLinkRequestDto {
+            workspace_id: demo.id.clone(),
+            fabric_workspace_id: prod.id,
+            lakehouse_id: Some(lakehouse),
+            repository: "contoso/demo-crm".into(),
+        })
+        .await
+        .unwrap();
+    Setup {
+        _dir: dir,
+        studio,
+        fake,
+        demo: demo.id,
+    }
+}
+
+async fn intent(s: &Setup, title: &str) -> IntentDto {
+    s.studio
+        .intents()
+        .create_intent(&s.demo, title.into())
+        .await
+        .unwrap()
+}
+
+fn named(fake: &FakeFabric, name: &str) -> Vec<serde_json::Value> {
+    fake.workspaces()
+        .into_iter()
+        .filter(|w| w["displayName"] == name)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intent_gets_an_ephemeral_workspace_that_runs_its_dbt_job_and_goes() {
+    let s = setup().await;
+    let link = s.studio.fabric().link_of(&s.demo).await.unwrap().unwrap();
+    assert_eq!(link.fabric_workspace_name, "Sales production");
+    assert_eq!(link.lakehouse_name.as_deref(), Some("bronze"));
+    assert_eq!(link.directory, "/");
+
+    let i = intent(&s, "Churn score per account").await;
+    // Throttled on the way (429 with Retry-After) and the branch moves once mid-way.
+    s.fake.throttle(3, 1);
+    let mut seen = Vec::new();
+    let ready = s
+        .studio
+        .fabric()
+        .ephemeral_up(&i.id, &mut |e| seen.push(e.step.clone()))
+        .await
+        .unwrap();
+    assert_eq!(ready.state, "ready");
+    assert_eq!(ready.job_status.as_deref(), Some("Completed"));
+    assert_eq!(ready.name, "vd-demo-crm-intent-churn-score-per-account");
+    for step in [
+        "create",
+        "assign",
+        "connect",
+        "initialize",
+        "update",
+        "run",
+        "ready",
+    ] {
+        assert!(seen.contains(&step.to_string()), "{step} in {seen:?}");
+    }
+    let ws = named(&s.fake, &ready.name);
+    assert_eq!(ws.len(), 1);
+    assert_eq!(ws[0]["capacityId"], s.fake.capacity_id().as_str());
+    let id = ready.fabric_workspace_id.clone().unwrap();
+    let items = s.fake.items_of(&id);
+    let dbt = items
+        .iter()
+        .find(|i| i["type"] == "DataBuildToolJob")
+        .unwrap();
+    assert_eq!(s.fake.job_runs(dbt["id"].as_str().unwrap()), 1);
+    // The git connection carried the organisation's connection and the intent's branch.
+    let connect = s
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/git/connect"))
+        .unwrap()
+        .json();
+    assert_eq!(
+        connect["gitProviderDetails"]["branchName"],
+        i.branch.as_str()
+    );
+    assert_eq!(connect["gitProviderDetails"]["ownerName"], "contoso");
+    assert_eq!(connect["myGitCredentials"]["connectionId"], CONNECTION);
+
+    // Again after the branch moved: synced to the new head and run again, in the same workspace.
+    s.fake
+        .set_remote_head(&i.branch, "1111111111111111111111111111111111111111");
+    let again = s
+        .studio
+        .fabric()
+        .ephemeral_up(&i.id, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.fabric_workspace_id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        again.commit.as_deref(),
+        Some("1111111111111111111111111111111111111111")
+    );
+    assert_eq!(s.fake.job_runs(dbt["id"].as_str().unwrap()), 2);
+
+    // Nothing is an orphan while the intent lives; abandoning it tears the workspace down.
+    assert!(s.studio.fabric().orphans().await.unwrap().is_empty());
+    s.studio.intents().abandon_intent(&i.id).await.unwrap();
+    assert!(named(&s.fake, &ready.name).is_empty(), "torn down");
+    let gone = s.studio.fabric().ephemeral(&i.id).await.unwrap().unwrap();
+    assert_eq!(
+        (gone.step.as_str(), gone.state.as_str()),
+        ("gone", "torn_down")
+    );
+
+    // A workspace named like ours that nothing here owns is an orphan, and can be deleted.
+    let client = s.studio.fabric().client().await.unwrap();
+    let stray = client
+        .create_workspace("vd-demo-crm-intent-left-behind", None)
+        .await
+        .unwrap();
+    let orphans = s.studio.fabric().orphans().await.unwrap();
+    assert_eq!(orphans.len(), 1, "{orphans:?}");
+    assert_eq!(orphans[0].fabric_workspace_id, stray.id);
+    // Production is never an orphan, and cannot be deleted through this door.
+    let refused = s
+        .studio
+        .fabric()
+        .delete_orphan(&link.fabric_workspace_id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidInput);
+    s.studio.fabric().delete_orphan(&stray.id).await.unwrap();
+    assert!(s.studio.fabric().orphans().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_after_any_request_the_lifecycle_resumes_without_doing_anything_twice() {
+    let s = setup().await;
+    // A clean run, to count its requests.
+    let probe = intent(&s, "Probe").await;
+    let before = s.fake.request_count();
+    s.studio
+        .fabric()
+        .ephemeral_up(&probe.id, &mut |_| {})
+        .await
+        .unwrap();
+    let total = s.fake.request_count() - before;
+    assert!(total >= 12, "a lifecycle makes {total} requests");
+
+    for n in 0..total {
+        let i = intent(&s, &format!("Killed after {n}")).await;
+        let start = s.fake.request_count();
+        s.fake.hold_after(Some(n));
+        let (studio, id) = (s.studio.clone(), i.id.clone());
+        let task = tokio::spawn(async move {
+            let _ = studio.fabric().ephemeral_up(&id, &mut |_| {}).await;
+        });
+        // The (n+1)-th request arrives and is never answered: the process dies there.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while s.fake.request_count() < start + n + 1 {
+            assert!(std::time::Instant::now() < deadline, "no request {n} came");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        task.abort();
+        let _ = task.await;
+        s.fake.hold_after(None);
+
+        let resumed = s
+            .studio
+            .fabric()
+            .ephemeral_up(&i.id, &mut |_| {})
+            .await
+            .unwrap_or_else(|e| panic!("resume after {n} requests: {e}"));
+        assert_eq!(resumed.state, "ready", "after a kill at request {n}");
+        let ws = named(&s.fake, &resumed.name);
+        assert_eq!(ws.len(), 1, "one workspace after a kill at request {n}");
+        let items = s.fake.items_of(ws[0]["id"].as_str().unwrap());
+        assert_eq!(items.len(), 2, "items imported once (kill at {n})");
+        let dbt = items
+            .iter()
+            .find(|i| i["type"] == "DataBuildToolJob")
+            .unwrap();
+        assert_eq!(
+            s.fake.job_runs(dbt["id"].as_str().unwrap()),
+            1,
+            "one dbt run after a kill at request {n}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_capacity_and_a_failing_job_say_what_to_do_and_resume_after() {
+    let s = setup().await;
+    let i = intent(&s, "Pipeline by region").await;
+    s.fake.pause_capacity(true);
+    let err = s
+        .studio
+        .fabric()
+        .ephemeral_up(&i.id, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("capacity is paused"), "{err}");
+    let failed = s.studio.fabric().ephemeral(&i.id).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.step.as_str(), failed.state.as_str()),
+        ("assign", "failed")
+    );
+
+    s.fake.pause_capacity(false);
+    s.fake.jobs(
+        1,
+        Some("Database Error in model account_pipeline: column amount_usd not found"),
+    );
+    let err = s
+        .studio
+        .fabric()
+        .ephemeral_up(&i.id, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("column amount_usd not found"),
+        "{err}"
+    );
+    let failed = s.studio.fabric().ephemeral(&i.id).await.unwrap().unwrap();
+    assert_eq!(failed.step, "run");
+    assert!(failed.message.unwrap().contains("account_pipeline"));
+
+    // Fixed on the branch: the next attempt runs the job again and is ready.
+    s.fake.jobs(1, None);
+    let ready = s
+        .studio
+        .fabric()
+        .ephemeral_up(&i.id, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(ready.state, "ready");
+    assert_eq!(named(&s.fake, &ready.name).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspaces_read_offline_from_the_cache_and_nothing_runs_unlinked_or_unsigned() {
+    let s = setup().await;
+    // A domain not linked cannot get an ephemeral workspace.
+    let other = {
+        let (_d, paths) = crate::fresh_paths();
+        let studio = Studio::open(paths).await.unwrap();
+        let demo = studio.workspaces().ensure_demo().await.unwrap().workspace;
+        let i = studio
+            .intents()
+            .create_intent(&demo.id, "Unlinked".into())
+            .await
+            .unwrap();
+        studio
+            .fabric()
+            .ephemeral_up(&i.id, &mut |_| {})
+            .await
+            .unwrap_err()
+    };
+    assert!(other.to_string().contains("link the domain"), "{other}");
+
+    // Fabric unreachable: the cache answers, saying so.
+    drop(s.fake);
+    let offline = s.studio.fabric().workspaces().await.unwrap();
+    assert!(!offline.live);
+    assert!(offline.problem.is_some());
+    assert!(
+        offline
+            .workspaces
+            .iter()
+            .any(|w| w.name == "Sales production")
+    );
+}
