@@ -2,7 +2,9 @@
 //! Fabric validate against the official API's schemas (`tests/spec/`, from
 //! microsoft/fabric-rest-api-specs): listings (`Workspaces`, `Items`), a created `Workspace`, an
 //! operation's `OperationState` and result (`Item`), errors (`ErrorResponse`), and the create
-//! requests (`CreateWorkspaceRequest`, `CreateItemRequest`).
+//! requests (`CreateWorkspaceRequest`, `CreateItemRequest`); and the ephemeral workspace's flows:
+//! capacities and the assignment, the git integration (`gitIntegration` definitions: connect,
+//! initialize, status, update from git) and item jobs (run, instance, instances).
 
 // Integration tests: helpers outside #[test] functions are not covered by allow-unwrap-in-tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,6 +16,7 @@ use vibedata_secrets::Sensitive;
 
 const PLATFORM: &str = include_str!("spec/platform.json");
 const COMMON: &str = include_str!("spec/common.json");
+const GIT: &str = include_str!("spec/git.json");
 
 /// One schema document with both files' definitions (`common_` before the common ones), their
 /// references rewritten to it; references to files not copied accept anything.
@@ -48,6 +51,7 @@ fn definitions() -> Value {
     };
     let platform = fix(PLATFORM, "");
     let common = fix(COMMON, "common_");
+    let git = fix(GIT, "git_");
     let mut defs = serde_json::Map::new();
     defs.insert("__any".into(), json!({}));
     for (k, v) in platform["definitions"].as_object().unwrap() {
@@ -55,6 +59,9 @@ fn definitions() -> Value {
     }
     for (k, v) in common["definitions"].as_object().unwrap() {
         defs.insert(format!("common_{k}"), v.clone());
+    }
+    for (k, v) in git["definitions"].as_object().unwrap() {
+        defs.insert(format!("git_{k}"), v.clone());
     }
     Value::Object(defs)
 }
@@ -190,4 +197,165 @@ async fn what_the_client_sends_and_reads_is_what_the_spec_describes() {
         .unwrap();
     let (_, failed) = raw(&fake, "GET", &format!("/operations/{failed_op}"), None).await;
     check(&defs, "OperationState", &failed);
+}
+
+#[tokio::test]
+async fn the_ephemeral_flows_send_and_read_what_the_spec_describes() {
+    let defs = definitions();
+    // The git definitions are there and can refuse: an update without its remote commit.
+    assert!(
+        !errors(
+            &defs,
+            "git_UpdateFromGitRequest",
+            &json!({"workspaceHead": "x"})
+        )
+        .is_empty()
+    );
+    let fake = FakeFabric::start().await;
+    fake.page_size(1);
+    let c = Client::new(
+        &fake.base_url(),
+        Sensitive::new("eyJ0eXAi.fabric.token".into()),
+    )
+    .unwrap();
+    let ws = c.create_workspace("vd-demo-intent-x", None).await.unwrap();
+    c.capacities().await.unwrap();
+    c.assign_capacity(&ws.id, &fake.capacity_id())
+        .await
+        .unwrap();
+    let to = vibedata_fabric::git::GitTarget {
+        owner: "contoso".into(),
+        repository: "demo-crm".into(),
+        branch: "intent/x".into(),
+        directory: "/".into(),
+        connection_id: vibedata_fakes::fabric::CONNECTION.into(),
+    };
+    c.git_connect(&ws.id, &to).await.unwrap();
+    c.git_initialize(&ws.id).await.unwrap();
+    // A stale head first: the sync reads the status again and succeeds.
+    c.git_update(&ws.id, Some("0000"), "1111")
+        .await
+        .unwrap_err();
+    c.sync_from_git(&ws.id).await.unwrap();
+    let item = c
+        .items(&ws.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == "DataBuildToolJob")
+        .unwrap();
+    let job = c.run_job(&ws.id, &item.id, "execute").await.unwrap();
+    c.job_instances(&ws.id, &item.id).await.unwrap();
+    c.follow_job(
+        &ws.id,
+        &item.id,
+        &job,
+        std::time::Duration::from_secs(30),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    c.delete_workspace(&ws.id).await.unwrap();
+
+    for r in fake.requests() {
+        let path = r
+            .path
+            .trim_start_matches("/v1")
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        match (r.method.as_str(), path.rsplit('/').next().unwrap()) {
+            ("POST", "workspaces") => check(&defs, "CreateWorkspaceRequest", &r.json()),
+            ("POST", "assignToCapacity") => {
+                check(&defs, "AssignWorkspaceToCapacityRequest", &r.json())
+            }
+            ("POST", "connect") => check(&defs, "git_GitConnectRequest", &r.json()),
+            ("POST", "initializeConnection") => {
+                check(&defs, "git_InitializeGitConnectionRequest", &r.json())
+            }
+            ("POST", "updateFromGit") => check(&defs, "git_UpdateFromGitRequest", &r.json()),
+            ("POST", "instances") => check(&defs, "RunOnDemandItemJobRequest", &r.json()),
+            ("GET" | "DELETE", _) => assert!(r.body.is_empty(), "{} {}", r.method, r.path),
+            other => panic!("a request the spec check does not know: {other:?}"),
+        }
+    }
+
+    // The answers the client reads.
+    let ws = c.create_workspace("vd-demo-intent-y", None).await.unwrap();
+    c.git_connect(
+        &ws.id,
+        &vibedata_fabric::git::GitTarget {
+            branch: "intent/y".into(),
+            ..to
+        },
+    )
+    .await
+    .unwrap();
+    let (_, caps) = raw(&fake, "GET", "/capacities", None).await;
+    check(&defs, "Capacities", &caps);
+    let (_, conn) = raw(
+        &fake,
+        "GET",
+        &format!("/workspaces/{}/git/connection", ws.id),
+        None,
+    )
+    .await;
+    check(&defs, "git_GitConnection", &conn);
+    c.git_initialize(&ws.id).await.unwrap();
+    let op = fake
+        .requests()
+        .iter()
+        .rev()
+        .find_map(|r| {
+            r.path
+                .split("/operations/")
+                .nth(1)
+                .map(|s| s.split('/').next().unwrap().to_string())
+        })
+        .unwrap();
+    let (_, init) = raw(&fake, "GET", &format!("/operations/{op}/result"), None).await;
+    check(&defs, "git_InitializeGitConnectionResponse", &init);
+    let (_, status) = raw(
+        &fake,
+        "GET",
+        &format!("/workspaces/{}/git/status", ws.id),
+        None,
+    )
+    .await;
+    check(&defs, "git_GitStatusResponse", &status);
+    assert!(
+        !status["changes"].as_array().unwrap().is_empty(),
+        "changes to bring in"
+    );
+    c.sync_from_git(&ws.id).await.unwrap();
+    let item = c
+        .items(&ws.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == "DataBuildToolJob")
+        .unwrap();
+    fake.jobs(0, Some("Compilation Error in model x"));
+    let job = c.run_job(&ws.id, &item.id, "execute").await.unwrap();
+    let (_, instance) = raw(
+        &fake,
+        "GET",
+        &format!(
+            "/workspaces/{}/items/{}/jobs/instances/{job}",
+            ws.id, item.id
+        ),
+        None,
+    )
+    .await;
+    check(&defs, "ItemJobInstance", &instance);
+    assert_eq!(instance["status"], "Failed");
+    let (_, instances) = raw(
+        &fake,
+        "GET",
+        &format!("/workspaces/{}/items/{}/jobs/instances", ws.id, item.id),
+        None,
+    )
+    .await;
+    check(&defs, "ItemJobInstances", &instances);
 }

@@ -19,6 +19,7 @@ mod outbox;
 mod pull_request;
 mod registration;
 mod review;
+mod spark;
 mod studio;
 
 use std::path::PathBuf;
