@@ -12,6 +12,7 @@ use vibedata_core::platform::observability::{self, Console};
 use vibedata_core::workspaces::demo::{CloneOutcome, WarehouseOutcome};
 use vibedata_core::{Studio, app_status};
 
+mod fabric;
 mod github;
 mod index;
 mod monitor;
@@ -134,6 +135,11 @@ enum Command {
         /// .vibedata/local/warehouse.duckdb).
         #[arg(long, value_name = "FILE", requires = "data")]
         warehouse: Option<PathBuf>,
+    },
+    /// Microsoft Fabric: settings, sign-in, workspaces, a domain's link, ephemeral workspaces.
+    Fabric {
+        #[command(subcommand)]
+        action: fabric::FabricAction,
     },
     /// Build a domain's dbt project (or an intent's touched models) on an engine: `spark` runs it on
     /// Apache Spark in local mode, the dialect Fabric runs, with the sources copied from the local
@@ -386,6 +392,7 @@ async fn run(cli: Cli, config: Config) -> anyhow::Result<ExitCode> {
             let data = data.then_some(review::DataOptions { warehouse });
             review::review(json, config, repo, project_dir, base, head, data).await
         }
+        Command::Fabric { action } => fabric::fabric(json, config, action).await,
         Command::Validate {
             engine,
             workspace,

@@ -972,3 +972,109 @@ fn alerts_run_reads_a_dlt_load_and_names_the_source() {
     assert_eq!(incidents[0]["kinds"], serde_json::json!(["schema_change"]));
     assert!(v["repo"].is_null(), "no GitHub origin: kept here");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fabric_sign_in_keeps_tokens_in_the_keychain_refreshes_them_and_a_revoked_grant_signs_out()
+{
+    use vibedata_fakes::entra::FakeEntra;
+    use vibedata_fakes::fabric::FakeFabric;
+    let (entra, fabric) = (FakeEntra::start().await, FakeFabric::start().await);
+    fabric.add_workspaces(3);
+    // Tokens that end within the refresh margin: every use refreshes (and rotates) first.
+    entra.token_lifetime(60);
+    let dir = tempfile::tempdir().unwrap();
+    let env = format!(
+        "export VIBEDATA_ENTRA_AUTHORITY={} VIBEDATA_FABRIC_API={};",
+        entra.authority(),
+        fabric.base_url()
+    );
+    // The person's browser: the authorize page (the fake consents), then back to the loopback.
+    let script = format!(
+        r#"{env} "$VIBEDATA" fabric settings --tenant contoso.onmicrosoft.com --client-id 0b1c2d3e-app >/dev/null &&
+("$VIBEDATA" fabric sign-in > signin.out 2> signin.err &) ;
+for i in $(seq 200); do url=$(grep -o 'http://[^ ]*authorize[^ ]*' signin.err); [ -n "$url" ] && break; sleep 0.05; done;
+curl -s -L "$url" > browser.txt;
+for i in $(seq 200); do grep -q signed signin.out && break; sleep 0.05; done;
+cat signin.out browser.txt; "$VIBEDATA" fabric status --json > status.json &&
+"$VIBEDATA" fabric workspaces --json > first.json && "$VIBEDATA" fabric workspaces --json > second.json"#
+    );
+    let data = dir.path().to_path_buf();
+    let run = |script: String| {
+        let data = data.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let wrapped = format!("cd {} && {script}", data.display());
+                with_secret_service(&data, &wrapped, "unused")
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let Some((stdout, _)) = run(script).await else {
+        return;
+    };
+    assert!(
+        stdout.contains("signed in to Fabric (and Foundry)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Signed in. You can close this tab"),
+        "{stdout}"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("status.json")).unwrap())
+            .unwrap();
+    assert_eq!(status["signed_in"], true);
+    assert_eq!(status["foundry_token"], true);
+    for f in ["first.json", "second.json"] {
+        let listed: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join(f)).unwrap()).unwrap();
+        assert_eq!(listed["live"], true, "{f}: {listed}");
+        assert_eq!(listed["workspaces"].as_array().unwrap().len(), 3);
+    }
+    // Each use refreshed with the newest refresh token (the rotated one was kept each time).
+    let refreshes = entra
+        .requests()
+        .iter()
+        .filter(|r| r.body.contains("grant_type=refresh_token"))
+        .count();
+    assert!(refreshes >= 3, "{refreshes} refreshes");
+    assert_eq!(entra.live_refresh_tokens(), 1, "one live refresh token");
+    // No token in the data dir: the SQLite file, its WAL, the logs.
+    let tokens: Vec<String> = fabric
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.header("authorization")
+                .map(|a| a.trim_start_matches("Bearer ").to_string())
+        })
+        .collect();
+    let refresh: Vec<String> = (1..40).map(|n| format!("entra-refresh-{n}")).collect();
+    let all: Vec<&str> = tokens
+        .iter()
+        .chain(refresh.iter())
+        .map(String::as_str)
+        .collect();
+    assert!(!all.is_empty());
+    assert_none_on_disk(&dir.path().join("data"), &all);
+
+    // The grant is revoked: the next use says to sign in again, and the tokens are forgotten.
+    entra.revoke();
+    let script = format!(
+        r#"{env} "$VIBEDATA" fabric workspaces --json > revoked.json 2> revoked.err; "$VIBEDATA" fabric status --json"#
+    );
+    let (stdout, _) = run(script).await.unwrap();
+    let status: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(status["signed_in"], false, "{stdout}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("revoked.json")).unwrap())
+            .unwrap();
+    assert_eq!(listed["live"], false);
+    assert!(
+        listed["problem"]
+            .as_str()
+            .unwrap()
+            .contains("sign in to Fabric again"),
+        "{listed}"
+    );
+}

@@ -23,6 +23,8 @@ struct State {
     refresh: std::collections::HashMap<String, String>,
     refuse_consent: bool,
     revoked: bool,
+    /// Seconds an access token lives (Entra: about an hour).
+    lifetime: Option<u64>,
     next: u64,
     requests: Vec<Recorded>,
 }
@@ -107,6 +109,16 @@ impl FakeEntra {
         self.state.lock().expect("fake state").refuse_consent = refuse;
     }
 
+    /// Access tokens live `seconds` (a short life makes every use a refresh).
+    pub fn token_lifetime(&self, seconds: u64) {
+        self.state.lock().expect("fake state").lifetime = Some(seconds);
+    }
+
+    /// Refresh tokens that still work.
+    pub fn live_refresh_tokens(&self) -> usize {
+        self.state.lock().expect("fake state").refresh.len()
+    }
+
     /// The grant is revoked: every refresh token stops working.
     pub fn revoke(&self) {
         let mut s = self.state.lock().expect("fake state");
@@ -162,7 +174,7 @@ fn handle(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, Vec<(String, S
         s.next += 1;
         let n = s.next;
         let mut body = json!({"token_type": "Bearer", "access_token": format!("eyJ0eXAi.entra.access.{n}"),
-            "expires_in": 3599, "scope": scope});
+            "expires_in": s.lifetime.unwrap_or(3599), "scope": scope});
         if scope.split(' ').any(|x| x == "offline_access") {
             let refresh = format!("entra-refresh-{n}");
             s.refresh.insert(refresh.clone(), scope.to_string());
