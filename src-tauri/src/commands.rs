@@ -6,6 +6,7 @@
 pub mod agents;
 pub mod app;
 pub mod domains;
+pub mod fabric;
 pub mod github;
 pub mod intents;
 pub mod monitor;

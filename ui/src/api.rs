@@ -5,6 +5,7 @@
 
 mod agents;
 mod domains;
+mod fabric;
 mod github;
 mod intents;
 mod monitor;
@@ -13,6 +14,7 @@ mod workspaces;
 
 pub use agents::*;
 pub use domains::*;
+pub use fabric::*;
 pub use github::*;
 pub use intents::*;
 pub use monitor::*;

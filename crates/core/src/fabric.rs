@@ -300,6 +300,20 @@ impl Fabric {
         blocking(move || ephemeral::get(&store, &id)).await
     }
 
+    /// The ephemeral workspace of a domain's branch, if it has one (the Review page).
+    pub async fn ephemeral_of_branch(
+        &self,
+        workspace_id: &str,
+        branch: &str,
+    ) -> Result<Option<EphemeralDto>> {
+        let (store, w, b) = (
+            self.platform.store.clone(),
+            workspace_id.to_string(),
+            branch.to_string(),
+        );
+        blocking(move || ephemeral::of_branch(&store, &w, &b)).await
+    }
+
     /// Creates (or resumes, or refreshes) the intent's ephemeral workspace up to a finished dbt
     /// run there. `progress` hears each step.
     pub async fn ephemeral_up(

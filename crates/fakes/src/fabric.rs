@@ -159,6 +159,23 @@ impl FakeFabric {
         }
     }
 
+    /// Adds a workspace on the capacity with these items (name, type); returns its id.
+    pub fn add_workspace_with(&self, name: &str, items: &[(&str, &str)]) -> String {
+        let mut s = self.state();
+        s.next += 1;
+        let id = uuid(s.next);
+        s.workspaces
+            .push(json!({"id": id, "displayName": name, "description": "",
+            "type": "Workspace", "capacityId": uuid(900_001)}));
+        for (item, kind) in items {
+            s.next += 1;
+            let item = json!({"id": uuid(s.next), "displayName": item, "type": kind,
+                "workspaceId": id, "description": ""});
+            s.items.entry(id.clone()).or_default().push(item);
+        }
+        id
+    }
+
     /// Items answer lists of at most `size`.
     pub fn page_size(&self, size: usize) {
         self.state().page_size = size.max(1);

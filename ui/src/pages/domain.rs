@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod changes;
 mod columns;
+mod fabric;
 mod file_tree;
 mod highlight;
 pub mod lineage;
@@ -111,7 +112,7 @@ pub fn DomainView(
                                 let summary = summary.await?;
                                 let ws = id.get_value();
                                 Ok::<_, vibedata_protocol::ErrorDto>(match focus.get() {
-                                    Focus::Overview => view! { <Overview summary open /> }.into_any(),
+                                    Focus::Overview => view! { <Overview summary open /> <fabric::FabricLink workspace_id=ws /> }.into_any(),
                                     Focus::Changes => view! { <ChangesPane git workspace_id=id revision /> }.into_any(),
                                     Focus::Agent => ().into_any(),
                                     Focus::Node(uid) => view! { <NodeView workspace_id=ws unique_id=uid revision open /> }.into_any(),

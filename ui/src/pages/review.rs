@@ -233,6 +233,7 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
                 <code>{r.base.clone()}</code>" (" <code>{short(&r.base_commit)}</code> ")"
             </p>
             <p class="review-summary" data-testid="review-summary">{summary}</p>
+            <Ephemeral workspace_id=r.workspace_id.clone() head=r.head.clone() />
             <Advisor workspace_id=r.workspace_id.clone() head=r.head.clone() />
             <h3>"Lineage of the change"</h3>
             {lineage}
@@ -265,6 +266,27 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
 
 /// The reviewer advisor: a summary of the change in which every claim cites the review's facts
 /// (shown beside it); a replay says so. It never posts or approves — the person does, below.
+/// The branch's ephemeral Fabric workspace, when its intent has one.
+#[component]
+fn Ephemeral(workspace_id: String, head: String) -> impl IntoView {
+    let found = LocalResource::new(move || {
+        let (w, h) = (workspace_id.clone(), head.clone());
+        async move { api::ephemeral_of_branch(&w, &h).await }
+    });
+    move || {
+        found.get().and_then(|r| r.ok()).flatten().map(|e| {
+            view! {
+                <p data-testid="review-ephemeral" data-state=e.state.clone()>
+                    "Fabric: the branch's ephemeral workspace " <code>{e.name.clone()}</code>
+                    {format!(" is {}", e.state.replace('_', " "))}
+                    {e.job_status.clone().map(|j| format!(" (dbt job {j})"))}
+                    "."
+                </p>
+            }
+        })
+    }
+}
+
 #[component]
 fn Advisor(workspace_id: String, head: String) -> impl IntoView {
     use vibedata_protocol::{SessionEventDto, SessionStatus};

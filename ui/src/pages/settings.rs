@@ -1,3 +1,4 @@
+mod fabric;
 mod model;
 
 use crate::api;
@@ -15,12 +16,13 @@ pub fn SettingsPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Settings"</h1>
                 <p class="hint">
-                    "Who your commits are from, the model agents run on, your GitHub sign-in, and where the app keeps its data. MCP servers come with later versions."
+                    "Who your commits are from, the model agents run on, your GitHub and Microsoft Fabric sign-ins, and where the app keeps its data. MCP servers come with later versions."
                 </p>
             </header>
             <IdentityForm />
             <model::ModelSettings />
             <GithubSignIn />
+            <fabric::FabricSettings />
             <UsageSummary />
             <Suspense fallback=|| loading("Reading the app's status…")>
                 <ErrorBoundary fallback=error_panel>

@@ -2,6 +2,8 @@
 //! person's steps (start planning, approve the plan, revise it, …). The plan, build and validation
 //! agents that fill an intent arrive with the build-loop work; here the lifecycle is already real.
 
+mod fabric;
+
 use crate::api;
 use crate::view_helpers::{action_error, error_panel, loading, settled};
 use leptos::prelude::*;
@@ -185,6 +187,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
     // The intent whose agent stage is shown: (intent id, stage), and a branch diff.
     let agent_for = RwSignal::new(None::<(String, AgentStage)>);
     let branch_diff = RwSignal::new(None::<Result<BranchDiffDto, ErrorDto>>);
+    let fabric_of = RwSignal::new(None::<(String, String)>);
     view! {
         <form class="add-workspace" data-testid="intent-form" on:submit=create>
             <input type="text" placeholder="What should change? e.g. silver customer table from CRM bronze" data-testid="intent-title"
@@ -240,6 +243,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
             </div>
         })}
         {move || plans_of.get().map(|(intent_id, replan)| view! { <PlansPanel intent_id replan plans_changed /> })}
+        {move || fabric_of.get().map(|(intent_id, title)| view! { <fabric::IntentFabric intent_id title /> })}
         {move || agent_for.get().map(|(intent_id, stage)| view! {
             <div class="validation" data-testid="intent-agent" data-stage=stage.as_str()>
                 <crate::pages::domain::agent::AgentPane workspace_id=id stage=(intent_id, stage)
@@ -293,7 +297,7 @@ fn Intents(workspace_id: String) -> impl IntoView {
                         if list.is_empty() {
                             return view! { <p class="muted" data-testid="intents-empty">"No intent yet in this domain."</p> }.into_any();
                         }
-                        let row = Row { write, open_pr, merge, plans_of, agent_for, branch_diff, workspace_id: id };
+                        let row = Row { write, open_pr, merge, plans_of, agent_for, branch_diff, fabric_of, workspace_id: id };
                         view! {
                             <table class="table" data-testid="intent-table">
                                 <thead><tr><th>"Intent"</th><th>"State"</th><th>"Branch"</th><th>"Plan"</th><th></th></tr></thead>
@@ -317,6 +321,8 @@ struct Row {
     plans_of: RwSignal<Option<(String, bool)>>,
     agent_for: RwSignal<Option<(String, AgentStage)>>,
     branch_diff: RwSignal<Option<Result<BranchDiffDto, ErrorDto>>>,
+    /// The intent whose Fabric panel is open: (id, title).
+    fabric_of: RwSignal<Option<(String, String)>>,
     workspace_id: StoredValue<String>,
 }
 
@@ -328,6 +334,7 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
         plans_of,
         agent_for,
         branch_diff,
+        fabric_of,
         workspace_id,
     } = row;
     // What the core offers on this intent now: the page keeps no copy of the lifecycle.
@@ -435,6 +442,10 @@ fn intent_row(i: IntentDto, row: Row) -> impl IntoView {
                 {agent_buttons}
                 <button class="link" data-testid="intent-plans" on:click=move |_| plans_of.set(Some(target.clone()))>"Plans"</button>
                 <button class="link" data-testid="intent-branch-diff" on:click=show_diff>"Diff"</button>
+                {
+                    let target = (i.id.clone(), i.title.clone());
+                    view! { <button class="link" data-testid="intent-fabric-open" on:click=move |_| fabric_of.set(Some(target.clone()))>"Fabric"</button> }
+                }
                 {offers.pull_request.then(|| view! { <PullRequestCell intent_id=i.id.clone() opened={i.state == IntentState::PullRequest} open_pr /> })}
                 {offers.merge_locally.then(|| view! { <MergeCell intent_id=i.id.clone() merge /> })}
             </td>

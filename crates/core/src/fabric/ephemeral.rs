@@ -101,6 +101,21 @@ pub fn get(store: &Store, intent_id: &str) -> Result<Option<EphemeralDto>> {
     })
 }
 
+/// The most recent ephemeral workspace of a domain's branch (the Review page shows it).
+pub fn of_branch(store: &Store, workspace_id: &str, branch: &str) -> Result<Option<EphemeralDto>> {
+    store.with(|c| {
+        c.query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM fabric_ephemeral WHERE workspace_id = ?1 AND branch = ?2
+                 ORDER BY updated_at DESC LIMIT 1"
+            ),
+            [workspace_id, branch],
+            row,
+        )
+        .optional()
+    })
+}
+
 pub fn all(store: &Store) -> Result<Vec<EphemeralDto>> {
     store.with(|c| {
         let mut stmt = c.prepare(&format!(

@@ -8,6 +8,7 @@ mod agent;
 mod column_lineage;
 mod domain_index;
 mod domains;
+mod fabric;
 mod github_signin;
 mod inbox;
 mod layout;

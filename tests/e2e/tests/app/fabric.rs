@@ -1,0 +1,187 @@
+//! Microsoft Fabric in the app against the fake Entra and the fake Fabric, with a real (private)
+//! Secret Service: the organisation's settings saved, the person signs in (the authorize page
+//! shown, the "browser" following it back to the app's loopback), the demo domain linked to its
+//! production workspace and lakehouse, an intent's ephemeral workspace created step by step to a
+//! finished dbt run and torn down; screenshots; no token under the data dir afterwards.
+
+use vibedata_e2e::keychain::SecretService;
+use vibedata_e2e::{App, Launch};
+use vibedata_fakes::entra::FakeEntra;
+use vibedata_fakes::fabric::{CONNECTION, FakeFabric};
+
+use crate::FIRST_START;
+
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Sets a `<select>` by value, as a person's choice (WebDriver has no select helper here).
+async fn choose(app: &App, testid: &str, value: &str) {
+    app.client()
+        .execute(
+            &format!(
+                "const s = document.querySelector(\"[data-testid='{testid}']\");\n\
+                 s.value = arguments[0];\n\
+                 s.dispatchEvent(new Event('change', {{bubbles: true}}));\n\
+                 return true;"
+            ),
+            vec![serde_json::json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_link_the_demo_and_an_intents_ephemeral_workspace_comes_and_goes() {
+    let Some(keychain) = SecretService::start().unwrap() else {
+        eprintln!("no dbus-daemon/gnome-keyring-daemon: skipped (scripts/setup.sh installs them)");
+        return;
+    };
+    let (entra, fabric) = (FakeEntra::start().await, FakeFabric::start().await);
+    let production = fabric.add_workspace_with(
+        "Sales production",
+        &[("bronze", "Lakehouse"), ("dbt_job", "DataBuildToolJob")],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let launch = Launch::under(dir.path())
+        .with_env("DBUS_SESSION_BUS_ADDRESS", &keychain.bus_address)
+        .with_env("VIBEDATA_ENTRA_AUTHORITY", &entra.authority())
+        .with_env("VIBEDATA_FABRIC_API", &fabric.base_url())
+        .with_env("VIBEDATA_NO_BROWSER", "1");
+    let app = App::launch(&launch).await.unwrap();
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.set_identity("Grace Analyst", "grace@example.com")
+        .await
+        .unwrap();
+
+    // Settings: the organisation's app registration and GitHub connection, then the sign-in.
+    app.click("nav-settings").await.unwrap();
+    app.type_into("fabric-tenant", "contoso.onmicrosoft.com")
+        .await
+        .unwrap();
+    app.type_into("fabric-client-id", "0b1c2d3e-app")
+        .await
+        .unwrap();
+    app.type_into("fabric-connection", CONNECTION)
+        .await
+        .unwrap();
+    app.click("fabric-save").await.unwrap();
+    app.wait_for("fabric-signed-out", WAIT).await.unwrap();
+    app.click("fabric-sign-in").await.unwrap();
+    let link = app.wait_for("fabric-authorize-url", WAIT).await.unwrap();
+    let url = link.attr("href").await.unwrap().unwrap();
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    app.screenshot("fabric-sign-in-waiting").await.unwrap();
+    // The person's browser: Entra's page (the fake consents), then back to the app's loopback.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let back = http.get(&url).send().await.unwrap();
+    let location = back.headers()["location"]
+        .to_str()
+        .unwrap()
+        .replace("localhost", "127.0.0.1");
+    let page = http
+        .get(location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Signed in"), "{page}");
+    app.wait_for_text("fabric-signed-in", "Signed in to Fabric and Foundry", WAIT)
+        .await
+        .unwrap();
+    app.screenshot("fabric-signed-in").await.unwrap();
+
+    // The demo domain linked to its production workspace and lakehouse.
+    app.click("nav-domains").await.unwrap();
+    app.click("workspace-open").await.unwrap();
+    app.click("fabric-browse").await.unwrap();
+    app.wait_for("fabric-link-form", WAIT).await.unwrap();
+    choose(&app, "fabric-link-workspace", &production).await;
+    let lakehouse = fabric.items_of(&production)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.wait_for_css(
+        &format!("[data-testid='fabric-link-lakehouse'] option[value='{lakehouse}']"),
+        WAIT,
+    )
+    .await
+    .unwrap();
+    choose(&app, "fabric-link-lakehouse", &lakehouse).await;
+    app.type_into("fabric-link-repository", "contoso/demo-crm")
+        .await
+        .unwrap();
+    app.click("fabric-link-save").await.unwrap();
+    app.wait_for_text("fabric-link", "Sales production", WAIT)
+        .await
+        .unwrap();
+    app.wait_for_text("fabric-link", "lakehouse bronze", WAIT)
+        .await
+        .unwrap();
+    app.screenshot("fabric-domain-linked").await.unwrap();
+
+    // An intent's ephemeral workspace: created, followed step by step, its dbt job run.
+    app.click("nav-studio").await.unwrap();
+    app.type_into("intent-title", "Churn score per account")
+        .await
+        .unwrap();
+    app.click("intent-submit").await.unwrap();
+    let row = "[data-testid='intent-row'][data-slug='churn-score-per-account']";
+    app.wait_for_css(row, WAIT).await.unwrap();
+    app.click_css(&format!("{row} [data-testid='intent-fabric-open']"))
+        .await
+        .unwrap();
+    fabric.jobs(3, None);
+    app.click("ephemeral-up").await.unwrap();
+    app.wait_for_css("[data-testid='ephemeral'][data-state='ready']", WAIT)
+        .await
+        .unwrap();
+    assert_eq!(app.text("ephemeral-job").await.unwrap(), "Completed");
+    let name = app.text("ephemeral-name").await.unwrap();
+    assert_eq!(name, "vd-demo-crm-intent-churn-score-per-account");
+    let made: Vec<_> = fabric
+        .workspaces()
+        .into_iter()
+        .filter(|w| w["displayName"] == name.as_str())
+        .collect();
+    assert_eq!(made.len(), 1, "one ephemeral workspace in Fabric");
+    app.wait_for_css(
+        "[data-testid='ephemeral-step'][data-step='run'][data-class='done']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    app.screenshot("fabric-ephemeral-ready").await.unwrap();
+
+    app.click("ephemeral-down").await.unwrap();
+    app.wait_for_css("[data-testid='ephemeral'][data-state='torn_down']", WAIT)
+        .await
+        .unwrap();
+    assert!(
+        !fabric
+            .workspaces()
+            .iter()
+            .any(|w| w["displayName"] == name.as_str()),
+        "torn down in Fabric"
+    );
+    app.screenshot("fabric-ephemeral-torn-down").await.unwrap();
+    app.close().await.unwrap();
+
+    // No token anywhere under the data dir (database, WAL, logs).
+    let mut tokens: Vec<String> = fabric
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.header("authorization")
+                .map(|a| a.trim_start_matches("Bearer ").to_string())
+        })
+        .collect();
+    tokens.extend((1..60).map(|n| format!("entra-refresh-{n}")));
+    tokens.extend((1..60).map(|n| format!("eyJ0eXAi.entra.access.{n}")));
+    let all: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    vibedata_fakes::secrets::assert_none_on_disk(&dir.path().join("data"), &all);
+    drop(keychain);
+}

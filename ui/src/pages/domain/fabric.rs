@@ -1,0 +1,84 @@
+//! A domain's link to its production Fabric workspace: shown when set; chosen from the workspaces
+//! and lakehouses Fabric lists (or, offline, as last read), with the GitHub repository Fabric syncs.
+
+use crate::api;
+use crate::view_helpers::action_error;
+use leptos::prelude::*;
+use vibedata_protocol::fabric::FabricLinkRequestDto;
+
+#[component]
+pub fn FabricLink(workspace_id: String) -> impl IntoView {
+    let id = StoredValue::new(workspace_id);
+    let browse = Action::new_local(|_: &()| api::fabric_workspaces());
+    let chosen = RwSignal::new(String::new());
+    let lakehouse = RwSignal::new(String::new());
+    let repository = RwSignal::new(String::new());
+    let link = Action::new_local(move |_: &()| {
+        let req = FabricLinkRequestDto {
+            workspace_id: id.get_value(),
+            fabric_workspace_id: chosen.get_untracked(),
+            lakehouse_id: Some(lakehouse.get_untracked()).filter(|l| !l.is_empty()),
+            repository: repository.get_untracked(),
+        };
+        async move { api::fabric_link(&req).await }
+    });
+    let current = LocalResource::new(move || {
+        link.version().track();
+        let id = id.get_value();
+        async move { api::fabric_link_of(&id).await }
+    });
+    let linked = move || {
+        current.get().and_then(|r| r.ok()).flatten().map(|l| {
+            view! {
+                <p data-testid="fabric-link" data-workspace=l.fabric_workspace_name.clone()>
+                    "Production: " <strong>{l.fabric_workspace_name.clone()}</strong>
+                    {l.lakehouse_name.clone().map(|n| format!(" · lakehouse {n}"))}
+                    {format!(" · syncs {} {}", l.repository, l.directory)}
+                </p>
+            }
+        })
+    };
+    let picker = move || {
+        browse.value().get().map(|r| match r {
+            Ok(list) => {
+                let offline = list.problem.clone().map(|p| view! { <p class="hint" data-testid="fabric-offline">{format!("As last read — Fabric could not be reached: {p}")}</p> });
+                let options = list.workspaces.iter().map(|w| view! { <option value=w.id.clone()>{w.name.clone()}</option> }).collect_view();
+                let all = list.workspaces.clone();
+                let lakehouses = move || {
+                    let ws = chosen.get();
+                    all.iter().find(|w| w.id == ws).map(|w| {
+                        w.items.iter().filter(|i| i.kind == "Lakehouse").map(|i| view! { <option value=i.id.clone()>{i.name.clone()}</option> }).collect_view()
+                    })
+                };
+                view! {
+                    {offline}
+                    <form class="add-workspace" data-testid="fabric-link-form" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); link.dispatch(()); }>
+                        <select data-testid="fabric-link-workspace" on:change=move |ev| { chosen.set(event_target_value(&ev)); lakehouse.set(String::new()); }>
+                            <option value="">"Production workspace…"</option>
+                            {options}
+                        </select>
+                        <select data-testid="fabric-link-lakehouse" on:change=move |ev| lakehouse.set(event_target_value(&ev))>
+                            <option value="">"Lakehouse…"</option>
+                            {lakehouses}
+                        </select>
+                        <input type="text" placeholder="GitHub repository (owner/name; default: the origin)" data-testid="fabric-link-repository"
+                            prop:value=move || repository.get() on:input=move |ev| repository.set(event_target_value(&ev)) />
+                        <button type="submit" data-testid="fabric-link-save" disabled=move || chosen.get().is_empty() || link.pending().get()>"Link"</button>
+                    </form>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <p class="error-inline" data-testid="fabric-browse-error">{e.message}</p> }.into_any(),
+        })
+    };
+    view! {
+        <h3>"Microsoft Fabric"</h3>
+        {linked}
+        <button class="link" data-testid="fabric-browse" disabled=move || browse.pending().get() on:click=move |_| { browse.dispatch(()); }>
+            {move || if current.get().and_then(|r| r.ok()).flatten().is_some() { "Change the production workspace" } else { "Link to a production workspace" }}
+        </button>
+        {move || browse.pending().get().then(|| view! { <span class="muted">" Reading Fabric…"</span> })}
+        {picker}
+        {action_error(link, "fabric-link-error")}
+    }
+}
