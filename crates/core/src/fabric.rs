@@ -31,6 +31,22 @@ use crate::platform::error::{CoreError, Result, blocking};
 /// How long the browser has to come back to the loopback redirect.
 const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
 
+/// A Foundry token from the person's Entra sign-in (refreshed when it ends soon), or `None` when
+/// nobody signed in or the tenant is not set. Agents use it when no API key is stored.
+pub async fn foundry_bearer(platform: &Platform) -> Result<Option<Sensitive<String>>> {
+    let store = platform.store.clone();
+    let s = blocking(move || settings::get(&store)).await?;
+    if s.tenant.is_empty() || s.client_id.is_empty() {
+        return Ok(None);
+    }
+    let config = EntraConfig {
+        authority: platform.config.fabric.authority.clone(),
+        tenant: s.tenant,
+        client_id: s.client_id,
+    };
+    identity::access_token(&config, identity::Resource::Foundry).await
+}
+
 pub struct Fabric {
     platform: Arc<Platform>,
     pending: tokio::sync::Mutex<Option<PendingSignIn>>,
@@ -138,11 +154,7 @@ impl Fabric {
     /// A token for Foundry from the Entra sign-in, when there is one (the model provider's
     /// alternative to an API key).
     pub async fn foundry_token(&self) -> Result<Option<Sensitive<String>>> {
-        let s = self.settings().await?;
-        let Ok(config) = self.entra(&s) else {
-            return Ok(None);
-        };
-        identity::access_token(&config, identity::Resource::Foundry).await
+        foundry_bearer(&self.platform).await
     }
 
     /// A client for the person's identity (or the environment's token).

@@ -147,7 +147,8 @@ impl Review {
         .await?;
         let provider = self
             .agents
-            .provider(crate::agents::runtime::DEMO_REVIEW, &ws)?;
+            .provider(crate::agents::runtime::DEMO_REVIEW, &ws)
+            .await?;
         let facts = advisor::facts(&review, &checks);
         let first = vec![
             Message::system(advisor::PROMPT),

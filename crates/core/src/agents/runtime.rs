@@ -171,10 +171,11 @@ fn outcome_status(o: &Outcome) -> (SessionStatus, Option<String>) {
 }
 
 impl Agents {
-    /// The model a session on `ws` runs on: the configured endpoint (its key from the keychain);
-    /// without one, the bundled replay `replay` — on the demo domain only. A person's own
-    /// repository never gets the demo's hand-written answers.
-    pub(crate) fn provider(
+    /// The model a session on `ws` runs on: the configured endpoint with its API key from the
+    /// keychain, or — without a key — the person's Entra token for Foundry (from the Fabric
+    /// sign-in); without an endpoint, the bundled replay `replay` — on the demo domain only. A
+    /// person's own repository never gets the demo's hand-written answers.
+    pub(crate) async fn provider(
         &self,
         replay: &'static str,
         ws: &Workspace,
@@ -182,16 +183,23 @@ impl Agents {
         let endpoint = model::endpoint(&self.platform.config, &self.platform.store)?;
         match endpoint {
             Some(endpoint) => {
-                let key = credentials::get(model::KEY_NAME)?.ok_or_else(|| {
-                    CoreError::ModelNotConfigured(
-                        "The model endpoint has no API key in the keychain: add it under Settings → Model (or run `vibedata credentials set foundry-api-key`).".into(),
-                    )
-                })?;
+                let key = blocking(|| credentials::get(model::KEY_NAME)).await?;
+                let credential = match key {
+                    Some(key) => vibedata_agent::foundry::Credential::ApiKey(key),
+                    None => match crate::fabric::foundry_bearer(&self.platform).await? {
+                        Some(token) => vibedata_agent::foundry::Credential::Bearer(token),
+                        None => {
+                            return Err(CoreError::ModelNotConfigured(
+                                "The model endpoint has no API key in the keychain and nobody is signed in with Entra: add the key under Settings → Model (or run `vibedata credentials set foundry-api-key`), or sign in to Microsoft under Settings → Microsoft Fabric.".into(),
+                            ));
+                        }
+                    },
+                };
                 let config = vibedata_agent::foundry::FoundryConfig::new(
                     endpoint.base_url,
                     endpoint.deployment,
                     endpoint.style,
-                    vibedata_agent::foundry::Credential::ApiKey(key),
+                    credential,
                 );
                 Ok(Arc::new(
                     vibedata_agent::foundry::FoundryProvider::new(config)
@@ -217,7 +225,7 @@ impl Agents {
             return Err(CoreError::InvalidInput("tell the agent what to do".into()));
         }
         let ws = self.workspace(workspace_id).await?;
-        let provider = self.provider(DEMO_REPLAY, &ws)?;
+        let provider = self.provider(DEMO_REPLAY, &ws).await?;
         let first = vec![Message::system(BUILD_AGENT_PROMPT), Message::user(prompt)];
         self.start(
             SessionStart {
@@ -477,7 +485,7 @@ impl Agents {
                     .starting_at(turns),
             )
         } else {
-            self.provider(DEMO_REPLAY, &ws)?
+            self.provider(DEMO_REPLAY, &ws).await?
         };
         let store = self.platform.store.clone();
         let sid = session_id.to_owned();

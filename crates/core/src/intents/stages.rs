@@ -79,7 +79,7 @@ impl Intents {
         }
         let provider = match provider {
             Some(p) => p,
-            None => self.agents.provider(replay, &ws)?,
+            None => self.agents.provider(replay, &ws).await?,
         };
         let (label, is_replay) = (provider.label(), provider.is_replay());
         // A build round after a failed validation starts from that report.

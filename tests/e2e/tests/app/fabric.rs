@@ -2,7 +2,8 @@
 //! Secret Service: the organisation's settings saved, the person signs in (the authorize page
 //! shown, the "browser" following it back to the app's loopback), the demo domain linked to its
 //! production workspace and lakehouse, an intent's ephemeral workspace created step by step to a
-//! finished dbt run and torn down; screenshots; no token under the data dir afterwards.
+//! finished dbt run and torn down; an agent on the Foundry endpoint without an API key runs on the
+//! Entra token for Foundry; screenshots; no token under the data dir afterwards.
 
 use vibedata_e2e::keychain::SecretService;
 use vibedata_e2e::{App, Launch};
@@ -168,6 +169,56 @@ async fn sign_in_link_the_demo_and_an_intents_ephemeral_workspace_comes_and_goes
         "torn down in Fabric"
     );
     app.screenshot("fabric-ephemeral-torn-down").await.unwrap();
+
+    // Agents on the team's Foundry endpoint with no API key: the Entra token for Foundry is used.
+    let foundry = vibedata_fakes::foundry::FakeFoundry::start().await;
+    foundry.push(vibedata_fakes::foundry::Reply::text(&[
+        "Nothing to change here.",
+    ]));
+    app.click("nav-settings").await.unwrap();
+    // Set as a paste would (the endpoint's tooltip takes the first keystroke), then submitted.
+    app.client()
+        .execute(
+            "const i = document.querySelector(\"[data-testid='model-endpoint']\");\n\
+             i.value = arguments[0];\n\
+             i.dispatchEvent(new Event('input', {bubbles: true}));\n\
+             document.querySelector(\"[data-testid='model-form']\").requestSubmit();\n\
+             return true;",
+            vec![serde_json::json!(foundry.base_url())],
+        )
+        .await
+        .unwrap();
+    app.wait_for("model-saved", WAIT).await.unwrap();
+    app.click("nav-domains").await.unwrap();
+    app.click("workspace-open").await.unwrap();
+    app.click("domain-agent").await.unwrap();
+    app.type_into("agent-prompt", "Say whether anything needs changing.")
+        .await
+        .unwrap();
+    app.click("agent-start").await.unwrap();
+    app.wait_for_css(
+        "[data-testid='session-status'][data-status='completed']",
+        WAIT,
+    )
+    .await
+    .unwrap();
+    let asked = foundry.requests();
+    let bearer = asked[0]
+        .header("authorization")
+        .unwrap()
+        .trim_start_matches("Bearer ")
+        .to_string();
+    assert!(bearer.starts_with("eyJ0eXAi.entra.access."), "{bearer}");
+    assert!(asked[0].header("api-key").is_none());
+    let fabric_tokens: Vec<String> = fabric
+        .requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    assert!(
+        !fabric_tokens.iter().any(|t| t.ends_with(&bearer)),
+        "Foundry has a token of its own, not Fabric's"
+    );
     app.close().await.unwrap();
 
     // No token anywhere under the data dir (database, WAL, logs).
