@@ -10,7 +10,12 @@
 //!   [--repository owner/name]` (JSON: the link);
 //! - `ephemeral up|down|show --intent <id>` (JSON: `intent_id`, `name`, `fabric_workspace_id`,
 //!   `step`, `state`, `commit`, `job_status`, `message`; progress on stderr);
-//! - `orphans [--delete <id>]` (JSON: `orphans[]` with `fabric_workspace_id`, `name`, `reason`).
+//! - `orphans [--delete <id>]` (JSON: `orphans[]` with `fabric_workspace_id`, `name`, `reason`);
+//! - `deploy --workspace <domain> [--approve <commit>]` (JSON: the preview — `from_commit`,
+//!   `to_commit`, `changes[]` with `name`, `kind`, `change` — or, approved, `preview`,
+//!   `approved_by`, `role`, `deployed_intents`) and `deploy --fabric-workspace <id> --to <commit>
+//!   [--yes]` in a workflow;
+//! - `workflow --workspace <domain> --cli-source <git url>` (JSON: `path`).
 //!
 //! A token in `VIBEDATA_FABRIC_TOKEN` is used instead of the sign-in (CI); it is never stored.
 
@@ -64,6 +69,36 @@ pub enum FabricAction {
     Ephemeral {
         #[command(subcommand)]
         action: EphemeralAction,
+    },
+    /// Promote main to the production workspace. In the app's way (`--workspace`): the preview,
+    /// then — with `--approve <commit>` — the promotion approved by you, if your GitHub role on
+    /// the repository allows it. In a workflow (`--fabric-workspace`, `--to`, `--yes`): GitHub's
+    /// `production` environment approved it; production is updated to exactly `--to`.
+    Deploy {
+        /// The domain (registered name).
+        #[arg(long, conflicts_with = "fabric_workspace")]
+        workspace: Option<String>,
+        /// Approve the previewed commit (the preview's `to_commit`).
+        #[arg(long, requires = "workspace")]
+        approve: Option<String>,
+        /// The production workspace's id (in a workflow).
+        #[arg(long)]
+        fabric_workspace: Option<String>,
+        /// The commit production must move to (in a workflow).
+        #[arg(long, requires = "fabric_workspace")]
+        to: Option<String>,
+        /// Carry out the update (in a workflow; without it, the preview only).
+        #[arg(long, requires = "fabric_workspace")]
+        yes: bool,
+    },
+    /// Write the GitHub Actions workflow (checks on pull requests, promotion of main).
+    Workflow {
+        /// The domain (registered name).
+        #[arg(long)]
+        workspace: String,
+        /// The git repository the CLI is installed from in the workflow.
+        #[arg(long)]
+        cli_source: String,
     },
     /// Workspaces named like ephemeral ones that no live intent owns.
     Orphans {
@@ -231,6 +266,79 @@ pub async fn fabric(json: bool, config: Config, action: FabricAction) -> anyhow:
                 if let Some(m) = &e.message {
                     println!("{m}");
                 }
+            })?;
+        }
+        FabricAction::Deploy {
+            workspace,
+            approve,
+            fabric_workspace,
+            to,
+            yes,
+        } => {
+            let show = |p: &vibedata_protocol::fabric::DeployPreviewDto| {
+                println!(
+                    "{}: {} → {} ({} changes)",
+                    p.fabric_workspace_name,
+                    if p.from_commit.is_empty() {
+                        "(never deployed)"
+                    } else {
+                        &p.from_commit
+                    },
+                    p.to_commit,
+                    p.changes.len()
+                );
+                for c in &p.changes {
+                    println!("  {} {} ({})", c.change, c.name, c.kind);
+                }
+            };
+            match (workspace, fabric_workspace) {
+                (Some(name), _) => {
+                    let domain = studio.workspaces().find_by_name(&name).await?;
+                    match approve {
+                        None => {
+                            let p = f.deploy_preview(&domain.id).await?;
+                            print(json, &p, |p| show(p))?;
+                        }
+                        Some(commit) => {
+                            let d = f.promote(studio.github(), &domain.id, &commit).await?;
+                            print(json, &d, |d| {
+                                show(&d.preview);
+                                println!("deployed, approved by {} ({})", d.approved_by, d.role);
+                            })?;
+                        }
+                    }
+                }
+                (None, Some(id)) => {
+                    let to = to.ok_or_else(|| anyhow::anyhow!("--to <commit> is required"))?;
+                    let actor = std::env::var("GITHUB_ACTOR")
+                        .map(|a| format!("github-actions:{a}"))
+                        .unwrap_or_else(|_| "cli".into());
+                    let p = f.deploy_headless(&id, &to, &actor, yes).await?;
+                    print(json, &p, |p| {
+                        show(p);
+                        println!(
+                            "{}",
+                            if yes {
+                                "deployed"
+                            } else {
+                                "preview only (add --yes)"
+                            }
+                        );
+                    })?;
+                }
+                (None, None) => anyhow::bail!(
+                    "give --workspace (the app's way) or --fabric-workspace (a workflow)"
+                ),
+            }
+        }
+        FabricAction::Workflow {
+            workspace,
+            cli_source,
+        } => {
+            let domain = studio.workspaces().find_by_name(&workspace).await?;
+            let path = f.write_workflow(&domain.id, &cli_source).await?;
+            print(json, &serde_json::json!({ "path": path }), |_| {
+                println!("wrote {path}")
             })?;
         }
         FabricAction::Orphans { delete } => {

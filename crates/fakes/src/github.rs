@@ -67,6 +67,9 @@ struct State {
     git_private: bool,
     /// Check runs by commit SHA.
     checks: std::collections::HashMap<String, Vec<Value>>,
+    /// A person's role on a repository (`admin`, `maintain`, `write`, `triage`, `read`), by
+    /// (repo, login); a login not set is not a collaborator.
+    roles: std::collections::HashMap<(String, String), String>,
     /// Live refresh tokens and the access token each was issued with.
     refresh_tokens: Vec<(String, String)>,
     refreshes: u64,
@@ -324,6 +327,15 @@ impl FakeGitHub {
     }
 
     /// Adds a check run (`status`, `conclusion`) to a commit.
+    /// Gives `login` a role on `repo` (what `collaborators/{login}/permission` answers).
+    pub fn set_role(&self, repo: &str, login: &str, role: &str) {
+        self.state
+            .lock()
+            .expect("fake state")
+            .roles
+            .insert((repo.to_string(), login.to_string()), role.to_string());
+    }
+
     pub fn add_check(&self, sha: &str, name: &str, status: &str, conclusion: Option<&str>) {
         let mut s = self.state.lock().expect("fake state");
         let list = s.checks.entry(sha.to_string()).or_default();
@@ -866,6 +878,23 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
     }
     let login = "octo-analyst";
     let reply = match (request.method.as_str(), &parts[2..]) {
+        ("GET", ["collaborators", user, "permission"]) => {
+            match s.roles.get(&(repo.clone(), (*user).to_string())) {
+                // GitHub's legacy `permission` folds maintain into write and triage into read.
+                Some(role) => Reply::Json(
+                    200,
+                    Vec::new(),
+                    json!({"permission": match role.as_str() {
+                        "maintain" => "write", "triage" => "read", r => r },
+                        "role_name": role, "user": {"login": user}}),
+                ),
+                None => Reply::Json(
+                    404,
+                    Vec::new(),
+                    json!({"message": format!("{user} is not a user"), "status": "404"}),
+                ),
+            }
+        }
         ("GET", ["issues"]) => {
             let creator = param(query, "creator").map(decode);
             // Pull requests are issues to this API too, marked with `pull_request`.

@@ -125,3 +125,34 @@ pub struct OrphanDto {
     /// Why it is an orphan (its intent merged or abandoned, or unknown here).
     pub reason: String,
 }
+
+/// One item a deployment changes in the production workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployChangeDto {
+    pub name: String,
+    pub kind: String,
+    /// `Added`, `Modified` or `Deleted` (from git, as Fabric compares).
+    pub change: String,
+}
+
+/// Exactly what promoting `main` to production would change, in dependency order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployPreviewDto {
+    pub workspace_id: String,
+    pub fabric_workspace_id: String,
+    pub fabric_workspace_name: String,
+    /// The commit production runs now (empty before its first deployment).
+    pub from_commit: String,
+    /// The commit of `main` it would move to.
+    pub to_commit: String,
+    pub changes: Vec<DeployChangeDto>,
+}
+
+/// A promotion done: who approved it (their GitHub role), what changed, the intents deployed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployedDto {
+    pub preview: DeployPreviewDto,
+    pub approved_by: String,
+    pub role: String,
+    pub deployed_intents: Vec<String>,
+}

@@ -332,3 +332,134 @@ async fn workspaces_read_offline_from_the_cache_and_nothing_runs_unlinked_or_uns
             .any(|w| w.name == "Sales production")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promoting_main_to_production_is_previewed_approved_by_a_github_role_and_audited() {
+    use vibedata_fakes::github::FakeGitHub;
+    let s = setup().await;
+    let db = s._dir.path().join("data/studio.sqlite3");
+    let github = FakeGitHub::start().await;
+    github.accept_token("ghp_promoter");
+    github.add_repo("contoso/demo-crm");
+    s.studio
+        .github()
+        .use_token(&github.base_url(), Sensitive::new("ghp_promoter".into()));
+    // Production follows main through Fabric's git integration.
+    let link = s.studio.fabric().link_of(&s.demo).await.unwrap().unwrap();
+    let client = s.studio.fabric().client().await.unwrap();
+    client
+        .git_connect(
+            &link.fabric_workspace_id,
+            &vibedata_fabric::git::GitTarget {
+                owner: "contoso".into(),
+                repository: "demo-crm".into(),
+                branch: "main".into(),
+                directory: "/".into(),
+                connection_id: CONNECTION.into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.fake.repository_items(3);
+    // A merged intent waits for its deployment.
+    let merged = intent(&s, "Pipeline by stage").await;
+    let store = vibedata_core::platform::store::Store::open(&db).unwrap();
+    store
+        .with(|c| {
+            c.execute(
+                "UPDATE intents SET state = 'merged' WHERE id = ?1",
+                [&merged.id],
+            )
+        })
+        .unwrap();
+
+    let preview = s.studio.fabric().deploy_preview(&s.demo).await.unwrap();
+    assert_eq!(preview.from_commit, "", "never deployed");
+    let order: Vec<&str> = preview.changes.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(
+        order,
+        ["Lakehouse", "Notebook", "DataBuildToolJob"],
+        "dependency order"
+    );
+    assert!(preview.changes.iter().all(|c| c.change == "Added"));
+
+    // A reader may not promote: refused, audited, nothing deployed.
+    github.set_role("contoso/demo-crm", "octo-analyst", "read");
+    let refused = s
+        .studio
+        .fabric()
+        .promote(s.studio.github(), &s.demo, &preview.to_commit)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("octo-analyst is read"),
+        "{refused}"
+    );
+    assert_eq!(
+        s.studio
+            .fabric()
+            .deploy_preview(&s.demo)
+            .await
+            .unwrap()
+            .changes
+            .len(),
+        3,
+        "nothing deployed"
+    );
+
+    // A maintainer promotes exactly the previewed commit.
+    github.set_role("contoso/demo-crm", "octo-analyst", "maintain");
+    let done = s
+        .studio
+        .fabric()
+        .promote(s.studio.github(), &s.demo, &preview.to_commit)
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.approved_by.as_str(), done.role.as_str()),
+        ("octo-analyst", "maintain")
+    );
+    assert_eq!(done.deployed_intents, vec![merged.id.clone()]);
+    let after = s.studio.fabric().deploy_preview(&s.demo).await.unwrap();
+    assert!(after.changes.is_empty(), "nothing left to deploy");
+    assert_eq!(after.from_commit, preview.to_commit);
+    let state: String = store
+        .with(|c| {
+            c.query_row(
+                "SELECT state FROM intents WHERE id = ?1",
+                [&merged.id],
+                |r| r.get(0),
+            )
+        })
+        .unwrap();
+    assert_eq!(state, "deployed");
+
+    // main moved after the preview: the approval of the old commit deploys nothing.
+    s.fake
+        .set_remote_head("main", "2222222222222222222222222222222222222222");
+    let moved = s
+        .studio
+        .fabric()
+        .promote(s.studio.github(), &s.demo, &preview.to_commit)
+        .await
+        .unwrap_err();
+    assert!(moved.to_string().contains("main moved"), "{moved}");
+
+    // Each step is in the audit log, under the person who approved.
+    let records = vibedata_core::governance::audit::records(&store, 100).unwrap();
+    let actions: Vec<(String, String)> = records
+        .iter()
+        .filter(|r| r.action.starts_with("promotion"))
+        .map(|r| (r.actor.clone(), r.action.clone()))
+        .collect();
+    for action in [
+        "promotion refused",
+        "promotion approved",
+        "promotion deployed",
+    ] {
+        assert!(
+            actions.contains(&("octo-analyst".to_string(), action.to_string())),
+            "{action} in {actions:?}"
+        );
+    }
+}
