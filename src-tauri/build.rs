@@ -17,6 +17,8 @@ fn main() {
         "ephemeral_of_branch",
         "fabric_orphans",
         "delete_orphan",
+        "deploy_preview",
+        "promote_to_production",
         "check_on_spark",
         "list_workspaces",
         "list_skills",

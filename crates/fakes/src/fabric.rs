@@ -176,6 +176,20 @@ impl FakeFabric {
         id
     }
 
+    /// Connects a workspace to a GitHub branch and initializes it, as done once in Fabric's UI.
+    pub fn connect_git(&self, workspace: &str, owner: &str, repository: &str, branch: &str) {
+        self.state().git.insert(
+            workspace.to_string(),
+            Git {
+                branch: branch.to_string(),
+                repository: repository.to_string(),
+                owner: owner.to_string(),
+                initialized: true,
+                head: None,
+            },
+        );
+    }
+
     /// Items answer lists of at most `size`.
     pub fn page_size(&self, size: usize) {
         self.state().page_size = size.max(1);

@@ -5,8 +5,8 @@
 use tauri::State;
 use tauri_plugin_opener::OpenerExt;
 use vibedata_protocol::fabric::{
-    EphemeralDto, FabricLinkDto, FabricLinkRequestDto, FabricSettingsDto, FabricSignInDto,
-    FabricStatusDto, FabricWorkspacesDto, OrphanDto,
+    DeployPreviewDto, DeployedDto, EphemeralDto, FabricLinkDto, FabricLinkRequestDto,
+    FabricSettingsDto, FabricSignInDto, FabricStatusDto, FabricWorkspacesDto, OrphanDto,
 };
 use vibedata_protocol::{ErrorDto, SparkCheckDto};
 
@@ -138,4 +138,31 @@ pub async fn check_on_spark(
     intent_id: String,
 ) -> Result<SparkCheckDto, ErrorDto> {
     Ok(state.studio()?.intents().check_on_spark(&intent_id).await?)
+}
+
+/// What promoting the domain's main to production would change.
+#[tauri::command]
+pub async fn deploy_preview(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<DeployPreviewDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .fabric()
+        .deploy_preview(&workspace_id)
+        .await?)
+}
+
+/// The person approves the previewed commit; their GitHub role on the repository must allow it.
+#[tauri::command]
+pub async fn promote_to_production(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    to_commit: String,
+) -> Result<DeployedDto, ErrorDto> {
+    let studio = state.studio()?;
+    Ok(studio
+        .fabric()
+        .promote(studio.github(), &workspace_id, &to_commit)
+        .await?)
 }

@@ -4,8 +4,8 @@
 use super::{NoArgs, call};
 use serde::Serialize;
 use vibedata_protocol::fabric::{
-    EphemeralDto, FabricLinkDto, FabricLinkRequestDto, FabricSettingsDto, FabricSignInDto,
-    FabricStatusDto, FabricWorkspacesDto, OrphanDto,
+    DeployPreviewDto, DeployedDto, EphemeralDto, FabricLinkDto, FabricLinkRequestDto,
+    FabricSettingsDto, FabricSignInDto, FabricStatusDto, FabricWorkspacesDto, OrphanDto,
 };
 use vibedata_protocol::{ErrorDto, SparkCheckDto};
 
@@ -113,6 +113,32 @@ pub async fn ephemeral_of_branch(
         &BranchArgs {
             workspace_id,
             branch,
+        },
+    )
+    .await
+}
+
+pub async fn deploy_preview(workspace_id: &str) -> Result<DeployPreviewDto, ErrorDto> {
+    call("deploy_preview", &WorkspaceArgs { workspace_id }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PromoteArgs<'a> {
+    workspace_id: &'a str,
+    to_commit: &'a str,
+}
+
+/// The person's approval of the previewed commit.
+pub async fn promote_to_production(
+    workspace_id: &str,
+    to_commit: &str,
+) -> Result<DeployedDto, ErrorDto> {
+    call(
+        "promote_to_production",
+        &PromoteArgs {
+            workspace_id,
+            to_commit,
         },
     )
     .await

@@ -1,7 +1,8 @@
 //! Microsoft Fabric in the app against the fake Entra and the fake Fabric, with a real (private)
 //! Secret Service: the organisation's settings saved, the person signs in (the authorize page
 //! shown, the "browser" following it back to the app's loopback), the demo domain linked to its
-//! production workspace and lakehouse, an intent's ephemeral workspace created step by step to a
+//! production workspace and lakehouse, main promoted to production (previewed, approved as the
+//! person's GitHub account, whose role allows it), an intent's ephemeral workspace created step by step to a
 //! finished dbt run and torn down; an agent on the Foundry endpoint without an API key runs on the
 //! Entra token for Foundry; screenshots; no token under the data dir afterwards.
 
@@ -41,8 +42,14 @@ async fn sign_in_link_the_demo_and_an_intents_ephemeral_workspace_comes_and_goes
         "Sales production",
         &[("bronze", "Lakehouse"), ("dbt_job", "DataBuildToolJob")],
     );
+    let github = vibedata_fakes::github::FakeGitHub::start().await;
+    github.accept_token("ghp_e2e_promoter_7d1f");
+    github.add_repo("contoso/demo-crm");
+    github.set_role("contoso/demo-crm", "octo-analyst", "maintain");
     let dir = tempfile::tempdir().unwrap();
     let launch = Launch::under(dir.path())
+        .with_env("VIBEDATA_GITHUB_BASE", &github.base_url())
+        .with_env("VIBEDATA_GITHUB_API", &github.base_url())
         .with_env("DBUS_SESSION_BUS_ADDRESS", &keychain.bus_address)
         .with_env("VIBEDATA_ENTRA_AUTHORITY", &entra.authority())
         .with_env("VIBEDATA_FABRIC_API", &fabric.base_url())
@@ -94,6 +101,14 @@ async fn sign_in_link_the_demo_and_an_intents_ephemeral_workspace_comes_and_goes
         .await
         .unwrap();
     app.screenshot("fabric-signed-in").await.unwrap();
+    // GitHub too: promoting to production is approved as the person's GitHub account.
+    app.type_into("github-token", "ghp_e2e_promoter_7d1f")
+        .await
+        .unwrap();
+    app.click("github-token-save").await.unwrap();
+    app.wait_for_text("github-token-result", "octo-analyst", WAIT)
+        .await
+        .unwrap();
 
     // The demo domain linked to its production workspace and lakehouse.
     app.click("nav-domains").await.unwrap();
@@ -123,6 +138,21 @@ async fn sign_in_link_the_demo_and_an_intents_ephemeral_workspace_comes_and_goes
         .await
         .unwrap();
     app.screenshot("fabric-domain-linked").await.unwrap();
+
+    // Promoting main to production: the preview, then the person's approval (their GitHub role).
+    fabric.connect_git(&production, "contoso", "demo-crm", "main");
+    fabric.repository_items(3);
+    app.click("deploy-preview-open").await.unwrap();
+    app.wait_for_css("[data-testid='deploy-preview'][data-changes='3']", WAIT)
+        .await
+        .unwrap();
+    let first = app.text("deploy-change").await.unwrap();
+    assert!(first.contains("Lakehouse"), "storage first: {first}");
+    app.screenshot("fabric-deploy-preview").await.unwrap();
+    app.click("deploy-approve").await.unwrap();
+    app.wait_for_text("deploy-done", "by octo-analyst (maintain)", WAIT)
+        .await
+        .unwrap();
 
     // An intent's ephemeral workspace: created, followed step by step, its dbt job run.
     app.click("nav-studio").await.unwrap();
@@ -232,6 +262,7 @@ async fn sign_in_link_the_demo_and_an_intents_ephemeral_workspace_comes_and_goes
         .collect();
     tokens.extend((1..60).map(|n| format!("entra-refresh-{n}")));
     tokens.extend((1..60).map(|n| format!("eyJ0eXAi.entra.access.{n}")));
+    tokens.push("ghp_e2e_promoter_7d1f".into());
     let all: Vec<&str> = tokens.iter().map(String::as_str).collect();
     vibedata_fakes::secrets::assert_none_on_disk(&dir.path().join("data"), &all);
     drop(keychain);

@@ -71,6 +71,57 @@ pub fn FabricLink(workspace_id: String) -> impl IntoView {
             Err(e) => view! { <p class="error-inline" data-testid="fabric-browse-error">{e.message}</p> }.into_any(),
         })
     };
+    let preview = Action::new_local(move |_: &()| {
+        let id = id.get_value();
+        async move { api::deploy_preview(&id).await }
+    });
+    let promote = Action::new_local(move |commit: &String| {
+        let (id, commit) = (id.get_value(), commit.clone());
+        async move { api::promote_to_production(&id, &commit).await }
+    });
+    let promotion = move || {
+        preview.value().get().map(|r| match r {
+            Ok(p) => {
+                let commit = p.to_commit.clone();
+                let nothing = p.changes.is_empty();
+                let count = p.changes.len().to_string();
+                view! {
+                    <div class="validation" data-testid="deploy-preview" data-changes=count>
+                        <p>{format!(
+                            "Promoting main to {}: {} → {}",
+                            p.fabric_workspace_name,
+                            if p.from_commit.is_empty() { "never deployed".to_string() } else { p.from_commit[..p.from_commit.len().min(10)].to_string() },
+                            &p.to_commit[..p.to_commit.len().min(10)]
+                        )}</p>
+                        <ol data-testid="deploy-changes">
+                            {p.changes.into_iter().map(|c| view! { <li data-testid="deploy-change">{format!("{} {} ({})", c.change, c.name, c.kind)}</li> }).collect_view()}
+                        </ol>
+                        {if nothing {
+                            view! { <p class="muted">"Production already runs this commit."</p> }.into_any()
+                        } else {
+                            view! {
+                                <button data-testid="deploy-approve" disabled=move || promote.pending().get() on:click=move |_| { promote.dispatch(commit.clone()); }>"Approve and deploy"</button>
+                                <span class="hint">" You approve as yourself: your role on the GitHub repository must be write, maintain or admin."</span>
+                            }.into_any()
+                        }}
+                    </div>
+                }
+                .into_any()
+            }
+            Err(e) => view! { <p class="error-inline" data-testid="deploy-preview-error">{e.message}</p> }.into_any(),
+        })
+    };
+    let promoted = move || {
+        promote.value().get().and_then(|r| r.ok()).map(|d| view! {
+            <p class="ok" data-testid="deploy-done">{format!(
+                "Deployed {} by {} ({}){}",
+                &d.preview.to_commit[..d.preview.to_commit.len().min(10)],
+                d.approved_by,
+                d.role,
+                if d.deployed_intents.is_empty() { String::new() } else { format!("; {} intents deployed", d.deployed_intents.len()) }
+            )}</p>
+        })
+    };
     view! {
         <h3>"Microsoft Fabric"</h3>
         {linked}
@@ -80,5 +131,12 @@ pub fn FabricLink(workspace_id: String) -> impl IntoView {
         {move || browse.pending().get().then(|| view! { <span class="muted">" Reading Fabric…"</span> })}
         {picker}
         {action_error(link, "fabric-link-error")}
+        <Show when=move || current.get().and_then(|r| r.ok()).flatten().is_some()>
+            " · "
+            <button class="link" data-testid="deploy-preview-open" disabled=move || preview.pending().get() on:click=move |_| { preview.dispatch(()); }>"Promote main to production…"</button>
+        </Show>
+        {promotion}
+        {promoted}
+        {action_error(promote, "deploy-error")}
     }
 }
