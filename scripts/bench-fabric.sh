@@ -21,5 +21,5 @@ echo "| engine | passed | seconds |"
 echo "|---|---|---:|"
 for engine in duckdb spark; do
   "$CARGO_TARGET_DIR/release/vibedata" validate --engine "$engine" --json >"$tmp/$engine.json" || true
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"| {d[\"engine\"]} | {d[\"passed\"]} | {d[\"seconds\"]:.1f} |")' "$tmp/$engine.json"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("| %s | %s | %.1f |" % (d["engine"], d["passed"], d["seconds"]))' "$tmp/$engine.json"
 done
