@@ -15,6 +15,9 @@
 //!   `to_commit`, `changes[]` with `name`, `kind`, `change` — or, approved, `preview`,
 //!   `approved_by`, `role`, `deployed_intents`) and `deploy --fabric-workspace <id> --to <commit>
 //!   [--yes]` in a workflow;
+//! - `diff --workspace <domain> --branch <branch>`: the data diff in Fabric (JSON: `models[]` with
+//!   `name`, `key`, `identical`, `base_rows`, `head_rows`, `base_only`, `head_only`,
+//!   `changed_rows`, `columns[]`, `samples`; exit 1 when a model differs);
 //! - `workflow --workspace <domain> --cli-source <git url>` (JSON: `path`).
 //!
 //! A token in `VIBEDATA_FABRIC_TOKEN` is used instead of the sign-in (CI); it is never stored.
@@ -90,6 +93,16 @@ pub enum FabricAction {
         /// Carry out the update (in a workflow; without it, the preview only).
         #[arg(long, requires = "fabric_workspace")]
         yes: bool,
+    },
+    /// The review's data diff in Fabric: a branch's ephemeral workspace against production
+    /// (JSON: `models[]` as `vibedata review --data` gives them).
+    Diff {
+        /// The domain (registered name).
+        #[arg(long)]
+        workspace: String,
+        /// The intent branch.
+        #[arg(long)]
+        branch: String,
     },
     /// Write the GitHub Actions workflow (checks on pull requests, promotion of main).
     Workflow {
@@ -329,6 +342,33 @@ pub async fn fabric(json: bool, config: Config, action: FabricAction) -> anyhow:
                 (None, None) => anyhow::bail!(
                     "give --workspace (the app's way) or --fabric-workspace (a workflow)"
                 ),
+            }
+        }
+        FabricAction::Diff { workspace, branch } => {
+            let domain = studio.workspaces().find_by_name(&workspace).await?;
+            let d = f.data_diff(&domain.id, &branch).await?;
+            let differs = d.models.iter().any(|m| !m.identical);
+            print(json, &d, |d| {
+                for m in &d.models {
+                    match &m.error {
+                        Some(e) => println!("{}: {e}", m.name),
+                        None if m.identical => {
+                            println!("{}: identical ({} rows)", m.name, m.base_rows)
+                        }
+                        None => println!(
+                            "{}: {} → {} rows, {} only in production, {} only on the branch, {} changed",
+                            m.name,
+                            m.base_rows,
+                            m.head_rows,
+                            m.base_only.unwrap_or(0),
+                            m.head_only.unwrap_or(0),
+                            m.changed_rows.unwrap_or(0)
+                        ),
+                    }
+                }
+            })?;
+            if differs {
+                return Ok(ExitCode::FAILURE);
             }
         }
         FabricAction::Workflow {

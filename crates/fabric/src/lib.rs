@@ -14,12 +14,14 @@
 //! - [`workspaces`]: workspaces, their items and capacities, typed.
 //! - [`git`]: a workspace's git integration (connect, initialize, status, update from git).
 //! - [`jobs`]: on-demand item jobs (the dbt job): run, follow the instance, cancel.
+//! - [`livy`]: Spark SQL on a lakehouse through its Livy sessions and statements.
 //! - [`entra`]: the person's Entra ID sign-in (authorization code + PKCE, loopback redirect,
 //!   refresh that rotates the pair).
 
 pub mod entra;
 pub mod git;
 pub mod jobs;
+pub mod livy;
 pub mod workspaces;
 
 use std::time::Duration;

@@ -10,8 +10,11 @@
 //! update from git checking `workspaceHead` — a stale head is `WorkspaceHeadMismatch` — and importing
 //! the branch's items), and item jobs (run on demand → 202 + `Location` of the instance, the
 //! instance NotStarted → InProgress → Completed or Failed with its `failureReason`, list, cancel).
-//! A route can be held (never answered) to stand for a process killed mid-call. It records every
-//! request.
+//! A route can be held (never answered) to stand for a process killed mid-call. A lakehouse's Livy
+//! endpoint (`…/livyapi/versions/2023-12-01/sessions`, statements of kind `sql`) answers Spark SQL
+//! from an in-memory SQLite stand-in — backtick-quoted multi-part names become one table name, and
+//! `xxhash64`, `pmod` and `concat_ws` are provided — with Livy's states and output shape. It records
+//! every request.
 
 use std::sync::{Arc, Mutex};
 
@@ -51,6 +54,137 @@ struct State {
     hold: Option<String>,
     /// Requests after this many (counted from when it was set) are never answered.
     hold_after: Option<usize>,
+    livy: Livy,
+}
+
+/// The Livy stand-in: sessions, their statements, and the tables Spark SQL reads.
+struct Livy {
+    db: rusqlite::Connection,
+    /// session id → (polls before idle, statements: (output, polls before available))
+    sessions: std::collections::HashMap<String, (usize, Vec<(Value, usize)>)>,
+    fail_start: bool,
+    rows_returned: usize,
+}
+
+impl Default for Livy {
+    fn default() -> Self {
+        let db = rusqlite::Connection::open_in_memory().expect("in-memory SQLite");
+        spark_functions(&db);
+        Livy {
+            db,
+            sessions: Default::default(),
+            fail_start: false,
+            rows_returned: 0,
+        }
+    }
+}
+
+/// FNV-1a over the text of the arguments (NULLs skipped): a stand-in for Spark's `xxhash64` (both
+/// sides of a comparison are hashed by the same engine).
+fn spark_functions(db: &rusqlite::Connection) {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::ValueRef;
+    let text = |v: ValueRef<'_>| -> Option<String> {
+        match v {
+            ValueRef::Null => None,
+            ValueRef::Integer(i) => Some(i.to_string()),
+            ValueRef::Real(f) => Some(f.to_string()),
+            ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        }
+    };
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    db.create_scalar_function("xxhash64", -1, flags, move |ctx| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for i in 0..ctx.len() {
+            for b in text(ctx.get_raw(i))
+                .unwrap_or_default()
+                .bytes()
+                .chain([1u8])
+            {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Ok(h as i64)
+    })
+    .expect("xxhash64");
+    db.create_scalar_function("pmod", 2, flags, |ctx| {
+        let (a, b): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
+        Ok(if b == 0 { 0 } else { a.rem_euclid(b) })
+    })
+    .expect("pmod");
+    db.create_scalar_function("concat_ws", -1, flags, move |ctx| {
+        let sep = text(ctx.get_raw(0)).unwrap_or_default();
+        let parts: Vec<String> = (1..ctx.len())
+            .filter_map(|i| text(ctx.get_raw(i)))
+            .collect();
+        Ok(parts.join(&sep))
+    })
+    .expect("concat_ws");
+}
+
+/// Spark SQL's quoting as SQLite reads it: `` `a`.`b`.`c` `` is one table named `a.b.c`.
+fn sqlite_of(spark: &str) -> String {
+    let mut out = String::new();
+    let mut rest = spark;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let mut name = String::new();
+        let mut tail = &rest[start..];
+        while let Some(stripped) = tail.strip_prefix('`') {
+            let Some(end) = stripped.find('`') else { break };
+            if !name.is_empty() {
+                name.push('.');
+            }
+            name.push_str(&stripped[..end]);
+            tail = &stripped[end + 1..];
+            match tail.strip_prefix('.') {
+                Some(next) if next.starts_with('`') => tail = next,
+                _ => break,
+            }
+        }
+        out.push('"');
+        out.push_str(&name.replace('"', "\"\""));
+        out.push('"');
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn run_sql(db: &rusqlite::Connection, spark: &str) -> Value {
+    let sql = sqlite_of(spark);
+    let answer = (|| -> rusqlite::Result<(Vec<String>, Vec<Vec<Value>>)> {
+        let mut stmt = db.prepare(&sql)?;
+        let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+        let n = columns.len();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| {
+                        Ok(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => Value::Null,
+                            rusqlite::types::ValueRef::Integer(v) => json!(v),
+                            rusqlite::types::ValueRef::Real(v) => json!(v),
+                            rusqlite::types::ValueRef::Text(t)
+                            | rusqlite::types::ValueRef::Blob(t) => {
+                                json!(String::from_utf8_lossy(t))
+                            }
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<Value>>>()
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((columns, rows))
+    })();
+    match answer {
+        Ok((columns, rows)) => {
+            json!({"status": "ok", "execution_count": 0, "data": {"application/json": {
+            "schema": {"type": "struct", "fields": columns.iter().map(|c| json!({"name": c, "type": "string", "nullable": true, "metadata": {}})).collect::<Vec<_>>()},
+            "data": rows}}})
+        }
+        Err(e) => json!({"status": "error", "execution_count": 0, "ename": "AnalysisException",
+            "evalue": e.to_string(), "traceback": []}),
+    }
 }
 
 #[derive(Clone, Default)]
@@ -277,6 +411,61 @@ impl FakeFabric {
     /// Requests received so far.
     pub fn request_count(&self) -> usize {
         self.state().requests.len()
+    }
+
+    /// A table Spark SQL can read through Livy, named as Spark names it (`lakehouse.schema.table`,
+    /// or with the workspace first); values as JSON (numbers, strings, null).
+    pub fn livy_table(&self, name: &str, columns: &[&str], rows: &[Vec<Value>]) {
+        let s = self.state();
+        let cols = columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        s.livy
+            .db
+            .execute_batch(&format!(
+                "DROP TABLE IF EXISTS \"{name}\"; CREATE TABLE \"{name}\" ({cols});"
+            ))
+            .expect("create the table");
+        let marks = vec!["?"; columns.len()].join(", ");
+        let mut insert = s
+            .livy
+            .db
+            .prepare(&format!("INSERT INTO \"{name}\" VALUES ({marks})"))
+            .expect("insert");
+        for row in rows {
+            let values: Vec<rusqlite::types::Value> = row
+                .iter()
+                .map(|v| match v {
+                    Value::Null => rusqlite::types::Value::Null,
+                    Value::Number(n) if n.is_i64() => {
+                        rusqlite::types::Value::Integer(n.as_i64().unwrap_or(0))
+                    }
+                    Value::Number(n) => rusqlite::types::Value::Real(n.as_f64().unwrap_or(0.0)),
+                    Value::String(t) => rusqlite::types::Value::Text(t.clone()),
+                    other => rusqlite::types::Value::Text(other.to_string()),
+                })
+                .collect();
+            insert
+                .execute(rusqlite::params_from_iter(values))
+                .expect("insert a row");
+        }
+    }
+
+    /// Livy sessions fail to start (the session ends in `dead`).
+    pub fn livy_fail_start(&self, fail: bool) {
+        self.state().livy.fail_start = fail;
+    }
+
+    /// Rows Livy statements returned so far (what left the lakehouse).
+    pub fn livy_rows_returned(&self) -> usize {
+        self.state().livy.rows_returned
+    }
+
+    /// Livy sessions still open.
+    pub fn livy_sessions(&self) -> usize {
+        self.state().livy.sessions.len()
     }
 
     /// Every workspace, as the fake holds them.
@@ -561,6 +750,164 @@ fn handle_inner(
             Some(_) => error(400, "OperationNotSucceeded", "The operation has no result"),
             None => error(404, "OperationNotFound", "The operation was not found"),
         },
+        (
+            "POST",
+            [
+                "workspaces",
+                _,
+                "lakehouses",
+                _,
+                "livyapi",
+                "versions",
+                _,
+                "sessions",
+            ],
+        ) => {
+            s.next += 1;
+            let id = uuid(s.next);
+            let fails = s.livy.fail_start;
+            s.livy
+                .sessions
+                .insert(id.clone(), (if fails { usize::MAX } else { 1 }, Vec::new()));
+            (
+                200,
+                Vec::new(),
+                json!({"id": id, "state": "starting", "kind": "sql", "appInfo": {}}),
+            )
+        }
+        (
+            "GET",
+            [
+                "workspaces",
+                _,
+                "lakehouses",
+                _,
+                "livyapi",
+                "versions",
+                _,
+                "sessions",
+                id,
+            ],
+        ) => {
+            let Some(session) = s.livy.sessions.get_mut(*id) else {
+                return Some(error(
+                    404,
+                    "SessionNotFound",
+                    "The Livy session was not found",
+                ));
+            };
+            let state = match session.0 {
+                usize::MAX => "dead",
+                0 => "idle",
+                _ => {
+                    session.0 -= 1;
+                    "starting"
+                }
+            };
+            (200, Vec::new(), json!({"id": id, "state": state}))
+        }
+        (
+            "DELETE",
+            [
+                "workspaces",
+                _,
+                "lakehouses",
+                _,
+                "livyapi",
+                "versions",
+                _,
+                "sessions",
+                id,
+            ],
+        ) => match s.livy.sessions.remove(*id) {
+            Some(_) => (200, Vec::new(), json!({"msg": "deleted"})),
+            None => error(404, "SessionNotFound", "The Livy session was not found"),
+        },
+        (
+            "POST",
+            [
+                "workspaces",
+                _,
+                "lakehouses",
+                _,
+                "livyapi",
+                "versions",
+                _,
+                "sessions",
+                id,
+                "statements",
+            ],
+        ) => {
+            let code = request.json()["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let output = run_sql(&s.livy.db, &code);
+            let returned = output["data"]["application/json"]["data"]
+                .as_array()
+                .map_or(0, Vec::len);
+            s.livy.rows_returned += returned;
+            let Some(session) = s.livy.sessions.get_mut(*id) else {
+                return Some(error(
+                    404,
+                    "SessionNotFound",
+                    "The Livy session was not found",
+                ));
+            };
+            if session.0 != 0 {
+                return Some(error(400, "SessionNotIdle", "The session is not idle"));
+            }
+            session.1.push((output, 1));
+            let n = session.1.len() - 1;
+            (
+                200,
+                Vec::new(),
+                json!({"id": n, "code": code, "state": "waiting", "output": null}),
+            )
+        }
+        (
+            "GET",
+            [
+                "workspaces",
+                _,
+                "lakehouses",
+                _,
+                "livyapi",
+                "versions",
+                _,
+                "sessions",
+                id,
+                "statements",
+                n,
+            ],
+        ) => {
+            let Some(st) = s
+                .livy
+                .sessions
+                .get_mut(*id)
+                .and_then(|sess| n.parse::<usize>().ok().and_then(|n| sess.1.get_mut(n)))
+            else {
+                return Some(error(
+                    404,
+                    "StatementNotFound",
+                    "The statement was not found",
+                ));
+            };
+            if st.1 > 0 {
+                st.1 -= 1;
+                (
+                    200,
+                    Vec::new(),
+                    json!({"id": n.parse::<usize>().unwrap_or(0), "state": "running", "output": null}),
+                )
+            } else {
+                (
+                    200,
+                    Vec::new(),
+                    json!({"id": n.parse::<usize>().unwrap_or(0), "state": "available", "output": st.0.clone()}),
+                )
+            }
+        }
         ("DELETE", ["workspaces", id]) => {
             let before = s.workspaces.len();
             s.workspaces.retain(|w| w["id"] != *id);

@@ -166,3 +166,17 @@ pub async fn promote_to_production(
         .promote(studio.github(), &workspace_id, &to_commit)
         .await?)
 }
+
+/// The review's data diff in Fabric: the branch's ephemeral workspace against production.
+#[tauri::command]
+pub async fn fabric_data_diff(
+    state: State<'_, AppState>,
+    workspace_id: String,
+    branch: String,
+) -> Result<vibedata_protocol::review::DataDiffDto, ErrorDto> {
+    Ok(state
+        .studio()?
+        .fabric()
+        .data_diff(&workspace_id, &branch)
+        .await?)
+}

@@ -143,3 +143,18 @@ pub async fn promote_to_production(
     )
     .await
 }
+
+/// The review's data diff in Fabric (the branch's ephemeral workspace against production).
+pub async fn fabric_data_diff(
+    workspace_id: &str,
+    branch: &str,
+) -> Result<vibedata_protocol::review::DataDiffDto, ErrorDto> {
+    call(
+        "fabric_data_diff",
+        &BranchArgs {
+            workspace_id,
+            branch,
+        },
+    )
+    .await
+}

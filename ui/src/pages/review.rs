@@ -266,22 +266,40 @@ fn ReviewResult(r: ReviewDto) -> impl IntoView {
 
 /// The reviewer advisor: a summary of the change in which every claim cites the review's facts
 /// (shown beside it); a replay says so. It never posts or approves — the person does, below.
-/// The branch's ephemeral Fabric workspace, when its intent has one.
+/// The branch's ephemeral Fabric workspace, when its intent has one, and — once it is ready —
+/// the data diff in Fabric against production.
 #[component]
 fn Ephemeral(workspace_id: String, head: String) -> impl IntoView {
+    let (w, h) = (StoredValue::new(workspace_id), StoredValue::new(head));
     let found = LocalResource::new(move || {
-        let (w, h) = (workspace_id.clone(), head.clone());
+        let (w, h) = (w.get_value(), h.get_value());
         async move { api::ephemeral_of_branch(&w, &h).await }
     });
+    let diff = Action::new_local(move |_: &()| {
+        let (w, h) = (w.get_value(), h.get_value());
+        async move { api::fabric_data_diff(&w, &h).await }
+    });
+    let result = move || {
+        diff.value().get().map(|r| match r {
+            Ok(d) => view! { <div data-testid="fabric-data-diff"><DataDiffResult d /></div> }.into_any(),
+            Err(e) => view! { <p class="error-inline" data-testid="fabric-data-diff-error">{e.message}</p> }.into_any(),
+        })
+    };
     move || {
         found.get().and_then(|r| r.ok()).flatten().map(|e| {
+            let ready = e.state == "ready";
             view! {
                 <p data-testid="review-ephemeral" data-state=e.state.clone()>
                     "Fabric: the branch's ephemeral workspace " <code>{e.name.clone()}</code>
                     {format!(" is {}", e.state.replace('_', " "))}
                     {e.job_status.clone().map(|j| format!(" (dbt job {j})"))}
-                    "."
+                    ". "
+                    {ready.then(|| view! {
+                        <button class="link" data-testid="fabric-data-diff-run" disabled=move || diff.pending().get() on:click=move |_| { diff.dispatch(()); }>"Diff its data against production in Fabric"</button>
+                    })}
                 </p>
+                {move || diff.pending().get().then(|| loading("Comparing in Fabric: segment checksums first, then only the rows that differ…"))}
+                {result}
             }
         })
     }

@@ -463,3 +463,161 @@ async fn promoting_main_to_production_is_previewed_approved_by_a_github_role_and
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_data_diff_runs_in_fabric_moving_only_checksums_and_differing_rows() {
+    use serde_json::json;
+    let s = setup().await;
+    let i = intent(&s, "Won revenue in thousands").await;
+    // The branch changes the mart.
+    let tree = std::path::Path::new(&i.worktree);
+    let model = tree.join("models/marts/account_pipeline.sql");
+    let sql = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(&model, format!("{sql}\n-- rounded in Fabric\n")).unwrap();
+    let ok = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Grace",
+            "-c",
+            "user.email=g@example.com",
+            "commit",
+            "-qam",
+            "Change the mart",
+        ])
+        .current_dir(tree)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    // Not prepared yet: said plainly.
+    let early = s
+        .studio
+        .fabric()
+        .data_diff(&s.demo, &i.branch)
+        .await
+        .unwrap_err();
+    assert!(
+        early.to_string().contains("no ready ephemeral workspace"),
+        "{early}"
+    );
+    let ready = s
+        .studio
+        .fabric()
+        .ephemeral_up(&i.id, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(ready.state, "ready");
+
+    // Production's table and the branch's, in their lakehouses (1,000 accounts; the branch
+    // changes 3, drops 1, adds 2).
+    let columns = [
+        "account_id",
+        "account_name",
+        "industry",
+        "opportunity_count",
+        "open_pipeline_usd",
+        "won_revenue_usd",
+    ];
+    let row = |n: i64, won: f64| {
+        vec![
+            json!(format!("acc-{n:04}")),
+            json!(format!("Account {n}")),
+            json!("retail"),
+            json!(n % 7),
+            json!(100.5),
+            json!(won),
+        ]
+    };
+    let prod: Vec<Vec<serde_json::Value>> = (0..1000).map(|n| row(n, 10.0)).collect();
+    let mut branch: Vec<Vec<serde_json::Value>> = (1..1000)
+        .map(|n| {
+            row(
+                n,
+                if [5, 50, 500].contains(&n) {
+                    0.01
+                } else {
+                    10.0
+                },
+            )
+        })
+        .collect();
+    branch.push(row(1000, 10.0));
+    branch.push(row(1001, 10.0));
+    s.fake.livy_table(
+        "Sales production.bronze.gold.account_pipeline",
+        &columns,
+        &prod,
+    );
+    s.fake
+        .livy_table("lakehouse.gold.account_pipeline", &columns, &branch);
+
+    let diff = s
+        .studio
+        .fabric()
+        .data_diff(&s.demo, &i.branch)
+        .await
+        .unwrap();
+    let m = diff
+        .models
+        .iter()
+        .find(|m| m.name == "account_pipeline")
+        .unwrap_or_else(|| panic!("{diff:?}"));
+    assert_eq!(m.error, None, "{m:?}");
+    assert_eq!(m.key, vec!["account_id"]);
+    assert_eq!((m.base_rows, m.head_rows), (1000, 1001));
+    assert_eq!(
+        (m.base_only, m.head_only, m.changed_rows),
+        (Some(1), Some(2), Some(3))
+    );
+    let won = m
+        .columns
+        .iter()
+        .find(|c| c.name == "won_revenue_usd")
+        .unwrap();
+    assert_eq!(won.changed, 3);
+    assert!(
+        m.samples
+            .iter()
+            .any(|x| x.contains("acc-0050") && x.contains("won_revenue_usd")),
+        "{:?}",
+        m.samples
+    );
+    assert!(!m.identical);
+    // Only checksums and the rows of differing segments left the lakehouse, and the session went.
+    let moved = s.fake.livy_rows_returned();
+    assert!(
+        moved < 700,
+        "{moved} rows read back for 2,001 rows compared"
+    );
+    assert_eq!(s.fake.livy_sessions(), 0);
+
+    // Identical tables: nothing but checksums.
+    s.fake
+        .livy_table("lakehouse.gold.account_pipeline", &columns, &prod);
+    let before = s.fake.livy_rows_returned();
+    let same = s
+        .studio
+        .fabric()
+        .data_diff(&s.demo, &i.branch)
+        .await
+        .unwrap();
+    let m = same
+        .models
+        .iter()
+        .find(|m| m.name == "account_pipeline")
+        .unwrap();
+    assert!(m.identical, "{m:?}");
+    assert!(
+        s.fake.livy_rows_returned() - before <= 2 * 64,
+        "only the segment checksums"
+    );
+
+    // A session that cannot start is said.
+    s.fake.livy_fail_start(true);
+    let err = s
+        .studio
+        .fabric()
+        .data_diff(&s.demo, &i.branch)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Spark session"), "{err}");
+}
