@@ -9,6 +9,9 @@
 //!
 //! Usage: cargo run --release -p vibedata-core --example bench_fabric
 
+// A benchmark: a failed setup step is a failed run with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Instant;
 
