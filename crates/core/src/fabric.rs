@@ -487,13 +487,80 @@ impl Fabric {
         .await
     }
 
-    /// What promoting the domain's `main` to its production workspace would change.
+    /// What promoting the domain's `main` to its production workspace would change. Reading
+    /// production's state also marks the merged intents it already runs as Deployed (a promotion
+    /// by the repository's workflow, say).
     pub async fn deploy_preview(&self, workspace_id: &str) -> Result<DeployPreviewDto> {
         let link = self.link_of(workspace_id).await?.ok_or_else(|| {
             CoreError::InvalidInput("link the domain to its production workspace first".into())
         })?;
         let client = self.client().await?;
-        deploy::preview(&client, &link).await
+        let preview = deploy::preview(&client, &link).await?;
+        if !preview.from_commit.is_empty()
+            && let Err(e) = self
+                .sync_deployments(workspace_id, &preview.from_commit)
+                .await
+        {
+            tracing::warn!(error = %e, "deployments not read from production's state");
+        }
+        Ok(preview)
+    }
+
+    /// Marks Deployed the domain's merged intents whose branch production's commit contains
+    /// (known to the local clone; fetch first to see a workflow's promotion). Returns them.
+    pub async fn sync_deployments(
+        &self,
+        workspace_id: &str,
+        production_head: &str,
+    ) -> Result<Vec<String>> {
+        let platform = self.platform.clone();
+        let (id, head) = (workspace_id.to_string(), production_head.to_string());
+        blocking(move || {
+            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
+                .ok_or_else(|| CoreError::NotFound("the domain is gone".into()))?;
+            let repo = git2::Repository::open(&ws.path)
+                .map_err(|e| CoreError::git("cannot open the domain's repository", e))?;
+            let Some(deployed) = git2::Oid::from_str(&head)
+                .ok()
+                .filter(|o| repo.find_commit(*o).is_ok())
+            else {
+                return Ok(Vec::new());
+            };
+            let mut done = Vec::new();
+            for intent in crate::intents::records::list(&platform.store, &id)? {
+                if intent.state != IntentState::Merged {
+                    continue;
+                }
+                let Ok(tip) = repo
+                    .revparse_single(&intent.branch)
+                    .and_then(|o| o.peel_to_commit())
+                else {
+                    continue;
+                };
+                let contained = tip.id() == deployed
+                    || repo.graph_descendant_of(deployed, tip.id()).unwrap_or(false);
+                if !contained {
+                    continue;
+                }
+                let tree = crate::intents::records::tree(&ws, &intent).unwrap_or_else(|_| ws.clone());
+                let applied = crate::intents::records::apply(
+                    &platform.store,
+                    &tree,
+                    &intent.id,
+                    crate::intents::lifecycle::IntentStep::Deploy,
+                    &crate::intents::lifecycle::Actor::Person,
+                );
+                let state = crate::intents::records::get(&platform.store, &intent.id)?.state;
+                if state == IntentState::Deployed {
+                    tracing::info!(intent = %intent.id, commit = %head, "intent deployed (production's state)");
+                    done.push(intent.id);
+                } else if let Err(e) = applied {
+                    tracing::warn!(intent = %intent.id, error = %e, "intent not marked deployed");
+                }
+            }
+            Ok(done)
+        })
+        .await
     }
 
     /// Promotes `main` to production as previewed (`to_commit`), approved by the person signed

@@ -126,3 +126,38 @@ async fn errors_carry_fabric_s_error_code_and_a_refused_token_asks_to_sign_in() 
     // The token never appears in what the client prints.
     assert!(!format!("{c:?}").contains("fabric.token"));
 }
+
+#[tokio::test]
+async fn an_operation_stuck_past_its_time_limit_ends_in_a_clear_state() {
+    let fake = FakeFabric::start().await;
+    fake.add_workspaces(1);
+    let ws = client(&fake).workspaces().await.unwrap()[0].id.clone();
+    // Fabric says "Running" for ever (here: far more polls than the limit allows).
+    fake.operations(100_000, false);
+    let mut c = client(&fake);
+    c.poll_timeout = std::time::Duration::from_millis(300);
+    let err = c.create_item(&ws, "stuck", "Lakehouse").await.unwrap_err();
+    assert_eq!(err.code(), Some("Timeout"), "{err}");
+    assert!(err.to_string().contains("still running after"), "{err}");
+    // A job stuck in progress: the follower stops at its limit and says how it stands.
+    fake.operations(0, false);
+    let item = c.create_item(&ws, "dbt", "DataBuildToolJob").await.unwrap();
+    fake.jobs(100_000, None);
+    let job = c.run_job(&ws, &item.id, "execute").await.unwrap();
+    let err = c
+        .follow_job(
+            &ws,
+            &item.id,
+            &job,
+            std::time::Duration::from_millis(500),
+            &mut |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("still InProgress"), "{err}");
+    c.cancel_job(&ws, &item.id, &job).await.unwrap();
+    assert_eq!(
+        c.job_instance(&ws, &item.id, &job).await.unwrap().status,
+        "Cancelled"
+    );
+}

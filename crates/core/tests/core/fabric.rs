@@ -254,6 +254,40 @@ async fn killed_after_any_request_the_lifecycle_resumes_without_doing_anything_t
 async fn a_paused_capacity_and_a_failing_job_say_what_to_do_and_resume_after() {
     let s = setup().await;
     let i = intent(&s, "Pipeline by region").await;
+    // A GitHub connection Fabric does not know: refused at connect, said, resumed once fixed.
+    let settings = |connection: &str| FabricSettingsDto {
+        tenant: "contoso.onmicrosoft.com".into(),
+        client_id: "0b1c2d3e-app".into(),
+        capacity_id: String::new(),
+        connection_id: connection.into(),
+    };
+    s.studio
+        .fabric()
+        .save_settings(settings("00000000-0000-4000-8000-0000000000ff"))
+        .await
+        .unwrap();
+    let err = s
+        .studio
+        .fabric()
+        .ephemeral_up(&i.id, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("refused the git connection"),
+        "{err}"
+    );
+    let failed = s.studio.fabric().ephemeral(&i.id).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.step.as_str(), failed.state.as_str()),
+        ("connect", "failed")
+    );
+    s.studio
+        .fabric()
+        .save_settings(settings(CONNECTION))
+        .await
+        .unwrap();
+    // Torn down meanwhile, then a paused capacity.
+    s.studio.fabric().ephemeral_down(&i.id).await.unwrap();
     s.fake.pause_capacity(true);
     let err = s
         .studio
@@ -620,4 +654,117 @@ async fn the_review_data_diff_runs_in_fabric_moving_only_checksums_and_differing
         .await
         .unwrap_err();
     assert!(err.to_string().contains("Spark session"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_promotion_marks_the_merged_intents_it_contains_deployed() {
+    let s = setup().await;
+    let i = intent(&s, "Pipeline in euros").await;
+    let db = s._dir.path().join("data/studio.sqlite3");
+    let demo_path = {
+        let store = vibedata_core::platform::store::Store::open(&db).unwrap();
+        store
+            .with(|c| c.execute("UPDATE intents SET state = 'merged' WHERE id = ?1", [&i.id]))
+            .unwrap();
+        vibedata_core::workspaces::registry::find_by_id(&store, &s.demo)
+            .unwrap()
+            .unwrap()
+            .path
+    };
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=Grace", "-c", "user.email=g@example.com"])
+            .args(args)
+            .current_dir(&demo_path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let tree = std::path::Path::new(&i.worktree);
+    std::fs::write(tree.join("models/marts/note.md"), "euros\n").unwrap();
+    let ok = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Grace",
+            "-c",
+            "user.email=g@example.com",
+            "add",
+            "-A",
+        ])
+        .current_dir(tree)
+        .status()
+        .unwrap()
+        .success()
+        && std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=Grace",
+                "-c",
+                "user.email=g@example.com",
+                "commit",
+                "-qm",
+                "Euros",
+            ])
+            .current_dir(tree)
+            .status()
+            .unwrap()
+            .success();
+    assert!(ok);
+    git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "Merge the intent",
+        &i.branch,
+    ]);
+    let main = git(&["rev-parse", "HEAD"]);
+    // The workflow promotes main (GitHub's production environment approved it).
+    let link = s.studio.fabric().link_of(&s.demo).await.unwrap().unwrap();
+    s.fake
+        .connect_git(&link.fabric_workspace_id, "contoso", "demo-crm", "main");
+    s.fake.set_remote_head("main", &main);
+    let early = s
+        .studio
+        .fabric()
+        .deploy_headless(
+            &link.fabric_workspace_id,
+            "0000000",
+            "github-actions:bot",
+            true,
+        )
+        .await
+        .unwrap_err();
+    assert!(early.to_string().contains("nothing deployed"), "{early}");
+    let done = s
+        .studio
+        .fabric()
+        .deploy_headless(&link.fabric_workspace_id, &main, "github-actions:bot", true)
+        .await
+        .unwrap();
+    assert_eq!(done.to_commit, main);
+    // The Studio reads production's state and sees the intent is in it.
+    let preview = s.studio.fabric().deploy_preview(&s.demo).await.unwrap();
+    assert_eq!(preview.from_commit, main);
+    assert!(preview.changes.is_empty());
+    let store = vibedata_core::platform::store::Store::open(&db).unwrap();
+    let state: String = store
+        .with(|c| {
+            c.query_row("SELECT state FROM intents WHERE id = ?1", [&i.id], |r| {
+                r.get(0)
+            })
+        })
+        .unwrap();
+    assert_eq!(state, "deployed");
+    let audited = vibedata_core::governance::audit::records(&store, 50).unwrap();
+    assert!(
+        audited
+            .iter()
+            .any(|r| r.actor == "github-actions:bot" && r.action == "promotion deployed")
+    );
 }
