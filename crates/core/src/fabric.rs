@@ -1,7 +1,7 @@
 //! Fabric: the front door to Microsoft Fabric for the shell and the CLI. The person signs in with
-//! their own Entra identity ([`identity`]: authorization code + PKCE in the system browser, tokens
-//! for Fabric and Foundry only in the keychain, refreshed before they end); the organisation's
-//! tenant, app registration, capacity and GitHub connection are Settings ([`settings`]); each
+//! their own Entra identity (`platform::entra`: authorization code + PKCE in the system browser,
+//! tokens for Fabric and Foundry only in the keychain, refreshed before they end; the
+//! organisation's tenant, app registration, capacity and GitHub connection in Settings); each
 //! domain links to its production workspace, and workspaces and items are cached so they read
 //! offline ([`catalog`]); each intent branch gets an ephemeral workspace whose lifecycle resumes
 //! after a crash and whose orphans are listed for teardown ([`ephemeral`]); promoting `main` to
@@ -12,8 +12,6 @@ pub mod catalog;
 pub mod data_diff;
 pub mod deploy;
 pub mod ephemeral;
-pub mod identity;
-pub mod settings;
 pub mod workflow;
 
 use std::sync::Arc;
@@ -31,26 +29,11 @@ use vibedata_secrets::Sensitive;
 
 use crate::platform::Platform;
 use crate::platform::clock;
+use crate::platform::entra::{identity, settings};
 use crate::platform::error::{CoreError, Result, blocking};
 
 /// How long the browser has to come back to the loopback redirect.
 const SIGN_IN_WAIT: Duration = Duration::from_secs(300);
-
-/// A Foundry token from the person's Entra sign-in (refreshed when it ends soon), or `None` when
-/// nobody signed in or the tenant is not set. Agents use it when no API key is stored.
-pub async fn foundry_bearer(platform: &Platform) -> Result<Option<Sensitive<String>>> {
-    let store = platform.store.clone();
-    let s = blocking(move || settings::get(&store)).await?;
-    if s.tenant.is_empty() || s.client_id.is_empty() {
-        return Ok(None);
-    }
-    let config = EntraConfig {
-        authority: platform.config.fabric.authority.clone(),
-        tenant: s.tenant,
-        client_id: s.client_id,
-    };
-    identity::access_token(&config, identity::Resource::Foundry).await
-}
 
 pub struct Fabric {
     platform: Arc<Platform>,
@@ -159,7 +142,7 @@ impl Fabric {
     /// A token for Foundry from the Entra sign-in, when there is one (the model provider's
     /// alternative to an API key).
     pub async fn foundry_token(&self) -> Result<Option<Sensitive<String>>> {
-        foundry_bearer(&self.platform).await
+        crate::platform::entra::foundry_bearer(&self.platform).await
     }
 
     /// A client for the person's identity (or the environment's token).

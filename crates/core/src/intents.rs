@@ -24,12 +24,19 @@ use crate::platform::error::{CoreError, Result, blocking};
 use crate::workspaces::git;
 use crate::workspaces::registry::Workspace;
 
+/// What follows an intent's end (merged or abandoned) outside the intent itself — its ephemeral
+/// Fabric workspace torn down. Given by the composition ([`crate::studio::Studio`]), so intents
+/// know no capability above them. It never fails the end: trouble is logged and shows elsewhere.
+pub trait OnIntentEnded: Send + Sync {
+    fn ended<'a>(&'a self, intent_id: &'a str) -> futures::future::BoxFuture<'a, ()>;
+}
+
 /// The intents' front door: an intent from creation to its pull request.
 pub struct Intents {
     platform: Arc<Platform>,
     agents: Arc<Agents>,
     github: Arc<GitHub>,
-    fabric: Arc<crate::fabric::Fabric>,
+    on_ended: Arc<dyn OnIntentEnded>,
     /// Validations running now, by intent: set to stop its dbt build.
     validations: std::sync::Mutex<std::collections::HashMap<String, Arc<AtomicBool>>>,
 }
@@ -39,13 +46,13 @@ impl Intents {
         platform: Arc<Platform>,
         agents: Arc<Agents>,
         github: Arc<GitHub>,
-        fabric: Arc<crate::fabric::Fabric>,
+        on_ended: Arc<dyn OnIntentEnded>,
     ) -> Self {
         Self {
             platform,
             agents,
             github,
-            fabric,
+            on_ended,
             validations: Default::default(),
         }
     }
@@ -116,9 +123,9 @@ impl Intents {
             .remove(intent_id);
     }
 
-    /// Abandons an intent: its records, worktree and branch go (audited); a merged one stays. Its
-    /// ephemeral Fabric workspace, if any, is torn down (or listed as an orphan when Fabric
-    /// cannot be reached).
+    /// Abandons an intent: its records, worktree and branch go (audited); a merged one stays. What
+    /// follows its end runs then ([`OnIntentEnded`]: its ephemeral Fabric workspace torn down, or
+    /// listed as an orphan when Fabric cannot be reached).
     pub async fn abandon_intent(&self, intent_id: &str) -> Result<()> {
         let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
         let intent = blocking(move || records::get(&store, &id)).await?;
@@ -126,7 +133,7 @@ impl Intents {
         let store = self.platform.store.clone();
         let abandoned = intent.id.clone();
         blocking(move || records::abandon(&store, &ws, &intent.id).map(|_| ())).await?;
-        self.fabric.tear_down_ended(&abandoned).await;
+        self.on_ended.ended(&abandoned).await;
         Ok(())
     }
 
@@ -178,7 +185,7 @@ impl Intents {
                 }
             }
         };
-        self.fabric.tear_down_ended(&intent.id).await;
+        self.on_ended.ended(&intent.id).await;
         Ok(MergedDto {
             intent,
             base,

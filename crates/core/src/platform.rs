@@ -1,10 +1,12 @@
 //! The ground every capability stands on: where things live ([`paths`]), the one error type
 //! ([`error`]), the SQLite store and its migrations ([`store`]), logs ([`observability`]), the OS
-//! keychain ([`keychain`]), the settings read once from the environment ([`config`]), and the Python
-//! environment that runs the real engines ([`venv`]). Nothing here knows a capability above it.
+//! keychain ([`keychain`]), the person's Entra identity ([`entra`]), the settings read once from
+//! the environment ([`config`]), and the Python environment that runs the real engines ([`venv`]).
+//! Nothing here knows a capability above it.
 
 pub mod clock;
 pub mod config;
+pub mod entra;
 pub mod error;
 pub mod keychain;
 pub mod observability;

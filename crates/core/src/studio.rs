@@ -58,6 +58,15 @@ impl RemoteTokens for GitHubRemoteTokens {
     }
 }
 
+/// An intent that ended takes its ephemeral Fabric workspace with it.
+struct TearDownEphemeral(Arc<crate::fabric::Fabric>);
+
+impl crate::intents::OnIntentEnded for TearDownEphemeral {
+    fn ended<'a>(&'a self, intent_id: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(self.0.tear_down_ended(intent_id))
+    }
+}
+
 impl Studio {
     /// Opens the store at `paths` with nothing else configured (no GitHub token, no model
     /// endpoint): what tests and path-only tools use. The app and the CLI use [`Studio::start`].
@@ -93,7 +102,7 @@ impl Studio {
                 platform.clone(),
                 agents.clone(),
                 github.clone(),
-                fabric.clone(),
+                Arc::new(TearDownEphemeral(fabric.clone())),
             ),
             skills: Skills::new(platform.clone()),
             governance: Governance::new(platform.clone()),

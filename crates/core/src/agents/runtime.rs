@@ -186,7 +186,7 @@ impl Agents {
                 let key = blocking(|| credentials::get(model::KEY_NAME)).await?;
                 let credential = match key {
                     Some(key) => vibedata_agent::foundry::Credential::ApiKey(key),
-                    None => match crate::fabric::foundry_bearer(&self.platform).await? {
+                    None => match crate::platform::entra::foundry_bearer(&self.platform).await? {
                         Some(token) => vibedata_agent::foundry::Credential::Bearer(token),
                         None => {
                             return Err(CoreError::ModelNotConfigured(
