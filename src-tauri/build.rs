@@ -17,6 +17,7 @@ fn main() {
         "ephemeral_of_branch",
         "fabric_orphans",
         "delete_orphan",
+        "promotion_runs",
         "fabric_data_diff",
         "deploy_preview",
         "promote_to_production",

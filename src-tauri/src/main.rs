@@ -96,6 +96,7 @@ fn main() {
             commands::fabric::ephemeral_of_branch,
             commands::fabric::fabric_orphans,
             commands::fabric::delete_orphan,
+            commands::fabric::promotion_runs,
             commands::fabric::fabric_data_diff,
             commands::fabric::deploy_preview,
             commands::fabric::promote_to_production,

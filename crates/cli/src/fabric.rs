@@ -18,6 +18,7 @@
 //! - `diff --workspace <domain> --branch <branch>`: the data diff in Fabric (JSON: `models[]` with
 //!   `name`, `key`, `identical`, `base_rows`, `head_rows`, `base_only`, `head_only`,
 //!   `changed_rows`, `columns[]`, `samples`; exit 1 when a model differs);
+//! - `profile --workspace <domain>`: the `dbt-fabricspark` output (JSON: `output`);
 //! - `workflow --workspace <domain> --cli-source <git url>` (JSON: `path`).
 //!
 //! A token in `VIBEDATA_FABRIC_TOKEN` is used instead of the sign-in (CI); it is never stored.
@@ -103,6 +104,13 @@ pub enum FabricAction {
         /// The intent branch.
         #[arg(long)]
         branch: String,
+    },
+    /// The dbt-fabricspark output for the domain's production lakehouse (threads ≤ 4, one
+    /// reused session), to add under the project's profile.
+    Profile {
+        /// The domain (registered name).
+        #[arg(long)]
+        workspace: String,
     },
     /// Write the GitHub Actions workflow (checks on pull requests, promotion of main).
     Workflow {
@@ -370,6 +378,13 @@ pub async fn fabric(json: bool, config: Config, action: FabricAction) -> anyhow:
             if differs {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        FabricAction::Profile { workspace } => {
+            let domain = studio.workspaces().find_by_name(&workspace).await?;
+            let output = f.fabricspark_profile(&domain.id).await?;
+            print(json, &serde_json::json!({ "output": output }), |_| {
+                print!("{output}")
+            })?;
         }
         FabricAction::Workflow {
             workspace,

@@ -108,6 +108,9 @@ impl Fabric {
     /// person's browser (and shows it, in case no browser opens).
     pub async fn begin_sign_in(&self) -> Result<FabricSignInDto> {
         let config = self.entra(&self.settings().await?)?;
+        entra::check_tenant(&config)
+            .await
+            .map_err(|e| CoreError::fabric("cannot start the Entra sign-in", e))?;
         let pending = entra::start(&config, &FABRIC_SCOPES)
             .await
             .map_err(|e| CoreError::fabric("cannot start the Entra sign-in", e))?;
@@ -354,11 +357,21 @@ impl Fabric {
         progress: &mut (dyn FnMut(&EphemeralDto) + Send),
     ) -> Result<EphemeralDto> {
         let (platform, id) = (self.platform.clone(), intent_id.to_string());
-        let (intent, link, domain) = blocking(move || {
+        let (intent, link, domain, source_schemas) = blocking(move || {
             let intent = crate::intents::records::get(&platform.store, &id)?;
             let ws =
                 crate::workspaces::registry::find_by_id(&platform.store, &intent.workspace_id)?
                     .ok_or_else(|| CoreError::NotFound("the intent's domain is gone".into()))?;
+            // The schemas the project's sources read (a schema still in Jinja is left out).
+            let index = vibedata_dbt_index::Index::load(&ws.project());
+            let source_schemas: Vec<String> = index
+                .nodes()
+                .values()
+                .filter_map(|n| n.source_relation.as_ref().map(|(schema, _)| schema.clone()))
+                .filter(|s| !s.contains("{{"))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             let link =
                 catalog::link_of(&platform.store, &intent.workspace_id)?.ok_or_else(|| {
                     CoreError::InvalidInput(format!(
@@ -366,7 +379,7 @@ impl Fabric {
                         ws.name
                     ))
                 })?;
-            Ok((intent, link, ws.name))
+            Ok((intent, link, ws.name, source_schemas))
         })
         .await?;
         if matches!(intent.state, IntentState::Merged | IntentState::Deployed) {
@@ -381,6 +394,7 @@ impl Fabric {
             capacity_id: s.capacity_id,
             connection_id: s.connection_id,
             job_limit: self.job_limit,
+            source_schemas,
         };
         let store = self.platform.store.clone();
         let (i, w, b, n) = (
@@ -756,6 +770,72 @@ impl Fabric {
         })
         .await?;
         outcome.map(|()| preview)
+    }
+
+    /// The `dbt-fabricspark` output for the domain's production lakehouse (to add under the
+    /// project's profile in `profiles.yml`).
+    pub async fn fabricspark_profile(&self, workspace_id: &str) -> Result<String> {
+        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
+            CoreError::InvalidInput("link the domain to its production workspace first".into())
+        })?;
+        let (Some(id), Some(name)) = (link.lakehouse_id, link.lakehouse_name) else {
+            return Err(CoreError::InvalidInput(
+                "choose the production lakehouse in the domain's link first".into(),
+            ));
+        };
+        Ok(workflow::fabricspark_output(
+            &link.fabric_workspace_id,
+            &id,
+            &name,
+        ))
+    }
+
+    /// The latest runs of the repository's Fabric workflow on `main` (promotions), newest first.
+    /// The newest successful one deployed its commit: the merged intents it contains become
+    /// Deployed.
+    pub async fn promotion_runs(
+        &self,
+        github: &crate::github::GitHub,
+        workspace_id: &str,
+    ) -> Result<Vec<vibedata_protocol::fabric::PromotionRunDto>> {
+        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
+            CoreError::InvalidInput("link the domain to its production workspace first".into())
+        })?;
+        let active = github.active_for(workspace_id).await?.ok_or_else(|| {
+            CoreError::InvalidInput("sign in to GitHub to read the workflow's runs".into())
+        })?;
+        let file = workflow::PATH.rsplit('/').next().unwrap_or_default();
+        let page = active
+            .client()?
+            .get(&format!(
+                "/repos/{}/actions/workflows/{file}/runs?branch=main&per_page=5",
+                link.repository
+            ))
+            .await
+            .map_err(|e| CoreError::github("cannot read the workflow's runs", e))?;
+        let runs: Vec<vibedata_protocol::fabric::PromotionRunDto> = page.body["workflow_runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                vibedata_protocol::fabric::PromotionRunDto {
+                    status: text("status"),
+                    conclusion: r["conclusion"].as_str().map(str::to_string),
+                    head_sha: text("head_sha"),
+                    url: text("html_url"),
+                    created_at: text("created_at"),
+                }
+            })
+            .collect();
+        if let Some(deployed) = runs
+            .iter()
+            .find(|r| r.status == "completed" && r.conclusion.as_deref() == Some("success"))
+        {
+            self.sync_deployments(workspace_id, &deployed.head_sha)
+                .await?;
+        }
+        Ok(runs)
     }
 
     /// Writes the Fabric workflow into the domain's repository.

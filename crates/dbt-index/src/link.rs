@@ -676,6 +676,7 @@ impl<'a> Linker<'a> {
                 node.description = s.description.clone();
                 node.columns = s.columns.clone();
                 node.source = Some((s.source.clone(), s.table.clone()));
+                node.source_relation = Some((s.schema.clone(), s.identifier.clone()));
                 node.freshness = s.freshness;
                 node.fqn = vec![pkg.clone(), s.source.clone(), s.table.clone()];
                 self.graph

@@ -133,6 +133,9 @@ pub struct Node {
     pub depends_on: Vec<String>,
     /// For sources: `(source_name, table_name)` and whether a freshness check is configured.
     pub source: Option<(String, String)>,
+    /// For sources: the relation dbt reads, `(schema, identifier)` — the source's `schema` (its
+    /// name when unset) and the table's `identifier` (its name when unset), as written.
+    pub source_relation: Option<(String, String)>,
     pub freshness: bool,
     pub test: Option<TestInfo>,
     /// dbt's fully qualified name.
@@ -172,6 +175,7 @@ impl Node {
             materialized: None,
             depends_on: Vec::new(),
             source: None,
+            source_relation: None,
             freshness: false,
             test: None,
             fqn: Vec::new(),

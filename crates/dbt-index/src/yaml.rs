@@ -106,6 +106,9 @@ pub struct TestSpec {
 pub struct SourceSpec {
     pub source: String,
     pub table: String,
+    /// The source's `schema` (its name when unset) and the table's `identifier` (its name).
+    pub schema: String,
+    pub identifier: String,
     pub line: u32,
     pub description: String,
     pub columns: Vec<Column>,
@@ -619,8 +622,18 @@ impl<'a> Ctx<'a> {
                 specs.extend(self.tests(&list, &target, Some(&column), col_line));
             }
             self.facts.tests.extend(specs);
+            let schema = entry
+                .get("schema")
+                .and_then(Value::as_str)
+                .map_or_else(|| source.clone(), str::to_string);
+            let identifier = table
+                .get("identifier")
+                .and_then(Value::as_str)
+                .map_or_else(|| name.clone(), str::to_string);
             self.facts.sources.push(SourceSpec {
                 source: source.clone(),
+                schema,
+                identifier,
                 table: name,
                 line,
                 description: str_of(table, "description"),

@@ -128,6 +128,32 @@ fn refused<E: std::error::Error + 'static>(
     }
 }
 
+/// Checks that the tenant exists before the browser is sent anywhere (Entra's OpenID metadata
+/// of the tenant): a mistyped tenant is said here, not as an error page in the browser.
+pub async fn check_tenant(config: &EntraConfig) -> Result<(), FabricError> {
+    let url = format!(
+        "{}/{}/v2.0/.well-known/openid-configuration",
+        config.authority.trim_end_matches('/'),
+        config.tenant
+    );
+    let response =
+        http()?.get(&url).send().await.map_err(|e| {
+            FabricError::Network(format!("cannot reach Entra ID: {}", e.without_url()))
+        })?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    Err(FabricError::Auth(format!(
+        "Entra does not know the tenant '{}' ({}): check the tenant in Settings",
+        config.tenant,
+        body["error_description"]
+            .as_str()
+            .and_then(|d| d.split(':').next())
+            .unwrap_or("not found")
+    )))
+}
+
 /// Starts a sign-in for `scopes` (`offline_access` added): a loopback listener on a free port
 /// and the authorize URL with a PKCE S256 challenge and a state to check.
 pub async fn start(config: &EntraConfig, scopes: &[&str]) -> Result<PendingSignIn, FabricError> {

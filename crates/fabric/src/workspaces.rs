@@ -138,3 +138,31 @@ impl Client {
         .map(|_| ())
     }
 }
+
+impl Client {
+    /// Creates (or replaces) a OneLake shortcut in a lakehouse: `path/name` (e.g. `Tables/bronze`)
+    /// pointing at `target_path` of another workspace's lakehouse.
+    pub async fn shortcut_to(
+        &self,
+        workspace_id: &str,
+        lakehouse_id: &str,
+        path: &str,
+        name: &str,
+        target: (&str, &str, &str),
+    ) -> Result<(), FabricError> {
+        let (target_workspace, target_item, target_path) = target;
+        let body = json!({
+            "path": path,
+            "name": name,
+            "target": {"oneLake": {"workspaceId": target_workspace, "itemId": target_item, "path": target_path}},
+        });
+        self.post(
+            &format!(
+                "/workspaces/{workspace_id}/items/{lakehouse_id}/shortcuts?shortcutConflictPolicy=CreateOrOverwrite"
+            ),
+            &body,
+        )
+        .await
+        .map(|_| ())
+    }
+}

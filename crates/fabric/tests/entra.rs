@@ -110,3 +110,18 @@ async fn a_refused_consent_and_a_foreign_answer_are_refused() {
         .unwrap_err();
     assert!(late.to_string().contains("did not come back"), "{late}");
 }
+
+#[tokio::test]
+async fn a_tenant_entra_does_not_know_is_said_before_the_browser_opens() {
+    let fake = FakeEntra::start().await;
+    fake.tenants(&["contoso.onmicrosoft.com"]);
+    entra::check_tenant(&config(&fake)).await.unwrap();
+    let wrong = EntraConfig {
+        tenant: "contsoo.onmicrosoft.com".into(),
+        ..config(&fake)
+    };
+    let err = entra::check_tenant(&wrong).await.unwrap_err();
+    assert!(matches!(err, FabricError::Auth(_)), "{err:?}");
+    assert!(err.to_string().contains("AADSTS90002"), "{err}");
+    assert!(err.to_string().contains("contsoo.onmicrosoft.com"), "{err}");
+}

@@ -244,6 +244,26 @@ async fn the_ephemeral_flows_send_and_read_what_the_spec_describes() {
         .into_iter()
         .find(|i| i.kind == "DataBuildToolJob")
         .unwrap();
+    // The branch reads production's data through a OneLake shortcut.
+    let lakehouse = c
+        .items(&ws.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == "Lakehouse")
+        .unwrap();
+    let prod = fake.add_workspace_with("prod", &[("bronze", "Lakehouse")]);
+    let prod_lakehouse = fake.items_of(&prod)[0]["id"].as_str().unwrap().to_string();
+    c.shortcut_to(
+        &ws.id,
+        &lakehouse.id,
+        "Tables",
+        "bronze",
+        (&prod, &prod_lakehouse, "Tables/bronze"),
+    )
+    .await
+    .unwrap();
+    let made = fake.shortcuts_of(&ws.id, &lakehouse.id);
     let job = c.run_job(&ws.id, &item.id, "execute").await.unwrap();
     c.job_instances(&ws.id, &item.id).await.unwrap();
     c.follow_job(
@@ -276,6 +296,7 @@ async fn the_ephemeral_flows_send_and_read_what_the_spec_describes() {
             }
             ("POST", "updateFromGit") => check(&defs, "git_UpdateFromGitRequest", &r.json()),
             ("POST", "instances") => check(&defs, "RunOnDemandItemJobRequest", &r.json()),
+            ("POST", "shortcuts") => check(&defs, "CreateShortcutRequest", &r.json()),
             ("GET" | "DELETE", _) => assert!(r.body.is_empty(), "{} {}", r.method, r.path),
             other => panic!("a request the spec check does not know: {other:?}"),
         }
@@ -292,6 +313,7 @@ async fn the_ephemeral_flows_send_and_read_what_the_spec_describes() {
     )
     .await
     .unwrap();
+    check(&defs, "Shortcut", &made[0]);
     let (_, caps) = raw(&fake, "GET", "/capacities", None).await;
     check(&defs, "Capacities", &caps);
     let (_, conn) = raw(

@@ -25,6 +25,8 @@ struct State {
     revoked: bool,
     /// Seconds an access token lives (Entra: about an hour).
     lifetime: Option<u64>,
+    /// The tenants that exist (`None`: any).
+    tenants: Option<Vec<String>>,
     next: u64,
     requests: Vec<Recorded>,
 }
@@ -114,6 +116,12 @@ impl FakeEntra {
         self.state.lock().expect("fake state").lifetime = Some(seconds);
     }
 
+    /// Only these tenants exist (others answer AADSTS90002).
+    pub fn tenants(&self, known: &[&str]) {
+        self.state.lock().expect("fake state").tenants =
+            Some(known.iter().map(|t| (*t).to_string()).collect());
+    }
+
     /// Refresh tokens that still work.
     pub fn live_refresh_tokens(&self) -> usize {
         self.state.lock().expect("fake state").refresh.len()
@@ -135,6 +143,29 @@ fn handle(state: &Arc<Mutex<State>>, request: &Recorded) -> (u16, Vec<(String, S
     let mut s = state.lock().expect("fake state");
     s.requests.push(request.clone());
     let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
+    let tenant = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if let Some(known) = &s.tenants
+        && !known.iter().any(|t| t == tenant)
+    {
+        return (
+            400,
+            Vec::new(),
+            json!({"error": "invalid_tenant", "error_description": format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID."), "error_codes": [90002]}),
+        );
+    }
+    if path.ends_with("/v2.0/.well-known/openid-configuration") {
+        return (
+            200,
+            Vec::new(),
+            json!({"issuer": format!("https://login.microsoftonline.com/{tenant}/v2.0"),
+                "authorization_endpoint": format!("/{tenant}/oauth2/v2.0/authorize"),
+                "token_endpoint": format!("/{tenant}/oauth2/v2.0/token")}),
+        );
+    }
     if path.ends_with("/oauth2/v2.0/authorize") {
         let (Some(client), Some(redirect), Some(challenge), Some(method), st) = (
             query_value(query, "client_id"),

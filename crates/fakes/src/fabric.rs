@@ -55,6 +55,8 @@ struct State {
     /// Requests after this many (counted from when it was set) are never answered.
     hold_after: Option<usize>,
     livy: Livy,
+    /// Shortcuts by (workspace, item): the requests' bodies.
+    shortcuts: std::collections::HashMap<(String, String), Vec<Value>>,
 }
 
 /// The Livy stand-in: sessions, their statements, and the tables Spark SQL reads.
@@ -451,6 +453,15 @@ impl FakeFabric {
                 .execute(rusqlite::params_from_iter(values))
                 .expect("insert a row");
         }
+    }
+
+    /// The OneLake shortcuts of an item.
+    pub fn shortcuts_of(&self, workspace: &str, item: &str) -> Vec<Value> {
+        self.state()
+            .shortcuts
+            .get(&(workspace.to_string(), item.to_string()))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Livy sessions fail to start (the session ends in `dead`).
@@ -907,6 +918,53 @@ fn handle_inner(
                     json!({"id": n.parse::<usize>().unwrap_or(0), "state": "available", "output": st.0.clone()}),
                 )
             }
+        }
+        ("POST", ["workspaces", ws, "items", item, "shortcuts"]) => {
+            if !s
+                .items
+                .get(*ws)
+                .is_some_and(|items| items.iter().any(|i| i["id"] == *item))
+            {
+                return Some(error(
+                    404,
+                    "ItemNotFound",
+                    "The requested item was not found",
+                ));
+            }
+            let body = request.json();
+            let target = &body["target"]["oneLake"];
+            let target_ok = s
+                .items
+                .get(target["workspaceId"].as_str().unwrap_or_default())
+                .is_some_and(|items| items.iter().any(|i| i["id"] == target["itemId"]));
+            if !target_ok {
+                return Some(error(
+                    400,
+                    "ShortcutTargetNotFound",
+                    "The shortcut's target item was not found",
+                ));
+            }
+            let overwrite = query.contains("shortcutConflictPolicy=CreateOrOverwrite");
+            let list = s
+                .shortcuts
+                .entry(((*ws).to_string(), (*item).to_string()))
+                .or_default();
+            let same = |v: &Value| v["path"] == body["path"] && v["name"] == body["name"];
+            if list.iter().any(same) {
+                if !overwrite {
+                    return Some(error(
+                        409,
+                        "ShortcutAlreadyExists",
+                        "A shortcut of this name exists",
+                    ));
+                }
+                list.retain(|v| !same(v));
+            }
+            // As Fabric answers it: the target says its type.
+            let mut made = body.clone();
+            made["target"]["type"] = json!("OneLake");
+            list.push(made.clone());
+            (201, Vec::new(), made)
         }
         ("DELETE", ["workspaces", id]) => {
             let before = s.workspaces.len();

@@ -70,6 +70,8 @@ struct State {
     /// A person's role on a repository (`admin`, `maintain`, `write`, `triage`, `read`), by
     /// (repo, login); a login not set is not a collaborator.
     roles: std::collections::HashMap<(String, String), String>,
+    /// Workflow runs by (repo, workflow file), newest first.
+    runs: std::collections::HashMap<(String, String), Vec<Value>>,
     /// Live refresh tokens and the access token each was issued with.
     refresh_tokens: Vec<(String, String)>,
     refreshes: u64,
@@ -327,6 +329,30 @@ impl FakeGitHub {
     }
 
     /// Adds a check run (`status`, `conclusion`) to a commit.
+    /// A run of `workflow` (its file name) on main, newest first.
+    pub fn add_workflow_run(
+        &self,
+        repo: &str,
+        workflow: &str,
+        head_sha: &str,
+        status: &str,
+        conclusion: Option<&str>,
+    ) {
+        let mut s = self.state.lock().expect("fake state");
+        let list = s
+            .runs
+            .entry((repo.to_string(), workflow.to_string()))
+            .or_default();
+        let id = list.len() + 1;
+        list.insert(
+            0,
+            json!({"id": id, "name": "vibedata-fabric", "head_branch": "main", "head_sha": head_sha,
+                "status": status, "conclusion": conclusion, "event": "push",
+                "html_url": format!("https://github.com/{repo}/actions/runs/{id}"),
+                "created_at": "2026-12-01T12:00:00Z"}),
+        );
+    }
+
     /// Gives `login` a role on `repo` (what `collaborators/{login}/permission` answers).
     pub fn set_role(&self, repo: &str, login: &str, role: &str) {
         self.state
@@ -878,6 +904,18 @@ fn rest(state: &Arc<Mutex<State>>, request: &Recorded) -> Option<Reply> {
     }
     let login = "octo-analyst";
     let reply = match (request.method.as_str(), &parts[2..]) {
+        ("GET", ["actions", "workflows", workflow, "runs"]) => {
+            let runs = s
+                .runs
+                .get(&(repo.clone(), (*workflow).to_string()))
+                .cloned()
+                .unwrap_or_default();
+            Reply::Json(
+                200,
+                Vec::new(),
+                json!({"total_count": runs.len(), "workflow_runs": runs}),
+            )
+        }
         ("GET", ["collaborators", user, "permission"]) => {
             match s.roles.get(&(repo.clone(), (*user).to_string())) {
                 // GitHub's legacy `permission` folds maintain into write and triage into read.

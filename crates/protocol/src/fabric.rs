@@ -156,3 +156,15 @@ pub struct DeployedDto {
     pub role: String,
     pub deployed_intents: Vec<String>,
 }
+
+/// A run of the repository's Fabric workflow on `main` (a promotion), as GitHub reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromotionRunDto {
+    /// `queued`, `in_progress`, `waiting` (for the production environment's reviewers), `completed`…
+    pub status: String,
+    /// When completed: `success`, `failure`, `cancelled`…
+    pub conclusion: Option<String>,
+    pub head_sha: String,
+    pub url: String,
+    pub created_at: String,
+}

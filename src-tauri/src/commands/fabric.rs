@@ -180,3 +180,17 @@ pub async fn fabric_data_diff(
         .data_diff(&workspace_id, &branch)
         .await?)
 }
+
+/// The latest runs of the repository's Fabric workflow on main (a successful one marks the
+/// intents it deployed).
+#[tauri::command]
+pub async fn promotion_runs(
+    state: State<'_, AppState>,
+    workspace_id: String,
+) -> Result<Vec<vibedata_protocol::fabric::PromotionRunDto>, ErrorDto> {
+    let studio = state.studio()?;
+    Ok(studio
+        .fabric()
+        .promotion_runs(studio.github(), &workspace_id)
+        .await?)
+}

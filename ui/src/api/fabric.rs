@@ -158,3 +158,10 @@ pub async fn fabric_data_diff(
     )
     .await
 }
+
+/// The latest promotion runs of the repository's Fabric workflow.
+pub async fn promotion_runs(
+    workspace_id: &str,
+) -> Result<Vec<vibedata_protocol::fabric::PromotionRunDto>, ErrorDto> {
+    call("promotion_runs", &WorkspaceArgs { workspace_id }).await
+}

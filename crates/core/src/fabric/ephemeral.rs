@@ -11,9 +11,12 @@
 //!    connection (skipped when already connected);
 //! 4. `initialize` — the git connection (skipped when initialized);
 //! 5. `update` — from git, prechecked with the status so a moved head is handled, not failed;
-//! 6. `run` — the workspace's dbt job, followed to its end (a run already started is followed, not
+//! 6. `sources` — the branch reads production's data: a OneLake shortcut in the ephemeral
+//!    lakehouse for each schema the project's sources read, to production's lakehouse (replaced
+//!    if there);
+//! 7. `run` — the workspace's dbt job, followed to its end (a run already started is followed, not
 //!    started again; a failed job's log is the message);
-//! 7. `ready`.
+//! 8. `ready`.
 //!
 //! Teardown deletes the workspace (`teardown` → `gone`). Orphans — workspaces named like ours that
 //! nothing live owns — are listed for teardown.
@@ -39,12 +42,13 @@ pub const DBT_JOB_TYPE: &str = "execute";
 pub const DBT_ITEM_TYPE: &str = "DataBuildToolJob";
 
 /// The steps, in order.
-pub const STEPS: [&str; 7] = [
+pub const STEPS: [&str; 8] = [
     "create",
     "assign",
     "connect",
     "initialize",
     "update",
+    "sources",
     "run",
     "ready",
 ];
@@ -232,6 +236,8 @@ pub struct Target {
     pub connection_id: String,
     /// How long the dbt job may run before the Studio stops waiting.
     pub job_limit: Duration,
+    /// The schemas the project's sources read (shortcut to production's lakehouse).
+    pub source_schemas: Vec<String>,
 }
 
 fn fabric_err(step: &str) -> impl Fn(FabricError) -> CoreError + '_ {
@@ -441,6 +447,52 @@ async fn run_step(
                 ..Update::default()
             })
             .await
+        }
+        "sources" => {
+            let ws = need_ws()?;
+            let Some(prod_lakehouse) = target.link.lakehouse_id.clone() else {
+                return advance(Update {
+                    message: Some(Some(
+                        "the domain's link names no production lakehouse: the branch reads its own data".into(),
+                    )),
+                    ..Update::default()
+                })
+                .await;
+            };
+            let prod_name = target.link.lakehouse_name.clone().unwrap_or_default();
+            let lakehouse = client
+                .items(&ws)
+                .await
+                .map_err(fabric_err(step))?
+                .into_iter()
+                .filter(|i| i.kind == "Lakehouse")
+                .min_by_key(|i| i.display_name != prod_name);
+            let Some(lakehouse) = lakehouse else {
+                return advance(Update {
+                    message: Some(Some(
+                        "the branch has no lakehouse: nothing points at production's data".into(),
+                    )),
+                    ..Update::default()
+                })
+                .await;
+            };
+            for schema in &target.source_schemas {
+                client
+                    .shortcut_to(
+                        &ws,
+                        &lakehouse.id,
+                        "Tables",
+                        schema,
+                        (
+                            &target.link.fabric_workspace_id,
+                            &prod_lakehouse,
+                            &format!("Tables/{schema}"),
+                        ),
+                    )
+                    .await
+                    .map_err(fabric_err(step))?;
+            }
+            advance(Update::default()).await
         }
         "run" => run_dbt_job(client, store, row, target, progress).await,
         other => Err(CoreError::Internal(format!("unknown step {other}"))),

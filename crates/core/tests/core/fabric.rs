@@ -147,6 +147,17 @@ async fn an_intent_gets_an_ephemeral_workspace_that_runs_its_dbt_job_and_goes() 
     );
     assert_eq!(connect["gitProviderDetails"]["ownerName"], "contoso");
     assert_eq!(connect["myGitCredentials"]["connectionId"], CONNECTION);
+    // The branch reads production's data: its lakehouse has a shortcut for the sources' schema.
+    let lakehouse = items.iter().find(|i| i["type"] == "Lakehouse").unwrap();
+    let shortcuts = s.fake.shortcuts_of(&id, lakehouse["id"].as_str().unwrap());
+    assert_eq!(shortcuts.len(), 1, "{shortcuts:?}");
+    assert_eq!(shortcuts[0]["name"], "bronze");
+    assert_eq!(shortcuts[0]["path"], "Tables");
+    assert_eq!(
+        shortcuts[0]["target"]["oneLake"]["workspaceId"],
+        link.fabric_workspace_id.as_str()
+    );
+    assert_eq!(shortcuts[0]["target"]["oneLake"]["path"], "Tables/bronze");
 
     // Again after the branch moved: synced to the new head and run again, in the same workspace.
     s.fake
@@ -767,4 +778,89 @@ async fn a_workflow_promotion_marks_the_merged_intents_it_contains_deployed() {
             .iter()
             .any(|r| r.actor == "github-actions:bot" && r.action == "promotion deployed")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflows_successful_promotion_run_marks_the_intents_it_deployed() {
+    use vibedata_fakes::github::FakeGitHub;
+    let s = setup().await;
+    let github = FakeGitHub::start().await;
+    github.accept_token("ghp_reader");
+    github.add_repo("contoso/demo-crm");
+    s.studio
+        .github()
+        .use_token(&github.base_url(), Sensitive::new("ghp_reader".into()));
+    let i = intent(&s, "Contacts per account").await;
+    let db = s._dir.path().join("data/studio.sqlite3");
+    let store = vibedata_core::platform::store::Store::open(&db).unwrap();
+    store
+        .with(|c| c.execute("UPDATE intents SET state = 'merged' WHERE id = ?1", [&i.id]))
+        .unwrap();
+    let demo_path = vibedata_core::workspaces::registry::find_by_id(&store, &s.demo)
+        .unwrap()
+        .unwrap()
+        .path;
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=Grace", "-c", "user.email=g@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let tree = std::path::Path::new(&i.worktree);
+    std::fs::write(tree.join("models/marts/contacts.md"), "per account\n").unwrap();
+    git(tree, &["add", "-A"]);
+    git(tree, &["commit", "-qm", "Contacts"]);
+    git(
+        &demo_path,
+        &["merge", "-q", "--no-ff", "-m", "Merge", &i.branch],
+    );
+    let main = git(&demo_path, &["rev-parse", "HEAD"]);
+    // The workflow waits for the production environment's reviewers, then succeeds.
+    github.add_workflow_run(
+        "contoso/demo-crm",
+        "vibedata-fabric.yml",
+        &main,
+        "waiting",
+        None,
+    );
+    let runs = s
+        .studio
+        .fabric()
+        .promotion_runs(s.studio.github(), &s.demo)
+        .await
+        .unwrap();
+    assert_eq!(runs[0].status, "waiting");
+    let state = |store: &vibedata_core::platform::store::Store| -> String {
+        store
+            .with(|c| {
+                c.query_row("SELECT state FROM intents WHERE id = ?1", [&i.id], |r| {
+                    r.get(0)
+                })
+            })
+            .unwrap()
+    };
+    assert_eq!(state(&store), "merged", "not deployed while it waits");
+    github.add_workflow_run(
+        "contoso/demo-crm",
+        "vibedata-fabric.yml",
+        &main,
+        "completed",
+        Some("success"),
+    );
+    let runs = s
+        .studio
+        .fabric()
+        .promotion_runs(s.studio.github(), &s.demo)
+        .await
+        .unwrap();
+    assert_eq!(runs[0].conclusion.as_deref(), Some("success"));
+    assert_eq!(state(&store), "deployed");
 }

@@ -111,6 +111,26 @@ pub fn FabricLink(workspace_id: String) -> impl IntoView {
             Err(e) => view! { <p class="error-inline" data-testid="deploy-preview-error">{e.message}</p> }.into_any(),
         })
     };
+    let runs = Action::new_local(move |_: &()| {
+        let id = id.get_value();
+        async move { api::promotion_runs(&id).await }
+    });
+    let run_list = move || {
+        runs.value().get().map(|r| match r {
+            Ok(list) if list.is_empty() => view! { <p class="muted" data-testid="promotion-runs-none">"The workflow has not promoted main yet."</p> }.into_any(),
+            Ok(list) => view! {
+                <ul class="plain" data-testid="promotion-runs">
+                    {list.into_iter().take(3).map(|r| view! {
+                        <li data-testid="promotion-run" data-status=r.status.clone()>
+                            {format!("{} {} · {} · ", r.conclusion.clone().unwrap_or(r.status.clone()), &r.head_sha[..r.head_sha.len().min(10)], r.created_at)}
+                            <a href=r.url.clone() target="_blank" rel="noreferrer">"run"</a>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+            Err(e) => view! { <p class="error-inline" data-testid="promotion-runs-error">{e.message}</p> }.into_any(),
+        })
+    };
     let promoted = move || {
         promote.value().get().and_then(|r| r.ok()).map(|d| view! {
             <p class="ok" data-testid="deploy-done">{format!(
@@ -134,7 +154,10 @@ pub fn FabricLink(workspace_id: String) -> impl IntoView {
         <Show when=move || current.get().and_then(|r| r.ok()).flatten().is_some()>
             " · "
             <button class="link" data-testid="deploy-preview-open" disabled=move || preview.pending().get() on:click=move |_| { preview.dispatch(()); }>"Promote main to production…"</button>
+            " · "
+            <button class="link" data-testid="promotion-runs-open" disabled=move || runs.pending().get() on:click=move |_| { runs.dispatch(()); }>"The workflow's promotions"</button>
         </Show>
+        {run_list}
         {promotion}
         {promoted}
         {action_error(promote, "deploy-error")}
