@@ -406,6 +406,23 @@ impl FakeGitHub {
         number
     }
 
+    /// A person merges pull request `number` on GitHub.
+    pub fn merge_pull(&self, repo: &str, number: u64) {
+        let mut s = self.state.lock().expect("fake state");
+        let now = s.tick_now();
+        if let Some(p) = s
+            .pulls
+            .get_mut(repo)
+            .into_iter()
+            .flatten()
+            .find(|p| p["number"] == number)
+        {
+            p["state"] = json!("closed");
+            p["merged"] = json!(true);
+            p["merged_at"] = json!(now);
+        }
+    }
+
     pub fn pulls_of(&self, repo: &str) -> Vec<Value> {
         let s = self.state.lock().expect("fake state");
         s.pulls.get(repo).cloned().unwrap_or_default()

@@ -197,6 +197,37 @@ impl crate::intents::Intents {
         })
         .await?;
         let active = self.github.active().await?;
+        // Merged on GitHub by a person: the intent is Merged, and what follows its end runs.
+        let number = item
+            .url
+            .as_deref()
+            .and_then(|u| u.rsplit('/').next())
+            .and_then(|n| n.parse::<u64>().ok());
+        if let (Some(a), Some(n)) = (&active, number)
+            && let Ok(page) = a
+                .client()?
+                .get(&format!("/repos/{}/pulls/{n}", pr.repo))
+                .await
+            && page.body["merged"] == true
+        {
+            let (store, id) = (self.platform.store.clone(), intent_id.to_owned());
+            let moved = blocking(move || {
+                let intent = intents::get(&store, &id)?;
+                if intent.state != IntentState::PullRequest {
+                    return Ok(false);
+                }
+                let ws = crate::workspaces::registry::find_by_id(&store, &intent.workspace_id)?
+                    .ok_or_else(|| CoreError::NotFound("the intent's workspace is gone".into()))?;
+                let ws = intents::tree(&ws, &intent).unwrap_or(ws);
+                intents::apply(&store, &ws, &id, IntentStep::Merge, &Actor::Person)?;
+                Ok(true)
+            })
+            .await?;
+            if moved {
+                tracing::info!(intent_id, "its pull request was merged on GitHub");
+                self.on_ended.ended(intent_id).await;
+            }
+        }
         let checks = match active.map(|a| a.client()).transpose()? {
             Some(client) => client
                 .get(&format!(

@@ -281,6 +281,12 @@ async fn a_ready_intent_is_pushed_with_the_token_and_its_pull_request_opened_onc
         "each review is a person's audited act"
     );
 
+    // A person merges it on GitHub: the intent is Merged the next time it is looked at.
+    fake.merge_pull("acme/crm", 1);
+    studio.intents().pull_request(&intent.id).await.unwrap();
+    let intents = studio.intents().list_intents(&ws.id).await.unwrap();
+    assert_eq!(intents[0].state, IntentState::Merged);
+
     // The token is in no file: not the clone's git config, not the data dir.
     for place in [clone.join(".git"), data_dir] {
         let found = vibedata_fakes::secrets::files_holding(&place, &[TOKEN]);
