@@ -246,6 +246,10 @@ fn fabric_err(step: &str) -> impl Fn(FabricError) -> CoreError + '_ {
             ("assign", Some("CapacityNotActive")) => {
                 "the capacity is paused: resume it in the Azure portal, then try again".to_string()
             }
+            ("assign", Some(code)) if code.starts_with("Capacity") => format!(
+                "the capacity refused the workspace ({code}): it may be full — choose another in \
+                 Settings or free one"
+            ),
             ("connect", Some("GitCredentialsNotConfigured" | "GitProviderNotSupported")) => {
                 "Fabric refused the git connection: check the GitHub connection id in Settings \
                  (Fabric → Manage connections) and that it can read the repository"
