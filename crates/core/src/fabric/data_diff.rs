@@ -4,6 +4,7 @@
 //! bucketed by a hash of the key into 64 segments, each segment's row count and checksum (a sum of
 //! row hashes) compared here; only the rows of segments that differ are read back and compared by
 //! key (added, removed, changed, per column). Without a declared key, counts and checksums only.
+//! `Fabric::data_diff` (here) finds the models the change reaches and runs the session.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -11,7 +12,7 @@ use serde_json::Value;
 use vibedata_fabric::livy::{Livy, Table};
 use vibedata_protocol::review::{ColumnDataDiffDto, ModelDataDiffDto};
 
-use crate::platform::error::{CoreError, Result};
+use crate::platform::error::{CoreError, Result, blocking};
 
 const SEGMENTS: u32 = 64;
 /// Rows read back per side at most (beyond, the counts stand and the note says so).
@@ -264,4 +265,133 @@ async fn fill(livy: &Livy, session: &str, m: &Model, dto: &mut ModelDataDiffDto)
         })
         .collect();
     Ok(())
+}
+
+impl super::Fabric {
+    /// The review's data diff in Fabric: the branch's ephemeral workspace (ready) against
+    /// production, model by model, through a Livy session of the ephemeral lakehouse.
+    pub async fn data_diff(
+        &self,
+        workspace_id: &str,
+        branch: &str,
+    ) -> Result<vibedata_protocol::review::DataDiffDto> {
+        let row = self
+            .ephemeral_of_branch(workspace_id, branch)
+            .await?
+            .filter(|e| e.state == "ready")
+            .ok_or_else(|| {
+                CoreError::InvalidInput(
+                    "the branch has no ready ephemeral workspace: prepare it on the intent first"
+                        .into(),
+                )
+            })?;
+        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
+            CoreError::InvalidInput("link the domain to its production workspace first".into())
+        })?;
+        let prod_lakehouse = link.lakehouse_name.clone().ok_or_else(|| {
+            CoreError::InvalidInput("choose the production lakehouse in the domain's link".into())
+        })?;
+        let ephemeral_id = row.fabric_workspace_id.clone().unwrap_or_default();
+        let client = self.client().await?;
+        let lakehouse = client
+            .items(&ephemeral_id)
+            .await
+            .map_err(|e| CoreError::fabric("cannot list the ephemeral workspace's items", e))?
+            .into_iter()
+            .filter(|i| i.kind == "Lakehouse")
+            .min_by_key(|i| i.display_name != prod_lakehouse)
+            .ok_or_else(|| {
+                CoreError::InvalidInput("the ephemeral workspace has no lakehouse".into())
+            })?;
+        // The models the change modifies or reaches, from both sides' native indexes.
+        let platform = self.platform.clone();
+        let (id, head) = (workspace_id.to_string(), branch.to_string());
+        let (prod_ws, prod_lh, eph_lh) = (
+            link.fabric_workspace_name.clone(),
+            prod_lakehouse.clone(),
+            lakehouse.display_name.clone(),
+        );
+        let models = blocking(move || {
+            let ws = crate::workspaces::registry::find_by_id(&platform.store, &id)?
+                .ok_or_else(|| CoreError::NotFound("the domain is gone".into()))?;
+            let base = crate::workspaces::git::default_branch(&ws.path)?;
+            let (base_rev, _) = crate::review::revisions::base_of(&ws.path, &base, &head)?;
+            let dir = tempfile::tempdir()
+                .map_err(|e| CoreError::io("cannot create a scratch folder", e))?;
+            crate::review::revisions::write_tree(
+                &ws.path,
+                &base_rev.commit,
+                &dir.path().join("b"),
+            )?;
+            crate::review::revisions::write_tree(&ws.path, &head, &dir.path().join("h"))?;
+            let (b, h) = (
+                vibedata_dbt_index::Index::load(&dir.path().join("b").join(&ws.project_dir)),
+                vibedata_dbt_index::Index::load(&dir.path().join("h").join(&ws.project_dir)),
+            );
+            let review = vibedata_dbt_index::diff::compare(&b, &h);
+            let uids: std::collections::BTreeSet<String> = review
+                .changed
+                .iter()
+                .filter(|c| c.change == vibedata_dbt_index::diff::Change::Modified)
+                .map(|c| c.unique_id.clone())
+                .chain(review.impact.iter().map(|i| i.unique_id.clone()))
+                .filter(|u| {
+                    u.starts_with("model.")
+                        && b.nodes().contains_key(u)
+                        && h.nodes().contains_key(u)
+                })
+                .collect();
+            let q = |s: &str| format!("`{}`", s.replace('`', "``"));
+            let models = uids
+                .into_iter()
+                .filter_map(|uid| {
+                    let node = h.nodes().get(&uid)?;
+                    let text = |k: &str| {
+                        node.config
+                            .get(k)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string)
+                    };
+                    let schema = text("schema").unwrap_or_else(|| "dbo".into());
+                    let alias = text("alias").unwrap_or_else(|| node.name.clone());
+                    let key = vibedata_dbt_index::diff::declared_keys(&h, &uid)
+                        .into_iter()
+                        .next();
+                    Some(Model {
+                        unique_id: uid.clone(),
+                        name: node.name.clone(),
+                        production: format!(
+                            "{}.{}.{}.{}",
+                            q(&prod_ws),
+                            q(&prod_lh),
+                            q(&schema),
+                            q(&alias)
+                        ),
+                        branch: format!("{}.{}.{}", q(&eph_lh), q(&schema), q(&alias)),
+                        key: key.as_ref().map(|k| k.columns.clone()).unwrap_or_default(),
+                        key_evidence: key.map(|k| k.evidence),
+                    })
+                })
+                .collect::<Vec<_>>();
+            Ok(models)
+        })
+        .await?;
+        let livy = client.livy(&ephemeral_id, &lakehouse.id);
+        let session = livy.open("vibedata-review-data-diff").await.map_err(|e| {
+            CoreError::fabric("cannot start a Spark session in the ephemeral workspace", e)
+        })?;
+        let mut out = Vec::new();
+        for m in &models {
+            out.push(diff_model(&livy, &session, m).await);
+        }
+        if let Err(e) = livy.close(&session).await {
+            tracing::warn!(error = %e, "the Livy session was not deleted (Fabric ends idle ones)");
+        }
+        Ok(vibedata_protocol::review::DataDiffDto {
+            workspace_id: workspace_id.to_string(),
+            head: branch.to_string(),
+            models: out,
+            build_failures: Vec::new(),
+        })
+    }
 }
