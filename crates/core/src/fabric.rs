@@ -291,6 +291,13 @@ impl Fabric {
         .await
     }
 
+    /// The domain's link, which the caller needs.
+    async fn linked(&self, workspace_id: &str) -> Result<FabricLinkDto> {
+        self.link_of(workspace_id).await?.ok_or_else(|| {
+            CoreError::InvalidInput("link the domain to its production workspace first".into())
+        })
+    }
+
     pub async fn link_of(&self, workspace_id: &str) -> Result<Option<FabricLinkDto>> {
         let (store, id) = (self.platform.store.clone(), workspace_id.to_string());
         blocking(move || catalog::link_of(&store, &id)).await

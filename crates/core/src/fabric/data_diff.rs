@@ -285,9 +285,7 @@ impl super::Fabric {
                         .into(),
                 )
             })?;
-        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
-            CoreError::InvalidInput("link the domain to its production workspace first".into())
-        })?;
+        let link = self.linked(workspace_id).await?;
         let prod_lakehouse = link.lakehouse_name.clone().ok_or_else(|| {
             CoreError::InvalidInput("choose the production lakehouse in the domain's link".into())
         })?;

@@ -123,13 +123,35 @@ fn short(sha: &str) -> &str {
 }
 
 impl super::Fabric {
+    /// One step of a promotion in the audit log, under who took it.
+    async fn audit_promotion(
+        &self,
+        fabric_workspace_id: &str,
+        actor: String,
+        action: &'static str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let store = self.platform.store.clone();
+        let subject = format!("fabric:{fabric_workspace_id}");
+        blocking(move || {
+            crate::governance::audit::append(
+                &store,
+                clock::now(),
+                &actor,
+                action,
+                &subject,
+                &detail,
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
     /// What promoting the domain's `main` to its production workspace would change. Reading
     /// production's state also marks the merged intents it already runs as Deployed (a promotion
     /// by the repository's workflow, say).
     pub async fn deploy_preview(&self, workspace_id: &str) -> Result<DeployPreviewDto> {
-        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
-            CoreError::InvalidInput("link the domain to its production workspace first".into())
-        })?;
+        let link = self.linked(workspace_id).await?;
         let client = self.client().await?;
         let preview = preview(&client, &link).await?;
         if !preview.from_commit.is_empty()
@@ -209,25 +231,11 @@ impl super::Fabric {
         workspace_id: &str,
         to_commit: &str,
     ) -> Result<DeployedDto> {
-        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
-            CoreError::InvalidInput("link the domain to its production workspace first".into())
-        })?;
+        let link = self.linked(workspace_id).await?;
         let client = self.client().await?;
         let preview = preview(&client, &link).await?;
         let audit = |action: &'static str, actor: String, detail: serde_json::Value| {
-            let store = self.platform.store.clone();
-            let subject = format!("fabric:{}", link.fabric_workspace_id);
-            blocking(move || {
-                crate::governance::audit::append(
-                    &store,
-                    clock::now(),
-                    &actor,
-                    action,
-                    &subject,
-                    &detail,
-                )
-                .map(|_| ())
-            })
+            self.audit_promotion(&link.fabric_workspace_id, actor, action, detail)
         };
         if preview.to_commit != to_commit {
             return Err(CoreError::InvalidInput(format!(
@@ -383,40 +391,23 @@ impl super::Fabric {
         if !execute {
             return Ok(preview);
         }
-        let (store, subject, actor, detail) = (
-            self.platform.store.clone(),
-            format!("fabric:{fabric_workspace_id}"),
-            actor.to_string(),
-            serde_json::json!({"from": preview.from_commit, "to": preview.to_commit,
-                "changes": preview.changes, "approval": "github environment production"}),
-        );
+        let detail = serde_json::json!({"from": preview.from_commit, "to": preview.to_commit,
+            "changes": preview.changes, "approval": "github environment production"});
         let outcome = self::execute(&client, &preview).await;
         let action = if outcome.is_ok() {
             "promotion deployed"
         } else {
             "promotion failed"
         };
-        blocking(move || {
-            crate::governance::audit::append(
-                &store,
-                clock::now(),
-                &actor,
-                action,
-                &subject,
-                &detail,
-            )
-            .map(|_| ())
-        })
-        .await?;
+        self.audit_promotion(fabric_workspace_id, actor.to_string(), action, detail)
+            .await?;
         outcome.map(|()| preview)
     }
 
     /// The `dbt-fabricspark` output for the domain's production lakehouse (to add under the
     /// project's profile in `profiles.yml`).
     pub async fn fabricspark_profile(&self, workspace_id: &str) -> Result<String> {
-        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
-            CoreError::InvalidInput("link the domain to its production workspace first".into())
-        })?;
+        let link = self.linked(workspace_id).await?;
         let (Some(id), Some(name)) = (link.lakehouse_id, link.lakehouse_name) else {
             return Err(CoreError::InvalidInput(
                 "choose the production lakehouse in the domain's link first".into(),
@@ -437,9 +428,7 @@ impl super::Fabric {
         github: &crate::github::GitHub,
         workspace_id: &str,
     ) -> Result<Vec<vibedata_protocol::fabric::PromotionRunDto>> {
-        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
-            CoreError::InvalidInput("link the domain to its production workspace first".into())
-        })?;
+        let link = self.linked(workspace_id).await?;
         let active = github.active_for(workspace_id).await?.ok_or_else(|| {
             CoreError::InvalidInput("sign in to GitHub to read the workflow's runs".into())
         })?;
@@ -479,9 +468,7 @@ impl super::Fabric {
 
     /// Writes the Fabric workflow into the domain's repository.
     pub async fn write_workflow(&self, workspace_id: &str, cli_source: &str) -> Result<String> {
-        let link = self.link_of(workspace_id).await?.ok_or_else(|| {
-            CoreError::InvalidInput("link the domain to its production workspace first".into())
-        })?;
+        let link = self.linked(workspace_id).await?;
         let platform = self.platform.clone();
         let (id, source) = (workspace_id.to_string(), cli_source.to_string());
         blocking(move || {
