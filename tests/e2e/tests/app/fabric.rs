@@ -267,3 +267,34 @@ async fn sign_in_link_the_demo_and_an_intents_ephemeral_workspace_comes_and_goes
     vibedata_fakes::secrets::assert_none_on_disk(&dir.path().join("data"), &all);
     drop(keychain);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_on_spark_builds_the_intents_project_on_local_spark() {
+    let (_dir, _launch, app) = crate::launch_fresh().await;
+    app.wait_for("workspace-row", FIRST_START).await.unwrap();
+    app.set_identity("Grace Analyst", "grace@example.com")
+        .await
+        .unwrap();
+    app.click("nav-studio").await.unwrap();
+    app.type_into("intent-title", "Pipeline on Spark")
+        .await
+        .unwrap();
+    app.click("intent-submit").await.unwrap();
+    let row = "[data-testid='intent-row'][data-slug='pipeline-on-spark']";
+    app.wait_for_css(row, WAIT).await.unwrap();
+    app.click_css(&format!("{row} [data-testid='intent-fabric-open']"))
+        .await
+        .unwrap();
+    app.click("spark-check-run").await.unwrap();
+    // A JVM and a Spark session start, the sources are copied in, dbt builds 30 nodes.
+    app.wait_for_css(
+        "[data-testid='spark-check'][data-passed='true']",
+        std::time::Duration::from_secs(240),
+    )
+    .await
+    .unwrap();
+    let said = app.text("spark-check").await.unwrap();
+    assert!(said.contains("passed (30 nodes)"), "{said}");
+    app.screenshot("fabric-spark-check").await.unwrap();
+    app.close().await.unwrap();
+}

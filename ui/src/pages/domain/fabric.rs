@@ -38,6 +38,12 @@ pub fn FabricLink(workspace_id: String) -> impl IntoView {
             }
         })
     };
+    // Once linked, the picker closes (it opens again with "Change the production workspace").
+    Effect::new(move |_| {
+        if matches!(link.value().get(), Some(Ok(_))) {
+            browse.value().set(None);
+        }
+    });
     let picker = move || {
         browse.value().get().map(|r| match r {
             Ok(list) => {
