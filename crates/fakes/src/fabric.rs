@@ -23,6 +23,9 @@ use tokio::net::TcpListener;
 
 use crate::http::{Recorded, read_request, respond_json};
 
+mod livy;
+use livy::{Livy, run_sql};
+
 #[derive(Default)]
 struct State {
     workspaces: Vec<Value>,
@@ -57,136 +60,6 @@ struct State {
     livy: Livy,
     /// Shortcuts by (workspace, item): the requests' bodies.
     shortcuts: std::collections::HashMap<(String, String), Vec<Value>>,
-}
-
-/// The Livy stand-in: sessions, their statements, and the tables Spark SQL reads.
-struct Livy {
-    db: rusqlite::Connection,
-    /// session id → (polls before idle, statements: (output, polls before available))
-    sessions: std::collections::HashMap<String, (usize, Vec<(Value, usize)>)>,
-    fail_start: bool,
-    rows_returned: usize,
-}
-
-impl Default for Livy {
-    fn default() -> Self {
-        let db = rusqlite::Connection::open_in_memory().expect("in-memory SQLite");
-        spark_functions(&db);
-        Livy {
-            db,
-            sessions: Default::default(),
-            fail_start: false,
-            rows_returned: 0,
-        }
-    }
-}
-
-/// FNV-1a over the text of the arguments (NULLs skipped): a stand-in for Spark's `xxhash64` (both
-/// sides of a comparison are hashed by the same engine).
-fn spark_functions(db: &rusqlite::Connection) {
-    use rusqlite::functions::FunctionFlags;
-    use rusqlite::types::ValueRef;
-    let text = |v: ValueRef<'_>| -> Option<String> {
-        match v {
-            ValueRef::Null => None,
-            ValueRef::Integer(i) => Some(i.to_string()),
-            ValueRef::Real(f) => Some(f.to_string()),
-            ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
-        }
-    };
-    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
-    db.create_scalar_function("xxhash64", -1, flags, move |ctx| {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for i in 0..ctx.len() {
-            for b in text(ctx.get_raw(i))
-                .unwrap_or_default()
-                .bytes()
-                .chain([1u8])
-            {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        Ok(h as i64)
-    })
-    .expect("xxhash64");
-    db.create_scalar_function("pmod", 2, flags, |ctx| {
-        let (a, b): (i64, i64) = (ctx.get(0)?, ctx.get(1)?);
-        Ok(if b == 0 { 0 } else { a.rem_euclid(b) })
-    })
-    .expect("pmod");
-    db.create_scalar_function("concat_ws", -1, flags, move |ctx| {
-        let sep = text(ctx.get_raw(0)).unwrap_or_default();
-        let parts: Vec<String> = (1..ctx.len())
-            .filter_map(|i| text(ctx.get_raw(i)))
-            .collect();
-        Ok(parts.join(&sep))
-    })
-    .expect("concat_ws");
-}
-
-/// Spark SQL's quoting as SQLite reads it: `` `a`.`b`.`c` `` is one table named `a.b.c`.
-fn sqlite_of(spark: &str) -> String {
-    let mut out = String::new();
-    let mut rest = spark;
-    while let Some(start) = rest.find('`') {
-        out.push_str(&rest[..start]);
-        let mut name = String::new();
-        let mut tail = &rest[start..];
-        while let Some(stripped) = tail.strip_prefix('`') {
-            let Some(end) = stripped.find('`') else { break };
-            if !name.is_empty() {
-                name.push('.');
-            }
-            name.push_str(&stripped[..end]);
-            tail = &stripped[end + 1..];
-            match tail.strip_prefix('.') {
-                Some(next) if next.starts_with('`') => tail = next,
-                _ => break,
-            }
-        }
-        out.push('"');
-        out.push_str(&name.replace('"', "\"\""));
-        out.push('"');
-        rest = tail;
-    }
-    out.push_str(rest);
-    out
-}
-
-fn run_sql(db: &rusqlite::Connection, spark: &str) -> Value {
-    let sql = sqlite_of(spark);
-    let answer = (|| -> rusqlite::Result<(Vec<String>, Vec<Vec<Value>>)> {
-        let mut stmt = db.prepare(&sql)?;
-        let columns: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
-        let n = columns.len();
-        let rows = stmt
-            .query_map([], |r| {
-                (0..n)
-                    .map(|i| {
-                        Ok(match r.get_ref(i)? {
-                            rusqlite::types::ValueRef::Null => Value::Null,
-                            rusqlite::types::ValueRef::Integer(v) => json!(v),
-                            rusqlite::types::ValueRef::Real(v) => json!(v),
-                            rusqlite::types::ValueRef::Text(t)
-                            | rusqlite::types::ValueRef::Blob(t) => {
-                                json!(String::from_utf8_lossy(t))
-                            }
-                        })
-                    })
-                    .collect::<rusqlite::Result<Vec<Value>>>()
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((columns, rows))
-    })();
-    match answer {
-        Ok((columns, rows)) => {
-            json!({"status": "ok", "execution_count": 0, "data": {"application/json": {
-            "schema": {"type": "struct", "fields": columns.iter().map(|c| json!({"name": c, "type": "string", "nullable": true, "metadata": {}})).collect::<Vec<_>>()},
-            "data": rows}}})
-        }
-        Err(e) => json!({"status": "error", "execution_count": 0, "ename": "AnalysisException",
-            "evalue": e.to_string(), "traceback": []}),
-    }
 }
 
 #[derive(Clone, Default)]
