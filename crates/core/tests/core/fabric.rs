@@ -84,6 +84,76 @@ async fn intent(s: &Setup, title: &str) -> IntentDto {
         .unwrap()
 }
 
+/// The test's store, opened beside the Studio's.
+fn store(s: &Setup) -> vibedata_core::platform::store::Store {
+    vibedata_core::platform::store::Store::open(&s._dir.path().join("data/studio.sqlite3")).unwrap()
+}
+
+/// The intent is merged (its state set as a merge sets it; the merge itself is tested elsewhere).
+fn mark_merged(s: &Setup, intent_id: &str) {
+    store(s)
+        .with(|c| {
+            c.execute(
+                "UPDATE intents SET state = 'merged' WHERE id = ?1",
+                [intent_id],
+            )
+        })
+        .unwrap();
+}
+
+fn state_of(s: &Setup, intent_id: &str) -> String {
+    store(s)
+        .with(|c| {
+            c.query_row(
+                "SELECT state FROM intents WHERE id = ?1",
+                [intent_id],
+                |r| r.get(0),
+            )
+        })
+        .unwrap()
+}
+
+/// `git` in `dir` as Grace; its output.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=Grace", "-c", "user.email=g@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Commits `file` on the intent's branch and merges the branch into the domain's main; main's
+/// commit.
+fn merge_into_main(s: &Setup, i: &IntentDto, file: &str, text: &str) -> String {
+    let tree = std::path::Path::new(&i.worktree);
+    std::fs::write(tree.join(file), text).unwrap();
+    git(tree, &["add", "-A"]);
+    git(tree, &["commit", "-qm", "Work on the branch"]);
+    let demo = vibedata_core::workspaces::registry::find_by_id(&store(s), &s.demo)
+        .unwrap()
+        .unwrap()
+        .path;
+    git(
+        &demo,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Merge the intent",
+            &i.branch,
+        ],
+    );
+    git(&demo, &["rev-parse", "HEAD"])
+}
+
 fn named(fake: &FakeFabric, name: &str) -> Vec<serde_json::Value> {
     fake.workspaces()
         .into_iter()
@@ -382,7 +452,6 @@ async fn workspaces_read_offline_from_the_cache_and_nothing_runs_unlinked_or_uns
 async fn promoting_main_to_production_is_previewed_approved_by_a_github_role_and_audited() {
     use vibedata_fakes::github::FakeGitHub;
     let s = setup().await;
-    let db = s._dir.path().join("data/studio.sqlite3");
     let github = FakeGitHub::start().await;
     github.accept_token("ghp_promoter");
     github.add_repo("contoso/demo-crm");
@@ -408,15 +477,7 @@ async fn promoting_main_to_production_is_previewed_approved_by_a_github_role_and
     s.fake.repository_items(3);
     // A merged intent waits for its deployment.
     let merged = intent(&s, "Pipeline by stage").await;
-    let store = vibedata_core::platform::store::Store::open(&db).unwrap();
-    store
-        .with(|c| {
-            c.execute(
-                "UPDATE intents SET state = 'merged' WHERE id = ?1",
-                [&merged.id],
-            )
-        })
-        .unwrap();
+    mark_merged(&s, &merged.id);
 
     let preview = s.studio.fabric().deploy_preview(&s.demo).await.unwrap();
     assert_eq!(preview.from_commit, "", "never deployed");
@@ -468,16 +529,7 @@ async fn promoting_main_to_production_is_previewed_approved_by_a_github_role_and
     let after = s.studio.fabric().deploy_preview(&s.demo).await.unwrap();
     assert!(after.changes.is_empty(), "nothing left to deploy");
     assert_eq!(after.from_commit, preview.to_commit);
-    let state: String = store
-        .with(|c| {
-            c.query_row(
-                "SELECT state FROM intents WHERE id = ?1",
-                [&merged.id],
-                |r| r.get(0),
-            )
-        })
-        .unwrap();
-    assert_eq!(state, "deployed");
+    assert_eq!(state_of(&s, &merged.id), "deployed");
 
     // main moved after the preview: the approval of the old commit deploys nothing.
     s.fake
@@ -491,7 +543,7 @@ async fn promoting_main_to_production_is_previewed_approved_by_a_github_role_and
     assert!(moved.to_string().contains("main moved"), "{moved}");
 
     // Each step is in the audit log, under the person who approved.
-    let records = vibedata_core::governance::audit::records(&store, 100).unwrap();
+    let records = vibedata_core::governance::audit::records(&store(&s), 100).unwrap();
     let actions: Vec<(String, String)> = records
         .iter()
         .filter(|r| r.action.starts_with("promotion"))
@@ -519,20 +571,7 @@ async fn the_review_data_diff_runs_in_fabric_moving_only_checksums_and_differing
     let model = tree.join("models/marts/account_pipeline.sql");
     let sql = std::fs::read_to_string(&model).unwrap();
     std::fs::write(&model, format!("{sql}\n-- rounded in Fabric\n")).unwrap();
-    let ok = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Grace",
-            "-c",
-            "user.email=g@example.com",
-            "commit",
-            "-qam",
-            "Change the mart",
-        ])
-        .current_dir(tree)
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    git(tree, &["commit", "-qam", "Change the mart"]);
     // Not prepared yet: said plainly.
     let early = s
         .studio
@@ -671,70 +710,8 @@ async fn the_review_data_diff_runs_in_fabric_moving_only_checksums_and_differing
 async fn a_workflow_promotion_marks_the_merged_intents_it_contains_deployed() {
     let s = setup().await;
     let i = intent(&s, "Pipeline in euros").await;
-    let db = s._dir.path().join("data/studio.sqlite3");
-    let demo_path = {
-        let store = vibedata_core::platform::store::Store::open(&db).unwrap();
-        store
-            .with(|c| c.execute("UPDATE intents SET state = 'merged' WHERE id = ?1", [&i.id]))
-            .unwrap();
-        vibedata_core::workspaces::registry::find_by_id(&store, &s.demo)
-            .unwrap()
-            .unwrap()
-            .path
-    };
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.name=Grace", "-c", "user.email=g@example.com"])
-            .args(args)
-            .current_dir(&demo_path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    let tree = std::path::Path::new(&i.worktree);
-    std::fs::write(tree.join("models/marts/note.md"), "euros\n").unwrap();
-    let ok = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=Grace",
-            "-c",
-            "user.email=g@example.com",
-            "add",
-            "-A",
-        ])
-        .current_dir(tree)
-        .status()
-        .unwrap()
-        .success()
-        && std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=Grace",
-                "-c",
-                "user.email=g@example.com",
-                "commit",
-                "-qm",
-                "Euros",
-            ])
-            .current_dir(tree)
-            .status()
-            .unwrap()
-            .success();
-    assert!(ok);
-    git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "-m",
-        "Merge the intent",
-        &i.branch,
-    ]);
-    let main = git(&["rev-parse", "HEAD"]);
+    mark_merged(&s, &i.id);
+    let main = merge_into_main(&s, &i, "models/marts/note.md", "euros\n");
     // The workflow promotes main (GitHub's production environment approved it).
     let link = s.studio.fabric().link_of(&s.demo).await.unwrap().unwrap();
     s.fake
@@ -763,15 +740,8 @@ async fn a_workflow_promotion_marks_the_merged_intents_it_contains_deployed() {
     let preview = s.studio.fabric().deploy_preview(&s.demo).await.unwrap();
     assert_eq!(preview.from_commit, main);
     assert!(preview.changes.is_empty());
-    let store = vibedata_core::platform::store::Store::open(&db).unwrap();
-    let state: String = store
-        .with(|c| {
-            c.query_row("SELECT state FROM intents WHERE id = ?1", [&i.id], |r| {
-                r.get(0)
-            })
-        })
-        .unwrap();
-    assert_eq!(state, "deployed");
+    assert_eq!(state_of(&s, &i.id), "deployed");
+    let store = store(&s);
     let audited = vibedata_core::governance::audit::records(&store, 50).unwrap();
     assert!(
         audited
@@ -791,38 +761,8 @@ async fn the_workflows_successful_promotion_run_marks_the_intents_it_deployed() 
         .github()
         .use_token(&github.base_url(), Sensitive::new("ghp_reader".into()));
     let i = intent(&s, "Contacts per account").await;
-    let db = s._dir.path().join("data/studio.sqlite3");
-    let store = vibedata_core::platform::store::Store::open(&db).unwrap();
-    store
-        .with(|c| c.execute("UPDATE intents SET state = 'merged' WHERE id = ?1", [&i.id]))
-        .unwrap();
-    let demo_path = vibedata_core::workspaces::registry::find_by_id(&store, &s.demo)
-        .unwrap()
-        .unwrap()
-        .path;
-    let git = |dir: &std::path::Path, args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(["-c", "user.name=Grace", "-c", "user.email=g@example.com"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    };
-    let tree = std::path::Path::new(&i.worktree);
-    std::fs::write(tree.join("models/marts/contacts.md"), "per account\n").unwrap();
-    git(tree, &["add", "-A"]);
-    git(tree, &["commit", "-qm", "Contacts"]);
-    git(
-        &demo_path,
-        &["merge", "-q", "--no-ff", "-m", "Merge", &i.branch],
-    );
-    let main = git(&demo_path, &["rev-parse", "HEAD"]);
+    mark_merged(&s, &i.id);
+    let main = merge_into_main(&s, &i, "models/marts/contacts.md", "per account\n");
     // The workflow waits for the production environment's reviewers, then succeeds.
     github.add_workflow_run(
         "contoso/demo-crm",
@@ -838,16 +778,7 @@ async fn the_workflows_successful_promotion_run_marks_the_intents_it_deployed() 
         .await
         .unwrap();
     assert_eq!(runs[0].status, "waiting");
-    let state = |store: &vibedata_core::platform::store::Store| -> String {
-        store
-            .with(|c| {
-                c.query_row("SELECT state FROM intents WHERE id = ?1", [&i.id], |r| {
-                    r.get(0)
-                })
-            })
-            .unwrap()
-    };
-    assert_eq!(state(&store), "merged", "not deployed while it waits");
+    assert_eq!(state_of(&s, &i.id), "merged", "not deployed while it waits");
     github.add_workflow_run(
         "contoso/demo-crm",
         "vibedata-fabric.yml",
@@ -862,5 +793,5 @@ async fn the_workflows_successful_promotion_run_marks_the_intents_it_deployed() 
         .await
         .unwrap();
     assert_eq!(runs[0].conclusion.as_deref(), Some("success"));
-    assert_eq!(state(&store), "deployed");
+    assert_eq!(state_of(&s, &i.id), "deployed");
 }
