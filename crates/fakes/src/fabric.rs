@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 use crate::http::{Recorded, read_request, respond_json};
 
 mod livy;
-use livy::{Livy, run_sql};
+use livy::Livy;
 
 #[derive(Default)]
 struct State {
@@ -490,6 +490,23 @@ fn handle_inner(
     let (path, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
     let parts: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
     let size = s.page_size;
+    // A lakehouse's Livy endpoint: `workspaces/*/lakehouses/*/livyapi/versions/*/sessions/…`.
+    if let [
+        "workspaces",
+        _,
+        "lakehouses",
+        _,
+        "livyapi",
+        "versions",
+        _,
+        "sessions",
+        rest @ ..,
+    ] = parts.as_slice()
+    {
+        s.next += 1;
+        let new_id = uuid(s.next);
+        return Some(s.livy.route(&request.method, rest, &request.json(), new_id));
+    }
     Some(match (request.method.as_str(), parts.as_slice()) {
         ("GET", ["workspaces"]) => (
             200,
@@ -634,164 +651,6 @@ fn handle_inner(
             Some(_) => error(400, "OperationNotSucceeded", "The operation has no result"),
             None => error(404, "OperationNotFound", "The operation was not found"),
         },
-        (
-            "POST",
-            [
-                "workspaces",
-                _,
-                "lakehouses",
-                _,
-                "livyapi",
-                "versions",
-                _,
-                "sessions",
-            ],
-        ) => {
-            s.next += 1;
-            let id = uuid(s.next);
-            let fails = s.livy.fail_start;
-            s.livy
-                .sessions
-                .insert(id.clone(), (if fails { usize::MAX } else { 1 }, Vec::new()));
-            (
-                200,
-                Vec::new(),
-                json!({"id": id, "state": "starting", "kind": "sql", "appInfo": {}}),
-            )
-        }
-        (
-            "GET",
-            [
-                "workspaces",
-                _,
-                "lakehouses",
-                _,
-                "livyapi",
-                "versions",
-                _,
-                "sessions",
-                id,
-            ],
-        ) => {
-            let Some(session) = s.livy.sessions.get_mut(*id) else {
-                return Some(error(
-                    404,
-                    "SessionNotFound",
-                    "The Livy session was not found",
-                ));
-            };
-            let state = match session.0 {
-                usize::MAX => "dead",
-                0 => "idle",
-                _ => {
-                    session.0 -= 1;
-                    "starting"
-                }
-            };
-            (200, Vec::new(), json!({"id": id, "state": state}))
-        }
-        (
-            "DELETE",
-            [
-                "workspaces",
-                _,
-                "lakehouses",
-                _,
-                "livyapi",
-                "versions",
-                _,
-                "sessions",
-                id,
-            ],
-        ) => match s.livy.sessions.remove(*id) {
-            Some(_) => (200, Vec::new(), json!({"msg": "deleted"})),
-            None => error(404, "SessionNotFound", "The Livy session was not found"),
-        },
-        (
-            "POST",
-            [
-                "workspaces",
-                _,
-                "lakehouses",
-                _,
-                "livyapi",
-                "versions",
-                _,
-                "sessions",
-                id,
-                "statements",
-            ],
-        ) => {
-            let code = request.json()["code"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let output = run_sql(&s.livy.db, &code);
-            let returned = output["data"]["application/json"]["data"]
-                .as_array()
-                .map_or(0, Vec::len);
-            s.livy.rows_returned += returned;
-            let Some(session) = s.livy.sessions.get_mut(*id) else {
-                return Some(error(
-                    404,
-                    "SessionNotFound",
-                    "The Livy session was not found",
-                ));
-            };
-            if session.0 != 0 {
-                return Some(error(400, "SessionNotIdle", "The session is not idle"));
-            }
-            session.1.push((output, 1));
-            let n = session.1.len() - 1;
-            (
-                200,
-                Vec::new(),
-                json!({"id": n, "code": code, "state": "waiting", "output": null}),
-            )
-        }
-        (
-            "GET",
-            [
-                "workspaces",
-                _,
-                "lakehouses",
-                _,
-                "livyapi",
-                "versions",
-                _,
-                "sessions",
-                id,
-                "statements",
-                n,
-            ],
-        ) => {
-            let Some(st) = s
-                .livy
-                .sessions
-                .get_mut(*id)
-                .and_then(|sess| n.parse::<usize>().ok().and_then(|n| sess.1.get_mut(n)))
-            else {
-                return Some(error(
-                    404,
-                    "StatementNotFound",
-                    "The statement was not found",
-                ));
-            };
-            if st.1 > 0 {
-                st.1 -= 1;
-                (
-                    200,
-                    Vec::new(),
-                    json!({"id": n.parse::<usize>().unwrap_or(0), "state": "running", "output": null}),
-                )
-            } else {
-                (
-                    200,
-                    Vec::new(),
-                    json!({"id": n.parse::<usize>().unwrap_or(0), "state": "available", "output": st.0.clone()}),
-                )
-            }
-        }
         ("POST", ["workspaces", ws, "items", item, "shortcuts"]) => {
             if !s
                 .items

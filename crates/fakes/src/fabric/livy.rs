@@ -99,7 +99,7 @@ fn sqlite_of(spark: &str) -> String {
     out
 }
 
-pub(super) fn run_sql(db: &rusqlite::Connection, spark: &str) -> Value {
+fn run_sql(db: &rusqlite::Connection, spark: &str) -> Value {
     let sql = sqlite_of(spark);
     let answer = (|| -> rusqlite::Result<(Vec<String>, Vec<Vec<Value>>)> {
         let mut stmt = db.prepare(&sql)?;
@@ -132,5 +132,86 @@ pub(super) fn run_sql(db: &rusqlite::Connection, spark: &str) -> Value {
         }
         Err(e) => json!({"status": "error", "execution_count": 0, "ename": "AnalysisException",
             "evalue": e.to_string(), "traceback": []}),
+    }
+}
+
+impl Livy {
+    /// Answers a request under `…/sessions` (`rest`: what follows it): start a session (it is
+    /// `starting` for one poll, then `idle`, or `dead` when told to fail), read or delete it, run
+    /// a statement (`waiting`, `running` for one poll, then `available` with its output), read it.
+    /// `new_id` names a session started now.
+    pub(super) fn route(
+        &mut self,
+        method: &str,
+        rest: &[&str],
+        body: &Value,
+        new_id: String,
+    ) -> (u16, Vec<(String, String)>, Value) {
+        let ok = |v: Value| (200, Vec::new(), v);
+        let missing = |what: &str| {
+            super::error(
+                404,
+                &format!("{what}NotFound"),
+                &format!("The Livy {what} was not found"),
+            )
+        };
+        match (method, rest) {
+            ("POST", []) => {
+                let polls = if self.fail_start { usize::MAX } else { 1 };
+                self.sessions.insert(new_id.clone(), (polls, Vec::new()));
+                ok(json!({"id": new_id, "state": "starting", "kind": "sql", "appInfo": {}}))
+            }
+            ("GET", [id]) => {
+                let Some(session) = self.sessions.get_mut(*id) else {
+                    return missing("Session");
+                };
+                let state = match session.0 {
+                    usize::MAX => "dead",
+                    0 => "idle",
+                    _ => {
+                        session.0 -= 1;
+                        "starting"
+                    }
+                };
+                ok(json!({"id": id, "state": state}))
+            }
+            ("DELETE", [id]) => match self.sessions.remove(*id) {
+                Some(_) => ok(json!({"msg": "deleted"})),
+                None => missing("Session"),
+            },
+            ("POST", [id, "statements"]) => {
+                let code = body["code"].as_str().unwrap_or_default().to_string();
+                let output = run_sql(&self.db, &code);
+                let Some(session) = self.sessions.get_mut(*id) else {
+                    return missing("Session");
+                };
+                if session.0 != 0 {
+                    return super::error(400, "SessionNotIdle", "The session is not idle");
+                }
+                self.rows_returned += output["data"]["application/json"]["data"]
+                    .as_array()
+                    .map_or(0, Vec::len);
+                session.1.push((output, 1));
+                let n = session.1.len() - 1;
+                ok(json!({"id": n, "code": code, "state": "waiting", "output": null}))
+            }
+            ("GET", [id, "statements", n]) => {
+                let number = n.parse::<usize>().unwrap_or(usize::MAX);
+                let Some(st) = self
+                    .sessions
+                    .get_mut(*id)
+                    .and_then(|session| session.1.get_mut(number))
+                else {
+                    return missing("Statement");
+                };
+                if st.1 > 0 {
+                    st.1 -= 1;
+                    ok(json!({"id": number, "state": "running", "output": null}))
+                } else {
+                    ok(json!({"id": number, "state": "available", "output": st.0.clone()}))
+                }
+            }
+            _ => missing("Route"),
+        }
     }
 }
