@@ -81,6 +81,21 @@ fn check(defs: &Value, name: &str, instance: &Value) {
     assert!(errors.is_empty(), "{name}: {errors:?}\n{instance:#}");
 }
 
+/// The id of the first (or the last) long-running operation the fake was polled about.
+fn operation(fake: &FakeFabric, last: bool) -> String {
+    let ids: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            r.path
+                .split("/operations/")
+                .nth(1)
+                .map(|s| s.split('/').next().unwrap().to_string())
+        })
+        .collect();
+    if last { ids.last() } else { ids.first() }.unwrap().clone()
+}
+
 async fn raw(fake: &FakeFabric, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let http = reqwest::Client::new();
     let url = format!("{}{path}", fake.base_url());
@@ -163,16 +178,7 @@ async fn what_the_client_sends_and_reads_is_what_the_spec_describes() {
     check(&defs, "Workspace", &created);
     let (_, items) = raw(&fake, "GET", &format!("/workspaces/{}/items", ws.id), None).await;
     check(&defs, "Items", &items);
-    let op = fake
-        .requests()
-        .iter()
-        .find_map(|r| {
-            r.path
-                .split("/operations/")
-                .nth(1)
-                .map(|s| s.split('/').next().unwrap().to_string())
-        })
-        .unwrap();
+    let op = operation(&fake, false);
     let (_, state) = raw(&fake, "GET", &format!("/operations/{op}"), None).await;
     check(&defs, "OperationState", &state);
     let (_, result) = raw(&fake, "GET", &format!("/operations/{op}/result"), None).await;
@@ -184,17 +190,7 @@ async fn what_the_client_sends_and_reads_is_what_the_spec_describes() {
     c.create_item(&ws.id, "again", "Lakehouse")
         .await
         .unwrap_err();
-    let failed_op = fake
-        .requests()
-        .iter()
-        .rev()
-        .find_map(|r| {
-            r.path
-                .split("/operations/")
-                .nth(1)
-                .map(|s| s.split('/').next().unwrap().to_string())
-        })
-        .unwrap();
+    let failed_op = operation(&fake, true);
     let (_, failed) = raw(&fake, "GET", &format!("/operations/{failed_op}"), None).await;
     check(&defs, "OperationState", &failed);
 }
@@ -325,17 +321,7 @@ async fn the_ephemeral_flows_send_and_read_what_the_spec_describes() {
     .await;
     check(&defs, "git_GitConnection", &conn);
     c.git_initialize(&ws.id).await.unwrap();
-    let op = fake
-        .requests()
-        .iter()
-        .rev()
-        .find_map(|r| {
-            r.path
-                .split("/operations/")
-                .nth(1)
-                .map(|s| s.split('/').next().unwrap().to_string())
-        })
-        .unwrap();
+    let op = operation(&fake, true);
     let (_, init) = raw(&fake, "GET", &format!("/operations/{op}/result"), None).await;
     check(&defs, "git_InitializeGitConnectionResponse", &init);
     let (_, status) = raw(
