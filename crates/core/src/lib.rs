@@ -6,7 +6,9 @@
 //! runtime of `vibedata-agent` with the app's tools, journaled transcripts, approvals, budgets,
 //! the hash-chained audit log, credentials in the OS keychain), intents with their lifecycle and
 //! validation on the local DuckDB, GitHub (accounts, the issue inbox synced into the store, the
-//! exactly-once outbox of writes, pull requests from intent branches), the demo data domain
+//! exactly-once outbox of writes, pull requests from intent branches), Review, Monitor, Fabric
+//! (the person's Entra identity, a domain's production workspace, ephemeral workspaces per intent
+//! branch, the data diff in Fabric, governed promotion, local Spark), the demo data domain
 //! created on first start, the seeded
 //! platform skills, the Python environment that runs the real engines (dbt, dlt, DuckDB), and
 //! observability.
